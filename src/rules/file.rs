@@ -1,0 +1,728 @@
+//! Rule files: TOML text → validated [`RuleFile`] specs, with every problem reported at once as
+//! `path:line: message`.
+//!
+//! The reader walks toml's spanned document by hand instead of deriving serde structs, so that it
+//! can keep going after the first mistake and suggest the key the author probably meant.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::model::Action;
+
+/// One problem in a rule file, located by line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+    }
+}
+
+/// Where a condition or an extraction looks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    Subject,
+    /// Display name and address of the sender.
+    From,
+    FromName,
+    FromAddress,
+    /// To and Cc, names and addresses.
+    To,
+    Body,
+    /// Subject, body and attachment text.
+    Text,
+    Header(String),
+    AttachmentName,
+    AttachmentType,
+    AttachmentText,
+}
+
+impl Source {
+    pub fn name(&self) -> String {
+        match self {
+            Source::Subject => "subject".into(),
+            Source::From => "from".into(),
+            Source::FromName => "from_name".into(),
+            Source::FromAddress => "from_address".into(),
+            Source::To => "to".into(),
+            Source::Body => "body".into(),
+            Source::Text => "text".into(),
+            Source::Header(h) => format!("header.{h}"),
+            Source::AttachmentName => "attachment_name".into(),
+            Source::AttachmentType => "attachment_type".into(),
+            Source::AttachmentText => "attachments".into(),
+        }
+    }
+}
+
+const CONDITION_KEYS: &[&str] = &[
+    "subject", "from", "from_name", "from_address", "to", "body", "text", "header",
+    "attachment_name", "attachment_type", "attachment_text", "has_attachment", "all", "any",
+    "not", "at_least", "of",
+];
+const EXTRACT_SOURCES: &[&str] = &[
+    "subject", "body", "attachments", "from_name", "from_address", "from", "to", "text", "header.NAME",
+];
+const RULE_KEYS: &[&str] = &[
+    "name", "description", "category", "priority", "stop", "disabled", "case_sensitive", "when",
+    "extract", "actions", "example",
+];
+const FIELD_KEYS: &[&str] = &["pattern", "type", "from"];
+const ACTION_KEYS: &[&str] = &["reply", "move_to", "flag", "notify"];
+const TOP_KEYS: &[&str] = &["rule", "define", "settings"];
+const SETTINGS_KEYS: &[&str] = &["date_order"];
+
+/// A regex as written, with its line for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternSpec {
+    pub text: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cond {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Not(Vec<Cond>),
+    AtLeast(usize, Vec<Cond>),
+    Match { source: Source, patterns: Vec<PatternSpec> },
+    HasAttachment(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Amount,
+    Date,
+    Days,
+    Currency,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: String,
+    pub kind: FieldKind,
+    pub patterns: Vec<PatternSpec>,
+    pub from: Vec<Source>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleSpec {
+    pub file: PathBuf,
+    /// "category" and field names → expected canonical strings.
+    pub expect: BTreeMap<String, String>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub priority: i64,
+    pub stop: bool,
+    pub disabled: bool,
+    pub case_sensitive: bool,
+    pub when: Cond,
+    pub extract: Vec<FieldSpec>,
+    pub actions: Vec<Action>,
+    pub examples: Vec<ExampleSpec>,
+    pub path: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrderSetting {
+    Auto,
+    DayFirst,
+    MonthFirst,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFile {
+    pub path: String,
+    pub rules: Vec<RuleSpec>,
+    /// Named pattern fragments, usable in any rule file as `{name}`.
+    pub defines: BTreeMap<String, PatternSpec>,
+    pub date_order: Option<(DateOrderSetting, usize)>,
+}
+
+/// Read one rule file's text. `path` is used in messages; `dir` resolves example files.
+pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> Result<RuleFile, Vec<RuleError>> {
+    let mut r = Reader { path, text, errors: Vec::new() };
+    let (doc, parse_errors) = DeTable::parse_recoverable(text);
+    for e in parse_errors {
+        let line = e.span().map_or(1, |s| r.line(s.start));
+        r.errors.push(RuleError {
+            path: path.to_string(),
+            line,
+            message: format!("TOML syntax: {}", e.message().trim()),
+        });
+    }
+    let mut file = RuleFile {
+        path: path.to_string(),
+        rules: Vec::new(),
+        defines: BTreeMap::new(),
+        date_order: None,
+    };
+    for (key, value) in doc.get_ref().iter() {
+        match key.get_ref().as_ref() {
+            "rule" => match value.get_ref() {
+                DeValue::Array(arr) => {
+                    for item in arr.iter() {
+                        if let Some(rule) = r.rule(item, dir) {
+                            file.rules.push(rule);
+                        }
+                    }
+                }
+                _ => r.err(value.span(), "\"rule\" must be written as [[rule]] sections"),
+            },
+            "define" => {
+                if let Some(t) = r.table(value, "define") {
+                    for (k, v) in t.iter() {
+                        if let Some(s) = r.string(v, k.get_ref()) {
+                            file.defines.insert(
+                                k.get_ref().to_string(),
+                                PatternSpec { text: s, line: r.line(v.span().start) },
+                            );
+                        }
+                    }
+                }
+            }
+            "settings" => {
+                if let Some(t) = r.table(value, "settings") {
+                    for (k, v) in t.iter() {
+                        match k.get_ref().as_ref() {
+                            "date_order" => match r.string(v, "date_order").as_deref() {
+                                Some("auto") => file.date_order = Some((DateOrderSetting::Auto, r.line(v.span().start))),
+                                Some("day_first") => file.date_order = Some((DateOrderSetting::DayFirst, r.line(v.span().start))),
+                                Some("month_first") => file.date_order = Some((DateOrderSetting::MonthFirst, r.line(v.span().start))),
+                                Some(other) => r.err(v.span(), format!("date_order {other:?} must be \"auto\", \"day_first\" or \"month_first\"")),
+                                None => {}
+                            },
+                            other => r.unknown(k, other, "setting", SETTINGS_KEYS),
+                        }
+                    }
+                }
+            }
+            other => r.unknown(key, other, "top-level key", TOP_KEYS),
+        }
+    }
+    if r.errors.is_empty() {
+        Ok(file)
+    } else {
+        // toml's maps iterate by key, not by position: report in file order.
+        r.errors.sort_by_key(|e| e.line);
+        Err(r.errors)
+    }
+}
+
+struct Reader<'a> {
+    path: &'a str,
+    text: &'a str,
+    errors: Vec<RuleError>,
+}
+
+type SpannedValue<'i> = Spanned<DeValue<'i>>;
+
+impl Reader<'_> {
+    fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let line = self.line(span.start);
+        self.errors.push(RuleError { path: self.path.to_string(), line, message: message.into() });
+    }
+
+    fn unknown(&mut self, key: &Spanned<std::borrow::Cow<'_, str>>, name: &str, what: &str, known: &[&str]) {
+        let suggestion = known
+            .iter()
+            .map(|k| (strsim::jaro_winkler(name, k), *k))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, k)| format!(" (did you mean \"{k}\"?)"))
+            .unwrap_or_else(|| format!(" (expected one of: {})", known.join(", ")));
+        self.err(key.span(), format!("unknown {what} \"{name}\"{suggestion}"));
+    }
+
+    fn table<'v, 'i>(&mut self, v: &'v SpannedValue<'i>, what: &str) -> Option<&'v DeTable<'i>> {
+        match v.get_ref() {
+            DeValue::Table(t) => Some(t),
+            other => {
+                self.err(v.span(), format!("\"{what}\" must be a table, not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, v: &SpannedValue<'_>, what: &str) -> Option<String> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(s.to_string()),
+            other => {
+                self.err(v.span(), format!("\"{what}\" must be a string, not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, v: &SpannedValue<'_>, what: &str) -> Option<bool> {
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            other => {
+                self.err(v.span(), format!("\"{what}\" must be true or false, not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings.
+    fn patterns(&mut self, v: &SpannedValue<'_>, what: &str) -> Vec<PatternSpec> {
+        match v.get_ref() {
+            DeValue::String(s) => vec![PatternSpec { text: s.to_string(), line: self.line(v.span().start) }],
+            DeValue::Array(arr) if !arr.is_empty() => arr
+                .iter()
+                .filter_map(|item| {
+                    self.string(item, what).map(|s| PatternSpec { text: s, line: self.line(item.span().start) })
+                })
+                .collect(),
+            DeValue::Array(_) => {
+                self.err(v.span(), format!("\"{what}\" needs at least one pattern"));
+                Vec::new()
+            }
+            other => {
+                self.err(v.span(), format!("\"{what}\" must be a pattern string or a list of them, not {}", other.type_str()));
+                Vec::new()
+            }
+        }
+    }
+
+    fn rule(&mut self, item: &SpannedValue<'_>, dir: &Path) -> Option<RuleSpec> {
+        let t = self.table(item, "rule")?;
+        let line = self.line(item.span().start);
+        let errors_before = self.errors.len();
+        let mut rule = RuleSpec {
+            name: String::new(),
+            description: None,
+            category: None,
+            priority: 0,
+            stop: false,
+            disabled: false,
+            case_sensitive: false,
+            when: Cond::All(Vec::new()),
+            extract: Vec::new(),
+            actions: Vec::new(),
+            examples: Vec::new(),
+            path: self.path.to_string(),
+            line,
+        };
+        let mut saw_when = false;
+        for (k, v) in t.iter() {
+            match k.get_ref().as_ref() {
+                "name" => rule.name = self.string(v, "name").unwrap_or_default(),
+                "description" => rule.description = self.string(v, "description"),
+                "category" => {
+                    if let Some(c) = self.string(v, "category") {
+                        if c.is_empty() || !c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '_') {
+                            self.err(v.span(), format!("category {c:?} must be lowercase letters, digits, '.' and '_' (like \"ap.invoice\")"));
+                        }
+                        rule.category = Some(c);
+                    }
+                }
+                "priority" => match v.get_ref() {
+                    DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                        Ok(p) => rule.priority = p,
+                        Err(_) => self.err(v.span(), "priority is not a valid whole number"),
+                    },
+                    other => self.err(v.span(), format!("\"priority\" must be a whole number, not {}", other.type_str())),
+                },
+                "stop" => rule.stop = self.boolean(v, "stop").unwrap_or(false),
+                "disabled" => rule.disabled = self.boolean(v, "disabled").unwrap_or(false),
+                "case_sensitive" => rule.case_sensitive = self.boolean(v, "case_sensitive").unwrap_or(false),
+                "when" => {
+                    saw_when = true;
+                    if let Some(c) = self.cond_table(v) {
+                        rule.when = c;
+                    }
+                }
+                "extract" => {
+                    if let Some(t) = self.table(v, "extract") {
+                        for (name, spec) in t.iter() {
+                            if let Some(f) = self.field(name.get_ref(), spec) {
+                                rule.extract.push(f);
+                            }
+                        }
+                    }
+                }
+                "actions" => match v.get_ref() {
+                    DeValue::Array(arr) => {
+                        for a in arr.iter() {
+                            if let Some(action) = self.action(a) {
+                                rule.actions.push(action);
+                            }
+                        }
+                    }
+                    other => self.err(v.span(), format!("\"actions\" must be a list like [ {{ reply = \"template\" }} ], not {}", other.type_str())),
+                },
+                "example" => match v.get_ref() {
+                    DeValue::Array(arr) => {
+                        for e in arr.iter() {
+                            if let Some(ex) = self.example(e, dir) {
+                                rule.examples.push(ex);
+                            }
+                        }
+                    }
+                    _ => self.err(v.span(), "examples must be written as [[rule.example]] sections"),
+                },
+                other => self.unknown(k, other, "rule key", RULE_KEYS),
+            }
+        }
+        if rule.name.trim().is_empty() && self.errors.len() == errors_before {
+            self.err(item.span(), "rule has no \"name\"");
+        }
+        if !saw_when && self.errors.len() == errors_before {
+            self.err(item.span(), format!("rule {:?} has no \"when\" conditions", rule.name));
+        }
+        if rule.category.is_none() && rule.extract.is_empty() && rule.actions.is_empty() && self.errors.len() == errors_before {
+            self.err(item.span(), format!("rule {:?} sets no category, extracts nothing and has no actions", rule.name));
+        }
+        (self.errors.len() == errors_before).then_some(rule)
+    }
+
+    /// A table of conditions: all/any/not/at_least+of, plus leaf keys (ANDed).
+    fn cond_table(&mut self, v: &SpannedValue<'_>) -> Option<Cond> {
+        let t = match v.get_ref() {
+            DeValue::Table(t) => t,
+            other => {
+                self.err(v.span(), format!("a condition must be a table like {{ subject = \"invoice\" }}, not {}", other.type_str()));
+                return None;
+            }
+        };
+        if t.is_empty() {
+            self.err(v.span(), "empty condition {}");
+            return None;
+        }
+        let mut parts = Vec::new();
+        let mut at_least: Option<(usize, Range<usize>)> = None;
+        let mut of: Option<Vec<Cond>> = None;
+        for (k, val) in t.iter() {
+            let key = k.get_ref().as_ref();
+            match key {
+                "all" => parts.push(Cond::All(self.cond_list(val, "all"))),
+                "any" => parts.push(Cond::Any(self.cond_list(val, "any"))),
+                "not" => {
+                    let list = match val.get_ref() {
+                        DeValue::Table(_) => self.cond_table(val).into_iter().collect(),
+                        _ => self.cond_list(val, "not"),
+                    };
+                    parts.push(Cond::Not(list));
+                }
+                "at_least" => match val.get_ref() {
+                    DeValue::Integer(i) => match i.as_str().parse::<usize>() {
+                        Ok(n) if n >= 1 => at_least = Some((n, val.span())),
+                        _ => self.err(val.span(), "\"at_least\" must be a whole number ≥ 1"),
+                    },
+                    other => self.err(val.span(), format!("\"at_least\" must be a whole number, not {}", other.type_str())),
+                },
+                "of" => of = Some(self.cond_list(val, "of")),
+                "has_attachment" => {
+                    if let Some(b) = self.boolean(val, "has_attachment") {
+                        parts.push(Cond::HasAttachment(b));
+                    }
+                }
+                "header" => {
+                    if let Some(h) = self.table(val, "header") {
+                        for (name, pats) in h.iter() {
+                            let patterns = self.patterns(pats, &format!("header.{}", name.get_ref()));
+                            parts.push(Cond::Match { source: Source::Header(name.get_ref().to_string()), patterns });
+                        }
+                    }
+                }
+                _ => match leaf_source(key) {
+                    Some(source) => {
+                        let patterns = self.patterns(val, key);
+                        parts.push(Cond::Match { source, patterns });
+                    }
+                    None => self.unknown(k, key, "condition", CONDITION_KEYS),
+                },
+            }
+        }
+        match (at_least, of) {
+            (Some((n, span)), Some(list)) => {
+                if n > list.len() {
+                    self.err(span, format!("\"at_least = {n}\" but \"of\" lists only {} conditions", list.len()));
+                }
+                parts.push(Cond::AtLeast(n, list));
+            }
+            (Some((_, span)), None) => self.err(span, "\"at_least\" needs \"of = [ ... ]\" beside it"),
+            (None, Some(_)) => self.err(v.span(), "\"of\" needs \"at_least = N\" beside it"),
+            (None, None) => {}
+        }
+        Some(if parts.len() == 1 { parts.pop().unwrap_or(Cond::All(Vec::new())) } else { Cond::All(parts) })
+    }
+
+    fn cond_list(&mut self, v: &SpannedValue<'_>, what: &str) -> Vec<Cond> {
+        match v.get_ref() {
+            DeValue::Array(arr) => arr.iter().filter_map(|c| self.cond_table(c)).collect(),
+            other => {
+                self.err(v.span(), format!("\"{what}\" must be a list of conditions like [ {{ subject = \"x\" }} ], not {}", other.type_str()));
+                Vec::new()
+            }
+        }
+    }
+
+    fn field(&mut self, name: &str, v: &SpannedValue<'_>) -> Option<FieldSpec> {
+        let line = self.line(v.span().start);
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            self.err(v.span(), format!("field name {name:?} must be lowercase letters, digits and '_'"));
+        }
+        let t = self.table(v, name)?;
+        let mut kind = default_kind(name);
+        let mut patterns = Vec::new();
+        let mut from = vec![Source::Subject, Source::Body, Source::AttachmentText];
+        for (k, val) in t.iter() {
+            match k.get_ref().as_ref() {
+                "pattern" => patterns = self.patterns(val, "pattern"),
+                "type" => match self.string(val, "type").as_deref() {
+                    Some("text") => kind = FieldKind::Text,
+                    Some("amount") => kind = FieldKind::Amount,
+                    Some("date") => kind = FieldKind::Date,
+                    Some("days") => kind = FieldKind::Days,
+                    Some("currency") => kind = FieldKind::Currency,
+                    Some(other) => self.err(val.span(), format!("unknown field type {other:?} (expected text, amount, date, days or currency)")),
+                    None => {}
+                },
+                "from" => {
+                    let list: Vec<(String, Range<usize>)> = match val.get_ref() {
+                        DeValue::String(s) => vec![(s.to_string(), val.span())],
+                        DeValue::Array(arr) => arr
+                            .iter()
+                            .filter_map(|i| self.string(i, "from").map(|s| (s, i.span())))
+                            .collect(),
+                        other => {
+                            self.err(val.span(), format!("\"from\" must be a list of sources, not {}", other.type_str()));
+                            Vec::new()
+                        }
+                    };
+                    from = list
+                        .into_iter()
+                        .filter_map(|(s, span)| {
+                            let src = extract_source(&s);
+                            if src.is_none() {
+                                self.err(span, format!("unknown source {s:?} (expected one of: {})", EXTRACT_SOURCES.join(", ")));
+                            }
+                            src
+                        })
+                        .collect();
+                }
+                other => self.unknown(k, other, "extract key", FIELD_KEYS),
+            }
+        }
+        if patterns.is_empty() {
+            self.err(v.span(), format!("field {name:?} has no \"pattern\""));
+            return None;
+        }
+        Some(FieldSpec { name: name.to_string(), kind, patterns, from, line })
+    }
+
+    fn action(&mut self, v: &SpannedValue<'_>) -> Option<Action> {
+        let t = self.table(v, "action")?;
+        if t.len() != 1 {
+            self.err(v.span(), "each action is one of { reply = \"template\" }, { move_to = \"Folder\" }, { flag = \"keyword\" }, { notify = \"address\" }");
+            return None;
+        }
+        let (k, val) = t.iter().next()?;
+        let s = self.string(val, k.get_ref())?;
+        if s.trim().is_empty() {
+            self.err(val.span(), format!("\"{}\" needs a value", k.get_ref()));
+            return None;
+        }
+        match k.get_ref().as_ref() {
+            "reply" => Some(Action::Reply { template: s }),
+            "move_to" => Some(Action::MoveTo { folder: s }),
+            "flag" => Some(Action::Flag { keyword: s }),
+            "notify" => Some(Action::Notify { to: s }),
+            other => {
+                self.unknown(k, other, "action", ACTION_KEYS);
+                None
+            }
+        }
+    }
+
+    fn example(&mut self, v: &SpannedValue<'_>, dir: &Path) -> Option<ExampleSpec> {
+        let t = self.table(v, "example")?;
+        let line = self.line(v.span().start);
+        let mut file = None;
+        let mut expect = BTreeMap::new();
+        for (k, val) in t.iter() {
+            match k.get_ref().as_ref() {
+                "file" => file = self.string(val, "file").map(|f| dir.join(f)),
+                "expect" => {
+                    if let Some(e) = self.table(val, "expect") {
+                        for (name, want) in e.iter() {
+                            if let Some(s) = self.string(want, name.get_ref()) {
+                                expect.insert(name.get_ref().to_string(), s);
+                            }
+                        }
+                    }
+                }
+                other => self.unknown(k, other, "example key", &["file", "expect"]),
+            }
+        }
+        let Some(file) = file else {
+            self.err(v.span(), "example needs \"file\" (an .eml path relative to this rule file)");
+            return None;
+        };
+        if expect.is_empty() {
+            self.err(v.span(), "example needs \"expect = { category = ... }\"");
+            return None;
+        }
+        Some(ExampleSpec { file, expect, line })
+    }
+}
+
+fn leaf_source(key: &str) -> Option<Source> {
+    Some(match key {
+        "subject" => Source::Subject,
+        "from" => Source::From,
+        "from_name" => Source::FromName,
+        "from_address" => Source::FromAddress,
+        "to" => Source::To,
+        "body" => Source::Body,
+        "text" => Source::Text,
+        "attachment_name" => Source::AttachmentName,
+        "attachment_type" => Source::AttachmentType,
+        "attachment_text" => Source::AttachmentText,
+        _ => return None,
+    })
+}
+
+fn extract_source(s: &str) -> Option<Source> {
+    if let Some(h) = s.strip_prefix("header.") {
+        return (!h.is_empty()).then(|| Source::Header(h.to_string()));
+    }
+    Some(match s {
+        "attachments" | "attachment_text" => Source::AttachmentText,
+        "attachment_name" => Source::AttachmentName,
+        other => leaf_source(other)?,
+    })
+}
+
+/// Field names that imply a type, so accountants rarely need `type =`.
+fn default_kind(name: &str) -> FieldKind {
+    if name.starts_with("amount") || name.ends_with("_amount") || name == "total" {
+        FieldKind::Amount
+    } else if name.ends_with("_date") || name == "date" {
+        FieldKind::Date
+    } else if name == "currency" {
+        FieldKind::Currency
+    } else if name == "payment_terms" {
+        FieldKind::Days
+    } else {
+        FieldKind::Text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<RuleFile, Vec<String>> {
+        read_rule_file("rules/t.toml", Path::new("rules"), text)
+            .map_err(|errs| errs.iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn a_good_rule_reads_into_specs() {
+        let f = read(
+            r#"
+[[rule]]
+name = "vendor invoice"
+category = "ap.invoice"
+priority = 50
+when.any = [ { subject = "invoice" }, { attachment_name = ["inv.*\\.pdf$", "rechnung"] } ]
+when.not = [ { header."Auto-Submitted" = "auto-replied" } ]
+extract.invoice_number = { pattern = "invoice no\\.? {ref}" }
+extract.amount_total = { pattern = "total {amount}", from = ["body", "attachments"] }
+actions = [ { reply = "ap-acknowledge" }, { move_to = "AP/Received" } ]
+
+[[rule.example]]
+file = "../fixtures/x.eml"
+expect = { category = "ap.invoice", invoice_number = "INV-1" }
+"#,
+        )
+        .unwrap();
+        let r = &f.rules[0];
+        assert_eq!(r.name, "vendor invoice");
+        assert_eq!(r.priority, 50);
+        assert_eq!(r.extract.len(), 2);
+        let amount = r.extract.iter().find(|f| f.name == "amount_total").unwrap();
+        assert_eq!(amount.kind, FieldKind::Amount);
+        assert_eq!(amount.from, vec![Source::Body, Source::AttachmentText]);
+        assert_eq!(r.actions.len(), 2);
+        assert_eq!(r.examples[0].file, Path::new("rules/../fixtures/x.eml"));
+        match &r.when {
+            Cond::All(parts) => {
+                assert!(matches!(&parts[0], Cond::Any(list) if list.len() == 2));
+                assert!(matches!(&parts[1], Cond::Not(list) if matches!(&list[0], Cond::Match { source: Source::Header(h), .. } if h == "Auto-Submitted")));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once_with_its_line() {
+        let errs = read(
+            r#"[[rule]]
+name = "a"
+category = "ap.invoice"
+when = { subjct = "invoice" }
+
+[[rule]]
+name = "b"
+category = "Bad Category"
+when = { subject = "x" }
+extract.total = { pattern = "x", type = "money" }
+actions = [ { repyl = "t" } ]
+"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            errs,
+            vec![
+                "rules/t.toml:4: unknown condition \"subjct\" (did you mean \"subject\"?)",
+                "rules/t.toml:8: category \"Bad Category\" must be lowercase letters, digits, '.' and '_' (like \"ap.invoice\")",
+                "rules/t.toml:10: unknown field type \"money\" (expected text, amount, date, days or currency)",
+                "rules/t.toml:11: unknown action \"repyl\" (did you mean \"reply\"?)",
+            ]
+        );
+    }
+
+    #[test]
+    fn toml_syntax_errors_carry_a_line() {
+        let errs = read("[[rule]]\nname = \"a\nwhen = {}\n").unwrap_err();
+        assert!(errs[0].starts_with("rules/t.toml:2: TOML syntax"), "{errs:?}");
+    }
+
+    #[test]
+    fn missing_parts_are_named() {
+        let errs = read("[[rule]]\nname = \"a\"\ncategory = \"x\"\n").unwrap_err();
+        assert_eq!(errs, vec!["rules/t.toml:1: rule \"a\" has no \"when\" conditions"]);
+        let errs = read("[[rule]]\nname = \"a\"\nwhen = { body = \"x\" }\n").unwrap_err();
+        assert_eq!(errs, vec!["rules/t.toml:1: rule \"a\" sets no category, extracts nothing and has no actions"]);
+        let errs = read("[[rule]]\nname = \"a\"\ncategory = \"x\"\nwhen = { at_least = 3, of = [ { body = \"x\" } ] }\n").unwrap_err();
+        assert_eq!(errs, vec!["rules/t.toml:4: \"at_least = 3\" but \"of\" lists only 1 conditions"]);
+    }
+}

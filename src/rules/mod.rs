@@ -1,0 +1,708 @@
+//! Rule files written by accountants: load and validate ([`file`]), compile into a [`RuleSet`],
+//! evaluate a [`Message`] into a [`Decision`], and run the examples the files carry.
+//!
+//! Conditions are regexes (case-insensitive and multi-line unless a rule says
+//! `case_sensitive = true`). Every condition pattern of every rule is compiled into one
+//! `RegexSet` per place it looks (subject, body, a header, ...), so a message is scanned once per
+//! place, whatever the number of rules; only the rules that matched run their extractions.
+
+pub mod file;
+pub mod normalize;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use regex::{Regex, RegexSet};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch};
+use file::{Cond, DateOrderSetting, FieldKind, PatternSpec, RuleError, RuleFile, RuleSpec, Source};
+use normalize::DateOrder;
+
+/// Every problem found in a rule directory, each as `path:line: message`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct RulesError {
+    pub errors: Vec<RuleError>,
+}
+
+/// Built-in placeholders: `{amount}`, `{date}`, `{ref}`, `{terms}`.
+fn builtin(name: &str) -> Option<&'static str> {
+    match name {
+        "amount" => Some(normalize::AMOUNT_PATTERN),
+        "date" => Some(normalize::DATE_PATTERN),
+        "ref" => Some(normalize::REF_PATTERN),
+        "terms" => Some(r"\d{1,3}"),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Condition,
+    Extract,
+}
+
+/// Replace `{name}` placeholders. In extract mode the first built-in placeholder becomes the
+/// `value` capture unless the author wrote `(?P<value>...)` themselves.
+fn expand(pattern: &str, defines: &BTreeMap<String, PatternSpec>, mode: Mode) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len() * 2);
+    let mut captured = pattern.contains("(?P<value>") || pattern.contains("(?<value>");
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let ident_len = after
+            .char_indices()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            .map_or(after.len(), |(i, _)| i);
+        let is_placeholder = ident_len > 0
+            && after[..ident_len].starts_with(|c: char| c.is_ascii_alphabetic())
+            && after[ident_len..].starts_with('}')
+            && !rest[..open].ends_with('\\');
+        if !is_placeholder {
+            out.push_str(&rest[..open + 1]);
+            rest = after;
+            continue;
+        }
+        let name = &after[..ident_len];
+        out.push_str(&rest[..open]);
+        if let Some(b) = builtin(name) {
+            if mode == Mode::Extract && !captured {
+                out.push_str("(?P<value>");
+                captured = true;
+            } else {
+                out.push_str("(?:");
+            }
+            out.push_str(b);
+            out.push(')');
+        } else if let Some(d) = defines.get(name) {
+            // Defines may use built-ins but never capture.
+            let inner = expand(&d.text, &BTreeMap::new(), Mode::Condition)?;
+            out.push_str("(?:");
+            out.push_str(&inner);
+            out.push(')');
+        } else {
+            let mut known: Vec<&str> = vec!["amount", "date", "ref", "terms"];
+            known.extend(defines.keys().map(|k| k.as_str()));
+            return Err(format!("unknown placeholder {{{name}}} (known: {})", known.join(", ")));
+        }
+        rest = &after[ident_len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn flags(case_sensitive: bool) -> &'static str {
+    if case_sensitive { "(?m)" } else { "(?im)" }
+}
+
+/// Where a RegexSet looks; `Text` conditions are spread over Subject, Body and AttachmentText.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SetKey {
+    Subject,
+    From,
+    FromName,
+    FromAddress,
+    To,
+    Body,
+    Header(String),
+    AttachmentName,
+    AttachmentType,
+    AttachmentText,
+}
+
+fn set_keys(source: &Source) -> Vec<SetKey> {
+    match source {
+        Source::Subject => vec![SetKey::Subject],
+        Source::From => vec![SetKey::From],
+        Source::FromName => vec![SetKey::FromName],
+        Source::FromAddress => vec![SetKey::FromAddress],
+        Source::To => vec![SetKey::To],
+        Source::Body => vec![SetKey::Body],
+        Source::Text => vec![SetKey::Subject, SetKey::Body, SetKey::AttachmentText],
+        Source::Header(h) => vec![SetKey::Header(h.to_ascii_lowercase())],
+        Source::AttachmentName => vec![SetKey::AttachmentName],
+        Source::AttachmentType => vec![SetKey::AttachmentType],
+        Source::AttachmentText => vec![SetKey::AttachmentText],
+    }
+}
+
+/// A compiled condition; leaves point into the RegexSets.
+#[derive(Debug)]
+enum Check {
+    All(Vec<Check>),
+    Any(Vec<Check>),
+    Not(Vec<Check>),
+    AtLeast(usize, Vec<Check>),
+    Match { slots: Vec<(usize, usize)>, describe: String },
+    HasAttachment(bool),
+}
+
+#[derive(Debug)]
+struct CompiledField {
+    name: String,
+    kind: FieldKind,
+    patterns: Vec<Regex>,
+    from: Vec<Source>,
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    spec: RuleSpec,
+    check: Check,
+    fields: Vec<CompiledField>,
+}
+
+#[derive(Debug)]
+struct PatternSet {
+    key: SetKey,
+    set: RegexSet,
+}
+
+/// A validated, compiled rule set. Cheap to share between threads.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    sets: Vec<PatternSet>,
+    date_order: DateOrderSetting,
+    version: String,
+    files: Vec<String>,
+}
+
+/// The outcome of running one rule example.
+#[derive(Debug, Clone)]
+pub struct ExampleOutcome {
+    pub rule: String,
+    pub path: String,
+    pub line: usize,
+    pub file: PathBuf,
+    pub mismatches: Vec<String>,
+}
+
+impl RuleSet {
+    /// Load every `*.toml` in `dir` (sorted by name), validate, compile. All errors at once.
+    pub fn load_dir(dir: &Path) -> Result<RuleSet, RulesError> {
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect(),
+            Err(e) => {
+                return Err(RulesError {
+                    errors: vec![RuleError { path: dir.display().to_string(), line: 0, message: format!("cannot read rule directory: {e}") }],
+                });
+            }
+        };
+        paths.sort();
+        let mut sources = Vec::new();
+        let mut errors = Vec::new();
+        for p in paths {
+            match std::fs::read_to_string(&p) {
+                Ok(text) => sources.push((p.display().to_string(), text)),
+                Err(e) => errors.push(RuleError { path: p.display().to_string(), line: 0, message: format!("cannot read: {e}") }),
+            }
+        }
+        if sources.is_empty() && errors.is_empty() {
+            errors.push(RuleError { path: dir.display().to_string(), line: 0, message: "no rule files (*.toml) found".into() });
+        }
+        match RuleSet::from_sources(dir, &sources) {
+            Ok(set) if errors.is_empty() => Ok(set),
+            Ok(_) => Err(RulesError { errors }),
+            Err(mut e) => {
+                errors.append(&mut e.errors);
+                Err(RulesError { errors })
+            }
+        }
+    }
+
+    /// Build from (path, text) pairs; `dir` resolves example files.
+    pub fn from_sources(dir: &Path, sources: &[(String, String)]) -> Result<RuleSet, RulesError> {
+        let mut errors = Vec::new();
+        let mut files: Vec<RuleFile> = Vec::new();
+        let mut hasher = Sha256::new();
+        for (path, text) in sources {
+            hasher.update(path.rsplit('/').next().unwrap_or(path).as_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
+            let file_dir = Path::new(path).parent().unwrap_or(dir);
+            match file::read_rule_file(path, file_dir, text) {
+                Ok(f) => files.push(f),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        let version = hex::encode(&hasher.finalize()[..6]);
+
+        // Defines and settings are global across files.
+        let mut defines: BTreeMap<String, PatternSpec> = BTreeMap::new();
+        let mut define_origin: HashMap<String, String> = HashMap::new();
+        let mut date_order = None;
+        for f in &files {
+            for (name, spec) in &f.defines {
+                if builtin(name).is_some() {
+                    errors.push(RuleError { path: f.path.clone(), line: spec.line, message: format!("{{{name}}} is built in and cannot be redefined") });
+                } else if let Some(first) = define_origin.get(name) {
+                    errors.push(RuleError { path: f.path.clone(), line: spec.line, message: format!("{{{name}}} is already defined in {first}") });
+                } else {
+                    define_origin.insert(name.clone(), f.path.clone());
+                    defines.insert(name.clone(), spec.clone());
+                }
+            }
+            if let Some((order, line)) = f.date_order {
+                if date_order.is_some() {
+                    errors.push(RuleError { path: f.path.clone(), line, message: "date_order is set in more than one rule file".into() });
+                }
+                date_order = Some(order);
+            }
+        }
+        for f in &files {
+            for (name, spec) in &f.defines {
+                if let Err(e) = expand(&spec.text, &BTreeMap::new(), Mode::Condition).and_then(|p| Regex::new(&p).map_err(|e| regex_message(&e))) {
+                    errors.push(RuleError { path: f.path.clone(), line: spec.line, message: format!("{{{name}}}: {e}") });
+                }
+            }
+        }
+
+        let mut builder = SetBuilder::default();
+        let mut rules = Vec::new();
+        let mut names: HashMap<String, (String, usize)> = HashMap::new();
+        for f in files {
+            for spec in f.rules {
+                if let Some((p, l)) = names.get(&spec.name) {
+                    errors.push(RuleError { path: spec.path.clone(), line: spec.line, message: format!("rule name {:?} is already used at {p}:{l}", spec.name) });
+                }
+                names.entry(spec.name.clone()).or_insert((spec.path.clone(), spec.line));
+                let mut ctx = CompileCtx { path: &spec.path, defines: &defines, case_sensitive: spec.case_sensitive, errors: &mut errors, builder: &mut builder };
+                let check = ctx.cond(&spec.when);
+                let fields = spec
+                    .extract
+                    .iter()
+                    .map(|f| CompiledField {
+                        name: f.name.clone(),
+                        kind: f.kind,
+                        patterns: f.patterns.iter().filter_map(|p| ctx.extract_regex(p)).collect(),
+                        from: f.from.clone(),
+                    })
+                    .collect();
+                if !spec.disabled {
+                    rules.push(CompiledRule { spec, check, fields });
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(RulesError { errors });
+        }
+        let sets = builder.build().map_err(|message| RulesError {
+            errors: vec![RuleError { path: dir.display().to_string(), line: 0, message }],
+        })?;
+        // Highest priority first; file order breaks ties (stable sort).
+        rules.sort_by(|a, b| b.spec.priority.cmp(&a.spec.priority));
+        Ok(RuleSet {
+            rules,
+            sets,
+            date_order: date_order.unwrap_or(DateOrderSetting::Auto),
+            version,
+            files: sources.iter().map(|(p, _)| p.clone()).collect(),
+        })
+    }
+
+    /// Content hash of the rule files: recorded with every decision.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Classify a message and extract its fields.
+    pub fn evaluate(&self, msg: &Message) -> Decision {
+        let hits = self.scan(msg);
+        let mut decision = Decision { rules_version: self.version.clone(), ..Decision::default() };
+        let mut category: Option<String> = None;
+        let mut date_order: Option<DateOrder> = None;
+        for rule in &self.rules {
+            if rule.spec.category.is_some() && category.is_some() {
+                continue;
+            }
+            if !eval(&rule.check, &hits, msg) {
+                continue;
+            }
+            let mut why = Vec::new();
+            explain(&rule.check, &hits, msg, &mut why);
+            decision.matched_rules.push(RuleMatch { rule: rule.spec.name.clone(), file: rule.spec.path.clone(), why });
+            if let Some(c) = &rule.spec.category {
+                category = Some(c.clone());
+                decision.category_rule = Some(rule.spec.name.clone());
+            }
+            for field in &rule.fields {
+                if decision.fields.contains_key(&field.name) {
+                    continue;
+                }
+                if let Some(found) = extract(field, msg, &rule.spec.name, &mut date_order, self.date_order) {
+                    decision.fields.insert(field.name.clone(), found);
+                }
+            }
+            for a in &rule.spec.actions {
+                if !decision.actions.contains(a) {
+                    decision.actions.push(a.clone());
+                }
+            }
+            if rule.spec.stop {
+                break;
+            }
+        }
+        decision.category = category.unwrap_or_else(|| crate::model::CATEGORY_OTHER.to_string());
+        derive_fields(&mut decision);
+        decision
+    }
+
+    /// Run every example of every rule file against the whole rule set.
+    pub fn run_examples(&self, limits: &crate::parse::ParseLimits) -> Vec<ExampleOutcome> {
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            for ex in &rule.spec.examples {
+                let mut outcome = ExampleOutcome { rule: rule.spec.name.clone(), path: rule.spec.path.clone(), line: ex.line, file: ex.file.clone(), mismatches: Vec::new() };
+                match std::fs::read(&ex.file) {
+                    Err(e) => outcome.mismatches.push(format!("cannot read example {}: {e}", ex.file.display())),
+                    Ok(bytes) => {
+                        let raw = RawMail { mailbox: "example".into(), origin: ex.file.display().to_string(), bytes };
+                        match crate::parse::parse(&raw, limits) {
+                            Err(e) => outcome.mismatches.push(format!("example {} is not a message: {e}", ex.file.display())),
+                            Ok(msg) => {
+                                let d = self.evaluate(&msg);
+                                let got = d.field_strings();
+                                for (key, want) in &ex.expect {
+                                    let have = if key == "category" { Some(d.category.clone()) } else { got.get(key).cloned() };
+                                    if have.as_deref() != Some(want.as_str()) {
+                                        outcome.mismatches.push(format!(
+                                            "example {}: expected {key} {want:?}, got {}",
+                                            ex.file.display(),
+                                            have.map_or("nothing".to_string(), |h| format!("{h:?}"))
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                out.push(outcome);
+            }
+        }
+        out
+    }
+
+    /// Run every RegexSet once over its part of the message.
+    fn scan(&self, msg: &Message) -> Vec<Vec<bool>> {
+        let mut hits = Vec::with_capacity(self.sets.len());
+        for ps in &self.sets {
+            let mut found = vec![false; ps.set.len()];
+            let mut feed = |hay: &str| {
+                for i in ps.set.matches(hay).iter() {
+                    found[i] = true;
+                }
+            };
+            match &ps.key {
+                SetKey::Subject => feed(&msg.subject),
+                SetKey::Body => feed(&msg.body_text),
+                SetKey::From => {
+                    if let Some(a) = &msg.from {
+                        feed(&a.to_string());
+                    }
+                }
+                SetKey::FromName => feed(msg.from.as_ref().and_then(|a| a.name.as_deref()).unwrap_or("")),
+                SetKey::FromAddress => feed(msg.from.as_ref().and_then(|a| a.email.as_deref()).unwrap_or("")),
+                SetKey::To => {
+                    for a in msg.to.iter().chain(&msg.cc) {
+                        feed(&a.to_string());
+                    }
+                }
+                SetKey::Header(name) => {
+                    for (n, v) in &msg.headers {
+                        if n.eq_ignore_ascii_case(name) {
+                            feed(v);
+                        }
+                    }
+                }
+                SetKey::AttachmentName => {
+                    for a in &msg.attachments {
+                        feed(a.name.as_deref().unwrap_or(""));
+                    }
+                }
+                SetKey::AttachmentType => {
+                    for a in &msg.attachments {
+                        feed(&a.content_type);
+                    }
+                }
+                SetKey::AttachmentText => {
+                    for a in &msg.attachments {
+                        if let Some(t) = &a.text {
+                            feed(t);
+                        }
+                    }
+                }
+            }
+            hits.push(found);
+        }
+        hits
+    }
+}
+
+fn regex_message(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(s) => {
+            // The regex crate's message spans several lines with a caret; keep the last line.
+            let last = s.lines().rev().find(|l| l.starts_with("error:")).unwrap_or(s.as_str());
+            format!("invalid pattern: {}", last.trim_start_matches("error:").trim())
+        }
+        regex::Error::CompiledTooBig(_) => "pattern is too large once compiled".to_string(),
+        other => format!("invalid pattern: {other}"),
+    }
+}
+
+#[derive(Default)]
+struct SetBuilder {
+    keys: Vec<SetKey>,
+    patterns: Vec<Vec<String>>,
+}
+
+impl SetBuilder {
+    fn add(&mut self, key: SetKey, pattern: String) -> (usize, usize) {
+        let set = match self.keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                self.keys.push(key);
+                self.patterns.push(Vec::new());
+                self.keys.len() - 1
+            }
+        };
+        let list = &mut self.patterns[set];
+        if let Some(i) = list.iter().position(|p| *p == pattern) {
+            return (set, i);
+        }
+        list.push(pattern);
+        (set, list.len() - 1)
+    }
+
+    fn build(self) -> Result<Vec<PatternSet>, String> {
+        self.keys
+            .into_iter()
+            .zip(self.patterns)
+            .map(|(key, pats)| {
+                RegexSet::new(&pats).map(|set| PatternSet { key, set }).map_err(|e| regex_message(&e))
+            })
+            .collect()
+    }
+}
+
+struct CompileCtx<'a> {
+    path: &'a str,
+    defines: &'a BTreeMap<String, PatternSpec>,
+    case_sensitive: bool,
+    errors: &'a mut Vec<RuleError>,
+    builder: &'a mut SetBuilder,
+}
+
+impl CompileCtx<'_> {
+    fn compile(&mut self, p: &PatternSpec, mode: Mode) -> Option<String> {
+        let full = match expand(&p.text, self.defines, mode) {
+            Ok(s) => format!("{}{}", flags(self.case_sensitive), s),
+            Err(message) => {
+                self.errors.push(RuleError { path: self.path.to_string(), line: p.line, message });
+                return None;
+            }
+        };
+        match Regex::new(&full) {
+            Ok(_) => Some(full),
+            Err(e) => {
+                self.errors.push(RuleError { path: self.path.to_string(), line: p.line, message: format!("{} in {:?}", regex_message(&e), p.text) });
+                None
+            }
+        }
+    }
+
+    fn extract_regex(&mut self, p: &PatternSpec) -> Option<Regex> {
+        self.compile(p, Mode::Extract).and_then(|s| Regex::new(&s).ok())
+    }
+
+    fn cond(&mut self, c: &Cond) -> Check {
+        match c {
+            Cond::All(list) => Check::All(list.iter().map(|c| self.cond(c)).collect()),
+            Cond::Any(list) => Check::Any(list.iter().map(|c| self.cond(c)).collect()),
+            Cond::Not(list) => Check::Not(list.iter().map(|c| self.cond(c)).collect()),
+            Cond::AtLeast(n, list) => Check::AtLeast(*n, list.iter().map(|c| self.cond(c)).collect()),
+            Cond::HasAttachment(b) => Check::HasAttachment(*b),
+            Cond::Match { source, patterns } => {
+                let mut slots = Vec::new();
+                for p in patterns {
+                    if let Some(full) = self.compile(p, Mode::Condition) {
+                        for key in set_keys(source) {
+                            slots.push(self.builder.add(key, full.clone()));
+                        }
+                    }
+                }
+                let shown: Vec<String> = patterns.iter().map(|p| format!("{:?}", p.text)).collect();
+                Check::Match { slots, describe: format!("{} matches {}", source.name(), shown.join(" or ")) }
+            }
+        }
+    }
+}
+
+fn eval(c: &Check, hits: &[Vec<bool>], msg: &Message) -> bool {
+    match c {
+        Check::All(list) => list.iter().all(|c| eval(c, hits, msg)),
+        Check::Any(list) => list.is_empty() || list.iter().any(|c| eval(c, hits, msg)),
+        Check::Not(list) => !list.iter().any(|c| eval(c, hits, msg)),
+        Check::AtLeast(n, list) => list.iter().filter(|c| eval(c, hits, msg)).count() >= *n,
+        Check::Match { slots, .. } => slots.iter().any(|&(s, i)| hits[s][i]),
+        Check::HasAttachment(b) => msg.attachments.is_empty() != *b,
+    }
+}
+
+/// The positive leaves that held, as readable reasons.
+fn explain(c: &Check, hits: &[Vec<bool>], msg: &Message, why: &mut Vec<String>) {
+    match c {
+        Check::All(list) | Check::Any(list) | Check::AtLeast(_, list) => {
+            for c in list {
+                explain(c, hits, msg, why);
+            }
+        }
+        Check::Not(_) => {}
+        Check::Match { slots, describe } => {
+            if slots.iter().any(|&(s, i)| hits[s][i]) {
+                why.push(describe.clone());
+            }
+        }
+        Check::HasAttachment(b) => {
+            if msg.attachments.is_empty() != *b {
+                why.push(if *b { "has an attachment".into() } else { "has no attachment".into() });
+            }
+        }
+    }
+}
+
+/// The texts an extraction looks at, in order, with their provenance names.
+fn haystacks<'m>(source: &Source, msg: &'m Message) -> Vec<(String, std::borrow::Cow<'m, str>)> {
+    use std::borrow::Cow;
+    match source {
+        Source::Subject => vec![("subject".into(), Cow::Borrowed(msg.subject.as_str()))],
+        Source::Body => vec![("body".into(), Cow::Borrowed(msg.body_text.as_str()))],
+        Source::Text => {
+            let mut v = haystacks(&Source::Subject, msg);
+            v.extend(haystacks(&Source::Body, msg));
+            v.extend(haystacks(&Source::AttachmentText, msg));
+            v
+        }
+        Source::AttachmentText => msg
+            .attachments
+            .iter()
+            .filter_map(|a| a.text.as_deref().map(|t| (format!("attachment:{}", a.name.as_deref().unwrap_or("(unnamed)")), Cow::Borrowed(t))))
+            .collect(),
+        Source::AttachmentName => msg.attachments.iter().filter_map(|a| a.name.as_deref().map(|n| ("attachment_name".into(), Cow::Borrowed(n)))).collect(),
+        Source::AttachmentType => msg.attachments.iter().map(|a| ("attachment_type".into(), Cow::Borrowed(a.content_type.as_str()))).collect(),
+        Source::FromName => msg.from.as_ref().and_then(|a| a.name.as_deref()).map(|n| vec![("from_name".into(), Cow::Borrowed(n))]).unwrap_or_default(),
+        Source::FromAddress => msg.from.as_ref().and_then(|a| a.email.as_deref()).map(|n| vec![("from_address".into(), Cow::Borrowed(n))]).unwrap_or_default(),
+        Source::From => msg.from.as_ref().map(|a| vec![("from".into(), Cow::Owned(a.to_string()))]).unwrap_or_default(),
+        Source::To => msg.to.iter().chain(&msg.cc).map(|a| ("to".into(), Cow::Owned(a.to_string()))).collect(),
+        Source::Header(h) => msg.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(h)).map(|(_, v)| (format!("header:{h}"), Cow::Borrowed(v.as_str()))).collect(),
+    }
+}
+
+fn message_date_order(msg: &Message, setting: DateOrderSetting) -> DateOrder {
+    match setting {
+        DateOrderSetting::DayFirst => DateOrder::DayFirst,
+        DateOrderSetting::MonthFirst => DateOrder::MonthFirst,
+        DateOrderSetting::Auto => {
+            let mut text = String::with_capacity(msg.body_text.len() + 256);
+            text.push_str(&msg.subject);
+            text.push('\n');
+            text.push_str(&msg.body_text);
+            for a in &msg.attachments {
+                if let Some(t) = &a.text {
+                    text.push('\n');
+                    text.push_str(t);
+                }
+            }
+            normalize::infer_date_order(&text).unwrap_or(DateOrder::DayFirst)
+        }
+    }
+}
+
+fn extract(field: &CompiledField, msg: &Message, rule: &str, order: &mut Option<DateOrder>, setting: DateOrderSetting) -> Option<ExtractedField> {
+    for re in &field.patterns {
+        for source in &field.from {
+            for (source_name, hay) in haystacks(source, msg) {
+                for caps in re.captures_iter(&hay) {
+                    let whole = caps.get(0).map_or("", |m| m.as_str());
+                    let raw = caps.name("value").map_or(whole, |m| m.as_str());
+                    let value = match field.kind {
+                        FieldKind::Text => {
+                            let v = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+                            let v = v.trim_matches(|c: char| c == ',' || c == ';' || c == ':').to_string();
+                            (!v.is_empty()).then_some(FieldValue::Text { value: v })
+                        }
+                        FieldKind::Amount => {
+                            let explicit = caps.name("currency").and_then(|c| normalize::currency_code(c.as_str()));
+                            normalize::parse_amount(raw).map(|a| FieldValue::Amount { value: a.value, currency: a.currency.or(explicit).map(str::to_string) })
+                        }
+                        FieldKind::Date => {
+                            let o = *order.get_or_insert_with(|| message_date_order(msg, setting));
+                            normalize::parse_date(raw, o).map(|d| FieldValue::Date { value: d })
+                        }
+                        FieldKind::Days => normalize::parse_payment_terms(raw)
+                            .or_else(|| raw.trim().parse().ok())
+                            .map(|d| FieldValue::Days { value: d }),
+                        FieldKind::Currency => normalize::currency_code(raw.trim()).map(|c| FieldValue::Currency { value: c.to_string() }),
+                    };
+                    if let Some(value) = value {
+                        let matched: String = whole.trim().chars().take(200).collect();
+                        return Some(ExtractedField { value, provenance: Provenance { rule: rule.to_string(), source: source_name, matched } });
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Fields that follow from others: the currency of an amount, a due date from payment terms.
+fn derive_fields(d: &mut Decision) {
+    if !d.fields.contains_key("currency") {
+        let found = d.fields.iter().find_map(|(name, f)| match &f.value {
+            FieldValue::Amount { currency: Some(c), .. } => Some((name.clone(), c.clone(), f.provenance.clone())),
+            _ => None,
+        });
+        if let Some((name, c, prov)) = found {
+            d.fields.insert(
+                "currency".into(),
+                ExtractedField { value: FieldValue::Currency { value: c }, provenance: Provenance { source: format!("derived from {name}"), ..prov } },
+            );
+        }
+    }
+    if !d.fields.contains_key("due_date") {
+        if let (Some(inv), Some(terms)) = (d.fields.get("invoice_date"), d.fields.get("payment_terms")) {
+            if let (FieldValue::Date { value: date }, FieldValue::Days { value: days }) = (&inv.value, &terms.value) {
+                if let Some(due) = date.checked_add_days(chrono::Days::new(u64::from(*days))) {
+                    let prov = Provenance {
+                        rule: terms.provenance.rule.clone(),
+                        source: "derived from invoice_date + payment_terms".into(),
+                        matched: terms.provenance.matched.clone(),
+                    };
+                    d.fields.insert("due_date".into(), ExtractedField { value: FieldValue::Date { value: due }, provenance: prov });
+                }
+            }
+        }
+    }
+}
+
+/// Actions in the order rules produced them (convenience for callers that only need names).
+pub fn action_names(actions: &[Action]) -> Vec<String> {
+    actions.iter().map(|a| a.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests;
