@@ -215,7 +215,7 @@ STYLES = {"H": ("F2", 16, 24), "h": ("F2", 12, 18), "B": ("F2", 10, 14),
 def layout(lines, width, height):
     """Turn lines into content streams (one per page) and the plain text."""
     pages, cur, y = [], [], height - 56
-    text_lines = []
+    page_texts, cur_text = [], []
     for line in lines:
         if line is None:
             y -= 8
@@ -224,18 +224,22 @@ def layout(lines, width, height):
         font, size, lead = STYLES[style]
         if y - lead < 40:
             pages.append(cur)
-            cur, y = [], height - 56
+            page_texts.append(cur_text)
+            cur, cur_text, y = [], [], height - 56
         y -= lead
         cur.append(b"BT /%s %d Tf 50 %d Td (%s) Tj ET" % (font.encode(), size, y, pdf_text(text)))
-        text_lines.append(text)
+        cur_text.append(text)
     pages.append(cur)
-    streams = []
+    page_texts.append(cur_text)
+    streams, text_lines = [], []
     for i, p in enumerate(pages):
         ops = [b"0.6 g 50 %d m %d %d l %d %d l 50 %d l h f 0 g" % (
             height - 44, width - 50, height - 44, width - 50, height - 46, height - 46)]
         ops += p
-        ops.append(b"BT /F1 7 Tf 50 28 Td (Page %d of %d) Tj ET" % (i + 1, len(pages)))
+        footer = "Page %d of %d" % (i + 1, len(pages))
+        ops.append(b"BT /F1 7 Tf 50 28 Td (%s) Tj ET" % footer.encode("ascii"))
         streams.append(b"\n".join(ops) + b"\n")
+        text_lines += page_texts[i] + [footer]
     return streams, text_lines
 
 
@@ -701,7 +705,7 @@ T 030 241 77 10
         ("Date", rfc_date(2026, 3, 20, 9, 15, 2)),
         ("Subject", "Factuur Van Dijk Kantoorinrichting"),
         ("Message-ID", "<20260320091502.20260193@vandijk-kantoor.example>"),
-    ], multipart("mixed", "--vdk-20260193--", [
+    ], multipart("mixed", "=_vdk_20260193", [
         text_part(body),
         pdf_part(pdf, "Factuur.pdf"),
     ]))

@@ -41,7 +41,7 @@ impl fmt::Display for MessageId {
 }
 
 /// Thread id: the first 8 bytes of the SHA-256 of the thread's root key, hex.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ThreadId(pub String);
 
