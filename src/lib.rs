@@ -18,3 +18,4 @@ pub mod model;
 pub mod parse;
 pub mod rules;
 pub mod store;
+pub mod source;

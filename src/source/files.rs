@@ -1,0 +1,185 @@
+//! File intake: single .eml files, maildir folders (cur/ new/), mbox files, and directory trees
+//! of any of them. Files are discovered first (cheap), then read one at a time so memory stays
+//! bounded by one file.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::model::RawMail;
+
+/// Files that sit beside mail in real folders but are never mail themselves.
+const NOT_MAIL_EXTENSIONS: &[&str] = &["json", "md", "toml", "pdf", "py", "sh", "rs", "failed", "zip", "gz"];
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct InputError {
+    pub path: String,
+    pub source: io::Error,
+}
+
+/// Expand the command-line paths into the files to read, in a stable order. A path named
+/// explicitly is always read; inside directories hidden files, maildir `tmp/` and obvious
+/// non-mail files (by extension) are skipped.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = fs::metadata(p).map_err(|source| InputError { path: p.display().to_string(), source })?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|source| InputError { path: dir.display().to_string(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        let ft = fs::symlink_metadata(&path).map_err(|source| InputError { path: path.display().to_string(), source })?;
+        if ft.is_dir() {
+            // Maildir's tmp/ holds messages still being written.
+            if name == "tmp" && dir.join("cur").is_dir() {
+                continue;
+            }
+            walk(&path, out)?;
+        } else if ft.is_file() {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            if !NOT_MAIL_EXTENSIONS.contains(&ext.as_str()) {
+                out.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Read one file into raw messages: an mbox gives several, anything else one.
+pub fn read_file(path: &Path, mailbox: &str) -> Result<Vec<RawMail>, InputError> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|source| InputError { path: path.display().to_string(), source })?;
+    let origin = path.display().to_string();
+    if is_mbox(&bytes) {
+        Ok(split_mbox(&bytes)
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| RawMail { mailbox: mailbox.to_string(), origin: format!("{origin}#{}", i + 1), bytes: m })
+            .collect())
+    } else {
+        Ok(vec![RawMail { mailbox: mailbox.to_string(), origin, bytes }])
+    }
+}
+
+/// An mbox starts with a `From ` separator line followed by a header line on the next line.
+fn is_mbox(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(b"From ") {
+        return false;
+    }
+    let Some(nl) = memchr::memchr(b'\n', bytes) else { return false };
+    let next = &bytes[nl + 1..];
+    let end = memchr::memchr(b'\n', next).unwrap_or(next.len());
+    let line = &next[..end];
+    matches!(memchr::memchr(b':', line), Some(c) if c > 0 && line[..c].iter().all(|b| b.is_ascii_graphic()))
+}
+
+/// Split an mbox (mboxrd/mboxo): messages start at `From ` lines that follow a blank line (or
+/// the start of the file); `>From ` quoting in bodies is undone.
+pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut starts = vec![0usize];
+    let finder = memchr::memmem::Finder::new(b"\nFrom ");
+    let mut pos = 0;
+    while let Some(i) = finder.find(&bytes[pos..]) {
+        let at = pos + i + 1;
+        // Require a blank line before the separator (mboxrd writers always add one).
+        let before = &bytes[..at - 1];
+        if before.ends_with(b"\n") || before.ends_with(b"\n\r") || before.is_empty() {
+            starts.push(at);
+        }
+        pos = at;
+    }
+    starts.push(bytes.len());
+    starts
+        .windows(2)
+        .filter_map(|w| {
+            let chunk = &bytes[w[0]..w[1]];
+            // Drop the separator line itself.
+            let body_start = memchr::memchr(b'\n', chunk).map_or(chunk.len(), |n| n + 1);
+            let mut msg = unquote_from(&chunk[body_start..]);
+            while msg.ends_with(b"\n\n") || msg.ends_with(b"\r\n\r\n") {
+                msg.pop();
+                if msg.ends_with(b"\r") {
+                    msg.pop();
+                }
+            }
+            (!msg.is_empty()).then_some(msg)
+        })
+        .collect()
+}
+
+/// mboxrd: a body line `>From ` (with any number of `>`) loses one `>`.
+fn unquote_from(chunk: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(chunk.len());
+    for line in chunk.split_inclusive(|&b| b == b'\n') {
+        let gt = line.iter().take_while(|&&b| b == b'>').count();
+        if gt > 0 && line[gt..].starts_with(b"From ") {
+            out.extend_from_slice(&line[1..]);
+        } else {
+            out.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mbox_splits_on_separator_lines_and_unquotes_from() {
+        let mbox = b"From a@x Mon Jan  1 00:00:00 2026\nSubject: one\n\nhello\n>From the start\n\nFrom b@x Mon Jan  1 00:00:00 2026\nSubject: two\n\nbye\n";
+        let msgs = split_mbox(mbox);
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0], b"Subject: one\n\nhello\nFrom the start\n".to_vec());
+        assert_eq!(msgs[1], b"Subject: two\n\nbye\n".to_vec());
+    }
+
+    #[test]
+    fn a_from_line_inside_a_paragraph_is_not_a_separator() {
+        let mbox = b"From a@x Mon Jan  1 00:00:00 2026\nSubject: one\n\nline\nFrom here on\n";
+        assert_eq!(split_mbox(mbox).len(), 1);
+    }
+
+    #[test]
+    fn discovery_walks_trees_skips_hidden_tmp_and_non_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let md = dir.path().join("box");
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(md.join(sub)).unwrap();
+        }
+        fs::write(md.join("cur/1:2,S"), "Subject: a\n\nx").unwrap();
+        fs::write(md.join("new/2"), "Subject: b\n\nx").unwrap();
+        fs::write(md.join("tmp/3"), "Subject: partial").unwrap();
+        fs::write(dir.path().join("x.expected.json"), "{}").unwrap();
+        fs::write(dir.path().join(".hidden"), "x").unwrap();
+        fs::write(dir.path().join("a.eml"), "Subject: c\n\nx").unwrap();
+        let found = discover(&[dir.path().to_path_buf()]).unwrap();
+        let names: Vec<String> = found.iter().map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string()).collect();
+        assert_eq!(names, vec!["a.eml", "box/cur/1:2,S", "box/new/2"]);
+    }
+
+    #[test]
+    fn a_missing_path_is_a_clear_error() {
+        let err = discover(&[PathBuf::from("/nonexistent/deskmail")]).unwrap_err();
+        assert!(err.to_string().starts_with("/nonexistent/deskmail: "), "{err}");
+    }
+}
