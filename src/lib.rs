@@ -19,3 +19,6 @@ pub mod parse;
 pub mod rules;
 pub mod store;
 pub mod source;
+pub mod index;
+pub mod pipeline;
+pub mod bench;

@@ -1,1 +1,500 @@
-fn main() {}
+//! The deskmail command line: parse arguments, call the library, print.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use deskmail::bench;
+use deskmail::index::{MailIndex, SearchOptions, SortOrder};
+use deskmail::model::{Decision, Message, MessageId, RawMail, ThreadId};
+use deskmail::parse::{ParseLimits, parse};
+use deskmail::pipeline::{DataDir, Pipeline, raw_mail_from_files};
+use deskmail::rules::RuleSet;
+use deskmail::store::Store;
+
+#[derive(Parser)]
+#[command(name = "deskmail", version, about = "Email-workflow automation for accounting desks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DataArg {
+    /// Data directory (store and index). Default: ./deskmail-data
+    #[arg(long, env = "DESKMAIL_DATA", default_value = "deskmail-data")]
+    data: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct RulesArg {
+    /// Directory of rule files (*.toml).
+    #[arg(long, env = "DESKMAIL_RULES", default_value = "rules")]
+    rules: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest .eml files, maildir folders, mbox files and directory trees of them.
+    Ingest {
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        rules: RulesArg,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Mailbox name recorded with each message (searchable as mailbox:NAME).
+        #[arg(long, default_value = "files")]
+        mailbox: String,
+        /// Messages larger than this many bytes are rejected.
+        #[arg(long, default_value_t = 50 * 1024 * 1024)]
+        max_size: usize,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Search threads: free text plus from: to: subject: category: invoice: amount: date: after: before: has: mailbox:
+    Search {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+        /// Maximum number of threads.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = Sort::Newest)]
+        sort: Sort,
+        #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+        query: Vec<String>,
+    },
+    /// Print a message with its decision: category, fields, the rules that fired and why.
+    Show {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+        /// Message id (a unique prefix is enough).
+        id: String,
+    },
+    /// Print a thread: every message with its category and key fields.
+    Thread {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+        /// Thread id (a unique prefix is enough).
+        id: String,
+    },
+    /// Counts of what is stored.
+    Stats {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rule files: check them (and their examples) or test one message.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Rebuild the search index from the store.
+    Reindex {
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        rules: RulesArg,
+    },
+    /// Measure throughput and memory.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Validate every rule file and run every example; errors as path:line: message.
+    Check {
+        #[command(flatten)]
+        rules: RulesArg,
+    },
+    /// Show what the rules make of one message, without storing anything.
+    Test {
+        #[command(flatten)]
+        rules: RulesArg,
+        #[arg(long)]
+        json: bool,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Parse-only and full-pipeline ingest of a maildir (or any ingest path) into a fresh data dir.
+    Ingest {
+        #[command(flatten)]
+        rules: RulesArg,
+        /// Where the fresh data dir goes (removed afterwards). Default: a temp dir.
+        #[arg(long)]
+        scratch: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        path: PathBuf,
+    },
+    /// CLI search latency: run the search command N times as separate processes.
+    Search {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(required = true, num_args = 1..)]
+        queries: Vec<String>,
+    },
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+enum Sort {
+    Newest,
+    Relevance,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| EnvFilter::new("error"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+fn load_rules(dir: &Path) -> Result<RuleSet> {
+    RuleSet::load_dir(dir).map_err(|e| anyhow!("the rule files have errors:\n{e}"))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Ingest { data, rules, json, mailbox, max_size, paths } => {
+            let rules = Arc::new(load_rules(&rules.rules)?);
+            let limits = ParseLimits { max_message_bytes: max_size, ..ParseLimits::default() };
+            let pipeline = Pipeline::open(&DataDir::new(&data.data), rules, limits).context("cannot open the data directory")?;
+            let files = deskmail::source::files::discover(&paths)?;
+            let bar = progress_bar();
+            let on_progress = |n: u64| {
+                if let Some(b) = &bar {
+                    b.set_position(n);
+                }
+            };
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let summary = pipeline.ingest(raw_mail_from_files(files, mailbox), workers, &on_progress)?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            if json {
+                println!("{}", serde_json::to_string(&summary)?);
+            } else {
+                for r in &summary.rejections {
+                    eprintln!("rejected {}: {}", r.path, r.reason);
+                }
+                let flagged: String = summary.flagged.iter().map(|(f, n)| format!(", {n} {}", f.replace('_', " "))).collect();
+                println!(
+                    "ingested {}, duplicates {}, rejected {}{} in {:.2}s ({:.0} msg/s)",
+                    summary.ingested,
+                    summary.duplicates,
+                    summary.rejected,
+                    flagged,
+                    summary.seconds,
+                    (summary.ingested + summary.duplicates + summary.rejected) as f64 / summary.seconds.max(1e-9)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { data, json, limit, sort, query } => {
+            let index = MailIndex::open_read_only(&DataDir::new(&data.data).index())
+                .with_context(|| format!("no index in {} (run `deskmail ingest` first)", data.data.display()))?;
+            let q = query.join(" ");
+            let opts = SearchOptions { limit, sort: match sort { Sort::Newest => SortOrder::Newest, Sort::Relevance => SortOrder::Relevance } };
+            let results = match index.search(&q, &opts) {
+                Ok(r) => r,
+                Err(deskmail::index::SearchError::Query(e)) => {
+                    eprintln!("error: bad query: {e}\n  {q}\n  {}^", " ".repeat(e.position));
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if json {
+                println!("{}", serde_json::to_string(&results)?);
+            } else {
+                print_search(&results);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { data, json, id } => {
+            let store = open_store(&data.data)?;
+            let id = store.resolve_message_id(&id)?.ok_or_else(|| anyhow!("no single message with an id starting {id:?}"))?;
+            let (msg, decision, thread) = load_message(&store, &id)?;
+            if json {
+                let v = serde_json::json!({ "message": msg, "decision": decision, "thread_id": thread, "fields": decision.field_strings() });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print_message(&store, &msg, &decision, &thread)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Thread { data, json, id } => {
+            let store = open_store(&data.data)?;
+            let tid = store.resolve_thread_id(&id)?.ok_or_else(|| anyhow!("no single thread with an id starting {id:?}"))?;
+            let rec = store.thread(&tid)?.ok_or_else(|| anyhow!("thread {tid} not found"))?;
+            let mut rows = Vec::new();
+            for mid in &rec.messages {
+                let stored = store.message(mid)?.ok_or_else(|| anyhow!("message {mid} missing"))?;
+                let decision = store.decision(mid)?.unwrap_or_default();
+                rows.push((stored.message, decision));
+            }
+            rows.sort_by_key(|(m, _)| m.date);
+            if json {
+                let msgs: Vec<_> = rows
+                    .iter()
+                    .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs }))?);
+            } else {
+                println!("thread {}  {}  ({} messages)", rec.thread_id, rec.subject, rec.messages.len());
+                for (m, d) in &rows {
+                    let fields: Vec<String> = d.field_strings().iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    println!(
+                        "  {}  {}  {:<24} {}  {}\n      {}",
+                        &m.id.0[..12],
+                        m.date.map_or("(no date)".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+                        d.category,
+                        m.from.as_ref().map(|a| a.to_string()).unwrap_or_default(),
+                        m.subject,
+                        if fields.is_empty() { "-".to_string() } else { fields.join("  ") }
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stats { data, json } => {
+            let store = open_store(&data.data)?;
+            let s = store.stats()?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!("messages {}, threads {}, invoices {}, rejected {}", s.messages, s.threads, s.invoices, s.rejected);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { command: RulesCommand::Check { rules } } => {
+            let set = match RuleSet::load_dir(&rules.rules) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{e}");
+                    eprintln!("{} error(s) in {}", e.errors.len(), rules.rules.display());
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let outcomes = set.run_examples(&ParseLimits::default());
+            let failed: Vec<_> = outcomes.iter().filter(|o| !o.mismatches.is_empty()).collect();
+            for o in &failed {
+                for m in &o.mismatches {
+                    eprintln!("{}:{}: rule {:?}: {m}", o.path, o.line, o.rule);
+                }
+            }
+            if failed.is_empty() {
+                println!(
+                    "rules OK: {} rules in {} files, {} examples passed (rules version {})",
+                    set.rule_count(),
+                    set.files().len(),
+                    outcomes.len(),
+                    set.version()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{} of {} examples failed", failed.len(), outcomes.len());
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Rules { command: RulesCommand::Test { rules, json, file } } => {
+            let set = load_rules(&rules.rules)?;
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let raw = RawMail { mailbox: "test".into(), origin: file.display().to_string(), bytes };
+            let msg = parse(&raw, &ParseLimits::default()).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let d = set.evaluate(&msg);
+            if json {
+                let provenance: serde_json::Map<String, serde_json::Value> =
+                    d.fields.iter().map(|(k, f)| (k.clone(), serde_json::to_value(&f.provenance).unwrap_or_default())).collect();
+                let v = serde_json::json!({
+                    "category": d.category,
+                    "fields": d.field_strings(),
+                    "matched_rules": d.matched_rules,
+                    "actions": d.actions,
+                    "provenance": provenance,
+                    "rules_version": d.rules_version,
+                });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print_decision(&d);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex { data, rules } => {
+            let rules = Arc::new(load_rules(&rules.rules)?);
+            let pipeline = Pipeline::open(&DataDir::new(&data.data), rules, ParseLimits::default())?;
+            let n = pipeline.reindex()?;
+            println!("reindexed {n} messages");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Ingest { rules, scratch, json, path } } => {
+            let rules = Arc::new(load_rules(&rules.rules)?);
+            let report = bench::ingest(&path, rules, scratch.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Search { data, runs, queries } } => {
+            let report = bench::cli_search(&data.data, &queries, runs)?;
+            print!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open_store(data: &Path) -> Result<Store> {
+    let dir = DataDir::new(data).store();
+    if !dir.exists() {
+        bail!("no store in {} (run `deskmail ingest` first)", data.display());
+    }
+    Ok(Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES)?)
+}
+
+/// The stored message, re-parsed from its raw bytes so the body and attachment text are there.
+fn load_message(store: &Store, id: &MessageId) -> Result<(Message, Decision, ThreadId)> {
+    let stored = store.message(id)?.ok_or_else(|| anyhow!("message {id} not found"))?;
+    let decision = store.decision(id)?.unwrap_or_default();
+    let msg = match store.raw(id)? {
+        Some(bytes) => {
+            let raw = RawMail { mailbox: stored.message.mailbox.clone(), origin: stored.message.origin.clone(), bytes };
+            parse(&raw, &ParseLimits::default()).unwrap_or(stored.message)
+        }
+        None => stored.message,
+    };
+    Ok((msg, decision, stored.thread_id))
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} messages  {per_sec}  {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
+}
+
+fn print_search(results: &deskmail::index::SearchResults) {
+    let color = std::io::stdout().is_terminal();
+    println!("{} threads", results.total_threads);
+    for t in &results.threads {
+        let date = t.last_date.as_deref().map_or("(no date)", |d| d.get(..10).unwrap_or(d));
+        println!("{}  {:<26} {:>3} msg  {}  {}", date, t.category, t.message_count, t.thread_id, t.subject);
+        let mut snippet = String::new();
+        let mut last = 0;
+        for &(s, e) in &t.highlights {
+            if s < last || e > t.snippet.len() || !t.snippet.is_char_boundary(s) || !t.snippet.is_char_boundary(e) {
+                continue;
+            }
+            snippet.push_str(&t.snippet[last..s]);
+            if color {
+                snippet.push_str(&format!("\x1b[1;33m{}\x1b[0m", &t.snippet[s..e]));
+            } else {
+                snippet.push_str(&format!("[{}]", &t.snippet[s..e]));
+            }
+            last = e;
+        }
+        snippet.push_str(&t.snippet[last.min(t.snippet.len())..]);
+        let snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !snippet.is_empty() {
+            println!("    {snippet}");
+        }
+    }
+}
+
+fn print_decision(d: &Decision) {
+    println!("category: {}{}", d.category, d.category_rule.as_ref().map_or(String::new(), |r| format!("  (rule {r:?})")));
+    if !d.flags.is_empty() {
+        println!("flags: {}", d.flags.join(", "));
+    }
+    if d.fields.is_empty() {
+        println!("fields: none");
+    } else {
+        println!("fields:");
+        for (name, f) in &d.fields {
+            println!("  {name:<16} {:<14} from {} by rule {:?}: {:?}", f.value.canonical(), f.provenance.source, f.provenance.rule, f.provenance.matched);
+        }
+    }
+    if d.matched_rules.is_empty() {
+        println!("matched rules: none");
+    }
+    for m in &d.matched_rules {
+        println!("matched rule {:?} ({}): {}", m.rule, m.file, m.why.join("; "));
+    }
+    for a in &d.actions {
+        println!("action: {a}");
+    }
+    println!("rules version: {}", d.rules_version);
+}
+
+fn print_message(store: &Store, msg: &Message, d: &Decision, thread: &ThreadId) -> Result<()> {
+    println!("message {}  (thread {thread})", msg.id);
+    println!("from:    {}", msg.from.as_ref().map(|a| a.to_string()).unwrap_or_default());
+    println!("to:      {}", msg.to.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
+    println!("date:    {}", msg.date.map_or("(none)".into(), |d| d.to_rfc3339()));
+    println!("subject: {}", msg.subject);
+    println!("source:  {} ({})", msg.origin, msg.mailbox);
+    for a in &msg.attachments {
+        println!(
+            "attachment: {} ({}, {} bytes, sha256 {}){}",
+            a.name.as_deref().unwrap_or("(unnamed)"),
+            a.content_type,
+            a.size,
+            &a.sha256[..16],
+            a.text_error.as_ref().map_or(String::new(), |e| format!(" — no text: {e}"))
+        );
+    }
+    for w in &msg.warnings {
+        println!("warning: {w}");
+    }
+    println!();
+    print_decision(d);
+    println!();
+    // For a person, render HTML with layout (html2text); the pipeline used the fast renderer.
+    let body = if msg.body_was_html {
+        store
+            .raw(&msg.id)?
+            .and_then(|raw| mail_parser::MessageParser::default().parse(&raw).and_then(|m| m.body_html(0).map(|h| h.into_owned())))
+            .and_then(|html| html2text::from_read(html.as_bytes(), 100).ok())
+            .unwrap_or_else(|| msg.body_text.clone())
+    } else {
+        msg.body_text.clone()
+    };
+    println!("{body}");
+    Ok(())
+}

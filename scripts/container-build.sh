@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The Dockerfile's build steps, run without a Docker engine: build the release binary, lay out
+# the runtime image's files in a staging root, and run the image's build-time check and entry
+# point against that layout as an unprivileged user. Keep in step with Dockerfile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/deskmail-target}"
+
+# build stage
+cargo build --release --locked
+stage="$(mktemp -d /tmp/deskmail-image.XXXXXX)"
+trap 'rm -rf "$stage"' EXIT
+install -D -m 0755 "$CARGO_TARGET_DIR/release/deskmail" "$stage/usr/local/bin/deskmail"
+strip "$stage/usr/local/bin/deskmail" 2>/dev/null || true
+
+# runtime stage: same paths as the image
+mkdir -p "$stage/srv/deskmail" "$stage/var/lib/deskmail"
+cp -r rules "$stage/srv/deskmail/rules"
+mkdir -p "$stage/srv/deskmail/fixtures"
+cp -r fixtures/mail "$stage/srv/deskmail/fixtures/mail"
+
+run_as_nobody() {
+  if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+    chown -R nobody:nogroup "$stage/var/lib/deskmail"
+    chmod 0755 "$stage"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+  else
+    "$@"
+  fi
+}
+
+export DESKMAIL_DATA="$stage/var/lib/deskmail" DESKMAIL_RULES="$stage/srv/deskmail/rules"
+cd "$stage/srv/deskmail"
+run_as_nobody "$stage/usr/local/bin/deskmail" --version
+run_as_nobody "$stage/usr/local/bin/deskmail" rules check
+run_as_nobody "$stage/usr/local/bin/deskmail" ingest --json fixtures/mail >/dev/null
+run_as_nobody "$stage/usr/local/bin/deskmail" stats --json
+echo "container layout OK: $(du -sh "$stage/usr/local/bin/deskmail" | cut -f1) binary"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Run the whole test suite: installs what the tests need (Debian packages), then cargo test.
+# Usage: scripts/test.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+# poppler-utils: pdftotext, used by the fixture checks of generated PDFs.
+command -v pdftotext >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+  else
+    echo "missing packages: ${need_pkgs[*]} (install them with apt-get, or run as root)" >&2
+    exit 1
+  fi
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/deskmail-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+cargo test --locked "$@"

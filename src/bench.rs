@@ -1,0 +1,193 @@
+//! `deskmail bench`: throughput and memory of the pipeline, latency of CLI search.
+//! Benchmarks print figures; they never assert (speed is not a test).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::model::RawMail;
+use crate::parse::{ParseLimits, parse};
+use crate::pipeline::{DataDir, Pipeline, raw_mail_from_files};
+use crate::rules::RuleSet;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    pub name: String,
+    pub messages: u64,
+    pub megabytes: f64,
+    pub seconds: f64,
+    pub messages_per_second: f64,
+    pub megabytes_per_second: f64,
+    /// Peak resident set size during this phase (VmHWM, reset before the phase).
+    pub peak_rss_mib: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub path: String,
+    pub files: usize,
+    pub threads: usize,
+    pub phases: Vec<Phase>,
+    pub stored: u64,
+    pub rejected: u64,
+}
+
+impl fmt::Display for IngestReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "corpus {}: {} files, {} worker threads", self.path, self.files, self.threads)?;
+        for p in &self.phases {
+            writeln!(
+                f,
+                "{:<34} {:>6} msgs {:>8.1} MB {:>7.3} s {:>9.0} msg/s {:>7.1} MB/s  peak RSS {}",
+                p.name,
+                p.messages,
+                p.megabytes,
+                p.seconds,
+                p.messages_per_second,
+                p.megabytes_per_second,
+                p.peak_rss_mib.map_or("n/a".to_string(), |m| format!("{m:.1} MiB"))
+            )?;
+        }
+        writeln!(f, "stored {}, rejected {}", self.stored, self.rejected)
+    }
+}
+
+/// Reset the kernel's peak-RSS counter for this process (Linux ≥ 4.0); false if unsupported.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak resident set size in MiB, from /proc/self/status.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn phase(name: &str, messages: u64, bytes: u64, elapsed: Duration, rss: Option<f64>) -> Phase {
+    let s = elapsed.as_secs_f64().max(1e-9);
+    let mb = bytes as f64 / 1e6;
+    Phase {
+        name: name.to_string(),
+        messages,
+        megabytes: mb,
+        seconds: s,
+        messages_per_second: messages as f64 / s,
+        megabytes_per_second: mb / s,
+        peak_rss_mib: rss,
+    }
+}
+
+/// Full pipeline (streaming from disk into a fresh data dir: parse, rules, sled, tantivy on
+/// disk), then parse-only and parse+rules over the same messages held in memory.
+pub fn ingest(path: &Path, rules: Arc<RuleSet>, scratch: Option<&Path>) -> anyhow::Result<IngestReport> {
+    let files = crate::source::files::discover(&[path.to_path_buf()])?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let tmp;
+    let data_root: PathBuf = match scratch {
+        Some(p) => {
+            std::fs::create_dir_all(p)?;
+            p.join(format!("bench-{}", std::process::id()))
+        }
+        None => {
+            tmp = tempfile::Builder::new().prefix("deskmail-bench").tempdir()?;
+            tmp.path().join("data")
+        }
+    };
+    let limits = ParseLimits::default();
+    let mut phases = Vec::new();
+
+    // 1. The full pipeline, as `deskmail ingest` runs it.
+    let rss_ok = reset_peak_rss();
+    let started = Instant::now();
+    let pipeline = Pipeline::open(&DataDir::new(&data_root), Arc::clone(&rules), limits)?;
+    let summary = pipeline.ingest(raw_mail_from_files(files.clone(), "bench".into()), threads, &|_| {})?;
+    drop(pipeline);
+    let handled = summary.ingested + summary.duplicates + summary.rejected;
+    phases.push(phase(
+        "full pipeline (parse+rules+sled+tantivy)",
+        handled,
+        summary.bytes,
+        started.elapsed(),
+        rss_ok.then(peak_rss_mib).flatten(),
+    ));
+
+    // 2. Parse only and parse + rules, one thread, messages already in memory.
+    let raws: Vec<RawMail> = raw_mail_from_files(files.clone(), "bench".into()).filter_map(Result::ok).collect();
+    let bytes: u64 = raws.iter().map(|r| r.bytes.len() as u64).sum();
+    reset_peak_rss();
+    let started = Instant::now();
+    let mut parsed = 0u64;
+    for r in &raws {
+        if parse(r, &limits).is_ok() {
+            parsed += 1;
+        }
+    }
+    phases.push(phase("parse only (1 thread, in memory)", raws.len() as u64, bytes, started.elapsed(), rss_ok.then(peak_rss_mib).flatten()));
+    let _ = parsed;
+
+    let started = Instant::now();
+    for r in &raws {
+        if let Ok(m) = parse(r, &limits) {
+            std::hint::black_box(rules.evaluate(&m));
+        }
+    }
+    phases.push(phase("parse + rules (1 thread, in memory)", raws.len() as u64, bytes, started.elapsed(), rss_ok.then(peak_rss_mib).flatten()));
+
+    if scratch.is_some() {
+        let _ = std::fs::remove_dir_all(&data_root);
+    }
+    Ok(IngestReport {
+        path: path.display().to_string(),
+        files: files.len(),
+        threads,
+        phases,
+        stored: summary.ingested,
+        rejected: summary.rejected,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchReport {
+    pub runs: usize,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl fmt::Display for SearchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "CLI search, whole process, {} runs: p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+            self.runs, self.p50_ms, self.p90_ms, self.p99_ms, self.max_ms
+        )
+    }
+}
+
+/// Time `deskmail search --data DIR --json QUERY` as separate processes (process start included),
+/// cycling through the queries.
+pub fn cli_search(data: &Path, queries: &[String], runs: usize) -> anyhow::Result<SearchReport> {
+    let exe = std::env::current_exe()?;
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..runs.max(1) {
+        let q = &queries[i % queries.len()];
+        let started = Instant::now();
+        let out = std::process::Command::new(&exe)
+            .args(["search", "--json", "--data"])
+            .arg(data)
+            .arg(q)
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        anyhow::ensure!(out.success(), "search {q:?} failed");
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+    Ok(SearchReport { runs: times.len(), p50_ms: pct(0.5), p90_ms: pct(0.9), p99_ms: pct(0.99), max_ms: pct(1.0) })
+}

@@ -1,0 +1,293 @@
+//! The embedded pipeline: raw mail → parse → rules → store → index, with bounded channels
+//! between the stages (backpressure, not memory growth).
+//!
+//! ```text
+//!  reader ──RawMail──▶ workers (parse + rules, one per core) ──Processed──▶ committer
+//!                                                                  │ sled: one transaction per batch
+//!                                                                  └ tantivy: add, commit every N
+//! ```
+//! The committer is the only writer. The store marks each committed message "pending index" in
+//! the same transaction and clears the mark after the index commits, so a crash between the two
+//! is repaired by [`Pipeline::open`] re-indexing the pending set.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tracing::{debug, info, info_span, warn};
+
+use crate::index::{MailIndex, MailIndexWriter};
+use crate::model::{MessageId, RawMail};
+use crate::parse::{ParseLimits, Rejection, parse};
+use crate::rules::RuleSet;
+use crate::store::{CommitOutcome, Processed, RejectionRecord, Store};
+
+/// Messages per sled transaction.
+const BATCH: usize = 256;
+/// Documents between index commits during a bulk ingest.
+const INDEX_COMMIT_EVERY: usize = 20_000;
+/// The index writer's memory budget (tantivy's minimum is 15 MB per thread).
+pub const INDEX_HEAP_BYTES: usize = 40 * 1024 * 1024;
+/// sled page cache.
+pub const STORE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
+    Input(#[from] crate::source::files::InputError),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectionReport {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What one ingest run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    pub ingested: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub rejections: Vec<RejectionReport>,
+    /// Messages whose decision was flagged (e.g. duplicate_invoice), by flag.
+    pub flagged: std::collections::BTreeMap<String, u64>,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Paths of the parts of a data directory.
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: &Path) -> Self {
+        DataDir { root: root.to_path_buf() }
+    }
+    pub fn store(&self) -> PathBuf {
+        self.root.join("store")
+    }
+    pub fn index(&self) -> PathBuf {
+        self.root.join("index")
+    }
+}
+
+pub struct Pipeline {
+    pub store: Store,
+    pub index: MailIndex,
+    pub rules: Arc<RuleSet>,
+    pub limits: ParseLimits,
+}
+
+enum Work {
+    Done(Box<Processed>),
+    Rejected { origin: String, content: MessageId, size: u64, reason: Rejection },
+}
+
+impl Pipeline {
+    /// Open store and index in `data`, and repair the index from the store's pending set.
+    pub fn open(data: &DataDir, rules: Arc<RuleSet>, limits: ParseLimits) -> Result<Pipeline, PipelineError> {
+        let store = Store::open(&data.store(), STORE_CACHE_BYTES)?;
+        let index = MailIndex::open_or_create(&data.index())?;
+        let p = Pipeline { store, index, rules, limits };
+        let pending = p.store.pending_index()?;
+        if !pending.is_empty() {
+            info!(count = pending.len(), "Re-indexing messages committed to the store but not to the index");
+            let mut writer = p.index.writer(INDEX_HEAP_BYTES)?;
+            p.index_from_store(&mut writer, &pending)?;
+            writer.commit()?;
+            p.store.mark_indexed(&pending)?;
+            writer.finish()?;
+        }
+        Ok(p)
+    }
+
+    /// Re-parse stored raw messages and add them to the index with their stored decisions.
+    fn index_from_store(&self, writer: &mut MailIndexWriter, ids: &[MessageId]) -> Result<(), PipelineError> {
+        for id in ids {
+            let (Some(stored), Some(raw), Some(decision)) = (self.store.message(id)?, self.store.raw(id)?, self.store.decision(id)?) else {
+                warn!(message = %id, "Pending message is missing from the store; skipped");
+                continue;
+            };
+            let raw = RawMail { mailbox: stored.message.mailbox.clone(), origin: stored.message.origin.clone(), bytes: raw };
+            match parse(&raw, &self.limits) {
+                Ok(msg) => writer.add(&msg, &decision, &stored.thread_id)?,
+                Err(e) => warn!(message = %id, error = %e, "Stored message no longer parses; not indexed"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Rebuild the whole index from the store.
+    pub fn reindex(&self) -> Result<u64, PipelineError> {
+        let mut writer = self.index.writer(INDEX_HEAP_BYTES)?;
+        writer.clear()?;
+        let ids: Vec<MessageId> = self.store.message_ids().collect::<Result<_, _>>()?;
+        for chunk in ids.chunks(INDEX_COMMIT_EVERY) {
+            self.index_from_store(&mut writer, chunk)?;
+            writer.commit()?;
+        }
+        self.store.mark_indexed(&self.store.pending_index()?)?;
+        writer.finish()?;
+        Ok(ids.len() as u64)
+    }
+
+    /// Run raw mail through every stage. `on_progress` is called with the number of messages
+    /// handled so far. Rejected input is recorded and reported; it never stops the run.
+    pub fn ingest<I>(&self, inputs: I, workers: usize, on_progress: &(dyn Fn(u64) + Sync)) -> Result<IngestSummary, PipelineError>
+    where
+        I: Iterator<Item = Result<RawMail, crate::source::files::InputError>> + Send,
+    {
+        let started = Instant::now();
+        let mut summary = IngestSummary::default();
+        let (raw_tx, raw_rx) = crossbeam_channel::bounded::<RawMail>(BATCH * 2);
+        let (work_tx, work_rx) = crossbeam_channel::bounded::<Work>(BATCH * 2);
+        let mut writer = self.index.writer(INDEX_HEAP_BYTES)?;
+        let mut input_errors = Vec::new();
+
+        let result: Result<(), PipelineError> = std::thread::scope(|s| {
+            let reader = s.spawn(move || {
+                let mut errors = Vec::new();
+                for item in inputs {
+                    match item {
+                        Ok(raw) => {
+                            if raw_tx.send(raw).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => errors.push(e),
+                    }
+                }
+                errors
+            });
+            for _ in 0..workers.max(1) {
+                let raw_rx = raw_rx.clone();
+                let work_tx = work_tx.clone();
+                let rules = Arc::clone(&self.rules);
+                let limits = self.limits;
+                s.spawn(move || {
+                    for raw in raw_rx {
+                        let _span = info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox).entered();
+                        let work = match parse(&raw, &limits) {
+                            Ok(message) => {
+                                let decision = rules.evaluate(&message);
+                                debug!(category = %decision.category, "Classified");
+                                Work::Done(Box::new(Processed { message, decision, raw: raw.bytes }))
+                            }
+                            Err(reason) => Work::Rejected {
+                                content: MessageId::of_bytes(&raw.bytes),
+                                size: raw.bytes.len() as u64,
+                                origin: raw.origin,
+                                reason,
+                            },
+                        };
+                        if work_tx.send(work).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(work_tx);
+            drop(raw_rx);
+
+            let mut batch: Vec<Processed> = Vec::with_capacity(BATCH);
+            let mut since_commit: Vec<MessageId> = Vec::new();
+            let mut handled = 0u64;
+            for work in work_rx.iter() {
+                handled += 1;
+                match work {
+                    Work::Done(p) => {
+                        summary.bytes += p.raw.len() as u64;
+                        batch.push(*p);
+                        if batch.len() >= BATCH {
+                            self.commit(&mut batch, &mut writer, &mut since_commit, &mut summary)?;
+                        }
+                    }
+                    Work::Rejected { origin, content, size, reason } => {
+                        warn!(path = %origin, reason = %reason, "Rejected input");
+                        let rec = RejectionRecord { origin: origin.clone(), reason: reason.to_string(), size, at: chrono::Utc::now() };
+                        self.store.record_rejection(&content, &rec)?;
+                        summary.rejected += 1;
+                        summary.rejections.push(RejectionReport { path: origin, reason: reason.to_string() });
+                    }
+                }
+                if handled % 64 == 0 {
+                    on_progress(handled);
+                }
+                if since_commit.len() >= INDEX_COMMIT_EVERY {
+                    self.commit_index(&mut writer, &mut since_commit)?;
+                }
+            }
+            self.commit(&mut batch, &mut writer, &mut since_commit, &mut summary)?;
+            self.commit_index(&mut writer, &mut since_commit)?;
+            on_progress(handled);
+            input_errors = reader.join().unwrap_or_default();
+            Ok(())
+        });
+        result?;
+        for e in input_errors {
+            warn!(error = %e, "Input could not be read");
+            summary.rejected += 1;
+            summary.rejections.push(RejectionReport { path: e.path.clone(), reason: format!("cannot read: {}", e.source) });
+        }
+        self.store.flush()?;
+        writer.finish()?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        info!(ingested = summary.ingested, duplicates = summary.duplicates, rejected = summary.rejected, "Ingest finished");
+        Ok(summary)
+    }
+
+    fn commit(&self, batch: &mut Vec<Processed>, writer: &mut MailIndexWriter, since_commit: &mut Vec<MessageId>, summary: &mut IngestSummary) -> Result<(), PipelineError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let outcomes = self.store.commit_batch(batch)?;
+        for (p, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                CommitOutcome::Stored { thread, flags } => {
+                    summary.ingested += 1;
+                    for f in &flags {
+                        *summary.flagged.entry(f.clone()).or_default() += 1;
+                    }
+                    let mut decision = p.decision.clone();
+                    decision.flags = flags;
+                    writer.add(&p.message, &decision, &thread)?;
+                    since_commit.push(p.message.id.clone());
+                }
+                CommitOutcome::Duplicate { .. } => summary.duplicates += 1,
+            }
+        }
+        batch.clear();
+        Ok(())
+    }
+
+    fn commit_index(&self, writer: &mut MailIndexWriter, since_commit: &mut Vec<MessageId>) -> Result<(), PipelineError> {
+        if since_commit.is_empty() {
+            return Ok(());
+        }
+        writer.commit()?;
+        self.store.mark_indexed(since_commit)?;
+        since_commit.clear();
+        Ok(())
+    }
+}
+
+/// Iterate the raw mail in a list of files, one file in memory at a time.
+pub fn raw_mail_from_files(files: Vec<PathBuf>, mailbox: String) -> impl Iterator<Item = Result<RawMail, crate::source::files::InputError>> + Send {
+    files.into_iter().flat_map(move |path| match crate::source::files::read_file(&path, &mailbox) {
+        Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
+        Err(e) => vec![Err(e)],
+    })
+}
+
+/// Wall time helper for the CLI summary.
+pub fn rate(count: u64, elapsed: Duration) -> f64 {
+    let s = elapsed.as_secs_f64();
+    if s > 0.0 { count as f64 / s } else { 0.0 }
+}
