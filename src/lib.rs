@@ -22,3 +22,4 @@ pub mod source;
 pub mod index;
 pub mod pipeline;
 pub mod bench;
+pub mod daemon;

@@ -101,6 +101,20 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Run the daemon: watch a drop folder and ingest every file that arrives (the embedded
+    /// default; IMAP mailboxes come with a config file). SIGTERM/SIGINT stop it cleanly.
+    Run {
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        rules: RulesArg,
+        /// Drop folder to watch. Default: DATA/drop
+        #[arg(long, env = "DESKMAIL_DROP")]
+        drop: Option<PathBuf>,
+        /// Seconds between scans of the drop folder.
+        #[arg(long, default_value_t = 2)]
+        interval: u64,
+    },
     /// Rebuild the search index from the store.
     Reindex {
         #[command(flatten)]
@@ -176,7 +190,7 @@ fn main() -> ExitCode {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| EnvFilter::new("error"));
+    let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| EnvFilter::new(default_log_level()));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
@@ -350,6 +364,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run { data, rules, drop, interval } => {
+            let rules = Arc::new(load_rules(&rules.rules)?);
+            let pipeline = Arc::new(Pipeline::open(&DataDir::new(&data.data), rules, ParseLimits::default())?);
+            let dir = drop.unwrap_or_else(|| data.data.join("drop"));
+            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create drop folder {}", dir.display()))?;
+            let folder = Arc::new(deskmail::daemon::DropFolder { dir, interval: std::time::Duration::from_secs(interval.max(1)) });
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(deskmail::daemon::run(pipeline, folder, shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Reindex { data, rules } => {
             let rules = Arc::new(load_rules(&rules.rules)?);
             let pipeline = Pipeline::open(&DataDir::new(&data.data), rules, ParseLimits::default())?;
@@ -372,6 +396,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{report}");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }
 
@@ -497,4 +537,9 @@ fn print_message(store: &Store, msg: &Message, d: &Decision, thread: &ThreadId) 
     };
     println!("{body}");
     Ok(())
+}
+
+/// Quiet for one-shot commands (they print their own results); informative for the daemon.
+fn default_log_level() -> &'static str {
+    if std::env::args().nth(1).as_deref() == Some("run") { "info" } else { "error" }
 }

@@ -111,6 +111,10 @@ pub struct Message {
     pub normalized_subject: String,
     /// Whether the subject carried a reply or forward prefix.
     pub subject_is_reply: bool,
+    /// Whether the outermost prefix is a forward (Fwd:, WG:, TR:, Doorst:): the quoted message
+    /// is then the content, not history.
+    #[serde(default)]
+    pub subject_is_forward: bool,
     pub from: Option<Address>,
     pub to: Vec<Address>,
     pub cc: Vec<Address>,
@@ -119,6 +123,10 @@ pub struct Message {
     pub headers: Vec<(String, String)>,
     /// Plain-text body; for HTML-only messages, the HTML rendered to text.
     pub body_text: String,
+    /// For replies: the body without the quoted history (`>` lines, "-----Original Message-----",
+    /// "On … wrote:" and what follows). None when nothing was quoted. Rules read this as `body`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_new: Option<String>,
     pub body_was_html: bool,
     pub attachments: Vec<Attachment>,
     /// Non-fatal problems met while parsing (broken boundary, undeclared charset, ...).
@@ -127,6 +135,11 @@ pub struct Message {
 }
 
 impl Message {
+    /// What this message itself says: the body without quoted history.
+    pub fn own_text(&self) -> &str {
+        self.body_new.as_deref().unwrap_or(&self.body_text)
+    }
+
     /// First header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

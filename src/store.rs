@@ -302,11 +302,10 @@ fn commit_one(t: &[TransactionalTree], p: &Processed, now: DateTime<Utc>) -> TxR
         t[T_MSGIDS].insert(mid.as_bytes(), key)?;
     }
 
-    let (thread_id, new_thread) = assign_thread(t, msg)?;
     let mut decision = p.decision.clone();
-    if let Some(flag) = record_invoice(t, msg, &decision)? {
-        decision.flags.push(flag);
-    }
+    let (flag, invoice_thread) = record_invoice(t, msg, &decision)?;
+    decision.flags.extend(flag);
+    let (thread_id, new_thread) = assign_thread(t, msg, invoice_thread)?;
 
     // Thread record.
     let mut thread: ThreadRecord = match t[T_THREADS].get(thread_id.0.as_bytes())? {
@@ -345,13 +344,18 @@ fn commit_one(t: &[TransactionalTree], p: &Processed, now: DateTime<Utc>) -> TxR
 
 /// Thread by references first, then by the message's own id being referenced by a stored reply,
 /// then by normalised subject; otherwise start a thread keyed by the root reference.
-fn assign_thread(t: &[TransactionalTree], msg: &Message) -> TxResult<(ThreadId, bool)> {
+/// `invoice_thread`: the thread of an earlier message carrying the same invoice (a resent or
+/// duplicate invoice belongs with its original, whatever its headers say).
+fn assign_thread(t: &[TransactionalTree], msg: &Message, invoice_thread: Option<ThreadId>) -> TxResult<(ThreadId, bool)> {
     let refs = &t[T_THREAD_REFS];
     let lookup = |id: &str| -> TxResult<Option<ThreadId>> {
         Ok(refs.get(id.as_bytes())?.map(|v| ThreadId(String::from_utf8_lossy(&v).into_owned())))
     };
-    let mut found = None;
+    let mut found = invoice_thread;
     for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()).chain(msg.message_id.iter()) {
+        if found.is_some() {
+            break;
+        }
         if let Some(tid) = lookup(id)? {
             found = Some(tid);
             break;
@@ -397,12 +401,13 @@ fn assign_thread(t: &[TransactionalTree], msg: &Message) -> TxResult<(ThreadId, 
 
 /// AP invoices: remember vendor + number; the same vendor, number and amount seen again is a
 /// duplicate invoice (a classic double-payment risk), a different amount is a conflict.
-fn record_invoice(t: &[TransactionalTree], msg: &Message, d: &Decision) -> TxResult<Option<String>> {
+/// Returns the flag to raise and, for a repeat, the thread of the first message that carried it.
+fn record_invoice(t: &[TransactionalTree], msg: &Message, d: &Decision) -> TxResult<(Option<String>, Option<ThreadId>)> {
     if d.category != "ap.invoice" {
-        return Ok(None);
+        return Ok((None, None));
     }
     let Some(number) = d.fields.get("invoice_number").map(|f| f.value.canonical()) else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let vendor = d
         .fields
@@ -421,9 +426,14 @@ fn record_invoice(t: &[TransactionalTree], msg: &Message, d: &Decision) -> TxRes
         Some(v) => {
             let mut rec: InvoiceRecord = dec(&v)?;
             let same_amount = rec.amount == amount && rec.currency == currency;
+            let first_thread = match rec.messages.first() {
+                Some(first) => t[T_MESSAGES].get(first.0.as_bytes())?.map(|v| dec::<StoredMessage>(&v)).transpose()?.map(|m| m.thread_id),
+                None => None,
+            };
             rec.messages.push(msg.id.clone());
             invoices.insert(key.as_bytes(), enc(&rec)?)?;
-            Ok(Some(if same_amount { "duplicate_invoice".into() } else { "invoice_amount_conflict".into() }))
+            let flag = if same_amount { "duplicate_invoice" } else { "invoice_amount_conflict" };
+            Ok((Some(flag.into()), first_thread))
         }
         None => {
             let rec = InvoiceRecord {
@@ -436,7 +446,7 @@ fn record_invoice(t: &[TransactionalTree], msg: &Message, d: &Decision) -> TxRes
             };
             invoices.insert(key.as_bytes(), enc(&rec)?)?;
             bump(&t[T_META], C_INVOICES, 1)?;
-            Ok(None)
+            Ok((None, None))
         }
     }
 }

@@ -110,6 +110,7 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
     let mut warnings = Vec::new();
     let subject = parsed.subject().unwrap_or_default().trim().to_string();
     let (normalized_subject, subject_is_reply) = normalize_subject(&subject);
+    let subject_is_forward = subject_is_reply && is_forward_prefix(&subject);
 
     let headers: Vec<(String, String)> = parsed
         .headers_raw()
@@ -122,7 +123,9 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
     }
 
     let (body_text, body_was_html) = body_text(&parsed, bytes, &mut warnings);
-    let attachments = attachments(&parsed, limits, &mut warnings);
+    let body_new = if subject_is_reply && !subject_is_forward { strip_quoted(&body_text) } else { None };
+    let mut attachments = Vec::new();
+    collect_attachments(&parsed, limits, 0, &mut attachments, &mut warnings);
 
     if parsed.parts.iter().any(|p| p.is_encoding_problem) {
         warnings.push("a MIME part has a transfer-encoding problem (decoded leniently)".into());
@@ -139,12 +142,14 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
         subject,
         normalized_subject,
         subject_is_reply,
+        subject_is_forward,
         from: parsed.from().and_then(|a| a.first()).map(address),
         to: parsed.to().map(|a| a.iter().map(address).collect()).unwrap_or_default(),
         cc: parsed.cc().map(|a| a.iter().map(address).collect()).unwrap_or_default(),
         date,
         headers,
         body_text,
+        body_new,
         body_was_html,
         attachments,
         warnings,
@@ -226,6 +231,52 @@ pub fn normalize_subject(subject: &str) -> (String, bool) {
     (normalized, had_prefix)
 }
 
+/// Whether the outermost subject prefix is a forward.
+fn is_forward_prefix(subject: &str) -> bool {
+    let lower = subject.trim_start().to_lowercase();
+    ["fwd", "fw", "wg", "tr", "doorst", "enc", "rv", "weitergeleitet"].iter().any(|p| {
+        lower.strip_prefix(p).is_some_and(|rest| rest.trim_start().starts_with(':') || rest.starts_with('['))
+    })
+}
+
+/// The text of a reply without its quoted history, or None when nothing is quoted.
+/// History starts at an "Original Message" separator, an Outlook `From:`/`Sent:` block, or an
+/// "On … wrote:" line (English, German, French, Dutch); `>` lines are dropped wherever they are.
+pub fn strip_quoted(body: &str) -> Option<String> {
+    let lines: Vec<&str> = body.lines().collect();
+    let lower: Vec<String> = lines.iter().map(|l| l.trim().to_lowercase()).collect();
+    let is_from = |l: &str| ["from:", "von:", "de :", "de:", "van:"].iter().any(|p| l.starts_with(p));
+    let is_sent = |l: &str| ["sent:", "gesendet:", "envoyé :", "envoyé:", "verzonden:", "date:", "datum:"].iter().any(|p| l.starts_with(p));
+    let is_wrote = |l: &str| {
+        ["on ", "am ", "le ", "op "].iter().any(|p| l.starts_with(p))
+            && l.ends_with(':')
+            && [" wrote", " schrieb ", " a écrit", " schreef ", " geschreven"].iter().any(|w| l.contains(w))
+    };
+    let mut cut = None;
+    for i in 0..lines.len() {
+        let l = &lower[i];
+        let separator = l.starts_with("-----") && ["original message", "ursprüngliche nachricht", "message d'origine", "oorspronkelijk bericht"].iter().any(|m| l.contains(m));
+        let outlook = is_from(l) && lower.iter().skip(i + 1).take(3).any(|n| is_sent(n));
+        let wrote = is_wrote(l) || (i + 1 < lines.len() && is_wrote(&format!("{l} {}", lower[i + 1])));
+        let rule = l.len() >= 10 && l.chars().all(|c| c == '_') && lower.get(i + 1).is_some_and(|n| is_from(n));
+        if separator || outlook || wrote || rule {
+            cut = Some(i);
+            break;
+        }
+    }
+    let quoted_lines = lines.iter().any(|l| l.trim_start().starts_with('>'));
+    if cut.is_none() && !quoted_lines {
+        return None;
+    }
+    let kept: Vec<&str> = lines[..cut.unwrap_or(lines.len())]
+        .iter()
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .copied()
+        .collect();
+    let text = kept.join("\n").trim_end().to_string();
+    (!text.trim().is_empty()).then_some(text)
+}
+
 fn body_text(parsed: &mail_parser::Message<'_>, raw: &[u8], warnings: &mut Vec<String>) -> (String, bool) {
     let mut out = String::new();
     let mut was_html = false;
@@ -257,6 +308,12 @@ fn body_text(parsed: &mail_parser::Message<'_>, raw: &[u8], warnings: &mut Vec<S
 /// A text part with 8-bit bytes and no declared charset decodes as lossy UTF-8; real-world senders
 /// of such mail almost always meant Windows-1252, so decode the raw bytes that way instead.
 fn redecode_if_undeclared(part: &MessagePart<'_>, text: &str, raw: &[u8], warnings: &mut Vec<String>) -> String {
+    if text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+        // C1 controls never appear in real text: the sender said ISO-8859-1 but wrote
+        // Windows-1252 (€ is 0x80 there), as browsers assume too.
+        warnings.push("C1 control characters decoded as windows-1252".into());
+        return text.chars().map(cp1252_c1).collect();
+    }
     if !text.contains('\u{fffd}') {
         return text.to_string();
     }
@@ -277,8 +334,28 @@ fn redecode_if_undeclared(part: &MessagePart<'_>, text: &str, raw: &[u8], warnin
     text.to_string()
 }
 
-fn attachments(parsed: &mail_parser::Message<'_>, limits: &ParseLimits, warnings: &mut Vec<String>) -> Vec<Attachment> {
-    let mut out = Vec::new();
+/// Windows-1252's printable characters in the 0x80–0x9F range.
+fn cp1252_c1(c: char) -> char {
+    const TABLE: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    match c as u32 {
+        n @ 0x80..=0x9f => TABLE[(n - 0x80) as usize],
+        _ => c,
+    }
+}
+
+/// Nested messages (message/rfc822, e.g. a forward as attachment) are opened up to this depth.
+const MAX_NESTED_MESSAGES: usize = 3;
+
+fn collect_attachments(
+    parsed: &mail_parser::Message<'_>,
+    limits: &ParseLimits,
+    depth: usize,
+    out: &mut Vec<Attachment>,
+    warnings: &mut Vec<String>,
+) {
     for part in parsed.attachments() {
         let content_type = part
             .content_type()
@@ -288,16 +365,36 @@ fn attachments(parsed: &mail_parser::Message<'_>, limits: &ParseLimits, warnings
             })
             .unwrap_or_else(|| "application/octet-stream".into())
             .to_ascii_lowercase();
-        let contents = part.contents();
+        let nested = part.message();
+        let contents: &[u8] = match nested {
+            Some(m) => m.raw_message(),
+            None => part.contents(),
+        };
         let mut att = Attachment {
-            name: part.attachment_name().map(|n| n.trim().to_string()),
-            content_type,
+            name: part
+                .attachment_name()
+                .map(|n| n.trim().to_string())
+                .or_else(|| nested.and_then(|m| m.subject()).map(|s| format!("{}.eml", s.trim()))),
+            content_type: if nested.is_some() { "message/rfc822".into() } else { content_type },
             size: contents.len() as u64,
             sha256: hex::encode(Sha256::digest(contents)),
             text: None,
             text_error: None,
         };
-        if out.len() < limits.max_text_attachments {
+        let text_budget = out.len() < limits.max_text_attachments;
+        if let Some(m) = nested {
+            if text_budget {
+                att.text = Some(truncate(nested_summary(m), limits.max_attachment_text));
+            }
+            out.push(att);
+            if depth + 1 < MAX_NESTED_MESSAGES {
+                collect_attachments(m, limits, depth + 1, out, warnings);
+            } else {
+                warnings.push("messages nested deeper than 3 levels were not opened".into());
+            }
+            continue;
+        }
+        if text_budget {
             extract_attachment_text(part, &mut att, limits);
         }
         if let Some(err) = &att.text_error {
@@ -308,7 +405,24 @@ fn attachments(parsed: &mail_parser::Message<'_>, limits: &ParseLimits, warnings
         }
         out.push(att);
     }
-    out
+}
+
+/// An attached message as text: its main headers, then its body.
+fn nested_summary(m: &mail_parser::Message<'_>) -> String {
+    let mut s = String::new();
+    if let Some(a) = m.from().and_then(|a| a.first()) {
+        s.push_str(&format!("From: {}\n", address(a)));
+    }
+    if let Some(d) = m.date() {
+        s.push_str(&format!("Date: {}\n", d.to_rfc3339()));
+    }
+    if let Some(subj) = m.subject() {
+        s.push_str(&format!("Subject: {subj}\n"));
+    }
+    s.push('\n');
+    let mut ignored = Vec::new();
+    s.push_str(&body_text(m, m.raw_message(), &mut ignored).0);
+    s
 }
 
 fn extract_attachment_text(part: &MessagePart<'_>, att: &mut Attachment, limits: &ParseLimits) {
@@ -399,6 +513,48 @@ mod tests {
         .unwrap();
         assert_eq!(m.body_text, "Fällig am 3. März € 5");
         assert!(m.warnings.iter().any(|w| w.contains("windows-1252")));
+    }
+
+    #[test]
+    fn latin1_declared_but_windows_1252_written_is_repaired() {
+        let m = parse(
+            &raw(b"Subject: x\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\nTotaal \x80 1.234,56 \x93ok\x94\n"),
+            &ParseLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(m.body_text.trim_end(), "Totaal € 1.234,56 “ok”");
+    }
+
+    #[test]
+    fn reply_history_is_separated_from_what_the_reply_says() {
+        let body = "We will pay on 15 December.\n\nKind regards\n\n-----Original Message-----\nFrom: AR <ar@x>\nSent: today\n\ninvoice is overdue since 14 November";
+        assert_eq!(strip_quoted(body).as_deref(), Some("We will pay on 15 December.\n\nKind regards"));
+        let de = "Danke.\n\nAm 16.03.2026 um 08:15 schrieb Keller GmbH:\n> Rechnung RE-1\n> Betrag 5 €";
+        assert_eq!(strip_quoted(de).as_deref(), Some("Danke."));
+        let inline = "> question?\nanswer\n> more?\nmore answer";
+        assert_eq!(strip_quoted(inline).as_deref(), Some("answer\nmore answer"));
+        assert_eq!(strip_quoted("nothing quoted here"), None);
+    }
+
+    #[test]
+    fn forwards_keep_the_forwarded_message_as_content() {
+        assert!(is_forward_prefix("Fwd: Invoice"));
+        assert!(is_forward_prefix("WG: Rechnung"));
+        assert!(is_forward_prefix("TR : Facture"));
+        assert!(!is_forward_prefix("Re: Fwd: Invoice"));
+        assert!(!is_forward_prefix("Tracking number"));
+    }
+
+    #[test]
+    fn an_attached_message_is_opened_with_its_attachments() {
+        let mail = b"From: Jan <jan@ours.example>\nSubject: WG: Factuur\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nSee attached.\n--b\nContent-Type: message/rfc822\n\nFrom: Bakker BV <f@bakker.example>\nSubject: Factuur 20260244\nContent-Type: multipart/mixed; boundary=\"c\"\n\n--c\nContent-Type: text/plain\n\nTotaal: 7.865,00\n--c\nContent-Type: text/csv; name=\"lines.csv\"\nContent-Disposition: attachment; filename=\"lines.csv\"\n\na;b\n--c--\n--b--\n";
+        let m = parse(&raw(mail), &ParseLimits::default()).unwrap();
+        assert_eq!(m.attachments.len(), 2, "{:?}", m.attachments);
+        assert_eq!(m.attachments[0].content_type, "message/rfc822");
+        let text = m.attachments[0].text.as_deref().unwrap();
+        assert!(text.starts_with("From: Bakker BV <f@bakker.example>\nSubject: Factuur 20260244"), "{text}");
+        assert!(text.contains("Totaal: 7.865,00"), "{text}");
+        assert_eq!(m.attachments[1].name.as_deref(), Some("lines.csv"));
     }
 
     #[test]

@@ -77,7 +77,7 @@ const RULE_KEYS: &[&str] = &[
     "name", "description", "category", "priority", "stop", "disabled", "case_sensitive", "when",
     "extract", "actions", "example",
 ];
-const FIELD_KEYS: &[&str] = &["pattern", "type", "from"];
+const FIELD_KEYS: &[&str] = &["pattern", "type", "from", "unless"];
 const ACTION_KEYS: &[&str] = &["reply", "move_to", "flag", "notify"];
 const TOP_KEYS: &[&str] = &["rule", "define", "settings"];
 const SETTINGS_KEYS: &[&str] = &["date_order"];
@@ -113,6 +113,8 @@ pub struct FieldSpec {
     pub name: String,
     pub kind: FieldKind,
     pub patterns: Vec<PatternSpec>,
+    /// A match whose text matches one of these is skipped (e.g. our own address).
+    pub unless: Vec<PatternSpec>,
     pub from: Vec<Source>,
     pub line: usize,
 }
@@ -162,8 +164,14 @@ pub struct RuleFile {
 pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> Result<RuleFile, Vec<RuleError>> {
     let mut r = Reader { path, text, errors: Vec::new() };
     let (doc, parse_errors) = DeTable::parse_recoverable(text);
+    let mut syntax_lines = Vec::new();
     for e in parse_errors {
         let line = e.span().map_or(1, |s| r.line(s.start));
+        // One mistake often produces several parser errors on its line: the first says most.
+        if syntax_lines.contains(&line) {
+            continue;
+        }
+        syntax_lines.push(line);
         r.errors.push(RuleError {
             path: path.to_string(),
             line,
@@ -360,8 +368,15 @@ impl Reader<'_> {
                 "extract" => {
                     if let Some(t) = self.table(v, "extract") {
                         for (name, spec) in t.iter() {
-                            if let Some(f) = self.field(name.get_ref(), spec) {
-                                rule.extract.push(f);
+                            // A list of specs for one field: alternatives, tried in order.
+                            let specs: Vec<&SpannedValue<'_>> = match spec.get_ref() {
+                                DeValue::Array(arr) => arr.iter().collect(),
+                                _ => vec![spec],
+                            };
+                            for spec in specs {
+                                if let Some(f) = self.field(name.get_ref(), spec) {
+                                    rule.extract.push(f);
+                                }
                             }
                         }
                     }
@@ -491,10 +506,12 @@ impl Reader<'_> {
         let t = self.table(v, name)?;
         let mut kind = default_kind(name);
         let mut patterns = Vec::new();
+        let mut unless = Vec::new();
         let mut from = vec![Source::Subject, Source::Body, Source::AttachmentText];
         for (k, val) in t.iter() {
             match k.get_ref().as_ref() {
                 "pattern" => patterns = self.patterns(val, "pattern"),
+                "unless" => unless = self.patterns(val, "unless"),
                 "type" => match self.string(val, "type").as_deref() {
                     Some("text") => kind = FieldKind::Text,
                     Some("amount") => kind = FieldKind::Amount,
@@ -534,7 +551,7 @@ impl Reader<'_> {
             self.err(v.span(), format!("field {name:?} has no \"pattern\""));
             return None;
         }
-        Some(FieldSpec { name: name.to_string(), kind, patterns, from, line })
+        Some(FieldSpec { name: name.to_string(), kind, patterns, unless, from, line })
     }
 
     fn action(&mut self, v: &SpannedValue<'_>) -> Option<Action> {

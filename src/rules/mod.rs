@@ -12,7 +12,7 @@ pub mod normalize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::model::{Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch};
@@ -92,6 +92,14 @@ fn expand(pattern: &str, defines: &BTreeMap<String, PatternSpec>, mode: Mode) ->
     Ok(out)
 }
 
+/// The built-in placeholders are large once compiled (~100 KB each); a rule set with many of
+/// them in one RegexSet passes the regex crate's 10 MiB default.
+const REGEX_SIZE_LIMIT: usize = 256 << 20;
+
+fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build()
+}
+
 fn flags(case_sensitive: bool) -> &'static str {
     if case_sensitive { "(?m)" } else { "(?im)" }
 }
@@ -143,6 +151,7 @@ struct CompiledField {
     name: String,
     kind: FieldKind,
     patterns: Vec<Regex>,
+    unless: Vec<Regex>,
     from: Vec<Source>,
 }
 
@@ -257,7 +266,7 @@ impl RuleSet {
         }
         for f in &files {
             for (name, spec) in &f.defines {
-                if let Err(e) = expand(&spec.text, &BTreeMap::new(), Mode::Condition).and_then(|p| Regex::new(&p).map_err(|e| regex_message(&e))) {
+                if let Err(e) = expand(&spec.text, &BTreeMap::new(), Mode::Condition).and_then(|p| compile_regex(&p).map_err(|e| regex_message(&e))) {
                     errors.push(RuleError { path: f.path.clone(), line: spec.line, message: format!("{{{name}}}: {e}") });
                 }
             }
@@ -281,6 +290,7 @@ impl RuleSet {
                         name: f.name.clone(),
                         kind: f.kind,
                         patterns: f.patterns.iter().filter_map(|p| ctx.extract_regex(p)).collect(),
+                        unless: f.unless.iter().filter_map(|p| ctx.extract_regex(p)).collect(),
                         from: f.from.clone(),
                     })
                     .collect();
@@ -408,7 +418,7 @@ impl RuleSet {
             };
             match &ps.key {
                 SetKey::Subject => feed(&msg.subject),
-                SetKey::Body => feed(&msg.body_text),
+                SetKey::Body => feed(msg.own_text()),
                 SetKey::From => {
                     if let Some(a) = &msg.from {
                         feed(&a.to_string());
@@ -493,7 +503,11 @@ impl SetBuilder {
             .into_iter()
             .zip(self.patterns)
             .map(|(key, pats)| {
-                RegexSet::new(&pats).map(|set| PatternSet { key, set }).map_err(|e| regex_message(&e))
+                RegexSetBuilder::new(&pats)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map(|set| PatternSet { key, set })
+                    .map_err(|e| regex_message(&e))
             })
             .collect()
     }
@@ -516,7 +530,7 @@ impl CompileCtx<'_> {
                 return None;
             }
         };
-        match Regex::new(&full) {
+        match compile_regex(&full) {
             Ok(_) => Some(full),
             Err(e) => {
                 self.errors.push(RuleError { path: self.path.to_string(), line: p.line, message: format!("{} in {:?}", regex_message(&e), p.text) });
@@ -526,7 +540,7 @@ impl CompileCtx<'_> {
     }
 
     fn extract_regex(&mut self, p: &PatternSpec) -> Option<Regex> {
-        self.compile(p, Mode::Extract).and_then(|s| Regex::new(&s).ok())
+        self.compile(p, Mode::Extract).and_then(|s| compile_regex(&s).ok())
     }
 
     fn cond(&mut self, c: &Cond) -> Check {
@@ -590,7 +604,7 @@ fn haystacks<'m>(source: &Source, msg: &'m Message) -> Vec<(String, std::borrow:
     use std::borrow::Cow;
     match source {
         Source::Subject => vec![("subject".into(), Cow::Borrowed(msg.subject.as_str()))],
-        Source::Body => vec![("body".into(), Cow::Borrowed(msg.body_text.as_str()))],
+        Source::Body => vec![("body".into(), Cow::Borrowed(msg.own_text()))],
         Source::Text => {
             let mut v = haystacks(&Source::Subject, msg);
             v.extend(haystacks(&Source::Body, msg));
@@ -620,7 +634,7 @@ fn message_date_order(msg: &Message, setting: DateOrderSetting) -> DateOrder {
             let mut text = String::with_capacity(msg.body_text.len() + 256);
             text.push_str(&msg.subject);
             text.push('\n');
-            text.push_str(&msg.body_text);
+            text.push_str(msg.own_text());
             for a in &msg.attachments {
                 if let Some(t) = &a.text {
                     text.push('\n');
@@ -638,6 +652,9 @@ fn extract(field: &CompiledField, msg: &Message, rule: &str, order: &mut Option<
             for (source_name, hay) in haystacks(source, msg) {
                 for caps in re.captures_iter(&hay) {
                     let whole = caps.get(0).map_or("", |m| m.as_str());
+                    if field.unless.iter().any(|u| u.is_match(whole)) {
+                        continue;
+                    }
                     let raw = caps.name("value").map_or(whole, |m| m.as_str());
                     let value = match field.kind {
                         FieldKind::Text => {

@@ -86,6 +86,8 @@ fn same_vendor_number_and_amount_is_flagged_duplicate_invoice() {
     assert!(matches!(&out[2], CommitOutcome::Stored { flags, .. } if flags == &["invoice_amount_conflict"]));
     assert_eq!(s.stats().unwrap().invoices, 1);
     assert_eq!(s.decision(&again.message.id).unwrap().unwrap().flags, vec!["duplicate_invoice"]);
+    assert_eq!(thread_of(&out[0]), thread_of(&out[1]), "a resent invoice joins its original's thread");
+    assert_eq!(thread_of(&out[0]), thread_of(&out[2]));
 }
 
 #[test]

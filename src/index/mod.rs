@@ -1,0 +1,993 @@
+//! Full-text search over stored messages (tantivy).
+//!
+//! One tantivy document per message; the schema is described in [`schema`]. Searches use the
+//! small query language of [`query`] and return results grouped by thread.
+//!
+//! ```no_run
+//! # use deskmail::index::*;
+//! # fn demo(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+//! let index = MailIndex::open_read_only(dir)?;
+//! let results = index.search("from:acme amount:>500 -category:ar", &SearchOptions::default())?;
+//! for hit in &results.threads {
+//!     println!("{} {} ({} messages)", hit.thread_id, hit.subject, hit.message_count);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Writers: one [`MailIndexWriter`] at a time per index directory (tantivy holds a lock file);
+//! changes become visible to searchers at [`MailIndexWriter::commit`].
+//!
+//! # Search cost
+//!
+//! A CLI search is a whole process (open + query + print) budgeted at ≤ 5 ms on a 6,000-message
+//! index, so: the read-only open builds no file watcher and warms nothing; the matching docs are
+//! collected with their thread, date and score from fast fields only, ranked per thread without
+//! sorting them all; the stats of the returned threads (count, oldest, newest) come from one
+//! unscored query; message ids come from two u64 fast fields; the doc store is read only for the
+//! oldest and the best message of each returned thread; snippets use a lean highlighter
+//! (`snippet.rs`); empty fields are indexed with a sentinel token (see [`schema`]); and the writer
+//! merges segments early (3 per level).
+
+pub mod query;
+pub mod schema;
+mod snippet;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::{SecondsFormat, TimeZone, Utc};
+use serde::Serialize;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::directory::MmapDirectory;
+use tantivy::indexer::IndexWriterOptions;
+use tantivy::merge_policy::LogMergePolicy;
+use tantivy::query::{BooleanQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::tokenizer::{PreTokenizedString, TextAnalyzer, Token};
+use tantivy::{
+    DateTime, DocAddress, DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy,
+    Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+};
+
+use crate::model::{CATEGORY_OTHER, Decision, FieldValue, Message, MessageId, ThreadId};
+
+pub use query::QueryError;
+use schema::{EMPTY_SENTINEL, Fields, MAX_ATTACHMENT_TEXT_BYTES, MAX_BODY_BYTES};
+use snippet::Highlighter;
+
+/// Default writer heap: one indexing thread with this budget keeps a bulk ingest well inside the
+/// process's 150 MiB RSS budget.
+pub const DEFAULT_WRITER_HEAP: usize = 40 * 1024 * 1024;
+/// tantivy refuses a writer heap below 15 MB; smaller requests are raised to this.
+pub const MIN_WRITER_HEAP: usize = 15_000_000;
+/// Maximum length of a snippet, in bytes.
+pub const SNIPPET_MAX_BYTES: usize = 200;
+
+/// Opening, writing or reading the index failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index directory {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no search index in {} (run `deskmail reindex` to build it)", .0.display())]
+    NotFound(PathBuf),
+    #[error(
+        "the search index in {} was built with a different schema: delete that directory and run `deskmail reindex`",
+        .0.display()
+    )]
+    SchemaMismatch(PathBuf),
+    #[error("the search index was opened read-only")]
+    ReadOnly,
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for IndexError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        IndexError::Tantivy(e.into())
+    }
+}
+
+/// A search failed: a bad query (with its position) or an index problem.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("invalid query {0}")]
+    Query(#[from] QueryError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Index(IndexError::Tantivy(e))
+    }
+}
+
+/// Order of the threads in [`SearchResults`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    /// By each thread's latest activity — the date of its newest message, matching or not (the
+    /// `last_date` shown) — newest first, then by its newest matching message; undated last.
+    #[default]
+    Newest,
+    /// By the best score among each thread's matching messages (BM25).
+    Relevance,
+}
+
+impl FromStr for SortOrder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "newest" | "date" => Ok(SortOrder::Newest),
+            "relevance" | "score" => Ok(SortOrder::Relevance),
+            _ => Err(format!(
+                "unknown sort order {s:?} (expected newest or relevance)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for SortOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SortOrder::Newest => "newest",
+            SortOrder::Relevance => "relevance",
+        })
+    }
+}
+
+/// How many threads to return and in which order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// Maximum number of threads returned (0 returns only `total_threads`).
+    pub limit: usize,
+    pub sort: SortOrder,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            limit: 20,
+            sort: SortOrder::Newest,
+        }
+    }
+}
+
+/// The threads matching a query.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// Distinct threads among all matching messages (not only the returned ones).
+    pub total_threads: usize,
+    pub threads: Vec<ThreadHit>,
+}
+
+/// One thread with at least one matching message.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadHit {
+    pub thread_id: String,
+    /// Subject of the thread's oldest message.
+    pub subject: String,
+    /// RFC 3339 (UTC, seconds) date of the newest message in the whole thread.
+    pub last_date: Option<String>,
+    /// All messages of the thread in the index, not only matching ones.
+    pub message_count: u64,
+    /// Category of the newest matching message.
+    pub category: String,
+    /// Plain text (whitespace folded), ≤ [`SNIPPET_MAX_BYTES`], from the best matching message's
+    /// body; from its subject when the body has no highlighted term; else the start of the body.
+    pub snippet: String,
+    /// Byte ranges `[start, end)` of `snippet` to highlight.
+    pub highlights: Vec<(usize, usize)>,
+    /// Matching messages of this thread, newest first.
+    pub message_ids: Vec<String>,
+    /// Best score among the thread's matching messages.
+    pub score: f32,
+}
+
+/// The mail search index.
+pub struct MailIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    analyzer: TextAnalyzer,
+    read_only: bool,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl MailIndex {
+    /// Opens the index in `dir`, creating it (and the dir) with our schema if absent.
+    ///
+    /// Fails with [`IndexError::SchemaMismatch`] when the index there has another schema.
+    pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let (schema, _) = schema::build_schema();
+        let mmap = MmapDirectory::open(dir)?;
+        let index = if Index::exists(&mmap).map_err(tantivy::TantivyError::from)? {
+            Index::open(mmap)?
+        } else {
+            Index::create(mmap, schema, IndexSettings::default())?
+        };
+        Self::from_index(index, dir, false)
+    }
+
+    /// Opens an existing index for searching only: no writer, no file watcher, no warming.
+    pub fn open_read_only(dir: &Path) -> Result<Self, IndexError> {
+        if !dir.join("meta.json").is_file() {
+            return Err(IndexError::NotFound(dir.to_path_buf()));
+        }
+        let index = Index::open_in_dir(dir)?;
+        Self::from_index(index, dir, true)
+    }
+
+    fn from_index(index: Index, dir: &Path, read_only: bool) -> Result<Self, IndexError> {
+        if index.schema() != schema::build_schema().0 {
+            return Err(IndexError::SchemaMismatch(dir.to_path_buf()));
+        }
+        schema::register_tokenizers(&index);
+        let fields = schema::fields_of(&index.schema())
+            .map_err(|_| IndexError::SchemaMismatch(dir.to_path_buf()))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(MailIndex {
+            index,
+            reader,
+            fields,
+            analyzer: schema::text_analyzer(),
+            read_only,
+        })
+    }
+
+    /// A writer with one indexing thread, one merge thread and `heap_bytes` of indexing memory
+    /// (raised to [`MIN_WRITER_HEAP`]; [`DEFAULT_WRITER_HEAP`] is a good default).
+    pub fn writer(&self, heap_bytes: usize) -> Result<MailIndexWriter, IndexError> {
+        if self.read_only {
+            return Err(IndexError::ReadOnly);
+        }
+        let options = IndexWriterOptions::builder()
+            .memory_budget_per_thread(heap_bytes.max(MIN_WRITER_HEAP))
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .build();
+        let writer = self.index.writer_with_options(options)?;
+        let mut policy = LogMergePolicy::default();
+        // Merge as soon as 3 segments of a similar size exist (tantivy's default waits for 8):
+        // every segment costs each CLI search six file opens and its own per-field lookups.
+        policy.set_min_num_segments(3);
+        writer.set_merge_policy(Box::new(policy));
+        Ok(MailIndexWriter {
+            writer,
+            reader: self.reader.clone(),
+            fields: self.fields.clone(),
+        })
+    }
+
+    /// Picks up commits made since opening (e.g. by another process).
+    pub fn reload(&self) -> Result<(), IndexError> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Number of (live) messages in the index.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Runs a query (see [`query`] for the language) and groups the matching messages by thread.
+    pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<SearchResults, SearchError> {
+        let ast = query::parse(query, &self.analyzer)?;
+        let compiled = query::compile(&ast, &self.fields);
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(&*compiled.query, &MatchCollector)?;
+
+        // Order of results: `Less` = comes first.
+        let order = |a: &Hit, b: &Hit| match opts.sort {
+            SortOrder::Newest => b
+                .date
+                .cmp(&a.date)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.addr.cmp(&b.addr)),
+            SortOrder::Relevance => b
+                .score
+                .total_cmp(&a.score)
+                .then(b.date.cmp(&a.date))
+                .then(a.addr.cmp(&b.addr)),
+        };
+        // Each thread ranks by its first hit in that order (same result as sorting all hits and
+        // grouping them, without sorting them all).
+        let mut firsts: ThreadMap<Hit> = ThreadMap::default();
+        for hit in &hits {
+            firsts
+                .entry(hit.thread)
+                .and_modify(|first| {
+                    if order(hit, first).is_lt() {
+                        *first = *hit;
+                    }
+                })
+                .or_insert(*hit);
+        }
+        let total_threads = firsts.len();
+        if opts.limit == 0 || total_threads == 0 {
+            return Ok(SearchResults {
+                total_threads,
+                threads: Vec::new(),
+            });
+        }
+        let mut tops: Vec<Hit> = firsts.into_values().collect();
+        let mut stats: Option<ThreadMap<ThreadStats>> = None;
+        if opts.sort == SortOrder::Newest {
+            // Threads rank by their latest activity (the `last_date` shown), then by their newest
+            // matching message. With few threads the stats are needed anyway; with many, one
+            // pass over two fast fields finds every matching thread's newest date.
+            let all: Vec<u64> = tops.iter().map(|h| h.thread).collect();
+            let activity: ThreadMap<Option<i64>> = if tops.len() <= opts.limit {
+                let s = thread_stats(&searcher, &self.fields, &all)?;
+                let activity = s.iter().map(|(&t, st)| (t, st.newest_date)).collect();
+                stats = Some(s);
+                activity
+            } else {
+                newest_dates(&searcher, all)?
+            };
+            let newest = |h: &Hit| activity.get(&h.thread).copied().flatten();
+            let by_activity =
+                |a: &Hit, b: &Hit| newest(b).cmp(&newest(a)).then_with(|| order(a, b));
+            if tops.len() > opts.limit {
+                tops.select_nth_unstable_by(opts.limit - 1, by_activity);
+                tops.truncate(opts.limit);
+            }
+            tops.sort_by(by_activity);
+        } else {
+            if tops.len() > opts.limit {
+                tops.select_nth_unstable_by(opts.limit - 1, order);
+                tops.truncate(opts.limit);
+            }
+            tops.sort_by(order);
+        }
+        let selected: Vec<u64> = tops.iter().map(|h| h.thread).collect();
+        let slot: ThreadMap<usize> = selected.iter().enumerate().map(|(i, &t)| (t, i)).collect();
+        let mut groups: Vec<Vec<Hit>> = vec![Vec::new(); selected.len()];
+        for hit in hits {
+            if let Some(&i) = slot.get(&hit.thread) {
+                groups[i].push(hit);
+            }
+        }
+
+        let stats = match stats {
+            Some(stats) => stats,
+            None => thread_stats(&searcher, &self.fields, &selected)?,
+        };
+        let mut ctx = HitBuilder {
+            searcher: &searcher,
+            fields: &self.fields,
+            columns: HashMap::new(),
+            body: Highlighter::new(
+                &compiled.body_terms,
+                self.analyzer.clone(),
+                SNIPPET_MAX_BYTES,
+            ),
+            subject: Highlighter::new(
+                &compiled.subject_terms,
+                self.analyzer.clone(),
+                SNIPPET_MAX_BYTES,
+            ),
+        };
+        let mut threads = Vec::with_capacity(selected.len());
+        for (thread, group) in selected.into_iter().zip(groups) {
+            let stats = stats.get(&thread).copied().unwrap_or_default();
+            threads.push(ctx.thread_hit(thread, group, stats)?);
+        }
+        Ok(SearchResults {
+            total_threads,
+            threads,
+        })
+    }
+}
+
+/// Writes to the index. Uncommitted changes are discarded when the writer is dropped.
+pub struct MailIndexWriter {
+    writer: IndexWriter<TantivyDocument>,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+/// Adds the non-empty values, or the [`EMPTY_SENTINEL`] token when there is none.
+fn add_text_or_sentinel<'a>(
+    doc: &mut TantivyDocument,
+    field: Field,
+    values: impl IntoIterator<Item = &'a str>,
+) {
+    let mut any = false;
+    for v in values {
+        if !v.trim().is_empty() {
+            doc.add_text(field, v);
+            any = true;
+        }
+    }
+    if !any {
+        add_sentinel(doc, field);
+    }
+}
+
+fn add_sentinel(doc: &mut TantivyDocument, field: Field) {
+    doc.add_pre_tokenized_text(
+        field,
+        PreTokenizedString {
+            text: String::new(),
+            tokens: vec![Token {
+                offset_from: 0,
+                offset_to: 0,
+                position: 0,
+                text: EMPTY_SENTINEL.to_string(),
+                position_length: 1,
+            }],
+        },
+    );
+}
+
+/// The two u64 halves of a 32-digit lowercase hex id (what `MessageId::of_bytes` makes).
+fn id_halves(id: &str) -> Option<(u64, u64)> {
+    if id.len() != 32 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    Some((
+        u64::from_str_radix(&id[..16], 16).ok()?,
+        u64::from_str_radix(&id[16..], 16).ok()?,
+    ))
+}
+
+/// `s` cut to at most `max` bytes at a char boundary.
+fn truncate_str(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+impl MailIndexWriter {
+    /// Adds one document for this message, replacing any earlier one with the same message id.
+    pub fn add(
+        &mut self,
+        msg: &Message,
+        decision: &Decision,
+        thread: &ThreadId,
+    ) -> Result<(), IndexError> {
+        let doc = self.document(msg, decision, thread);
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.id, &msg.id.0));
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    fn document(&self, msg: &Message, decision: &Decision, thread: &ThreadId) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, &msg.id.0);
+        if let Some((hi, lo)) = id_halves(&msg.id.0) {
+            doc.add_u64(f.id_hi, hi);
+            doc.add_u64(f.id_lo, lo);
+        }
+        doc.add_text(f.thread, &thread.0);
+        doc.add_u64(f.thread_n, thread.as_u64());
+        add_text_or_sentinel(&mut doc, f.subject, [msg.subject.as_str()]);
+        let from = msg.from.as_ref().map(|a| a.to_string());
+        add_text_or_sentinel(&mut doc, f.from, from.as_deref());
+        let to: Vec<String> = msg.to.iter().map(|a| a.to_string()).collect();
+        add_text_or_sentinel(&mut doc, f.to, to.iter().map(String::as_str));
+        let cc: Vec<String> = msg.cc.iter().map(|a| a.to_string()).collect();
+        add_text_or_sentinel(&mut doc, f.cc, cc.iter().map(String::as_str));
+        add_text_or_sentinel(
+            &mut doc,
+            f.body,
+            [truncate_str(&msg.body_text, MAX_BODY_BYTES)],
+        );
+        add_text_or_sentinel(
+            &mut doc,
+            f.attachment,
+            msg.attachments.iter().filter_map(|a| a.name.as_deref()),
+        );
+        let mut text_budget = MAX_ATTACHMENT_TEXT_BYTES;
+        let texts = msg
+            .attachments
+            .iter()
+            .filter_map(|a| a.text.as_deref())
+            .map(|t| {
+                let t = truncate_str(t, text_budget);
+                text_budget -= t.len();
+                t
+            });
+        add_text_or_sentinel(&mut doc, f.attachment_text, texts);
+
+        let mut has: Vec<&str> = Vec::new();
+        if !msg.attachments.is_empty() {
+            has.push("attachment");
+        }
+        let category = if decision.category.is_empty() {
+            CATEGORY_OTHER
+        } else {
+            decision.category.as_str()
+        };
+        doc.add_text(f.category, category);
+        let mut invoice: Option<(String, String)> = None;
+        if let Some(inv) = decision.fields.get("invoice_number") {
+            let whole = inv.value.canonical().trim().to_lowercase();
+            let compact: String = whole.chars().filter(|c| c.is_alphanumeric()).collect();
+            if !compact.is_empty() {
+                invoice = Some((whole, compact));
+                has.push("invoice");
+            }
+        }
+        match &invoice {
+            Some((whole, compact)) => {
+                doc.add_text(f.invoice, whole);
+                doc.add_text(f.invoice_exact, whole);
+                if compact != whole {
+                    doc.add_text(f.invoice_exact, compact);
+                }
+            }
+            None => {
+                add_sentinel(&mut doc, f.invoice);
+                add_sentinel(&mut doc, f.invoice_exact);
+            }
+        }
+        if let Some(amount) = decision.fields.get("amount_total")
+            && let FieldValue::Amount { value, .. } = &amount.value
+            && let Ok(v) = value.to_string().parse::<f64>()
+        {
+            doc.add_f64(f.amount, v);
+            has.push("amount");
+        }
+        add_text_or_sentinel(&mut doc, f.has, has);
+        if let Some(date) = msg.date {
+            doc.add_date(f.date, DateTime::from_timestamp_secs(date.timestamp()));
+        }
+        add_text_or_sentinel(&mut doc, f.mailbox, [msg.mailbox.as_str()]);
+        doc
+    }
+
+    /// Deletes the document of this message (at the next commit).
+    pub fn delete(&mut self, id: &MessageId) -> Result<(), IndexError> {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.id, &id.0));
+        Ok(())
+    }
+
+    /// Commits pending changes and makes them visible to this index's searches.
+    pub fn commit(&mut self) -> Result<(), IndexError> {
+        self.writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Commits pending changes, then waits for merge threads so the on-disk index has few
+    /// segments (end of a bulk ingest).
+    pub fn finish(mut self) -> Result<(), IndexError> {
+        self.writer.commit()?;
+        let reader = self.reader.clone();
+        self.writer.wait_merging_threads()?;
+        reader.reload()?;
+        Ok(())
+    }
+
+    /// Deletes every document. Like every change, takes effect at the next commit, so searches
+    /// see the old index until a reindex commits.
+    pub fn clear(&mut self) -> Result<(), IndexError> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collectors
+
+/// Thread ids are hash-derived (uniform bits): hash maps keyed by them need no hashing.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type ThreadMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    addr: DocAddress,
+    thread: u64,
+    /// Unix seconds.
+    date: Option<i64>,
+    score: Score,
+}
+
+/// Collects every matching doc with its thread, date and score (cheap: two fast-field reads).
+struct MatchCollector;
+
+struct MatchSegmentCollector {
+    segment: SegmentOrdinal,
+    thread: Column<u64>,
+    date: Column<DateTime>,
+    hits: Vec<Hit>,
+}
+
+impl Collector for MatchCollector {
+    type Fruit = Vec<Hit>;
+    type Child = MatchSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<MatchSegmentCollector> {
+        Ok(MatchSegmentCollector {
+            segment,
+            thread: reader.fast_fields().u64(schema::THREAD_N)?,
+            date: reader.fast_fields().date(schema::DATE)?,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<Hit>>) -> tantivy::Result<Vec<Hit>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for MatchSegmentCollector {
+    type Fruit = Vec<Hit>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.hits.push(Hit {
+            addr: DocAddress::new(self.segment, doc),
+            thread: self.thread.first(doc).unwrap_or(0),
+            date: self.date.first(doc).map(|d| d.into_timestamp_secs()),
+            score,
+        });
+    }
+
+    fn harvest(self) -> Vec<Hit> {
+        self.hits
+    }
+}
+
+/// Count, oldest message and newest date of one thread (live docs only).
+#[derive(Debug, Default, Clone, Copy)]
+struct ThreadStats {
+    count: u64,
+    /// (date or i64::MAX when undated, address): the minimum is the oldest message.
+    oldest: Option<(i64, DocAddress)>,
+    newest_date: Option<i64>,
+}
+
+impl ThreadStats {
+    fn add(&mut self, date: Option<i64>, addr: DocAddress) {
+        self.merge(ThreadStats {
+            count: 1,
+            oldest: Some((date.unwrap_or(i64::MAX), addr)),
+            newest_date: date,
+        });
+    }
+
+    fn merge(&mut self, o: ThreadStats) {
+        self.count += o.count;
+        self.oldest = match (self.oldest, o.oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.newest_date = self.newest_date.max(o.newest_date);
+    }
+}
+
+/// The newest date of each of the given threads over the whole index: one pass over the
+/// thread and date fast fields of every live document.
+fn newest_dates(
+    searcher: &Searcher,
+    threads: Vec<u64>,
+) -> Result<ThreadMap<Option<i64>>, IndexError> {
+    let mut newest: ThreadMap<Option<i64>> = threads.into_iter().map(|t| (t, None)).collect();
+    for reader in searcher.segment_readers() {
+        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
+        let date = reader.fast_fields().date(schema::DATE)?;
+        let alive = reader.alive_bitset();
+        for doc in 0..reader.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            if let Some(t) = thread.first(doc)
+                && let Some(slot) = newest.get_mut(&t)
+            {
+                let d = date.first(doc).map(|d| d.into_timestamp_secs());
+                *slot = (*slot).max(d);
+            }
+        }
+    }
+    Ok(newest)
+}
+
+/// Stats of the given threads over the whole index, in one query (no scoring).
+fn thread_stats(
+    searcher: &Searcher,
+    fields: &Fields,
+    threads: &[u64],
+) -> Result<ThreadMap<ThreadStats>, IndexError> {
+    let clauses: Vec<Box<dyn Query>> = threads
+        .iter()
+        .map(|&t| {
+            Box::new(TermQuery::new(
+                Term::from_field_u64(fields.thread_n, t),
+                IndexRecordOption::Basic,
+            )) as Box<dyn Query>
+        })
+        .collect();
+    Ok(searcher.search(&BooleanQuery::union(clauses), &ThreadStatsCollector)?)
+}
+
+struct ThreadStatsCollector;
+
+struct ThreadStatsSegmentCollector {
+    segment: SegmentOrdinal,
+    thread: Column<u64>,
+    date: Column<DateTime>,
+    stats: ThreadMap<ThreadStats>,
+}
+
+impl Collector for ThreadStatsCollector {
+    type Fruit = ThreadMap<ThreadStats>;
+    type Child = ThreadStatsSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<ThreadStatsSegmentCollector> {
+        Ok(ThreadStatsSegmentCollector {
+            segment,
+            thread: reader.fast_fields().u64(schema::THREAD_N)?,
+            date: reader.fast_fields().date(schema::DATE)?,
+            stats: ThreadMap::default(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<ThreadMap<ThreadStats>>,
+    ) -> tantivy::Result<ThreadMap<ThreadStats>> {
+        let mut all: ThreadMap<ThreadStats> = ThreadMap::default();
+        for fruit in fruits {
+            for (thread, stats) in fruit {
+                all.entry(thread).or_default().merge(stats);
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for ThreadStatsSegmentCollector {
+    type Fruit = ThreadMap<ThreadStats>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let thread = self.thread.first(doc).unwrap_or(0);
+        let date = self.date.first(doc).map(|d| d.into_timestamp_secs());
+        self.stats
+            .entry(thread)
+            .or_default()
+            .add(date, DocAddress::new(self.segment, doc));
+    }
+
+    fn harvest(self) -> ThreadMap<ThreadStats> {
+        self.stats
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the hits
+
+/// Per-segment fast columns read while building hits.
+struct SegmentColumns {
+    category: Option<StrColumn>,
+    id_hi: Column<u64>,
+    id_lo: Column<u64>,
+}
+
+struct HitBuilder<'a> {
+    searcher: &'a Searcher,
+    fields: &'a Fields,
+    columns: HashMap<SegmentOrdinal, SegmentColumns>,
+    body: Highlighter,
+    subject: Highlighter,
+}
+
+fn rfc3339(secs: i64) -> Option<String> {
+    Utc.timestamp_opt(secs, 0)
+        .single()
+        .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn stored_str(doc: &TantivyDocument, field: Field) -> Option<&str> {
+    doc.get_first(field).and_then(|v| v.as_str())
+}
+
+impl HitBuilder<'_> {
+    fn columns(&mut self, segment: SegmentOrdinal) -> Result<&SegmentColumns, IndexError> {
+        if !self.columns.contains_key(&segment) {
+            let ff = self.searcher.segment_reader(segment).fast_fields();
+            let cols = SegmentColumns {
+                category: ff.str(schema::CATEGORY)?,
+                id_hi: ff.u64(schema::ID_HI)?,
+                id_lo: ff.u64(schema::ID_LO)?,
+            };
+            self.columns.insert(segment, cols);
+        }
+        Ok(&self.columns[&segment])
+    }
+
+    fn category(&mut self, addr: DocAddress) -> Result<String, IndexError> {
+        let cols = self.columns(addr.segment_ord)?;
+        let mut out = String::new();
+        if let Some(col) = &cols.category
+            && let Some(ord) = col.term_ords(addr.doc_id).next()
+        {
+            col.ord_to_str(ord, &mut out)
+                .map_err(|e| IndexError::Tantivy(e.into()))?;
+        }
+        Ok(out)
+    }
+
+    fn message_id(&mut self, addr: DocAddress) -> Result<String, IndexError> {
+        let cols = self.columns(addr.segment_ord)?;
+        if let (Some(hi), Some(lo)) = (cols.id_hi.first(addr.doc_id), cols.id_lo.first(addr.doc_id))
+        {
+            return Ok(format!("{hi:016x}{lo:016x}"));
+        }
+        let doc: TantivyDocument = self.searcher.doc(addr)?;
+        Ok(stored_str(&doc, self.fields.id)
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    fn thread_hit(
+        &mut self,
+        thread: u64,
+        mut group: Vec<Hit>,
+        stats: ThreadStats,
+    ) -> Result<ThreadHit, IndexError> {
+        let best = *group
+            .iter()
+            .max_by(|a, b| {
+                a.score
+                    .total_cmp(&b.score)
+                    .then(a.date.cmp(&b.date))
+                    .then(b.addr.cmp(&a.addr))
+            })
+            .expect("groups are never empty");
+        group.sort_by(|a, b| b.date.cmp(&a.date).then(a.addr.cmp(&b.addr)));
+
+        let oldest_addr = stats.oldest.map_or(best.addr, |(_, a)| a);
+        let oldest: TantivyDocument = self.searcher.doc(oldest_addr)?;
+        let best_doc: TantivyDocument = if best.addr == oldest_addr {
+            oldest.clone()
+        } else {
+            self.searcher.doc(best.addr)?
+        };
+
+        let thread_id = stored_str(&oldest, self.fields.thread)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{thread:016x}"));
+        let subject = stored_str(&oldest, self.fields.subject)
+            .unwrap_or_default()
+            .to_string();
+        let (snippet, highlights) = self.snippet(&best_doc);
+        let category = self.category(group[0].addr)?;
+        let message_ids = group
+            .iter()
+            .map(|h| self.message_id(h.addr))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(ThreadHit {
+            thread_id,
+            subject,
+            last_date: stats.newest_date.and_then(rfc3339),
+            message_count: stats.count.max(group.len() as u64),
+            category,
+            snippet,
+            highlights,
+            message_ids,
+            score: best.score,
+        })
+    }
+
+    fn snippet(&mut self, doc: &TantivyDocument) -> (String, Vec<(usize, usize)>) {
+        let body = stored_str(doc, self.fields.body).unwrap_or_default();
+        let subject = stored_str(doc, self.fields.subject).unwrap_or_default();
+        if let Some(s) = self.body.snippet(body) {
+            return s;
+        }
+        if let Some(s) = self.subject.snippet(subject) {
+            return s;
+        }
+        let lead = if body.trim().is_empty() {
+            subject
+        } else {
+            body
+        };
+        let (mut text, _) =
+            fold_whitespace(truncate_str(lead.trim_start(), SNIPPET_MAX_BYTES * 2), &[]);
+        if text.len() > SNIPPET_MAX_BYTES {
+            let cut = truncate_str(&text, SNIPPET_MAX_BYTES);
+            let cut = match cut.rfind(' ') {
+                Some(i) if i > SNIPPET_MAX_BYTES / 2 => &cut[..i],
+                _ => cut,
+            };
+            text = cut.to_string();
+        }
+        (text, Vec::new())
+    }
+}
+
+/// Folds whitespace runs into single spaces and trims, remapping the highlight byte ranges.
+fn fold_whitespace(text: &str, ranges: &[std::ops::Range<usize>]) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::with_capacity(text.len());
+    // map[i] = offset in `out` of the byte at offset i in `text` (len + 1 entries).
+    let mut map = vec![0usize; text.len() + 1];
+    let mut pending_space = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            for m in &mut map[i..i + c.len_utf8()] {
+                *m = out.len();
+            }
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        for m in &mut map[i..i + c.len_utf8()] {
+            *m = out.len();
+        }
+        out.push(c);
+    }
+    map[text.len()] = out.len();
+    let ranges = ranges
+        .iter()
+        .map(|r| (map[r.start], map[r.end].min(out.len())))
+        .filter(|(s, e)| s < e)
+        .collect();
+    (out, ranges)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,897 @@
+//! Index tests on a small synthetic mailbox.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::model::{
+    Address, Attachment, Decision, ExtractedField, FieldValue, Message, MessageId, Provenance,
+    ThreadId,
+};
+
+struct Spec {
+    id: &'static str,
+    thread: &'static str,
+    from: (&'static str, &'static str),
+    to: &'static [(&'static str, &'static str)],
+    cc: &'static [(&'static str, &'static str)],
+    subject: &'static str,
+    body: &'static str,
+    date: Option<&'static str>,
+    category: &'static str,
+    invoice: Option<&'static str>,
+    amount: Option<&'static str>,
+    attachments: &'static [(&'static str, Option<&'static str>)],
+    mailbox: &'static str,
+}
+
+const DESK: (&str, &str) = ("AP Desk", "ap@desk.example");
+const ACME: (&str, &str) = ("ACME Supplies Billing", "billing@acme-supplies.example");
+
+const SPECS: &[Spec] = &[
+    Spec {
+        id: "m01",
+        thread: "t-acme",
+        from: ACME,
+        to: &[DESK],
+        cc: &[],
+        subject: "Invoice INV-4411 for October",
+        body: "Dear customer,\n\nplease find attached invoice INV-4411.\nThe total amount of \
+               1,250.00 EUR is due on 2026-11-15. A payment reminder will follow if unpaid.",
+        date: Some("2026-10-20T09:00:00Z"),
+        category: "ap.invoice",
+        invoice: Some("INV-4411"),
+        amount: Some("1250.00"),
+        attachments: &[("INV-4411.pdf", Some("Invoice INV-4411 Widgets 1250.00"))],
+        mailbox: "ap",
+    },
+    Spec {
+        id: "m02",
+        thread: "t-acme",
+        from: DESK,
+        to: &[ACME],
+        cc: &[],
+        subject: "Re: Invoice INV-4411 for October",
+        body: "Thanks, we will pay next week.",
+        date: Some("2026-10-21T10:00:00Z"),
+        category: "ap.question",
+        invoice: None,
+        amount: None,
+        attachments: &[],
+        mailbox: "ap",
+    },
+    Spec {
+        id: "m03",
+        thread: "t-acme",
+        from: ACME,
+        to: &[DESK],
+        cc: &[],
+        subject: "Re: Invoice INV-4411 for October",
+        body: "Payment reminder: the invoice is now overdue.\nFällig seit 15.11.2026.",
+        date: Some("2026-11-20T08:00:00Z"),
+        category: "ap.reminder",
+        invoice: Some("INV-4411"),
+        amount: None,
+        attachments: &[],
+        mailbox: "ap",
+    },
+    Spec {
+        id: "m04",
+        thread: "t-globex",
+        from: ("Globex Accounts", "accounts@globex.example"),
+        to: &[DESK],
+        cc: &[],
+        subject: "Facture F-2026-0042",
+        body: "Veuillez trouver ci-joint la facture F-2026-0042 d'un montant de 500.00 EUR.",
+        date: Some("2026-11-03T14:30:00Z"),
+        category: "ap.invoice",
+        invoice: Some("F-2026-0042"),
+        amount: Some("500.00"),
+        attachments: &[("facture.pdf", None)],
+        mailbox: "ap",
+    },
+    Spec {
+        id: "m05",
+        thread: "t-initech",
+        from: ("Initech", "ar@initech.example"),
+        to: &[("AR Desk", "ar@desk.example")],
+        cc: &[],
+        subject: "Dispute on invoice 7788",
+        body: "We dispute the charges on invoice 7788: the dispute is about the amount 99.99.",
+        date: Some("2026-10-01T23:59:59Z"),
+        category: "ar.dispute",
+        invoice: Some("7788"),
+        amount: Some("99.99"),
+        attachments: &[],
+        mailbox: "ar",
+    },
+    Spec {
+        id: "m06",
+        thread: "t-umbrella",
+        from: ("Umbrella Corp", "pay@umbrella.example"),
+        to: &[("AR Desk", "ar@desk.example")],
+        cc: &[("Controller", "controller@desk.example")],
+        subject: "Remittance advice",
+        body: "Payment of 100.00 sent for AR-100.",
+        date: Some("2026-10-02T00:00:00Z"),
+        category: "ar.remittance",
+        invoice: Some("AR-100"),
+        amount: Some("100.00"),
+        attachments: &[],
+        mailbox: "ar",
+    },
+    Spec {
+        id: "m07",
+        thread: "t-news",
+        from: ("Newsletter", "news@vendor.example"),
+        to: &[DESK],
+        cc: &[],
+        subject: "Monthly newsletter",
+        body: "Nothing to see here.",
+        date: Some("2025-12-31T23:00:00Z"),
+        category: "other",
+        invoice: None,
+        amount: None,
+        attachments: &[("statement.xlsx", Some("quarterly statement balance"))],
+        mailbox: "ap",
+    },
+    Spec {
+        id: "m08",
+        thread: "t-undated",
+        from: ("Unknown", "x@unknown.example"),
+        to: &[DESK],
+        cc: &[],
+        subject: "Undated note",
+        body: "Some undated note about widgets.",
+        date: None,
+        category: "other",
+        invoice: None,
+        amount: None,
+        attachments: &[],
+        mailbox: "ap",
+    },
+    Spec {
+        id: "m09",
+        thread: "t-acme-credit",
+        from: ("ACME Sales", "sales@acme-supplies.example"),
+        to: &[DESK],
+        cc: &[],
+        subject: "Credit note CN-5",
+        body: "Credit note for returned widgets, amount 500.01.",
+        date: Some("2026-11-30T12:00:00Z"),
+        category: "ap.credit_note",
+        invoice: None,
+        amount: Some("500.01"),
+        attachments: &[],
+        mailbox: "ap",
+    },
+    Spec {
+        id: "m10",
+        thread: "t-buyer",
+        from: ("Big Buyer", "buyer@big.example"),
+        to: &[("AR Desk", "ar@desk.example")],
+        cc: &[],
+        subject: "Large order invoice",
+        body: "Invoice total 1234.56, thanks.",
+        date: Some("2026-12-01T00:00:00Z"),
+        category: "ar.invoice",
+        invoice: Some("INV-9001"),
+        amount: Some("1234.56"),
+        attachments: &[],
+        mailbox: "ar",
+    },
+    Spec {
+        id: "m11",
+        thread: "t-hooli",
+        from: ("Hooli", "info@hooli.example"),
+        to: &[("AR Desk", "ar@desk.example")],
+        cc: &[],
+        subject: "Quarterly update",
+        body: "Here is our quarterly update with many words about shipping, logistics, pricing, \
+               warehouses, staffing, holidays, weather, and finally we have no dispute at all \
+               with anything you sent us during this long and uneventful quarter.",
+        date: Some("2026-12-05T09:00:00Z"),
+        category: "other",
+        invoice: None,
+        amount: None,
+        attachments: &[],
+        mailbox: "ar",
+    },
+];
+
+fn addr((name, email): (&str, &str)) -> Address {
+    Address {
+        name: Some(name.to_string()),
+        email: Some(email.to_string()),
+    }
+}
+
+fn field(value: FieldValue) -> ExtractedField {
+    ExtractedField {
+        value,
+        provenance: Provenance {
+            rule: "test".into(),
+            source: "body".into(),
+            matched: String::new(),
+        },
+    }
+}
+
+fn build(spec: &Spec) -> (Message, Decision, ThreadId) {
+    let msg = Message {
+        id: MessageId(spec.id.to_string()),
+        mailbox: spec.mailbox.to_string(),
+        subject: spec.subject.to_string(),
+        from: Some(addr(spec.from)),
+        to: spec.to.iter().copied().map(addr).collect(),
+        cc: spec.cc.iter().copied().map(addr).collect(),
+        date: spec
+            .date
+            .map(|d| d.parse::<DateTime<Utc>>().expect("test date")),
+        body_text: spec.body.to_string(),
+        attachments: spec
+            .attachments
+            .iter()
+            .map(|(name, text)| Attachment {
+                name: Some(name.to_string()),
+                content_type: "application/pdf".into(),
+                text: text.map(str::to_string),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let mut decision = Decision {
+        category: spec.category.to_string(),
+        ..Default::default()
+    };
+    if let Some(inv) = spec.invoice {
+        decision.fields.insert(
+            "invoice_number".into(),
+            field(FieldValue::Text {
+                value: inv.to_string(),
+            }),
+        );
+    }
+    if let Some(amount) = spec.amount {
+        decision.fields.insert(
+            "amount_total".into(),
+            field(FieldValue::Amount {
+                value: Decimal::from_str(amount).expect("test amount"),
+                currency: Some("EUR".into()),
+            }),
+        );
+    }
+    (msg, decision, ThreadId::of_key(spec.thread))
+}
+
+fn tid(key: &str) -> String {
+    ThreadId::of_key(key).0
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    index: MailIndex,
+}
+
+impl Fixture {
+    fn path(&self) -> &Path {
+        self._dir.path()
+    }
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = MailIndex::open_or_create(&dir.path().join("index")).expect("create index");
+    let mut w = index.writer(MIN_WRITER_HEAP).expect("writer");
+    for spec in SPECS {
+        let (m, d, t) = build(spec);
+        w.add(&m, &d, &t).expect("add");
+    }
+    w.commit().expect("commit");
+    Fixture { _dir: dir, index }
+}
+
+fn search(f: &Fixture, q: &str) -> SearchResults {
+    search_opts(f, q, SortOrder::Newest, 100)
+}
+
+fn search_opts(f: &Fixture, q: &str, sort: SortOrder, limit: usize) -> SearchResults {
+    f.index
+        .search(q, &SearchOptions { limit, sort })
+        .unwrap_or_else(|e| panic!("search {q:?}: {e}"))
+}
+
+/// Matching message ids (all threads), as a sorted set.
+fn ids(f: &Fixture, q: &str) -> BTreeSet<String> {
+    search(f, q)
+        .threads
+        .into_iter()
+        .flat_map(|t| t.message_ids)
+        .collect()
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+#[track_caller]
+fn check(f: &Fixture, q: &str, expected: &[&str]) {
+    assert_eq!(ids(f, q), set(expected), "query {q:?}");
+}
+
+#[test]
+fn free_words_phrases_and_boolean_operators() {
+    let f = fixture();
+    assert_eq!(f.index.num_docs(), SPECS.len() as u64);
+    check(&f, "invoice overdue", &["m03"]);
+    // attachment text and body
+    check(&f, "widgets", &["m01", "m08", "m09"]);
+    check(&f, "quarterly", &["m07", "m11"]);
+    check(&f, "quarterly statement", &["m07"]);
+    check(&f, "\"quarterly statement\"", &["m07"]);
+    check(&f, "\"statement quarterly\"", &[]);
+    check(&f, "\"payment reminder\"", &["m01", "m03"]);
+    check(&f, "\"reminder payment\"", &[]);
+    check(&f, "facture OR remittance", &["m04", "m06"]);
+    check(&f, "(facture OR remittance) amount:>=500", &["m04"]);
+    check(&f, "widgets -acme", &["m08"]);
+    check(&f, "widgets NOT acme", &["m08"]);
+    check(&f, "widgets AND NOT (acme OR undated)", &[]);
+    check(&f, "-invoice -widgets mailbox:ap", &["m04", "m07"]);
+    check(
+        &f,
+        "facture OR -mailbox:ap",
+        &["m04", "m05", "m06", "m10", "m11"],
+    );
+    // accent folding both ways
+    check(&f, "fällig", &["m03"]);
+    check(&f, "FALLIG", &["m03"]);
+    // address parts are words too
+    check(&f, "umbrella.example", &["m06"]);
+}
+
+#[test]
+fn address_and_text_fields() {
+    let f = fixture();
+    check(&f, "from:acme", &["m01", "m03", "m09"]);
+    check(&f, "from:billing@acme-supplies.example", &["m01", "m03"]);
+    check(&f, "from:\"ACME Sales\"", &["m09"]);
+    check(&f, "from:desk", &["m02"]);
+    check(&f, "to:controller", &["m06"]);
+    check(&f, "cc:controller", &["m06"]);
+    check(&f, "cc:ar@desk.example", &[]);
+    check(&f, "to:ar@desk.example", &["m05", "m06", "m10", "m11"]);
+    check(&f, "subject:facture", &["m04"]);
+    check(&f, "subject:remittance", &["m06"]);
+    check(&f, "subject:payment", &[]);
+    check(&f, "body:payment", &["m01", "m03", "m06"]);
+    check(&f, "attachment:statement", &["m07"]);
+    check(&f, "attachment:widgets", &["m01"]);
+    check(&f, "filename:facture.pdf", &["m04"]);
+    check(&f, "filename:widgets", &[]);
+    check(&f, "mailbox:AR", &["m05", "m06", "m10", "m11"]);
+    check(&f, "id:m04", &["m04"]);
+    check(
+        &f,
+        &format!("thread:{}", tid("t-acme")),
+        &["m01", "m02", "m03"],
+    );
+}
+
+#[test]
+fn category_exact_and_prefix() {
+    let f = fixture();
+    check(&f, "category:ap.invoice", &["m01", "m04"]);
+    check(&f, "category:ap", &["m01", "m02", "m03", "m04", "m09"]);
+    check(&f, "category:ap.*", &["m01", "m02", "m03", "m04", "m09"]);
+    check(&f, "category:AR", &["m05", "m06", "m10"]);
+    check(&f, "category:a", &[]);
+    check(&f, "category:ap.inv", &[]);
+    check(&f, "category:other", &["m07", "m08", "m11"]);
+    check(&f, "-category:ap -category:other", &["m05", "m06", "m10"]);
+}
+
+#[test]
+fn invoice_numbers() {
+    let f = fixture();
+    check(&f, "invoice:4411", &["m01", "m03"]);
+    check(&f, "invoice:INV-4411", &["m01", "m03"]);
+    check(&f, "invoice:inv4411", &["m01", "m03"]);
+    check(&f, "invoice:441", &[]);
+    check(&f, "invoice:2026-0042", &["m04"]);
+    check(&f, "invoice:0042", &["m04"]);
+    check(&f, "invoice:7788", &["m05"]);
+    check(&f, "invoice:INV", &["m01", "m03", "m10"]);
+    check(
+        &f,
+        "has:invoice",
+        &["m01", "m03", "m04", "m05", "m06", "m10"],
+    );
+}
+
+#[test]
+fn amounts_at_the_edges() {
+    let f = fixture();
+    check(&f, "amount:500", &["m04"]);
+    check(&f, "amount:500.00", &["m04"]);
+    check(&f, "amount:>500", &["m01", "m09", "m10"]);
+    check(&f, "amount:>=500", &["m01", "m04", "m09", "m10"]);
+    check(&f, "amount:<100", &["m05"]);
+    check(&f, "amount:<=100", &["m05", "m06"]);
+    check(&f, "amount:[100 TO 500]", &["m04", "m06"]);
+    check(&f, "amount:[99.99 TO 100]", &["m05", "m06"]);
+    check(&f, "amount:[500.01 TO *]", &["m01", "m09", "m10"]);
+    check(&f, "amount:[* TO 99.99]", &["m05"]);
+    check(&f, "amount:1234.56", &["m10"]);
+    check(&f, "amount:1,250", &["m01"]);
+    check(
+        &f,
+        "has:amount",
+        &["m01", "m04", "m05", "m06", "m09", "m10"],
+    );
+    check(
+        &f,
+        "amount:[* TO *]",
+        &["m01", "m04", "m05", "m06", "m09", "m10"],
+    );
+}
+
+#[test]
+fn dates_and_boundaries() {
+    let f = fixture();
+    check(&f, "date:2026-11", &["m03", "m04", "m09"]);
+    check(&f, "date:2026-11-03", &["m04"]);
+    check(&f, "date:2026-11-04", &[]);
+    check(
+        &f,
+        "date:2026",
+        &[
+            "m01", "m02", "m03", "m04", "m05", "m06", "m09", "m10", "m11",
+        ],
+    );
+    check(&f, "date:2025", &["m07"]);
+    check(&f, "date:2025-12-31", &["m07"]);
+    // m05 is 2026-10-01T23:59:59Z, m06 2026-10-02T00:00:00Z
+    check(&f, "date:2026-10-01", &["m05"]);
+    check(&f, "after:2026-10-01 before:2026-10-03", &["m06"]);
+    check(&f, "before:2026-10-02", &["m05", "m07"]);
+    check(&f, "after:2026-11-30", &["m10", "m11"]);
+    check(&f, "after:2026-11", &["m10", "m11"]);
+    check(&f, "before:2026", &["m07"]);
+    check(&f, "date:>=2026-12", &["m10", "m11"]);
+    check(&f, "date:<=2025", &["m07"]);
+    check(&f, "date:[2026-10-02 TO 2026-10-20]", &["m01", "m06"]);
+    // undated messages never match a date condition, but do match its negation
+    check(&f, "undated", &["m08"]);
+    check(&f, "undated date:[* TO *]", &[]);
+    check(&f, "invoice:7788 date:[* TO *]", &["m05"]);
+    check(&f, "undated -date:2026", &["m08"]);
+}
+
+#[test]
+fn has_attachment() {
+    let f = fixture();
+    check(&f, "has:attachment", &["m01", "m04", "m07"]);
+    check(
+        &f,
+        "has:attachment mailbox:ap -category:other",
+        &["m01", "m04"],
+    );
+}
+
+#[test]
+fn grouping_by_thread() {
+    let f = fixture();
+    let r = search(&f, "\"payment reminder\"");
+    assert_eq!(r.total_threads, 1);
+    let hit = &r.threads[0];
+    assert_eq!(hit.thread_id, tid("t-acme"));
+    assert_eq!(hit.message_ids, vec!["m03", "m01"]);
+    assert_eq!(hit.message_count, 3);
+    // subject of the oldest message, date of the newest message of the whole thread
+    assert_eq!(hit.subject, "Invoice INV-4411 for October");
+    assert_eq!(hit.last_date.as_deref(), Some("2026-11-20T08:00:00Z"));
+    // category of the newest matching message
+    assert_eq!(hit.category, "ap.reminder");
+
+    // a thread matched through one message still reports the whole thread
+    let r = search(&f, "thanks next week");
+    assert_eq!(r.threads.len(), 1);
+    assert_eq!(r.threads[0].message_ids, vec!["m02"]);
+    assert_eq!(r.threads[0].message_count, 3);
+    assert_eq!(r.threads[0].category, "ap.question");
+    assert_eq!(
+        r.threads[0].last_date.as_deref(),
+        Some("2026-11-20T08:00:00Z")
+    );
+
+    // undated thread
+    let r = search(&f, "undated");
+    assert_eq!(r.threads[0].last_date, None);
+    assert_eq!(r.threads[0].message_count, 1);
+}
+
+#[test]
+fn newest_ranks_threads_by_latest_activity() {
+    let f = fixture();
+    // m01 (t-acme, 10-20) and m04 (t-globex, 11-03) match; t-acme's latest message is m03 (11-20).
+    for limit in [10, 1] {
+        let r = search_opts(&f, "\"dear customer\" OR facture", SortOrder::Newest, limit);
+        assert_eq!(r.total_threads, 2);
+        let order: Vec<_> = r.threads.iter().map(|t| t.thread_id.clone()).collect();
+        let expected = [tid("t-acme"), tid("t-globex")];
+        assert_eq!(order, expected[..limit.min(2)], "limit {limit}");
+        assert_eq!(
+            r.threads[0].last_date.as_deref(),
+            Some("2026-11-20T08:00:00Z")
+        );
+        assert_eq!(r.threads[0].message_ids, vec!["m01"]);
+    }
+}
+
+#[test]
+fn limit_and_total_threads() {
+    let f = fixture();
+    let r = search_opts(&f, "category:ap", SortOrder::Newest, 2);
+    assert_eq!(r.total_threads, 3);
+    let threads: Vec<_> = r.threads.iter().map(|t| t.thread_id.clone()).collect();
+    // newest matching messages: m09 (11-30), m03 (11-20), m04 (11-03)
+    assert_eq!(threads, vec![tid("t-acme-credit"), tid("t-acme")]);
+    let r = search_opts(&f, "category:ap", SortOrder::Newest, 0);
+    assert_eq!(r.total_threads, 3);
+    assert!(r.threads.is_empty());
+}
+
+#[test]
+fn empty_query_lists_every_thread_newest_first() {
+    let f = fixture();
+    let r = search(&f, "");
+    assert_eq!(r.total_threads, 9);
+    let order: Vec<_> = r.threads.iter().map(|t| t.thread_id.clone()).collect();
+    let expected: Vec<_> = [
+        "t-hooli",
+        "t-buyer",
+        "t-acme-credit",
+        "t-acme",
+        "t-globex",
+        "t-umbrella",
+        "t-initech",
+        "t-news",
+        "t-undated",
+    ]
+    .iter()
+    .map(|k| tid(k))
+    .collect();
+    assert_eq!(order, expected);
+    // no highlight: the start of the body
+    let news = r
+        .threads
+        .iter()
+        .find(|t| t.thread_id == tid("t-news"))
+        .unwrap();
+    assert_eq!(news.snippet, "Nothing to see here.");
+    assert!(news.highlights.is_empty());
+}
+
+#[test]
+fn newest_versus_relevance() {
+    let f = fixture();
+    // m05 says "dispute" in its subject and twice in a short body; m11 (newer) once in a long one.
+    let newest = search_opts(&f, "dispute", SortOrder::Newest, 10);
+    let relevance = search_opts(&f, "dispute", SortOrder::Relevance, 10);
+    let order = |r: &SearchResults| -> Vec<String> {
+        r.threads.iter().map(|t| t.message_ids[0].clone()).collect()
+    };
+    assert_eq!(order(&newest), vec!["m11", "m05"]);
+    assert_eq!(order(&relevance), vec!["m05", "m11"]);
+    assert!(relevance.threads[0].score > relevance.threads[1].score);
+}
+
+#[test]
+fn snippets_highlight_matches() {
+    let f = fixture();
+    let r = search(&f, "overdue");
+    let hit = &r.threads[0];
+    assert!(hit.snippet.contains("overdue"), "{}", hit.snippet);
+    assert!(!hit.snippet.contains('\n'));
+    assert!(hit.snippet.len() <= SNIPPET_MAX_BYTES);
+    let marked: Vec<&str> = hit
+        .highlights
+        .iter()
+        .map(|&(s, e)| &hit.snippet[s..e])
+        .collect();
+    assert_eq!(marked, vec!["overdue"]);
+
+    // accent-folded match highlights the original spelling
+    let r = search(&f, "fallig");
+    let hit = &r.threads[0];
+    let marked: Vec<&str> = hit
+        .highlights
+        .iter()
+        .map(|&(s, e)| &hit.snippet[s..e])
+        .collect();
+    assert_eq!(marked, vec!["Fällig"]);
+
+    // the best-scoring message gives the snippet; whitespace is folded
+    let r = search(&f, "\"payment reminder\"");
+    let hit = &r.threads[0];
+    let marked: BTreeSet<&str> = hit
+        .highlights
+        .iter()
+        .map(|&(s, e)| &hit.snippet[s..e])
+        .collect();
+    assert!(
+        marked.contains("payment") || marked.contains("Payment"),
+        "{hit:?}"
+    );
+    assert!(marked.iter().any(|m| m.eq_ignore_ascii_case("reminder")));
+
+    // no body hit: the subject
+    let r = search(&f, "subject:remittance");
+    assert_eq!(r.threads[0].snippet, "Remittance advice");
+    assert_eq!(r.threads[0].highlights, vec![(0, 10)]);
+
+    // negated words are not highlighted
+    let r = search(&f, "widgets -acme");
+    assert!(r.threads[0].highlights.iter().all(|&(s, e)| {
+        let w = &r.threads[0].snippet[s..e];
+        !w.eq_ignore_ascii_case("acme")
+    }));
+}
+
+#[test]
+fn long_body_snippet_is_bounded() {
+    let f = fixture();
+    let r = search(&f, "\"long and uneventful\"");
+    let hit = &r.threads[0];
+    assert!(
+        hit.snippet.len() <= SNIPPET_MAX_BYTES,
+        "{}",
+        hit.snippet.len()
+    );
+    assert!(hit.snippet.contains("long and uneventful"));
+    let marked: BTreeSet<&str> = hit
+        .highlights
+        .iter()
+        .map(|&(s, e)| &hit.snippet[s..e])
+        .collect();
+    assert_eq!(marked, BTreeSet::from(["long", "and", "uneventful"]));
+}
+
+#[test]
+fn re_adding_is_idempotent_and_delete_works() {
+    let f = fixture();
+    let mut w = f.index.writer(DEFAULT_WRITER_HEAP).unwrap();
+    let (m, d, t) = build(&SPECS[0]);
+    w.add(&m, &d, &t).unwrap();
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    assert_eq!(f.index.num_docs(), SPECS.len() as u64);
+    check(&f, "id:m01", &["m01"]);
+    let r = search(&f, "\"payment reminder\"");
+    assert_eq!(r.threads[0].message_ids, vec!["m03", "m01"]);
+    assert_eq!(r.threads[0].message_count, 3);
+
+    w.delete(&MessageId("m03".into())).unwrap();
+    w.commit().unwrap();
+    assert_eq!(f.index.num_docs(), SPECS.len() as u64 - 1);
+    check(&f, "overdue", &[]);
+    let r = search(&f, "\"payment reminder\"");
+    assert_eq!(r.threads[0].message_ids, vec!["m01"]);
+    assert_eq!(r.threads[0].message_count, 2);
+    assert_eq!(
+        r.threads[0].last_date.as_deref(),
+        Some("2026-10-21T10:00:00Z")
+    );
+
+    w.finish().unwrap();
+    // a read-only reader sees the committed state
+    let ro = MailIndex::open_read_only(&f.path().join("index")).unwrap();
+    assert_eq!(ro.num_docs(), SPECS.len() as u64 - 1);
+    assert_eq!(
+        ro.search("invoice:4411", &SearchOptions::default())
+            .unwrap()
+            .total_threads,
+        1
+    );
+    assert!(matches!(
+        ro.writer(DEFAULT_WRITER_HEAP),
+        Err(IndexError::ReadOnly)
+    ));
+}
+
+#[test]
+fn clear_takes_effect_at_commit() {
+    let f = fixture();
+    let mut w = f.index.writer(DEFAULT_WRITER_HEAP).unwrap();
+    w.clear().unwrap();
+    assert_eq!(f.index.num_docs(), SPECS.len() as u64);
+    w.commit().unwrap();
+    assert_eq!(f.index.num_docs(), 0);
+    let (m, d, t) = build(&SPECS[3]);
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    check(&f, "", &["m04"]);
+}
+
+#[test]
+fn reopening_keeps_documents() {
+    let f = fixture();
+    let dir = f.path().join("index");
+    drop(f.index);
+    let again = MailIndex::open_or_create(&dir).unwrap();
+    assert_eq!(again.num_docs(), SPECS.len() as u64);
+    let r = again.search("fällig", &SearchOptions::default()).unwrap();
+    assert_eq!(r.threads[0].message_ids, vec!["m03"]);
+}
+
+#[test]
+fn open_read_only_without_index() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        MailIndex::open_read_only(dir.path()),
+        Err(IndexError::NotFound(_))
+    ));
+}
+
+#[test]
+fn query_errors_surface_with_positions() {
+    let f = fixture();
+    let cases = [
+        (
+            "invoice frm:acme",
+            8,
+            "unknown field \"frm\" (did you mean \"from\"?)",
+        ),
+        ("amount:>abc", 8, "invalid amount"),
+        ("date:2026-13", 10, "month"),
+        ("(acme", 0, "unclosed '('"),
+        ("acme OR", 5, "OR"),
+        ("amount:[1 TO 5", 7, "unbalanced '['"),
+    ];
+    for (q, pos, msg) in cases {
+        match f.index.search(q, &SearchOptions::default()) {
+            Err(SearchError::Query(e)) => {
+                assert_eq!(e.position, pos, "{q:?}: {e}");
+                assert!(e.message.contains(msg), "{q:?}: {e}");
+            }
+            other => panic!("{q:?}: expected a query error, got {other:?}"),
+        }
+    }
+    let e = f
+        .index
+        .search("frm:acme", &SearchOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid query at column 1: unknown field \"frm\" (did you mean \"from\"?)"
+    );
+}
+
+#[test]
+fn results_serialize_to_json() {
+    let f = fixture();
+    let r = search(&f, "overdue");
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["total_threads"], 1);
+    assert_eq!(json["threads"][0]["message_ids"][0], "m03");
+    assert!(json["threads"][0]["highlights"][0].is_array());
+}
+
+#[test]
+fn fold_whitespace_remaps_ranges() {
+    let (s, r) = fold_whitespace("a \n\n bc  d ", &[2..2, 5..7, 9..10]);
+    assert_eq!(s, "a bc d");
+    assert_eq!(r, vec![(2, 4), (5, 6)]);
+}
+
+#[test]
+fn hex_message_ids_come_back_exactly() {
+    let f = fixture();
+    let mut w = f.index.writer(MIN_WRITER_HEAP).unwrap();
+    let (mut m, d, t) = build(&SPECS[4]);
+    // ids made by MessageId::of_bytes are read back from fast fields, not the doc store
+    for (i, raw) in [&b"first"[..], b"second", b"third"].into_iter().enumerate() {
+        m.id = MessageId::of_bytes(raw);
+        m.body_text = format!("hexid message number{i}");
+        m.date = Some(format!("2027-01-0{}T00:00:00Z", i + 1).parse().unwrap());
+        w.add(&m, &d, &t).unwrap();
+    }
+    // an id starting with zeros keeps them
+    m.id = MessageId(format!("{:032x}", 0xabcu64));
+    m.body_text = "hexid message zeros".into();
+    m.date = Some("2027-01-09T00:00:00Z".parse().unwrap());
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    let r = search(&f, "hexid");
+    assert_eq!(r.threads.len(), 1);
+    assert_eq!(
+        r.threads[0].message_ids,
+        vec![
+            format!("{:032x}", 0xabcu64),
+            MessageId::of_bytes(b"third").0,
+            MessageId::of_bytes(b"second").0,
+            MessageId::of_bytes(b"first").0,
+        ]
+    );
+    // the thread already held m05
+    assert_eq!(r.threads[0].message_count, 5);
+    check(
+        &f,
+        &format!("id:{}", MessageId::of_bytes(b"second").0),
+        &[&MessageId::of_bytes(b"second").0],
+    );
+}
+
+#[test]
+fn empty_fields_are_searchable_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    // A message with nothing but an id, alone in its segment.
+    let bare = Message {
+        id: MessageId("bare".into()),
+        ..Default::default()
+    };
+    w.add(&bare, &Decision::default(), &ThreadId::of_key("bare"))
+        .unwrap();
+    w.commit().unwrap();
+    let (m, d, t) = build(&SPECS[0]);
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    let all = index.search("", &SearchOptions::default()).unwrap();
+    assert_eq!(all.total_threads, 2);
+    let bare_hit = all
+        .threads
+        .iter()
+        .find(|t| t.message_ids == ["bare"])
+        .unwrap();
+    assert_eq!(bare_hit.subject, "");
+    assert_eq!(bare_hit.snippet, "");
+    assert_eq!(bare_hit.category, "other");
+    assert_eq!(bare_hit.last_date, None);
+    for q in [
+        "cc:acme",
+        "attachment:widgets",
+        "to:desk",
+        "invoice:4411",
+        "has:invoice",
+    ] {
+        let r = index.search(q, &SearchOptions::default()).unwrap();
+        let ids: Vec<_> = r
+            .threads
+            .iter()
+            .flat_map(|t| t.message_ids.clone())
+            .collect();
+        let expected: &[&str] = if q == "cc:acme" { &[] } else { &["m01"] };
+        assert_eq!(ids, expected, "{q}");
+    }
+    let r = index
+        .search("-has:attachment", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(r.threads[0].message_ids, vec!["bare"]);
+}
+
+#[test]
+fn finish_merges_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    for spec in SPECS {
+        let (m, d, t) = build(spec);
+        w.add(&m, &d, &t).unwrap();
+        w.commit().unwrap();
+    }
+    w.finish().unwrap();
+    let segments = index.index.searchable_segment_ids().unwrap();
+    assert!(segments.len() <= 3, "{} segments", segments.len());
+    assert_eq!(index.num_docs(), SPECS.len() as u64);
+    let r = index
+        .search("\"payment reminder\"", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(r.threads[0].message_ids, vec!["m03", "m01"]);
+}

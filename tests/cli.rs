@@ -1,0 +1,251 @@
+//! End-to-end tests of the `deskmail` binary on the fixture corpus: the contract other parts of
+//! the product build on (ingest/search/stats/show/rules JSON), idempotency, and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_deskmail"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("DESKMAIL_DATA").env_remove("DESKMAIL_RULES");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("deskmail runs")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail")
+}
+
+fn ingest(data: &Path, paths: &[&Path]) -> Value {
+    let mut args = vec!["ingest".to_string(), "--json".into(), "--data".into(), data.display().to_string()];
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    json_of(&bin().args(&args).output().unwrap())
+}
+
+fn stats(data: &Path) -> Value {
+    json_of(&run(&["stats", "--json", "--data", data.to_str().unwrap()]))
+}
+
+fn search(data: &Path, q: &str) -> Value {
+    json_of(&run(&["search", "--json", "--limit", "50", "--data", data.to_str().unwrap(), q]))
+}
+
+fn eml_count() -> u64 {
+    fn walk(d: &Path) -> u64 {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| if p.is_dir() { walk(&p) } else { u64::from(p.extension().is_some_and(|e| e == "eml")) })
+            .sum()
+    }
+    walk(&fixtures())
+}
+
+#[test]
+fn ingest_twice_adds_nothing_and_reports_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = ingest(&data, &[&fixtures()]);
+    let total = eml_count();
+    let ingested = first["ingested"].as_u64().unwrap();
+    let rejected = first["rejected"].as_u64().unwrap();
+    assert_eq!(ingested + rejected + first["duplicates"].as_u64().unwrap(), total, "{first}");
+    assert_eq!(rejected, 2, "only the empty file and the binary junk are not mail: {first}");
+    let reasons: Vec<String> = first["rejections"].as_array().unwrap().iter().map(|r| format!("{} {}", r["path"], r["reason"])).collect();
+    assert!(reasons.iter().any(|r| r.contains("empty") && r.contains("malformed/")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.contains("binary-junk")), "{reasons:?}");
+
+    let before = stats(&data);
+    assert_eq!(before["messages"].as_u64().unwrap(), ingested);
+    assert_eq!(before["rejected"].as_u64().unwrap(), 2);
+    assert!(before["threads"].as_u64().unwrap() < ingested, "conversations share threads: {before}");
+    assert!(before["invoices"].as_u64().unwrap() >= 15, "{before}");
+
+    let second = ingest(&data, &[&fixtures()]);
+    assert_eq!(second["ingested"], 0, "{second}");
+    assert_eq!(second["duplicates"].as_u64().unwrap(), ingested);
+    assert_eq!(stats(&data), before, "a second ingest must not change what is stored");
+}
+
+#[test]
+fn search_answers_the_query_language_grouped_by_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures()]);
+
+    let invoices = search(&data, "category:ap.invoice");
+    let threads = invoices["threads"].as_array().unwrap();
+    assert!(invoices["total_threads"].as_u64().unwrap() >= 10, "{invoices}");
+    for t in threads {
+        for key in ["thread_id", "subject", "last_date", "message_count", "category", "snippet"] {
+            assert!(t.get(key).is_some(), "thread hit lacks {key}: {t}");
+        }
+    }
+    // Newest first.
+    let dates: Vec<&str> = threads.iter().filter_map(|t| t["last_date"].as_str()).collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+
+    let brightline = search(&data, "invoice:20417");
+    assert_eq!(brightline["total_threads"], 1, "{brightline}");
+    assert!(brightline["threads"][0]["message_count"].as_u64().unwrap() >= 2, "the resent duplicate threads with the original: {brightline}");
+
+    let ranged = search(&data, "amount:[1000 TO 1300] category:ap.invoice");
+    assert!(ranged["total_threads"].as_u64().unwrap() >= 1, "{ranged}");
+    let none = search(&data, "amount:>100000000");
+    assert_eq!(none["total_threads"], 0);
+
+    let from = search(&data, "from:brightline-office.example");
+    assert!(from["total_threads"].as_u64().unwrap() >= 2, "{from}");
+}
+
+#[test]
+fn a_bad_query_says_where_it_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures().join("ap")]);
+    let out = run(&["search", "--data", data.to_str().unwrap(), "amount:[100 TO 500"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("column"), "{err}");
+    let out = run(&["search", "--data", data.to_str().unwrap(), "frm:acme"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from"), "suggests the right field");
+}
+
+#[test]
+fn show_and_thread_explain_the_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures().join("ap")]);
+    let hit = search(&data, "invoice:INV-20417");
+    let msg_id = hit["threads"][0]["message_ids"][0].as_str().unwrap().to_string();
+    let out = run(&["show", "--data", data.to_str().unwrap(), &msg_id[..10]]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("category: ap.invoice"), "{text}");
+    assert!(text.contains("INV-20417") && text.contains("1234.56"), "{text}");
+    assert!(text.contains("matched rule \"vendor invoice\""), "{text}");
+
+    let tid = hit["threads"][0]["thread_id"].as_str().unwrap().to_string();
+    let thread = json_of(&run(&["thread", "--json", "--data", data.to_str().unwrap(), &tid]));
+    assert!(thread["messages"].as_array().unwrap().len() >= 2, "{thread}");
+    let flags: Vec<Value> = thread["messages"].as_array().unwrap().iter().flat_map(|m| m["flags"].as_array().cloned().unwrap_or_default()).collect();
+    assert!(flags.contains(&Value::from("duplicate_invoice")), "the resent invoice is flagged: {thread}");
+}
+
+#[test]
+fn rules_test_prints_the_contract_json() {
+    let out = run(&["rules", "test", "--json", "fixtures/mail/ap/invoice-en-us-plain-text-net30.eml"]);
+    let v = json_of(&out);
+    assert_eq!(v["category"], "ap.invoice");
+    assert_eq!(v["fields"]["invoice_number"], "INV-20417");
+    assert_eq!(v["fields"]["amount_total"], "1234.56");
+    assert_eq!(v["fields"]["currency"], "USD");
+    assert_eq!(v["fields"]["due_date"], "2026-04-19");
+    assert!(v["matched_rules"].as_array().unwrap().iter().any(|r| r["rule"] == "vendor invoice"));
+    assert!(v["actions"].is_array());
+}
+
+#[test]
+fn shipped_rules_check_and_a_broken_rule_dir_reports_every_error() {
+    let ok = run(&["rules", "check"]);
+    assert!(ok.status.success(), "shipped rules fail their own check:\n{}", String::from_utf8_lossy(&ok.stderr));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[rule]]\nname = \"a\"\ncategory = \"ap.invoice\"\nwhen = { subjct = \"invoice\" }\n\n[[rule]]\nname = \"b\"\ncategory = \"ap.invoice\"\nwhen = { body = \"(unclosed\" }\n",
+    )
+    .unwrap();
+    let out = run(&["rules", "check", "--rules", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let path = dir.path().join("bad.toml").display().to_string();
+    assert!(err.contains(&format!("{path}:4: unknown condition \"subjct\" (did you mean \"subject\"?)")), "{err}");
+    assert!(err.contains(&format!("{path}:9: invalid pattern")), "{err}");
+}
+
+#[test]
+fn oversized_and_junk_input_is_rejected_and_nothing_stored_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures().join("ap")]);
+    let before = stats(&data);
+
+    let big = dir.path().join("big.eml");
+    let mut bytes = b"From: a@x.example\r\nSubject: huge\r\n\r\n".to_vec();
+    bytes.resize(60 * 1024 * 1024, b'a');
+    std::fs::write(&big, &bytes).unwrap();
+    let junk = dir.path().join("junk.eml");
+    std::fs::write(&junk, [0u8, 159, 146, 150, 0, 1, 2, 3]).unwrap();
+    let out = ingest(&data, &[&big, &junk]);
+    assert_eq!(out["ingested"], 0);
+    assert_eq!(out["rejected"], 2, "{out}");
+    let reasons = out["rejections"].to_string();
+    assert!(reasons.contains("size limit"), "{reasons}");
+    assert!(reasons.contains("not an email message"), "{reasons}");
+    let after = stats(&data);
+    assert_eq!(after["messages"], before["messages"]);
+    assert_eq!(after["rejected"].as_u64().unwrap(), before["rejected"].as_u64().unwrap() + 2);
+}
+
+#[test]
+fn mbox_and_maildir_inputs_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = dir.path().join("export.mbox");
+    std::fs::write(
+        &mbox,
+        "From a@x Thu Mar 19 10:00:00 2026\nFrom: A <a@x.example>\nSubject: first in mbox\nMessage-ID: <m1@x>\n\nhello\n>From the quoted line\n\nFrom b@x Thu Mar 19 10:00:00 2026\nFrom: B <b@x.example>\nSubject: second in mbox\nMessage-ID: <m2@x>\n\nbye\n",
+    )
+    .unwrap();
+    let md = dir.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    std::fs::write(md.join("new/1.host"), "From: C <c@x.example>\nSubject: maildir new\nMessage-ID: <m3@x>\n\nx\n").unwrap();
+    std::fs::write(md.join("cur/2.host:2,S"), "From: D <d@x.example>\nSubject: maildir cur\nMessage-ID: <m4@x>\n\nx\n").unwrap();
+    std::fs::write(md.join("tmp/3.host"), "From: E <e@x.example>\nSubject: still being written\n").unwrap();
+    let data = dir.path().join("data");
+    let out = ingest(&data, &[&mbox, &md]);
+    assert_eq!(out["ingested"], 4, "{out}");
+    assert_eq!(search(&data, "subject:mbox")["total_threads"], 2);
+}
+
+#[test]
+fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    let mut child = bin()
+        .args(["run", "--interval", "1", "--data", data.to_str().unwrap(), "--drop", drop.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::fs::copy(fixtures().join("ap/invoice-en-us-plain-text-net30.eml"), drop.join("a.eml")).unwrap();
+    std::fs::write(drop.join("junk.eml"), [0u8, 1, 2, 3]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(drop.join("processed/a.eml").exists() && drop.join("failed/junk.eml.reason").exists()) {
+        assert!(Instant::now() < deadline, "drop folder not processed in time");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let reason = std::fs::read_to_string(drop.join("failed/junk.eml.reason")).unwrap();
+    assert!(reason.contains("not an email message"), "{reason}");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "daemon exit: {exit:?}");
+    assert_eq!(stats(&data)["messages"], 1);
+}
