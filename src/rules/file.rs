@@ -161,7 +161,9 @@ pub struct RuleFile {
 }
 
 /// Read one rule file's text. `path` is used in messages; `dir` resolves example files.
-pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> Result<RuleFile, Vec<RuleError>> {
+/// Returns the rules that read cleanly and every error found, so later checks (patterns,
+/// duplicate names) still run on the good rules and the author sees all problems at once.
+pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> (RuleFile, Vec<RuleError>) {
     let mut r = Reader { path, text, errors: Vec::new() };
     let (doc, parse_errors) = DeTable::parse_recoverable(text);
     let mut syntax_lines = Vec::new();
@@ -227,13 +229,9 @@ pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> Result<RuleFile, Ve
             other => r.unknown(key, other, "top-level key", TOP_KEYS),
         }
     }
-    if r.errors.is_empty() {
-        Ok(file)
-    } else {
-        // toml's maps iterate by key, not by position: report in file order.
-        r.errors.sort_by_key(|e| e.line);
-        Err(r.errors)
-    }
+    // toml's maps iterate by key, not by position: report in file order.
+    r.errors.sort_by_key(|e| e.line);
+    (file, r.errors)
 }
 
 struct Reader<'a> {
@@ -657,8 +655,8 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Result<RuleFile, Vec<String>> {
-        read_rule_file("rules/t.toml", Path::new("rules"), text)
-            .map_err(|errs| errs.iter().map(|e| e.to_string()).collect())
+        let (file, errs) = read_rule_file("rules/t.toml", Path::new("rules"), text);
+        if errs.is_empty() { Ok(file) } else { Err(errs.iter().map(|e| e.to_string()).collect()) }
     }
 
     #[test]

@@ -235,10 +235,9 @@ impl RuleSet {
             hasher.update(text.as_bytes());
             hasher.update([0]);
             let file_dir = Path::new(path).parent().unwrap_or(dir);
-            match file::read_rule_file(path, file_dir, text) {
-                Ok(f) => files.push(f),
-                Err(mut e) => errors.append(&mut e),
-            }
+            let (f, mut e) = file::read_rule_file(path, file_dir, text);
+            errors.append(&mut e);
+            files.push(f);
         }
         let version = hex::encode(&hasher.finalize()[..6]);
 
@@ -300,6 +299,7 @@ impl RuleSet {
             }
         }
         if !errors.is_empty() {
+            errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
             return Err(RulesError { errors });
         }
         let sets = builder.build().map_err(|message| RulesError {
