@@ -59,6 +59,19 @@ pub struct IngestSummary {
     pub flagged: std::collections::BTreeMap<String, u64>,
     pub bytes: u64,
     pub seconds: f64,
+    /// Where the committer spent its time (the stages after parse + rules).
+    pub timings: StageTimings,
+}
+
+/// Seconds spent in each serial stage of an ingest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageTimings {
+    pub store_commit: f64,
+    pub index_add: f64,
+    pub index_commit: f64,
+    pub index_finish: f64,
+    /// Time the committer waited for parsed messages.
+    pub waiting: f64,
 }
 
 /// Paths of the parts of a data directory.
@@ -85,6 +98,13 @@ pub struct Pipeline {
     pub limits: ParseLimits,
 }
 
+/// Documents added to the index writer since its last commit.
+#[derive(Default)]
+struct IndexBacklog {
+    count: usize,
+    last_seq: u64,
+}
+
 enum Work {
     Done(Box<Processed>),
     Rejected { origin: String, content: MessageId, size: u64, reason: Rejection },
@@ -97,12 +117,13 @@ impl Pipeline {
         let index = MailIndex::open_or_create(&data.index())?;
         let p = Pipeline { store, index, rules, limits };
         let pending = p.store.pending_index()?;
-        if !pending.is_empty() {
+        if let Some(&(last, _)) = pending.last() {
             info!(count = pending.len(), "Re-indexing messages committed to the store but not to the index");
+            let ids: Vec<MessageId> = pending.into_iter().map(|(_, id)| id).collect();
             let mut writer = p.index.writer(INDEX_HEAP_BYTES)?;
-            p.index_from_store(&mut writer, &pending)?;
+            p.index_from_store(&mut writer, &ids)?;
             writer.commit()?;
-            p.store.mark_indexed(&pending)?;
+            p.store.mark_indexed_through(last)?;
             writer.finish()?;
         }
         Ok(p)
@@ -111,13 +132,13 @@ impl Pipeline {
     /// Re-parse stored raw messages and add them to the index with their stored decisions.
     fn index_from_store(&self, writer: &mut MailIndexWriter, ids: &[MessageId]) -> Result<(), PipelineError> {
         for id in ids {
-            let (Some(stored), Some(raw), Some(decision)) = (self.store.message(id)?, self.store.raw(id)?, self.store.decision(id)?) else {
+            let (Some(stored), Some(raw)) = (self.store.message(id)?, self.store.raw(id)?) else {
                 warn!(message = %id, "Pending message is missing from the store; skipped");
                 continue;
             };
             let raw = RawMail { mailbox: stored.message.mailbox.clone(), origin: stored.message.origin.clone(), bytes: raw };
             match parse(&raw, &self.limits) {
-                Ok(msg) => writer.add(&msg, &decision, &stored.thread_id)?,
+                Ok(msg) => writer.add(&msg, &stored.decision, &stored.thread_id)?,
                 Err(e) => warn!(message = %id, error = %e, "Stored message no longer parses; not indexed"),
             }
         }
@@ -128,12 +149,13 @@ impl Pipeline {
     pub fn reindex(&self) -> Result<u64, PipelineError> {
         let mut writer = self.index.writer(INDEX_HEAP_BYTES)?;
         writer.clear()?;
+        let last = self.store.last_seq()?;
         let ids: Vec<MessageId> = self.store.message_ids().collect::<Result<_, _>>()?;
         for chunk in ids.chunks(INDEX_COMMIT_EVERY) {
             self.index_from_store(&mut writer, chunk)?;
             writer.commit()?;
         }
-        self.store.mark_indexed(&self.store.pending_index()?)?;
+        self.store.mark_indexed_through(last)?;
         writer.finish()?;
         Ok(ids.len() as u64)
     }
@@ -197,9 +219,12 @@ impl Pipeline {
             drop(raw_rx);
 
             let mut batch: Vec<Processed> = Vec::with_capacity(BATCH);
-            let mut since_commit: Vec<MessageId> = Vec::new();
+            let mut since_commit = IndexBacklog::default();
             let mut handled = 0u64;
-            for work in work_rx.iter() {
+            loop {
+                let t = Instant::now();
+                let Ok(work) = work_rx.recv() else { break };
+                summary.timings.waiting += t.elapsed().as_secs_f64();
                 handled += 1;
                 match work {
                     Work::Done(p) => {
@@ -220,12 +245,12 @@ impl Pipeline {
                 if handled % 64 == 0 {
                     on_progress(handled);
                 }
-                if since_commit.len() >= INDEX_COMMIT_EVERY {
-                    self.commit_index(&mut writer, &mut since_commit)?;
+                if since_commit.count >= INDEX_COMMIT_EVERY {
+                    self.commit_index(&mut writer, &mut since_commit, &mut summary.timings)?;
                 }
             }
             self.commit(&mut batch, &mut writer, &mut since_commit, &mut summary)?;
-            self.commit_index(&mut writer, &mut since_commit)?;
+            self.commit_index(&mut writer, &mut since_commit, &mut summary.timings)?;
             on_progress(handled);
             input_errors = reader.join().unwrap_or_default();
             Ok(())
@@ -237,20 +262,25 @@ impl Pipeline {
             summary.rejections.push(RejectionReport { path: e.path.clone(), reason: format!("cannot read: {}", e.source) });
         }
         self.store.flush()?;
+        let t = Instant::now();
         writer.finish()?;
+        summary.timings.index_finish = t.elapsed().as_secs_f64();
         summary.seconds = started.elapsed().as_secs_f64();
         info!(ingested = summary.ingested, duplicates = summary.duplicates, rejected = summary.rejected, "Ingest finished");
         Ok(summary)
     }
 
-    fn commit(&self, batch: &mut Vec<Processed>, writer: &mut MailIndexWriter, since_commit: &mut Vec<MessageId>, summary: &mut IngestSummary) -> Result<(), PipelineError> {
+    fn commit(&self, batch: &mut Vec<Processed>, writer: &mut MailIndexWriter, since_commit: &mut IndexBacklog, summary: &mut IngestSummary) -> Result<(), PipelineError> {
         if batch.is_empty() {
             return Ok(());
         }
+        let t = Instant::now();
         let outcomes = self.store.commit_batch(batch)?;
+        summary.timings.store_commit += t.elapsed().as_secs_f64();
+        let t = Instant::now();
         for (p, outcome) in batch.iter().zip(outcomes) {
             match outcome {
-                CommitOutcome::Stored { thread, flags } => {
+                CommitOutcome::Stored { thread, flags, seq } => {
                     summary.ingested += 1;
                     for f in &flags {
                         *summary.flagged.entry(f.clone()).or_default() += 1;
@@ -258,22 +288,27 @@ impl Pipeline {
                     let mut decision = p.decision.clone();
                     decision.flags = flags;
                     writer.add(&p.message, &decision, &thread)?;
-                    since_commit.push(p.message.id.clone());
+                    since_commit.count += 1;
+                    since_commit.last_seq = since_commit.last_seq.max(seq);
                 }
                 CommitOutcome::Duplicate { .. } => summary.duplicates += 1,
             }
         }
+        summary.timings.index_add += t.elapsed().as_secs_f64();
         batch.clear();
         Ok(())
     }
 
-    fn commit_index(&self, writer: &mut MailIndexWriter, since_commit: &mut Vec<MessageId>) -> Result<(), PipelineError> {
-        if since_commit.is_empty() {
+    fn commit_index(&self, writer: &mut MailIndexWriter, since_commit: &mut IndexBacklog, timings: &mut StageTimings) -> Result<(), PipelineError> {
+        if since_commit.count == 0 {
             return Ok(());
         }
+        let t = Instant::now();
         writer.commit()?;
-        self.store.mark_indexed(since_commit)?;
-        since_commit.clear();
+        timings.index_commit += t.elapsed().as_secs_f64();
+        // The committer is the only writer, so every log entry up to here is now indexed.
+        self.store.mark_indexed_through(since_commit.last_seq)?;
+        *since_commit = IndexBacklog::default();
         Ok(())
     }
 }

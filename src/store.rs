@@ -1,18 +1,28 @@
 //! The sled store: the one place that writes state, and the source of truth (the index is derived).
 //!
-//! Every batch of processed messages is committed in **one sled transaction** across all trees:
-//! the message, its raw bytes, its decision, the thread update, AP invoice records, counters and
-//! the "not yet indexed" marker land together or not at all. Keys are documented in
-//! docs/ARCHITECTURE.md.
+//! Everything lives in one sled tree, in key spaces marked by a one-letter prefix (`m/` messages,
+//! `r/` raw bytes, ...). A batch of processed messages is prepared in memory (an overlay that
+//! reads its own writes, so threading and dedupe see earlier messages of the same batch) and
+//! applied with one atomic `apply_batch`: the message with its decision, its raw bytes, the
+//! thread update, AP invoice records, counters and its place in the ingest log land together or
+//! not at all. Keys are documented in docs/ARCHITECTURE.md.
+//!
+//! Speed notes (spamassassin corpus): sled's multi-tree transactions cost ~200 µs a message; one
+//! tree, one batch and ~6 keys a message cost a fraction of that. Every key is a sled lookup and
+//! an insert, so the layout keeps them few: the decision rides in the message record, a
+//! Message-ID maps to both its message and its thread, and "indexed" is a high-water mark over
+//! the ingest log instead of a marker per message.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use std::collections::HashMap;
 
 use crate::model::{Decision, FieldValue, Message, MessageId, ThreadId};
+
+mod blobs;
+use blobs::{BlobLog, BlobRef};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -20,18 +30,12 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("store record could not be encoded or decoded: {0}")]
     Codec(#[from] serde_json::Error),
+    #[error(transparent)]
+    Blob(#[from] blobs::BlobError),
     #[error("the store at {path} is in use by another deskmail process (sled admits one process): {source}")]
     Locked { path: String, source: sled::Error },
 }
 
-impl From<TransactionError<StoreError>> for StoreError {
-    fn from(e: TransactionError<StoreError>) -> Self {
-        match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled(e),
-        }
-    }
-}
 
 /// A message ready to commit: parsed, decided, with its original bytes.
 #[derive(Debug, Clone)]
@@ -43,17 +47,22 @@ pub struct Processed {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitOutcome {
-    Stored { thread: ThreadId, flags: Vec<String> },
+    /// Stored as number `seq` in the ingest log.
+    Stored { thread: ThreadId, flags: Vec<String>, seq: u64 },
     /// Already stored (same bytes, or same Message-ID header).
     Duplicate { existing: MessageId },
 }
 
-/// What the store keeps per message. Body and attachment text are derived from `raw` on demand.
+/// What the store keeps per message: the parsed message without what is re-derived from the raw
+/// bytes on demand (headers, body and attachment text), its decision and its thread.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredMessage {
     pub message: Message,
+    pub decision: Decision,
     pub thread_id: ThreadId,
     pub stored_at: DateTime<Utc>,
+    /// Position in the ingest log.
+    pub seq: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -64,6 +73,15 @@ pub struct ThreadRecord {
     pub last_date: Option<DateTime<Utc>>,
     /// Message ids in the order they were stored.
     pub messages: Vec<MessageId>,
+}
+
+/// A Message-ID seen on a stored message or in its In-Reply-To/References.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IdEntry {
+    thread: ThreadId,
+    /// The stored message with this Message-ID, once one arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<MessageId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,47 +119,116 @@ pub struct Stats {
     pub rejected: u64,
 }
 
-// Tree names, in the order of `Store::tx_trees`.
-const T_MESSAGES: usize = 0;
-const T_RAW: usize = 1;
-const T_DECISIONS: usize = 2;
-const T_MSGIDS: usize = 3;
-const T_THREAD_REFS: usize = 4;
-const T_THREADS: usize = 5;
-const T_SUBJECTS: usize = 6;
-const T_INVOICES: usize = 7;
-const T_META: usize = 8;
-const T_INDEX_PENDING: usize = 9;
-const TREE_NAMES: [&str; 10] = [
-    "messages", "raw", "decisions", "msgids", "thread_refs", "threads", "subjects", "invoices", "meta",
-    "index_pending",
-];
+// Key spaces: every key is `<letter>/<key>`.
+const S_MESSAGES: u8 = b'm';
+const S_RAW: u8 = b'r';
+const S_IDS: u8 = b'i';
+const S_THREADS: u8 = b't';
+const S_SUBJECTS: u8 = b's';
+const S_INVOICES: u8 = b'v';
+const S_LOG: u8 = b'q';
+const S_META: u8 = b'c';
+const S_REJECTIONS: u8 = b'x';
 
-const C_MESSAGES: &[u8] = b"count:messages";
-const C_THREADS: &[u8] = b"count:threads";
-const C_INVOICES: &[u8] = b"count:invoices";
-const C_REJECTED: &[u8] = b"count:rejected";
+const C_MESSAGES: &[u8] = b"messages";
+const C_THREADS: &[u8] = b"threads";
+const C_INVOICES: &[u8] = b"invoices";
+const C_REJECTED: &[u8] = b"rejected";
+/// Next ingest log number.
+const C_SEQ: &[u8] = b"seq";
+/// Every log entry up to and including this one is in the index.
+const C_INDEXED: &[u8] = b"indexed";
+
+fn key(space: u8, k: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(k.len() + 2);
+    v.push(space);
+    v.push(b'/');
+    v.extend_from_slice(k);
+    v
+}
+
+fn strip(space_key: &[u8]) -> String {
+    String::from_utf8_lossy(space_key.get(2..).unwrap_or_default()).into_owned()
+}
+
+fn be_u64(v: &[u8]) -> u64 {
+    u64::from_be_bytes(v.try_into().unwrap_or([0; 8]))
+}
 
 pub struct Store {
     db: sled::Db,
-    trees: Vec<sled::Tree>,
-    rejections: sled::Tree,
+    tree: sled::Tree,
+    blobs: BlobLog,
 }
 
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-fn enc<T: Serialize>(v: &T) -> TxResult<Vec<u8>> {
-    serde_json::to_vec(v).map_err(|e| ConflictableTransactionError::Abort(StoreError::Codec(e)))
+/// A batch in the making: reads see the batch's own writes; `apply` commits it atomically.
+struct Tx<'a> {
+    tree: &'a sled::Tree,
+    pending: HashMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
-fn dec<T: for<'de> Deserialize<'de>>(b: &[u8]) -> TxResult<T> {
-    serde_json::from_slice(b).map_err(|e| ConflictableTransactionError::Abort(StoreError::Codec(e)))
+impl<'a> Tx<'a> {
+    fn new(tree: &'a sled::Tree) -> Self {
+        Tx { tree, pending: HashMap::new() }
+    }
+
+    fn get(&self, space: u8, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let full = key(space, k);
+        match self.pending.get(&full) {
+            Some(v) => Ok(v.clone()),
+            None => Ok(self.tree.get(&full)?.map(|v| v.to_vec())),
+        }
+    }
+
+    fn get_json<T: for<'de> Deserialize<'de>>(&self, space: u8, k: &[u8]) -> Result<Option<T>, StoreError> {
+        self.get(space, k)?.map(|v| dec(&v)).transpose()
+    }
+
+    fn contains(&self, space: u8, k: &[u8]) -> Result<bool, StoreError> {
+        let full = key(space, k);
+        match self.pending.get(&full) {
+            Some(v) => Ok(v.is_some()),
+            None => Ok(self.tree.contains_key(&full)?),
+        }
+    }
+
+    fn insert(&mut self, space: u8, k: &[u8], v: impl Into<Vec<u8>>) {
+        self.pending.insert(key(space, k), Some(v.into()));
+    }
+
+    fn counter(&self, name: &[u8]) -> Result<u64, StoreError> {
+        Ok(self.get(S_META, name)?.map_or(0, |v| be_u64(&v)))
+    }
+
+    fn set_counter(&mut self, name: &[u8], value: u64) {
+        self.insert(S_META, name, value.to_be_bytes().to_vec());
+    }
+
+    fn bump(&mut self, name: &[u8], by: u64) -> Result<u64, StoreError> {
+        let next = self.counter(name)? + by;
+        self.set_counter(name, next);
+        Ok(next)
+    }
+
+    fn apply(self) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in self.pending {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
 }
 
-fn bump(meta: &TransactionalTree, key: &[u8], by: u64) -> TxResult<()> {
-    let cur = meta.get(key)?.map_or(0, |v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])));
-    meta.insert(key, &(cur + by).to_be_bytes())?;
-    Ok(())
+fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
+    Ok(serde_json::to_vec(v)?)
+}
+
+fn dec<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, StoreError> {
+    Ok(serde_json::from_slice(b)?)
 }
 
 impl Store {
@@ -159,23 +246,23 @@ impl Store {
                 }
                 other => StoreError::Sled(other),
             })?;
-        let trees = TREE_NAMES.iter().map(|n| db.open_tree(n)).collect::<Result<Vec<_>, _>>()?;
-        let rejections = db.open_tree("rejections")?;
-        Ok(Store { db, trees, rejections })
+        let tree = db.open_tree("deskmail")?;
+        let blobs = BlobLog::open(&dir.join("blobs"))?;
+        Ok(Store { db, tree, blobs })
     }
 
     /// Commit a batch atomically. Outcomes are in input order.
     pub fn commit_batch(&self, batch: &[Processed]) -> Result<Vec<CommitOutcome>, StoreError> {
-        let trees: Vec<&sled::Tree> = self.trees.iter().collect();
         let now = Utc::now();
-        let outcomes = trees.as_slice().transaction(|t| {
-            let mut out = Vec::with_capacity(batch.len());
-            for p in batch {
-                out.push(commit_one(t, p, now)?);
-            }
-            Ok(out)
-        })?;
-        Ok(outcomes)
+        let mut tx = Tx::new(&self.tree);
+        let mut out = Vec::with_capacity(batch.len());
+        for p in batch {
+            out.push(commit_one(&mut tx, &self.blobs, p, now)?);
+        }
+        // Blobs first: a reference must never reach disk before the bytes it points at.
+        self.blobs.sync()?;
+        tx.apply()?;
+        Ok(out)
     }
 
     /// Make everything committed so far durable on disk.
@@ -187,131 +274,144 @@ impl Store {
     /// Record that some input was rejected. Keyed by content, so the same bad input counts once.
     /// Returns false when it was already recorded.
     pub fn record_rejection(&self, content_id: &MessageId, rec: &RejectionRecord) -> Result<bool, StoreError> {
-        let key = content_id.0.as_bytes();
-        let value = serde_json::to_vec(rec)?;
-        let meta = &self.trees[T_META];
-        let fresh = (&self.rejections, meta).transaction(|(rej, meta)| {
-            if rej.get(key)?.is_some() {
-                return Ok(false);
-            }
-            rej.insert(key, value.as_slice())?;
-            bump(meta, C_REJECTED, 1)?;
-            Ok(true)
-        });
-        fresh.map_err(|e: TransactionError<StoreError>| e.into())
+        let mut tx = Tx::new(&self.tree);
+        if tx.contains(S_REJECTIONS, content_id.0.as_bytes())? {
+            return Ok(false);
+        }
+        tx.insert(S_REJECTIONS, content_id.0.as_bytes(), enc(rec)?);
+        tx.bump(C_REJECTED, 1)?;
+        tx.apply()?;
+        Ok(true)
     }
 
     pub fn rejections(&self) -> Result<Vec<(String, RejectionRecord)>, StoreError> {
-        self.rejections
-            .iter()
+        self.tree
+            .scan_prefix(key(S_REJECTIONS, b""))
             .map(|kv| {
                 let (k, v) = kv?;
-                Ok((String::from_utf8_lossy(&k).into_owned(), serde_json::from_slice(&v)?))
+                Ok((strip(&k), serde_json::from_slice(&v)?))
             })
             .collect()
     }
 
     pub fn stats(&self) -> Result<Stats, StoreError> {
-        let get = |k: &[u8]| -> Result<u64, StoreError> {
-            Ok(self.trees[T_META].get(k)?.map_or(0, |v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8]))))
-        };
-        Ok(Stats { messages: get(C_MESSAGES)?, threads: get(C_THREADS)?, invoices: get(C_INVOICES)?, rejected: get(C_REJECTED)? })
+        let tx = Tx::new(&self.tree);
+        Ok(Stats {
+            messages: tx.counter(C_MESSAGES)?,
+            threads: tx.counter(C_THREADS)?,
+            invoices: tx.counter(C_INVOICES)?,
+            rejected: tx.counter(C_REJECTED)?,
+        })
     }
 
     pub fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {
-        self.get_json(T_MESSAGES, id.0.as_bytes())
+        self.get_json(S_MESSAGES, id.0.as_bytes())
     }
 
     pub fn decision(&self, id: &MessageId) -> Result<Option<Decision>, StoreError> {
-        self.get_json(T_DECISIONS, id.0.as_bytes())
+        Ok(self.message(id)?.map(|m| m.decision))
     }
 
     pub fn raw(&self, id: &MessageId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.trees[T_RAW].get(id.0.as_bytes())?.map(|v| v.to_vec()))
+        match self.tree.get(key(S_RAW, id.0.as_bytes()))? {
+            Some(v) => Ok(Some(self.blobs.read(dec::<BlobRef>(&v)?)?)),
+            None => Ok(None),
+        }
     }
 
     pub fn thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
-        self.get_json(T_THREADS, id.0.as_bytes())
+        self.get_json(S_THREADS, id.0.as_bytes())
     }
 
     /// Find a message by a unique prefix of its id (agents copy short ids).
     pub fn resolve_message_id(&self, prefix: &str) -> Result<Option<MessageId>, StoreError> {
-        let mut it = self.trees[T_MESSAGES].scan_prefix(prefix.as_bytes()).keys();
-        let first = it.next().transpose()?;
-        if it.next().transpose()?.is_some() {
-            return Ok(None);
-        }
-        Ok(first.map(|k| MessageId(String::from_utf8_lossy(&k).into_owned())))
+        Ok(self.unique_key(S_MESSAGES, prefix)?.map(MessageId))
     }
 
     /// Find a thread by a unique prefix of its id.
     pub fn resolve_thread_id(&self, prefix: &str) -> Result<Option<ThreadId>, StoreError> {
-        let mut it = self.trees[T_THREADS].scan_prefix(prefix.as_bytes()).keys();
+        Ok(self.unique_key(S_THREADS, prefix)?.map(ThreadId))
+    }
+
+    pub fn invoices(&self) -> Result<Vec<InvoiceRecord>, StoreError> {
+        self.tree.scan_prefix(key(S_INVOICES, b"")).values().map(|v| Ok(serde_json::from_slice(&v?)?)).collect()
+    }
+
+    /// Messages committed to the store but not yet to the index, with their log numbers
+    /// (invariant: the store is the truth, the index is derived).
+    pub fn pending_index(&self) -> Result<Vec<(u64, MessageId)>, StoreError> {
+        let done = Tx::new(&self.tree).counter(C_INDEXED)?;
+        let start = key(S_LOG, &(done + 1).to_be_bytes());
+        let end = key(S_LOG, &u64::MAX.to_be_bytes());
+        self.tree
+            .range(start..end)
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((be_u64(&k[2..]), MessageId(String::from_utf8_lossy(&v).into_owned())))
+            })
+            .collect()
+    }
+
+    /// Everything in the ingest log up to `seq` is in the index.
+    pub fn mark_indexed_through(&self, seq: u64) -> Result<(), StoreError> {
+        let mut tx = Tx::new(&self.tree);
+        if seq > tx.counter(C_INDEXED)? {
+            tx.set_counter(C_INDEXED, seq);
+            tx.apply()?;
+        }
+        Ok(())
+    }
+
+    /// The last number given out in the ingest log.
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        Tx::new(&self.tree).counter(C_SEQ)
+    }
+
+    /// Every stored message id, in ingest order (for `reindex`).
+    pub fn message_ids(&self) -> impl Iterator<Item = Result<MessageId, StoreError>> + '_ {
+        self.tree.scan_prefix(key(S_LOG, b"")).values().map(|v| Ok(MessageId(String::from_utf8_lossy(&v?).into_owned())))
+    }
+
+    /// The key in `space` starting with `prefix`, if exactly one does.
+    fn unique_key(&self, space: u8, prefix: &str) -> Result<Option<String>, StoreError> {
+        let mut it = self.tree.scan_prefix(key(space, prefix.as_bytes())).keys();
         let first = it.next().transpose()?;
         if it.next().transpose()?.is_some() {
             return Ok(None);
         }
-        Ok(first.map(|k| ThreadId(String::from_utf8_lossy(&k).into_owned())))
+        Ok(first.map(|k| strip(&k)))
     }
 
-    pub fn invoices(&self) -> Result<Vec<InvoiceRecord>, StoreError> {
-        self.trees[T_INVOICES].iter().values().map(|v| Ok(serde_json::from_slice(&v?)?)).collect()
-    }
-
-    /// Messages committed to the store but not yet to the index (invariant: the store is the truth).
-    pub fn pending_index(&self) -> Result<Vec<MessageId>, StoreError> {
-        self.trees[T_INDEX_PENDING]
-            .iter()
-            .keys()
-            .map(|k| Ok(MessageId(String::from_utf8_lossy(&k?).into_owned())))
-            .collect()
-    }
-
-    pub fn mark_indexed(&self, ids: &[MessageId]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for id in ids {
-            batch.remove(id.0.as_bytes());
-        }
-        self.trees[T_INDEX_PENDING].apply_batch(batch)?;
-        Ok(())
-    }
-
-    /// Every stored message id (for `reindex`).
-    pub fn message_ids(&self) -> impl Iterator<Item = Result<MessageId, StoreError>> + '_ {
-        self.trees[T_MESSAGES].iter().keys().map(|k| Ok(MessageId(String::from_utf8_lossy(&k?).into_owned())))
-    }
-
-    fn get_json<T: for<'de> Deserialize<'de>>(&self, tree: usize, key: &[u8]) -> Result<Option<T>, StoreError> {
-        match self.trees[tree].get(key)? {
+    fn get_json<T: for<'de> Deserialize<'de>>(&self, space: u8, k: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.tree.get(key(space, k))? {
             Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
             None => Ok(None),
         }
     }
 }
 
-fn commit_one(t: &[TransactionalTree], p: &Processed, now: DateTime<Utc>) -> TxResult<CommitOutcome> {
+fn commit_one(t: &mut Tx<'_>, blobs: &BlobLog, p: &Processed, now: DateTime<Utc>) -> Result<CommitOutcome, StoreError> {
     let msg = &p.message;
     let key = msg.id.0.as_bytes();
-    if t[T_MESSAGES].get(key)?.is_some() {
+    if t.contains(S_MESSAGES, key)? {
         return Ok(CommitOutcome::Duplicate { existing: msg.id.clone() });
     }
-    if let Some(mid) = &msg.message_id {
-        if let Some(existing) = t[T_MSGIDS].get(mid.as_bytes())? {
-            return Ok(CommitOutcome::Duplicate { existing: MessageId(String::from_utf8_lossy(&existing).into_owned()) });
-        }
-        t[T_MSGIDS].insert(mid.as_bytes(), key)?;
+    let own_entry: Option<IdEntry> = match &msg.message_id {
+        Some(mid) => t.get_json(S_IDS, mid.as_bytes())?,
+        None => None,
+    };
+    if let Some(existing) = own_entry.as_ref().and_then(|e| e.message.clone()) {
+        return Ok(CommitOutcome::Duplicate { existing });
     }
 
     let mut decision = p.decision.clone();
     let (flag, invoice_thread) = record_invoice(t, msg, &decision)?;
     decision.flags.extend(flag);
-    let (thread_id, new_thread) = assign_thread(t, msg, invoice_thread)?;
+    // A reply stored before this message already named its thread.
+    let known_thread = invoice_thread.or(own_entry.map(|e| e.thread));
+    let (thread_id, mut thread) = assign_thread(t, msg, known_thread)?;
+    let new_thread = thread.messages.is_empty();
 
-    // Thread record.
-    let mut thread: ThreadRecord = match t[T_THREADS].get(thread_id.0.as_bytes())? {
-        Some(v) => dec(&v)?,
-        None => ThreadRecord { thread_id: thread_id.clone(), subject: msg.subject.clone(), ..ThreadRecord::default() },
-    };
     if thread.first_date.is_none() || msg.date.is_some_and(|d| thread.first_date.is_some_and(|f| d < f)) {
         thread.first_date = msg.date;
         if !msg.subject.is_empty() {
@@ -322,87 +422,85 @@ fn commit_one(t: &[TransactionalTree], p: &Processed, now: DateTime<Utc>) -> TxR
         thread.last_date = msg.date;
     }
     thread.messages.push(msg.id.clone());
-    t[T_THREADS].insert(thread_id.0.as_bytes(), enc(&thread)?)?;
+    t.insert(S_THREADS, thread_id.0.as_bytes(), enc(&thread)?);
 
-    // The message without derived text (re-parsed from raw when shown).
+    // Keep what cannot be re-derived cheaply; headers, body and attachment text come from `raw`.
     let mut stored = msg.clone();
+    stored.headers = Vec::new();
     stored.body_text = String::new();
+    stored.body_new = None;
     for a in &mut stored.attachments {
         a.text = None;
     }
-    let record = StoredMessage { message: stored, thread_id: thread_id.clone(), stored_at: now };
-    t[T_MESSAGES].insert(key, enc(&record)?)?;
-    t[T_RAW].insert(key, p.raw.as_slice())?;
-    t[T_DECISIONS].insert(key, enc(&decision)?)?;
-    t[T_INDEX_PENDING].insert(key, &[])?;
-    bump(&t[T_META], C_MESSAGES, 1)?;
+    let seq = t.bump(C_SEQ, 1)?;
+    let flags = decision.flags.clone();
+    let record = StoredMessage { message: stored, decision, thread_id: thread_id.clone(), stored_at: now, seq };
+    t.insert(S_MESSAGES, key, enc(&record)?);
+    t.insert(S_RAW, key, enc(&blobs.append(&p.raw)?)?);
+    t.insert(S_LOG, &seq.to_be_bytes(), key);
+    t.bump(C_MESSAGES, 1)?;
     if new_thread {
-        bump(&t[T_META], C_THREADS, 1)?;
+        t.bump(C_THREADS, 1)?;
     }
-    Ok(CommitOutcome::Stored { thread: thread_id, flags: decision.flags })
+    Ok(CommitOutcome::Stored { thread: thread_id, flags, seq })
 }
 
-/// Thread by references first, then by the message's own id being referenced by a stored reply,
-/// then by normalised subject; otherwise start a thread keyed by the root reference.
-/// `invoice_thread`: the thread of an earlier message carrying the same invoice (a resent or
-/// duplicate invoice belongs with its original, whatever its headers say).
-fn assign_thread(t: &[TransactionalTree], msg: &Message, invoice_thread: Option<ThreadId>) -> TxResult<(ThreadId, bool)> {
-    let refs = &t[T_THREAD_REFS];
-    let lookup = |id: &str| -> TxResult<Option<ThreadId>> {
-        Ok(refs.get(id.as_bytes())?.map(|v| ThreadId(String::from_utf8_lossy(&v).into_owned())))
-    };
-    let mut found = invoice_thread;
-    for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()).chain(msg.message_id.iter()) {
-        if found.is_some() {
-            break;
-        }
-        if let Some(tid) = lookup(id)? {
-            found = Some(tid);
-            break;
+/// Thread by a known thread (same invoice, or our own Message-ID referenced by a stored reply),
+/// then by references, then by normalised subject; otherwise start a thread keyed by the root
+/// reference. Registers every id the message carries. Returns the thread and its record so far
+/// (no messages yet for a new thread).
+fn assign_thread(t: &mut Tx<'_>, msg: &Message, known: Option<ThreadId>) -> Result<(ThreadId, ThreadRecord), StoreError> {
+    let mut found = known;
+    if found.is_none() {
+        for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
+            if let Some(e) = t.get_json::<IdEntry>(S_IDS, id.as_bytes())? {
+                found = Some(e.thread);
+                break;
+            }
         }
     }
     let subject_key = msg.normalized_subject.as_bytes();
     let subject_usable = msg.normalized_subject.chars().filter(|c| c.is_alphanumeric()).count() >= 6;
-    if found.is_none() && subject_usable {
-        if let Some(v) = t[T_SUBJECTS].get(subject_key)? {
-            let entry: SubjectEntry = dec(&v)?;
+    let subject_entry: Option<SubjectEntry> = if subject_usable { t.get_json(S_SUBJECTS, subject_key)? } else { None };
+    if found.is_none() {
+        if let Some(entry) = &subject_entry {
             if msg.subject_is_reply || entry.by_reply {
-                found = Some(entry.thread);
+                found = Some(entry.thread.clone());
             }
         }
     }
-    let (tid, new_thread) = match found {
-        Some(tid) => (tid, false),
-        None => {
-            let root = msg
-                .references
-                .first()
-                .or(msg.in_reply_to.first())
-                .or(msg.message_id.as_ref())
-                .cloned()
-                .unwrap_or_else(|| msg.id.0.clone());
-            let tid = ThreadId::of_key(&root);
-            // A reply stored earlier may already have created this thread.
-            let exists = t[T_THREADS].get(tid.0.as_bytes())?.is_some();
-            (tid, !exists)
-        }
-    };
-    for id in msg.message_id.iter().chain(&msg.in_reply_to).chain(&msg.references) {
-        if refs.get(id.as_bytes())?.is_none() {
-            refs.insert(id.as_bytes(), tid.0.as_bytes())?;
+    let tid = found.unwrap_or_else(|| {
+        let root = msg
+            .references
+            .first()
+            .or(msg.in_reply_to.first())
+            .or(msg.message_id.as_ref())
+            .cloned()
+            .unwrap_or_else(|| msg.id.0.clone());
+        ThreadId::of_key(&root)
+    });
+    let thread = t
+        .get_json(S_THREADS, tid.0.as_bytes())?
+        .unwrap_or_else(|| ThreadRecord { thread_id: tid.clone(), subject: msg.subject.clone(), ..ThreadRecord::default() });
+
+    if let Some(mid) = &msg.message_id {
+        t.insert(S_IDS, mid.as_bytes(), enc(&IdEntry { thread: tid.clone(), message: Some(msg.id.clone()) })?);
+    }
+    for id in msg.in_reply_to.iter().chain(&msg.references) {
+        if !t.contains(S_IDS, id.as_bytes())? {
+            t.insert(S_IDS, id.as_bytes(), enc(&IdEntry { thread: tid.clone(), message: None })?);
         }
     }
-    if subject_usable && t[T_SUBJECTS].get(subject_key)?.is_none() {
-        let by_reply = msg.subject_is_reply;
-        t[T_SUBJECTS].insert(subject_key, enc(&SubjectEntry { thread: tid.clone(), by_reply })?)?;
+    if subject_usable && subject_entry.is_none() {
+        t.insert(S_SUBJECTS, subject_key, enc(&SubjectEntry { thread: tid.clone(), by_reply: msg.subject_is_reply })?);
     }
-    Ok((tid, new_thread))
+    Ok((tid, thread))
 }
 
 /// AP invoices: remember vendor + number; the same vendor, number and amount seen again is a
 /// duplicate invoice (a classic double-payment risk), a different amount is a conflict.
 /// Returns the flag to raise and, for a repeat, the thread of the first message that carried it.
-fn record_invoice(t: &[TransactionalTree], msg: &Message, d: &Decision) -> TxResult<(Option<String>, Option<ThreadId>)> {
+fn record_invoice(t: &mut Tx<'_>, msg: &Message, d: &Decision) -> Result<(Option<String>, Option<ThreadId>), StoreError> {
     if d.category != "ap.invoice" {
         return Ok((None, None));
     }
@@ -421,17 +519,16 @@ fn record_invoice(t: &[TransactionalTree], msg: &Message, d: &Decision) -> TxRes
     });
     let currency = d.fields.get("currency").map(|f| f.value.canonical());
     let key = format!("{}\0{}", fold(&vendor), fold(&number));
-    let invoices = &t[T_INVOICES];
-    match invoices.get(key.as_bytes())? {
+    match t.get(S_INVOICES, key.as_bytes())? {
         Some(v) => {
             let mut rec: InvoiceRecord = dec(&v)?;
             let same_amount = rec.amount == amount && rec.currency == currency;
             let first_thread = match rec.messages.first() {
-                Some(first) => t[T_MESSAGES].get(first.0.as_bytes())?.map(|v| dec::<StoredMessage>(&v)).transpose()?.map(|m| m.thread_id),
+                Some(first) => t.get_json::<StoredMessage>(S_MESSAGES, first.0.as_bytes())?.map(|m| m.thread_id),
                 None => None,
             };
             rec.messages.push(msg.id.clone());
-            invoices.insert(key.as_bytes(), enc(&rec)?)?;
+            t.insert(S_INVOICES, key.as_bytes(), enc(&rec)?);
             let flag = if same_amount { "duplicate_invoice" } else { "invoice_amount_conflict" };
             Ok((Some(flag.into()), first_thread))
         }
@@ -444,8 +541,8 @@ fn record_invoice(t: &[TransactionalTree], msg: &Message, d: &Decision) -> TxRes
                 due_date: d.fields.get("due_date").map(|f| f.value.canonical()),
                 messages: vec![msg.id.clone()],
             };
-            invoices.insert(key.as_bytes(), enc(&rec)?)?;
-            bump(&t[T_META], C_INVOICES, 1)?;
+            t.insert(S_INVOICES, key.as_bytes(), enc(&rec)?);
+            t.bump(C_INVOICES, 1)?;
             Ok((None, None))
         }
     }

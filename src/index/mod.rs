@@ -224,6 +224,15 @@ impl MailIndex {
         Self::from_index(index, dir, false)
     }
 
+    /// Deletes the index in `dir` (whatever its schema) and creates an empty one: for
+    /// `deskmail reindex` after [`IndexError::SchemaMismatch`]. No writer may be open on it.
+    pub fn recreate(dir: &Path) -> Result<Self, IndexError> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(io_err(dir))?;
+        }
+        Self::open_or_create(dir)
+    }
+
     /// Opens an existing index for searching only: no writer, no file watcher, no warming.
     pub fn open_read_only(dir: &Path) -> Result<Self, IndexError> {
         if !dir.join("meta.json").is_file() {
@@ -309,7 +318,8 @@ impl MailIndex {
         };
         // Each thread ranks by its first hit in that order (same result as sorting all hits and
         // grouping them, without sorting them all).
-        let mut firsts: ThreadMap<Hit> = ThreadMap::default();
+        let mut firsts: ThreadMap<Hit> =
+            ThreadMap::with_capacity_and_hasher(hits.len(), Default::default());
         for hit in &hits {
             firsts
                 .entry(hit.thread)
@@ -331,25 +341,39 @@ impl MailIndex {
         let mut stats: Option<ThreadMap<ThreadStats>> = None;
         if opts.sort == SortOrder::Newest {
             // Threads rank by their latest activity (the `last_date` shown), then by their newest
-            // matching message. With few threads the stats are needed anyway; with many, one
-            // pass over two fast fields finds every matching thread's newest date.
-            let all: Vec<u64> = tops.iter().map(|h| h.thread).collect();
-            let activity: ThreadMap<Option<i64>> = if tops.len() <= opts.limit {
+            // matching message. With few threads the stats are needed anyway; when every message
+            // matches, a thread's first hit is its newest message; else one pass over two fast
+            // fields finds every matching thread's newest date.
+            let activity: Option<ThreadMap<Option<i64>>> = if tops.len() <= opts.limit {
+                let all: Vec<u64> = tops.iter().map(|h| h.thread).collect();
                 let s = thread_stats(&searcher, &self.fields, &all)?;
                 let activity = s.iter().map(|(&t, st)| (t, st.newest_date)).collect();
                 stats = Some(s);
-                activity
+                Some(activity)
+            } else if hits.len() as u64 == searcher.num_docs() {
+                None
             } else {
-                newest_dates(&searcher, all)?
+                Some(newest_dates(&searcher, tops.iter().map(|h| h.thread))?)
             };
-            let newest = |h: &Hit| activity.get(&h.thread).copied().flatten();
-            let by_activity =
-                |a: &Hit, b: &Hit| newest(b).cmp(&newest(a)).then_with(|| order(a, b));
-            if tops.len() > opts.limit {
-                tops.select_nth_unstable_by(opts.limit - 1, by_activity);
-                tops.truncate(opts.limit);
+            let mut ranked: Vec<(Option<i64>, Hit)> = tops
+                .into_iter()
+                .map(|h| {
+                    let newest = match &activity {
+                        Some(a) => a.get(&h.thread).copied().flatten(),
+                        None => h.date,
+                    };
+                    (newest, h)
+                })
+                .collect();
+            let by_activity = |a: &(Option<i64>, Hit), b: &(Option<i64>, Hit)| {
+                b.0.cmp(&a.0).then_with(|| order(&a.1, &b.1))
+            };
+            if ranked.len() > opts.limit {
+                ranked.select_nth_unstable_by(opts.limit - 1, by_activity);
+                ranked.truncate(opts.limit);
             }
-            tops.sort_by(by_activity);
+            ranked.sort_by(by_activity);
+            tops = ranked.into_iter().map(|(_, h)| h).collect();
         } else {
             if tops.len() > opts.limit {
                 tops.select_nth_unstable_by(opts.limit - 1, order);
@@ -711,9 +735,9 @@ impl ThreadStats {
 /// thread and date fast fields of every live document.
 fn newest_dates(
     searcher: &Searcher,
-    threads: Vec<u64>,
+    threads: impl Iterator<Item = u64>,
 ) -> Result<ThreadMap<Option<i64>>, IndexError> {
-    let mut newest: ThreadMap<Option<i64>> = threads.into_iter().map(|t| (t, None)).collect();
+    let mut newest: ThreadMap<Option<i64>> = threads.map(|t| (t, None)).collect();
     for reader in searcher.segment_readers() {
         let thread = reader.fast_fields().u64(schema::THREAD_N)?;
         let date = reader.fast_fields().date(schema::DATE)?;

@@ -1084,6 +1084,11 @@ impl Compiler<'_> {
                 compact,
                 tokens,
             } => {
+                if !negated {
+                    // The number usually appears in the text too: highlight it there.
+                    self.body_terms.extend(tokens.iter().cloned());
+                    self.subject_terms.extend(tokens.iter().cloned());
+                }
                 let mut alts = vec![keyword_query(fs.invoice_exact, whole)];
                 if compact != whole {
                     alts.push(keyword_query(fs.invoice_exact, compact));

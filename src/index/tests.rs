@@ -567,6 +567,11 @@ fn empty_query_lists_every_thread_newest_first() {
     .map(|k| tid(k))
     .collect();
     assert_eq!(order, expected);
+    // the same order when only the first threads are wanted
+    let first3 = search_opts(&f, "", SortOrder::Newest, 3);
+    assert_eq!(first3.total_threads, 9);
+    let order3: Vec<_> = first3.threads.iter().map(|t| t.thread_id.clone()).collect();
+    assert_eq!(order3, expected[..3]);
     // no highlight: the start of the body
     let news = r
         .threads
@@ -629,6 +634,16 @@ fn snippets_highlight_matches() {
         "{hit:?}"
     );
     assert!(marked.iter().any(|m| m.eq_ignore_ascii_case("reminder")));
+
+    // invoice numbers are highlighted in the text
+    let r = search(&f, "invoice:INV-4411");
+    let hit = &r.threads[0];
+    let marked: BTreeSet<&str> = hit
+        .highlights
+        .iter()
+        .map(|&(s, e)| &hit.snippet[s..e])
+        .collect();
+    assert!(marked.contains("4411") && marked.contains("INV"), "{hit:?}");
 
     // no body hit: the subject
     let r = search(&f, "subject:remittance");
@@ -894,4 +909,26 @@ fn finish_merges_segments() {
         .search("\"payment reminder\"", &SearchOptions::default())
         .unwrap();
     assert_eq!(r.threads[0].message_ids, vec!["m03", "m01"]);
+}
+
+#[test]
+fn a_foreign_schema_is_reported_and_recreate_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    std::fs::create_dir_all(&path).unwrap();
+    let mut b = tantivy::schema::Schema::builder();
+    b.add_text_field("title", tantivy::schema::TEXT);
+    tantivy::Index::create_in_dir(&path, b.build()).unwrap();
+    assert!(matches!(
+        MailIndex::open_or_create(&path),
+        Err(IndexError::SchemaMismatch(_))
+    ));
+    assert!(matches!(
+        MailIndex::open_read_only(&path),
+        Err(IndexError::SchemaMismatch(_))
+    ));
+    let index = MailIndex::recreate(&path).unwrap();
+    assert_eq!(index.num_docs(), 0);
+    drop(index);
+    assert!(MailIndex::open_read_only(&path).is_ok());
 }

@@ -96,8 +96,37 @@ fn expand(pattern: &str, defines: &BTreeMap<String, PatternSpec>, mode: Mode) ->
 /// them in one RegexSet passes the regex crate's 10 MiB default.
 const REGEX_SIZE_LIMIT: usize = 256 << 20;
 
+/// Lazy-DFA cache per RegexSet (and per thread using it): large sets thrash the 2 MB default.
+const DFA_CACHE_BYTES: usize = 16 << 20;
+
 fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build()
+}
+
+/// Unicode word boundaries stop regex's fast lazy DFA on any non-ASCII text and fall back to an
+/// engine ~100× slower; mail is full of non-ASCII, so `\b` means an ASCII word boundary here.
+fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(b @ ('b' | 'B')) => {
+                    out.push_str("(?-u:\\");
+                    out.push(b);
+                    out.push(')');
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn flags(case_sensitive: bool) -> &'static str {
@@ -505,6 +534,7 @@ impl SetBuilder {
             .map(|(key, pats)| {
                 RegexSetBuilder::new(&pats)
                     .size_limit(REGEX_SIZE_LIMIT)
+                    .dfa_size_limit(DFA_CACHE_BYTES)
                     .build()
                     .map(|set| PatternSet { key, set })
                     .map_err(|e| regex_message(&e))
@@ -522,16 +552,17 @@ struct CompileCtx<'a> {
 }
 
 impl CompileCtx<'_> {
-    fn compile(&mut self, p: &PatternSpec, mode: Mode) -> Option<String> {
+    /// Expand and compile a pattern; errors are recorded with the pattern's line.
+    fn compile(&mut self, p: &PatternSpec, mode: Mode) -> Option<(String, Regex)> {
         let full = match expand(&p.text, self.defines, mode) {
-            Ok(s) => format!("{}{}", flags(self.case_sensitive), s),
+            Ok(s) => format!("{}{}", flags(self.case_sensitive), ascii_word_boundaries(&s)),
             Err(message) => {
                 self.errors.push(RuleError { path: self.path.to_string(), line: p.line, message });
                 return None;
             }
         };
         match compile_regex(&full) {
-            Ok(_) => Some(full),
+            Ok(re) => Some((full, re)),
             Err(e) => {
                 self.errors.push(RuleError { path: self.path.to_string(), line: p.line, message: format!("{} in {:?}", regex_message(&e), p.text) });
                 None
@@ -540,7 +571,7 @@ impl CompileCtx<'_> {
     }
 
     fn extract_regex(&mut self, p: &PatternSpec) -> Option<Regex> {
-        self.compile(p, Mode::Extract).and_then(|s| compile_regex(&s).ok())
+        self.compile(p, Mode::Extract).map(|(_, re)| re)
     }
 
     fn cond(&mut self, c: &Cond) -> Check {
@@ -553,7 +584,7 @@ impl CompileCtx<'_> {
             Cond::Match { source, patterns } => {
                 let mut slots = Vec::new();
                 for p in patterns {
-                    if let Some(full) = self.compile(p, Mode::Condition) {
+                    if let Some((full, _)) = self.compile(p, Mode::Condition) {
                         for key in set_keys(source) {
                             slots.push(self.builder.add(key, full.clone()));
                         }

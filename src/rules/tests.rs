@@ -155,3 +155,11 @@ fn expand_leaves_regex_repetitions_alone() {
     let e = expand("t {amount} {date}", &d, Mode::Extract).unwrap();
     assert_eq!(e.matches("(?P<value>").count(), 1);
 }
+
+#[test]
+fn word_boundaries_become_ascii_so_the_fast_engine_runs() {
+    assert_eq!(ascii_word_boundaries(r"\binvoice\b \\b \Bx"), r"(?-u:\b)invoice(?-u:\b) \\b (?-u:\B)x");
+    let set = rules("[[rule]]\nname = \"r\"\ncategory = \"ap.invoice\"\nwhen = { body = '\\bfacture\\b' }\n");
+    assert_eq!(set.evaluate(&msg("Subject: x\n\nvoici la facture n\u{b0} 5, réglée\n")).category, "ap.invoice");
+    assert_eq!(set.evaluate(&msg("Subject: x\n\nfactures\n")).category, "other");
+}

@@ -101,9 +101,14 @@ fn rejections_count_once_and_pending_index_tracks_commits() {
 
     let p = processed("Subject: pending test\n\nx\n");
     s.commit_batch(&[p.clone()]).unwrap();
-    assert_eq!(s.pending_index().unwrap(), vec![p.message.id.clone()]);
-    s.mark_indexed(&[p.message.id.clone()]).unwrap();
+    let second = processed("Subject: pending test two\n\nx\n");
+    s.commit_batch(&[second.clone()]).unwrap();
+    assert_eq!(s.pending_index().unwrap(), vec![(1, p.message.id.clone()), (2, second.message.id.clone())]);
+    s.mark_indexed_through(1).unwrap();
+    assert_eq!(s.pending_index().unwrap(), vec![(2, second.message.id.clone())]);
+    s.mark_indexed_through(2).unwrap();
     assert!(s.pending_index().unwrap().is_empty());
+    assert_eq!(s.message_ids().collect::<Result<Vec<_>, _>>().unwrap(), vec![p.message.id.clone(), second.message.id.clone()]);
     assert_eq!(s.raw(&p.message.id).unwrap().unwrap(), p.raw);
 }
 

@@ -1,0 +1,166 @@
+//! Raw message bytes live outside sled, in append-only segment files: sled rewrites tree nodes
+//! on every insert, and kilobyte-sized values made that the largest cost of a commit (and of
+//! sled's cache). The store keeps only a small reference (segment, offset, length) per message.
+//!
+//! Record layout: `b"DMB1"`, length (u32 LE), CRC-32 of the bytes (u32 LE), the bytes.
+//! Ordering for crash safety: a batch's blobs are written and `sync_data`ed before the sled
+//! batch that refers to them is applied, so a reference never points at bytes that are not on
+//! disk. A crash in between leaves unreferenced bytes at the end of a segment: harmless.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+const MAGIC: &[u8; 4] = b"DMB1";
+const HEADER: u64 = 12;
+/// A new segment starts once the current one is this large.
+const SEGMENT_BYTES: u64 = 1 << 30;
+
+/// Where a blob is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRef {
+    pub segment: u32,
+    pub offset: u64,
+    pub len: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob store I/O error at {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("blob at segment {segment} offset {offset} is damaged: {why}")]
+    Damaged { segment: u32, offset: u64, why: &'static str },
+}
+
+struct Writer {
+    segment: u32,
+    len: u64,
+    out: BufWriter<File>,
+}
+
+pub struct BlobLog {
+    dir: PathBuf,
+    writer: Mutex<Writer>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BlobError + '_ {
+    move |source| BlobError::Io { path: path.display().to_string(), source }
+}
+
+impl BlobLog {
+    pub fn open(dir: &Path) -> Result<BlobLog, BlobError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let last = std::fs::read_dir(dir)
+            .map_err(io(dir))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("seg-")).and_then(|n| n.strip_suffix(".log")).and_then(|n| n.parse::<u32>().ok()))
+            .max()
+            .unwrap_or(1);
+        let writer = Self::open_segment(dir, last)?;
+        Ok(BlobLog { dir: dir.to_path_buf(), writer: Mutex::new(writer) })
+    }
+
+    fn segment_path(dir: &Path, segment: u32) -> PathBuf {
+        dir.join(format!("seg-{segment:06}.log"))
+    }
+
+    fn open_segment(dir: &Path, segment: u32) -> Result<Writer, BlobError> {
+        let path = Self::segment_path(dir, segment);
+        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
+        let len = file.metadata().map_err(io(&path))?.len();
+        Ok(Writer { segment, len, out: BufWriter::with_capacity(1 << 20, file) })
+    }
+
+    /// Append a blob (buffered; call [`BlobLog::sync`] before referring to it durably).
+    pub fn append(&self, bytes: &[u8]) -> Result<BlobRef, BlobError> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if w.len >= SEGMENT_BYTES {
+            w.out.flush().map_err(io(&self.dir))?;
+            let next = w.segment + 1;
+            *w = Self::open_segment(&self.dir, next)?;
+        }
+        let len = u32::try_from(bytes.len()).map_err(|_| BlobError::Io {
+            path: self.dir.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "blob larger than 4 GiB"),
+        })?;
+        let r = BlobRef { segment: w.segment, offset: w.len, len };
+        let mut header = [0u8; HEADER as usize];
+        header[..4].copy_from_slice(MAGIC);
+        header[4..8].copy_from_slice(&len.to_le_bytes());
+        header[8..].copy_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+        w.out.write_all(&header).map_err(io(&self.dir))?;
+        w.out.write_all(bytes).map_err(io(&self.dir))?;
+        w.len += HEADER + u64::from(len);
+        Ok(r)
+    }
+
+    /// Write buffered blobs and make them durable.
+    pub fn sync(&self) -> Result<(), BlobError> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.out.flush().map_err(io(&self.dir))?;
+        w.out.get_ref().sync_data().map_err(io(&self.dir))
+    }
+
+    /// Read a blob back, checking its header and checksum.
+    pub fn read(&self, r: BlobRef) -> Result<Vec<u8>, BlobError> {
+        {
+            // Bytes still in the write buffer are not in the file yet.
+            let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            if w.segment == r.segment {
+                w.out.flush().map_err(io(&self.dir))?;
+            }
+        }
+        let path = Self::segment_path(&self.dir, r.segment);
+        let file = File::open(&path).map_err(io(&path))?;
+        let mut header = [0u8; HEADER as usize];
+        file.read_exact_at(&mut header, r.offset).map_err(io(&path))?;
+        let damaged = |why| BlobError::Damaged { segment: r.segment, offset: r.offset, why };
+        if &header[..4] != MAGIC {
+            return Err(damaged("bad magic"));
+        }
+        if header[4..8] != r.len.to_le_bytes() {
+            return Err(damaged("length differs from the reference"));
+        }
+        let mut bytes = vec![0u8; r.len as usize];
+        file.read_exact_at(&mut bytes, r.offset + HEADER).map_err(io(&path))?;
+        if crc32fast::hash(&bytes).to_le_bytes() != header[8..12] {
+            return Err(damaged("checksum mismatch"));
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_round_trip_across_reopen_and_damage_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = BlobLog::open(dir.path()).unwrap();
+        let a = log.append(b"first message").unwrap();
+        let b = log.append(b"").unwrap();
+        let c = log.append(&[7u8; 5000]).unwrap();
+        assert_eq!(log.read(a).unwrap(), b"first message");
+        log.sync().unwrap();
+        drop(log);
+        let log = BlobLog::open(dir.path()).unwrap();
+        assert_eq!(log.read(b).unwrap(), b"");
+        assert_eq!(log.read(c).unwrap(), vec![7u8; 5000]);
+        let d = log.append(b"after reopen").unwrap();
+        assert!(d.offset > c.offset, "appends continue at the end");
+        assert_eq!(log.read(d).unwrap(), b"after reopen");
+
+        // Flip a byte inside blob c.
+        let path = dir.path().join("seg-000001.log");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[(c.offset + HEADER + 10) as usize] ^= 0xff;
+        std::fs::write(&path, bytes).unwrap();
+        let err = log.read(c).unwrap_err();
+        assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    }
+}
