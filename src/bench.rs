@@ -37,7 +37,11 @@ pub struct IngestReport {
 
 impl fmt::Display for IngestReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "corpus {}: {} files, {} worker threads", self.path, self.files, self.threads)?;
+        writeln!(
+            f,
+            "corpus {}: {} files, {} worker threads",
+            self.path, self.files, self.threads
+        )?;
         for p in &self.phases {
             writeln!(
                 f,
@@ -48,7 +52,8 @@ impl fmt::Display for IngestReport {
                 p.seconds,
                 p.messages_per_second,
                 p.megabytes_per_second,
-                p.peak_rss_mib.map_or("n/a".to_string(), |m| format!("{m:.1} MiB"))
+                p.peak_rss_mib
+                    .map_or("n/a".to_string(), |m| format!("{m:.1} MiB"))
             )?;
         }
         writeln!(f, "stored {}, rejected {}", self.stored, self.rejected)
@@ -84,7 +89,11 @@ fn phase(name: &str, messages: u64, bytes: u64, elapsed: Duration, rss: Option<f
 
 /// Full pipeline (streaming from disk into a fresh data dir: parse, rules, sled, tantivy on
 /// disk), then parse-only and parse+rules over the same messages held in memory.
-pub fn ingest(path: &Path, rules: Arc<RuleSet>, scratch: Option<&Path>) -> anyhow::Result<IngestReport> {
+pub fn ingest(
+    path: &Path,
+    rules: Arc<RuleSet>,
+    scratch: Option<&Path>,
+) -> anyhow::Result<IngestReport> {
     let files = crate::source::files::discover(&[path.to_path_buf()])?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let tmp;
@@ -94,7 +103,9 @@ pub fn ingest(path: &Path, rules: Arc<RuleSet>, scratch: Option<&Path>) -> anyho
             p.join(format!("bench-{}", std::process::id()))
         }
         None => {
-            tmp = tempfile::Builder::new().prefix("deskmail-bench").tempdir()?;
+            tmp = tempfile::Builder::new()
+                .prefix("deskmail-bench")
+                .tempdir()?;
             tmp.path().join("data")
         }
     };
@@ -105,7 +116,11 @@ pub fn ingest(path: &Path, rules: Arc<RuleSet>, scratch: Option<&Path>) -> anyho
     let rss_ok = reset_peak_rss();
     let started = Instant::now();
     let pipeline = Pipeline::open(&DataDir::new(&data_root), Arc::clone(&rules), limits)?;
-    let summary = pipeline.ingest(raw_mail_from_files(files.clone(), "bench".into()), threads, &|_| {})?;
+    let summary = pipeline.ingest(
+        raw_mail_from_files(files.clone(), "bench".into()),
+        threads,
+        &|_| {},
+    )?;
     drop(pipeline);
     let handled = summary.ingested + summary.duplicates + summary.rejected;
     phases.push(phase(
@@ -117,7 +132,9 @@ pub fn ingest(path: &Path, rules: Arc<RuleSet>, scratch: Option<&Path>) -> anyho
     ));
 
     // 2. Parse only and parse + rules, one thread, messages already in memory.
-    let raws: Vec<RawMail> = raw_mail_from_files(files.clone(), "bench".into()).filter_map(Result::ok).collect();
+    let raws: Vec<RawMail> = raw_mail_from_files(files.clone(), "bench".into())
+        .filter_map(Result::ok)
+        .collect();
     let bytes: u64 = raws.iter().map(|r| r.bytes.len() as u64).sum();
     reset_peak_rss();
     let started = Instant::now();
@@ -127,7 +144,13 @@ pub fn ingest(path: &Path, rules: Arc<RuleSet>, scratch: Option<&Path>) -> anyho
             parsed += 1;
         }
     }
-    phases.push(phase("parse only (1 thread, in memory)", raws.len() as u64, bytes, started.elapsed(), rss_ok.then(peak_rss_mib).flatten()));
+    phases.push(phase(
+        "parse only (1 thread, in memory)",
+        raws.len() as u64,
+        bytes,
+        started.elapsed(),
+        rss_ok.then(peak_rss_mib).flatten(),
+    ));
     let _ = parsed;
 
     let started = Instant::now();
@@ -136,7 +159,13 @@ pub fn ingest(path: &Path, rules: Arc<RuleSet>, scratch: Option<&Path>) -> anyho
             std::hint::black_box(rules.evaluate(&m));
         }
     }
-    phases.push(phase("parse + rules (1 thread, in memory)", raws.len() as u64, bytes, started.elapsed(), rss_ok.then(peak_rss_mib).flatten()));
+    phases.push(phase(
+        "parse + rules (1 thread, in memory)",
+        raws.len() as u64,
+        bytes,
+        started.elapsed(),
+        rss_ok.then(peak_rss_mib).flatten(),
+    ));
 
     if scratch.is_some() {
         let _ = std::fs::remove_dir_all(&data_root);
@@ -189,5 +218,11 @@ pub fn cli_search(data: &Path, queries: &[String], runs: usize) -> anyhow::Resul
     }
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-    Ok(SearchReport { runs: times.len(), p50_ms: pct(0.5), p90_ms: pct(0.9), p99_ms: pct(0.99), max_ms: pct(1.0) })
+    Ok(SearchReport {
+        runs: times.len(),
+        p50_ms: pct(0.5),
+        p90_ms: pct(0.9),
+        p99_ms: pct(0.99),
+        max_ms: pct(1.0),
+    })
 }

@@ -39,13 +39,21 @@ pub struct ScanOutcome {
 }
 
 /// Run until `shutdown` resolves.
-pub async fn run(pipeline: Arc<Pipeline>, drop: Arc<DropFolder>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    pipeline: Arc<Pipeline>,
+    drop: Arc<DropFolder>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
     info!(drop = %drop.dir.display(), "Watching the drop folder");
     loop {
         let (p, d) = (Arc::clone(&pipeline), Arc::clone(&drop));
         match tokio::task::spawn_blocking(move || scan_once(&p, &d, SystemTime::now())).await? {
-            Ok(o) if o.processed + o.failed > 0 => info!(processed = o.processed, failed = o.failed, "Drop folder scanned"),
+            Ok(o) if o.processed + o.failed > 0 => info!(
+                processed = o.processed,
+                failed = o.failed,
+                "Drop folder scanned"
+            ),
             Ok(_) => {}
             Err(e) => error!(error = %format!("{e:#}"), "Drop folder scan failed"),
         }
@@ -59,7 +67,11 @@ pub async fn run(pipeline: Arc<Pipeline>, drop: Arc<DropFolder>, shutdown: impl 
 }
 
 /// Ingest every settled file in the drop folder once. `now` is injected for tests.
-pub fn scan_once(pipeline: &Pipeline, drop: &DropFolder, now: SystemTime) -> anyhow::Result<ScanOutcome> {
+pub fn scan_once(
+    pipeline: &Pipeline,
+    drop: &DropFolder,
+    now: SystemTime,
+) -> anyhow::Result<ScanOutcome> {
     std::fs::create_dir_all(drop.processed())?;
     std::fs::create_dir_all(drop.failed())?;
     let mut outcome = ScanOutcome::default();
@@ -67,7 +79,11 @@ pub fn scan_once(pipeline: &Pipeline, drop: &DropFolder, now: SystemTime) -> any
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.path())
-        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
         .filter(|p| {
             std::fs::metadata(p)
                 .and_then(|m| m.modified())
@@ -77,12 +93,23 @@ pub fn scan_once(pipeline: &Pipeline, drop: &DropFolder, now: SystemTime) -> any
     files.sort();
     for file in files {
         let _span = info_span!("drop_file", path = %file.display()).entered();
-        let summary = pipeline.ingest(raw_mail_from_files(vec![file.clone()], "drop".into()), 1, &|_| {})?;
+        let summary = pipeline.ingest(
+            raw_mail_from_files(vec![file.clone()], "drop".into()),
+            1,
+            &|_| {},
+        )?;
         // `ingest` flushed the store: the file can now leave the drop folder.
         if summary.rejected > 0 {
-            let reasons: Vec<String> = summary.rejections.iter().map(|r| format!("{}: {}", r.path, r.reason)).collect();
+            let reasons: Vec<String> = summary
+                .rejections
+                .iter()
+                .map(|r| format!("{}: {}", r.path, r.reason))
+                .collect();
             let dest = move_into(&file, &drop.failed())?;
-            std::fs::write(dest.with_file_name(format!("{}.reason", file_name(&dest))), reasons.join("\n") + "\n")?;
+            std::fs::write(
+                dest.with_file_name(format!("{}.reason", file_name(&dest))),
+                reasons.join("\n") + "\n",
+            )?;
             warn!(reasons = %reasons.join("; "), "Moved to failed/");
             outcome.failed += 1;
         } else {
@@ -94,7 +121,9 @@ pub fn scan_once(pipeline: &Pipeline, drop: &DropFolder, now: SystemTime) -> any
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Move a file into `dir`, never overwriting: a clash gets a numeric suffix.

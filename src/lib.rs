@@ -14,12 +14,12 @@
 //! See docs/ARCHITECTURE.md for the store's keys and the invariants.
 #![forbid(unsafe_code)]
 
-pub mod model;
-pub mod parse;
-pub mod rules;
-pub mod store;
-pub mod source;
-pub mod index;
-pub mod pipeline;
 pub mod bench;
 pub mod daemon;
+pub mod index;
+pub mod model;
+pub mod parse;
+pub mod pipeline;
+pub mod rules;
+pub mod source;
+pub mod store;

@@ -17,7 +17,11 @@ use deskmail::rules::RuleSet;
 use deskmail::store::Store;
 
 #[derive(Parser)]
-#[command(name = "deskmail", version, about = "Email-workflow automation for accounting desks")]
+#[command(
+    name = "deskmail",
+    version,
+    about = "Email-workflow automation for accounting desks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -190,8 +194,13 @@ fn main() -> ExitCode {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| EnvFilter::new(default_log_level()));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let filter = EnvFilter::try_from_env("DESKMAIL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default_log_level()));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 fn load_rules(dir: &Path) -> Result<RuleSet> {
@@ -200,10 +209,21 @@ fn load_rules(dir: &Path) -> Result<RuleSet> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Ingest { data, rules, json, mailbox, max_size, paths } => {
+        Command::Ingest {
+            data,
+            rules,
+            json,
+            mailbox,
+            max_size,
+            paths,
+        } => {
             let rules = Arc::new(load_rules(&rules.rules)?);
-            let limits = ParseLimits { max_message_bytes: max_size, ..ParseLimits::default() };
-            let pipeline = Pipeline::open(&DataDir::new(&data.data), rules, limits).context("cannot open the data directory")?;
+            let limits = ParseLimits {
+                max_message_bytes: max_size,
+                ..ParseLimits::default()
+            };
+            let pipeline = Pipeline::open(&DataDir::new(&data.data), rules, limits)
+                .context("cannot open the data directory")?;
             let files = deskmail::source::files::discover(&paths)?;
             let bar = progress_bar();
             let on_progress = |n: u64| {
@@ -212,7 +232,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let summary = pipeline.ingest(raw_mail_from_files(files, mailbox), workers, &on_progress)?;
+            let summary =
+                pipeline.ingest(raw_mail_from_files(files, mailbox), workers, &on_progress)?;
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
@@ -222,7 +243,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 for r in &summary.rejections {
                     eprintln!("rejected {}: {}", r.path, r.reason);
                 }
-                let flagged: String = summary.flagged.iter().map(|(f, n)| format!(", {n} {}", f.replace('_', " "))).collect();
+                let flagged: String = summary
+                    .flagged
+                    .iter()
+                    .map(|(f, n)| format!(", {n} {}", f.replace('_', " ")))
+                    .collect();
                 println!(
                     "ingested {}, duplicates {}, rejected {}{} in {:.2}s ({:.0} msg/s)",
                     summary.ingested,
@@ -230,20 +255,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     summary.rejected,
                     flagged,
                     summary.seconds,
-                    (summary.ingested + summary.duplicates + summary.rejected) as f64 / summary.seconds.max(1e-9)
+                    (summary.ingested + summary.duplicates + summary.rejected) as f64
+                        / summary.seconds.max(1e-9)
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Search { data, json, limit, sort, query } => {
-            let index = MailIndex::open_read_only(&DataDir::new(&data.data).index())
-                .with_context(|| format!("no index in {} (run `deskmail ingest` first)", data.data.display()))?;
+        Command::Search {
+            data,
+            json,
+            limit,
+            sort,
+            query,
+        } => {
+            let index = MailIndex::open_read_only(&DataDir::new(&data.data).index()).with_context(
+                || {
+                    format!(
+                        "no index in {} (run `deskmail ingest` first)",
+                        data.data.display()
+                    )
+                },
+            )?;
             let q = query.join(" ");
-            let opts = SearchOptions { limit, sort: match sort { Sort::Newest => SortOrder::Newest, Sort::Relevance => SortOrder::Relevance } };
+            let opts = SearchOptions {
+                limit,
+                sort: match sort {
+                    Sort::Newest => SortOrder::Newest,
+                    Sort::Relevance => SortOrder::Relevance,
+                },
+            };
             let results = match index.search(&q, &opts) {
                 Ok(r) => r,
                 Err(deskmail::index::SearchError::Query(e)) => {
-                    eprintln!("error: bad query: {e}\n  {q}\n  {}^", " ".repeat(e.position));
+                    eprintln!(
+                        "error: bad query: {e}\n  {q}\n  {}^",
+                        " ".repeat(e.position)
+                    );
                     return Ok(ExitCode::from(2));
                 }
                 Err(e) => return Err(e.into()),
@@ -257,7 +304,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Show { data, json, id } => {
             let store = open_store(&data.data)?;
-            let id = store.resolve_message_id(&id)?.ok_or_else(|| anyhow!("no single message with an id starting {id:?}"))?;
+            let id = store
+                .resolve_message_id(&id)?
+                .ok_or_else(|| anyhow!("no single message with an id starting {id:?}"))?;
             let (msg, decision, thread) = load_message(&store, &id)?;
             if json {
                 let v = serde_json::json!({ "message": msg, "decision": decision, "thread_id": thread, "fields": decision.field_strings() });
@@ -269,11 +318,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Thread { data, json, id } => {
             let store = open_store(&data.data)?;
-            let tid = store.resolve_thread_id(&id)?.ok_or_else(|| anyhow!("no single thread with an id starting {id:?}"))?;
-            let rec = store.thread(&tid)?.ok_or_else(|| anyhow!("thread {tid} not found"))?;
+            let tid = store
+                .resolve_thread_id(&id)?
+                .ok_or_else(|| anyhow!("no single thread with an id starting {id:?}"))?;
+            let rec = store
+                .thread(&tid)?
+                .ok_or_else(|| anyhow!("thread {tid} not found"))?;
             let mut rows = Vec::new();
             for mid in &rec.messages {
-                let stored = store.message(mid)?.ok_or_else(|| anyhow!("message {mid} missing"))?;
+                let stored = store
+                    .message(mid)?
+                    .ok_or_else(|| anyhow!("message {mid} missing"))?;
                 let decision = store.decision(mid)?.unwrap_or_default();
                 rows.push((stored.message, decision));
             }
@@ -283,19 +338,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .iter()
                     .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags }))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs })
+                    )?
+                );
             } else {
-                println!("thread {}  {}  ({} messages)", rec.thread_id, rec.subject, rec.messages.len());
+                println!(
+                    "thread {}  {}  ({} messages)",
+                    rec.thread_id,
+                    rec.subject,
+                    rec.messages.len()
+                );
                 for (m, d) in &rows {
-                    let fields: Vec<String> = d.field_strings().iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let fields: Vec<String> = d
+                        .field_strings()
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
                     println!(
                         "  {}  {}  {:<24} {}  {}\n      {}",
                         &m.id.0[..12],
-                        m.date.map_or("(no date)".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+                        m.date.map_or("(no date)".into(), |d| d
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()),
                         d.category,
                         m.from.as_ref().map(|a| a.to_string()).unwrap_or_default(),
                         m.subject,
-                        if fields.is_empty() { "-".to_string() } else { fields.join("  ") }
+                        if fields.is_empty() {
+                            "-".to_string()
+                        } else {
+                            fields.join("  ")
+                        }
                     );
                 }
             }
@@ -307,11 +382,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string(&s)?);
             } else {
-                println!("messages {}, threads {}, invoices {}, rejected {}", s.messages, s.threads, s.invoices, s.rejected);
+                println!(
+                    "messages {}, threads {}, invoices {}, rejected {}",
+                    s.messages, s.threads, s.invoices, s.rejected
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules { command: RulesCommand::Check { rules } } => {
+        Command::Rules {
+            command: RulesCommand::Check { rules },
+        } => {
             let set = match RuleSet::load_dir(&rules.rules) {
                 Ok(s) => s,
                 Err(e) => {
@@ -321,7 +401,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let outcomes = set.run_examples(&ParseLimits::default());
-            let failed: Vec<_> = outcomes.iter().filter(|o| !o.mismatches.is_empty()).collect();
+            let failed: Vec<_> = outcomes
+                .iter()
+                .filter(|o| !o.mismatches.is_empty())
+                .collect();
             for o in &failed {
                 for m in &o.mismatches {
                     eprintln!("{}:{}: rule {:?}: {m}", o.path, o.line, o.rule);
@@ -341,15 +424,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         }
-        Command::Rules { command: RulesCommand::Test { rules, json, file } } => {
+        Command::Rules {
+            command: RulesCommand::Test { rules, json, file },
+        } => {
             let set = load_rules(&rules.rules)?;
-            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let raw = RawMail { mailbox: "test".into(), origin: file.display().to_string(), bytes };
-            let msg = parse(&raw, &ParseLimits::default()).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let raw = RawMail {
+                mailbox: "test".into(),
+                origin: file.display().to_string(),
+                bytes,
+            };
+            let msg = parse(&raw, &ParseLimits::default())
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             let d = set.evaluate(&msg);
             if json {
-                let provenance: serde_json::Map<String, serde_json::Value> =
-                    d.fields.iter().map(|(k, f)| (k.clone(), serde_json::to_value(&f.provenance).unwrap_or_default())).collect();
+                let provenance: serde_json::Map<String, serde_json::Value> = d
+                    .fields
+                    .iter()
+                    .map(|(k, f)| {
+                        (
+                            k.clone(),
+                            serde_json::to_value(&f.provenance).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
                 let v = serde_json::json!({
                     "category": d.category,
                     "fields": d.field_strings(),
@@ -364,24 +463,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { data, rules, drop, interval } => {
+        Command::Run {
+            data,
+            rules,
+            drop,
+            interval,
+        } => {
             let rules = Arc::new(load_rules(&rules.rules)?);
-            let pipeline = Arc::new(Pipeline::open(&DataDir::new(&data.data), rules, ParseLimits::default())?);
+            let pipeline = Arc::new(Pipeline::open(
+                &DataDir::new(&data.data),
+                rules,
+                ParseLimits::default(),
+            )?);
             let dir = drop.unwrap_or_else(|| data.data.join("drop"));
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create drop folder {}", dir.display()))?;
-            let folder = Arc::new(deskmail::daemon::DropFolder { dir, interval: std::time::Duration::from_secs(interval.max(1)) });
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create drop folder {}", dir.display()))?;
+            let folder = Arc::new(deskmail::daemon::DropFolder {
+                dir,
+                interval: std::time::Duration::from_secs(interval.max(1)),
+            });
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(deskmail::daemon::run(pipeline, folder, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex { data, rules } => {
             let rules = Arc::new(load_rules(&rules.rules)?);
-            let pipeline = Pipeline::open(&DataDir::new(&data.data), rules, ParseLimits::default())?;
+            let pipeline =
+                Pipeline::open(&DataDir::new(&data.data), rules, ParseLimits::default())?;
             let n = pipeline.reindex()?;
             println!("reindexed {n} messages");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Ingest { rules, scratch, json, path } } => {
+        Command::Bench {
+            command:
+                BenchCommand::Ingest {
+                    rules,
+                    scratch,
+                    json,
+                    path,
+                },
+        } => {
             let rules = Arc::new(load_rules(&rules.rules)?);
             let report = bench::ingest(&path, rules, scratch.as_deref())?;
             if json {
@@ -391,7 +514,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Search { data, runs, queries } } => {
+        Command::Bench {
+            command:
+                BenchCommand::Search {
+                    data,
+                    runs,
+                    queries,
+                },
+        } => {
             let report = bench::cli_search(&data.data, &queries, runs)?;
             print!("{report}");
             Ok(ExitCode::SUCCESS)
@@ -418,18 +548,27 @@ async fn shutdown_signal() {
 fn open_store(data: &Path) -> Result<Store> {
     let dir = DataDir::new(data).store();
     if !dir.exists() {
-        bail!("no store in {} (run `deskmail ingest` first)", data.display());
+        bail!(
+            "no store in {} (run `deskmail ingest` first)",
+            data.display()
+        );
     }
     Ok(Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES)?)
 }
 
 /// The stored message, re-parsed from its raw bytes so the body and attachment text are there.
 fn load_message(store: &Store, id: &MessageId) -> Result<(Message, Decision, ThreadId)> {
-    let stored = store.message(id)?.ok_or_else(|| anyhow!("message {id} not found"))?;
+    let stored = store
+        .message(id)?
+        .ok_or_else(|| anyhow!("message {id} not found"))?;
     let decision = store.decision(id)?.unwrap_or_default();
     let msg = match store.raw(id)? {
         Some(bytes) => {
-            let raw = RawMail { mailbox: stored.message.mailbox.clone(), origin: stored.message.origin.clone(), bytes };
+            let raw = RawMail {
+                mailbox: stored.message.mailbox.clone(),
+                origin: stored.message.origin.clone(),
+                bytes,
+            };
             parse(&raw, &ParseLimits::default()).unwrap_or(stored.message)
         }
         None => stored.message,
@@ -443,7 +582,8 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos} messages  {per_sec}  {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        indicatif::ProgressStyle::with_template("{spinner} {pos} messages  {per_sec}  {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
     Some(bar)
@@ -453,12 +593,22 @@ fn print_search(results: &deskmail::index::SearchResults) {
     let color = std::io::stdout().is_terminal();
     println!("{} threads", results.total_threads);
     for t in &results.threads {
-        let date = t.last_date.as_deref().map_or("(no date)", |d| d.get(..10).unwrap_or(d));
-        println!("{}  {:<26} {:>3} msg  {}  {}", date, t.category, t.message_count, t.thread_id, t.subject);
+        let date = t
+            .last_date
+            .as_deref()
+            .map_or("(no date)", |d| d.get(..10).unwrap_or(d));
+        println!(
+            "{}  {:<26} {:>3} msg  {}  {}",
+            date, t.category, t.message_count, t.thread_id, t.subject
+        );
         let mut snippet = String::new();
         let mut last = 0;
         for &(s, e) in &t.highlights {
-            if s < last || e > t.snippet.len() || !t.snippet.is_char_boundary(s) || !t.snippet.is_char_boundary(e) {
+            if s < last
+                || e > t.snippet.len()
+                || !t.snippet.is_char_boundary(s)
+                || !t.snippet.is_char_boundary(e)
+            {
                 continue;
             }
             snippet.push_str(&t.snippet[last..s]);
@@ -478,7 +628,13 @@ fn print_search(results: &deskmail::index::SearchResults) {
 }
 
 fn print_decision(d: &Decision) {
-    println!("category: {}{}", d.category, d.category_rule.as_ref().map_or(String::new(), |r| format!("  (rule {r:?})")));
+    println!(
+        "category: {}{}",
+        d.category,
+        d.category_rule
+            .as_ref()
+            .map_or(String::new(), |r| format!("  (rule {r:?})"))
+    );
     if !d.flags.is_empty() {
         println!("flags: {}", d.flags.join(", "));
     }
@@ -487,14 +643,25 @@ fn print_decision(d: &Decision) {
     } else {
         println!("fields:");
         for (name, f) in &d.fields {
-            println!("  {name:<16} {:<14} from {} by rule {:?}: {:?}", f.value.canonical(), f.provenance.source, f.provenance.rule, f.provenance.matched);
+            println!(
+                "  {name:<16} {:<14} from {} by rule {:?}: {:?}",
+                f.value.canonical(),
+                f.provenance.source,
+                f.provenance.rule,
+                f.provenance.matched
+            );
         }
     }
     if d.matched_rules.is_empty() {
         println!("matched rules: none");
     }
     for m in &d.matched_rules {
-        println!("matched rule {:?} ({}): {}", m.rule, m.file, m.why.join("; "));
+        println!(
+            "matched rule {:?} ({}): {}",
+            m.rule,
+            m.file,
+            m.why.join("; ")
+        );
     }
     for a in &d.actions {
         println!("action: {a}");
@@ -504,9 +671,22 @@ fn print_decision(d: &Decision) {
 
 fn print_message(store: &Store, msg: &Message, d: &Decision, thread: &ThreadId) -> Result<()> {
     println!("message {}  (thread {thread})", msg.id);
-    println!("from:    {}", msg.from.as_ref().map(|a| a.to_string()).unwrap_or_default());
-    println!("to:      {}", msg.to.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "));
-    println!("date:    {}", msg.date.map_or("(none)".into(), |d| d.to_rfc3339()));
+    println!(
+        "from:    {}",
+        msg.from.as_ref().map(|a| a.to_string()).unwrap_or_default()
+    );
+    println!(
+        "to:      {}",
+        msg.to
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "date:    {}",
+        msg.date.map_or("(none)".into(), |d| d.to_rfc3339())
+    );
     println!("subject: {}", msg.subject);
     println!("source:  {} ({})", msg.origin, msg.mailbox);
     for a in &msg.attachments {
@@ -516,7 +696,9 @@ fn print_message(store: &Store, msg: &Message, d: &Decision, thread: &ThreadId) 
             a.content_type,
             a.size,
             &a.sha256[..16],
-            a.text_error.as_ref().map_or(String::new(), |e| format!(" — no text: {e}"))
+            a.text_error
+                .as_ref()
+                .map_or(String::new(), |e| format!(" — no text: {e}"))
         );
     }
     for w in &msg.warnings {
@@ -529,7 +711,11 @@ fn print_message(store: &Store, msg: &Message, d: &Decision, thread: &ThreadId) 
     let body = if msg.body_was_html {
         store
             .raw(&msg.id)?
-            .and_then(|raw| mail_parser::MessageParser::default().parse(&raw).and_then(|m| m.body_html(0).map(|h| h.into_owned())))
+            .and_then(|raw| {
+                mail_parser::MessageParser::default()
+                    .parse(&raw)
+                    .and_then(|m| m.body_html(0).map(|h| h.into_owned()))
+            })
             .and_then(|html| html2text::from_read(html.as_bytes(), 100).ok())
             .unwrap_or_else(|| msg.body_text.clone())
     } else {
@@ -541,5 +727,9 @@ fn print_message(store: &Store, msg: &Message, d: &Decision, thread: &ThreadId) 
 
 /// Quiet for one-shot commands (they print their own results); informative for the daemon.
 fn default_log_level() -> &'static str {
-    if std::env::args().nth(1).as_deref() == Some("run") { "info" } else { "error" }
+    if std::env::args().nth(1).as_deref() == Some("run") {
+        "info"
+    } else {
+        "error"
+    }
 }

@@ -153,11 +153,22 @@ impl Message {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldValue {
-    Text { value: String },
-    Amount { value: Decimal, currency: Option<String> },
-    Date { value: NaiveDate },
-    Days { value: u32 },
-    Currency { value: String },
+    Text {
+        value: String,
+    },
+    Amount {
+        value: Decimal,
+        currency: Option<String>,
+    },
+    Date {
+        value: NaiveDate,
+    },
+    Days {
+        value: u32,
+    },
+    Currency {
+        value: String,
+    },
 }
 
 impl FieldValue {

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 use tracing::{debug, info, info_span, warn};
@@ -81,7 +81,9 @@ pub struct DataDir {
 
 impl DataDir {
     pub fn new(root: &Path) -> Self {
-        DataDir { root: root.to_path_buf() }
+        DataDir {
+            root: root.to_path_buf(),
+        }
     }
     pub fn store(&self) -> PathBuf {
         self.root.join("store")
@@ -107,18 +109,35 @@ struct IndexBacklog {
 
 enum Work {
     Done(Box<Processed>),
-    Rejected { origin: String, content: MessageId, size: u64, reason: Rejection },
+    Rejected {
+        origin: String,
+        content: MessageId,
+        size: u64,
+        reason: Rejection,
+    },
 }
 
 impl Pipeline {
     /// Open store and index in `data`, and repair the index from the store's pending set.
-    pub fn open(data: &DataDir, rules: Arc<RuleSet>, limits: ParseLimits) -> Result<Pipeline, PipelineError> {
+    pub fn open(
+        data: &DataDir,
+        rules: Arc<RuleSet>,
+        limits: ParseLimits,
+    ) -> Result<Pipeline, PipelineError> {
         let store = Store::open(&data.store(), STORE_CACHE_BYTES)?;
         let index = MailIndex::open_or_create(&data.index())?;
-        let p = Pipeline { store, index, rules, limits };
+        let p = Pipeline {
+            store,
+            index,
+            rules,
+            limits,
+        };
         let pending = p.store.pending_index()?;
         if let Some(&(last, _)) = pending.last() {
-            info!(count = pending.len(), "Re-indexing messages committed to the store but not to the index");
+            info!(
+                count = pending.len(),
+                "Re-indexing messages committed to the store but not to the index"
+            );
             let ids: Vec<MessageId> = pending.into_iter().map(|(_, id)| id).collect();
             let mut writer = p.index.writer(INDEX_HEAP_BYTES)?;
             p.index_from_store(&mut writer, &ids)?;
@@ -130,16 +149,26 @@ impl Pipeline {
     }
 
     /// Re-parse stored raw messages and add them to the index with their stored decisions.
-    fn index_from_store(&self, writer: &mut MailIndexWriter, ids: &[MessageId]) -> Result<(), PipelineError> {
+    fn index_from_store(
+        &self,
+        writer: &mut MailIndexWriter,
+        ids: &[MessageId],
+    ) -> Result<(), PipelineError> {
         for id in ids {
             let (Some(stored), Some(raw)) = (self.store.message(id)?, self.store.raw(id)?) else {
                 warn!(message = %id, "Pending message is missing from the store; skipped");
                 continue;
             };
-            let raw = RawMail { mailbox: stored.message.mailbox.clone(), origin: stored.message.origin.clone(), bytes: raw };
+            let raw = RawMail {
+                mailbox: stored.message.mailbox.clone(),
+                origin: stored.message.origin.clone(),
+                bytes: raw,
+            };
             match parse(&raw, &self.limits) {
                 Ok(msg) => writer.add(&msg, &stored.decision, &stored.thread_id)?,
-                Err(e) => warn!(message = %id, error = %e, "Stored message no longer parses; not indexed"),
+                Err(e) => {
+                    warn!(message = %id, error = %e, "Stored message no longer parses; not indexed")
+                }
             }
         }
         Ok(())
@@ -162,7 +191,12 @@ impl Pipeline {
 
     /// Run raw mail through every stage. `on_progress` is called with the number of messages
     /// handled so far. Rejected input is recorded and reported; it never stops the run.
-    pub fn ingest<I>(&self, inputs: I, workers: usize, on_progress: &(dyn Fn(u64) + Sync)) -> Result<IngestSummary, PipelineError>
+    pub fn ingest<I>(
+        &self,
+        inputs: I,
+        workers: usize,
+        on_progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<IngestSummary, PipelineError>
     where
         I: Iterator<Item = Result<RawMail, crate::source::files::InputError>> + Send,
     {
@@ -195,12 +229,18 @@ impl Pipeline {
                 let limits = self.limits;
                 s.spawn(move || {
                     for raw in raw_rx {
-                        let _span = info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox).entered();
+                        let _span =
+                            info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox)
+                                .entered();
                         let work = match parse(&raw, &limits) {
                             Ok(message) => {
                                 let decision = rules.evaluate(&message);
                                 debug!(category = %decision.category, "Classified");
-                                Work::Done(Box::new(Processed { message, decision, raw: raw.bytes }))
+                                Work::Done(Box::new(Processed {
+                                    message,
+                                    decision,
+                                    raw: raw.bytes,
+                                }))
                             }
                             Err(reason) => Work::Rejected {
                                 content: MessageId::of_bytes(&raw.bytes),
@@ -234,15 +274,28 @@ impl Pipeline {
                             self.commit(&mut batch, &mut writer, &mut since_commit, &mut summary)?;
                         }
                     }
-                    Work::Rejected { origin, content, size, reason } => {
+                    Work::Rejected {
+                        origin,
+                        content,
+                        size,
+                        reason,
+                    } => {
                         warn!(path = %origin, reason = %reason, "Rejected input");
-                        let rec = RejectionRecord { origin: origin.clone(), reason: reason.to_string(), size, at: chrono::Utc::now() };
+                        let rec = RejectionRecord {
+                            origin: origin.clone(),
+                            reason: reason.to_string(),
+                            size,
+                            at: chrono::Utc::now(),
+                        };
                         self.store.record_rejection(&content, &rec)?;
                         summary.rejected += 1;
-                        summary.rejections.push(RejectionReport { path: origin, reason: reason.to_string() });
+                        summary.rejections.push(RejectionReport {
+                            path: origin,
+                            reason: reason.to_string(),
+                        });
                     }
                 }
-                if handled % 64 == 0 {
+                if handled.is_multiple_of(64) {
                     on_progress(handled);
                 }
                 if since_commit.count >= INDEX_COMMIT_EVERY {
@@ -259,18 +312,32 @@ impl Pipeline {
         for e in input_errors {
             warn!(error = %e, "Input could not be read");
             summary.rejected += 1;
-            summary.rejections.push(RejectionReport { path: e.path.clone(), reason: format!("cannot read: {}", e.source) });
+            summary.rejections.push(RejectionReport {
+                path: e.path.clone(),
+                reason: format!("cannot read: {}", e.source),
+            });
         }
         self.store.flush()?;
         let t = Instant::now();
         writer.finish()?;
         summary.timings.index_finish = t.elapsed().as_secs_f64();
         summary.seconds = started.elapsed().as_secs_f64();
-        info!(ingested = summary.ingested, duplicates = summary.duplicates, rejected = summary.rejected, "Ingest finished");
+        info!(
+            ingested = summary.ingested,
+            duplicates = summary.duplicates,
+            rejected = summary.rejected,
+            "Ingest finished"
+        );
         Ok(summary)
     }
 
-    fn commit(&self, batch: &mut Vec<Processed>, writer: &mut MailIndexWriter, since_commit: &mut IndexBacklog, summary: &mut IngestSummary) -> Result<(), PipelineError> {
+    fn commit(
+        &self,
+        batch: &mut Vec<Processed>,
+        writer: &mut MailIndexWriter,
+        since_commit: &mut IndexBacklog,
+        summary: &mut IngestSummary,
+    ) -> Result<(), PipelineError> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -299,7 +366,12 @@ impl Pipeline {
         Ok(())
     }
 
-    fn commit_index(&self, writer: &mut MailIndexWriter, since_commit: &mut IndexBacklog, timings: &mut StageTimings) -> Result<(), PipelineError> {
+    fn commit_index(
+        &self,
+        writer: &mut MailIndexWriter,
+        since_commit: &mut IndexBacklog,
+        timings: &mut StageTimings,
+    ) -> Result<(), PipelineError> {
         if since_commit.count == 0 {
             return Ok(());
         }
@@ -314,15 +386,14 @@ impl Pipeline {
 }
 
 /// Iterate the raw mail in a list of files, one file in memory at a time.
-pub fn raw_mail_from_files(files: Vec<PathBuf>, mailbox: String) -> impl Iterator<Item = Result<RawMail, crate::source::files::InputError>> + Send {
-    files.into_iter().flat_map(move |path| match crate::source::files::read_file(&path, &mailbox) {
-        Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
-        Err(e) => vec![Err(e)],
-    })
-}
-
-/// Wall time helper for the CLI summary.
-pub fn rate(count: u64, elapsed: Duration) -> f64 {
-    let s = elapsed.as_secs_f64();
-    if s > 0.0 { count as f64 / s } else { 0.0 }
+pub fn raw_mail_from_files(
+    files: Vec<PathBuf>,
+    mailbox: String,
+) -> impl Iterator<Item = Result<RawMail, crate::source::files::InputError>> + Send {
+    files.into_iter().flat_map(
+        move |path| match crate::source::files::read_file(&path, &mailbox) {
+            Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        },
+    )
 }

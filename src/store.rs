@@ -32,10 +32,11 @@ pub enum StoreError {
     Codec(#[from] serde_json::Error),
     #[error(transparent)]
     Blob(#[from] blobs::BlobError),
-    #[error("the store at {path} is in use by another deskmail process (sled admits one process): {source}")]
+    #[error(
+        "the store at {path} is in use by another deskmail process (sled admits one process): {source}"
+    )]
     Locked { path: String, source: sled::Error },
 }
-
 
 /// A message ready to commit: parsed, decided, with its original bytes.
 #[derive(Debug, Clone)]
@@ -48,7 +49,11 @@ pub struct Processed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitOutcome {
     /// Stored as number `seq` in the ingest log.
-    Stored { thread: ThreadId, flags: Vec<String>, seq: u64 },
+    Stored {
+        thread: ThreadId,
+        flags: Vec<String>,
+        seq: u64,
+    },
     /// Already stored (same bytes, or same Message-ID header).
     Duplicate { existing: MessageId },
 }
@@ -169,7 +174,10 @@ struct Tx<'a> {
 
 impl<'a> Tx<'a> {
     fn new(tree: &'a sled::Tree) -> Self {
-        Tx { tree, pending: HashMap::new() }
+        Tx {
+            tree,
+            pending: HashMap::new(),
+        }
     }
 
     fn get(&self, space: u8, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -180,7 +188,11 @@ impl<'a> Tx<'a> {
         }
     }
 
-    fn get_json<T: for<'de> Deserialize<'de>>(&self, space: u8, k: &[u8]) -> Result<Option<T>, StoreError> {
+    fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        space: u8,
+        k: &[u8],
+    ) -> Result<Option<T>, StoreError> {
         self.get(space, k)?.map(|v| dec(&v)).transpose()
     }
 
@@ -241,8 +253,14 @@ impl Store {
             .flush_every_ms(Some(1000))
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
-                    StoreError::Locked { path: dir.display().to_string(), source: e }
+                sled::Error::Io(ref io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked {
+                        path: dir.display().to_string(),
+                        source: e,
+                    }
                 }
                 other => StoreError::Sled(other),
             })?;
@@ -273,7 +291,11 @@ impl Store {
 
     /// Record that some input was rejected. Keyed by content, so the same bad input counts once.
     /// Returns false when it was already recorded.
-    pub fn record_rejection(&self, content_id: &MessageId, rec: &RejectionRecord) -> Result<bool, StoreError> {
+    pub fn record_rejection(
+        &self,
+        content_id: &MessageId,
+        rec: &RejectionRecord,
+    ) -> Result<bool, StoreError> {
         let mut tx = Tx::new(&self.tree);
         if tx.contains(S_REJECTIONS, content_id.0.as_bytes())? {
             return Ok(false);
@@ -334,7 +356,11 @@ impl Store {
     }
 
     pub fn invoices(&self) -> Result<Vec<InvoiceRecord>, StoreError> {
-        self.tree.scan_prefix(key(S_INVOICES, b"")).values().map(|v| Ok(serde_json::from_slice(&v?)?)).collect()
+        self.tree
+            .scan_prefix(key(S_INVOICES, b""))
+            .values()
+            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .collect()
     }
 
     /// Messages committed to the store but not yet to the index, with their log numbers
@@ -347,7 +373,10 @@ impl Store {
             .range(start..end)
             .map(|kv| {
                 let (k, v) = kv?;
-                Ok((be_u64(&k[2..]), MessageId(String::from_utf8_lossy(&v).into_owned())))
+                Ok((
+                    be_u64(&k[2..]),
+                    MessageId(String::from_utf8_lossy(&v).into_owned()),
+                ))
             })
             .collect()
     }
@@ -369,7 +398,10 @@ impl Store {
 
     /// Every stored message id, in ingest order (for `reindex`).
     pub fn message_ids(&self) -> impl Iterator<Item = Result<MessageId, StoreError>> + '_ {
-        self.tree.scan_prefix(key(S_LOG, b"")).values().map(|v| Ok(MessageId(String::from_utf8_lossy(&v?).into_owned())))
+        self.tree
+            .scan_prefix(key(S_LOG, b""))
+            .values()
+            .map(|v| Ok(MessageId(String::from_utf8_lossy(&v?).into_owned())))
     }
 
     /// The key in `space` starting with `prefix`, if exactly one does.
@@ -382,7 +414,11 @@ impl Store {
         Ok(first.map(|k| strip(&k)))
     }
 
-    fn get_json<T: for<'de> Deserialize<'de>>(&self, space: u8, k: &[u8]) -> Result<Option<T>, StoreError> {
+    fn get_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        space: u8,
+        k: &[u8],
+    ) -> Result<Option<T>, StoreError> {
         match self.tree.get(key(space, k))? {
             Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
             None => Ok(None),
@@ -390,11 +426,18 @@ impl Store {
     }
 }
 
-fn commit_one(t: &mut Tx<'_>, blobs: &BlobLog, p: &Processed, now: DateTime<Utc>) -> Result<CommitOutcome, StoreError> {
+fn commit_one(
+    t: &mut Tx<'_>,
+    blobs: &BlobLog,
+    p: &Processed,
+    now: DateTime<Utc>,
+) -> Result<CommitOutcome, StoreError> {
     let msg = &p.message;
     let key = msg.id.0.as_bytes();
     if t.contains(S_MESSAGES, key)? {
-        return Ok(CommitOutcome::Duplicate { existing: msg.id.clone() });
+        return Ok(CommitOutcome::Duplicate {
+            existing: msg.id.clone(),
+        });
     }
     let own_entry: Option<IdEntry> = match &msg.message_id {
         Some(mid) => t.get_json(S_IDS, mid.as_bytes())?,
@@ -412,7 +455,11 @@ fn commit_one(t: &mut Tx<'_>, blobs: &BlobLog, p: &Processed, now: DateTime<Utc>
     let (thread_id, mut thread) = assign_thread(t, msg, known_thread)?;
     let new_thread = thread.messages.is_empty();
 
-    if thread.first_date.is_none() || msg.date.is_some_and(|d| thread.first_date.is_some_and(|f| d < f)) {
+    if thread.first_date.is_none()
+        || msg
+            .date
+            .is_some_and(|d| thread.first_date.is_some_and(|f| d < f))
+    {
         thread.first_date = msg.date;
         if !msg.subject.is_empty() {
             thread.subject = msg.subject.clone();
@@ -434,7 +481,13 @@ fn commit_one(t: &mut Tx<'_>, blobs: &BlobLog, p: &Processed, now: DateTime<Utc>
     }
     let seq = t.bump(C_SEQ, 1)?;
     let flags = decision.flags.clone();
-    let record = StoredMessage { message: stored, decision, thread_id: thread_id.clone(), stored_at: now, seq };
+    let record = StoredMessage {
+        message: stored,
+        decision,
+        thread_id: thread_id.clone(),
+        stored_at: now,
+        seq,
+    };
     t.insert(S_MESSAGES, key, enc(&record)?);
     t.insert(S_RAW, key, enc(&blobs.append(&p.raw)?)?);
     t.insert(S_LOG, &seq.to_be_bytes(), key);
@@ -442,14 +495,22 @@ fn commit_one(t: &mut Tx<'_>, blobs: &BlobLog, p: &Processed, now: DateTime<Utc>
     if new_thread {
         t.bump(C_THREADS, 1)?;
     }
-    Ok(CommitOutcome::Stored { thread: thread_id, flags, seq })
+    Ok(CommitOutcome::Stored {
+        thread: thread_id,
+        flags,
+        seq,
+    })
 }
 
 /// Thread by a known thread (same invoice, or our own Message-ID referenced by a stored reply),
 /// then by references, then by normalised subject; otherwise start a thread keyed by the root
 /// reference. Registers every id the message carries. Returns the thread and its record so far
 /// (no messages yet for a new thread).
-fn assign_thread(t: &mut Tx<'_>, msg: &Message, known: Option<ThreadId>) -> Result<(ThreadId, ThreadRecord), StoreError> {
+fn assign_thread(
+    t: &mut Tx<'_>,
+    msg: &Message,
+    known: Option<ThreadId>,
+) -> Result<(ThreadId, ThreadRecord), StoreError> {
     let mut found = known;
     if found.is_none() {
         for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
@@ -460,14 +521,22 @@ fn assign_thread(t: &mut Tx<'_>, msg: &Message, known: Option<ThreadId>) -> Resu
         }
     }
     let subject_key = msg.normalized_subject.as_bytes();
-    let subject_usable = msg.normalized_subject.chars().filter(|c| c.is_alphanumeric()).count() >= 6;
-    let subject_entry: Option<SubjectEntry> = if subject_usable { t.get_json(S_SUBJECTS, subject_key)? } else { None };
-    if found.is_none() {
-        if let Some(entry) = &subject_entry {
-            if msg.subject_is_reply || entry.by_reply {
-                found = Some(entry.thread.clone());
-            }
-        }
+    let subject_usable = msg
+        .normalized_subject
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .count()
+        >= 6;
+    let subject_entry: Option<SubjectEntry> = if subject_usable {
+        t.get_json(S_SUBJECTS, subject_key)?
+    } else {
+        None
+    };
+    if found.is_none()
+        && let Some(entry) = &subject_entry
+        && (msg.subject_is_reply || entry.by_reply)
+    {
+        found = Some(entry.thread.clone());
     }
     let tid = found.unwrap_or_else(|| {
         let root = msg
@@ -481,18 +550,43 @@ fn assign_thread(t: &mut Tx<'_>, msg: &Message, known: Option<ThreadId>) -> Resu
     });
     let thread = t
         .get_json(S_THREADS, tid.0.as_bytes())?
-        .unwrap_or_else(|| ThreadRecord { thread_id: tid.clone(), subject: msg.subject.clone(), ..ThreadRecord::default() });
+        .unwrap_or_else(|| ThreadRecord {
+            thread_id: tid.clone(),
+            subject: msg.subject.clone(),
+            ..ThreadRecord::default()
+        });
 
     if let Some(mid) = &msg.message_id {
-        t.insert(S_IDS, mid.as_bytes(), enc(&IdEntry { thread: tid.clone(), message: Some(msg.id.clone()) })?);
+        t.insert(
+            S_IDS,
+            mid.as_bytes(),
+            enc(&IdEntry {
+                thread: tid.clone(),
+                message: Some(msg.id.clone()),
+            })?,
+        );
     }
     for id in msg.in_reply_to.iter().chain(&msg.references) {
         if !t.contains(S_IDS, id.as_bytes())? {
-            t.insert(S_IDS, id.as_bytes(), enc(&IdEntry { thread: tid.clone(), message: None })?);
+            t.insert(
+                S_IDS,
+                id.as_bytes(),
+                enc(&IdEntry {
+                    thread: tid.clone(),
+                    message: None,
+                })?,
+            );
         }
     }
     if subject_usable && subject_entry.is_none() {
-        t.insert(S_SUBJECTS, subject_key, enc(&SubjectEntry { thread: tid.clone(), by_reply: msg.subject_is_reply })?);
+        t.insert(
+            S_SUBJECTS,
+            subject_key,
+            enc(&SubjectEntry {
+                thread: tid.clone(),
+                by_reply: msg.subject_is_reply,
+            })?,
+        );
     }
     Ok((tid, thread))
 }
@@ -500,7 +594,11 @@ fn assign_thread(t: &mut Tx<'_>, msg: &Message, known: Option<ThreadId>) -> Resu
 /// AP invoices: remember vendor + number; the same vendor, number and amount seen again is a
 /// duplicate invoice (a classic double-payment risk), a different amount is a conflict.
 /// Returns the flag to raise and, for a repeat, the thread of the first message that carried it.
-fn record_invoice(t: &mut Tx<'_>, msg: &Message, d: &Decision) -> Result<(Option<String>, Option<ThreadId>), StoreError> {
+fn record_invoice(
+    t: &mut Tx<'_>,
+    msg: &Message,
+    d: &Decision,
+) -> Result<(Option<String>, Option<ThreadId>), StoreError> {
     if d.category != "ap.invoice" {
         return Ok((None, None));
     }
@@ -524,12 +622,18 @@ fn record_invoice(t: &mut Tx<'_>, msg: &Message, d: &Decision) -> Result<(Option
             let mut rec: InvoiceRecord = dec(&v)?;
             let same_amount = rec.amount == amount && rec.currency == currency;
             let first_thread = match rec.messages.first() {
-                Some(first) => t.get_json::<StoredMessage>(S_MESSAGES, first.0.as_bytes())?.map(|m| m.thread_id),
+                Some(first) => t
+                    .get_json::<StoredMessage>(S_MESSAGES, first.0.as_bytes())?
+                    .map(|m| m.thread_id),
                 None => None,
             };
             rec.messages.push(msg.id.clone());
             t.insert(S_INVOICES, key.as_bytes(), enc(&rec)?);
-            let flag = if same_amount { "duplicate_invoice" } else { "invoice_amount_conflict" };
+            let flag = if same_amount {
+                "duplicate_invoice"
+            } else {
+                "invoice_amount_conflict"
+            };
             Ok((Some(flag.into()), first_thread))
         }
         None => {
@@ -550,7 +654,10 @@ fn record_invoice(t: &mut Tx<'_>, msg: &Message, d: &Decision) -> Result<(Option
 
 /// Case- and punctuation-insensitive key part: "ACME Supplies Ltd." == "acme supplies ltd".
 fn fold(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 #[cfg(test)]

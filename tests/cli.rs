@@ -9,7 +9,9 @@ use serde_json::Value;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_deskmail"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR")).env_remove("DESKMAIL_DATA").env_remove("DESKMAIL_RULES");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DESKMAIL_DATA")
+        .env_remove("DESKMAIL_RULES");
     c
 }
 
@@ -18,8 +20,14 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn json_of(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn fixtures() -> PathBuf {
@@ -27,7 +35,12 @@ fn fixtures() -> PathBuf {
 }
 
 fn ingest(data: &Path, paths: &[&Path]) -> Value {
-    let mut args = vec!["ingest".to_string(), "--json".into(), "--data".into(), data.display().to_string()];
+    let mut args = vec![
+        "ingest".to_string(),
+        "--json".into(),
+        "--data".into(),
+        data.display().to_string(),
+    ];
     args.extend(paths.iter().map(|p| p.display().to_string()));
     json_of(&bin().args(&args).output().unwrap())
 }
@@ -37,7 +50,15 @@ fn stats(data: &Path) -> Value {
 }
 
 fn search(data: &Path, q: &str) -> Value {
-    json_of(&run(&["search", "--json", "--limit", "50", "--data", data.to_str().unwrap(), q]))
+    json_of(&run(&[
+        "search",
+        "--json",
+        "--limit",
+        "50",
+        "--data",
+        data.to_str().unwrap(),
+        q,
+    ]))
 }
 
 fn eml_count() -> u64 {
@@ -45,7 +66,13 @@ fn eml_count() -> u64 {
         std::fs::read_dir(d)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .map(|p| if p.is_dir() { walk(&p) } else { u64::from(p.extension().is_some_and(|e| e == "eml")) })
+            .map(|p| {
+                if p.is_dir() {
+                    walk(&p)
+                } else {
+                    u64::from(p.extension().is_some_and(|e| e == "eml"))
+                }
+            })
             .sum()
     }
     walk(&fixtures())
@@ -61,7 +88,12 @@ fn golden_rejections() -> u64 {
                 if p.is_dir() {
                     walk(&p)
                 } else {
-                    u64::from(p.to_string_lossy().ends_with(".expected.json") && std::fs::read_to_string(&p).unwrap().contains("\"rejected\": true"))
+                    u64::from(
+                        p.to_string_lossy().ends_with(".expected.json")
+                            && std::fs::read_to_string(&p)
+                                .unwrap()
+                                .contains("\"rejected\": true"),
+                    )
                 }
             })
             .sum()
@@ -77,22 +109,50 @@ fn ingest_twice_adds_nothing_and_reports_rejections() {
     let total = eml_count();
     let ingested = first["ingested"].as_u64().unwrap();
     let rejected = first["rejected"].as_u64().unwrap();
-    assert_eq!(ingested + rejected + first["duplicates"].as_u64().unwrap(), total, "{first}");
-    assert_eq!(rejected, golden_rejections(), "exactly the fixtures whose golden file says rejected: {first}");
-    let reasons: Vec<String> = first["rejections"].as_array().unwrap().iter().map(|r| format!("{} {}", r["path"], r["reason"])).collect();
-    assert!(reasons.iter().any(|r| r.contains("empty") && r.contains("malformed/")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("binary-junk")), "{reasons:?}");
+    assert_eq!(
+        ingested + rejected + first["duplicates"].as_u64().unwrap(),
+        total,
+        "{first}"
+    );
+    assert_eq!(
+        rejected,
+        golden_rejections(),
+        "exactly the fixtures whose golden file says rejected: {first}"
+    );
+    let reasons: Vec<String> = first["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["path"], r["reason"]))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("empty") && r.contains("malformed/")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("binary-junk")),
+        "{reasons:?}"
+    );
 
     let before = stats(&data);
     assert_eq!(before["messages"].as_u64().unwrap(), ingested);
     assert_eq!(before["rejected"].as_u64().unwrap(), rejected);
-    assert!(before["threads"].as_u64().unwrap() < ingested, "conversations share threads: {before}");
+    assert!(
+        before["threads"].as_u64().unwrap() < ingested,
+        "conversations share threads: {before}"
+    );
     assert!(before["invoices"].as_u64().unwrap() >= 15, "{before}");
 
     let second = ingest(&data, &[&fixtures()]);
     assert_eq!(second["ingested"], 0, "{second}");
     assert_eq!(second["duplicates"].as_u64().unwrap(), ingested);
-    assert_eq!(stats(&data), before, "a second ingest must not change what is stored");
+    assert_eq!(
+        stats(&data),
+        before,
+        "a second ingest must not change what is stored"
+    );
 }
 
 #[test]
@@ -103,21 +163,37 @@ fn search_answers_the_query_language_grouped_by_thread() {
 
     let invoices = search(&data, "category:ap.invoice");
     let threads = invoices["threads"].as_array().unwrap();
-    assert!(invoices["total_threads"].as_u64().unwrap() >= 10, "{invoices}");
+    assert!(
+        invoices["total_threads"].as_u64().unwrap() >= 10,
+        "{invoices}"
+    );
     for t in threads {
-        for key in ["thread_id", "subject", "last_date", "message_count", "category", "snippet"] {
+        for key in [
+            "thread_id",
+            "subject",
+            "last_date",
+            "message_count",
+            "category",
+            "snippet",
+        ] {
             assert!(t.get(key).is_some(), "thread hit lacks {key}: {t}");
         }
     }
     // Newest first.
-    let dates: Vec<&str> = threads.iter().filter_map(|t| t["last_date"].as_str()).collect();
+    let dates: Vec<&str> = threads
+        .iter()
+        .filter_map(|t| t["last_date"].as_str())
+        .collect();
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted);
 
     let brightline = search(&data, "invoice:20417");
     assert_eq!(brightline["total_threads"], 1, "{brightline}");
-    assert!(brightline["threads"][0]["message_count"].as_u64().unwrap() >= 2, "the resent duplicate threads with the original: {brightline}");
+    assert!(
+        brightline["threads"][0]["message_count"].as_u64().unwrap() >= 2,
+        "the resent duplicate threads with the original: {brightline}"
+    );
 
     let ranged = search(&data, "amount:[1000 TO 1300] category:ap.invoice");
     assert!(ranged["total_threads"].as_u64().unwrap() >= 1, "{ranged}");
@@ -133,13 +209,21 @@ fn a_bad_query_says_where_it_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ingest(&data, &[&fixtures().join("ap")]);
-    let out = run(&["search", "--data", data.to_str().unwrap(), "amount:[100 TO 500"]);
+    let out = run(&[
+        "search",
+        "--data",
+        data.to_str().unwrap(),
+        "amount:[100 TO 500",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("column"), "{err}");
     let out = run(&["search", "--data", data.to_str().unwrap(), "frm:acme"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("from"), "suggests the right field");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("from"),
+        "suggests the right field"
+    );
 }
 
 #[test]
@@ -148,38 +232,80 @@ fn show_and_thread_explain_the_decision() {
     let data = dir.path().join("data");
     ingest(&data, &[&fixtures().join("ap")]);
     let hit = search(&data, "invoice:INV-20417");
-    let msg_id = hit["threads"][0]["message_ids"][0].as_str().unwrap().to_string();
+    let msg_id = hit["threads"][0]["message_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let out = run(&["show", "--data", data.to_str().unwrap(), &msg_id[..10]]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("category: ap.invoice"), "{text}");
-    assert!(text.contains("INV-20417") && text.contains("1234.56"), "{text}");
+    assert!(
+        text.contains("INV-20417") && text.contains("1234.56"),
+        "{text}"
+    );
     assert!(text.contains("matched rule \"vendor invoice\""), "{text}");
 
     let tid = hit["threads"][0]["thread_id"].as_str().unwrap().to_string();
-    let thread = json_of(&run(&["thread", "--json", "--data", data.to_str().unwrap(), &tid]));
-    assert!(thread["messages"].as_array().unwrap().len() >= 2, "{thread}");
-    let flags: Vec<Value> = thread["messages"].as_array().unwrap().iter().flat_map(|m| m["flags"].as_array().cloned().unwrap_or_default()).collect();
-    assert!(flags.contains(&Value::from("duplicate_invoice")), "the resent invoice is flagged: {thread}");
+    let thread = json_of(&run(&[
+        "thread",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        &tid,
+    ]));
+    assert!(
+        thread["messages"].as_array().unwrap().len() >= 2,
+        "{thread}"
+    );
+    let flags: Vec<Value> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["flags"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert!(
+        flags.contains(&Value::from("duplicate_invoice")),
+        "the resent invoice is flagged: {thread}"
+    );
 }
 
 #[test]
 fn rules_test_prints_the_contract_json() {
-    let out = run(&["rules", "test", "--json", "fixtures/mail/ap/invoice-en-us-plain-text-net30.eml"]);
+    let out = run(&[
+        "rules",
+        "test",
+        "--json",
+        "fixtures/mail/ap/invoice-en-us-plain-text-net30.eml",
+    ]);
     let v = json_of(&out);
     assert_eq!(v["category"], "ap.invoice");
     assert_eq!(v["fields"]["invoice_number"], "INV-20417");
     assert_eq!(v["fields"]["amount_total"], "1234.56");
     assert_eq!(v["fields"]["currency"], "USD");
     assert_eq!(v["fields"]["due_date"], "2026-04-19");
-    assert!(v["matched_rules"].as_array().unwrap().iter().any(|r| r["rule"] == "vendor invoice"));
+    assert!(
+        v["matched_rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "vendor invoice")
+    );
     assert!(v["actions"].is_array());
 }
 
 #[test]
 fn shipped_rules_check_and_a_broken_rule_dir_reports_every_error() {
     let ok = run(&["rules", "check"]);
-    assert!(ok.status.success(), "shipped rules fail their own check:\n{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "shipped rules fail their own check:\n{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -191,7 +317,12 @@ fn shipped_rules_check_and_a_broken_rule_dir_reports_every_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     let path = dir.path().join("bad.toml").display().to_string();
-    assert!(err.contains(&format!("{path}:4: unknown condition \"subjct\" (did you mean \"subject\"?)")), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{path}:4: unknown condition \"subjct\" (did you mean \"subject\"?)"
+        )),
+        "{err}"
+    );
     assert!(err.contains(&format!("{path}:9: invalid pattern")), "{err}");
 }
 
@@ -216,7 +347,10 @@ fn oversized_and_junk_input_is_rejected_and_nothing_stored_changes() {
     assert!(reasons.contains("not an email message"), "{reasons}");
     let after = stats(&data);
     assert_eq!(after["messages"], before["messages"]);
-    assert_eq!(after["rejected"].as_u64().unwrap(), before["rejected"].as_u64().unwrap() + 2);
+    assert_eq!(
+        after["rejected"].as_u64().unwrap(),
+        before["rejected"].as_u64().unwrap() + 2
+    );
 }
 
 #[test]
@@ -232,9 +366,21 @@ fn mbox_and_maildir_inputs_are_read() {
     for sub in ["cur", "new", "tmp"] {
         std::fs::create_dir_all(md.join(sub)).unwrap();
     }
-    std::fs::write(md.join("new/1.host"), "From: C <c@x.example>\nSubject: maildir new\nMessage-ID: <m3@x>\n\nx\n").unwrap();
-    std::fs::write(md.join("cur/2.host:2,S"), "From: D <d@x.example>\nSubject: maildir cur\nMessage-ID: <m4@x>\n\nx\n").unwrap();
-    std::fs::write(md.join("tmp/3.host"), "From: E <e@x.example>\nSubject: still being written\n").unwrap();
+    std::fs::write(
+        md.join("new/1.host"),
+        "From: C <c@x.example>\nSubject: maildir new\nMessage-ID: <m3@x>\n\nx\n",
+    )
+    .unwrap();
+    std::fs::write(
+        md.join("cur/2.host:2,S"),
+        "From: D <d@x.example>\nSubject: maildir cur\nMessage-ID: <m4@x>\n\nx\n",
+    )
+    .unwrap();
+    std::fs::write(
+        md.join("tmp/3.host"),
+        "From: E <e@x.example>\nSubject: still being written\n",
+    )
+    .unwrap();
     let data = dir.path().join("data");
     let out = ingest(&data, &[&mbox, &md]);
     assert_eq!(out["ingested"], 4, "{out}");
@@ -248,20 +394,38 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     let drop = dir.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
     let mut child = bin()
-        .args(["run", "--interval", "1", "--data", data.to_str().unwrap(), "--drop", drop.to_str().unwrap()])
+        .args([
+            "run",
+            "--interval",
+            "1",
+            "--data",
+            data.to_str().unwrap(),
+            "--drop",
+            drop.to_str().unwrap(),
+        ])
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::fs::copy(fixtures().join("ap/invoice-en-us-plain-text-net30.eml"), drop.join("a.eml")).unwrap();
+    std::fs::copy(
+        fixtures().join("ap/invoice-en-us-plain-text-net30.eml"),
+        drop.join("a.eml"),
+    )
+    .unwrap();
     std::fs::write(drop.join("junk.eml"), [0u8, 1, 2, 3]).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !(drop.join("processed/a.eml").exists() && drop.join("failed/junk.eml.reason").exists()) {
-        assert!(Instant::now() < deadline, "drop folder not processed in time");
+        assert!(
+            Instant::now() < deadline,
+            "drop folder not processed in time"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let reason = std::fs::read_to_string(drop.join("failed/junk.eml.reason")).unwrap();
     assert!(reason.contains("not an email message"), "{reason}");
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "daemon exit: {exit:?}");

@@ -15,8 +15,15 @@ use serde_json::{Value, json};
 
 /// The fields golden files speak about; other extracted fields (payment_terms, ...) are internal.
 const GOLDEN_FIELDS: &[&str] = &[
-    "invoice_number", "amount_total", "currency", "invoice_date", "due_date", "po_number", "vendor",
-    "payment_date", "promised_date",
+    "invoice_number",
+    "amount_total",
+    "currency",
+    "invoice_date",
+    "due_date",
+    "po_number",
+    "vendor",
+    "payment_date",
+    "promised_date",
 ];
 
 fn root() -> PathBuf {
@@ -25,7 +32,10 @@ fn root() -> PathBuf {
 
 fn fixture_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -71,13 +81,20 @@ fn flip_line_endings(bytes: &[u8]) -> Vec<u8> {
 
 /// What the pipeline makes of one message, in the golden files' shape.
 fn outcome(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Value {
-    let raw = RawMail { mailbox: "golden".into(), origin: path.display().to_string(), bytes };
+    let raw = RawMail {
+        mailbox: "golden".into(),
+        origin: path.display().to_string(),
+        bytes,
+    };
     match parse(&raw, &ParseLimits::default()) {
         Err(_) => json!({ "rejected": true }),
         Ok(msg) => {
             let d = rules.evaluate(&msg);
-            let fields: BTreeMap<String, String> =
-                d.field_strings().into_iter().filter(|(k, _)| GOLDEN_FIELDS.contains(&k.as_str())).collect();
+            let fields: BTreeMap<String, String> = d
+                .field_strings()
+                .into_iter()
+                .filter(|(k, _)| GOLDEN_FIELDS.contains(&k.as_str()))
+                .collect();
             json!({ "category": d.category, "fields": fields })
         }
     }
@@ -87,7 +104,10 @@ fn comparable(v: &Value) -> Value {
     let mut v = v.clone();
     if let Some(o) = v.as_object_mut() {
         o.remove("thread");
-        if o.get("fields").is_some_and(|f| f.as_object().is_some_and(|m| m.is_empty())) || o.contains_key("rejected") {
+        if o.get("fields")
+            .is_some_and(|f| f.as_object().is_some_and(|m| m.is_empty()))
+            || o.contains_key("rejected")
+        {
             o.remove("fields");
         }
     }
@@ -96,9 +116,14 @@ fn comparable(v: &Value) -> Value {
 
 #[test]
 fn every_fixture_matches_its_golden_expectation() {
-    let rules = RuleSet::load_dir(&root().join("rules")).unwrap_or_else(|e| panic!("shipped rules do not load:\n{e}"));
+    let rules = RuleSet::load_dir(&root().join("rules"))
+        .unwrap_or_else(|e| panic!("shipped rules do not load:\n{e}"));
     let files = fixture_files();
-    assert!(files.len() >= 60, "the fixture corpus is missing or too small: {} files", files.len());
+    assert!(
+        files.len() >= 60,
+        "the fixture corpus is missing or too small: {} files",
+        files.len()
+    );
     let bless = std::env::var_os("DESKMAIL_BLESS").is_some();
     let mut failures = Vec::new();
     for path in &files {
@@ -115,7 +140,11 @@ fn every_fixture_matches_its_golden_expectation() {
             if let (Some(o), Some(t)) = (new.as_object_mut(), expected.get("thread")) {
                 o.insert("thread".into(), t.clone());
             }
-            std::fs::write(&exp_path, serde_json::to_string_pretty(&new).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &exp_path,
+                serde_json::to_string_pretty(&new).unwrap() + "\n",
+            )
+            .unwrap();
             continue;
         }
         let name = path.strip_prefix(root()).unwrap().display().to_string();
@@ -124,21 +153,38 @@ fn every_fixture_matches_its_golden_expectation() {
             continue;
         }
         if comparable(&expected) != comparable(&actual) {
-            failures.push(format!("{name}:\n    expected {}\n    actual   {}", comparable(&expected), comparable(&actual)));
+            failures.push(format!(
+                "{name}:\n    expected {}\n    actual   {}",
+                comparable(&expected),
+                comparable(&actual)
+            ));
         } else if comparable(&actual) != comparable(&flipped) {
             failures.push(format!("{name}: differs when line endings are flipped:\n    as written {}\n    flipped    {}", comparable(&actual), comparable(&flipped)));
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures differ from their golden files:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ from their golden files:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn conversations_in_fixtures_thread_together_and_apart() {
     let rules = Arc::new(RuleSet::load_dir(&root().join("rules")).unwrap());
     let dir = tempfile::tempdir().unwrap();
-    let pipeline = Pipeline::open(&DataDir::new(dir.path()), rules, ParseLimits::default()).unwrap();
+    let pipeline =
+        Pipeline::open(&DataDir::new(dir.path()), rules, ParseLimits::default()).unwrap();
     let files = fixture_files();
-    pipeline.ingest(raw_mail_from_files(files.clone(), "fixtures".into()), 2, &|_| {}).unwrap();
+    pipeline
+        .ingest(
+            raw_mail_from_files(files.clone(), "fixtures".into()),
+            2,
+            &|_| {},
+        )
+        .unwrap();
 
     let mut by_label: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for path in &files {
@@ -150,15 +196,29 @@ fn conversations_in_fixtures_thread_together_and_apart() {
             continue;
         };
         let id = MessageId::of_bytes(&std::fs::read(path).unwrap());
-        let stored = pipeline.store.message(&id).unwrap().unwrap_or_else(|| panic!("{} was not stored", path.display()));
-        by_label.entry(label).or_default().push((path.file_name().unwrap().to_string_lossy().into_owned(), stored.thread_id.0));
+        let stored = pipeline
+            .store
+            .message(&id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{} was not stored", path.display()));
+        by_label.entry(label).or_default().push((
+            path.file_name().unwrap().to_string_lossy().into_owned(),
+            stored.thread_id.0,
+        ));
     }
-    assert!(by_label.len() >= 3, "expected at least 3 labelled conversations, found {}", by_label.len());
+    assert!(
+        by_label.len() >= 3,
+        "expected at least 3 labelled conversations, found {}",
+        by_label.len()
+    );
     let mut thread_of_label = HashMap::new();
     for (label, members) in &by_label {
         let first = &members[0].1;
         for (file, tid) in members {
-            assert_eq!(tid, first, "{file} is not in the same thread as the rest of conversation {label:?}: {members:?}");
+            assert_eq!(
+                tid, first,
+                "{file} is not in the same thread as the rest of conversation {label:?}: {members:?}"
+            );
         }
         if let Some(other) = thread_of_label.insert(first.clone(), label.clone()) {
             panic!("conversations {other:?} and {label:?} were merged into one thread");

@@ -24,7 +24,9 @@ pub fn html_to_text(html: &str) -> String {
         }
         // Comments.
         if html[i..].starts_with("<!--") {
-            let end = html[i + 4..].find("-->").map_or(bytes.len(), |p| i + 4 + p + 3);
+            let end = html[i + 4..]
+                .find("-->")
+                .map_or(bytes.len(), |p| i + 4 + p + 3);
             i = end;
             text_start = i;
             continue;
@@ -64,14 +66,12 @@ pub fn html_to_text(html: &str) -> String {
                     _ => "template",
                 });
             }
-            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table"
-            | "ul" | "ol" | "blockquote" | "pre" | "hr" | "section" | "article" | "header"
-            | "footer" | "dt" | "dd" => newline(&mut out),
-            "td" | "th" if !is_end => {
-                if !out.ends_with('\n') && !out.is_empty() {
-                    trim_trailing_spaces(&mut out);
-                    out.push('\t');
-                }
+            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+            | "table" | "ul" | "ol" | "blockquote" | "pre" | "hr" | "section" | "article"
+            | "header" | "footer" | "dt" | "dd" => newline(&mut out),
+            "td" | "th" if !is_end && !out.ends_with('\n') && !out.is_empty() => {
+                trim_trailing_spaces(&mut out);
+                out.push('\t');
             }
             _ => {}
         }

@@ -65,7 +65,9 @@ pub fn parse(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejection> 
     check_header_block(bytes)?;
     match catch_unwind(AssertUnwindSafe(|| parse_unchecked(raw, limits))) {
         Ok(result) => result,
-        Err(_) => Err(Rejection::ParserFailed("panic inside the MIME parser".into())),
+        Err(_) => Err(Rejection::ParserFailed(
+            "panic inside the MIME parser".into(),
+        )),
     }
 }
 
@@ -91,9 +93,13 @@ fn check_header_block(bytes: &[u8]) -> Result<(), Rejection> {
     } else {
         let nul = bytes.iter().take(4096).filter(|&&b| b == 0).count();
         if nul > 0 {
-            Err(Rejection::NotMail("binary data (NUL bytes) where header fields should be".into()))
+            Err(Rejection::NotMail(
+                "binary data (NUL bytes) where header fields should be".into(),
+            ))
         } else {
-            Err(Rejection::NotMail("the first line is not a header field (\"Name: value\")".into()))
+            Err(Rejection::NotMail(
+                "the first line is not a header field (\"Name: value\")".into(),
+            ))
         }
     }
 }
@@ -104,7 +110,9 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
         .parse(bytes)
         .ok_or_else(|| Rejection::NotMail("no header fields could be parsed".into()))?;
     if parsed.headers().is_empty() {
-        return Err(Rejection::NotMail("no header fields could be parsed".into()));
+        return Err(Rejection::NotMail(
+            "no header fields could be parsed".into(),
+        ));
     }
 
     let mut warnings = Vec::new();
@@ -117,13 +125,19 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
         .map(|(name, value)| (name.to_string(), unfold(value)))
         .collect();
 
-    let date = parsed.date().and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0));
+    let date = parsed
+        .date()
+        .and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0));
     if date.is_none() && headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("date")) {
         warnings.push("Date header present but not parseable".to_string());
     }
 
     let (body_text, body_was_html) = body_text(&parsed, bytes, &mut warnings);
-    let body_new = if subject_is_reply && !subject_is_forward { strip_quoted(&body_text) } else { None };
+    let body_new = if subject_is_reply && !subject_is_forward {
+        strip_quoted(&body_text)
+    } else {
+        None
+    };
     let mut attachments = Vec::new();
     collect_attachments(&parsed, limits, 0, &mut attachments, &mut warnings);
 
@@ -144,8 +158,14 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
         subject_is_reply,
         subject_is_forward,
         from: parsed.from().and_then(|a| a.first()).map(address),
-        to: parsed.to().map(|a| a.iter().map(address).collect()).unwrap_or_default(),
-        cc: parsed.cc().map(|a| a.iter().map(address).collect()).unwrap_or_default(),
+        to: parsed
+            .to()
+            .map(|a| a.iter().map(address).collect())
+            .unwrap_or_default(),
+        cc: parsed
+            .cc()
+            .map(|a| a.iter().map(address).collect())
+            .unwrap_or_default(),
         date,
         headers,
         body_text,
@@ -158,13 +178,23 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
 
 fn address(a: &Addr<'_>) -> Address {
     Address {
-        name: a.name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
-        email: a.address().map(|e| e.trim().to_ascii_lowercase()).filter(|e| !e.is_empty()),
+        name: a
+            .name()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+        email: a
+            .address()
+            .map(|e| e.trim().to_ascii_lowercase())
+            .filter(|e| !e.is_empty()),
     }
 }
 
 fn clean_id(id: &str) -> String {
-    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
 }
 
 fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
@@ -196,7 +226,8 @@ fn unfold(value: &str) -> String {
 /// fold whitespace. Returns the normalised subject and whether any prefix was present.
 pub fn normalize_subject(subject: &str) -> (String, bool) {
     const PREFIXES: [&str; 14] = [
-        "re", "aw", "wg", "fw", "fwd", "tr", "doorst", "antw", "sv", "vs", "rv", "enc", "réf", "ref",
+        "re", "aw", "wg", "fw", "fwd", "tr", "doorst", "antw", "sv", "vs", "rv", "enc", "réf",
+        "ref",
     ];
     let mut s = subject.trim();
     let mut had_prefix = false;
@@ -212,12 +243,11 @@ pub fn normalize_subject(subject: &str) -> (String, bool) {
         }
         // After the word: optional [N], optional spaces, then ':'.
         let mut rest = &s[word_len..];
-        if rest.starts_with('[') {
-            if let Some(close) = rest.find(']') {
-                if rest[1..close].chars().all(|c| c.is_ascii_digit()) {
-                    rest = &rest[close + 1..];
-                }
-            }
+        if rest.starts_with('[')
+            && let Some(close) = rest.find(']')
+            && rest[1..close].chars().all(|c| c.is_ascii_digit())
+        {
+            rest = &rest[close + 1..];
         }
         let trimmed = rest.trim_start();
         if let Some(after) = trimmed.strip_prefix(':') {
@@ -227,15 +257,32 @@ pub fn normalize_subject(subject: &str) -> (String, bool) {
             break;
         }
     }
-    let normalized = s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let normalized = s
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
     (normalized, had_prefix)
 }
 
 /// Whether the outermost subject prefix is a forward.
 fn is_forward_prefix(subject: &str) -> bool {
     let lower = subject.trim_start().to_lowercase();
-    ["fwd", "fw", "wg", "tr", "doorst", "enc", "rv", "weitergeleitet"].iter().any(|p| {
-        lower.strip_prefix(p).is_some_and(|rest| rest.trim_start().starts_with(':') || rest.starts_with('['))
+    [
+        "fwd",
+        "fw",
+        "wg",
+        "tr",
+        "doorst",
+        "enc",
+        "rv",
+        "weitergeleitet",
+    ]
+    .iter()
+    .any(|p| {
+        lower
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.trim_start().starts_with(':') || rest.starts_with('['))
     })
 }
 
@@ -245,20 +292,57 @@ fn is_forward_prefix(subject: &str) -> bool {
 pub fn strip_quoted(body: &str) -> Option<String> {
     let lines: Vec<&str> = body.lines().collect();
     let lower: Vec<String> = lines.iter().map(|l| l.trim().to_lowercase()).collect();
-    let is_from = |l: &str| ["from:", "von:", "de :", "de:", "van:"].iter().any(|p| l.starts_with(p));
-    let is_sent = |l: &str| ["sent:", "gesendet:", "envoyé :", "envoyé:", "verzonden:", "date:", "datum:"].iter().any(|p| l.starts_with(p));
+    let is_from = |l: &str| {
+        ["from:", "von:", "de :", "de:", "van:"]
+            .iter()
+            .any(|p| l.starts_with(p))
+    };
+    let is_sent = |l: &str| {
+        [
+            "sent:",
+            "gesendet:",
+            "envoyé :",
+            "envoyé:",
+            "verzonden:",
+            "date:",
+            "datum:",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    };
     let is_wrote = |l: &str| {
-        ["on ", "am ", "le ", "op "].iter().any(|p| l.starts_with(p))
+        ["on ", "am ", "le ", "op "]
+            .iter()
+            .any(|p| l.starts_with(p))
             && l.ends_with(':')
-            && [" wrote", " schrieb ", " a écrit", " schreef ", " geschreven"].iter().any(|w| l.contains(w))
+            && [
+                " wrote",
+                " schrieb ",
+                " a écrit",
+                " schreef ",
+                " geschreven",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
     };
     let mut cut = None;
     for i in 0..lines.len() {
         let l = &lower[i];
-        let separator = l.starts_with("-----") && ["original message", "ursprüngliche nachricht", "message d'origine", "oorspronkelijk bericht"].iter().any(|m| l.contains(m));
+        let separator = l.starts_with("-----")
+            && [
+                "original message",
+                "ursprüngliche nachricht",
+                "message d'origine",
+                "oorspronkelijk bericht",
+            ]
+            .iter()
+            .any(|m| l.contains(m));
         let outlook = is_from(l) && lower.iter().skip(i + 1).take(3).any(|n| is_sent(n));
-        let wrote = is_wrote(l) || (i + 1 < lines.len() && is_wrote(&format!("{l} {}", lower[i + 1])));
-        let rule = l.len() >= 10 && l.chars().all(|c| c == '_') && lower.get(i + 1).is_some_and(|n| is_from(n));
+        let wrote =
+            is_wrote(l) || (i + 1 < lines.len() && is_wrote(&format!("{l} {}", lower[i + 1])));
+        let rule = l.len() >= 10
+            && l.chars().all(|c| c == '_')
+            && lower.get(i + 1).is_some_and(|n| is_from(n));
         if separator || outlook || wrote || rule {
             cut = Some(i);
             break;
@@ -277,11 +361,17 @@ pub fn strip_quoted(body: &str) -> Option<String> {
     (!text.trim().is_empty()).then_some(text)
 }
 
-fn body_text(parsed: &mail_parser::Message<'_>, raw: &[u8], warnings: &mut Vec<String>) -> (String, bool) {
+fn body_text(
+    parsed: &mail_parser::Message<'_>,
+    raw: &[u8],
+    warnings: &mut Vec<String>,
+) -> (String, bool) {
     let mut out = String::new();
     let mut was_html = false;
     for &idx in &parsed.text_body {
-        let Some(part) = parsed.parts.get(idx as usize) else { continue };
+        let Some(part) = parsed.parts.get(idx as usize) else {
+            continue;
+        };
         let text = match &part.body {
             PartType::Text(t) => redecode_if_undeclared(part, t, raw, warnings),
             PartType::Html(h) => {
@@ -297,7 +387,12 @@ fn body_text(parsed: &mail_parser::Message<'_>, raw: &[u8], warnings: &mut Vec<S
     }
     if out.is_empty() {
         // Some messages only have an HTML body that mail-parser did not list as text.
-        if let Some(PartType::Html(h)) = parsed.html_body.first().and_then(|&i| parsed.parts.get(i as usize)).map(|p| &p.body) {
+        if let Some(PartType::Html(h)) = parsed
+            .html_body
+            .first()
+            .and_then(|&i| parsed.parts.get(i as usize))
+            .map(|p| &p.body)
+        {
             was_html = true;
             out = html::html_to_text(h);
         }
@@ -307,7 +402,12 @@ fn body_text(parsed: &mail_parser::Message<'_>, raw: &[u8], warnings: &mut Vec<S
 
 /// A text part with 8-bit bytes and no declared charset decodes as lossy UTF-8; real-world senders
 /// of such mail almost always meant Windows-1252, so decode the raw bytes that way instead.
-fn redecode_if_undeclared(part: &MessagePart<'_>, text: &str, raw: &[u8], warnings: &mut Vec<String>) -> String {
+fn redecode_if_undeclared(
+    part: &MessagePart<'_>,
+    text: &str,
+    raw: &[u8],
+    warnings: &mut Vec<String>,
+) -> String {
     if text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
         // C1 controls never appear in real text: the sender said ISO-8859-1 but wrote
         // Windows-1252 (€ is 0x80 there), as browsers assume too.
@@ -317,18 +417,26 @@ fn redecode_if_undeclared(part: &MessagePart<'_>, text: &str, raw: &[u8], warnin
     if !text.contains('\u{fffd}') {
         return text.to_string();
     }
-    let declared = part.content_type().and_then(|ct| ct.attribute("charset")).is_some();
-    let cte = part.content_transfer_encoding().unwrap_or("7bit").to_ascii_lowercase();
+    let declared = part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .is_some();
+    let cte = part
+        .content_transfer_encoding()
+        .unwrap_or("7bit")
+        .to_ascii_lowercase();
     if declared {
         warnings.push("text part has bytes invalid in its declared charset".into());
         return text.to_string();
     }
     let (start, end) = (part.offset_body as usize, part.offset_end as usize);
-    if (cte == "8bit" || cte == "7bit" || cte == "binary") && start <= end && end <= raw.len() {
-        if let Some(decode) = mail_parser::decoders::charsets::map::charset_decoder(b"windows-1252") {
-            warnings.push("8-bit text without a declared charset, decoded as windows-1252".into());
-            return decode(&raw[start..end]).trim_end().to_string();
-        }
+    if (cte == "8bit" || cte == "7bit" || cte == "binary")
+        && start <= end
+        && end <= raw.len()
+        && let Some(decode) = mail_parser::decoders::charsets::map::charset_decoder(b"windows-1252")
+    {
+        warnings.push("8-bit text without a declared charset, decoded as windows-1252".into());
+        return decode(&raw[start..end]).trim_end().to_string();
     }
     warnings.push("8-bit text without a declared charset; invalid bytes replaced".into());
     text.to_string()
@@ -337,8 +445,9 @@ fn redecode_if_undeclared(part: &MessagePart<'_>, text: &str, raw: &[u8], warnin
 /// Windows-1252's printable characters in the 0x80–0x9F range.
 fn cp1252_c1(c: char) -> char {
     const TABLE: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
     ];
     match c as u32 {
         n @ 0x80..=0x9f => TABLE[(n - 0x80) as usize],
@@ -374,8 +483,16 @@ fn collect_attachments(
             name: part
                 .attachment_name()
                 .map(|n| n.trim().to_string())
-                .or_else(|| nested.and_then(|m| m.subject()).map(|s| format!("{}.eml", s.trim()))),
-            content_type: if nested.is_some() { "message/rfc822".into() } else { content_type },
+                .or_else(|| {
+                    nested
+                        .and_then(|m| m.subject())
+                        .map(|s| format!("{}.eml", s.trim()))
+                }),
+            content_type: if nested.is_some() {
+                "message/rfc822".into()
+            } else {
+                content_type
+            },
             size: contents.len() as u64,
             sha256: hex::encode(Sha256::digest(contents)),
             text: None,
@@ -435,7 +552,8 @@ fn extract_attachment_text(part: &MessagePart<'_>, att: &mut Attachment, limits:
         }
         return;
     }
-    let texty = att.content_type.starts_with("text/") || name.ends_with(".csv") || name.ends_with(".txt");
+    let texty =
+        att.content_type.starts_with("text/") || name.ends_with(".csv") || name.ends_with(".txt");
     if texty {
         let text = match &part.body {
             PartType::Text(t) => t.to_string(),
@@ -462,34 +580,75 @@ mod tests {
     use super::*;
 
     fn raw(bytes: &[u8]) -> RawMail {
-        RawMail { mailbox: "test".into(), origin: "mem".into(), bytes: bytes.to_vec() }
+        RawMail {
+            mailbox: "test".into(),
+            origin: "mem".into(),
+            bytes: bytes.to_vec(),
+        }
     }
 
     #[test]
     fn subject_prefixes_in_four_languages_are_stripped() {
-        assert_eq!(normalize_subject("RE: AW: Invoice 4411"), ("invoice 4411".into(), true));
-        assert_eq!(normalize_subject("TR : Facture  F-12"), ("facture f-12".into(), true));
-        assert_eq!(normalize_subject("Doorst: Re[2]: Factuur"), ("factuur".into(), true));
-        assert_eq!(normalize_subject("Invoice 4411"), ("invoice 4411".into(), false));
-        assert_eq!(normalize_subject("Reminder: pay"), ("reminder: pay".into(), false));
+        assert_eq!(
+            normalize_subject("RE: AW: Invoice 4411"),
+            ("invoice 4411".into(), true)
+        );
+        assert_eq!(
+            normalize_subject("TR : Facture  F-12"),
+            ("facture f-12".into(), true)
+        );
+        assert_eq!(
+            normalize_subject("Doorst: Re[2]: Factuur"),
+            ("factuur".into(), true)
+        );
+        assert_eq!(
+            normalize_subject("Invoice 4411"),
+            ("invoice 4411".into(), false)
+        );
+        assert_eq!(
+            normalize_subject("Reminder: pay"),
+            ("reminder: pay".into(), false)
+        );
         assert_eq!(normalize_subject(""), (String::new(), false));
     }
 
     #[test]
     fn empty_and_junk_are_rejected_precisely() {
-        assert_eq!(parse(&raw(b""), &ParseLimits::default()).unwrap_err(), Rejection::Empty);
-        assert_eq!(parse(&raw(b" \r\n"), &ParseLimits::default()).unwrap_err(), Rejection::Empty);
+        assert_eq!(
+            parse(&raw(b""), &ParseLimits::default()).unwrap_err(),
+            Rejection::Empty
+        );
+        assert_eq!(
+            parse(&raw(b" \r\n"), &ParseLimits::default()).unwrap_err(),
+            Rejection::Empty
+        );
         let err = parse(&raw(b"\x00\x01\x02binary\x00"), &ParseLimits::default()).unwrap_err();
-        assert!(matches!(err, Rejection::NotMail(ref m) if m.contains("NUL")), "{err}");
-        let err = parse(&raw(b"just some text\nwith lines\n"), &ParseLimits::default()).unwrap_err();
+        assert!(
+            matches!(err, Rejection::NotMail(ref m) if m.contains("NUL")),
+            "{err}"
+        );
+        let err = parse(
+            &raw(b"just some text\nwith lines\n"),
+            &ParseLimits::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, Rejection::NotMail(_)), "{err}");
     }
 
     #[test]
     fn size_cap_rejects_with_sizes() {
-        let limits = ParseLimits { max_message_bytes: 10, ..ParseLimits::default() };
+        let limits = ParseLimits {
+            max_message_bytes: 10,
+            ..ParseLimits::default()
+        };
         let err = parse(&raw(b"Subject: hello there\n\nbody"), &limits).unwrap_err();
-        assert_eq!(err, Rejection::TooLarge { size: 26, limit: 10 });
+        assert_eq!(
+            err,
+            Rejection::TooLarge {
+                size: 26,
+                limit: 10
+            }
+        );
     }
 
     #[test]
@@ -528,8 +687,12 @@ mod tests {
     #[test]
     fn reply_history_is_separated_from_what_the_reply_says() {
         let body = "We will pay on 15 December.\n\nKind regards\n\n-----Original Message-----\nFrom: AR <ar@x>\nSent: today\n\ninvoice is overdue since 14 November";
-        assert_eq!(strip_quoted(body).as_deref(), Some("We will pay on 15 December.\n\nKind regards"));
-        let de = "Danke.\n\nAm 16.03.2026 um 08:15 schrieb Keller GmbH:\n> Rechnung RE-1\n> Betrag 5 €";
+        assert_eq!(
+            strip_quoted(body).as_deref(),
+            Some("We will pay on 15 December.\n\nKind regards")
+        );
+        let de =
+            "Danke.\n\nAm 16.03.2026 um 08:15 schrieb Keller GmbH:\n> Rechnung RE-1\n> Betrag 5 €";
         assert_eq!(strip_quoted(de).as_deref(), Some("Danke."));
         let inline = "> question?\nanswer\n> more?\nmore answer";
         assert_eq!(strip_quoted(inline).as_deref(), Some("answer\nmore answer"));
@@ -552,7 +715,10 @@ mod tests {
         assert_eq!(m.attachments.len(), 2, "{:?}", m.attachments);
         assert_eq!(m.attachments[0].content_type, "message/rfc822");
         let text = m.attachments[0].text.as_deref().unwrap();
-        assert!(text.starts_with("From: Bakker BV <f@bakker.example>\nSubject: Factuur 20260244"), "{text}");
+        assert!(
+            text.starts_with("From: Bakker BV <f@bakker.example>\nSubject: Factuur 20260244"),
+            "{text}"
+        );
         assert!(text.contains("Totaal: 7.865,00"), "{text}");
         assert_eq!(m.attachments[1].name.as_deref(), Some("lines.csv"));
     }

@@ -47,7 +47,9 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<String, PdfError
             limit: limits.max_bytes,
         });
     }
-    if !bytes.starts_with(b"%PDF-") && memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
+    if !bytes.starts_with(b"%PDF-")
+        && memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none()
+    {
         return Err(PdfError::Corrupt("no %PDF- header".into()));
     }
     let owned = bytes.to_vec();
@@ -55,17 +57,23 @@ pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<String, PdfError
     let spawned = std::thread::Builder::new()
         .name("pdf-text".into())
         .spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(|| pdf_extract::extract_text_from_mem(&owned)));
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                pdf_extract::extract_text_from_mem(&owned)
+            }));
             let _ = tx.send(result);
         });
     if let Err(e) = spawned {
-        return Err(PdfError::Crashed(format!("could not start extraction thread: {e}")));
+        return Err(PdfError::Crashed(format!(
+            "could not start extraction thread: {e}"
+        )));
     }
     let outcome = match rx.recv_timeout(limits.timeout) {
         Ok(outcome) => outcome,
         Err(mpsc::RecvTimeoutError::Timeout) => return Err(PdfError::Timeout(limits.timeout)),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
-            return Err(PdfError::Crashed("extraction thread ended without a result".into()));
+            return Err(PdfError::Crashed(
+                "extraction thread ended without a result".into(),
+            ));
         }
     };
     match outcome {
@@ -120,7 +128,8 @@ mod tests {
 
     #[test]
     fn garbage_is_corrupt_not_a_panic() {
-        let err = extract_text(b"%PDF-1.4\nthis is not a pdf body", &PdfLimits::default()).unwrap_err();
+        let err =
+            extract_text(b"%PDF-1.4\nthis is not a pdf body", &PdfLimits::default()).unwrap_err();
         assert!(matches!(err, PdfError::Corrupt(_)), "{err:?}");
         let err = extract_text(b"hello", &PdfLimits::default()).unwrap_err();
         assert_eq!(err, PdfError::Corrupt("no %PDF- header".into()));
@@ -128,8 +137,17 @@ mod tests {
 
     #[test]
     fn size_limit_is_enforced_before_parsing() {
-        let limits = PdfLimits { max_bytes: 10, ..PdfLimits::default() };
+        let limits = PdfLimits {
+            max_bytes: 10,
+            ..PdfLimits::default()
+        };
         let err = extract_text(b"%PDF-1.4 0123456789", &limits).unwrap_err();
-        assert_eq!(err, PdfError::TooLarge { size: 19, limit: 10 });
+        assert_eq!(
+            err,
+            PdfError::TooLarge {
+                size: 19,
+                limit: 10
+            }
+        );
     }
 }

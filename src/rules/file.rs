@@ -66,16 +66,47 @@ impl Source {
 }
 
 const CONDITION_KEYS: &[&str] = &[
-    "subject", "from", "from_name", "from_address", "to", "body", "text", "header",
-    "attachment_name", "attachment_type", "attachment_text", "has_attachment", "all", "any",
-    "not", "at_least", "of",
+    "subject",
+    "from",
+    "from_name",
+    "from_address",
+    "to",
+    "body",
+    "text",
+    "header",
+    "attachment_name",
+    "attachment_type",
+    "attachment_text",
+    "has_attachment",
+    "all",
+    "any",
+    "not",
+    "at_least",
+    "of",
 ];
 const EXTRACT_SOURCES: &[&str] = &[
-    "subject", "body", "attachments", "from_name", "from_address", "from", "to", "text", "header.NAME",
+    "subject",
+    "body",
+    "attachments",
+    "from_name",
+    "from_address",
+    "from",
+    "to",
+    "text",
+    "header.NAME",
 ];
 const RULE_KEYS: &[&str] = &[
-    "name", "description", "category", "priority", "stop", "disabled", "case_sensitive", "when",
-    "extract", "actions", "example",
+    "name",
+    "description",
+    "category",
+    "priority",
+    "stop",
+    "disabled",
+    "case_sensitive",
+    "when",
+    "extract",
+    "actions",
+    "example",
 ];
 const FIELD_KEYS: &[&str] = &["pattern", "type", "from", "unless"];
 const ACTION_KEYS: &[&str] = &["reply", "move_to", "flag", "notify"];
@@ -95,7 +126,10 @@ pub enum Cond {
     Any(Vec<Cond>),
     Not(Vec<Cond>),
     AtLeast(usize, Vec<Cond>),
-    Match { source: Source, patterns: Vec<PatternSpec> },
+    Match {
+        source: Source,
+        patterns: Vec<PatternSpec>,
+    },
     HasAttachment(bool),
 }
 
@@ -164,7 +198,11 @@ pub struct RuleFile {
 /// Returns the rules that read cleanly and every error found, so later checks (patterns,
 /// duplicate names) still run on the good rules and the author sees all problems at once.
 pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> (RuleFile, Vec<RuleError>) {
-    let mut r = Reader { path, text, errors: Vec::new() };
+    let mut r = Reader {
+        path,
+        text,
+        errors: Vec::new(),
+    };
     let (doc, parse_errors) = DeTable::parse_recoverable(text);
     let mut syntax_lines = Vec::new();
     for e in parse_errors {
@@ -196,7 +234,10 @@ pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> (RuleFile, Vec<Rule
                         }
                     }
                 }
-                _ => r.err(value.span(), "\"rule\" must be written as [[rule]] sections"),
+                _ => r.err(
+                    value.span(),
+                    "\"rule\" must be written as [[rule]] sections",
+                ),
             },
             "define" => {
                 if let Some(t) = r.table(value, "define") {
@@ -204,7 +245,10 @@ pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> (RuleFile, Vec<Rule
                         if let Some(s) = r.string(v, k.get_ref()) {
                             file.defines.insert(
                                 k.get_ref().to_string(),
-                                PatternSpec { text: s, line: r.line(v.span().start) },
+                                PatternSpec {
+                                    text: s,
+                                    line: r.line(v.span().start),
+                                },
                             );
                         }
                     }
@@ -245,15 +289,29 @@ type SpannedValue<'i> = Spanned<DeValue<'i>>;
 impl Reader<'_> {
     fn line(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        self.text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let line = self.line(span.start);
-        self.errors.push(RuleError { path: self.path.to_string(), line, message: message.into() });
+        self.errors.push(RuleError {
+            path: self.path.to_string(),
+            line,
+            message: message.into(),
+        });
     }
 
-    fn unknown(&mut self, key: &Spanned<std::borrow::Cow<'_, str>>, name: &str, what: &str, known: &[&str]) {
+    fn unknown(
+        &mut self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        name: &str,
+        what: &str,
+        known: &[&str],
+    ) {
         let suggestion = known
             .iter()
             .map(|k| (strsim::jaro_winkler(name, k), *k))
@@ -268,7 +326,10 @@ impl Reader<'_> {
         match v.get_ref() {
             DeValue::Table(t) => Some(t),
             other => {
-                self.err(v.span(), format!("\"{what}\" must be a table, not {}", other.type_str()));
+                self.err(
+                    v.span(),
+                    format!("\"{what}\" must be a table, not {}", other.type_str()),
+                );
                 None
             }
         }
@@ -278,7 +339,10 @@ impl Reader<'_> {
         match v.get_ref() {
             DeValue::String(s) => Some(s.to_string()),
             other => {
-                self.err(v.span(), format!("\"{what}\" must be a string, not {}", other.type_str()));
+                self.err(
+                    v.span(),
+                    format!("\"{what}\" must be a string, not {}", other.type_str()),
+                );
                 None
             }
         }
@@ -288,7 +352,10 @@ impl Reader<'_> {
         match v.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             other => {
-                self.err(v.span(), format!("\"{what}\" must be true or false, not {}", other.type_str()));
+                self.err(
+                    v.span(),
+                    format!("\"{what}\" must be true or false, not {}", other.type_str()),
+                );
                 None
             }
         }
@@ -297,11 +364,17 @@ impl Reader<'_> {
     /// A string or an array of strings.
     fn patterns(&mut self, v: &SpannedValue<'_>, what: &str) -> Vec<PatternSpec> {
         match v.get_ref() {
-            DeValue::String(s) => vec![PatternSpec { text: s.to_string(), line: self.line(v.span().start) }],
+            DeValue::String(s) => vec![PatternSpec {
+                text: s.to_string(),
+                line: self.line(v.span().start),
+            }],
             DeValue::Array(arr) if !arr.is_empty() => arr
                 .iter()
                 .filter_map(|item| {
-                    self.string(item, what).map(|s| PatternSpec { text: s, line: self.line(item.span().start) })
+                    self.string(item, what).map(|s| PatternSpec {
+                        text: s,
+                        line: self.line(item.span().start),
+                    })
                 })
                 .collect(),
             DeValue::Array(_) => {
@@ -309,7 +382,13 @@ impl Reader<'_> {
                 Vec::new()
             }
             other => {
-                self.err(v.span(), format!("\"{what}\" must be a pattern string or a list of them, not {}", other.type_str()));
+                self.err(
+                    v.span(),
+                    format!(
+                        "\"{what}\" must be a pattern string or a list of them, not {}",
+                        other.type_str()
+                    ),
+                );
                 Vec::new()
             }
         }
@@ -406,10 +485,23 @@ impl Reader<'_> {
             self.err(item.span(), "rule has no \"name\"");
         }
         if !saw_when && self.errors.len() == errors_before {
-            self.err(item.span(), format!("rule {:?} has no \"when\" conditions", rule.name));
+            self.err(
+                item.span(),
+                format!("rule {:?} has no \"when\" conditions", rule.name),
+            );
         }
-        if rule.category.is_none() && rule.extract.is_empty() && rule.actions.is_empty() && self.errors.len() == errors_before {
-            self.err(item.span(), format!("rule {:?} sets no category, extracts nothing and has no actions", rule.name));
+        if rule.category.is_none()
+            && rule.extract.is_empty()
+            && rule.actions.is_empty()
+            && self.errors.len() == errors_before
+        {
+            self.err(
+                item.span(),
+                format!(
+                    "rule {:?} sets no category, extracts nothing and has no actions",
+                    rule.name
+                ),
+            );
         }
         (self.errors.len() == errors_before).then_some(rule)
     }
@@ -419,7 +511,13 @@ impl Reader<'_> {
         let t = match v.get_ref() {
             DeValue::Table(t) => t,
             other => {
-                self.err(v.span(), format!("a condition must be a table like {{ subject = \"invoice\" }}, not {}", other.type_str()));
+                self.err(
+                    v.span(),
+                    format!(
+                        "a condition must be a table like {{ subject = \"invoice\" }}, not {}",
+                        other.type_str()
+                    ),
+                );
                 return None;
             }
         };
@@ -447,7 +545,13 @@ impl Reader<'_> {
                         Ok(n) if n >= 1 => at_least = Some((n, val.span())),
                         _ => self.err(val.span(), "\"at_least\" must be a whole number ≥ 1"),
                     },
-                    other => self.err(val.span(), format!("\"at_least\" must be a whole number, not {}", other.type_str())),
+                    other => self.err(
+                        val.span(),
+                        format!(
+                            "\"at_least\" must be a whole number, not {}",
+                            other.type_str()
+                        ),
+                    ),
                 },
                 "of" => of = Some(self.cond_list(val, "of")),
                 "has_attachment" => {
@@ -458,8 +562,12 @@ impl Reader<'_> {
                 "header" => {
                     if let Some(h) = self.table(val, "header") {
                         for (name, pats) in h.iter() {
-                            let patterns = self.patterns(pats, &format!("header.{}", name.get_ref()));
-                            parts.push(Cond::Match { source: Source::Header(name.get_ref().to_string()), patterns });
+                            let patterns =
+                                self.patterns(pats, &format!("header.{}", name.get_ref()));
+                            parts.push(Cond::Match {
+                                source: Source::Header(name.get_ref().to_string()),
+                                patterns,
+                            });
                         }
                     }
                 }
@@ -475,15 +583,27 @@ impl Reader<'_> {
         match (at_least, of) {
             (Some((n, span)), Some(list)) => {
                 if n > list.len() {
-                    self.err(span, format!("\"at_least = {n}\" but \"of\" lists only {} conditions", list.len()));
+                    self.err(
+                        span,
+                        format!(
+                            "\"at_least = {n}\" but \"of\" lists only {} conditions",
+                            list.len()
+                        ),
+                    );
                 }
                 parts.push(Cond::AtLeast(n, list));
             }
-            (Some((_, span)), None) => self.err(span, "\"at_least\" needs \"of = [ ... ]\" beside it"),
+            (Some((_, span)), None) => {
+                self.err(span, "\"at_least\" needs \"of = [ ... ]\" beside it")
+            }
             (None, Some(_)) => self.err(v.span(), "\"of\" needs \"at_least = N\" beside it"),
             (None, None) => {}
         }
-        Some(if parts.len() == 1 { parts.pop().unwrap_or(Cond::All(Vec::new())) } else { Cond::All(parts) })
+        Some(if parts.len() == 1 {
+            parts.pop().unwrap_or(Cond::All(Vec::new()))
+        } else {
+            Cond::All(parts)
+        })
     }
 
     fn cond_list(&mut self, v: &SpannedValue<'_>, what: &str) -> Vec<Cond> {
@@ -498,8 +618,14 @@ impl Reader<'_> {
 
     fn field(&mut self, name: &str, v: &SpannedValue<'_>) -> Option<FieldSpec> {
         let line = self.line(v.span().start);
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-            self.err(v.span(), format!("field name {name:?} must be lowercase letters, digits and '_'"));
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            self.err(
+                v.span(),
+                format!("field name {name:?} must be lowercase letters, digits and '_'"),
+            );
         }
         let t = self.table(v, name)?;
         let mut kind = default_kind(name);
@@ -549,7 +675,14 @@ impl Reader<'_> {
             self.err(v.span(), format!("field {name:?} has no \"pattern\""));
             return None;
         }
-        Some(FieldSpec { name: name.to_string(), kind, patterns, unless, from, line })
+        Some(FieldSpec {
+            name: name.to_string(),
+            kind,
+            patterns,
+            unless,
+            from,
+            line,
+        })
     }
 
     fn action(&mut self, v: &SpannedValue<'_>) -> Option<Action> {
@@ -597,7 +730,10 @@ impl Reader<'_> {
             }
         }
         let Some(file) = file else {
-            self.err(v.span(), "example needs \"file\" (an .eml path relative to this rule file)");
+            self.err(
+                v.span(),
+                "example needs \"file\" (an .eml path relative to this rule file)",
+            );
             return None;
         };
         if expect.is_empty() {
@@ -656,7 +792,11 @@ mod tests {
 
     fn read(text: &str) -> Result<RuleFile, Vec<String>> {
         let (file, errs) = read_rule_file("rules/t.toml", Path::new("rules"), text);
-        if errs.is_empty() { Ok(file) } else { Err(errs.iter().map(|e| e.to_string()).collect()) }
+        if errs.is_empty() {
+            Ok(file)
+        } else {
+            Err(errs.iter().map(|e| e.to_string()).collect())
+        }
     }
 
     #[test]
@@ -691,7 +831,9 @@ expect = { category = "ap.invoice", invoice_number = "INV-1" }
         match &r.when {
             Cond::All(parts) => {
                 assert!(matches!(&parts[0], Cond::Any(list) if list.len() == 2));
-                assert!(matches!(&parts[1], Cond::Not(list) if matches!(&list[0], Cond::Match { source: Source::Header(h), .. } if h == "Auto-Submitted")));
+                assert!(
+                    matches!(&parts[1], Cond::Not(list) if matches!(&list[0], Cond::Match { source: Source::Header(h), .. } if h == "Auto-Submitted"))
+                );
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -728,16 +870,30 @@ actions = [ { repyl = "t" } ]
     #[test]
     fn toml_syntax_errors_carry_a_line() {
         let errs = read("[[rule]]\nname = \"a\nwhen = {}\n").unwrap_err();
-        assert!(errs[0].starts_with("rules/t.toml:2: TOML syntax"), "{errs:?}");
+        assert!(
+            errs[0].starts_with("rules/t.toml:2: TOML syntax"),
+            "{errs:?}"
+        );
     }
 
     #[test]
     fn missing_parts_are_named() {
         let errs = read("[[rule]]\nname = \"a\"\ncategory = \"x\"\n").unwrap_err();
-        assert_eq!(errs, vec!["rules/t.toml:1: rule \"a\" has no \"when\" conditions"]);
+        assert_eq!(
+            errs,
+            vec!["rules/t.toml:1: rule \"a\" has no \"when\" conditions"]
+        );
         let errs = read("[[rule]]\nname = \"a\"\nwhen = { body = \"x\" }\n").unwrap_err();
-        assert_eq!(errs, vec!["rules/t.toml:1: rule \"a\" sets no category, extracts nothing and has no actions"]);
+        assert_eq!(
+            errs,
+            vec![
+                "rules/t.toml:1: rule \"a\" sets no category, extracts nothing and has no actions"
+            ]
+        );
         let errs = read("[[rule]]\nname = \"a\"\ncategory = \"x\"\nwhen = { at_least = 3, of = [ { body = \"x\" } ] }\n").unwrap_err();
-        assert_eq!(errs, vec!["rules/t.toml:4: \"at_least = 3\" but \"of\" lists only 1 conditions"]);
+        assert_eq!(
+            errs,
+            vec!["rules/t.toml:4: \"at_least = 3\" but \"of\" lists only 1 conditions"]
+        );
     }
 }

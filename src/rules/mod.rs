@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::model::{Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch};
+use crate::model::{
+    Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch,
+};
 use file::{Cond, DateOrderSetting, FieldKind, PatternSpec, RuleError, RuleFile, RuleSpec, Source};
 use normalize::DateOrder;
 
@@ -45,7 +47,11 @@ enum Mode {
 
 /// Replace `{name}` placeholders. In extract mode the first built-in placeholder becomes the
 /// `value` capture unless the author wrote `(?P<value>...)` themselves.
-fn expand(pattern: &str, defines: &BTreeMap<String, PatternSpec>, mode: Mode) -> Result<String, String> {
+fn expand(
+    pattern: &str,
+    defines: &BTreeMap<String, PatternSpec>,
+    mode: Mode,
+) -> Result<String, String> {
     let mut out = String::with_capacity(pattern.len() * 2);
     let mut captured = pattern.contains("(?P<value>") || pattern.contains("(?<value>");
     let mut rest = pattern;
@@ -84,7 +90,10 @@ fn expand(pattern: &str, defines: &BTreeMap<String, PatternSpec>, mode: Mode) ->
         } else {
             let mut known: Vec<&str> = vec!["amount", "date", "ref", "terms"];
             known.extend(defines.keys().map(|k| k.as_str()));
-            return Err(format!("unknown placeholder {{{name}}} (known: {})", known.join(", ")));
+            return Err(format!(
+                "unknown placeholder {{{name}}} (known: {})",
+                known.join(", ")
+            ));
         }
         rest = &after[ident_len + 1..];
     }
@@ -100,7 +109,9 @@ const REGEX_SIZE_LIMIT: usize = 256 << 20;
 const DFA_CACHE_BYTES: usize = 16 << 20;
 
 fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build()
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
 }
 
 /// Unicode word boundaries stop regex's fast lazy DFA on any non-ASCII text and fall back to an
@@ -171,7 +182,10 @@ enum Check {
     Any(Vec<Check>),
     Not(Vec<Check>),
     AtLeast(usize, Vec<Check>),
-    Match { slots: Vec<(usize, usize)>, describe: String },
+    Match {
+        slots: Vec<(usize, usize)>,
+        describe: String,
+    },
     HasAttachment(bool),
 }
 
@@ -227,7 +241,11 @@ impl RuleSet {
                 .collect(),
             Err(e) => {
                 return Err(RulesError {
-                    errors: vec![RuleError { path: dir.display().to_string(), line: 0, message: format!("cannot read rule directory: {e}") }],
+                    errors: vec![RuleError {
+                        path: dir.display().to_string(),
+                        line: 0,
+                        message: format!("cannot read rule directory: {e}"),
+                    }],
                 });
             }
         };
@@ -237,11 +255,19 @@ impl RuleSet {
         for p in paths {
             match std::fs::read_to_string(&p) {
                 Ok(text) => sources.push((p.display().to_string(), text)),
-                Err(e) => errors.push(RuleError { path: p.display().to_string(), line: 0, message: format!("cannot read: {e}") }),
+                Err(e) => errors.push(RuleError {
+                    path: p.display().to_string(),
+                    line: 0,
+                    message: format!("cannot read: {e}"),
+                }),
             }
         }
         if sources.is_empty() && errors.is_empty() {
-            errors.push(RuleError { path: dir.display().to_string(), line: 0, message: "no rule files (*.toml) found".into() });
+            errors.push(RuleError {
+                path: dir.display().to_string(),
+                line: 0,
+                message: "no rule files (*.toml) found".into(),
+            });
         }
         match RuleSet::from_sources(dir, &sources) {
             Ok(set) if errors.is_empty() => Ok(set),
@@ -277,9 +303,17 @@ impl RuleSet {
         for f in &files {
             for (name, spec) in &f.defines {
                 if builtin(name).is_some() {
-                    errors.push(RuleError { path: f.path.clone(), line: spec.line, message: format!("{{{name}}} is built in and cannot be redefined") });
+                    errors.push(RuleError {
+                        path: f.path.clone(),
+                        line: spec.line,
+                        message: format!("{{{name}}} is built in and cannot be redefined"),
+                    });
                 } else if let Some(first) = define_origin.get(name) {
-                    errors.push(RuleError { path: f.path.clone(), line: spec.line, message: format!("{{{name}}} is already defined in {first}") });
+                    errors.push(RuleError {
+                        path: f.path.clone(),
+                        line: spec.line,
+                        message: format!("{{{name}}} is already defined in {first}"),
+                    });
                 } else {
                     define_origin.insert(name.clone(), f.path.clone());
                     defines.insert(name.clone(), spec.clone());
@@ -287,15 +321,25 @@ impl RuleSet {
             }
             if let Some((order, line)) = f.date_order {
                 if date_order.is_some() {
-                    errors.push(RuleError { path: f.path.clone(), line, message: "date_order is set in more than one rule file".into() });
+                    errors.push(RuleError {
+                        path: f.path.clone(),
+                        line,
+                        message: "date_order is set in more than one rule file".into(),
+                    });
                 }
                 date_order = Some(order);
             }
         }
         for f in &files {
             for (name, spec) in &f.defines {
-                if let Err(e) = expand(&spec.text, &BTreeMap::new(), Mode::Condition).and_then(|p| compile_regex(&p).map_err(|e| regex_message(&e))) {
-                    errors.push(RuleError { path: f.path.clone(), line: spec.line, message: format!("{{{name}}}: {e}") });
+                if let Err(e) = expand(&spec.text, &BTreeMap::new(), Mode::Condition)
+                    .and_then(|p| compile_regex(&p).map_err(|e| regex_message(&e)))
+                {
+                    errors.push(RuleError {
+                        path: f.path.clone(),
+                        line: spec.line,
+                        message: format!("{{{name}}}: {e}"),
+                    });
                 }
             }
         }
@@ -306,10 +350,22 @@ impl RuleSet {
         for f in files {
             for spec in f.rules {
                 if let Some((p, l)) = names.get(&spec.name) {
-                    errors.push(RuleError { path: spec.path.clone(), line: spec.line, message: format!("rule name {:?} is already used at {p}:{l}", spec.name) });
+                    errors.push(RuleError {
+                        path: spec.path.clone(),
+                        line: spec.line,
+                        message: format!("rule name {:?} is already used at {p}:{l}", spec.name),
+                    });
                 }
-                names.entry(spec.name.clone()).or_insert((spec.path.clone(), spec.line));
-                let mut ctx = CompileCtx { path: &spec.path, defines: &defines, case_sensitive: spec.case_sensitive, errors: &mut errors, builder: &mut builder };
+                names
+                    .entry(spec.name.clone())
+                    .or_insert((spec.path.clone(), spec.line));
+                let mut ctx = CompileCtx {
+                    path: &spec.path,
+                    defines: &defines,
+                    case_sensitive: spec.case_sensitive,
+                    errors: &mut errors,
+                    builder: &mut builder,
+                };
                 let check = ctx.cond(&spec.when);
                 let fields = spec
                     .extract
@@ -317,13 +373,25 @@ impl RuleSet {
                     .map(|f| CompiledField {
                         name: f.name.clone(),
                         kind: f.kind,
-                        patterns: f.patterns.iter().filter_map(|p| ctx.extract_regex(p)).collect(),
-                        unless: f.unless.iter().filter_map(|p| ctx.extract_regex(p)).collect(),
+                        patterns: f
+                            .patterns
+                            .iter()
+                            .filter_map(|p| ctx.extract_regex(p))
+                            .collect(),
+                        unless: f
+                            .unless
+                            .iter()
+                            .filter_map(|p| ctx.extract_regex(p))
+                            .collect(),
                         from: f.from.clone(),
                     })
                     .collect();
                 if !spec.disabled {
-                    rules.push(CompiledRule { spec, check, fields });
+                    rules.push(CompiledRule {
+                        spec,
+                        check,
+                        fields,
+                    });
                 }
             }
         }
@@ -332,10 +400,14 @@ impl RuleSet {
             return Err(RulesError { errors });
         }
         let sets = builder.build().map_err(|message| RulesError {
-            errors: vec![RuleError { path: dir.display().to_string(), line: 0, message }],
+            errors: vec![RuleError {
+                path: dir.display().to_string(),
+                line: 0,
+                message,
+            }],
         })?;
         // Highest priority first; file order breaks ties (stable sort).
-        rules.sort_by(|a, b| b.spec.priority.cmp(&a.spec.priority));
+        rules.sort_by_key(|r| std::cmp::Reverse(r.spec.priority));
         Ok(RuleSet {
             rules,
             sets,
@@ -361,7 +433,10 @@ impl RuleSet {
     /// Classify a message and extract its fields.
     pub fn evaluate(&self, msg: &Message) -> Decision {
         let hits = self.scan(msg);
-        let mut decision = Decision { rules_version: self.version.clone(), ..Decision::default() };
+        let mut decision = Decision {
+            rules_version: self.version.clone(),
+            ..Decision::default()
+        };
         let mut category: Option<String> = None;
         let mut date_order: Option<DateOrder> = None;
         for rule in &self.rules {
@@ -373,7 +448,11 @@ impl RuleSet {
             }
             let mut why = Vec::new();
             explain(&rule.check, &hits, msg, &mut why);
-            decision.matched_rules.push(RuleMatch { rule: rule.spec.name.clone(), file: rule.spec.path.clone(), why });
+            decision.matched_rules.push(RuleMatch {
+                rule: rule.spec.name.clone(),
+                file: rule.spec.path.clone(),
+                why,
+            });
             if let Some(c) = &rule.spec.category {
                 category = Some(c.clone());
                 decision.category_rule = Some(rule.spec.name.clone());
@@ -382,7 +461,13 @@ impl RuleSet {
                 if decision.fields.contains_key(&field.name) {
                     continue;
                 }
-                if let Some(found) = extract(field, msg, &rule.spec.name, &mut date_order, self.date_order) {
+                if let Some(found) = extract(
+                    field,
+                    msg,
+                    &rule.spec.name,
+                    &mut date_order,
+                    self.date_order,
+                ) {
                     decision.fields.insert(field.name.clone(), found);
                 }
             }
@@ -405,23 +490,44 @@ impl RuleSet {
         let mut out = Vec::new();
         for rule in &self.rules {
             for ex in &rule.spec.examples {
-                let mut outcome = ExampleOutcome { rule: rule.spec.name.clone(), path: rule.spec.path.clone(), line: ex.line, file: ex.file.clone(), mismatches: Vec::new() };
+                let mut outcome = ExampleOutcome {
+                    rule: rule.spec.name.clone(),
+                    path: rule.spec.path.clone(),
+                    line: ex.line,
+                    file: ex.file.clone(),
+                    mismatches: Vec::new(),
+                };
                 match std::fs::read(&ex.file) {
-                    Err(e) => outcome.mismatches.push(format!("cannot read example {}: {e}", ex.file.display())),
+                    Err(e) => outcome
+                        .mismatches
+                        .push(format!("cannot read example {}: {e}", ex.file.display())),
                     Ok(bytes) => {
-                        let raw = RawMail { mailbox: "example".into(), origin: ex.file.display().to_string(), bytes };
+                        let raw = RawMail {
+                            mailbox: "example".into(),
+                            origin: ex.file.display().to_string(),
+                            bytes,
+                        };
                         match crate::parse::parse(&raw, limits) {
-                            Err(e) => outcome.mismatches.push(format!("example {} is not a message: {e}", ex.file.display())),
+                            Err(e) => outcome.mismatches.push(format!(
+                                "example {} is not a message: {e}",
+                                ex.file.display()
+                            )),
                             Ok(msg) => {
                                 let d = self.evaluate(&msg);
                                 let got = d.field_strings();
                                 for (key, want) in &ex.expect {
-                                    let have = if key == "category" { Some(d.category.clone()) } else { got.get(key).cloned() };
+                                    let have = if key == "category" {
+                                        Some(d.category.clone())
+                                    } else {
+                                        got.get(key).cloned()
+                                    };
                                     if have.as_deref() != Some(want.as_str()) {
                                         outcome.mismatches.push(format!(
                                             "example {}: expected {key} {want:?}, got {}",
                                             ex.file.display(),
-                                            have.map_or("nothing".to_string(), |h| format!("{h:?}"))
+                                            have.map_or("nothing".to_string(), |h| format!(
+                                                "{h:?}"
+                                            ))
                                         ));
                                     }
                                 }
@@ -453,8 +559,18 @@ impl RuleSet {
                         feed(&a.to_string());
                     }
                 }
-                SetKey::FromName => feed(msg.from.as_ref().and_then(|a| a.name.as_deref()).unwrap_or("")),
-                SetKey::FromAddress => feed(msg.from.as_ref().and_then(|a| a.email.as_deref()).unwrap_or("")),
+                SetKey::FromName => feed(
+                    msg.from
+                        .as_ref()
+                        .and_then(|a| a.name.as_deref())
+                        .unwrap_or(""),
+                ),
+                SetKey::FromAddress => feed(
+                    msg.from
+                        .as_ref()
+                        .and_then(|a| a.email.as_deref())
+                        .unwrap_or(""),
+                ),
                 SetKey::To => {
                     for a in msg.to.iter().chain(&msg.cc) {
                         feed(&a.to_string());
@@ -495,8 +611,15 @@ fn regex_message(e: &regex::Error) -> String {
     match e {
         regex::Error::Syntax(s) => {
             // The regex crate's message spans several lines with a caret; keep the last line.
-            let last = s.lines().rev().find(|l| l.starts_with("error:")).unwrap_or(s.as_str());
-            format!("invalid pattern: {}", last.trim_start_matches("error:").trim())
+            let last = s
+                .lines()
+                .rev()
+                .find(|l| l.starts_with("error:"))
+                .unwrap_or(s.as_str());
+            format!(
+                "invalid pattern: {}",
+                last.trim_start_matches("error:").trim()
+            )
         }
         regex::Error::CompiledTooBig(_) => "pattern is too large once compiled".to_string(),
         other => format!("invalid pattern: {other}"),
@@ -555,16 +678,28 @@ impl CompileCtx<'_> {
     /// Expand and compile a pattern; errors are recorded with the pattern's line.
     fn compile(&mut self, p: &PatternSpec, mode: Mode) -> Option<(String, Regex)> {
         let full = match expand(&p.text, self.defines, mode) {
-            Ok(s) => format!("{}{}", flags(self.case_sensitive), ascii_word_boundaries(&s)),
+            Ok(s) => format!(
+                "{}{}",
+                flags(self.case_sensitive),
+                ascii_word_boundaries(&s)
+            ),
             Err(message) => {
-                self.errors.push(RuleError { path: self.path.to_string(), line: p.line, message });
+                self.errors.push(RuleError {
+                    path: self.path.to_string(),
+                    line: p.line,
+                    message,
+                });
                 return None;
             }
         };
         match compile_regex(&full) {
             Ok(re) => Some((full, re)),
             Err(e) => {
-                self.errors.push(RuleError { path: self.path.to_string(), line: p.line, message: format!("{} in {:?}", regex_message(&e), p.text) });
+                self.errors.push(RuleError {
+                    path: self.path.to_string(),
+                    line: p.line,
+                    message: format!("{} in {:?}", regex_message(&e), p.text),
+                });
                 None
             }
         }
@@ -579,7 +714,9 @@ impl CompileCtx<'_> {
             Cond::All(list) => Check::All(list.iter().map(|c| self.cond(c)).collect()),
             Cond::Any(list) => Check::Any(list.iter().map(|c| self.cond(c)).collect()),
             Cond::Not(list) => Check::Not(list.iter().map(|c| self.cond(c)).collect()),
-            Cond::AtLeast(n, list) => Check::AtLeast(*n, list.iter().map(|c| self.cond(c)).collect()),
+            Cond::AtLeast(n, list) => {
+                Check::AtLeast(*n, list.iter().map(|c| self.cond(c)).collect())
+            }
             Cond::HasAttachment(b) => Check::HasAttachment(*b),
             Cond::Match { source, patterns } => {
                 let mut slots = Vec::new();
@@ -591,7 +728,10 @@ impl CompileCtx<'_> {
                     }
                 }
                 let shown: Vec<String> = patterns.iter().map(|p| format!("{:?}", p.text)).collect();
-                Check::Match { slots, describe: format!("{} matches {}", source.name(), shown.join(" or ")) }
+                Check::Match {
+                    slots,
+                    describe: format!("{} matches {}", source.name(), shown.join(" or ")),
+                }
             }
         }
     }
@@ -624,7 +764,11 @@ fn explain(c: &Check, hits: &[Vec<bool>], msg: &Message, why: &mut Vec<String>) 
         }
         Check::HasAttachment(b) => {
             if msg.attachments.is_empty() != *b {
-                why.push(if *b { "has an attachment".into() } else { "has no attachment".into() });
+                why.push(if *b {
+                    "has an attachment".into()
+                } else {
+                    "has no attachment".into()
+                });
             }
         }
     }
@@ -645,15 +789,63 @@ fn haystacks<'m>(source: &Source, msg: &'m Message) -> Vec<(String, std::borrow:
         Source::AttachmentText => msg
             .attachments
             .iter()
-            .filter_map(|a| a.text.as_deref().map(|t| (format!("attachment:{}", a.name.as_deref().unwrap_or("(unnamed)")), Cow::Borrowed(t))))
+            .filter_map(|a| {
+                a.text.as_deref().map(|t| {
+                    (
+                        format!("attachment:{}", a.name.as_deref().unwrap_or("(unnamed)")),
+                        Cow::Borrowed(t),
+                    )
+                })
+            })
             .collect(),
-        Source::AttachmentName => msg.attachments.iter().filter_map(|a| a.name.as_deref().map(|n| ("attachment_name".into(), Cow::Borrowed(n)))).collect(),
-        Source::AttachmentType => msg.attachments.iter().map(|a| ("attachment_type".into(), Cow::Borrowed(a.content_type.as_str()))).collect(),
-        Source::FromName => msg.from.as_ref().and_then(|a| a.name.as_deref()).map(|n| vec![("from_name".into(), Cow::Borrowed(n))]).unwrap_or_default(),
-        Source::FromAddress => msg.from.as_ref().and_then(|a| a.email.as_deref()).map(|n| vec![("from_address".into(), Cow::Borrowed(n))]).unwrap_or_default(),
-        Source::From => msg.from.as_ref().map(|a| vec![("from".into(), Cow::Owned(a.to_string()))]).unwrap_or_default(),
-        Source::To => msg.to.iter().chain(&msg.cc).map(|a| ("to".into(), Cow::Owned(a.to_string()))).collect(),
-        Source::Header(h) => msg.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(h)).map(|(_, v)| (format!("header:{h}"), Cow::Borrowed(v.as_str()))).collect(),
+        Source::AttachmentName => msg
+            .attachments
+            .iter()
+            .filter_map(|a| {
+                a.name
+                    .as_deref()
+                    .map(|n| ("attachment_name".into(), Cow::Borrowed(n)))
+            })
+            .collect(),
+        Source::AttachmentType => msg
+            .attachments
+            .iter()
+            .map(|a| {
+                (
+                    "attachment_type".into(),
+                    Cow::Borrowed(a.content_type.as_str()),
+                )
+            })
+            .collect(),
+        Source::FromName => msg
+            .from
+            .as_ref()
+            .and_then(|a| a.name.as_deref())
+            .map(|n| vec![("from_name".into(), Cow::Borrowed(n))])
+            .unwrap_or_default(),
+        Source::FromAddress => msg
+            .from
+            .as_ref()
+            .and_then(|a| a.email.as_deref())
+            .map(|n| vec![("from_address".into(), Cow::Borrowed(n))])
+            .unwrap_or_default(),
+        Source::From => msg
+            .from
+            .as_ref()
+            .map(|a| vec![("from".into(), Cow::Owned(a.to_string()))])
+            .unwrap_or_default(),
+        Source::To => msg
+            .to
+            .iter()
+            .chain(&msg.cc)
+            .map(|a| ("to".into(), Cow::Owned(a.to_string())))
+            .collect(),
+        Source::Header(h) => msg
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(h))
+            .map(|(_, v)| (format!("header:{h}"), Cow::Borrowed(v.as_str())))
+            .collect(),
     }
 }
 
@@ -677,7 +869,13 @@ fn message_date_order(msg: &Message, setting: DateOrderSetting) -> DateOrder {
     }
 }
 
-fn extract(field: &CompiledField, msg: &Message, rule: &str, order: &mut Option<DateOrder>, setting: DateOrderSetting) -> Option<ExtractedField> {
+fn extract(
+    field: &CompiledField,
+    msg: &Message,
+    rule: &str,
+    order: &mut Option<DateOrder>,
+    setting: DateOrderSetting,
+) -> Option<ExtractedField> {
     for re in &field.patterns {
         for source in &field.from {
             for (source_name, hay) in haystacks(source, msg) {
@@ -690,12 +888,19 @@ fn extract(field: &CompiledField, msg: &Message, rule: &str, order: &mut Option<
                     let value = match field.kind {
                         FieldKind::Text => {
                             let v = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-                            let v = v.trim_matches(|c: char| c == ',' || c == ';' || c == ':').to_string();
+                            let v = v
+                                .trim_matches(|c: char| c == ',' || c == ';' || c == ':')
+                                .to_string();
                             (!v.is_empty()).then_some(FieldValue::Text { value: v })
                         }
                         FieldKind::Amount => {
-                            let explicit = caps.name("currency").and_then(|c| normalize::currency_code(c.as_str()));
-                            normalize::parse_amount(raw).map(|a| FieldValue::Amount { value: a.value, currency: a.currency.or(explicit).map(str::to_string) })
+                            let explicit = caps
+                                .name("currency")
+                                .and_then(|c| normalize::currency_code(c.as_str()));
+                            normalize::parse_amount(raw).map(|a| FieldValue::Amount {
+                                value: a.value,
+                                currency: a.currency.or(explicit).map(str::to_string),
+                            })
                         }
                         FieldKind::Date => {
                             let o = *order.get_or_insert_with(|| message_date_order(msg, setting));
@@ -704,11 +909,22 @@ fn extract(field: &CompiledField, msg: &Message, rule: &str, order: &mut Option<
                         FieldKind::Days => normalize::parse_payment_terms(raw)
                             .or_else(|| raw.trim().parse().ok())
                             .map(|d| FieldValue::Days { value: d }),
-                        FieldKind::Currency => normalize::currency_code(raw.trim()).map(|c| FieldValue::Currency { value: c.to_string() }),
+                        FieldKind::Currency => {
+                            normalize::currency_code(raw.trim()).map(|c| FieldValue::Currency {
+                                value: c.to_string(),
+                            })
+                        }
                     };
                     if let Some(value) = value {
                         let matched: String = whole.trim().chars().take(200).collect();
-                        return Some(ExtractedField { value, provenance: Provenance { rule: rule.to_string(), source: source_name, matched } });
+                        return Some(ExtractedField {
+                            value,
+                            provenance: Provenance {
+                                rule: rule.to_string(),
+                                source: source_name,
+                                matched,
+                            },
+                        });
                     }
                 }
             }
@@ -721,35 +937,44 @@ fn extract(field: &CompiledField, msg: &Message, rule: &str, order: &mut Option<
 fn derive_fields(d: &mut Decision) {
     if !d.fields.contains_key("currency") {
         let found = d.fields.iter().find_map(|(name, f)| match &f.value {
-            FieldValue::Amount { currency: Some(c), .. } => Some((name.clone(), c.clone(), f.provenance.clone())),
+            FieldValue::Amount {
+                currency: Some(c), ..
+            } => Some((name.clone(), c.clone(), f.provenance.clone())),
             _ => None,
         });
         if let Some((name, c, prov)) = found {
             d.fields.insert(
                 "currency".into(),
-                ExtractedField { value: FieldValue::Currency { value: c }, provenance: Provenance { source: format!("derived from {name}"), ..prov } },
+                ExtractedField {
+                    value: FieldValue::Currency { value: c },
+                    provenance: Provenance {
+                        source: format!("derived from {name}"),
+                        ..prov
+                    },
+                },
             );
         }
     }
-    if !d.fields.contains_key("due_date") {
-        if let (Some(inv), Some(terms)) = (d.fields.get("invoice_date"), d.fields.get("payment_terms")) {
-            if let (FieldValue::Date { value: date }, FieldValue::Days { value: days }) = (&inv.value, &terms.value) {
-                if let Some(due) = date.checked_add_days(chrono::Days::new(u64::from(*days))) {
-                    let prov = Provenance {
-                        rule: terms.provenance.rule.clone(),
-                        source: "derived from invoice_date + payment_terms".into(),
-                        matched: terms.provenance.matched.clone(),
-                    };
-                    d.fields.insert("due_date".into(), ExtractedField { value: FieldValue::Date { value: due }, provenance: prov });
-                }
-            }
-        }
+    if !d.fields.contains_key("due_date")
+        && let (Some(inv), Some(terms)) =
+            (d.fields.get("invoice_date"), d.fields.get("payment_terms"))
+        && let (FieldValue::Date { value: date }, FieldValue::Days { value: days }) =
+            (&inv.value, &terms.value)
+        && let Some(due) = date.checked_add_days(chrono::Days::new(u64::from(*days)))
+    {
+        let prov = Provenance {
+            rule: terms.provenance.rule.clone(),
+            source: "derived from invoice_date + payment_terms".into(),
+            matched: terms.provenance.matched.clone(),
+        };
+        d.fields.insert(
+            "due_date".into(),
+            ExtractedField {
+                value: FieldValue::Date { value: due },
+                provenance: prov,
+            },
+        );
     }
-}
-
-/// Actions in the order rules produced them (convenience for callers that only need names).
-pub fn action_names(actions: &[Action]) -> Vec<String> {
-    actions.iter().map(|a| a.to_string()).collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use crate::model::RawMail;
 
 /// Files that sit beside mail in real folders but are never mail themselves.
-const NOT_MAIL_EXTENSIONS: &[&str] = &["json", "md", "toml", "pdf", "py", "sh", "rs", "failed", "zip", "gz"];
+const NOT_MAIL_EXTENSIONS: &[&str] = &[
+    "json", "md", "toml", "pdf", "py", "sh", "rs", "failed", "zip", "gz",
+];
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {source}")]
@@ -24,7 +26,10 @@ pub struct InputError {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = fs::metadata(p).map_err(|source| InputError { path: p.display().to_string(), source })?;
+        let meta = fs::metadata(p).map_err(|source| InputError {
+            path: p.display().to_string(),
+            source,
+        })?;
         if meta.is_dir() {
             walk(p, &mut out)?;
         } else {
@@ -36,7 +41,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|source| InputError { path: dir.display().to_string(), source })?
+        .map_err(|source| InputError {
+            path: dir.display().to_string(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
@@ -45,7 +53,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         if name.starts_with('.') {
             continue;
         }
-        let ft = fs::symlink_metadata(&path).map_err(|source| InputError { path: path.display().to_string(), source })?;
+        let ft = fs::symlink_metadata(&path).map_err(|source| InputError {
+            path: path.display().to_string(),
+            source,
+        })?;
         if ft.is_dir() {
             // Maildir's tmp/ holds messages still being written.
             if name == "tmp" && dir.join("cur").is_dir() {
@@ -53,7 +64,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
             }
             walk(&path, out)?;
         } else if ft.is_file() {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
             if !NOT_MAIL_EXTENSIONS.contains(&ext.as_str()) {
                 out.push(path);
             }
@@ -67,16 +82,27 @@ pub fn read_file(path: &Path, mailbox: &str) -> Result<Vec<RawMail>, InputError>
     let mut bytes = Vec::new();
     fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|source| InputError { path: path.display().to_string(), source })?;
+        .map_err(|source| InputError {
+            path: path.display().to_string(),
+            source,
+        })?;
     let origin = path.display().to_string();
     if is_mbox(&bytes) {
         Ok(split_mbox(&bytes)
             .into_iter()
             .enumerate()
-            .map(|(i, m)| RawMail { mailbox: mailbox.to_string(), origin: format!("{origin}#{}", i + 1), bytes: m })
+            .map(|(i, m)| RawMail {
+                mailbox: mailbox.to_string(),
+                origin: format!("{origin}#{}", i + 1),
+                bytes: m,
+            })
             .collect())
     } else {
-        Ok(vec![RawMail { mailbox: mailbox.to_string(), origin, bytes }])
+        Ok(vec![RawMail {
+            mailbox: mailbox.to_string(),
+            origin,
+            bytes,
+        }])
     }
 }
 
@@ -85,7 +111,9 @@ fn is_mbox(bytes: &[u8]) -> bool {
     if !bytes.starts_with(b"From ") {
         return false;
     }
-    let Some(nl) = memchr::memchr(b'\n', bytes) else { return false };
+    let Some(nl) = memchr::memchr(b'\n', bytes) else {
+        return false;
+    };
     let next = &bytes[nl + 1..];
     let end = memchr::memchr(b'\n', next).unwrap_or(next.len());
     let line = &next[..end];
@@ -173,13 +201,19 @@ mod tests {
         fs::write(dir.path().join(".hidden"), "x").unwrap();
         fs::write(dir.path().join("a.eml"), "Subject: c\n\nx").unwrap();
         let found = discover(&[dir.path().to_path_buf()]).unwrap();
-        let names: Vec<String> = found.iter().map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string()).collect();
+        let names: Vec<String> = found
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
         assert_eq!(names, vec!["a.eml", "box/cur/1:2,S", "box/new/2"]);
     }
 
     #[test]
     fn a_missing_path_is_a_clear_error() {
         let err = discover(&[PathBuf::from("/nonexistent/deskmail")]).unwrap_err();
-        assert!(err.to_string().starts_with("/nonexistent/deskmail: "), "{err}");
+        assert!(
+            err.to_string().starts_with("/nonexistent/deskmail: "),
+            "{err}"
+        );
     }
 }

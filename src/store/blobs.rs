@@ -31,9 +31,16 @@ pub struct BlobRef {
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     #[error("blob store I/O error at {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("blob at segment {segment} offset {offset} is damaged: {why}")]
-    Damaged { segment: u32, offset: u64, why: &'static str },
+    Damaged {
+        segment: u32,
+        offset: u64,
+        why: &'static str,
+    },
 }
 
 struct Writer {
@@ -48,7 +55,10 @@ pub struct BlobLog {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BlobError + '_ {
-    move |source| BlobError::Io { path: path.display().to_string(), source }
+    move |source| BlobError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 impl BlobLog {
@@ -57,11 +67,20 @@ impl BlobLog {
         let last = std::fs::read_dir(dir)
             .map_err(io(dir))?
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("seg-")).and_then(|n| n.strip_suffix(".log")).and_then(|n| n.parse::<u32>().ok()))
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("seg-"))
+                    .and_then(|n| n.strip_suffix(".log"))
+                    .and_then(|n| n.parse::<u32>().ok())
+            })
             .max()
             .unwrap_or(1);
         let writer = Self::open_segment(dir, last)?;
-        Ok(BlobLog { dir: dir.to_path_buf(), writer: Mutex::new(writer) })
+        Ok(BlobLog {
+            dir: dir.to_path_buf(),
+            writer: Mutex::new(writer),
+        })
     }
 
     fn segment_path(dir: &Path, segment: u32) -> PathBuf {
@@ -70,9 +89,17 @@ impl BlobLog {
 
     fn open_segment(dir: &Path, segment: u32) -> Result<Writer, BlobError> {
         let path = Self::segment_path(dir, segment);
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
         let len = file.metadata().map_err(io(&path))?.len();
-        Ok(Writer { segment, len, out: BufWriter::with_capacity(1 << 20, file) })
+        Ok(Writer {
+            segment,
+            len,
+            out: BufWriter::with_capacity(1 << 20, file),
+        })
     }
 
     /// Append a blob (buffered; call [`BlobLog::sync`] before referring to it durably).
@@ -87,7 +114,11 @@ impl BlobLog {
             path: self.dir.display().to_string(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "blob larger than 4 GiB"),
         })?;
-        let r = BlobRef { segment: w.segment, offset: w.len, len };
+        let r = BlobRef {
+            segment: w.segment,
+            offset: w.len,
+            len,
+        };
         let mut header = [0u8; HEADER as usize];
         header[..4].copy_from_slice(MAGIC);
         header[4..8].copy_from_slice(&len.to_le_bytes());
@@ -117,8 +148,13 @@ impl BlobLog {
         let path = Self::segment_path(&self.dir, r.segment);
         let file = File::open(&path).map_err(io(&path))?;
         let mut header = [0u8; HEADER as usize];
-        file.read_exact_at(&mut header, r.offset).map_err(io(&path))?;
-        let damaged = |why| BlobError::Damaged { segment: r.segment, offset: r.offset, why };
+        file.read_exact_at(&mut header, r.offset)
+            .map_err(io(&path))?;
+        let damaged = |why| BlobError::Damaged {
+            segment: r.segment,
+            offset: r.offset,
+            why,
+        };
         if &header[..4] != MAGIC {
             return Err(damaged("bad magic"));
         }
@@ -126,7 +162,8 @@ impl BlobLog {
             return Err(damaged("length differs from the reference"));
         }
         let mut bytes = vec![0u8; r.len as usize];
-        file.read_exact_at(&mut bytes, r.offset + HEADER).map_err(io(&path))?;
+        file.read_exact_at(&mut bytes, r.offset + HEADER)
+            .map_err(io(&path))?;
         if crc32fast::hash(&bytes).to_le_bytes() != header[8..12] {
             return Err(damaged("checksum mismatch"));
         }

@@ -4,20 +4,61 @@ use crate::parse::{ParseLimits, parse};
 
 fn processed(text: &str) -> Processed {
     let raw = text.as_bytes().to_vec();
-    let message = parse(&RawMail { mailbox: "t".into(), origin: "t".into(), bytes: raw.clone() }, &ParseLimits::default()).unwrap();
-    Processed { message, decision: Decision { category: "other".into(), ..Decision::default() }, raw }
+    let message = parse(
+        &RawMail {
+            mailbox: "t".into(),
+            origin: "t".into(),
+            bytes: raw.clone(),
+        },
+        &ParseLimits::default(),
+    )
+    .unwrap();
+    Processed {
+        message,
+        decision: Decision {
+            category: "other".into(),
+            ..Decision::default()
+        },
+        raw,
+    }
 }
 
 fn invoice(text: &str, number: &str, amount: &str) -> Processed {
     let mut p = processed(text);
     p.decision.category = "ap.invoice".into();
-    let prov = Provenance { rule: "r".into(), source: "body".into(), matched: String::new() };
-    p.decision.fields.insert("invoice_number".into(), ExtractedField { value: FieldValue::Text { value: number.into() }, provenance: prov.clone() });
+    let prov = Provenance {
+        rule: "r".into(),
+        source: "body".into(),
+        matched: String::new(),
+    };
+    p.decision.fields.insert(
+        "invoice_number".into(),
+        ExtractedField {
+            value: FieldValue::Text {
+                value: number.into(),
+            },
+            provenance: prov.clone(),
+        },
+    );
     p.decision.fields.insert(
         "amount_total".into(),
-        ExtractedField { value: FieldValue::Amount { value: amount.parse().unwrap(), currency: Some("EUR".into()) }, provenance: prov.clone() },
+        ExtractedField {
+            value: FieldValue::Amount {
+                value: amount.parse().unwrap(),
+                currency: Some("EUR".into()),
+            },
+            provenance: prov.clone(),
+        },
     );
-    p.decision.fields.insert("currency".into(), ExtractedField { value: FieldValue::Currency { value: "EUR".into() }, provenance: prov });
+    p.decision.fields.insert(
+        "currency".into(),
+        ExtractedField {
+            value: FieldValue::Currency {
+                value: "EUR".into(),
+            },
+            provenance: prov,
+        },
+    );
     p
 }
 
@@ -38,21 +79,44 @@ fn open() -> (tempfile::TempDir, Store) {
 fn same_bytes_or_same_message_id_is_a_duplicate_and_adds_nothing() {
     let (_d, s) = open();
     let a = processed("Message-ID: <a@x>\nSubject: hello world\n\nbody\n");
-    let same_id_other_bytes = processed("Message-ID: <a@x>\nSubject: hello world\nX-Extra: 1\n\nbody\n");
-    let out = s.commit_batch(&[a.clone()]).unwrap();
+    let same_id_other_bytes =
+        processed("Message-ID: <a@x>\nSubject: hello world\nX-Extra: 1\n\nbody\n");
+    let out = s.commit_batch(std::slice::from_ref(&a)).unwrap();
     assert!(matches!(out[0], CommitOutcome::Stored { .. }));
     let out = s.commit_batch(&[a.clone(), same_id_other_bytes]).unwrap();
-    assert_eq!(out[0], CommitOutcome::Duplicate { existing: a.message.id.clone() });
-    assert_eq!(out[1], CommitOutcome::Duplicate { existing: a.message.id.clone() });
-    assert_eq!(s.stats().unwrap(), Stats { messages: 1, threads: 1, invoices: 0, rejected: 0 });
+    assert_eq!(
+        out[0],
+        CommitOutcome::Duplicate {
+            existing: a.message.id.clone()
+        }
+    );
+    assert_eq!(
+        out[1],
+        CommitOutcome::Duplicate {
+            existing: a.message.id.clone()
+        }
+    );
+    assert_eq!(
+        s.stats().unwrap(),
+        Stats {
+            messages: 1,
+            threads: 1,
+            invoices: 0,
+            rejected: 0
+        }
+    );
 }
 
 #[test]
 fn replies_thread_by_references_in_either_order() {
     let (_d, s) = open();
     let parent = processed("Message-ID: <p@x>\nSubject: Invoice INV-1\n\nhi\n");
-    let reply = processed("Message-ID: <r@x>\nIn-Reply-To: <p@x>\nReferences: <p@x>\nSubject: Re: Invoice INV-1\n\nok\n");
-    let reply2 = processed("Message-ID: <r2@x>\nIn-Reply-To: <r@x>\nReferences: <p@x> <r@x>\nSubject: AW: Re: Invoice INV-1\n\nok\n");
+    let reply = processed(
+        "Message-ID: <r@x>\nIn-Reply-To: <p@x>\nReferences: <p@x>\nSubject: Re: Invoice INV-1\n\nok\n",
+    );
+    let reply2 = processed(
+        "Message-ID: <r2@x>\nIn-Reply-To: <r@x>\nReferences: <p@x> <r@x>\nSubject: AW: Re: Invoice INV-1\n\nok\n",
+    );
     // Reply first, then the parent, then a reply to the reply.
     let out = s.commit_batch(&[reply, parent, reply2]).unwrap();
     let t = thread_of(&out[0]);
@@ -68,47 +132,91 @@ fn a_reply_without_references_threads_by_normalised_subject_only_when_it_is_a_re
     let (_d, s) = open();
     let orig = processed("Message-ID: <o@x>\nSubject: Invoice 4411 overdue\n\nhi\n");
     let reply = processed("Message-ID: <q@x>\nSubject: RE: AW: Invoice 4411 overdue\n\nno refs\n");
-    let unrelated_same_subject = processed("Message-ID: <u@x>\nSubject: Invoice 4411 overdue\n\nanother original\n");
-    let out = s.commit_batch(&[orig, reply, unrelated_same_subject]).unwrap();
+    let unrelated_same_subject =
+        processed("Message-ID: <u@x>\nSubject: Invoice 4411 overdue\n\nanother original\n");
+    let out = s
+        .commit_batch(&[orig, reply, unrelated_same_subject])
+        .unwrap();
     assert_eq!(thread_of(&out[0]), thread_of(&out[1]));
-    assert_ne!(thread_of(&out[0]), thread_of(&out[2]), "two originals with one subject stay apart");
+    assert_ne!(
+        thread_of(&out[0]),
+        thread_of(&out[2]),
+        "two originals with one subject stay apart"
+    );
 }
 
 #[test]
 fn same_vendor_number_and_amount_is_flagged_duplicate_invoice() {
     let (_d, s) = open();
-    let first = invoice("Message-ID: <i1@x>\nFrom: ACME <a@acme.example>\nSubject: Invoice 7\n\nx\n", "INV-7", "100.00");
-    let again = invoice("Message-ID: <i2@x>\nFrom: ACME <a@acme.example>\nSubject: Invoice 7 (resent)\n\nx\n", "inv-7", "100.0");
-    let changed = invoice("Message-ID: <i3@x>\nFrom: ACME <a@acme.example>\nSubject: Invoice 7 corrected\n\nx\n", "INV-7", "120.00");
+    let first = invoice(
+        "Message-ID: <i1@x>\nFrom: ACME <a@acme.example>\nSubject: Invoice 7\n\nx\n",
+        "INV-7",
+        "100.00",
+    );
+    let again = invoice(
+        "Message-ID: <i2@x>\nFrom: ACME <a@acme.example>\nSubject: Invoice 7 (resent)\n\nx\n",
+        "inv-7",
+        "100.0",
+    );
+    let changed = invoice(
+        "Message-ID: <i3@x>\nFrom: ACME <a@acme.example>\nSubject: Invoice 7 corrected\n\nx\n",
+        "INV-7",
+        "120.00",
+    );
     let out = s.commit_batch(&[first, again.clone(), changed]).unwrap();
     assert!(matches!(&out[0], CommitOutcome::Stored { flags, .. } if flags.is_empty()));
-    assert!(matches!(&out[1], CommitOutcome::Stored { flags, .. } if flags == &["duplicate_invoice"]));
-    assert!(matches!(&out[2], CommitOutcome::Stored { flags, .. } if flags == &["invoice_amount_conflict"]));
+    assert!(
+        matches!(&out[1], CommitOutcome::Stored { flags, .. } if flags == &["duplicate_invoice"])
+    );
+    assert!(
+        matches!(&out[2], CommitOutcome::Stored { flags, .. } if flags == &["invoice_amount_conflict"])
+    );
     assert_eq!(s.stats().unwrap().invoices, 1);
-    assert_eq!(s.decision(&again.message.id).unwrap().unwrap().flags, vec!["duplicate_invoice"]);
-    assert_eq!(thread_of(&out[0]), thread_of(&out[1]), "a resent invoice joins its original's thread");
+    assert_eq!(
+        s.decision(&again.message.id).unwrap().unwrap().flags,
+        vec!["duplicate_invoice"]
+    );
+    assert_eq!(
+        thread_of(&out[0]),
+        thread_of(&out[1]),
+        "a resent invoice joins its original's thread"
+    );
     assert_eq!(thread_of(&out[0]), thread_of(&out[2]));
 }
 
 #[test]
 fn rejections_count_once_and_pending_index_tracks_commits() {
     let (_d, s) = open();
-    let rec = RejectionRecord { origin: "a.eml".into(), reason: "empty".into(), size: 0, at: Utc::now() };
+    let rec = RejectionRecord {
+        origin: "a.eml".into(),
+        reason: "empty".into(),
+        size: 0,
+        at: Utc::now(),
+    };
     let id = MessageId::of_bytes(b"");
     assert!(s.record_rejection(&id, &rec).unwrap());
     assert!(!s.record_rejection(&id, &rec).unwrap());
     assert_eq!(s.stats().unwrap().rejected, 1);
 
     let p = processed("Subject: pending test\n\nx\n");
-    s.commit_batch(&[p.clone()]).unwrap();
+    s.commit_batch(std::slice::from_ref(&p)).unwrap();
     let second = processed("Subject: pending test two\n\nx\n");
-    s.commit_batch(&[second.clone()]).unwrap();
-    assert_eq!(s.pending_index().unwrap(), vec![(1, p.message.id.clone()), (2, second.message.id.clone())]);
+    s.commit_batch(std::slice::from_ref(&second)).unwrap();
+    assert_eq!(
+        s.pending_index().unwrap(),
+        vec![(1, p.message.id.clone()), (2, second.message.id.clone())]
+    );
     s.mark_indexed_through(1).unwrap();
-    assert_eq!(s.pending_index().unwrap(), vec![(2, second.message.id.clone())]);
+    assert_eq!(
+        s.pending_index().unwrap(),
+        vec![(2, second.message.id.clone())]
+    );
     s.mark_indexed_through(2).unwrap();
     assert!(s.pending_index().unwrap().is_empty());
-    assert_eq!(s.message_ids().collect::<Result<Vec<_>, _>>().unwrap(), vec![p.message.id.clone(), second.message.id.clone()]);
+    assert_eq!(
+        s.message_ids().collect::<Result<Vec<_>, _>>().unwrap(),
+        vec![p.message.id.clone(), second.message.id.clone()]
+    );
     assert_eq!(s.raw(&p.message.id).unwrap().unwrap(), p.raw);
 }
 
@@ -118,10 +226,13 @@ fn data_survives_reopen() {
     let p = processed("Subject: durable\n\nx\n");
     {
         let s = Store::open(dir.path(), 8 << 20).unwrap();
-        s.commit_batch(&[p.clone()]).unwrap();
+        s.commit_batch(std::slice::from_ref(&p)).unwrap();
         s.flush().unwrap();
     }
     let s = Store::open(dir.path(), 8 << 20).unwrap();
     assert_eq!(s.stats().unwrap().messages, 1);
-    assert_eq!(s.message(&p.message.id).unwrap().unwrap().message.subject, "durable");
+    assert_eq!(
+        s.message(&p.message.id).unwrap().unwrap().message.subject,
+        "durable"
+    );
 }
