@@ -15,9 +15,7 @@ use std::path::{Path, PathBuf};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::model::{
-    Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch,
-};
+use crate::model::{Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch};
 use file::{Cond, DateOrderSetting, FieldKind, PatternSpec, RuleError, RuleFile, RuleSpec, Source};
 use normalize::DateOrder;
 
