@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Action;
 use crate::parse::{ParseLimits, parse};
 
 fn rules(text: &str) -> RuleSet {
