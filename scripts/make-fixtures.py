@@ -35,13 +35,16 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import pathlib
 import quopri
 import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-MAIL_DIR = ROOT / "fixtures" / "mail"
-PDF_DIR = ROOT / "fixtures" / "pdf"
+# FIXTURES_DIR redirects the output (tests regenerate into a temp dir and compare).
+FIXTURES_DIR = pathlib.Path(os.environ.get("FIXTURES_DIR", ROOT / "fixtures"))
+MAIL_DIR = FIXTURES_DIR / "mail"
+PDF_DIR = FIXTURES_DIR / "pdf"
 
 CREATOR = "deskmail scripts/make-fixtures.py"
 
@@ -1536,7 +1539,7 @@ def main() -> None:
     hostile_many_attachments()
     malformed_binary_junk()
     for p in WRITTEN:
-        print(p.relative_to(ROOT))
+        print(p.relative_to(FIXTURES_DIR.parent) if p.is_relative_to(FIXTURES_DIR.parent) else p)
 
 
 if __name__ == "__main__":

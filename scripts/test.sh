@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-# poppler-utils: pdftotext, used by the fixture checks of generated PDFs.
-command -v pdftotext >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
+# python3: tests/fixtures.rs regenerates the PDF fixtures with scripts/make-fixtures.py.
+command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
