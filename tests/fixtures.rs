@@ -29,7 +29,11 @@ fn regenerating_the_fixtures_reproduces_the_committed_files() {
         .expect("python3 runs (scripts/test.sh installs it)");
     assert!(status.success());
     let generated = files_under(out.path());
-    assert!(generated.len() >= 40, "the generator wrote only {} files", generated.len());
+    assert!(
+        generated.len() >= 40,
+        "the generator wrote only {} files",
+        generated.len()
+    );
     let mut differ = Vec::new();
     for g in &generated {
         let rel = g.strip_prefix(out.path()).unwrap();
@@ -38,5 +42,8 @@ fn regenerating_the_fixtures_reproduces_the_committed_files() {
             differ.push(rel.display().to_string());
         }
     }
-    assert!(differ.is_empty(), "regenerated fixtures differ from the committed ones: {differ:?}");
+    assert!(
+        differ.is_empty(),
+        "regenerated fixtures differ from the committed ones: {differ:?}"
+    );
 }
