@@ -194,8 +194,10 @@ fn main() -> ExitCode {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("DESKMAIL_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(default_log_level()));
+    // pdf-extract logs an ERROR for every encrypted PDF; deskmail reports that per attachment.
+    let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(format!("{},pdf_extract=off,lopdf=off", default_log_level()))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
