@@ -208,7 +208,7 @@ impl Pipeline {
         let mut input_errors = Vec::new();
 
         let result: Result<(), PipelineError> = std::thread::scope(|s| {
-            let reader = s.spawn(move || {
+            let reader = spawn_named(s, "reader", move || {
                 let mut errors = Vec::new();
                 for item in inputs {
                     match item {
@@ -227,7 +227,7 @@ impl Pipeline {
                 let work_tx = work_tx.clone();
                 let rules = Arc::clone(&self.rules);
                 let limits = self.limits;
-                s.spawn(move || {
+                spawn_named(s, "parse-rules", move || {
                     for raw in raw_rx {
                         let _span =
                             info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox)
@@ -383,6 +383,18 @@ impl Pipeline {
         *since_commit = IndexBacklog::default();
         Ok(())
     }
+}
+
+/// A named scoped thread (names show in `top -H`, perf and panic messages).
+fn spawn_named<'scope, 'env, T: Send + 'scope>(
+    s: &'scope std::thread::Scope<'scope, 'env>,
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn_scoped(s, f)
+        .unwrap_or_else(|e| panic!("cannot start the {name} thread: {e}"))
 }
 
 /// Iterate the raw mail in a list of files, one file in memory at a time.
