@@ -613,6 +613,25 @@ mod tests {
     }
 
     #[test]
+    fn every_fixture_parses_without_a_caught_panic() {
+        // A panic inside parse would surface as ParserFailed: none of the hostile fixtures may.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail");
+        for group in ["hostile", "malformed"] {
+            for e in std::fs::read_dir(root.join(group)).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "eml") {
+                    let r = parse(&raw(&std::fs::read(&p).unwrap()), &ParseLimits::default());
+                    assert!(
+                        !matches!(r, Err(Rejection::ParserFailed(_))),
+                        "{}: {r:?}",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn empty_and_junk_are_rejected_precisely() {
         assert_eq!(
             parse(&raw(b""), &ParseLimits::default()).unwrap_err(),
@@ -734,5 +753,52 @@ mod tests {
         assert_eq!(m.in_reply_to, vec!["a@x"]);
         assert_eq!(m.references, vec!["r@x", "a@x"]);
         assert!(m.subject_is_reply);
+    }
+}
+
+#[cfg(test)]
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fixture_bytes() -> Vec<Vec<u8>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail/ap");
+        let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        out.sort();
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_give_a_message_or_a_rejection(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let raw = RawMail { mailbox: "p".into(), origin: "p".into(), bytes };
+            // `parse` turns a panic into ParserFailed; none may happen at all.
+            let result = parse(&raw, &ParseLimits::default());
+            prop_assert!(!matches!(result, Err(Rejection::ParserFailed(_))), "{:?}", result.err());
+        }
+
+        #[test]
+        fn damaged_real_messages_never_panic(which in 0usize..64, cuts in proptest::collection::vec((any::<u16>(), any::<u8>()), 1..16), truncate in any::<u16>()) {
+            let all = fixture_bytes();
+            let mut bytes = all[which % all.len()].clone();
+            for (pos, byte) in cuts {
+                if !bytes.is_empty() {
+                    let i = usize::from(pos) % bytes.len();
+                    bytes[i] = byte;
+                }
+            }
+            let keep = usize::from(truncate) % (bytes.len() + 1);
+            bytes.truncate(keep.max(bytes.len() / 2));
+            let raw = RawMail { mailbox: "p".into(), origin: "p".into(), bytes };
+            let result = parse(&raw, &ParseLimits::default());
+            prop_assert!(!matches!(result, Err(Rejection::ParserFailed(_))), "{:?}", result.err());
+        }
     }
 }
