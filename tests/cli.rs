@@ -61,44 +61,36 @@ fn search(data: &Path, q: &str) -> Value {
     ]))
 }
 
-fn eml_count() -> u64 {
-    fn walk(d: &Path) -> u64 {
+/// Files under fixtures/mail for which `pred` holds.
+fn count_fixtures(pred: &dyn Fn(&Path) -> bool) -> u64 {
+    fn walk(d: &Path, pred: &dyn Fn(&Path) -> bool) -> u64 {
         std::fs::read_dir(d)
             .unwrap()
             .map(|e| e.unwrap().path())
             .map(|p| {
                 if p.is_dir() {
-                    walk(&p)
+                    walk(&p, pred)
                 } else {
-                    u64::from(p.extension().is_some_and(|e| e == "eml"))
+                    u64::from(pred(&p))
                 }
             })
             .sum()
     }
-    walk(&fixtures())
+    walk(&fixtures(), pred)
+}
+
+fn eml_count() -> u64 {
+    count_fixtures(&|p| p.extension().is_some_and(|e| e == "eml"))
 }
 
 /// Fixtures whose golden expectation is a rejection.
 fn golden_rejections() -> u64 {
-    fn walk(d: &Path) -> u64 {
-        std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .map(|p| {
-                if p.is_dir() {
-                    walk(&p)
-                } else {
-                    u64::from(
-                        p.to_string_lossy().ends_with(".expected.json")
-                            && std::fs::read_to_string(&p)
-                                .unwrap()
-                                .contains("\"rejected\": true"),
-                    )
-                }
-            })
-            .sum()
-    }
-    walk(&fixtures())
+    count_fixtures(&|p| {
+        p.to_string_lossy().ends_with(".expected.json")
+            && std::fs::read_to_string(p)
+                .unwrap()
+                .contains("\"rejected\": true")
+    })
 }
 
 #[test]

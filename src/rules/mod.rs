@@ -142,34 +142,13 @@ fn flags(case_sensitive: bool) -> &'static str {
     if case_sensitive { "(?m)" } else { "(?im)" }
 }
 
-/// Where a RegexSet looks; `Text` conditions are spread over Subject, Body and AttachmentText.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum SetKey {
-    Subject,
-    From,
-    FromName,
-    FromAddress,
-    To,
-    Body,
-    Header(String),
-    AttachmentName,
-    AttachmentType,
-    AttachmentText,
-}
-
-fn set_keys(source: &Source) -> Vec<SetKey> {
+/// The places a RegexSet scans: `Text` conditions are spread over Subject, Body and
+/// AttachmentText, so no set is keyed by `Text` itself.
+fn set_keys(source: &Source) -> Vec<Source> {
     match source {
-        Source::Subject => vec![SetKey::Subject],
-        Source::From => vec![SetKey::From],
-        Source::FromName => vec![SetKey::FromName],
-        Source::FromAddress => vec![SetKey::FromAddress],
-        Source::To => vec![SetKey::To],
-        Source::Body => vec![SetKey::Body],
-        Source::Text => vec![SetKey::Subject, SetKey::Body, SetKey::AttachmentText],
-        Source::Header(h) => vec![SetKey::Header(h.to_ascii_lowercase())],
-        Source::AttachmentName => vec![SetKey::AttachmentName],
-        Source::AttachmentType => vec![SetKey::AttachmentType],
-        Source::AttachmentText => vec![SetKey::AttachmentText],
+        Source::Text => vec![Source::Subject, Source::Body, Source::AttachmentText],
+        Source::Header(h) => vec![Source::Header(h.to_ascii_lowercase())],
+        other => vec![other.clone()],
     }
 }
 
@@ -205,7 +184,7 @@ struct CompiledRule {
 
 #[derive(Debug)]
 struct PatternSet {
-    key: SetKey,
+    key: Source,
     set: RegexSet,
 }
 
@@ -550,54 +529,56 @@ impl RuleSet {
                 }
             };
             match &ps.key {
-                SetKey::Subject => feed(&msg.subject),
-                SetKey::Body => feed(msg.own_text()),
-                SetKey::From => {
+                Source::Subject => feed(&msg.subject),
+                Source::Body => feed(msg.own_text()),
+                Source::From => {
                     if let Some(a) = &msg.from {
                         feed(&a.to_string());
                     }
                 }
-                SetKey::FromName => feed(
+                Source::FromName => feed(
                     msg.from
                         .as_ref()
                         .and_then(|a| a.name.as_deref())
                         .unwrap_or(""),
                 ),
-                SetKey::FromAddress => feed(
+                Source::FromAddress => feed(
                     msg.from
                         .as_ref()
                         .and_then(|a| a.email.as_deref())
                         .unwrap_or(""),
                 ),
-                SetKey::To => {
+                Source::To => {
                     for a in msg.to.iter().chain(&msg.cc) {
                         feed(&a.to_string());
                     }
                 }
-                SetKey::Header(name) => {
+                Source::Header(name) => {
                     for (n, v) in &msg.headers {
                         if n.eq_ignore_ascii_case(name) {
                             feed(v);
                         }
                     }
                 }
-                SetKey::AttachmentName => {
+                Source::AttachmentName => {
                     for a in &msg.attachments {
                         feed(a.name.as_deref().unwrap_or(""));
                     }
                 }
-                SetKey::AttachmentType => {
+                Source::AttachmentType => {
                     for a in &msg.attachments {
                         feed(&a.content_type);
                     }
                 }
-                SetKey::AttachmentText => {
+                Source::AttachmentText => {
                     for a in &msg.attachments {
                         if let Some(t) = &a.text {
                             feed(t);
                         }
                     }
                 }
+                // Never a set key (see `set_keys`).
+                Source::Text => {}
             }
             hits.push(found);
         }
@@ -626,12 +607,12 @@ fn regex_message(e: &regex::Error) -> String {
 
 #[derive(Default)]
 struct SetBuilder {
-    keys: Vec<SetKey>,
+    keys: Vec<Source>,
     patterns: Vec<Vec<String>>,
 }
 
 impl SetBuilder {
-    fn add(&mut self, key: SetKey, pattern: String) -> (usize, usize) {
+    fn add(&mut self, key: Source, pattern: String) -> (usize, usize) {
         let set = match self.keys.iter().position(|k| *k == key) {
             Some(i) => i,
             None => {
