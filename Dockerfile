@@ -6,7 +6,7 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-RUN cargo build --release --locked && strip target/release/deskmail
+RUN cargo build --release --locked
 
 # --- runtime: slim Debian, non-root ---------------------------------------------------------
 FROM debian:bookworm-slim

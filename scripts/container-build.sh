@@ -11,7 +11,6 @@ cargo build --release --locked
 stage="$(mktemp -d /tmp/deskmail-image.XXXXXX)"
 trap 'rm -rf "$stage"' EXIT
 install -D -m 0755 "$CARGO_TARGET_DIR/release/deskmail" "$stage/usr/local/bin/deskmail"
-strip "$stage/usr/local/bin/deskmail" 2>/dev/null || true
 
 # runtime stage: same paths as the image
 mkdir -p "$stage/srv/deskmail" "$stage/var/lib/deskmail"
