@@ -33,6 +33,8 @@ pub struct IngestReport {
     pub phases: Vec<Phase>,
     pub stored: u64,
     pub rejected: u64,
+    /// Where the full pipeline's committer spent its time.
+    pub committer: crate::pipeline::StageTimings,
 }
 
 impl fmt::Display for IngestReport {
@@ -56,6 +58,12 @@ impl fmt::Display for IngestReport {
                     .map_or("n/a".to_string(), |m| format!("{m:.1} MiB"))
             )?;
         }
+        let c = &self.committer;
+        writeln!(
+            f,
+            "full pipeline committer: store commit {:.3} s, index add {:.3} s, index commit {:.3} s, index finish {:.3} s, waiting for workers {:.3} s",
+            c.store_commit, c.index_add, c.index_commit, c.index_finish, c.waiting
+        )?;
         writeln!(f, "stored {}, rejected {}", self.stored, self.rejected)
     }
 }
@@ -177,6 +185,7 @@ pub fn ingest(
         phases,
         stored: summary.ingested,
         rejected: summary.rejected,
+        committer: summary.timings.clone(),
     })
 }
 
