@@ -613,6 +613,58 @@ mod tests {
     }
 
     #[test]
+    fn corrupt_and_encrypted_pdfs_are_named_and_the_message_still_parses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail/ap");
+        let load = |name: &str| {
+            parse(
+                &raw(&std::fs::read(root.join(name)).unwrap()),
+                &ParseLimits::default(),
+            )
+            .unwrap()
+        };
+        let enc = load("invoice-en-gb-encrypted-pdf-fields-in-body.eml");
+        let pdf = enc
+            .attachments
+            .iter()
+            .find(|a| a.content_type == "application/pdf")
+            .unwrap();
+        assert_eq!(pdf.text, None);
+        assert_eq!(
+            pdf.text_error.as_deref(),
+            Some("PDF is encrypted and needs a password")
+        );
+        assert!(
+            enc.body_text.contains("SLS/2026/0311"),
+            "the body is still there"
+        );
+
+        let bad = load("invoice-en-us-corrupt-pdf-fields-in-body.eml");
+        let pdf = bad
+            .attachments
+            .iter()
+            .find(|a| a.content_type == "application/pdf")
+            .unwrap();
+        assert!(
+            pdf.text_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("PDF is corrupt")),
+            "{pdf:?}"
+        );
+        assert!(bad.warnings.iter().any(|w| w.contains("PDF is corrupt")));
+
+        let good = load("invoice-de-pdf-only-fields.eml");
+        let pdf = good
+            .attachments
+            .iter()
+            .find(|a| a.content_type == "application/pdf")
+            .unwrap();
+        assert!(
+            pdf.text.as_deref().is_some_and(|t| t.contains("26-00731")),
+            "{pdf:?}"
+        );
+    }
+
+    #[test]
     fn every_fixture_parses_without_a_caught_panic() {
         // A panic inside parse would surface as ParserFailed: none of the hostile fixtures may.
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail");
