@@ -33,7 +33,7 @@ pub enum StoreError {
     #[error(transparent)]
     Blob(#[from] blobs::BlobError),
     #[error(
-        "the store at {path} is in use by another deskmail process (sled admits one process): {source}"
+        "the store at {path} is in use by another deskmail process (sled admits one process)"
     )]
     Locked { path: String, source: sled::Error },
 }
