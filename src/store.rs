@@ -32,9 +32,7 @@ pub enum StoreError {
     Codec(#[from] serde_json::Error),
     #[error(transparent)]
     Blob(#[from] blobs::BlobError),
-    #[error(
-        "the store at {path} is in use by another deskmail process (sled admits one process)"
-    )]
+    #[error("the store at {path} is in use by another deskmail process (sled admits one process)")]
     Locked { path: String, source: sled::Error },
 }
 

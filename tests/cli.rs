@@ -414,6 +414,11 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     }
     let reason = std::fs::read_to_string(drop.join("failed/junk.eml.reason")).unwrap();
     assert!(reason.contains("not an email message"), "{reason}");
+    // While the daemon holds the store, sled-backed commands say so; search reads only the index.
+    let busy = run(&["stats", "--data", data.to_str().unwrap()]);
+    assert_eq!(busy.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("in use by another deskmail process"));
+    assert_eq!(search(&data, "invoice:INV-20417")["total_threads"], 1);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
