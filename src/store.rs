@@ -21,8 +21,9 @@ use std::collections::HashMap;
 
 use crate::model::{Decision, FieldValue, Message, MessageId, ThreadId};
 
-mod blobs;
-use blobs::{BlobLog, BlobRef};
+pub mod blobs;
+use blobs::BlobLog;
+pub use blobs::BlobRef;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,6 +67,8 @@ pub struct StoredMessage {
     pub stored_at: DateTime<Utc>,
     /// Position in the ingest log.
     pub seq: u64,
+    /// Where the original bytes are in the blob log.
+    pub raw: BlobRef,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -124,7 +127,6 @@ pub struct Stats {
 
 // Key spaces: every key is `<letter>/<key>`.
 const S_MESSAGES: u8 = b'm';
-const S_RAW: u8 = b'r';
 const S_IDS: u8 = b'i';
 const S_THREADS: u8 = b't';
 const S_SUBJECTS: u8 = b's';
@@ -333,8 +335,8 @@ impl Store {
     }
 
     pub fn raw(&self, id: &MessageId) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.tree.get(key(S_RAW, id.0.as_bytes()))? {
-            Some(v) => Ok(Some(self.blobs.read(dec::<BlobRef>(&v)?)?)),
+        match self.message(id)? {
+            Some(m) => Ok(Some(self.blobs.read(m.raw)?)),
             None => Ok(None),
         }
     }
@@ -432,14 +434,18 @@ fn commit_one(
 ) -> Result<CommitOutcome, StoreError> {
     let msg = &p.message;
     let key = msg.id.0.as_bytes();
-    if t.contains(S_MESSAGES, key)? {
-        return Ok(CommitOutcome::Duplicate {
-            existing: msg.id.clone(),
-        });
-    }
+    // Same bytes means same Message-ID, so when there is one, its `i/` entry answers both dedupe
+    // questions with one lookup; only messages without a Message-ID need the `m/` check.
     let own_entry: Option<IdEntry> = match &msg.message_id {
         Some(mid) => t.get_json(S_IDS, mid.as_bytes())?,
-        None => None,
+        None => {
+            if t.contains(S_MESSAGES, key)? {
+                return Ok(CommitOutcome::Duplicate {
+                    existing: msg.id.clone(),
+                });
+            }
+            None
+        }
     };
     if let Some(existing) = own_entry.as_ref().and_then(|e| e.message.clone()) {
         return Ok(CommitOutcome::Duplicate { existing });
@@ -485,9 +491,9 @@ fn commit_one(
         thread_id: thread_id.clone(),
         stored_at: now,
         seq,
+        raw: blobs.append(&p.raw)?,
     };
     t.insert(S_MESSAGES, key, enc(&record)?);
-    t.insert(S_RAW, key, enc(&blobs.append(&p.raw)?)?);
     t.insert(S_LOG, &seq.to_be_bytes(), key);
     t.bump(C_MESSAGES, 1)?;
     if new_thread {

@@ -96,11 +96,21 @@ fn same_bytes_or_same_message_id_is_a_duplicate_and_adds_nothing() {
             existing: a.message.id.clone()
         }
     );
+    // Without a Message-ID, the content hash alone decides, also within one batch.
+    let anon = processed("Subject: no message id here\n\nbody\n");
+    let out = s.commit_batch(&[anon.clone(), anon.clone()]).unwrap();
+    assert!(matches!(out[0], CommitOutcome::Stored { .. }));
+    assert_eq!(
+        out[1],
+        CommitOutcome::Duplicate {
+            existing: anon.message.id.clone()
+        }
+    );
     assert_eq!(
         s.stats().unwrap(),
         Stats {
-            messages: 1,
-            threads: 1,
+            messages: 2,
+            threads: 2,
             invoices: 0,
             rejected: 0
         }
