@@ -95,6 +95,19 @@ pub struct Attachment {
     pub text_error: Option<String>,
 }
 
+impl Attachment {
+    fn clone_without_text(&self) -> Attachment {
+        Attachment {
+            name: self.name.clone(),
+            content_type: self.content_type.clone(),
+            size: self.size,
+            sha256: self.sha256.clone(),
+            text: None,
+            text_error: self.text_error.clone(),
+        }
+    }
+}
+
 /// A parsed message: everything later stages need, owned, no borrowed parser state.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Message {
@@ -135,6 +148,38 @@ pub struct Message {
 }
 
 impl Message {
+    /// A copy without what is re-derived from the raw bytes (headers, body and attachment text),
+    /// built field by field so the large parts are never copied.
+    pub fn without_derived_text(&self) -> Message {
+        Message {
+            id: self.id.clone(),
+            mailbox: self.mailbox.clone(),
+            origin: self.origin.clone(),
+            size: self.size,
+            message_id: self.message_id.clone(),
+            in_reply_to: self.in_reply_to.clone(),
+            references: self.references.clone(),
+            subject: self.subject.clone(),
+            normalized_subject: self.normalized_subject.clone(),
+            subject_is_reply: self.subject_is_reply,
+            subject_is_forward: self.subject_is_forward,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            cc: self.cc.clone(),
+            date: self.date,
+            headers: Vec::new(),
+            body_text: String::new(),
+            body_new: None,
+            body_was_html: self.body_was_html,
+            attachments: self
+                .attachments
+                .iter()
+                .map(Attachment::clone_without_text)
+                .collect(),
+            warnings: self.warnings.clone(),
+        }
+    }
+
     /// What this message itself says: the body without quoted history.
     pub fn own_text(&self) -> &str {
         self.body_new.as_deref().unwrap_or(&self.body_text)

@@ -476,13 +476,7 @@ fn commit_one(
     t.insert(S_THREADS, thread_id.0.as_bytes(), enc(&thread)?);
 
     // Keep what cannot be re-derived cheaply; headers, body and attachment text come from `raw`.
-    let mut stored = msg.clone();
-    stored.headers = Vec::new();
-    stored.body_text = String::new();
-    stored.body_new = None;
-    for a in &mut stored.attachments {
-        a.text = None;
-    }
+    let stored = msg.without_derived_text();
     let seq = t.bump(C_SEQ, 1)?;
     let flags = decision.flags.clone();
     let record = StoredMessage {

@@ -241,6 +241,10 @@ fn data_survives_reopen() {
     }
     let s = Store::open(dir.path(), 8 << 20).unwrap();
     assert_eq!(s.stats().unwrap().messages, 1);
+    // The record keeps no text that the raw bytes already hold; the raw bytes come back whole.
+    let rec = s.message(&p.message.id).unwrap().unwrap();
+    assert!(rec.message.body_text.is_empty() && rec.message.headers.is_empty());
+    assert_eq!(s.raw(&p.message.id).unwrap().unwrap(), p.raw);
     assert_eq!(
         s.message(&p.message.id).unwrap().unwrap().message.subject,
         "durable"
