@@ -352,9 +352,8 @@ impl Pipeline {
                     for f in &flags {
                         *summary.flagged.entry(f.clone()).or_default() += 1;
                     }
-                    let mut decision = p.decision.clone();
-                    decision.flags = flags;
-                    writer.add(&p.message, &decision, &thread)?;
+                    // The index does not use the flags the store added: no copy of the decision.
+                    writer.add(&p.message, &p.decision, &thread)?;
                     since_commit.count += 1;
                     since_commit.last_seq = since_commit.last_seq.max(seq);
                 }
