@@ -144,36 +144,26 @@ pub fn ingest(
         .filter_map(Result::ok)
         .collect();
     let bytes: u64 = raws.iter().map(|r| r.bytes.len() as u64).sum();
-    reset_peak_rss();
-    let started = Instant::now();
-    let mut parsed = 0u64;
-    for r in &raws {
-        if parse(r, &limits).is_ok() {
-            parsed += 1;
-        }
-    }
-    phases.push(phase(
-        "parse only (1 thread, in memory)",
-        raws.len() as u64,
-        bytes,
-        started.elapsed(),
-        rss_ok.then(peak_rss_mib).flatten(),
-    ));
-    let _ = parsed;
-
-    let started = Instant::now();
-    for r in &raws {
+    let mut in_memory = |name: &str, work: &dyn Fn(&RawMail)| {
+        reset_peak_rss();
+        let started = Instant::now();
+        raws.iter().for_each(work);
+        phases.push(phase(
+            name,
+            raws.len() as u64,
+            bytes,
+            started.elapsed(),
+            rss_ok.then(peak_rss_mib).flatten(),
+        ));
+    };
+    in_memory("parse only (1 thread, in memory)", &|r| {
+        std::hint::black_box(parse(r, &limits).is_ok());
+    });
+    in_memory("parse + rules (1 thread, in memory)", &|r| {
         if let Ok(m) = parse(r, &limits) {
             std::hint::black_box(rules.evaluate(&m));
         }
-    }
-    phases.push(phase(
-        "parse + rules (1 thread, in memory)",
-        raws.len() as u64,
-        bytes,
-        started.elapsed(),
-        rss_ok.then(peak_rss_mib).flatten(),
-    ));
+    });
 
     if scratch.is_some() {
         let _ = std::fs::remove_dir_all(&data_root);
