@@ -62,6 +62,7 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// Search threads: free text plus from: to: subject: category: invoice: amount: date: after: before: has: mailbox:
+    #[command(after_long_help = deskmail::index::query::HELP)]
     Search {
         #[command(flatten)]
         data: DataArg,
@@ -119,12 +120,10 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         interval: u64,
     },
-    /// Rebuild the search index from the store.
+    /// Rebuild the search index from the store (also repairs a damaged or outdated index).
     Reindex {
         #[command(flatten)]
         data: DataArg,
-        #[command(flatten)]
-        rules: RulesArg,
     },
     /// Measure throughput and memory.
     Bench {
@@ -331,8 +330,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let stored = store
                     .message(mid)?
                     .ok_or_else(|| anyhow!("message {mid} missing"))?;
-                let decision = store.decision(mid)?.unwrap_or_default();
-                rows.push((stored.message, decision));
+                rows.push((stored.message, stored.decision));
             }
             rows.sort_by_key(|(m, _)| m.date);
             if json {
@@ -490,11 +488,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             rt.block_on(deskmail::daemon::run(pipeline, folder, shutdown_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reindex { data, rules } => {
-            let rules = Arc::new(load_rules(&rules.rules)?);
-            let pipeline =
-                Pipeline::open(&DataDir::new(&data.data), rules, ParseLimits::default())?;
-            let n = pipeline.reindex()?;
+        Command::Reindex { data } => {
+            let n = deskmail::pipeline::rebuild_index(
+                &DataDir::new(&data.data),
+                &ParseLimits::default(),
+            )?;
             println!("reindexed {n} messages");
             Ok(ExitCode::SUCCESS)
         }
@@ -563,19 +561,13 @@ fn load_message(store: &Store, id: &MessageId) -> Result<(Message, Decision, Thr
     let stored = store
         .message(id)?
         .ok_or_else(|| anyhow!("message {id} not found"))?;
-    let decision = store.decision(id)?.unwrap_or_default();
-    let msg = match store.raw(id)? {
-        Some(bytes) => {
-            let raw = RawMail {
-                mailbox: stored.message.mailbox.clone(),
-                origin: stored.message.origin.clone(),
-                bytes,
-            };
-            parse(&raw, &ParseLimits::default()).unwrap_or(stored.message)
-        }
-        None => stored.message,
+    let raw = RawMail {
+        mailbox: stored.message.mailbox.clone(),
+        origin: stored.message.origin.clone(),
+        bytes: store.raw_bytes(stored.raw)?,
     };
-    Ok((msg, decision, stored.thread_id))
+    let msg = parse(&raw, &ParseLimits::default()).unwrap_or(stored.message);
+    Ok((msg, stored.decision, stored.thread_id))
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {

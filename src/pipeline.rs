@@ -140,53 +140,12 @@ impl Pipeline {
             );
             let ids: Vec<MessageId> = pending.into_iter().map(|(_, id)| id).collect();
             let mut writer = p.index.writer(INDEX_HEAP_BYTES)?;
-            p.index_from_store(&mut writer, &ids)?;
+            index_from_store(&p.store, &mut writer, &p.limits, &ids)?;
             writer.commit()?;
             p.store.mark_indexed_through(last)?;
             writer.finish()?;
         }
         Ok(p)
-    }
-
-    /// Re-parse stored raw messages and add them to the index with their stored decisions.
-    fn index_from_store(
-        &self,
-        writer: &mut MailIndexWriter,
-        ids: &[MessageId],
-    ) -> Result<(), PipelineError> {
-        for id in ids {
-            let (Some(stored), Some(raw)) = (self.store.message(id)?, self.store.raw(id)?) else {
-                warn!(message = %id, "Pending message is missing from the store; skipped");
-                continue;
-            };
-            let raw = RawMail {
-                mailbox: stored.message.mailbox.clone(),
-                origin: stored.message.origin.clone(),
-                bytes: raw,
-            };
-            match parse(&raw, &self.limits) {
-                Ok(msg) => writer.add(&msg, &stored.decision, &stored.thread_id)?,
-                Err(e) => {
-                    warn!(message = %id, error = %e, "Stored message no longer parses; not indexed")
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Rebuild the whole index from the store.
-    pub fn reindex(&self) -> Result<u64, PipelineError> {
-        let mut writer = self.index.writer(INDEX_HEAP_BYTES)?;
-        writer.clear()?;
-        let last = self.store.last_seq()?;
-        let ids: Vec<MessageId> = self.store.message_ids().collect::<Result<_, _>>()?;
-        for chunk in ids.chunks(INDEX_COMMIT_EVERY) {
-            self.index_from_store(&mut writer, chunk)?;
-            writer.commit()?;
-        }
-        self.store.mark_indexed_through(last)?;
-        writer.finish()?;
-        Ok(ids.len() as u64)
     }
 
     /// Run raw mail through every stage. `on_progress` is called with the number of messages
@@ -382,6 +341,51 @@ impl Pipeline {
         *since_commit = IndexBacklog::default();
         Ok(())
     }
+}
+
+/// Re-parse stored raw messages and add them to the index with their stored decisions.
+fn index_from_store(
+    store: &Store,
+    writer: &mut MailIndexWriter,
+    limits: &ParseLimits,
+    ids: &[MessageId],
+) -> Result<(), PipelineError> {
+    for id in ids {
+        let Some(stored) = store.message(id)? else {
+            warn!(message = %id, "Logged message is missing from the store; skipped");
+            continue;
+        };
+        let raw = RawMail {
+            mailbox: stored.message.mailbox.clone(),
+            origin: stored.message.origin.clone(),
+            bytes: store.raw_bytes(stored.raw)?,
+        };
+        match parse(&raw, limits) {
+            Ok(msg) => writer.add(&msg, &stored.decision, &stored.thread_id)?,
+            Err(e) => {
+                warn!(message = %id, error = %e, "Stored message no longer parses; not indexed")
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `deskmail reindex`: rebuild the whole index from the store, starting from an empty index
+/// directory, so it also repairs an index that is damaged or has an older schema. Needs no
+/// rules: the stored decisions are indexed as they are.
+pub fn rebuild_index(data: &DataDir, limits: &ParseLimits) -> Result<u64, PipelineError> {
+    let store = Store::open(&data.store(), STORE_CACHE_BYTES)?;
+    let index = MailIndex::recreate(&data.index())?;
+    let mut writer = index.writer(INDEX_HEAP_BYTES)?;
+    let last = store.last_seq()?;
+    let ids: Vec<MessageId> = store.message_ids().collect::<Result<_, _>>()?;
+    for chunk in ids.chunks(INDEX_COMMIT_EVERY) {
+        index_from_store(&store, &mut writer, limits, chunk)?;
+        writer.commit()?;
+    }
+    store.mark_indexed_through(last)?;
+    writer.finish()?;
+    Ok(ids.len() as u64)
 }
 
 /// A named scoped thread (names show in `top -H`, perf and panic messages).

@@ -306,16 +306,6 @@ impl Store {
         Ok(true)
     }
 
-    pub fn rejections(&self) -> Result<Vec<(String, RejectionRecord)>, StoreError> {
-        self.tree
-            .scan_prefix(key(S_REJECTIONS, b""))
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((strip(&k), serde_json::from_slice(&v)?))
-            })
-            .collect()
-    }
-
     pub fn stats(&self) -> Result<Stats, StoreError> {
         let tx = Tx::new(&self.tree);
         Ok(Stats {
@@ -330,15 +320,16 @@ impl Store {
         self.get_json(S_MESSAGES, id.0.as_bytes())
     }
 
-    pub fn decision(&self, id: &MessageId) -> Result<Option<Decision>, StoreError> {
-        Ok(self.message(id)?.map(|m| m.decision))
-    }
-
     pub fn raw(&self, id: &MessageId) -> Result<Option<Vec<u8>>, StoreError> {
         match self.message(id)? {
             Some(m) => Ok(Some(self.blobs.read(m.raw)?)),
             None => Ok(None),
         }
+    }
+
+    /// The original bytes behind a record already read (saves reading the record again).
+    pub fn raw_bytes(&self, r: BlobRef) -> Result<Vec<u8>, StoreError> {
+        Ok(self.blobs.read(r)?)
     }
 
     pub fn thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
@@ -353,14 +344,6 @@ impl Store {
     /// Find a thread by a unique prefix of its id.
     pub fn resolve_thread_id(&self, prefix: &str) -> Result<Option<ThreadId>, StoreError> {
         Ok(self.unique_key(S_THREADS, prefix)?.map(ThreadId))
-    }
-
-    pub fn invoices(&self) -> Result<Vec<InvoiceRecord>, StoreError> {
-        self.tree
-            .scan_prefix(key(S_INVOICES, b""))
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
-            .collect()
     }
 
     /// Messages committed to the store but not yet to the index, with their log numbers

@@ -428,3 +428,35 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     assert!(exit.success(), "daemon exit: {exit:?}");
     assert_eq!(stats(&data)["messages"], 1);
 }
+
+#[test]
+fn reindex_rebuilds_a_damaged_index_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures().join("ap")]);
+    let before = search(&data, "category:ap.invoice");
+    assert!(before["total_threads"].as_u64().unwrap() >= 10);
+
+    // Damage the index: its metadata no longer parses.
+    std::fs::write(data.join("index/meta.json"), "{ not json").unwrap();
+    let broken = run(&[
+        "search",
+        "--data",
+        data.to_str().unwrap(),
+        "category:ap.invoice",
+    ]);
+    assert!(!broken.status.success(), "a damaged index must not answer");
+
+    let out = run(&["reindex", "--data", data.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = stats(&data)["messages"].as_u64().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("reindexed {n} messages")
+    );
+    assert_eq!(search(&data, "category:ap.invoice"), before);
+}

@@ -286,11 +286,6 @@ impl MailIndex {
         })
     }
 
-    /// Picks up commits made since opening (e.g. by another process).
-    pub fn reload(&self) -> Result<(), IndexError> {
-        Ok(self.reader.reload()?)
-    }
-
     /// Number of (live) messages in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()

@@ -183,7 +183,11 @@ fn same_vendor_number_and_amount_is_flagged_duplicate_invoice() {
     );
     assert_eq!(s.stats().unwrap().invoices, 1);
     assert_eq!(
-        s.decision(&again.message.id).unwrap().unwrap().flags,
+        s.message(&again.message.id)
+            .unwrap()
+            .unwrap()
+            .decision
+            .flags,
         vec!["duplicate_invoice"]
     );
     assert_eq!(
