@@ -15,11 +15,14 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+pub mod config;
 pub mod daemon;
 pub mod index;
+pub mod intake;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod rules;
 pub mod source;
 pub mod store;
+pub mod views;

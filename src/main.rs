@@ -9,12 +9,14 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use deskmail::bench;
+use deskmail::config::Config;
+use deskmail::daemon::control::{self, View};
 use deskmail::index::{MailIndex, SearchOptions, SortOrder};
-use deskmail::model::{Decision, Message, MessageId, RawMail, ThreadId};
+use deskmail::model::RawMail;
 use deskmail::parse::{ParseLimits, parse};
 use deskmail::pipeline::{DataDir, Pipeline, raw_mail_from_files};
 use deskmail::rules::RuleSet;
-use deskmail::store::Store;
+use deskmail::store::{Store, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -106,19 +108,42 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
-    /// Run the daemon: watch a drop folder and ingest every file that arrives (the embedded
-    /// default; IMAP mailboxes come with a config file). SIGTERM/SIGINT stop it cleanly.
+    /// Run the daemon: IMAP mailboxes and drop folders from a config file, or (the embedded
+    /// default, no config) a drop folder. SIGTERM/SIGINT stop it cleanly; SIGHUP reloads rules.
     Run {
-        #[command(flatten)]
-        data: DataArg,
-        #[command(flatten)]
-        rules: RulesArg,
-        /// Drop folder to watch. Default: DATA/drop
+        /// deskmail.toml: mailboxes, drop folders, data and rules directories.
+        #[arg(long, env = "DESKMAIL_CONFIG")]
+        config: Option<PathBuf>,
+        /// Data directory (store and index). Default: the config's `data`, else ./deskmail-data
+        #[arg(long, env = "DESKMAIL_DATA")]
+        data: Option<PathBuf>,
+        /// Rule directory. Default: the config's `rules`, else ./rules
+        #[arg(long, env = "DESKMAIL_RULES")]
+        rules: Option<PathBuf>,
+        /// Without a config: the drop folder to watch. Default: DATA/drop
         #[arg(long, env = "DESKMAIL_DROP")]
         drop: Option<PathBuf>,
-        /// Seconds between scans of the drop folder.
+        /// Without a config: seconds between scans of the drop folder.
         #[arg(long, default_value_t = 2)]
         interval: u64,
+        /// Sync every source once, print a summary and exit (non-zero if a source failed).
+        #[arg(long)]
+        once: bool,
+        /// With --once: print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a deskmail.toml: every problem at once as path:line: message.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Health of each mailbox: connected, last sync, messages stored, last error.
+    Status {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
     },
     /// Rebuild the search index from the store (also repairs a damaged or outdated index).
     Reindex {
@@ -147,6 +172,12 @@ enum RulesCommand {
         json: bool,
         file: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the file; exit 1 with every problem listed if it has any.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -304,89 +335,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { data, json, id } => {
-            let store = open_store(&data.data)?;
-            let id = store
-                .resolve_message_id(&id)?
-                .ok_or_else(|| anyhow!("no single message with an id starting {id:?}"))?;
-            let (msg, decision, thread) = load_message(&store, &id)?;
-            if json {
-                let v = serde_json::json!({ "message": msg, "decision": decision, "thread_id": thread, "fields": decision.field_strings() });
-                println!("{}", serde_json::to_string_pretty(&v)?);
-            } else {
-                print_message(&store, &msg, &decision, &thread)?;
-            }
+            print!("{}", store_view(&data.data, View::Show { id, json })?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Thread { data, json, id } => {
-            let store = open_store(&data.data)?;
-            let tid = store
-                .resolve_thread_id(&id)?
-                .ok_or_else(|| anyhow!("no single thread with an id starting {id:?}"))?;
-            let rec = store
-                .thread(&tid)?
-                .ok_or_else(|| anyhow!("thread {tid} not found"))?;
-            let mut rows = Vec::new();
-            for mid in &rec.messages {
-                let stored = store
-                    .message(mid)?
-                    .ok_or_else(|| anyhow!("message {mid} missing"))?;
-                rows.push((stored.message, stored.decision));
-            }
-            rows.sort_by_key(|(m, _)| m.date);
-            if json {
-                let msgs: Vec<_> = rows
-                    .iter()
-                    .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags }))
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs })
-                    )?
-                );
-            } else {
-                println!(
-                    "thread {}  {}  ({} messages)",
-                    rec.thread_id,
-                    rec.subject,
-                    rec.messages.len()
-                );
-                for (m, d) in &rows {
-                    let fields: Vec<String> = d
-                        .field_strings()
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect();
-                    println!(
-                        "  {}  {}  {:<24} {}  {}\n      {}",
-                        &m.id.0[..12],
-                        m.date.map_or("(no date)".into(), |d| d
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string()),
-                        d.category,
-                        m.from.as_ref().map(|a| a.to_string()).unwrap_or_default(),
-                        m.subject,
-                        if fields.is_empty() {
-                            "-".to_string()
-                        } else {
-                            fields.join("  ")
-                        }
-                    );
-                }
-            }
+            print!("{}", store_view(&data.data, View::Thread { id, json })?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Stats { data, json } => {
-            let store = open_store(&data.data)?;
-            let s = store.stats()?;
-            if json {
-                println!("{}", serde_json::to_string(&s)?);
-            } else {
-                println!(
-                    "messages {}, threads {}, invoices {}, rejected {}",
-                    s.messages, s.threads, s.invoices, s.rejected
-                );
-            }
+            print!("{}", store_view(&data.data, View::Stats { json })?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules {
@@ -459,33 +416,150 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 });
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                print_decision(&d);
+                print!("{}", deskmail::views::decision_text(&d));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
+            config,
             data,
             rules,
             drop,
             interval,
+            once,
+            json,
         } => {
-            let rules = Arc::new(load_rules(&rules.rules)?);
-            let pipeline = Arc::new(Pipeline::open(
-                &DataDir::new(&data.data),
-                rules,
-                ParseLimits::default(),
-            )?);
-            let dir = drop.unwrap_or_else(|| data.data.join("drop"));
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create drop folder {}", dir.display()))?;
-            let folder = Arc::new(deskmail::daemon::DropFolder {
-                dir,
-                interval: std::time::Duration::from_secs(interval.max(1)),
-            });
+            let config = match &config {
+                Some(path) => match Config::load(path) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return Ok(ExitCode::from(1));
+                    }
+                },
+                None => Config::default(),
+            };
+            let data = data
+                .or_else(|| config.data.clone())
+                .unwrap_or_else(|| PathBuf::from("deskmail-data"));
+            let rules_dir = rules
+                .or_else(|| config.rules.clone())
+                .unwrap_or_else(|| PathBuf::from("rules"));
+            let mut config = config;
+            if config.mailboxes.is_empty() && config.drop_folders.is_empty() {
+                // The embedded default: a drop folder in the data directory.
+                let dir = drop.unwrap_or_else(|| data.join("drop"));
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create drop folder {}", dir.display()))?;
+                config
+                    .drop_folders
+                    .push(deskmail::config::DropFolderConfig {
+                        name: "drop".into(),
+                        path: dir,
+                        interval_secs: interval.max(1),
+                    });
+            }
+            for d in &config.drop_folders {
+                std::fs::create_dir_all(&d.path)
+                    .with_context(|| format!("cannot create drop folder {}", d.path.display()))?;
+            }
+            let rule_set = Arc::new(load_rules(&rules_dir)?);
+            let pipeline = Arc::new(
+                Pipeline::open(&DataDir::new(&data), rule_set, ParseLimits::default())
+                    .context("cannot open the data directory")?,
+            );
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let opts = deskmail::daemon::DaemonOptions {
+                data,
+                rules_dir,
+                config,
+                once,
+                workers,
+            };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            rt.block_on(deskmail::daemon::run(pipeline, folder, shutdown_signal()))?;
+            let summary = rt.block_on(deskmail::daemon::run(pipeline, opts, shutdown_signal()))?;
+            if once {
+                let total = summary.stored + summary.duplicates + summary.rejected;
+                if json {
+                    println!("{}", serde_json::to_string(&summary)?);
+                } else {
+                    println!(
+                        "stored {}, duplicates {}, rejected {} in {:.2}s ({:.0} msg/s)",
+                        summary.stored,
+                        summary.duplicates,
+                        summary.rejected,
+                        summary.seconds,
+                        total as f64 / summary.seconds.max(1e-9)
+                    );
+                    for f in &summary.failures {
+                        eprintln!("failed: {f}");
+                    }
+                }
+                if !summary.failures.is_empty() {
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => match Config::load(&file) {
+            Ok(c) => {
+                println!(
+                    "{}: OK ({} mailboxes, {} drop folders)",
+                    file.display(),
+                    c.mailboxes.len(),
+                    c.drop_folders.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                eprintln!("{} problem(s) in {}", e.0.len(), file.display());
+                Ok(ExitCode::from(1))
+            }
+        },
+        Command::Status { data, json } => {
+            let report =
+                deskmail::daemon::health::read_status(&data.data).map_err(|e| anyhow!(e))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report.mailboxes)?);
+            } else {
+                println!(
+                    "daemon: {}{}",
+                    if report.running {
+                        "running"
+                    } else {
+                        "not running"
+                    },
+                    if report.running {
+                        format!(" (pid {}, rules {})", report.pid, report.rules_version)
+                    } else {
+                        String::new()
+                    }
+                );
+                for m in &report.mailboxes {
+                    println!(
+                        "{:<16} {:<13} last sync {:<25} stored {:>7}  {}",
+                        m.name,
+                        if m.connected {
+                            "connected"
+                        } else {
+                            "disconnected"
+                        },
+                        m.last_sync.map_or("never".into(), |t| t.to_rfc3339()),
+                        m.messages_stored,
+                        m.last_error
+                            .as_deref()
+                            .map_or(String::new(), |e| format!("error: {e}"))
+                    );
+                }
+                if report.mailboxes.is_empty() {
+                    println!("no mailboxes (start `deskmail run --config FILE`)");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex { data } => {
@@ -545,7 +619,8 @@ async fn shutdown_signal() {
     }
 }
 
-fn open_store(data: &Path) -> Result<Store> {
+/// Render a store view: directly, or through the running daemon that holds the store.
+fn store_view(data: &Path, view: View) -> Result<String> {
     let dir = DataDir::new(data).store();
     if !dir.exists() {
         bail!(
@@ -553,21 +628,12 @@ fn open_store(data: &Path) -> Result<Store> {
             data.display()
         );
     }
-    Ok(Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES)?)
-}
-
-/// The stored message, re-parsed from its raw bytes so the body and attachment text are there.
-fn load_message(store: &Store, id: &MessageId) -> Result<(Message, Decision, ThreadId)> {
-    let stored = store
-        .message(id)?
-        .ok_or_else(|| anyhow!("message {id} not found"))?;
-    let raw = RawMail {
-        mailbox: stored.message.mailbox.clone(),
-        origin: stored.message.origin.clone(),
-        bytes: store.raw_bytes(stored.raw)?,
-    };
-    let msg = parse(&raw, &ParseLimits::default()).unwrap_or(stored.message);
-    Ok((msg, stored.decision, stored.thread_id))
+    match Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES) {
+        Ok(store) => Ok(control::render(&store, &view)?),
+        Err(StoreError::Locked { .. }) => control::ask(&control::socket_path(data), &view)
+            .map_err(|e| anyhow!("{e} (the store is held by a running deskmail daemon)")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {
@@ -619,104 +685,6 @@ fn print_search(results: &deskmail::index::SearchResults) {
             println!("    {snippet}");
         }
     }
-}
-
-fn print_decision(d: &Decision) {
-    println!(
-        "category: {}{}",
-        d.category,
-        d.category_rule
-            .as_ref()
-            .map_or(String::new(), |r| format!("  (rule {r:?})"))
-    );
-    if !d.flags.is_empty() {
-        println!("flags: {}", d.flags.join(", "));
-    }
-    if d.fields.is_empty() {
-        println!("fields: none");
-    } else {
-        println!("fields:");
-        for (name, f) in &d.fields {
-            println!(
-                "  {name:<16} {:<14} from {} by rule {:?}: {:?}",
-                f.value.canonical(),
-                f.provenance.source,
-                f.provenance.rule,
-                f.provenance.matched
-            );
-        }
-    }
-    if d.matched_rules.is_empty() {
-        println!("matched rules: none");
-    }
-    for m in &d.matched_rules {
-        println!(
-            "matched rule {:?} ({}): {}",
-            m.rule,
-            m.file,
-            m.why.join("; ")
-        );
-    }
-    for a in &d.actions {
-        println!("action: {a}");
-    }
-    println!("rules version: {}", d.rules_version);
-}
-
-fn print_message(store: &Store, msg: &Message, d: &Decision, thread: &ThreadId) -> Result<()> {
-    println!("message {}  (thread {thread})", msg.id);
-    println!(
-        "from:    {}",
-        msg.from.as_ref().map(|a| a.to_string()).unwrap_or_default()
-    );
-    println!(
-        "to:      {}",
-        msg.to
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    println!(
-        "date:    {}",
-        msg.date.map_or("(none)".into(), |d| d.to_rfc3339())
-    );
-    println!("subject: {}", msg.subject);
-    println!("source:  {} ({})", msg.origin, msg.mailbox);
-    for a in &msg.attachments {
-        println!(
-            "attachment: {} ({}, {} bytes, sha256 {}){}",
-            a.name.as_deref().unwrap_or("(unnamed)"),
-            a.content_type,
-            a.size,
-            &a.sha256[..16],
-            a.text_error
-                .as_ref()
-                .map_or(String::new(), |e| format!(" — no text: {e}"))
-        );
-    }
-    for w in &msg.warnings {
-        println!("warning: {w}");
-    }
-    println!();
-    print_decision(d);
-    println!();
-    // For a person, render HTML with layout (html2text); the pipeline used the fast renderer.
-    let body = if msg.body_was_html {
-        store
-            .raw(&msg.id)?
-            .and_then(|raw| {
-                mail_parser::MessageParser::default()
-                    .parse(&raw)
-                    .and_then(|m| m.body_html(0).map(|h| h.into_owned()))
-            })
-            .and_then(|html| html2text::from_read(html.as_bytes(), 100).ok())
-            .unwrap_or_else(|| msg.body_text.clone())
-    } else {
-        msg.body_text.clone()
-    };
-    println!("{body}");
-    Ok(())
 }
 
 /// Quiet for one-shot commands (they print their own results); informative for the daemon.

@@ -26,7 +26,7 @@ use crate::store::{CommitOutcome, Processed, RejectionRecord, Store};
 /// Messages per sled transaction.
 const BATCH: usize = 256;
 /// Documents between index commits during a bulk ingest.
-const INDEX_COMMIT_EVERY: usize = 20_000;
+pub(crate) const INDEX_COMMIT_EVERY: usize = 20_000;
 /// The index writer's memory budget (tantivy's minimum is 15 MB per thread).
 pub const INDEX_HEAP_BYTES: usize = 40 * 1024 * 1024;
 /// sled page cache.
@@ -107,7 +107,8 @@ struct IndexBacklog {
     last_seq: u64,
 }
 
-enum Work {
+/// One message after parse + rules.
+pub(crate) enum Work {
     Done(Box<Processed>),
     Rejected {
         origin: String,
@@ -188,27 +189,7 @@ impl Pipeline {
                 let limits = self.limits;
                 spawn_named(s, "parse-rules", move || {
                     for raw in raw_rx {
-                        let _span =
-                            info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox)
-                                .entered();
-                        let work = match parse(&raw, &limits) {
-                            Ok(message) => {
-                                let decision = rules.evaluate(&message);
-                                debug!(category = %decision.category, "Classified");
-                                Work::Done(Box::new(Processed {
-                                    message,
-                                    decision,
-                                    raw: raw.bytes,
-                                }))
-                            }
-                            Err(reason) => Work::Rejected {
-                                content: MessageId::of_bytes(&raw.bytes),
-                                size: raw.bytes.len() as u64,
-                                origin: raw.origin,
-                                reason,
-                            },
-                        };
-                        if work_tx.send(work).is_err() {
+                        if work_tx.send(process(raw, &rules, &limits)).is_err() {
                             break;
                         }
                     }
@@ -340,6 +321,28 @@ impl Pipeline {
         self.store.mark_indexed_through(since_commit.last_seq)?;
         *since_commit = IndexBacklog::default();
         Ok(())
+    }
+}
+
+/// Parse one raw message and run the rules on it (the parallel stage of every pipeline).
+pub(crate) fn process(raw: RawMail, rules: &RuleSet, limits: &ParseLimits) -> Work {
+    let _span = info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox).entered();
+    match parse(&raw, limits) {
+        Ok(message) => {
+            let decision = rules.evaluate(&message);
+            debug!(category = %decision.category, "Classified");
+            Work::Done(Box::new(Processed {
+                message,
+                decision,
+                raw: raw.bytes,
+            }))
+        }
+        Err(reason) => Work::Rejected {
+            content: MessageId::of_bytes(&raw.bytes),
+            size: raw.bytes.len() as u64,
+            origin: raw.origin,
+            reason,
+        },
     }
 }
 

@@ -117,6 +117,23 @@ pub struct RejectionRecord {
     pub at: DateTime<Utc>,
 }
 
+/// How far one IMAP folder has been read: every UID up to `last_uid` under this `uid_validity`
+/// is committed. Written in the same sled batch as the messages it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderCursor {
+    pub uid_validity: u32,
+    pub last_uid: u32,
+}
+
+/// What rides along with a batch of messages, in the same atomic write.
+#[derive(Debug, Clone, Default)]
+pub struct BatchExtras {
+    /// `(folder key, cursor)`: the folder key is `MAILBOX/FOLDER`.
+    pub cursor: Option<(String, FolderCursor)>,
+    /// Input that could not be parsed, keyed by content (counted once).
+    pub rejections: Vec<(MessageId, RejectionRecord)>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub messages: u64,
@@ -134,6 +151,7 @@ const S_INVOICES: u8 = b'v';
 const S_LOG: u8 = b'q';
 const S_META: u8 = b'c';
 const S_REJECTIONS: u8 = b'x';
+const S_CURSORS: u8 = b'u';
 
 const C_MESSAGES: &[u8] = b"messages";
 const C_THREADS: &[u8] = b"threads";
@@ -143,6 +161,8 @@ const C_REJECTED: &[u8] = b"rejected";
 const C_SEQ: &[u8] = b"seq";
 /// Every log entry up to and including this one is in the index.
 const C_INDEXED: &[u8] = b"indexed";
+/// Messages stored from one mailbox: `mailbox:NAME`.
+const C_MAILBOX_PREFIX: &str = "mailbox:";
 
 fn key(space: u8, k: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(k.len() + 2);
@@ -271,11 +291,38 @@ impl Store {
 
     /// Commit a batch atomically. Outcomes are in input order.
     pub fn commit_batch(&self, batch: &[Processed]) -> Result<Vec<CommitOutcome>, StoreError> {
+        self.commit_batch_with(batch, &BatchExtras::default())
+    }
+
+    /// Commit a batch, its rejections and its folder cursor in one atomic write, so the cursor
+    /// never runs ahead of what is stored.
+    pub fn commit_batch_with(
+        &self,
+        batch: &[Processed],
+        extras: &BatchExtras,
+    ) -> Result<Vec<CommitOutcome>, StoreError> {
         let now = Utc::now();
         let mut tx = Tx::new(&self.tree);
         let mut out = Vec::with_capacity(batch.len());
+        let mut per_mailbox: HashMap<&str, u64> = HashMap::new();
         for p in batch {
-            out.push(commit_one(&mut tx, &self.blobs, p, now)?);
+            let outcome = commit_one(&mut tx, &self.blobs, p, now)?;
+            if matches!(outcome, CommitOutcome::Stored { .. }) {
+                *per_mailbox.entry(p.message.mailbox.as_str()).or_default() += 1;
+            }
+            out.push(outcome);
+        }
+        for (mailbox, n) in per_mailbox {
+            tx.bump(format!("{C_MAILBOX_PREFIX}{mailbox}").as_bytes(), n)?;
+        }
+        for (content, rec) in &extras.rejections {
+            if !tx.contains(S_REJECTIONS, content.0.as_bytes())? {
+                tx.insert(S_REJECTIONS, content.0.as_bytes(), enc(rec)?);
+                tx.bump(C_REJECTED, 1)?;
+            }
+        }
+        if let Some((folder, cursor)) = &extras.cursor {
+            tx.insert(S_CURSORS, folder.as_bytes(), enc(cursor)?);
         }
         // Blobs first: a reference must never reach disk before the bytes it points at.
         self.blobs.sync()?;
@@ -314,6 +361,27 @@ impl Store {
             invoices: tx.counter(C_INVOICES)?,
             rejected: tx.counter(C_REJECTED)?,
         })
+    }
+
+    /// The committed position of an IMAP folder (`MAILBOX/FOLDER`).
+    pub fn cursor(&self, folder: &str) -> Result<Option<FolderCursor>, StoreError> {
+        self.get_json(S_CURSORS, folder.as_bytes())
+    }
+
+    /// Every folder cursor, by folder key.
+    pub fn cursors(&self) -> Result<Vec<(String, FolderCursor)>, StoreError> {
+        self.tree
+            .scan_prefix(key(S_CURSORS, b""))
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((strip(&k), dec(&v)?))
+            })
+            .collect()
+    }
+
+    /// Messages stored from one mailbox (duplicates not counted).
+    pub fn mailbox_count(&self, mailbox: &str) -> Result<u64, StoreError> {
+        Tx::new(&self.tree).counter(format!("{C_MAILBOX_PREFIX}{mailbox}").as_bytes())
     }
 
     pub fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {

@@ -395,9 +395,11 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
             "--drop",
             drop.to_str().unwrap(),
         ])
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let guard = KillOnDrop(child.id());
     std::fs::copy(
         fixtures().join("ap/invoice-en-us-plain-text-net30.eml"),
         drop.join("a.eml"),
@@ -414,19 +416,45 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     }
     let reason = std::fs::read_to_string(drop.join("failed/junk.eml.reason")).unwrap();
     assert!(reason.contains("not an email message"), "{reason}");
-    // While the daemon holds the store, sled-backed commands say so; search reads only the index.
-    let busy = run(&["stats", "--data", data.to_str().unwrap()]);
-    assert_eq!(busy.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&busy.stderr).contains("in use by another deskmail process"));
-    assert_eq!(search(&data, "invoice:INV-20417")["total_threads"], 1);
+    // While the daemon holds the store, sled-backed commands go through its control socket;
+    // search reads the index directly.
+    assert_eq!(stats(&data)["messages"], 1);
+    let hits = search(&data, "invoice:INV-20417");
+    assert_eq!(hits["total_threads"], 1);
+    let thread_id = hits["threads"][0]["thread_id"].as_str().unwrap().to_string();
+    let shown = run(&["thread", "--data", data.to_str().unwrap(), &thread_id]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("INV-20417"));
+    let missing = run(&["show", "--data", data.to_str().unwrap(), "ffffffff"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no single message"));
+    let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status[0]["name"], "drop");
+    assert_eq!(status[0]["connected"], true);
+    assert_eq!(status[0]["messages_stored"], 1);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
+    std::mem::forget(guard);
     assert!(exit.success(), "daemon exit: {exit:?}");
     assert_eq!(stats(&data)["messages"], 1);
+    // Stopped: status says so, and still counts from the store.
+    let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status[0]["connected"], false);
+    assert_eq!(status[0]["messages_stored"], 1);
+}
+
+/// Kills a spawned daemon if the test fails before stopping it.
+struct KillOnDrop(u32);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", &self.0.to_string()]).status();
+    }
 }
 
 #[test]

@@ -278,6 +278,27 @@ pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> (RuleFile, Vec<Rule
     (file, r.errors)
 }
 
+/// " (did you mean \"x\"?)" for a close known key, else the list of known keys.
+pub(crate) fn suggest(name: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(" (did you mean \"{k}\"?)"))
+        .unwrap_or_else(|| format!(" (expected one of: {})", known.join(", ")))
+}
+
+/// 1-based line of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
 struct Reader<'a> {
     path: &'a str,
     text: &'a str,
@@ -288,12 +309,7 @@ type SpannedValue<'i> = Spanned<DeValue<'i>>;
 
 impl Reader<'_> {
     fn line(&self, offset: usize) -> usize {
-        let offset = offset.min(self.text.len());
-        self.text.as_bytes()[..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
+        line_of(self.text, offset)
     }
 
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
@@ -312,13 +328,7 @@ impl Reader<'_> {
         what: &str,
         known: &[&str],
     ) {
-        let suggestion = known
-            .iter()
-            .map(|k| (strsim::jaro_winkler(name, k), *k))
-            .filter(|(score, _)| *score > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, k)| format!(" (did you mean \"{k}\"?)"))
-            .unwrap_or_else(|| format!(" (expected one of: {})", known.join(", ")));
+        let suggestion = suggest(name, known);
         self.err(key.span(), format!("unknown {what} \"{name}\"{suggestion}"));
     }
 

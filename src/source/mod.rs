@@ -1,4 +1,6 @@
-//! Where raw mail comes from. For now: files on disk (.eml, maildir, mbox, trees of them).
-//! IMAP and the drop folder plug in here with the same [`RawMail`](crate::model::RawMail) output.
+//! Where raw mail comes from: files on disk (.eml, maildir, mbox, trees of them) and IMAP
+//! folders. Every source produces [`RawMail`](crate::model::RawMail); the drop folder (in
+//! [`daemon`](crate::daemon)) reuses the file readers.
 
 pub mod files;
+pub mod imap;

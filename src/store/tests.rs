@@ -254,3 +254,51 @@ fn data_survives_reopen() {
         "durable"
     );
 }
+
+#[test]
+fn cursor_rejections_and_mailbox_counts_commit_with_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), 1 << 20).unwrap();
+    assert_eq!(store.cursor("ap/INBOX").unwrap(), None);
+    let a = processed("Message-ID: <a@x>\r\nSubject: a\r\n\r\nbody a\r\n");
+    let b = processed("Message-ID: <b@x>\r\nSubject: b\r\n\r\nbody b\r\n");
+    let bad = MessageId::of_bytes(b"junk");
+    let extras = BatchExtras {
+        cursor: Some((
+            "ap/INBOX".into(),
+            FolderCursor {
+                uid_validity: 7,
+                last_uid: 12,
+            },
+        )),
+        rejections: vec![(
+            bad.clone(),
+            RejectionRecord {
+                origin: "imap://ap/INBOX;UID=12".into(),
+                reason: "not mail".into(),
+                size: 4,
+                at: chrono::Utc::now(),
+            },
+        )],
+    };
+    let out = store.commit_batch_with(&[a.clone(), b], &extras).unwrap();
+    assert!(
+        out.iter()
+            .all(|o| matches!(o, CommitOutcome::Stored { .. }))
+    );
+    assert_eq!(
+        store.cursor("ap/INBOX").unwrap(),
+        Some(FolderCursor {
+            uid_validity: 7,
+            last_uid: 12
+        })
+    );
+    assert_eq!(store.mailbox_count("t").unwrap(), 2);
+    assert_eq!(store.stats().unwrap().rejected, 1);
+    // The same batch again (a refetch after a crash): nothing new, counts unchanged.
+    let out = store.commit_batch_with(&[a], &extras).unwrap();
+    assert!(matches!(out[0], CommitOutcome::Duplicate { .. }));
+    assert_eq!(store.mailbox_count("t").unwrap(), 2);
+    assert_eq!(store.stats().unwrap().rejected, 1);
+    assert_eq!(store.cursors().unwrap().len(), 1);
+}

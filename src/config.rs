@@ -1,0 +1,728 @@
+//! `deskmail.toml`: the daemon's configuration — IMAP mailboxes, drop folders, where data and
+//! rules live.
+//!
+//! [`Config::load`] reports every problem at once as `path:line: message`, like the rule files:
+//! unknown keys (with a did-you-mean) are found by walking toml's spanned document, types by serde
+//! per mailbox, and then what only makes sense together (plain IMAP only to loopback, exactly one
+//! secret source, the CA file readable, unique names).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use toml::de::{DeTable, DeValue};
+
+use crate::rules::file::{line_of, suggest};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+    }
+}
+
+/// Every problem found in one config file.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Data directory (store and index); relative paths are relative to the config file.
+    pub data: Option<PathBuf>,
+    /// Rule directory; relative to the config file.
+    pub rules: Option<PathBuf>,
+    #[serde(default)]
+    pub daemon: DaemonSettings,
+    #[serde(default, rename = "mailbox")]
+    pub mailboxes: Vec<MailboxConfig>,
+    #[serde(default, rename = "drop_folder")]
+    pub drop_folders: Vec<DropFolderConfig>,
+}
+
+/// Timings of the daemon. Defaults suit real servers; tests shorten them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonSettings {
+    /// IDLE is ended and renewed after this long (servers drop it at 29-30 minutes).
+    pub idle_renew_secs: u64,
+    /// Every network read or write must finish within this, or the connection is dropped.
+    pub io_timeout_secs: u64,
+    /// Reconnect backoff: starts at the first value, doubles up to the second, plus jitter.
+    pub backoff_initial_secs: f64,
+    pub backoff_max_secs: f64,
+    /// How often the rule directory is checked for edits (SIGHUP reloads at once).
+    pub rules_reload_secs: u64,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        DaemonSettings {
+            idle_renew_secs: 25 * 60,
+            io_timeout_secs: 60,
+            backoff_initial_secs: 1.0,
+            backoff_max_secs: 300.0,
+            rules_reload_secs: 2,
+        }
+    }
+}
+
+impl DaemonSettings {
+    pub fn io_timeout(&self) -> Duration {
+        Duration::from_secs(self.io_timeout_secs.max(1))
+    }
+    pub fn idle_renew(&self) -> Duration {
+        Duration::from_secs(self.idle_renew_secs.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain connect, then STARTTLS before anything else; refusing it is an error, never a
+    /// downgrade.
+    Starttls,
+    /// No TLS: only with `allow_plain_loopback = true` and a loopback host.
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMethod {
+    /// LOGIN with a password.
+    Password,
+    /// SASL XOAUTH2 with a bearer token from `token_command` (Microsoft 365, Gmail).
+    Xoauth2,
+    /// SASL OAUTHBEARER (RFC 7628) with a token from `token_command`.
+    Oauthbearer,
+}
+
+/// What to do on the server once a message is committed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterProcessing {
+    /// Leave the message as it is (deskmail never sets \Seen).
+    #[default]
+    Nothing,
+    /// Add this flag or keyword, e.g. `$Deskmail`.
+    Flag(String),
+    /// Move to this folder (MOVE, or COPY + \Deleted + UID EXPUNGE).
+    MoveTo(String),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    /// Short name: shown in status and logs, searchable as `mailbox:NAME`.
+    pub name: String,
+    pub host: String,
+    /// Default: 993 for implicit TLS, 143 otherwise.
+    pub port: Option<u16>,
+    #[serde(default = "default_tls")]
+    pub tls: TlsMode,
+    #[serde(default)]
+    pub allow_plain_loopback: bool,
+    /// PEM file of the CA(s) to trust instead of the system's (private CAs).
+    pub ca_file: Option<PathBuf>,
+    pub username: String,
+    #[serde(default = "default_auth")]
+    pub auth: AuthMethod,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_command: Option<String>,
+    /// For XOAUTH2/OAUTHBEARER: prints a current access token on stdout.
+    pub token_command: Option<String>,
+    #[serde(default = "default_folders")]
+    pub folders: Vec<String>,
+    #[serde(default)]
+    pub after: AfterProcessing,
+    /// Messages per UID FETCH batch handed to the pipeline.
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Use IDLE when the server offers it.
+    #[serde(default = "default_true")]
+    pub idle: bool,
+    /// Seconds between polls when IDLE is off or not offered.
+    #[serde(default = "default_poll")]
+    pub poll_interval_secs: u64,
+}
+
+fn default_tls() -> TlsMode {
+    TlsMode::Implicit
+}
+fn default_auth() -> AuthMethod {
+    AuthMethod::Password
+}
+fn default_folders() -> Vec<String> {
+    vec!["INBOX".into()]
+}
+fn default_batch() -> usize {
+    256
+}
+fn default_true() -> bool {
+    true
+}
+fn default_poll() -> u64 {
+    60
+}
+
+impl MailboxConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            TlsMode::Implicit => 993,
+            _ => 143,
+        })
+    }
+
+    /// Where the secret comes from, for messages (never the secret itself).
+    pub fn secret_source(&self) -> Option<SecretSource<'_>> {
+        match self.auth {
+            AuthMethod::Password => {
+                if let Some(v) = &self.password_env {
+                    Some(SecretSource::Env(v))
+                } else if let Some(p) = &self.password_file {
+                    Some(SecretSource::File(p))
+                } else {
+                    self.password_command.as_deref().map(SecretSource::Command)
+                }
+            }
+            AuthMethod::Xoauth2 | AuthMethod::Oauthbearer => {
+                self.token_command.as_deref().map(SecretSource::Command)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum SecretSource<'a> {
+    Env(&'a str),
+    File(&'a Path),
+    Command(&'a str),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropFolderConfig {
+    pub name: String,
+    pub path: PathBuf,
+    #[serde(default = "default_drop_interval")]
+    pub interval_secs: u64,
+}
+
+fn default_drop_interval() -> u64 {
+    2
+}
+
+const TOP_KEYS: &[&str] = &["data", "rules", "daemon", "mailbox", "drop_folder"];
+const DAEMON_KEYS: &[&str] = &[
+    "idle_renew_secs",
+    "io_timeout_secs",
+    "backoff_initial_secs",
+    "backoff_max_secs",
+    "rules_reload_secs",
+];
+const MAILBOX_KEYS: &[&str] = &[
+    "name",
+    "host",
+    "port",
+    "tls",
+    "allow_plain_loopback",
+    "ca_file",
+    "username",
+    "auth",
+    "password_env",
+    "password_file",
+    "password_command",
+    "token_command",
+    "folders",
+    "after",
+    "batch_size",
+    "idle",
+    "poll_interval_secs",
+];
+const DROP_KEYS: &[&str] = &["name", "path", "interval_secs"];
+
+/// Collects problems with their lines.
+struct Checker<'a> {
+    path: &'a str,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Checker<'_> {
+    fn err(&mut self, offset: usize, message: impl Into<String>) {
+        self.errors.push(ConfigError {
+            path: self.path.to_string(),
+            line: line_of(self.text, offset),
+            message: message.into(),
+        });
+    }
+}
+
+impl Config {
+    /// Read and check a config file. Relative paths in it are resolved against its directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                path: shown.clone(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            }])
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&shown, &text, base)
+    }
+
+    /// Check config text. `base` is the directory relative paths are resolved against.
+    pub fn parse(path: &str, text: &str, base: &Path) -> Result<Config, ConfigErrors> {
+        let mut c = Checker {
+            path,
+            text,
+            errors: Vec::new(),
+        };
+        let doc = match DeTable::parse(text) {
+            Ok(d) => d,
+            Err(e) => {
+                c.err(
+                    e.span().map_or(0, |s| s.start),
+                    format!("TOML syntax: {}", e.message().trim()),
+                );
+                return Err(ConfigErrors(c.errors));
+            }
+        };
+        // Pass 1: unknown keys anywhere, with their lines. Remember where each section starts.
+        let mut mailbox_at = Vec::new();
+        let mut drop_at = Vec::new();
+        for (key, value) in doc.get_ref().iter() {
+            let name = key.get_ref().as_ref();
+            match name {
+                "daemon" => check_keys(&mut c, value.get_ref(), DAEMON_KEYS, "daemon setting"),
+                "mailbox" | "drop_folder" => {
+                    let (keys, what, at) = if name == "mailbox" {
+                        (MAILBOX_KEYS, "mailbox key", &mut mailbox_at)
+                    } else {
+                        (DROP_KEYS, "drop_folder key", &mut drop_at)
+                    };
+                    match value.get_ref() {
+                        DeValue::Array(items) => {
+                            for item in items.iter() {
+                                at.push(item.span().start);
+                                check_keys(&mut c, item.get_ref(), keys, what);
+                            }
+                        }
+                        _ => c.err(
+                            key.span().start,
+                            format!("\"{name}\" must be written as [[{name}]] sections"),
+                        ),
+                    }
+                }
+                other if !TOP_KEYS.contains(&other) => {
+                    let s = suggest(other, TOP_KEYS);
+                    c.err(
+                        key.span().start,
+                        format!("unknown top-level key \"{other}\"{s}"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        // Pass 2: types, section by section so one bad mailbox does not hide the next.
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(t) => t,
+            Err(e) => {
+                c.err(
+                    e.span().map_or(0, |s| s.start),
+                    e.message().trim().to_string(),
+                );
+                return Err(ConfigErrors(c.errors));
+            }
+        };
+        let mut config = Config::default();
+        let mut mailbox_names: Vec<String> = Vec::new();
+        let mut mailbox_lines: Vec<usize> = Vec::new();
+        let mut drop_lines: Vec<usize> = Vec::new();
+        for (k, v) in &table {
+            let v = strip_unknown(v.clone(), k);
+            match k.as_str() {
+                "data" => config.data = typed(&mut c, 0, "data", v),
+                "rules" => config.rules = typed(&mut c, 0, "rules", v),
+                "daemon" => {
+                    config.daemon = typed(&mut c, 0, "[daemon]", v).unwrap_or_default();
+                }
+                "mailbox" => {
+                    for (i, item) in v.as_array().into_iter().flatten().enumerate() {
+                        let at = mailbox_at.get(i).copied().unwrap_or(0);
+                        if let Some(name) = item.get("name").and_then(|n| n.as_str()) {
+                            if mailbox_names.iter().any(|n| n == name) {
+                                c.err(at, format!("mailbox name \"{name}\" is used twice"));
+                            }
+                            mailbox_names.push(name.to_string());
+                        }
+                        let what = format!("mailbox #{}", i + 1);
+                        if let Some(m) = typed::<MailboxConfig>(&mut c, at, &what, item.clone()) {
+                            config.mailboxes.push(m);
+                            mailbox_lines.push(at);
+                        }
+                    }
+                }
+                "drop_folder" => {
+                    for (i, item) in v.as_array().into_iter().flatten().enumerate() {
+                        let at = drop_at.get(i).copied().unwrap_or(0);
+                        let what = format!("drop_folder #{}", i + 1);
+                        if let Some(d) = typed::<DropFolderConfig>(&mut c, at, &what, item.clone())
+                        {
+                            config.drop_folders.push(d);
+                            drop_lines.push(at);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Pass 3: what only makes sense together.
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        config.data = config.data.as_deref().map(resolve);
+        config.rules = config.rules.as_deref().map(resolve);
+        let mut names = mailbox_names;
+        for (m, &at) in config.mailboxes.iter_mut().zip(&mailbox_lines) {
+            m.ca_file = m.ca_file.as_deref().map(resolve);
+            m.password_file = m.password_file.as_deref().map(resolve);
+            check_mailbox(&mut c, at, m);
+        }
+        for (d, &at) in config.drop_folders.iter_mut().zip(&drop_lines) {
+            d.path = resolve(&d.path);
+            if names.contains(&d.name) {
+                c.err(at, format!("source name \"{}\" is used twice", d.name));
+            }
+            names.push(d.name.clone());
+        }
+        if config.mailboxes.is_empty() && config.drop_folders.is_empty() && c.errors.is_empty() {
+            c.err(0, "no [[mailbox]] and no [[drop_folder]]: nothing to watch");
+        }
+        if c.errors.is_empty() {
+            Ok(config)
+        } else {
+            c.errors.sort_by_key(|e| e.line);
+            Err(ConfigErrors(c.errors))
+        }
+    }
+}
+
+fn check_keys(c: &mut Checker<'_>, value: &DeValue<'_>, known: &[&str], what: &str) {
+    if let DeValue::Table(t) = value {
+        for (k, _) in t.iter() {
+            let name = k.get_ref().as_ref();
+            if !known.contains(&name) {
+                let s = suggest(name, known);
+                c.err(k.span().start, format!("unknown {what} \"{name}\"{s}"));
+            }
+        }
+    }
+}
+
+/// Pass 1 reported unknown keys with their lines: drop them so serde reports only types.
+fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
+    let known = match section {
+        "daemon" => DAEMON_KEYS,
+        "mailbox" => MAILBOX_KEYS,
+        "drop_folder" => DROP_KEYS,
+        _ => return v,
+    };
+    let clean = |t: toml::Value| match t {
+        toml::Value::Table(mut t) => {
+            t.retain(|k, _| known.contains(&k.as_ref()));
+            toml::Value::Table(t)
+        }
+        other => other,
+    };
+    match v {
+        toml::Value::Array(items) => toml::Value::Array(items.into_iter().map(clean).collect()),
+        other => clean(other),
+    }
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(
+    c: &mut Checker<'_>,
+    at: usize,
+    what: &str,
+    v: toml::Value,
+) -> Option<T> {
+    match T::deserialize(v) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            c.err(at, format!("{what}: {}", e.message().trim()));
+            None
+        }
+    }
+}
+
+/// A host name or address that stays on this machine.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn check_mailbox(c: &mut Checker<'_>, at: usize, m: &MailboxConfig) {
+    let who = format!("mailbox \"{}\"", m.name);
+    if m.name.is_empty()
+        || !m
+            .name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+    {
+        c.err(
+            at,
+            format!("{who}: name must be letters, digits, '-', '_' or '.'"),
+        );
+    }
+    if m.host.trim().is_empty() {
+        c.err(at, format!("{who}: host is empty"));
+    }
+    if m.tls == TlsMode::Plain {
+        if !m.allow_plain_loopback {
+            c.err(
+                at,
+                format!("{who}: tls = \"plain\" sends the password in clear; it needs allow_plain_loopback = true and a loopback host"),
+            );
+        } else if !is_loopback(&m.host) {
+            c.err(
+                at,
+                format!(
+                    "{who}: tls = \"plain\" is only allowed to a loopback host, not {:?}",
+                    m.host
+                ),
+            );
+        }
+    }
+    if let Some(ca) = &m.ca_file {
+        match std::fs::read(ca) {
+            Ok(pem) => {
+                if crate::source::imap::tls::parse_ca_pem(&pem).is_err() {
+                    c.err(
+                        at,
+                        format!("{who}: ca_file {} holds no PEM certificate", ca.display()),
+                    );
+                }
+            }
+            Err(e) => c.err(at, format!("{who}: ca_file {}: {e}", ca.display())),
+        }
+    }
+    let password_sources = [
+        m.password_env.is_some(),
+        m.password_file.is_some(),
+        m.password_command.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    match m.auth {
+        AuthMethod::Password => {
+            if password_sources != 1 {
+                c.err(
+                    at,
+                    format!("{who}: give exactly one of password_env, password_file, password_command (found {password_sources})"),
+                );
+            }
+            if m.token_command.is_some() {
+                c.err(
+                    at,
+                    format!("{who}: token_command is for auth = \"xoauth2\" or \"oauthbearer\""),
+                );
+            }
+        }
+        AuthMethod::Xoauth2 | AuthMethod::Oauthbearer => {
+            if m.token_command.is_none() {
+                c.err(at, format!("{who}: auth = {:?} needs token_command (a command that prints an access token)", m.auth));
+            }
+            if password_sources > 0 {
+                c.err(
+                    at,
+                    format!("{who}: password_* keys are not used with OAuth; remove them"),
+                );
+            }
+        }
+    }
+    if let Some(var) = &m.password_env
+        && std::env::var_os(var).is_none()
+    {
+        c.err(
+            at,
+            format!("{who}: environment variable {var} (password_env) is not set"),
+        );
+    }
+    if let Some(f) = &m.password_file
+        && let Err(e) = std::fs::metadata(f)
+    {
+        c.err(at, format!("{who}: password_file {}: {e}", f.display()));
+    }
+    if m.folders.is_empty() {
+        c.err(at, format!("{who}: folders is empty"));
+    }
+    match &m.after {
+        AfterProcessing::MoveTo(f) if m.folders.contains(f) => c.err(
+            at,
+            format!("{who}: after.move_to {f:?} is also a watched folder (messages would loop)"),
+        ),
+        AfterProcessing::MoveTo(f) | AfterProcessing::Flag(f) if f.trim().is_empty() => {
+            c.err(at, format!("{who}: after needs a folder or flag name"))
+        }
+        _ => {}
+    }
+    if m.batch_size == 0 || m.batch_size > 10_000 {
+        c.err(at, format!("{who}: batch_size must be 1..=10000"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigErrors> {
+        Config::parse("deskmail.toml", text, Path::new("/etc/deskmail"))
+    }
+
+    #[test]
+    fn a_good_config_parses_with_defaults() {
+        let c = parse(
+            r#"
+data = "data"
+[[mailbox]]
+name = "ap"
+host = "imap.example.com"
+username = "ap@example.com"
+password_command = "pass show ap"
+after = { move_to = "Processed" }
+
+[[mailbox]]
+name = "ar"
+host = "outlook.office365.com"
+username = "ar@example.com"
+auth = "xoauth2"
+token_command = "get-token ar"
+folders = ["INBOX", "Remittances"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.data.as_deref(), Some(Path::new("/etc/deskmail/data")));
+        assert_eq!(c.mailboxes.len(), 2);
+        let ap = &c.mailboxes[0];
+        assert_eq!(
+            (ap.tls, ap.port(), ap.batch_size),
+            (TlsMode::Implicit, 993, 256)
+        );
+        assert_eq!(ap.folders, vec!["INBOX"]);
+        assert_eq!(ap.after, AfterProcessing::MoveTo("Processed".into()));
+        assert!(matches!(
+            ap.secret_source(),
+            Some(SecretSource::Command("pass show ap"))
+        ));
+        assert_eq!(c.mailboxes[1].auth, AuthMethod::Xoauth2);
+        assert_eq!(c.daemon.idle_renew_secs, 1500);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_line() {
+        let text = r#"data = "d"
+[[mailbox]]
+name = "ap"
+hots = "imap.example.com"
+username = "ap"
+password_command = "x"
+
+[[mailbox]]
+name = "ar"
+host = "imap.example.com"
+tls = "plain"
+username = "ar"
+port = "143"
+
+[[mailbox]]
+name = "ap"
+host = "10.0.0.5"
+tls = "plain"
+allow_plain_loopback = true
+username = "x"
+password_command = "x"
+password_env = "Y"
+"#;
+        let errs = parse(text).unwrap_err().0;
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        let all = shown.join("\n");
+        assert!(
+            all.contains("deskmail.toml:4: unknown mailbox key \"hots\" (did you mean \"host\"?)"),
+            "{all}"
+        );
+        assert!(all.contains("deskmail.toml:8: mailbox #2:"), "{all}");
+        assert!(all.contains("only allowed to a loopback host"), "{all}");
+        assert!(all.contains("exactly one of password_env"), "{all}");
+        assert!(all.contains("name \"ap\" is used twice"), "{all}");
+        assert!(errs.len() >= 5, "{all}");
+    }
+
+    #[test]
+    fn plain_needs_the_explicit_allowance_and_oauth_needs_a_token_command() {
+        let errs = parse(
+            r#"
+[[mailbox]]
+name = "ap"
+host = "127.0.0.1"
+tls = "plain"
+username = "ap"
+password_command = "x"
+auth = "oauthbearer"
+"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(errs.contains("allow_plain_loopback"), "{errs}");
+        assert!(errs.contains("needs token_command"), "{errs}");
+        assert!(errs.contains("password_* keys are not used"), "{errs}");
+    }
+
+    #[test]
+    fn syntax_errors_and_empty_configs_are_errors() {
+        let e = parse("[[mailbox]\nname=").unwrap_err().to_string();
+        assert!(e.starts_with("deskmail.toml:1: TOML syntax"), "{e}");
+        let e = parse("data = \"x\"\n").unwrap_err().to_string();
+        assert!(e.contains("nothing to watch"), "{e}");
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback("localhost") && is_loopback("127.0.0.1") && is_loopback("[::1]"));
+        assert!(!is_loopback("10.0.0.1") && !is_loopback("imap.example.com"));
+    }
+}

@@ -1,0 +1,462 @@
+//! `deskmail run`: the long-running process. Every source feeds one [`Intake`] pipeline:
+//! - IMAP folders from the config: one supervised task per (mailbox, folder)
+//!   ([`crate::source::imap`]);
+//! - drop folders: directories clients upload .eml/mbox files to (e.g. over SFTP); each new file
+//!   is ingested, then moved to `processed/`, or to `failed/` with a `.reason` file beside it.
+//!
+//! Beside them: a rules watcher (reload on edit or SIGHUP; a broken edit keeps the last good
+//! set), the status file ([`health`]) and the control socket ([`control`]).
+//!
+//! Shutdown is passed in as a future (SIGTERM/SIGINT in `main`, anything in tests): sources stop
+//! taking new mail, the batches in hand are committed, the index is committed and the store
+//! flushed before `run` returns.
+
+pub mod control;
+pub mod health;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+use tokio::sync::watch;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::config::{Config, DaemonSettings};
+use crate::intake::{Intake, IntakeSender, IntakeTotals, ItemOutcome, SharedRules};
+use crate::pipeline::Pipeline;
+use crate::rules::RuleSet;
+use crate::source::imap::FolderTask;
+use health::Health;
+
+/// Files younger than this may still be being written by an uploader.
+const SETTLE: Duration = Duration::from_secs(1);
+
+pub struct DropFolder {
+    /// Recorded as the mailbox of what it ingests.
+    pub name: String,
+    pub dir: PathBuf,
+    pub interval: Duration,
+}
+
+impl DropFolder {
+    pub fn processed(&self) -> PathBuf {
+        self.dir.join("processed")
+    }
+    pub fn failed(&self) -> PathBuf {
+        self.dir.join("failed")
+    }
+}
+
+/// What one scan of the drop folder did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanOutcome {
+    pub processed: usize,
+    pub failed: usize,
+}
+
+pub struct DaemonOptions {
+    pub data: PathBuf,
+    pub rules_dir: PathBuf,
+    pub config: Config,
+    /// Sync every source once, then stop (benchmarks, cron).
+    pub once: bool,
+    /// Parse + rules threads.
+    pub workers: usize,
+}
+
+/// What `run` did, for `--once`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub stored: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub seconds: f64,
+    /// Sources that failed (name: error); empty when all went well.
+    pub failures: Vec<String>,
+}
+
+/// Run until `shutdown` resolves (or, with `once`, until every source synced once).
+pub async fn run(
+    pipeline: Arc<Pipeline>,
+    opts: DaemonOptions,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<RunSummary> {
+    let started = Instant::now();
+    let settings = opts.config.daemon.clone();
+    let intake = {
+        let p = Arc::clone(&pipeline);
+        let workers = opts.workers;
+        tokio::task::spawn_blocking(move || Intake::start(p, workers)).await??
+    };
+    let mut sources: Vec<(String, Vec<String>)> = opts
+        .config
+        .mailboxes
+        .iter()
+        .map(|m| (m.name.clone(), m.folders.clone()))
+        .collect();
+    sources.extend(
+        opts.config
+            .drop_folders
+            .iter()
+            .map(|d| (d.name.clone(), vec!["drop".to_string()])),
+    );
+    let health = Arc::new(Health::new(
+        &sources,
+        Some(opts.data.join("status.json")),
+        Some(Arc::clone(&pipeline)),
+    ));
+    health.set_rules_version(&intake.rules_version());
+    let control = tokio::spawn(control::serve(
+        control::socket_path(&opts.data),
+        Arc::clone(&pipeline),
+    ));
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut failures = Vec::new();
+    let drops: Vec<Arc<DropFolder>> = opts
+        .config
+        .drop_folders
+        .iter()
+        .map(|d| {
+            Arc::new(DropFolder {
+                name: d.name.clone(),
+                dir: d.path.clone(),
+                interval: Duration::from_secs(d.interval_secs.max(1)),
+            })
+        })
+        .collect();
+
+    if opts.once {
+        for m in &opts.config.mailboxes {
+            let m = Arc::new(m.clone());
+            for folder in &m.folders {
+                let task = folder_task(&m, folder, &intake, &pipeline, &health, &settings);
+                let name = task.key();
+                tasks.spawn(
+                    async move { task.sync_once().await.map_err(|e| format!("{name}: {e}")) },
+                );
+            }
+        }
+        for d in &drops {
+            let (sender, d, h) = (intake.sender(), Arc::clone(d), Arc::clone(&health));
+            tasks.spawn(async move {
+                let r = scan_once(&sender, &d, SystemTime::now() + SETTLE).await;
+                match r {
+                    Ok(_) => {
+                        h.synced(&d.name, "drop");
+                        Ok(())
+                    }
+                    Err(e) => Err(format!("{}: {e:#}", d.name)),
+                }
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    error!(error = %e, "Sync failed");
+                    failures.push(e);
+                }
+                Err(e) => failures.push(format!("a source task failed: {e}")),
+            }
+        }
+    } else {
+        for m in &opts.config.mailboxes {
+            let m = Arc::new(m.clone());
+            for folder in &m.folders {
+                let task = folder_task(&m, folder, &intake, &pipeline, &health, &settings);
+                tasks.spawn(task.run(stop_rx.clone()).map_ok());
+            }
+        }
+        for d in &drops {
+            let (sender, d, h) = (intake.sender(), Arc::clone(d), Arc::clone(&health));
+            let stop = stop_rx.clone();
+            let span = info_span!("drop_folder", name = %d.name);
+            tasks.spawn(
+                watch_drop_folder(sender, d, h, stop)
+                    .instrument(span)
+                    .map_ok(),
+            );
+        }
+        tasks.spawn(
+            watch_rules(
+                opts.rules_dir.clone(),
+                intake.rules_handle(),
+                Arc::clone(&health),
+                settings.rules_reload_secs,
+                stop_rx.clone(),
+            )
+            .map_ok(),
+        );
+        info!(
+            mailboxes = opts.config.mailboxes.len(),
+            drop_folders = drops.len(),
+            "Daemon running"
+        );
+        shutdown.await;
+        info!("Shutting down: finishing the batches in hand");
+        let _ = stop_tx.send(true);
+        while let Some(r) = tasks.join_next().await {
+            if let Err(e) = r {
+                error!(error = %e, "A source task failed");
+            }
+        }
+    }
+    drop(stop_tx);
+    control.abort();
+    let totals: IntakeTotals = tokio::task::spawn_blocking(move || intake.shutdown()).await?;
+    health.stopped();
+    let _ = std::fs::remove_file(control::socket_path(&opts.data));
+    info!(
+        stored = totals.stored,
+        duplicates = totals.duplicates,
+        rejected = totals.rejected,
+        "Shut down cleanly"
+    );
+    Ok(RunSummary {
+        stored: totals.stored,
+        duplicates: totals.duplicates,
+        rejected: totals.rejected,
+        seconds: started.elapsed().as_secs_f64(),
+        failures,
+    })
+}
+
+fn folder_task(
+    m: &Arc<crate::config::MailboxConfig>,
+    folder: &str,
+    intake: &Intake,
+    pipeline: &Arc<Pipeline>,
+    health: &Arc<Health>,
+    settings: &DaemonSettings,
+) -> FolderTask {
+    FolderTask {
+        mailbox: Arc::clone(m),
+        folder: folder.to_string(),
+        intake: intake.sender(),
+        store: Arc::clone(pipeline),
+        health: Arc::clone(health),
+        settings: settings.clone(),
+    }
+}
+
+/// Lets unit-returning futures join the same JoinSet as the fallible ones.
+trait MapOk: Future<Output = ()> + Sized {
+    fn map_ok(self) -> impl Future<Output = Result<(), String>> {
+        async move {
+            self.await;
+            Ok(())
+        }
+    }
+}
+impl<F: Future<Output = ()>> MapOk for F {}
+
+async fn watch_drop_folder(
+    intake: IntakeSender,
+    drop: Arc<DropFolder>,
+    health: Arc<Health>,
+    mut stop: watch::Receiver<bool>,
+) {
+    info!(dir = %drop.dir.display(), "Watching the drop folder");
+    health.connected(&drop.name, "drop");
+    loop {
+        match scan_once(&intake, &drop, SystemTime::now()).await {
+            Ok(o) => {
+                if o.processed + o.failed > 0 {
+                    info!(
+                        processed = o.processed,
+                        failed = o.failed,
+                        "Drop folder scanned"
+                    );
+                }
+                health.synced(&drop.name, "drop");
+            }
+            Err(e) => {
+                error!(error = %format!("{e:#}"), "Drop folder scan failed");
+                health.failed(&drop.name, "drop", &format!("{e:#}"));
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = tokio::time::sleep(drop.interval) => {}
+        }
+    }
+}
+
+/// Ingest every settled file in the drop folder once. `now` is injected for tests.
+pub async fn scan_once(
+    intake: &IntakeSender,
+    drop: &DropFolder,
+    now: SystemTime,
+) -> anyhow::Result<ScanOutcome> {
+    std::fs::create_dir_all(drop.processed())?;
+    std::fs::create_dir_all(drop.failed())?;
+    let mut outcome = ScanOutcome::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&drop.dir)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .filter(|p| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| now.duration_since(m).unwrap_or_default() >= SETTLE)
+        })
+        .collect();
+    files.sort();
+    for file in files {
+        let span = info_span!("drop_file", path = %file.display());
+        let (path, name) = (file.clone(), drop.name.clone());
+        let read =
+            tokio::task::spawn_blocking(move || crate::source::files::read_file(&path, &name))
+                .await?;
+        let mails = match read {
+            Ok(m) => m,
+            Err(e) => {
+                fail(&file, drop, &[format!("cannot read: {}", e.source)])?;
+                outcome.failed += 1;
+                continue;
+            }
+        };
+        let origins: Vec<String> = mails.iter().map(|m| m.origin.clone()).collect();
+        let report = intake
+            .submit(mails, None, true)
+            .await?
+            .await
+            .map_err(|_| anyhow::anyhow!("the pipeline stopped"))?
+            .map_err(|e| anyhow::anyhow!("commit failed, the file stays for the next scan: {e}"))?;
+        // The store is flushed: the file can now leave the drop folder.
+        let reasons: Vec<String> = report
+            .outcomes
+            .iter()
+            .zip(&origins)
+            .filter_map(|(o, origin)| match o {
+                ItemOutcome::Rejected(r) => Some(format!("{origin}: {r}")),
+                _ => None,
+            })
+            .collect();
+        let _e = span.enter();
+        if reasons.is_empty() {
+            move_into(&file, &drop.processed())?;
+            outcome.processed += 1;
+        } else {
+            fail(&file, drop, &reasons)?;
+            outcome.failed += 1;
+        }
+    }
+    Ok(outcome)
+}
+
+fn fail(file: &Path, drop: &DropFolder, reasons: &[String]) -> std::io::Result<()> {
+    let dest = move_into(file, &drop.failed())?;
+    std::fs::write(
+        dest.with_file_name(format!("{}.reason", file_name(&dest))),
+        reasons.join("\n") + "\n",
+    )?;
+    warn!(reasons = %reasons.join("; "), "Moved to failed/");
+    Ok(())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Move a file into `dir`, never overwriting: a clash gets a numeric suffix.
+fn move_into(file: &Path, dir: &Path) -> std::io::Result<PathBuf> {
+    let name = file_name(file);
+    let mut dest = dir.join(&name);
+    let mut n = 1;
+    while dest.exists() {
+        dest = dir.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    std::fs::rename(file, &dest)?;
+    Ok(dest)
+}
+
+/// Names, sizes and modification times of the rule files: a change means "reload".
+fn rules_fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .map(|p| {
+                    let meta = std::fs::metadata(&p).ok();
+                    let len = meta.as_ref().map_or(0, |m| m.len());
+                    let modified = meta.and_then(|m| m.modified().ok());
+                    (p, len, modified)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Reload the rules when a file changes or on SIGHUP. A broken edit is reported with
+/// `path:line` and the last good rule set stays active.
+async fn watch_rules(
+    dir: PathBuf,
+    rules: SharedRules,
+    health: Arc<Health>,
+    every_secs: u64,
+    mut stop: watch::Receiver<bool>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).ok();
+    let mut seen = rules_fingerprint(&dir);
+    loop {
+        let hangup = async {
+            match hup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = hangup => info!("SIGHUP: reloading the rules"),
+            _ = tokio::time::sleep(Duration::from_secs(every_secs.max(1))) => {
+                let now = rules_fingerprint(&dir);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+            }
+        }
+        let d = dir.clone();
+        match tokio::task::spawn_blocking(move || RuleSet::load_dir(&d)).await {
+            Ok(Ok(set)) => {
+                let version = set.version().to_string();
+                let old = rules
+                    .read()
+                    .map(|r| r.version().to_string())
+                    .unwrap_or_default();
+                if version != old {
+                    crate::intake::replace_rules(&rules, Arc::new(set));
+                    health.set_rules_version(&version);
+                    info!(version = %version, previous = %old, "Rules reloaded");
+                }
+            }
+            Ok(Err(e)) => {
+                let old = rules
+                    .read()
+                    .map(|r| r.version().to_string())
+                    .unwrap_or_default();
+                error!(keeping = %old, "The edited rule files have errors; the last good rules stay active:\n{e}");
+            }
+            Err(e) => error!(error = %e, "Rules reload failed"),
+        }
+    }
+}

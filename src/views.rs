@@ -1,0 +1,237 @@
+//! What `show`, `thread` and `stats` print, as text or JSON. In the library so that the CLI
+//! (store opened directly) and the daemon's control socket (store held by the daemon) print the
+//! same thing.
+
+use std::fmt::Write as _;
+
+use crate::model::{Decision, Message, MessageId, RawMail, ThreadId};
+use crate::parse::{ParseLimits, parse};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// `deskmail show`: a message with its decision: category, fields, the rules that fired and why.
+pub fn show(store: &Store, id_prefix: &str, json: bool) -> Result<String, ViewError> {
+    let id = store.resolve_message_id(id_prefix)?.ok_or_else(|| {
+        ViewError::NotFound(format!(
+            "no single message with an id starting {id_prefix:?}"
+        ))
+    })?;
+    let (msg, decision, thread) = load_message(store, &id)?;
+    if json {
+        let v = serde_json::json!({ "message": msg, "decision": decision, "thread_id": thread, "fields": decision.field_strings() });
+        Ok(serde_json::to_string_pretty(&v)? + "\n")
+    } else {
+        message_text(store, &msg, &decision, &thread)
+    }
+}
+
+/// `deskmail thread`: every message of a thread with its category and key fields.
+pub fn thread(store: &Store, id_prefix: &str, json: bool) -> Result<String, ViewError> {
+    let tid = store.resolve_thread_id(id_prefix)?.ok_or_else(|| {
+        ViewError::NotFound(format!(
+            "no single thread with an id starting {id_prefix:?}"
+        ))
+    })?;
+    let rec = store
+        .thread(&tid)?
+        .ok_or_else(|| ViewError::NotFound(format!("thread {tid} not found")))?;
+    let mut rows = Vec::new();
+    for mid in &rec.messages {
+        let stored = store
+            .message(mid)?
+            .ok_or_else(|| ViewError::NotFound(format!("message {mid} missing")))?;
+        rows.push((stored.message, stored.decision));
+    }
+    rows.sort_by_key(|(m, _)| m.date);
+    let mut out = String::new();
+    if json {
+        let msgs: Vec<_> = rows
+            .iter()
+            .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags }))
+            .collect();
+        out = serde_json::to_string_pretty(
+            &serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs }),
+        )? + "\n";
+    } else {
+        let _ = writeln!(
+            out,
+            "thread {}  {}  ({} messages)",
+            rec.thread_id,
+            rec.subject,
+            rec.messages.len()
+        );
+        for (m, d) in &rows {
+            let fields: Vec<String> = d
+                .field_strings()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {}  {}  {:<24} {}  {}\n      {}",
+                &m.id.0[..12],
+                m.date.map_or("(no date)".into(), |d| d
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()),
+                d.category,
+                m.from.as_ref().map(|a| a.to_string()).unwrap_or_default(),
+                m.subject,
+                if fields.is_empty() {
+                    "-".to_string()
+                } else {
+                    fields.join("  ")
+                }
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// `deskmail stats`: counts of what is stored.
+pub fn stats(store: &Store, json: bool) -> Result<String, ViewError> {
+    let s = store.stats()?;
+    if json {
+        Ok(serde_json::to_string(&s)? + "\n")
+    } else {
+        Ok(format!(
+            "messages {}, threads {}, invoices {}, rejected {}\n",
+            s.messages, s.threads, s.invoices, s.rejected
+        ))
+    }
+}
+
+/// The stored message, re-parsed from its raw bytes so the body and attachment text are there.
+fn load_message(store: &Store, id: &MessageId) -> Result<(Message, Decision, ThreadId), ViewError> {
+    let stored = store
+        .message(id)?
+        .ok_or_else(|| ViewError::NotFound(format!("message {id} not found")))?;
+    let raw = RawMail {
+        mailbox: stored.message.mailbox.clone(),
+        origin: stored.message.origin.clone(),
+        bytes: store.raw_bytes(stored.raw)?,
+    };
+    let msg = parse(&raw, &ParseLimits::default()).unwrap_or(stored.message);
+    Ok((msg, stored.decision, stored.thread_id))
+}
+
+pub fn decision_text(d: &Decision) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "category: {}{}",
+        d.category,
+        d.category_rule
+            .as_ref()
+            .map_or(String::new(), |r| format!("  (rule {r:?})"))
+    );
+    if !d.flags.is_empty() {
+        let _ = writeln!(out, "flags: {}", d.flags.join(", "));
+    }
+    if d.fields.is_empty() {
+        let _ = writeln!(out, "fields: none");
+    } else {
+        let _ = writeln!(out, "fields:");
+        for (name, f) in &d.fields {
+            let _ = writeln!(
+                out,
+                "  {name:<16} {:<14} from {} by rule {:?}: {:?}",
+                f.value.canonical(),
+                f.provenance.source,
+                f.provenance.rule,
+                f.provenance.matched
+            );
+        }
+    }
+    if d.matched_rules.is_empty() {
+        let _ = writeln!(out, "matched rules: none");
+    }
+    for m in &d.matched_rules {
+        let _ = writeln!(
+            out,
+            "matched rule {:?} ({}): {}",
+            m.rule,
+            m.file,
+            m.why.join("; ")
+        );
+    }
+    for a in &d.actions {
+        let _ = writeln!(out, "action: {a}");
+    }
+    let _ = writeln!(out, "rules version: {}", d.rules_version);
+    out
+}
+
+fn message_text(
+    store: &Store,
+    msg: &Message,
+    d: &Decision,
+    thread: &ThreadId,
+) -> Result<String, ViewError> {
+    let mut out = String::new();
+    let _ = writeln!(out, "message {}  (thread {thread})", msg.id);
+    let _ = writeln!(
+        out,
+        "from:    {}",
+        msg.from.as_ref().map(|a| a.to_string()).unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "to:      {}",
+        msg.to
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "date:    {}",
+        msg.date.map_or("(none)".into(), |d| d.to_rfc3339())
+    );
+    let _ = writeln!(out, "subject: {}", msg.subject);
+    let _ = writeln!(out, "source:  {} ({})", msg.origin, msg.mailbox);
+    for a in &msg.attachments {
+        let _ = writeln!(
+            out,
+            "attachment: {} ({}, {} bytes, sha256 {}){}",
+            a.name.as_deref().unwrap_or("(unnamed)"),
+            a.content_type,
+            a.size,
+            &a.sha256[..16],
+            a.text_error
+                .as_ref()
+                .map_or(String::new(), |e| format!(" — no text: {e}"))
+        );
+    }
+    for w in &msg.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    let _ = writeln!(out);
+    out.push_str(&decision_text(d));
+    let _ = writeln!(out);
+    // For a person, render HTML with layout (html2text); the pipeline used the fast renderer.
+    let body = if msg.body_was_html {
+        store
+            .raw(&msg.id)?
+            .and_then(|raw| {
+                mail_parser::MessageParser::default()
+                    .parse(&raw)
+                    .and_then(|m| m.body_html(0).map(|h| h.into_owned()))
+            })
+            .and_then(|html| html2text::from_read(html.as_bytes(), 100).ok())
+            .unwrap_or_else(|| msg.body_text.clone())
+    } else {
+        msg.body_text.clone()
+    };
+    let _ = writeln!(out, "{body}");
+    Ok(out)
+}
