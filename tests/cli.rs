@@ -421,9 +421,16 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     assert_eq!(stats(&data)["messages"], 1);
     let hits = search(&data, "invoice:INV-20417");
     assert_eq!(hits["total_threads"], 1);
-    let thread_id = hits["threads"][0]["thread_id"].as_str().unwrap().to_string();
+    let thread_id = hits["threads"][0]["thread_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let shown = run(&["thread", "--data", data.to_str().unwrap(), &thread_id]);
-    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
     assert!(String::from_utf8_lossy(&shown.stdout).contains("INV-20417"));
     let missing = run(&["show", "--data", data.to_str().unwrap(), "ffffffff"]);
     assert_eq!(missing.status.code(), Some(2));
@@ -453,7 +460,9 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
 struct KillOnDrop(u32);
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", &self.0.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
     }
 }
 

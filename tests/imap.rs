@@ -1,0 +1,680 @@
+//! The IMAP daemon against a real Dovecot (Debian's dovecot-imapd + dovecot-lmtpd), started per
+//! test by scripts/dovecot.sh on 127.0.0.1 high ports. Mail is put in place the way it arrives
+//! in life: maildir delivery for the initial backlog, LMTP while the daemon idles.
+//!
+//! Needs root (Dovecot switches to uid 65534 for mail); scripts/test.sh and .ci/run run as root.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_deskmail"));
+    c.current_dir(root())
+        .env_remove("DESKMAIL_DATA")
+        .env_remove("DESKMAIL_RULES")
+        .env_remove("DESKMAIL_CONFIG")
+        .env("DESKMAIL_LOG", "info,pdf_extract=off,lopdf=off");
+    c
+}
+
+fn deskmail(args: &[&str]) -> Output {
+    bin().args(args).output().expect("deskmail runs")
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+fn stats(data: &Path) -> Value {
+    json_of(&deskmail(&[
+        "stats",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]))
+}
+
+fn search_total(data: &Path, q: &str) -> u64 {
+    let out = deskmail(&["search", "--json", "--data", data.to_str().unwrap(), q]);
+    if !out.status.success() {
+        return 0; // no index yet
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["total_threads"].as_u64().unwrap()
+}
+
+fn status(data: &Path) -> Value {
+    json_of(&deskmail(&[
+        "status",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]))
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    start.elapsed()
+}
+
+/// A private Dovecot; stopped when dropped.
+struct Dovecot {
+    dir: PathBuf,
+    env: HashMap<String, String>,
+    _tmp: tempfile::TempDir,
+}
+
+impl Dovecot {
+    fn start() -> Dovecot {
+        let tmp = tempfile::Builder::new()
+            .prefix("deskmail-imap-")
+            .tempdir()
+            .unwrap();
+        let dir = tmp.path().join("dovecot");
+        let out = Command::new(root().join("scripts/dovecot.sh"))
+            .args(["start", dir.to_str().unwrap()])
+            .output()
+            .expect("scripts/dovecot.sh runs");
+        assert!(
+            out.status.success(),
+            "dovecot did not start:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = std::fs::read_to_string(dir.join("env"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Dovecot {
+            dir,
+            env,
+            _tmp: tmp,
+        }
+    }
+
+    fn var(&self, k: &str) -> &str {
+        &self.env[k]
+    }
+
+    fn script(&self, verb: &str) {
+        let out = Command::new(root().join("scripts/dovecot.sh"))
+            .args([verb, self.dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "dovecot {verb}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn scratch(&self) -> PathBuf {
+        self.dir.parent().unwrap().to_path_buf()
+    }
+
+    /// Deliver straight into the user's maildir (how a backlog looks to the server).
+    fn fill(&self, user: &str, messages: &[Vec<u8>]) {
+        let new = Path::new(self.var("MAIL_ROOT"))
+            .join(user)
+            .join("Maildir/new");
+        std::fs::create_dir_all(&new).unwrap();
+        for (i, m) in messages.iter().enumerate() {
+            std::fs::write(new.join(format!("1700000000.M{i}P1.deskmail-test")), m).unwrap();
+        }
+        let status = Command::new("chown")
+            .args(["-R", "65534:65534", self.var("MAIL_ROOT")])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Deliver one message over LMTP, as an MTA would.
+    fn lmtp(&self, user: &str, message: &[u8]) {
+        let mut child = Command::new("python3")
+            .args([
+                "-c",
+                "import smtplib,sys\n\
+                 s=smtplib.LMTP('127.0.0.1', int(sys.argv[1]))\n\
+                 s.sendmail('vendor@example.net', [sys.argv[2]], sys.stdin.buffer.read())\n\
+                 s.quit()",
+                self.var("LMTP_PORT"),
+                user,
+            ])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(message).unwrap();
+        assert!(child.wait().unwrap().success(), "LMTP delivery failed");
+    }
+
+    fn doveadm(&self, args: &[&str]) -> String {
+        let out = Command::new("doveadm")
+            .args(["-c", self.var("DOVECOT_CONF")])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "doveadm {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn count(&self, user: &str, folder: &str) -> u64 {
+        let out = self.doveadm(&[
+            "-f", "flow", "mailbox", "status", "-u", user, "messages", folder,
+        ]);
+        out.split("messages=")
+            .nth(1)
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("doveadm said {out:?}"))
+    }
+
+    /// The flags of every message in a folder.
+    fn flags(&self, user: &str, folder: &str) -> Vec<String> {
+        self.doveadm(&[
+            "-f", "flow", "fetch", "-u", user, "flags", "mailbox", folder, "all",
+        ])
+        .lines()
+        .map(|l| l.trim_start_matches("flags=").to_string())
+        .collect()
+    }
+
+    /// A deskmail.toml with the given [[mailbox]] bodies (name/host/port/... lines).
+    fn config(&self, data: &Path, mailboxes: &[String]) -> PathBuf {
+        let mut text = format!(
+            "data = \"{}\"\n[daemon]\nio_timeout_secs = 10\nbackoff_initial_secs = 0.2\nbackoff_max_secs = 1\nidle_renew_secs = 60\nrules_reload_secs = 1\n",
+            data.display()
+        );
+        for m in mailboxes {
+            text.push_str("\n[[mailbox]]\n");
+            text.push_str(m);
+            text.push('\n');
+        }
+        let path = self.scratch().join("deskmail.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A mailbox over IMAPS to "localhost" with the test CA.
+    fn imaps(&self, name: &str, user: &str) -> String {
+        format!(
+            "name = \"{name}\"\nhost = \"localhost\"\nport = {}\ntls = \"implicit\"\nca_file = \"{}\"\nusername = \"{user}\"\npassword_env = \"PW_{}\"",
+            self.var("IMAPS_PORT"),
+            self.var("CA_FILE"),
+            name.to_uppercase()
+        )
+    }
+
+    /// A mailbox over STARTTLS on the plain port.
+    fn starttls(&self, name: &str, user: &str) -> String {
+        format!(
+            "name = \"{name}\"\nhost = \"localhost\"\nport = {}\ntls = \"starttls\"\nca_file = \"{}\"\nusername = \"{user}\"\npassword_env = \"PW_{}\"",
+            self.var("IMAP_PORT"),
+            self.var("CA_FILE"),
+            name.to_uppercase()
+        )
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new(root().join("scripts/dovecot.sh"))
+            .args(["stop", self.dir.to_str().unwrap()])
+            .output();
+    }
+}
+
+/// A distinct vendor invoice; `tag` is a word that appears in every message of a test.
+fn invoice(tag: &str, i: usize) -> Vec<u8> {
+    format!(
+        "From: Vendor {i} <billing@vendor{i}.example>\r\n\
+         To: ap@ourcompany.example\r\n\
+         Subject: Invoice INV-{i:05} from vendor {i}\r\n\
+         Date: Mon, 02 Nov 2026 10:{:02}:00 +0000\r\n\
+         Message-ID: <{tag}-{i}@vendor{i}.example>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Hello,\r\n\r\nplease find our invoice INV-{i:05} ({tag}).\r\n\
+         Invoice number: INV-{i:05}\r\nTotal due: EUR 1.{i:03},50\r\nDue date: 30.11.2026\r\n",
+        i % 60
+    )
+    .into_bytes()
+}
+
+/// The running daemon; killed when dropped.
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(config: &Path, env: &[(&str, &str)]) -> Daemon {
+        let log = config.with_extension(format!("log.{}", std::process::id()));
+        let mut cmd = bin();
+        cmd.args(["run", "--config", config.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Daemon {
+            child: cmd.spawn().unwrap(),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    /// SIGTERM and wait: must exit 0.
+    fn stop(mut self) -> String {
+        self.signal("-TERM");
+        let exit = self.child.wait().unwrap();
+        let log = self.log();
+        assert!(exit.success(), "daemon exit {exit:?}\n{log}");
+        log
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run_once(config: &Path, env: &[(&str, &str)]) -> Output {
+    let mut cmd = bin();
+    cmd.args([
+        "run",
+        "--once",
+        "--json",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stored_count(data: &Path) -> u64 {
+    let out = deskmail(&["stats", "--json", "--data", data.to_str().unwrap()]);
+    if !out.status.success() {
+        return 0;
+    }
+    serde_json::from_slice::<Value>(&out.stdout).unwrap()["messages"]
+        .as_u64()
+        .unwrap()
+}
+
+const PW: [(&str, &str); 2] = [("PW_AP", "secret-ap"), ("PW_AR", "secret-ar")];
+
+#[test]
+fn scenario1_a_backlog_of_1000_is_stored_exactly_once_and_never_marked_seen() {
+    let dv = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..1000).map(|i| invoice("backlog", i)).collect();
+    dv.fill("ap", &msgs);
+    let data = dv.scratch().join("data");
+    let config = dv.config(&data, &[dv.imaps("ap", "ap")]);
+    let out = run_once(&config, &PW);
+    let summary = json_of(&out);
+    assert_eq!(summary["stored"], 1000, "{summary}");
+    assert_eq!(summary["rejected"], 0);
+    assert_eq!(stats(&data)["messages"], 1000);
+    assert_eq!(search_total(&data, "backlog"), 1000);
+    assert_eq!(search_total(&data, "invoice:INV-00417"), 1);
+    let flags = dv.flags("ap", "INBOX");
+    assert_eq!(flags.len(), 1000);
+    assert!(flags.iter().all(|f| !f.contains("\\Seen")), "{flags:?}");
+    // A second sync finds nothing new.
+    let again = json_of(&run_once(&config, &PW));
+    assert_eq!(again["stored"], 0);
+    assert_eq!(
+        again["duplicates"], 0,
+        "the cursor should skip what was committed"
+    );
+    assert_eq!(stats(&data)["messages"], 1000);
+    let st = status(&data);
+    assert_eq!(st[0]["name"], "ap");
+    assert_eq!(st[0]["messages_stored"], 1000);
+    assert!(st[0]["last_sync"].is_string());
+}
+
+#[test]
+fn scenario2_mail_delivered_while_idling_is_searchable_within_5s_and_rules_reload() {
+    let dv = Dovecot::start();
+    let data = dv.scratch().join("data");
+    // STARTTLS here (IMAPS elsewhere), and a rules dir of our own to edit while running.
+    let rules = dv.scratch().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in std::fs::read_dir(root().join("rules")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, rules.join(f.file_name().unwrap())).unwrap();
+    }
+    let config = dv.config(&data, &[dv.starttls("ap", "ap")]);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text = format!("rules = \"{}\"\n{text}", rules.display());
+    std::fs::write(&config, text).unwrap();
+    let daemon = Daemon::start(&config, &PW);
+    wait_for("the daemon to connect", Duration::from_secs(20), || {
+        status(&data)[0]["connected"] == true
+    });
+    std::thread::sleep(Duration::from_millis(300)); // let it enter IDLE
+    dv.lmtp("ap", &invoice("idlenews", 1));
+    let took = wait_for(
+        "the message to be searchable",
+        Duration::from_secs(5),
+        || search_total(&data, "idlenews") == 1,
+    );
+    eprintln!("searchable {took:?} after LMTP delivery");
+    assert!(daemon.log().contains("IDLE") || daemon.log().contains("idle=true"));
+
+    // A broken rule edit: reported with path:line, the old rules stay.
+    let bad = rules.join("99-broken.toml");
+    std::fs::write(
+        &bad,
+        "[[rule]]\nname = \"x\"\ncategory = \"y\"\nwhen.subjct = \"z\"\n",
+    )
+    .unwrap();
+    wait_for(
+        "the broken edit to be reported",
+        Duration::from_secs(10),
+        || daemon.log().contains("99-broken.toml:4"),
+    );
+    // A good edit takes effect for the next message.
+    std::fs::write(
+        &bad,
+        "[[rule]]\nname = \"hot reload\"\ncategory = \"test.reloaded\"\npriority = 1000\nwhen.subject = \"reloadcheck\"\n",
+    )
+    .unwrap();
+    wait_for("the good edit to load", Duration::from_secs(10), || {
+        daemon.log().contains("Rules reloaded")
+    });
+    let mut m = invoice("reloaded", 2);
+    let text = String::from_utf8(m.clone())
+        .unwrap()
+        .replace("Subject: Invoice", "Subject: reloadcheck Invoice");
+    m = text.into_bytes();
+    dv.lmtp("ap", &m);
+    wait_for(
+        "the reloaded rule to decide",
+        Duration::from_secs(10),
+        || search_total(&data, "category:test.reloaded") == 1,
+    );
+    let log = daemon.stop();
+    assert!(log.contains("Shut down cleanly"), "{log}");
+    assert_eq!(stats(&data)["messages"], 2);
+}
+
+#[test]
+fn scenario3_dovecot_restarted_mid_sync_loses_nothing_and_doubles_nothing() {
+    let dv = Dovecot::start();
+    let n = 3000;
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| invoice("restart", i)).collect();
+    dv.fill("ap", &msgs);
+    let data = dv.scratch().join("data");
+    let mut mbox = dv.imaps("ap", "ap");
+    mbox.push_str("\nbatch_size = 25");
+    let config = dv.config(&data, &[mbox]);
+    let daemon = Daemon::start(&config, &PW);
+    wait_for("the first batches", Duration::from_secs(30), || {
+        stored_count(&data) > 0
+    });
+    dv.script("restart");
+    let during = stored_count(&data);
+    eprintln!("Dovecot restarted with {during} of {n} stored");
+    wait_for("every message", Duration::from_secs(60), || {
+        stored_count(&data) == n as u64
+    });
+    // New mail after the restart arrives too (the daemon reconnected and idles again).
+    wait_for("reconnect", Duration::from_secs(20), || {
+        status(&data)[0]["connected"] == true
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    dv.lmtp("ap", &invoice("restart", n + 1));
+    wait_for("the new message", Duration::from_secs(10), || {
+        stored_count(&data) == n as u64 + 1
+    });
+    let log = daemon.stop();
+    assert_eq!(stats(&data)["messages"], n as u64 + 1);
+    assert_eq!(search_total(&data, "restart"), n as u64 + 1);
+    if during < n as u64 {
+        assert!(log.contains("will reconnect"), "{log}");
+    }
+}
+
+#[test]
+fn scenario4_sigkill_mid_batch_then_restart_is_exactly_once() {
+    let dv = Dovecot::start();
+    let n = 3000;
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| invoice("killed", i)).collect();
+    dv.fill("ap", &msgs);
+    let data = dv.scratch().join("data");
+    let mut mbox = dv.imaps("ap", "ap");
+    mbox.push_str("\nbatch_size = 25\nafter = { flag = \"$Deskmail\" }");
+    let config = dv.config(&data, &[mbox]);
+    let mut daemon = Daemon::start(&config, &PW);
+    wait_for("the first batches", Duration::from_secs(30), || {
+        stored_count(&data) > 0
+    });
+    daemon.signal("-KILL");
+    let _ = daemon.child.wait();
+    drop(daemon);
+    // The store is released by the kill; what survived is a prefix of the folder.
+    let survived = stored_count(&data);
+    eprintln!("killed with {survived} of {n} stored");
+    let summary = json_of(&run_once(&config, &PW));
+    assert_eq!(stats(&data)["messages"], n as u64, "{summary}");
+    assert_eq!(search_total(&data, "killed"), n as u64);
+    // Every message is flagged as processed, none marked read.
+    let flags = dv.flags("ap", "INBOX");
+    assert_eq!(flags.len(), n);
+    assert!(
+        flags
+            .iter()
+            .all(|f| f.contains("$Deskmail") && !f.contains("\\Seen"))
+    );
+}
+
+#[test]
+fn scenario5_uidvalidity_change_resyncs_without_duplicates() {
+    let dv = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..50).map(|i| invoice("uidv", i)).collect();
+    dv.fill("ap", &msgs);
+    let data = dv.scratch().join("data");
+    let config = dv.config(&data, &[dv.imaps("ap", "ap")]);
+    assert_eq!(json_of(&run_once(&config, &PW))["stored"], 50);
+    // The server renumbers the folder (as after a mailbox recreate or restore), and new mail comes.
+    dv.doveadm(&[
+        "mailbox",
+        "update",
+        "-u",
+        "ap",
+        "--uid-validity",
+        "4242",
+        "INBOX",
+    ]);
+    for i in 50..55 {
+        dv.lmtp("ap", &invoice("uidv", i));
+    }
+    let out = run_once(&config, &PW);
+    let summary = json_of(&out);
+    assert_eq!(summary["stored"], 5, "{summary}");
+    assert_eq!(
+        summary["duplicates"], 50,
+        "the whole folder is read again, and recognised"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UIDVALIDITY changed"));
+    assert_eq!(stats(&data)["messages"], 55);
+    assert_eq!(search_total(&data, "uidv"), 55);
+}
+
+#[test]
+fn scenario6_a_wrong_password_names_the_mailbox_backs_off_and_others_go_on() {
+    let dv = Dovecot::start();
+    dv.fill("ap", &[invoice("goodbox", 1), invoice("goodbox", 2)]);
+    let data = dv.scratch().join("data");
+    let config = dv.config(&data, &[dv.imaps("ap", "ap"), dv.imaps("ar", "ar")]);
+    let env = [("PW_AP", "secret-ap"), ("PW_AR", "not-the-password")];
+    let daemon = Daemon::start(&config, &env);
+    wait_for("ap to sync", Duration::from_secs(20), || {
+        stored_count(&data) == 2
+    });
+    wait_for(
+        "ar to fail twice (backoff)",
+        Duration::from_secs(20),
+        || daemon.log().matches("login as \"ar\" refused").count() >= 2,
+    );
+    let st = status(&data);
+    let ar = st
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "ar")
+        .unwrap()
+        .clone();
+    let ap = st
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "ap")
+        .unwrap()
+        .clone();
+    assert_eq!(ar["connected"], false);
+    let err = ar["last_error"].as_str().unwrap();
+    assert!(err.contains("login as \"ar\" refused"), "{err}");
+    assert_eq!(ap["connected"], true);
+    assert!(ap["last_error"].is_null());
+    // The bad mailbox does not hold up the good one.
+    dv.lmtp("ap", &invoice("goodbox", 3));
+    wait_for("ap's new mail", Duration::from_secs(10), || {
+        stored_count(&data) == 3
+    });
+    let log = daemon.stop();
+    assert!(log.contains("retry_in_secs"), "{log}");
+    assert!(
+        !log.contains("not-the-password"),
+        "a secret reached the log"
+    );
+    // The one-shot mode reports the failure and exits non-zero.
+    let out = run_once(&config, &env);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn scenario7_move_after_processing_puts_messages_in_the_target_folder() {
+    let dv = Dovecot::start();
+    let msgs: Vec<Vec<u8>> = (0..20).map(|i| invoice("moved", i)).collect();
+    dv.fill("ap", &msgs);
+    let data = dv.scratch().join("data");
+    let mut mbox = dv.imaps("ap", "ap");
+    mbox.push_str("\nafter = { move_to = \"Processed\" }");
+    let config = dv.config(&data, &[mbox]);
+    assert_eq!(json_of(&run_once(&config, &PW))["stored"], 20);
+    assert_eq!(dv.count("ap", "INBOX"), 0);
+    assert_eq!(dv.count("ap", "Processed"), 20);
+    assert!(
+        dv.flags("ap", "Processed")
+            .iter()
+            .all(|f| !f.contains("\\Seen"))
+    );
+    // Later mail is moved too.
+    dv.lmtp("ap", &invoice("moved", 99));
+    assert_eq!(json_of(&run_once(&config, &PW))["stored"], 1);
+    assert_eq!(dv.count("ap", "Processed"), 21);
+    assert_eq!(stats(&data)["messages"], 21);
+}
+
+#[test]
+fn scenario8_tls_verifies_names_and_never_downgrades() {
+    let dv = Dovecot::start();
+    dv.fill("ap", &[invoice("tls", 1)]);
+    let data = dv.scratch().join("data");
+    // The certificate names "localhost" only: connecting as 127.0.0.1 must be refused.
+    for mode in ["implicit", "starttls"] {
+        let port = if mode == "implicit" {
+            dv.var("IMAPS_PORT")
+        } else {
+            dv.var("IMAP_PORT")
+        };
+        let mbox = format!(
+            "name = \"ap\"\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"{mode}\"\nca_file = \"{}\"\nusername = \"ap\"\npassword_env = \"PW_AP\"",
+            dv.var("CA_FILE")
+        );
+        let config = dv.config(&data, &[mbox]);
+        let out = run_once(&config, &PW);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {err}");
+        assert!(err.contains("TLS with 127.0.0.1 failed"), "{mode}: {err}");
+        assert!(
+            err.contains("not valid for name") || err.contains("NotValidForName"),
+            "{mode}: {err}"
+        );
+    }
+    assert_eq!(stored_count(&data), 0);
+    // Without the test CA, the system roots do not trust it either.
+    let mbox = format!(
+        "name = \"ap\"\nhost = \"localhost\"\nport = {}\ntls = \"implicit\"\nusername = \"ap\"\npassword_env = \"PW_AP\"",
+        dv.var("IMAPS_PORT")
+    );
+    let out = run_once(&dv.config(&data, &[mbox]), &PW);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("UnknownIssuer"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Plain IMAP is refused by config check unless allowed and on loopback; allowed, it works.
+    let plain = format!(
+        "name = \"ap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\nusername = \"ap\"\npassword_env = \"PW_AP\"",
+        dv.var("IMAP_PORT")
+    );
+    let config = dv.config(&data, &[plain.clone()]);
+    let check = deskmail(&["config", "check", config.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("allow_plain_loopback"));
+    let config = dv.config(&data, &[format!("{plain}\nallow_plain_loopback = true")]);
+    assert_eq!(json_of(&run_once(&config, &PW))["stored"], 1);
+    // And the good path over IMAPS, for completeness, finds nothing new.
+    let config = dv.config(&data, &[dv.imaps("ap", "ap")]);
+    assert_eq!(json_of(&run_once(&config, &PW))["stored"], 0);
+}
