@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 # python3: tests/fixtures.rs regenerates the PDF fixtures with scripts/make-fixtures.py.
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+# tests/imap.rs: a real Dovecot (IMAP, IMAPS, LMTP) started by scripts/dovecot.sh per test;
+# installed here once so parallel tests do not race for apt's lock.
+command -v dovecot >/dev/null 2>&1 || need_pkgs+=(dovecot-imapd)
+[ -x /usr/lib/dovecot/lmtp ] || need_pkgs+=(dovecot-lmtpd)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
