@@ -459,7 +459,7 @@ fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
     };
     let clean = |t: toml::Value| match t {
         toml::Value::Table(mut t) => {
-            t.retain(|k, _| known.contains(&k.as_ref()));
+            t.retain(|k, _| known.contains(&k));
             toml::Value::Table(t)
         }
         other => other,

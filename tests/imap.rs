@@ -668,7 +668,7 @@ fn scenario8_tls_verifies_names_and_never_downgrades() {
         "name = \"ap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\nusername = \"ap\"\npassword_env = \"PW_AP\"",
         dv.var("IMAP_PORT")
     );
-    let config = dv.config(&data, &[plain.clone()]);
+    let config = dv.config(&data, std::slice::from_ref(&plain));
     let check = deskmail(&["config", "check", config.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&check.stderr).contains("allow_plain_loopback"));

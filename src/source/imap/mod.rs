@@ -783,6 +783,9 @@ trait MapDuring<T> {
     fn map_during(self, what: &'static str) -> impl Future<Output = Result<T, During>>;
 }
 impl<T, F: Future<Output = Result<T, async_imap::error::Error>>> MapDuring<T> for F {
+    // An `async fn` here would not promise the returned future is `Send`; this form keeps the
+    // future's own auto traits, which the spawned folder tasks need.
+    #[allow(clippy::manual_async_fn)]
     fn map_during(self, what: &'static str) -> impl Future<Output = Result<T, During>> {
         async move { self.await.map_err(|e| During(what, e)) }
     }
