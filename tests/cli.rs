@@ -419,8 +419,25 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     // While the daemon holds the store, sled-backed commands go through its control socket;
     // search reads the index directly.
     assert_eq!(stats(&data)["messages"], 1);
-    let hits = search(&data, "invoice:INV-20417");
-    assert_eq!(hits["total_threads"], 1);
+    // The file is moved once the store has it; the index commits within a second after.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let hits = loop {
+        let out = run(&[
+            "search",
+            "--json",
+            "--data",
+            data.to_str().unwrap(),
+            "invoice:INV-20417",
+        ]);
+        if out.status.success() {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            if v["total_threads"] == 1 {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "not searchable within 5 s");
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let thread_id = hits["threads"][0]["thread_id"]
         .as_str()
         .unwrap()

@@ -479,7 +479,16 @@ impl FolderTask {
         self.after_processing(&mut session, caps, last_uid).await?;
         loop {
             let before = last_uid;
-            last_uid = self.fetch_new(&mut session, uid_validity, last_uid).await?;
+            let (uid, interrupted) = self
+                .fetch_new(&mut session, uid_validity, last_uid, shutdown)
+                .await?;
+            last_uid = uid;
+            if interrupted {
+                // Shutdown mid-fetch: what was read is committed; the rest waits for next time.
+                // The connection is mid-command, so it is dropped rather than logged out.
+                info!(committed_uid = last_uid, "Stopped fetching for shutdown");
+                return Ok(());
+            }
             if last_uid > before {
                 self.after_processing(&mut session, caps, last_uid).await?;
             }
@@ -558,13 +567,15 @@ impl FolderTask {
     }
 
     /// Fetch every message above `last_uid` and commit it through the pipeline; returns the new
-    /// committed UID. Batches are pipelined: reading goes on while earlier batches commit.
+    /// committed UID, and whether shutdown cut the fetch short. Batches are pipelined: reading
+    /// goes on while earlier batches commit.
     async fn fetch_new(
         &self,
         session: &mut Session,
         uid_validity: u32,
         last_uid: u32,
-    ) -> Result<u32, ImapError> {
+        shutdown: &watch::Receiver<bool>,
+    ) -> Result<(u32, bool), ImapError> {
         let io = self.settings.io_timeout();
         let m = &self.mailbox;
         // UID SEARCH first: "n:*" on a folder whose highest UID is below n still returns that
@@ -578,7 +589,7 @@ impl FolderTask {
         })
         .await?;
         let Some(&max_uid) = uids.iter().filter(|&&u| u > last_uid).max() else {
-            return Ok(last_uid);
+            return Ok((last_uid, false));
         };
         let new_count = uids.iter().filter(|&&u| u > last_uid).count();
         info!(new = new_count, "Fetching new messages");
@@ -589,6 +600,7 @@ impl FolderTask {
         let mut batch_bytes = 0usize;
         let mut batch_max = last_uid;
         let mut stats = FetchStats::default();
+        let mut interrupted = false;
         {
             let mut stream = within(io, "fetching", async {
                 session
@@ -598,6 +610,10 @@ impl FolderTask {
             })
             .await?;
             loop {
+                if *shutdown.borrow() {
+                    interrupted = true;
+                    break;
+                }
                 let next = within(io, "fetching", async {
                     Ok::<_, ImapError>(stream.next().await)
                 })
@@ -649,7 +665,7 @@ impl FolderTask {
             committed_uid = committed,
             "Synced"
         );
-        Ok(committed)
+        Ok((committed, interrupted))
     }
 
     async fn submit(
@@ -804,6 +820,54 @@ fn jitter(secs: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn mailbox(auth: &str, secret: &str) -> MailboxConfig {
+        let text = format!(
+            "[[mailbox]]\nname = \"ap\"\nhost = \"imap.example.com\"\nusername = \"ap@example.com\"\nauth = \"{auth}\"\n{secret}\n"
+        );
+        crate::config::Config::parse("t.toml", &text, std::path::Path::new("/"))
+            .unwrap()
+            .mailboxes
+            .remove(0)
+    }
+
+    #[tokio::test]
+    async fn secrets_come_from_a_command_and_failures_do_not_echo_them() {
+        let m = mailbox("xoauth2", "token_command = \"printf 'tok-123\\\\n'\"");
+        assert_eq!(read_secret(&m).await.unwrap(), "tok-123");
+        let m = mailbox("password", "password_command = \"echo oops >&2; exit 3\"");
+        let e = read_secret(&m).await.unwrap_err().to_string();
+        assert!(e.contains("failed") && e.contains("oops"), "{e}");
+        let m = mailbox("password", "password_command = \"true\"");
+        assert!(
+            read_secret(&m)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("printed nothing")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let m = mailbox(
+            "password",
+            &format!("password_file = \"{}\"", file.display()),
+        );
+        assert_eq!(read_secret(&m).await.unwrap(), "s3cret");
+    }
+
+    #[test]
+    fn oauth_sends_its_initial_response_once_then_ends_an_error_challenge() {
+        use async_imap::Authenticator;
+        let mut auth = OAuth {
+            initial: "user=a\x01auth=Bearer t\x01\x01".into(),
+            sent: false,
+        };
+        let mut a = &mut auth;
+        assert_eq!(a.process(b""), "user=a\x01auth=Bearer t\x01\x01");
+        // The server's error challenge (JSON) must be answered with an empty response.
+        assert_eq!(a.process(b"{\"status\":\"401\"}"), "");
+    }
 
     #[test]
     fn jitter_stays_within_a_quarter() {
