@@ -8,6 +8,8 @@
 #   scripts/dovecot.sh stop DIR     stop it (SIGTERM, up to 5 s, then SIGKILL); quiet if not running
 #   scripts/dovecot.sh restart DIR  stop, then start again on the same ports, keeping mail, users
 #                                   and certificates (only the runtime dir DIR/run is wiped)
+#   OAUTH_INTROSPECTION_URL=URL scripts/dovecot.sh start DIR
+#                                   also accept XOAUTH2/OAUTHBEARER, tokens checked at URL+token
 #
 # DIR/env keys: DOVECOT_DIR IMAP_PORT (plain + STARTTLS) IMAPS_PORT (implicit TLS) LMTP_PORT
 #               CA_FILE DOVECOT_CONF (for `doveadm -c`) MAIL_ROOT (user U: $MAIL_ROOT/U/Maildir)
@@ -203,6 +205,27 @@ EOF
   ) || die "openssl failed to make the test certificates"
 }
 
+# With OAUTH_INTROSPECTION_URL set at start (a token introspection endpoint the caller runs; the
+# token is appended to the URL), XOAUTH2 and OAUTHBEARER logins are checked against it.
+oauth_passdb() {
+  local dir=$1
+  [ -n "${OAUTH_INTROSPECTION_URL:-}" ] || return 0
+  cat >"$dir/oauth2.conf.ext" <<EOF
+introspection_mode = get
+introspection_url = $OAUTH_INTROSPECTION_URL
+username_attribute = username
+active_attribute = active
+active_value = true
+EOF
+  cat <<EOF
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dir/oauth2.conf.ext
+}
+EOF
+}
+
 write_config() {
   local dir=$1 imap=$2 imaps=$3 lmtp=$4 instance
   # Unique per DIR, so instances never share a name (or a base_dir) with each other or with a
@@ -224,7 +247,7 @@ ssl_cert = <$dir/tls/server.pem
 ssl_key = <$dir/tls/server.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${OAUTH_INTROSPECTION_URL:+ xoauth2 oauthbearer}
 auth_verbose = yes
 
 # A wrong password must not slow the next login down (tests try wrong passwords on purpose).
@@ -235,6 +258,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $dir/passwd
 }
+$(oauth_passdb "$dir")
 userdb {
   driver = static
   args = uid=$MAIL_UID gid=$MAIL_GID home=$dir/mail/%n

@@ -87,6 +87,10 @@ struct Dovecot {
 
 impl Dovecot {
     fn start() -> Dovecot {
+        Dovecot::start_with(&[])
+    }
+
+    fn start_with(env: &[(&str, &str)]) -> Dovecot {
         let tmp = tempfile::Builder::new()
             .prefix("deskmail-imap-")
             .tempdir()
@@ -94,6 +98,7 @@ impl Dovecot {
         let dir = tmp.path().join("dovecot");
         let out = Command::new(root().join("scripts/dovecot.sh"))
             .args(["start", dir.to_str().unwrap()])
+            .envs(env.iter().copied())
             .output()
             .expect("scripts/dovecot.sh runs");
         assert!(
@@ -677,4 +682,91 @@ fn scenario8_tls_verifies_names_and_never_downgrades() {
     // And the good path over IMAPS, for completeness, finds nothing new.
     let config = dv.config(&data, &[dv.imaps("ap", "ap")]);
     assert_eq!(json_of(&run_once(&config, &PW))["stored"], 0);
+}
+
+/// A token introspection endpoint standing in for the identity provider (Entra ID, Google):
+/// `GET /introspect?token=T` answers `{"active": true, "username": U}` for T = "tok-U".
+/// Dovecot's oauth2 passdb asks it; the IMAP side (XOAUTH2/OAUTHBEARER) is Dovecot's own.
+struct TokenEndpoint {
+    child: Child,
+    port: u16,
+}
+
+impl TokenEndpoint {
+    fn start() -> TokenEndpoint {
+        let script = r#"
+import http.server, json, urllib.parse
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        q = urllib.parse.urlparse(self.path).query
+        token = urllib.parse.parse_qs(q).get("token", [""])[0]
+        body = {"active": True, "username": token[4:]} if token.startswith("tok-") else {"active": False}
+        data = json.dumps(body).encode()
+        self.send_response(200 if body["active"] else 401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        TokenEndpoint {
+            port: line.trim().parse().expect("token endpoint port"),
+            child,
+        }
+    }
+}
+
+impl Drop for TokenEndpoint {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn oauth_xoauth2_and_oauthbearer_log_in_with_a_token_from_a_command() {
+    let tokens = TokenEndpoint::start();
+    let url = format!("http://127.0.0.1:{}/introspect?token=", tokens.port);
+    let dv = Dovecot::start_with(&[("OAUTH_INTROSPECTION_URL", &url)]);
+    dv.fill("ap", &[invoice("oauth", 1), invoice("oauth", 2)]);
+    let data = dv.scratch().join("data");
+    let oauth = |mechanism: &str, token: &str| {
+        format!(
+            "name = \"ap\"\nhost = \"localhost\"\nport = {}\ntls = \"implicit\"\nca_file = \"{}\"\nusername = \"ap\"\nauth = \"{mechanism}\"\ntoken_command = \"printf {token}\"",
+            dv.var("IMAPS_PORT"),
+            dv.var("CA_FILE"),
+        )
+    };
+    // A token the provider rejects: a clear login error, nothing stored, no token in the output.
+    let out = run_once(&dv.config(&data, &[oauth("xoauth2", "expired-xyz")]), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("login as \"ap\" refused"), "{err}");
+    assert!(
+        !err.contains("expired-xyz"),
+        "the token reached the log: {err}"
+    );
+    assert_eq!(stored_count(&data), 0);
+    // XOAUTH2 (Microsoft 365, Gmail) with a good token.
+    let out = run_once(&dv.config(&data, &[oauth("xoauth2", "tok-ap")]), &[]);
+    assert_eq!(json_of(&out)["stored"], 2);
+    // OAUTHBEARER (RFC 7628) with a good token; a new message arrived in between.
+    dv.lmtp("ap", &invoice("oauth", 3));
+    let out = run_once(&dv.config(&data, &[oauth("oauthbearer", "tok-ap")]), &[]);
+    assert_eq!(json_of(&out)["stored"], 1);
+    assert_eq!(stats(&data)["messages"], 3);
 }
