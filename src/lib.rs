@@ -14,6 +14,9 @@
 //! See docs/ARCHITECTURE.md for the store's keys and the invariants.
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod api;
+pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod daemon;

@@ -138,6 +138,30 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// API tokens: create (shown once, stored as a hash), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit log: verify that no record was edited, removed or reordered.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Serve the JSON API (plain HTTP only on loopback; HTTPS with --tls-cert/--tls-key).
+    Serve {
+        #[command(flatten)]
+        data: DataArg,
+        /// Address to listen on, e.g. 127.0.0.1:8025 (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8025")]
+        listen: std::net::SocketAddr,
+        /// PEM certificate chain for HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for HTTPS.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
     /// Health of each mailbox: connected, last sync, messages stored, last error.
     Status {
         #[command(flatten)]
@@ -171,6 +195,42 @@ enum RulesCommand {
         #[arg(long)]
         json: bool,
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints it once, as the last word of the output.
+    Create {
+        #[command(flatten)]
+        data: DataArg,
+        /// admin, agent, auditor or integration.
+        #[arg(long)]
+        role: deskmail::access::Role,
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (names, roles, dates; never the tokens).
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke every live token with this name.
+    Revoke {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit 0 if intact, 1 naming the first bad record.
+    Verify {
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 
@@ -522,6 +582,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
+        Command::Token { command } => token_command(command),
+        Command::Audit {
+            command: AuditCommand::Verify { data },
+        } => {
+            let store = open_store(&data.data)?;
+            match store.audit_verify()? {
+                Ok(n) => {
+                    println!("audit log intact: {n} records");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("audit log broken: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Serve {
+            data,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            let store = Arc::new(open_store(&data.data)?);
+            let index = MailIndex::open_read_only(&DataDir::new(&data.data).index())
+                .context("the search index (run `deskmail ingest` or `deskmail reindex`)")?;
+            let app = deskmail::api::router(deskmail::api::ApiState::new(store, index));
+            let tls = tls_cert
+                .zip(tls_key)
+                .map(|(cert, key)| deskmail::api::server::TlsFiles { cert, key });
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(deskmail::api::server::serve(
+                app,
+                listen,
+                tls,
+                shutdown_signal(),
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status { data, json } => {
             let report =
                 deskmail::daemon::health::read_status(&data.data).map_err(|e| anyhow!(e))?;
@@ -618,6 +718,86 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+fn open_store(data: &Path) -> Result<Store> {
+    let dir = DataDir::new(data).store();
+    Ok(Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES)
+        .with_context(|| format!("cannot open the store in {}", data.display()))?)
+}
+
+/// Who runs a local admin command, for the audit log.
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("SUDO_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn token_command(command: TokenCommand) -> Result<ExitCode> {
+    use deskmail::access::{TokenRecord, new_token, token_hash};
+    use deskmail::audit::AuditEntry;
+    let audit = |store: &Store, action: &str, target: &str| {
+        store.audit(AuditEntry {
+            actor: cli_actor(),
+            role: Some("admin".into()),
+            action: action.into(),
+            targets: vec![target.into()],
+            outcome: "ok".into(),
+        })
+    };
+    match command {
+        TokenCommand::Create { data, role, name } => {
+            let store = open_store(&data.data)?;
+            let token = new_token();
+            store.put_token(
+                &token_hash(&token),
+                &TokenRecord {
+                    name: name.clone(),
+                    role,
+                    created_at: chrono::Utc::now(),
+                    revoked_at: None,
+                },
+            )?;
+            audit(&store, "token create", &format!("{name} ({role})"))?;
+            println!("created {role} token {name:?} (shown once; stored only as a hash):");
+            println!("{token}");
+        }
+        TokenCommand::List { data, json } => {
+            let store = open_store(&data.data)?;
+            let mut tokens: Vec<_> = store.tokens()?.into_iter().map(|(_, r)| r).collect();
+            tokens.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+            } else {
+                for t in &tokens {
+                    println!(
+                        "{:<20} {:<12} created {}{}",
+                        t.name,
+                        t.role,
+                        t.created_at.format("%Y-%m-%d %H:%M"),
+                        t.revoked_at.map_or(String::new(), |r| format!(
+                            "  revoked {}",
+                            r.format("%Y-%m-%d %H:%M")
+                        ))
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { data, name } => {
+            let store = open_store(&data.data)?;
+            let n = store.revoke_tokens(&name)?;
+            if n == 0 {
+                eprintln!("no live token named {name:?}");
+                return Ok(ExitCode::from(1));
+            }
+            audit(&store, "token revoke", &name)?;
+            println!("revoked {n} token(s) named {name:?}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Render a store view: directly, or through the running daemon that holds the store.

@@ -19,6 +19,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+use crate::access::TokenRecord;
+use crate::audit::{AuditEntry, AuditRecord};
 use crate::model::{Decision, FieldValue, Message, MessageId, ThreadId};
 
 pub mod blobs;
@@ -152,6 +154,8 @@ const S_LOG: u8 = b'q';
 const S_META: u8 = b'c';
 const S_REJECTIONS: u8 = b'x';
 const S_CURSORS: u8 = b'u';
+const S_TOKENS: u8 = b'k';
+const S_AUDIT: u8 = b'a';
 
 const C_MESSAGES: &[u8] = b"messages";
 const C_THREADS: &[u8] = b"threads";
@@ -161,6 +165,8 @@ const C_REJECTED: &[u8] = b"rejected";
 const C_SEQ: &[u8] = b"seq";
 /// Every log entry up to and including this one is in the index.
 const C_INDEXED: &[u8] = b"indexed";
+/// Number of the last audit record written.
+const C_AUDIT: &[u8] = b"audit";
 /// Messages stored from one mailbox: `mailbox:NAME`.
 const C_MAILBOX_PREFIX: &str = "mailbox:";
 
@@ -184,6 +190,8 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     blobs: BlobLog,
+    /// Audit records are numbered and chained: one writer at a time.
+    audit_lock: std::sync::Mutex<()>,
 }
 
 /// A batch in the making: reads see the batch's own writes; `apply` commits it atomically.
@@ -286,7 +294,12 @@ impl Store {
             })?;
         let tree = db.open_tree("deskmail")?;
         let blobs = BlobLog::open(&dir.join("blobs"))?;
-        Ok(Store { db, tree, blobs })
+        Ok(Store {
+            db,
+            tree,
+            blobs,
+            audit_lock: std::sync::Mutex::new(()),
+        })
     }
 
     /// Commit a batch atomically. Outcomes are in input order.
@@ -377,6 +390,86 @@ impl Store {
                 Ok((strip(&k), dec(&v)?))
             })
             .collect()
+    }
+
+    /// Store a new token's record under its hash.
+    pub fn put_token(&self, hash: &str, rec: &TokenRecord) -> Result<(), StoreError> {
+        self.tree
+            .insert(key(S_TOKENS, hash.as_bytes()), enc(rec)?)?;
+        self.tree.flush()?;
+        Ok(())
+    }
+
+    /// The record of a presented token (by its hash), revoked or not.
+    pub fn token(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.get_json(S_TOKENS, hash.as_bytes())
+    }
+
+    /// Every token record, by hash.
+    pub fn tokens(&self) -> Result<Vec<(String, TokenRecord)>, StoreError> {
+        self.tree
+            .scan_prefix(key(S_TOKENS, b""))
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((strip(&k), dec(&v)?))
+            })
+            .collect()
+    }
+
+    /// Revoke every live token with this name; returns how many.
+    pub fn revoke_tokens(&self, name: &str) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for (hash, mut rec) in self.tokens()? {
+            if rec.name == name && rec.revoked_at.is_none() {
+                rec.revoked_at = Some(Utc::now());
+                self.tree
+                    .insert(key(S_TOKENS, hash.as_bytes()), enc(&rec)?)?;
+                n += 1;
+            }
+        }
+        self.tree.flush()?;
+        Ok(n)
+    }
+
+    /// Append to the audit log: the record is numbered, chained to the previous one and written
+    /// with the head counter in one atomic batch, then flushed.
+    pub fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
+        let _one_writer = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut tx = Tx::new(&self.tree);
+        let last = tx.counter(C_AUDIT)?;
+        let prev = match last {
+            0 => String::new(),
+            n => tx
+                .get_json::<AuditRecord>(S_AUDIT, &n.to_be_bytes())?
+                .map(|r| r.hash)
+                .unwrap_or_default(),
+        };
+        let rec = AuditRecord::new(last + 1, Utc::now(), entry, prev);
+        tx.insert(S_AUDIT, &rec.seq.to_be_bytes(), enc(&rec)?);
+        tx.set_counter(C_AUDIT, rec.seq);
+        tx.apply()?;
+        self.db.flush()?;
+        Ok(rec)
+    }
+
+    /// Audit records from number `from` on, at most `limit`.
+    pub fn audit_records(&self, from: u64, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        self.tree
+            .range(key(S_AUDIT, &from.max(1).to_be_bytes())..key(S_AUDIT, &u64::MAX.to_be_bytes()))
+            .take(limit)
+            .map(|kv| dec(&kv?.1))
+            .collect()
+    }
+
+    /// Check the whole audit chain; the number of records, or where it breaks.
+    pub fn audit_verify(&self) -> Result<Result<u64, crate::audit::ChainBreak>, StoreError> {
+        let last = Tx::new(&self.tree).counter(C_AUDIT)?;
+        let mut records = Vec::new();
+        for kv in self.tree.scan_prefix(key(S_AUDIT, b"")) {
+            let (_, v) = kv?;
+            records.push(dec::<AuditRecord>(&v)?);
+        }
+        Ok(crate::audit::verify(records.into_iter(), last))
     }
 
     /// Messages stored from one mailbox (duplicates not counted).

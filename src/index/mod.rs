@@ -287,6 +287,12 @@ impl MailIndex {
     }
 
     /// Number of (live) messages in the index.
+    /// See commits made since the reader was opened (by this or another process).
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

@@ -1,0 +1,422 @@
+//! `deskmail serve`: the JSON API for agents, auditors and integrations.
+//!
+//! **Deny by default.** [`ROUTES`] lists every route with the roles it admits; the guard layer
+//! looks up the matched route there and refuses anything not listed. Only `/api/health` and
+//! `/openapi.json` are open. A caller is a bearer token (stored only as its SHA-256); failed
+//! authentication is rate-limited per client address. Every authenticated request — each read
+//! of mail content, each change — is written to the hash-chained audit log with its outcome.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::{info, warn};
+use utoipa::OpenApi;
+
+use crate::access::{Role, token_hash};
+use crate::audit::AuditEntry;
+use crate::index::MailIndex;
+use crate::index::{SearchError, SearchOptions, SortOrder};
+use crate::store::Store;
+use crate::views::{self, ViewError};
+
+pub mod server;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Open,
+    Roles(&'static [Role]),
+}
+
+use Role::{Admin, Agent, Auditor, Integration};
+
+/// Every route and who may call it. A route that is not here is refused.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/api/health", Access::Open),
+    ("GET", "/openapi.json", Access::Open),
+    (
+        "GET",
+        "/api/search",
+        Access::Roles(&[Admin, Agent, Integration]),
+    ),
+    ("GET", "/api/threads/{id}", Access::Roles(&[Admin, Agent])),
+    ("GET", "/api/messages/{id}", Access::Roles(&[Admin, Agent])),
+    (
+        "GET",
+        "/api/messages/{id}/raw",
+        Access::Roles(&[Admin, Agent]),
+    ),
+    (
+        "GET",
+        "/api/stats",
+        Access::Roles(&[Admin, Agent, Auditor, Integration]),
+    ),
+    ("GET", "/api/audit", Access::Roles(&[Admin, Auditor])),
+];
+
+/// Failed authentications allowed per client address per window before it gets 429.
+const AUTH_FAILURES_ALLOWED: u32 = 10;
+const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+pub struct ApiState {
+    pub store: Arc<Store>,
+    pub index: MailIndex,
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    last_reload: Mutex<Instant>,
+}
+
+impl ApiState {
+    pub fn new(store: Arc<Store>, index: MailIndex) -> Arc<ApiState> {
+        Arc::new(ApiState {
+            store,
+            index,
+            failures: Mutex::new(HashMap::new()),
+            last_reload: Mutex::new(Instant::now()),
+        })
+    }
+
+    fn blocked(&self, ip: IpAddr) -> bool {
+        let f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        f.get(&ip).is_some_and(|(n, since)| {
+            *n >= AUTH_FAILURES_ALLOWED && since.elapsed() < AUTH_FAILURE_WINDOW
+        })
+    }
+
+    fn failed(&self, ip: IpAddr) {
+        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let e = f.entry(ip).or_insert((0, Instant::now()));
+        if e.1.elapsed() >= AUTH_FAILURE_WINDOW {
+            *e = (0, Instant::now());
+        }
+        e.0 += 1;
+    }
+
+    /// Pick up index commits made by the daemon (at most every 250 ms).
+    fn refresh_index(&self) {
+        let mut last = self.last_reload.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() >= Duration::from_millis(250) {
+            if let Err(e) = self.index.reload() {
+                warn!(error = %e, "Index reload failed");
+            }
+            *last = Instant::now();
+        }
+    }
+}
+
+/// The client's address, put in each request by the server loop.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// The authenticated caller, for handlers.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
+    paths(health, search, thread, message, message_raw, stats, audit),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole application: routes, the guard, security headers.
+pub fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/api/search", get(search))
+        .route("/api/threads/{id}", get(thread))
+        .route("/api/messages/{id}", get(message))
+        .route("/api/messages/{id}/raw", get(message_raw))
+        .route("/api/stats", get(stats))
+        .route("/api/audit", get(audit))
+        .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+fn access_for(method: &Method, path: &str) -> Option<Access> {
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, a)| *a)
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// Authentication, authorisation, rate limiting and the audit record, for every route.
+async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let method = req.method().clone();
+    let action = format!("{method} {route}");
+    let Some(access) = access_for(&method, &route) else {
+        return problem(StatusCode::FORBIDDEN, "this route admits nobody");
+    };
+    if access == Access::Open {
+        return next.run(req).await;
+    }
+    let ip = req
+        .extensions()
+        .get::<ClientAddr>()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.0.ip());
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let audit = |actor: &str, role: Option<Role>, outcome: String| {
+        let entry = AuditEntry {
+            actor: actor.to_string(),
+            role: role.map(|r| r.name().to_string()),
+            action: action.clone(),
+            targets: vec![target.clone()],
+            outcome,
+        };
+        if let Err(e) = state.store.audit(entry) {
+            warn!(error = %e, "Cannot write the audit log");
+            return false;
+        }
+        true
+    };
+    if state.blocked(ip) {
+        audit("anonymous", None, "429 too many failed logins".into());
+        return problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed authentications; wait a minute",
+        );
+    }
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    let record = if token.is_empty() {
+        None
+    } else {
+        state.store.token(&token_hash(token)).ok().flatten()
+    };
+    let Some(record) = record.filter(|r| r.revoked_at.is_none()) else {
+        state.failed(ip);
+        audit("anonymous", None, "401".into());
+        warn!(client = %ip, route = %action, "Refused: missing, unknown or revoked token");
+        return problem(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+    };
+    let Access::Roles(allowed) = access else {
+        unreachable!("open routes returned above")
+    };
+    if !allowed.contains(&record.role) {
+        audit(&record.name, Some(record.role), "403".into());
+        return problem(
+            StatusCode::FORBIDDEN,
+            &format!("role {} may not call {action}", record.role),
+        );
+    }
+    let (name, role) = (record.name.clone(), record.role);
+    req.extensions_mut().insert(Caller {
+        name: name.clone(),
+        role,
+    });
+    let response = next.run(req).await;
+    // A read that cannot be audited is not served.
+    if !audit(&name, Some(role), response.status().as_u16().to_string()) {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the audit log cannot be written",
+        );
+    }
+    info!(caller = %name, route = %action, status = response.status().as_u16(), "API request");
+    response
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn view_error(e: ViewError) -> Response {
+    match e {
+        ViewError::NotFound(m) => problem(StatusCode::NOT_FOUND, &m),
+        other => problem(StatusCode::INTERNAL_SERVER_ERROR, &other.to_string()),
+    }
+}
+
+fn json_text(text: Result<String, ViewError>) -> Response {
+    match text {
+        Ok(t) => match serde_json::from_str::<Value>(&t) {
+            Ok(v) => axum::Json(v).into_response(),
+            Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        },
+        Err(e) => view_error(e),
+    }
+}
+
+/// Liveness (open).
+#[utoipa::path(get, path = "/api/health", responses((status = 200, description = "deskmail is up")))]
+async fn health() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+async fn openapi() -> impl IntoResponse {
+    axum::Json(ApiDoc::openapi())
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: String,
+    #[serde(default = "default_limit")]
+    limit: usize,
+    #[serde(default)]
+    sort: Option<String>,
+}
+
+fn default_limit() -> usize {
+    20
+}
+
+/// Search threads with the query language; the same JSON as `deskmail search --json`.
+#[utoipa::path(get, path = "/api/search",
+    params(("q" = String, Query, description = "query, e.g. `from:acme invoice:4411`"),
+           ("limit" = Option<usize>, Query, description = "threads to return (default 20)"),
+           ("sort" = Option<String>, Query, description = "newest (default) or relevance")),
+    responses((status = 200, description = "{total_threads, threads: [...]}"),
+              (status = 400, description = "bad query, with the column")),
+    security(("bearer" = [])))]
+async fn search(State(state): State<Arc<ApiState>>, Query(p): Query<SearchParams>) -> Response {
+    state.refresh_index();
+    let opts = SearchOptions {
+        limit: p.limit.min(500),
+        sort: match p.sort.as_deref() {
+            Some("relevance") => SortOrder::Relevance,
+            _ => SortOrder::Newest,
+        },
+    };
+    match state.index.search(&p.q, &opts) {
+        Ok(r) => axum::Json(r).into_response(),
+        Err(SearchError::Query(e)) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": format!("bad query: {e}"), "position": e.position })),
+        )
+            .into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// A thread: every message with category, fields and flags.
+#[utoipa::path(get, path = "/api/threads/{id}", params(("id" = String, Path, description = "thread id or a unique prefix")),
+    responses((status = 200, description = "the thread"), (status = 404, description = "no such thread")),
+    security(("bearer" = [])))]
+async fn thread(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
+    json_text(views::thread(&state.store, &id, true))
+}
+
+/// A message with its decision: category, fields with provenance, matched rules.
+#[utoipa::path(get, path = "/api/messages/{id}", params(("id" = String, Path, description = "message id or a unique prefix")),
+    responses((status = 200, description = "the message and its decision"), (status = 404, description = "no such message")),
+    security(("bearer" = [])))]
+async fn message(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
+    json_text(views::show(&state.store, &id, true))
+}
+
+/// The original message as received (.eml).
+#[utoipa::path(get, path = "/api/messages/{id}/raw", params(("id" = String, Path, description = "message id or a unique prefix")),
+    responses((status = 200, description = "message/rfc822", content_type = "message/rfc822"), (status = 404, description = "no such message")),
+    security(("bearer" = [])))]
+async fn message_raw(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
+    let store = &state.store;
+    let found = store
+        .resolve_message_id(&id)
+        .ok()
+        .flatten()
+        .and_then(|mid| store.raw(&mid).ok().flatten().map(|raw| (mid, raw)));
+    match found {
+        Some((mid, raw)) => Response::builder()
+            .header(header::CONTENT_TYPE, "message/rfc822")
+            .header(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{mid}.eml\""),
+            )
+            .body(Body::from(raw))
+            .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "response")),
+        None => problem(StatusCode::NOT_FOUND, "no single message with that id"),
+    }
+}
+
+/// Counts of what is stored.
+#[utoipa::path(get, path = "/api/stats", responses((status = 200, description = "{messages, threads, invoices, rejected}")),
+    security(("bearer" = [])))]
+async fn stats(State(state): State<Arc<ApiState>>) -> Response {
+    json_text(views::stats(&state.store, true))
+}
+
+#[derive(Deserialize)]
+struct AuditParams {
+    #[serde(default)]
+    from: u64,
+    #[serde(default = "default_audit_limit")]
+    limit: usize,
+}
+
+fn default_audit_limit() -> usize {
+    200
+}
+
+/// Audit records in order, from number `from` (auditor, admin).
+#[utoipa::path(get, path = "/api/audit",
+    params(("from" = Option<u64>, Query, description = "first record number"), ("limit" = Option<usize>, Query, description = "at most this many (default 200)")),
+    responses((status = 200, description = "{records: [...]}")),
+    security(("bearer" = [])))]
+async fn audit(State(state): State<Arc<ApiState>>, Query(p): Query<AuditParams>) -> Response {
+    match state.store.audit_records(p.from, p.limit.min(5000)) {
+        Ok(records) => axum::Json(json!({ "records": records })).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}

@@ -1,0 +1,122 @@
+//! The accept loop: plain HTTP (loopback only) or HTTPS with rustls, each connection served by
+//! hyper with the client's address attached to every request.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tower::ServiceExt;
+use tracing::{debug, info, warn};
+
+use super::ClientAddr;
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "plain HTTP is only allowed on a loopback address, not {0}; give --tls-cert and --tls-key"
+    )]
+    PlainNotLoopback(SocketAddr),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, ServeError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.cert.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.key.display())))?;
+    let config = ServerConfig::builder_with_provider(Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ServeError::Tls(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| ServeError::Tls(e.to_string()))?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Bind (fails fast on a bad address or TLS files), then serve until `shutdown` resolves.
+pub async fn serve(
+    app: Router,
+    listen: SocketAddr,
+    tls: Option<TlsFiles>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let acceptor = match &tls {
+        Some(files) => Some(tls_acceptor(files)?),
+        None if listen.ip().is_loopback() => None,
+        None => return Err(ServeError::PlainNotLoopback(listen)),
+    };
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| ServeError::Listen {
+            addr: listen,
+            source: e,
+        })?;
+    let bound = listener.local_addr().unwrap_or(listen);
+    info!(listen = %bound, tls = acceptor.is_some(), "API listening");
+    // The first line on stdout says where (tests and scripts read the port from it).
+    println!(
+        "listening on {}://{bound}",
+        if acceptor.is_some() { "https" } else { "http" }
+    );
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => { warn!(error = %e, "accept failed"); continue; }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let svc =
+                app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ClientAddr(peer));
+                    req.map(axum::body::Body::new)
+                });
+            let svc = TowerToHyperService::new(svc);
+            let builder = Builder::new(TokioExecutor::new());
+            let result = match acceptor {
+                Some(a) => match a.accept(tcp).await {
+                    Ok(tls) => builder.serve_connection(TokioIo::new(tls), svc).await,
+                    Err(e) => {
+                        debug!(client = %peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                },
+                None => builder.serve_connection(TokioIo::new(tcp), svc).await,
+            };
+            if let Err(e) = result {
+                debug!(client = %peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    info!("API stopped");
+    Ok(())
+}
