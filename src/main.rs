@@ -586,7 +586,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { data },
         } => {
-            let store = open_store(&data.data)?;
+            let store = open_store(&data.data, false)?;
             match store.audit_verify()? {
                 Ok(n) => {
                     println!("audit log intact: {n} records");
@@ -604,7 +604,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tls_cert,
             tls_key,
         } => {
-            let store = Arc::new(open_store(&data.data)?);
+            let store = Arc::new(open_store(&data.data, false)?);
             let index = MailIndex::open_read_only(&DataDir::new(&data.data).index())
                 .context("the search index (run `deskmail ingest` or `deskmail reindex`)")?;
             let app = deskmail::api::router(deskmail::api::ApiState::new(store, index));
@@ -720,10 +720,17 @@ async fn shutdown_signal() {
     }
 }
 
-fn open_store(data: &Path) -> Result<Store> {
+/// Open an existing store (`create`: or make a new one, e.g. tokens before the first ingest).
+fn open_store(data: &Path, create: bool) -> Result<Store> {
     let dir = DataDir::new(data).store();
-    Ok(Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES)
-        .with_context(|| format!("cannot open the store in {}", data.display()))?)
+    if !create && !dir.exists() {
+        bail!(
+            "no store in {} (run `deskmail ingest` first)",
+            data.display()
+        );
+    }
+    Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES)
+        .with_context(|| format!("cannot open the store in {}", data.display()))
 }
 
 /// Who runs a local admin command, for the audit log.
@@ -750,7 +757,7 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
     };
     match command {
         TokenCommand::Create { data, role, name } => {
-            let store = open_store(&data.data)?;
+            let store = open_store(&data.data, true)?;
             let token = new_token();
             store.put_token(
                 &token_hash(&token),
@@ -766,9 +773,9 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
             println!("{token}");
         }
         TokenCommand::List { data, json } => {
-            let store = open_store(&data.data)?;
+            let store = open_store(&data.data, false)?;
             let mut tokens: Vec<_> = store.tokens()?.into_iter().map(|(_, r)| r).collect();
-            tokens.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+            tokens.sort_by_key(|t| t.created_at);
             if json {
                 println!("{}", serde_json::to_string_pretty(&tokens)?);
             } else {
@@ -787,7 +794,7 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { data, name } => {
-            let store = open_store(&data.data)?;
+            let store = open_store(&data.data, false)?;
             let n = store.revoke_tokens(&name)?;
             if n == 0 {
                 eprintln!("no live token named {name:?}");
