@@ -161,6 +161,9 @@ enum Command {
         /// PEM private key for HTTPS.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Failed authentications per client address per minute before it gets 429.
+        #[arg(long, default_value_t = deskmail::api::AUTH_FAILURES_ALLOWED)]
+        auth_failures_per_minute: u32,
     },
     /// Health of each mailbox: connected, last sync, messages stored, last error.
     Status {
@@ -603,11 +606,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             tls_cert,
             tls_key,
+            auth_failures_per_minute,
         } => {
             let store = Arc::new(open_store(&data.data, false)?);
             let index = MailIndex::open_read_only(&DataDir::new(&data.data).index())
                 .context("the search index (run `deskmail ingest` or `deskmail reindex`)")?;
-            let app = deskmail::api::router(deskmail::api::ApiState::new(store, index));
+            let app = deskmail::api::router(deskmail::api::ApiState::new(
+                store,
+                index,
+                auth_failures_per_minute,
+            ));
             let tls = tls_cert
                 .zip(tls_key)
                 .map(|(cert, key)| deskmail::api::server::TlsFiles { cert, key });

@@ -65,23 +65,26 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/audit", Access::Roles(&[Admin, Auditor])),
 ];
 
-/// Failed authentications allowed per client address per window before it gets 429.
-const AUTH_FAILURES_ALLOWED: u32 = 10;
+/// Failed authentications allowed per client address per window before it gets 429 (default).
+pub const AUTH_FAILURES_ALLOWED: u32 = 10;
 const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 pub struct ApiState {
     pub store: Arc<Store>,
     pub index: MailIndex,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures_allowed: u32,
     last_reload: Mutex<Instant>,
 }
 
 impl ApiState {
-    pub fn new(store: Arc<Store>, index: MailIndex) -> Arc<ApiState> {
+    /// `failures_allowed`: failed authentications per client address per minute.
+    pub fn new(store: Arc<Store>, index: MailIndex, failures_allowed: u32) -> Arc<ApiState> {
         Arc::new(ApiState {
             store,
             index,
             failures: Mutex::new(HashMap::new()),
+            failures_allowed,
             last_reload: Mutex::new(Instant::now()),
         })
     }
@@ -89,7 +92,7 @@ impl ApiState {
     fn blocked(&self, ip: IpAddr) -> bool {
         let f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         f.get(&ip).is_some_and(|(n, since)| {
-            *n >= AUTH_FAILURES_ALLOWED && since.elapsed() < AUTH_FAILURE_WINDOW
+            *n >= self.failures_allowed && since.elapsed() < AUTH_FAILURE_WINDOW
         })
     }
 

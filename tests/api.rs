@@ -1,0 +1,420 @@
+//! `deskmail serve` end to end: every route walked without a token, with a wrong role and with
+//! the right one; the audit log written for each read and verified; failed-auth rate limit;
+//! security headers; search through the API equals `deskmail search --json`.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use deskmail::access::Role;
+use deskmail::api::{Access, ROUTES};
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_deskmail"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DESKMAIL_DATA")
+        .env_remove("DESKMAIL_RULES");
+    c
+}
+
+fn deskmail(args: &[&str]) -> Output {
+    bin().args(args).output().expect("deskmail runs")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail")
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, extra: &[&str]) -> Server {
+        let mut child = bin()
+            .args([
+                "serve",
+                "--data",
+                data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Server { child, port }
+    }
+
+    /// GET with an optional bearer token: (status, headers, body).
+    fn get(&self, path: &str, token: Option<&str>) -> (u16, HashMap<String, String>, Vec<u8>) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a header block");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect::<HashMap<_, _>>();
+        let mut body = raw[split + 4..].to_vec();
+        if headers
+            .get("transfer-encoding")
+            .is_some_and(|v| v == "chunked")
+        {
+            body = dechunk(&body);
+        }
+        (status, headers, body)
+    }
+
+    fn json(&self, path: &str, token: &str) -> Value {
+        let (status, _, body) = self.get(path, Some(token));
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        serde_json::from_slice(&body).unwrap()
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let nl = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..nl]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[nl + 2..nl + 2 + n]);
+        b = &b[nl + 2 + n + 2..];
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn create_token(data: &Path, role: Role, name: &str) -> String {
+    let out = deskmail(&[
+        "token",
+        "create",
+        "--data",
+        data.to_str().unwrap(),
+        "--role",
+        role.name(),
+        "--name",
+        name,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string()
+}
+
+/// A data dir with the AP fixtures and one token per role.
+fn setup() -> (tempfile::TempDir, PathBuf, HashMap<Role, String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = deskmail(&[
+        "ingest",
+        "--data",
+        data.to_str().unwrap(),
+        fixtures().join("ap").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let tokens = Role::ALL
+        .iter()
+        .map(|&r| (r, create_token(&data, r, &format!("{r}-1"))))
+        .collect();
+    (dir, data, tokens)
+}
+
+#[test]
+fn every_route_denies_without_a_token_and_with_a_wrong_role_and_serves_the_right_one() {
+    let (_dir, data, tokens) = setup();
+    // The walk fails authentication on purpose more often than the default limit allows.
+    let server = Server::start_with(&data, &["--auth-failures-per-minute", "1000"]);
+    let agent = &tokens[&Role::Agent];
+    let hits = server.json("/api/search?q=invoice:INV-20417", agent);
+    let thread_id = hits["threads"][0]["thread_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let message_id = hits["threads"][0]["message_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let concrete = |p: &str| -> String {
+        let p = if p.starts_with("/api/threads/") {
+            p.replace("{id}", &thread_id)
+        } else {
+            p.replace("{id}", &message_id)
+        };
+        if p == "/api/search" {
+            format!("{p}?q=invoice")
+        } else {
+            p
+        }
+    };
+    assert!(ROUTES.len() >= 8);
+    for (method, route, access) in ROUTES {
+        assert_eq!(*method, "GET", "walk only knows GET so far: {route}");
+        let path = concrete(route);
+        let (status, _, _) = server.get(&path, None);
+        match access {
+            Access::Open => assert_eq!(status, 200, "{route} is open"),
+            Access::Roles(allowed) => {
+                assert_eq!(status, 401, "{route} without a token");
+                let (status, _, _) = server.get(&path, Some("dm_not-a-real-token"));
+                assert_eq!(status, 401, "{route} with a made-up token");
+                for role in Role::ALL {
+                    let (status, _, body) = server.get(&path, Some(&tokens[&role]));
+                    let expected = if allowed.contains(&role) { 200 } else { 403 };
+                    assert_eq!(
+                        status,
+                        expected,
+                        "{route} as {role}: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+            }
+        }
+    }
+    // A route that is not in the table does not exist.
+    assert_eq!(
+        server.get("/api/secret", Some(&tokens[&Role::Admin])).0,
+        404
+    );
+}
+
+#[test]
+fn search_equals_the_cli_and_reads_are_audited_with_who_and_what() {
+    let (_dir, data, tokens) = setup();
+    let server = Server::start(&data);
+    let agent = &tokens[&Role::Agent];
+    let api = server.json("/api/search?q=category:ap.invoice&limit=50", agent);
+    let cli = deskmail(&[
+        "search",
+        "--json",
+        "--limit",
+        "50",
+        "--data",
+        data.to_str().unwrap(),
+        "category:ap.invoice",
+    ]);
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(api, cli);
+    let tid = api["threads"][0]["thread_id"].as_str().unwrap().to_string();
+    let thread = server.json(&format!("/api/threads/{tid}"), agent);
+    assert_eq!(thread["thread_id"], tid.as_str());
+    let mid = thread["messages"][0]["id"].as_str().unwrap().to_string();
+    let (status, headers, raw) = server.get(&format!("/api/messages/{mid}/raw"), Some(agent));
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "message/rfc822");
+    assert!(String::from_utf8_lossy(&raw).contains("Subject:"));
+    // Bad query: 400 with the column.
+    let (status, _, body) = server.get("/api/search?q=amount:%5B1%20TO", Some(agent));
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    // Security headers on every answer, open or not.
+    for path in ["/api/health", "/api/stats"] {
+        let (_, h, _) = server.get(path, Some(agent));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert!(h["content-security-policy"].contains("default-src 'none'"));
+    }
+    // The auditor sees who read which thread; the agent's reads are all there.
+    let records = server.json("/api/audit?limit=1000", &tokens[&Role::Auditor]);
+    let records = records["records"].as_array().unwrap();
+    let read_thread = records.iter().find(|r| {
+        r["actor"] == "agent-1"
+            && r["action"] == "GET /api/threads/{id}"
+            && r["targets"][0].as_str().unwrap().contains(&tid)
+    });
+    assert!(read_thread.is_some_and(|r| r["outcome"] == "200" && r["role"] == "agent"));
+    assert!(records.iter().any(|r| r["action"] == "token create"));
+    assert!(
+        records
+            .iter()
+            .any(|r| r["action"] == "GET /api/search" && r["outcome"] == "400")
+    );
+    drop(server);
+    let verify = deskmail(&["audit", "verify", "--data", data.to_str().unwrap()]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+#[test]
+fn revoked_tokens_stop_working_and_failed_logins_are_rate_limited() {
+    let (_dir, data, tokens) = setup();
+    let extra = create_token(&data, Role::Agent, "temp");
+    let out = deskmail(&["token", "list", "--json", "--data", data.to_str().unwrap()]);
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        listed.contains("\"temp\"") && !listed.contains(&extra),
+        "tokens are never listed"
+    );
+    let out = deskmail(&["token", "revoke", "--data", data.to_str().unwrap(), "temp"]);
+    assert!(out.status.success());
+    let server = Server::start(&data);
+    assert_eq!(server.get("/api/stats", Some(&extra)).0, 401);
+    assert_eq!(server.get("/api/stats", Some(&tokens[&Role::Agent])).0, 200);
+    // Ten failures from one address (the revoked token was the first), then even a good token
+    // waits out the window.
+    for _ in 0..9 {
+        assert_eq!(server.get("/api/stats", Some("dm_guess")).0, 401);
+    }
+    assert_eq!(server.get("/api/stats", Some("dm_guess")).0, 429);
+    assert_eq!(server.get("/api/stats", Some(&tokens[&Role::Agent])).0, 429);
+    assert_eq!(server.get("/api/health", None).0, 200, "health stays open");
+}
+
+#[test]
+fn plain_http_is_refused_off_loopback_and_openapi_lists_the_routes() {
+    let (_dir, data, _tokens) = setup();
+    let out = deskmail(&[
+        "serve",
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only allowed on a loopback address"));
+    let server = Server::start(&data);
+    let (status, _, body) = server.get("/openapi.json", None);
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    for (_, route, _) in ROUTES {
+        if *route != "/openapi.json" {
+            assert!(
+                doc["paths"].get(*route).is_some(),
+                "{route} missing from /openapi.json"
+            );
+        }
+    }
+}
+
+/// Edit, remove or reorder records behind deskmail's back (as someone with disk access would);
+/// `audit verify` must name the first bad record.
+#[test]
+fn audit_verify_detects_edits_removals_and_reordering() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for i in 0..5 {
+        create_token(&data, Role::Agent, &format!("t{i}"));
+    }
+    let verify = || deskmail(&["audit", "verify", "--data", data.to_str().unwrap()]);
+    let ok = verify();
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 5 records"));
+    let key = |n: u64| {
+        let mut k = b"a/".to_vec();
+        k.extend_from_slice(&n.to_be_bytes());
+        k
+    };
+    let tamper = |f: &dyn Fn(&sled::Tree)| {
+        let db = sled::open(data.join("store")).unwrap();
+        let tree = db.open_tree("deskmail").unwrap();
+        f(&tree);
+        db.flush().unwrap();
+    };
+    let expect_break = |seq: u64| {
+        let out = verify();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.contains(&format!("audit record {seq}:")), "{err}");
+    };
+    // Edit: a record's target changed.
+    let original = {
+        let db = sled::open(data.join("store")).unwrap();
+        let tree = db.open_tree("deskmail").unwrap();
+        tree.get(key(2)).unwrap().unwrap().to_vec()
+    };
+    let edited = String::from_utf8(original.clone())
+        .unwrap()
+        .replace("t1 (agent)", "t1 (admin)");
+    assert_ne!(edited.as_bytes(), &original[..]);
+    tamper(&|t| {
+        t.insert(key(2), edited.as_bytes()).unwrap();
+    });
+    expect_break(2);
+    tamper(&|t| {
+        t.insert(key(2), original.as_slice()).unwrap();
+    });
+    assert!(verify().status.success(), "restored");
+    // Reorder: records 3 and 4 swapped.
+    let (r3, r4) = {
+        let db = sled::open(data.join("store")).unwrap();
+        let tree = db.open_tree("deskmail").unwrap();
+        (
+            tree.get(key(3)).unwrap().unwrap().to_vec(),
+            tree.get(key(4)).unwrap().unwrap().to_vec(),
+        )
+    };
+    tamper(&|t| {
+        t.insert(key(3), r4.as_slice()).unwrap();
+        t.insert(key(4), r3.as_slice()).unwrap();
+    });
+    expect_break(3);
+    tamper(&|t| {
+        t.insert(key(3), r3.as_slice()).unwrap();
+        t.insert(key(4), r4.as_slice()).unwrap();
+    });
+    // Removal: record 4 deleted; and the newest record deleted.
+    tamper(&|t| {
+        t.remove(key(4)).unwrap();
+    });
+    expect_break(4);
+    tamper(&|t| {
+        t.insert(key(4), r4.as_slice()).unwrap();
+        t.remove(key(5)).unwrap();
+    });
+    expect_break(5);
+}
