@@ -418,3 +418,79 @@ fn audit_verify_detects_edits_removals_and_reordering() {
     });
     expect_break(5);
 }
+
+#[test]
+fn https_with_a_certificate_serves_the_api_and_plain_clients_are_turned_away() {
+    let (dir, data, tokens) = setup();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let ok = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let server = Server::start_with(
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let fetch = |path: &str| {
+        Command::new("python3")
+            .args([
+                "-c",
+                "import ssl,sys,urllib.request\n\
+                 ctx=ssl.create_default_context(cafile=sys.argv[1])\n\
+                 req=urllib.request.Request(sys.argv[2], headers={'Authorization':'Bearer '+sys.argv[3]})\n\
+                 print(urllib.request.urlopen(req, context=ctx).read().decode())",
+                cert.to_str().unwrap(),
+                &format!("https://localhost:{}{path}", server.port),
+                &tokens[&Role::Agent],
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = fetch("/api/stats");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(stats["messages"].as_u64().unwrap() > 10);
+    // A plain-HTTP request to the TLS port gets no answer.
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        s,
+        "GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    assert!(!String::from_utf8_lossy(&answer).contains("\"status\""));
+}
