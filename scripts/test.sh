@@ -12,6 +12,10 @@ command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 command -v dovecot >/dev/null 2>&1 || need_pkgs+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/lmtp ] || need_pkgs+=(dovecot-lmtpd)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# tests/browser.rs: the web page in Debian's Chromium, driven by Playwright (Node.js).
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
@@ -20,6 +24,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     echo "missing packages: ${need_pkgs[*]} (install them with apt-get, or run as root)" >&2
     exit 1
   fi
+fi
+
+# playwright-core only (no browser download: it drives /usr/bin/chromium), pinned by the lock.
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/deskmail-target}"

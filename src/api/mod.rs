@@ -43,6 +43,10 @@ use Role::{Admin, Agent, Auditor, Integration};
 
 /// Every route and who may call it. A route that is not here is refused.
 pub const ROUTES: &[(&str, &str, Access)] = &[
+    // The page and its assets hold no data; everything they show comes through the API.
+    ("GET", "/", Access::Open),
+    ("GET", "/app.js", Access::Open),
+    ("GET", "/app.css", Access::Open),
     ("GET", "/api/health", Access::Open),
     ("GET", "/openapi.json", Access::Open),
     (
@@ -151,6 +155,9 @@ impl utoipa::Modify for BearerAuth {
 /// The whole application: routes, the guard, security headers.
 pub fn router(state: Arc<ApiState>) -> Router {
     Router::new()
+        .route("/", get(page))
+        .route("/app.js", get(page_script))
+        .route("/app.css", get(page_style))
         .route("/api/health", get(health))
         .route("/openapi.json", get(openapi))
         .route("/api/search", get(search))
@@ -268,10 +275,13 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
+    // The page sets its own (scripts and styles from this origin only); everything else none.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -283,6 +293,38 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// What the page may load: its own script, style and API; no inline script, no frames.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn page() -> Response {
+    asset(
+        "text/html; charset=utf-8",
+        include_str!("../../web/index.html"),
+    )
+}
+
+async fn page_script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app.js"),
+    )
+}
+
+async fn page_style() -> Response {
+    asset("text/css; charset=utf-8", include_str!("../../web/app.css"))
 }
 
 fn view_error(e: ViewError) -> Response {

@@ -1,0 +1,163 @@
+// deskmail's page. Every string from mail is hostile: it is only ever put into the page as
+// text (textContent / createTextNode), never as HTML, and the CSP forbids inline script.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "deskmail-token";
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    e.append(typeof c === "string" ? document.createTextNode(c) : c);
+  }
+  return e;
+}
+
+function showError(message) {
+  $("error").textContent = message;
+  $("error").hidden = !message;
+}
+
+async function api(path) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  if (res.status === 401) {
+    signOut();
+    throw new Error("Your token was refused; sign in again.");
+  }
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error || res.status + " " + res.statusText);
+  return body;
+}
+
+// Highlights are UTF-8 byte ranges: slice the bytes, then decode each piece.
+function highlighted(snippet, ranges) {
+  const bytes = new TextEncoder().encode(snippet);
+  const dec = new TextDecoder();
+  const out = el("div", { class: "snippet" });
+  let last = 0;
+  for (const [s, e] of ranges || []) {
+    if (s < last || e > bytes.length) continue;
+    out.append(dec.decode(bytes.slice(last, s)));
+    out.append(el("mark", {}, dec.decode(bytes.slice(s, e))));
+    last = e;
+  }
+  out.append(dec.decode(bytes.slice(last)));
+  return out;
+}
+
+async function search(q) {
+  showError("");
+  $("thread").hidden = true;
+  const results = $("results");
+  results.replaceChildren(el("p", { class: "count" }, "Searching…"));
+  try {
+    const r = await api("/api/search?limit=50&q=" + encodeURIComponent(q));
+    const list = [el("p", { class: "count" }, `${r.total_threads} threads`)];
+    for (const t of r.threads) {
+      const hit = el("article", { class: "hit", tabindex: "0", "data-thread": t.thread_id },
+        el("div", { class: "subject" }, t.subject || "(no subject)"),
+        el("div", { class: "meta" },
+          el("span", { class: "cat" }, t.category), " ",
+          `${t.message_count} message${t.message_count === 1 ? "" : "s"} · ${(t.last_date || "").slice(0, 10)}`),
+        highlighted(t.snippet, t.highlights));
+      hit.addEventListener("click", () => openThread(t.thread_id));
+      hit.addEventListener("keydown", (ev) => { if (ev.key === "Enter") openThread(t.thread_id); });
+      list.push(hit);
+    }
+    results.replaceChildren(...list);
+  } catch (e) {
+    results.replaceChildren();
+    showError(e.message);
+  }
+}
+
+function address(a) {
+  if (!a) return "";
+  return a.name ? `${a.name} <${a.email}>` : a.email || "";
+}
+
+async function openThread(id) {
+  showError("");
+  const pane = $("thread");
+  pane.hidden = false;
+  pane.replaceChildren(el("p", {}, "Loading…"));
+  try {
+    const t = await api("/api/threads/" + encodeURIComponent(id));
+    const parts = [el("h2", {}, t.subject || "(no subject)")];
+    for (const m of t.messages) {
+      const full = await api("/api/messages/" + encodeURIComponent(m.id));
+      parts.push(renderMessage(full));
+    }
+    pane.replaceChildren(...parts);
+  } catch (e) {
+    pane.replaceChildren();
+    showError(e.message);
+  }
+}
+
+function renderMessage(full) {
+  const m = full.message, d = full.decision;
+  const fields = el("table", { class: "fields" },
+    el("tr", {}, el("th", {}, "field"), el("th", {}, "value"), el("th", {}, "from"), el("th", {}, "rule")));
+  for (const [name, f] of Object.entries(d.fields || {})) {
+    fields.append(el("tr", {},
+      el("td", {}, name),
+      el("td", {}, String((full.fields || {})[name] ?? "")),
+      el("td", {}, `${f.provenance.source}: “${f.provenance.matched}”`),
+      el("td", {}, f.provenance.rule)));
+  }
+  const rules = el("ul", { class: "why" });
+  for (const r of d.matched_rules || []) {
+    rules.append(el("li", {}, `${r.rule} (${r.file}): ${(r.why || []).join("; ")}`));
+  }
+  const attachments = el("ul", { class: "attachments" });
+  for (const a of m.attachments || []) {
+    attachments.append(el("li", {}, `${a.name || "(unnamed)"} — ${a.content_type}, ${a.size} bytes`));
+  }
+  return el("article", { class: "msg", "data-message": m.id },
+    el("div", { class: "meta" }, `${(m.date || "").replace("T", " ").slice(0, 16)} · ${address(m.from)}`),
+    el("div", { class: "subject" }, m.subject || "(no subject)"),
+    el("div", {}, el("span", { class: "cat" }, d.category),
+      ...(d.flags || []).map((f) => el("span", { class: "cat flag" }, f))),
+    Object.keys(d.fields || {}).length ? fields : null,
+    rules,
+    (m.attachments || []).length ? attachments : null,
+    el("pre", { class: "body" }, m.body_text || ""));
+}
+
+function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("login").hidden = false;
+  $("signout").hidden = true;
+}
+
+function signedIn() {
+  $("login").hidden = true;
+  $("signout").hidden = false;
+  const q = new URLSearchParams(location.hash.slice(1)).get("q");
+  if (q) { $("q").value = q; search(q); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    $("token").value = "";
+    signedIn();
+  });
+  $("search-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const q = $("q").value.trim();
+    if (!q) return;
+    history.replaceState(null, "", "#q=" + encodeURIComponent(q));
+    search(q);
+  });
+  $("signout").addEventListener("click", signOut);
+  if (sessionStorage.getItem(TOKEN_KEY)) signedIn(); else signOut();
+});
