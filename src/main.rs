@@ -152,6 +152,9 @@ enum Command {
     Serve {
         #[command(flatten)]
         data: DataArg,
+        /// Rule directory for the rule dry-run (POST /api/rules/test).
+        #[arg(long, env = "DESKMAIL_RULES", default_value = "rules")]
+        rules: PathBuf,
         /// Address to listen on, e.g. 127.0.0.1:8025 (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8025")]
         listen: std::net::SocketAddr,
@@ -460,24 +463,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             let d = set.evaluate(&msg);
             if json {
-                let provenance: serde_json::Map<String, serde_json::Value> = d
-                    .fields
-                    .iter()
-                    .map(|(k, f)| {
-                        (
-                            k.clone(),
-                            serde_json::to_value(&f.provenance).unwrap_or_default(),
-                        )
-                    })
-                    .collect();
-                let v = serde_json::json!({
-                    "category": d.category,
-                    "fields": d.field_strings(),
-                    "matched_rules": d.matched_rules,
-                    "actions": d.actions,
-                    "provenance": provenance,
-                    "rules_version": d.rules_version,
-                });
+                let v = deskmail::views::decision_json(&d);
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 print!("{}", deskmail::views::decision_text(&d));
@@ -603,6 +589,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Serve {
             data,
+            rules,
             listen,
             tls_cert,
             tls_key,
@@ -611,9 +598,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = Arc::new(open_store(&data.data, false)?);
             let index = MailIndex::open_read_only(&DataDir::new(&data.data).index())
                 .context("the search index (run `deskmail ingest` or `deskmail reindex`)")?;
+            let rules = Arc::new(load_rules(&rules)?);
             let app = deskmail::api::router(deskmail::api::ApiState::new(
                 store,
                 index,
+                Some(rules),
                 auth_failures_per_minute,
             ));
             let tls = tls_cert

@@ -392,6 +392,15 @@ impl Store {
             .collect()
     }
 
+    /// Every AP invoice record (vendor + number), in key order.
+    pub fn invoices(&self) -> Result<Vec<InvoiceRecord>, StoreError> {
+        self.tree
+            .scan_prefix(key(S_INVOICES, b""))
+            .values()
+            .map(|v| dec(&v?))
+            .collect()
+    }
+
     /// Store a new token's record under its hash.
     pub fn put_token(&self, hash: &str, rec: &TokenRecord) -> Result<(), StoreError> {
         self.tree

@@ -96,6 +96,28 @@ pub fn thread(store: &Store, id_prefix: &str, json: bool) -> Result<String, View
     Ok(out)
 }
 
+/// A decision as `deskmail rules test --json` and the rule dry-run API print it.
+pub fn decision_json(d: &Decision) -> serde_json::Value {
+    let provenance: serde_json::Map<String, serde_json::Value> = d
+        .fields
+        .iter()
+        .map(|(k, f)| {
+            (
+                k.clone(),
+                serde_json::to_value(&f.provenance).unwrap_or_default(),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "category": d.category,
+        "fields": d.field_strings(),
+        "matched_rules": d.matched_rules,
+        "actions": d.actions,
+        "provenance": provenance,
+        "rules_version": d.rules_version,
+    })
+}
+
 /// `deskmail stats`: counts of what is stored.
 pub fn stats(store: &Store, json: bool) -> Result<String, ViewError> {
     let s = store.stats()?;

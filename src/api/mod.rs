@@ -27,6 +27,7 @@ use crate::access::{Role, token_hash};
 use crate::audit::AuditEntry;
 use crate::index::MailIndex;
 use crate::index::{SearchError, SearchOptions, SortOrder};
+use crate::rules::RuleSet;
 use crate::store::Store;
 use crate::views::{self, ViewError};
 
@@ -67,7 +68,20 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         Access::Roles(&[Admin, Agent, Auditor, Integration]),
     ),
     ("GET", "/api/audit", Access::Roles(&[Admin, Auditor])),
+    (
+        "GET",
+        "/api/invoices",
+        Access::Roles(&[Admin, Agent, Integration]),
+    ),
+    (
+        "POST",
+        "/api/rules/test",
+        Access::Roles(&[Admin, Agent, Integration]),
+    ),
 ];
+
+/// Largest message the rule dry-run accepts.
+const MAX_TEST_MESSAGE: usize = 25 * 1024 * 1024;
 
 /// Failed authentications allowed per client address per window before it gets 429 (default).
 pub const AUTH_FAILURES_ALLOWED: u32 = 10;
@@ -76,6 +90,8 @@ const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 pub struct ApiState {
     pub store: Arc<Store>,
     pub index: MailIndex,
+    /// For the rule dry-run; None when the server was started without rules.
+    pub rules: Option<Arc<RuleSet>>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
     failures_allowed: u32,
     last_reload: Mutex<Instant>,
@@ -83,10 +99,16 @@ pub struct ApiState {
 
 impl ApiState {
     /// `failures_allowed`: failed authentications per client address per minute.
-    pub fn new(store: Arc<Store>, index: MailIndex, failures_allowed: u32) -> Arc<ApiState> {
+    pub fn new(
+        store: Arc<Store>,
+        index: MailIndex,
+        rules: Option<Arc<RuleSet>>,
+        failures_allowed: u32,
+    ) -> Arc<ApiState> {
         Arc::new(ApiState {
             store,
             index,
+            rules,
             failures: Mutex::new(HashMap::new()),
             failures_allowed,
             last_reload: Mutex::new(Instant::now()),
@@ -135,7 +157,7 @@ pub struct Caller {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
-    paths(health, search, thread, message, message_raw, stats, audit),
+    paths(health, search, thread, message, message_raw, stats, audit, invoices, rules_test),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -166,6 +188,12 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/messages/{id}/raw", get(message_raw))
         .route("/api/stats", get(stats))
         .route("/api/audit", get(audit))
+        .route("/api/invoices", get(invoices))
+        .route(
+            "/api/rules/test",
+            axum::routing::post(rules_test)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_TEST_MESSAGE)),
+        )
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
@@ -463,5 +491,76 @@ async fn audit(State(state): State<Arc<ApiState>>, Query(p): Query<AuditParams>)
     match state.store.audit_records(p.from, p.limit.min(5000)) {
         Ok(records) => axum::Json(json!({ "records": records })).into_response(),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct InvoiceParams {
+    vendor: Option<String>,
+    number: Option<String>,
+    due_after: Option<String>,
+    due_before: Option<String>,
+}
+
+/// AP invoices seen in mail (vendor + number), each with every message that carried it.
+/// Filters: `vendor` and `number` (case-insensitive substrings), `due_after` / `due_before`
+/// (YYYY-MM-DD, inclusive).
+#[utoipa::path(get, path = "/api/invoices",
+    params(("vendor" = Option<String>, Query, description = "part of the vendor name"),
+           ("number" = Option<String>, Query, description = "part of the invoice number"),
+           ("due_after" = Option<String>, Query, description = "due on or after YYYY-MM-DD"),
+           ("due_before" = Option<String>, Query, description = "due on or before YYYY-MM-DD")),
+    responses((status = 200, description = "{invoices: [...]}")),
+    security(("bearer" = [])))]
+async fn invoices(State(state): State<Arc<ApiState>>, Query(p): Query<InvoiceParams>) -> Response {
+    let contains = |hay: &str, needle: &Option<String>| {
+        needle
+            .as_ref()
+            .is_none_or(|n| hay.to_lowercase().contains(&n.to_lowercase()))
+    };
+    match state.store.invoices() {
+        Ok(all) => {
+            let list: Vec<_> = all
+                .into_iter()
+                .filter(|i| {
+                    contains(&i.vendor, &p.vendor) && contains(&i.invoice_number, &p.number)
+                })
+                .filter(|i| {
+                    let due = i.due_date.as_deref();
+                    p.due_after
+                        .as_deref()
+                        .is_none_or(|a| due.is_some_and(|d| d >= a))
+                        && p.due_before
+                            .as_deref()
+                            .is_none_or(|b| due.is_some_and(|d| d <= b))
+                })
+                .collect();
+            axum::Json(json!({ "invoices": list })).into_response()
+        }
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// Dry-run the rules on a posted .eml: the decision, nothing stored (as `deskmail rules test`).
+#[utoipa::path(post, path = "/api/rules/test",
+    request_body(content = String, content_type = "message/rfc822", description = "the raw message"),
+    responses((status = 200, description = "{category, fields, matched_rules, actions, provenance, rules_version}"),
+              (status = 422, description = "not a message deskmail can parse")),
+    security(("bearer" = [])))]
+async fn rules_test(State(state): State<Arc<ApiState>>, body: axum::body::Bytes) -> Response {
+    let Some(rules) = state.rules.as_ref() else {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server was started without rules",
+        );
+    };
+    let raw = crate::model::RawMail {
+        mailbox: "api".into(),
+        origin: "POST /api/rules/test".into(),
+        bytes: body.to_vec(),
+    };
+    match crate::parse::parse(&raw, &crate::parse::ParseLimits::default()) {
+        Ok(msg) => axum::Json(views::decision_json(&rules.evaluate(&msg))).into_response(),
+        Err(e) => problem(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
     }
 }
