@@ -58,6 +58,9 @@ pub struct Config {
     pub mailboxes: Vec<MailboxConfig>,
     #[serde(default, rename = "drop_folder")]
     pub drop_folders: Vec<DropFolderConfig>,
+    /// How long mail is kept, per category (`deskmail purge`, `/api/retention`).
+    #[serde(default)]
+    pub retention: crate::privacy::RetentionPolicy,
 }
 
 /// Timings of the daemon. Defaults suit real servers; tests shorten them.
@@ -235,7 +238,14 @@ fn default_drop_interval() -> u64 {
     2
 }
 
-const TOP_KEYS: &[&str] = &["data", "rules", "daemon", "mailbox", "drop_folder"];
+const TOP_KEYS: &[&str] = &[
+    "data",
+    "rules",
+    "daemon",
+    "mailbox",
+    "drop_folder",
+    "retention",
+];
 const DAEMON_KEYS: &[&str] = &[
     "idle_renew_secs",
     "io_timeout_secs",
@@ -263,6 +273,7 @@ const MAILBOX_KEYS: &[&str] = &[
     "poll_interval_secs",
 ];
 const DROP_KEYS: &[&str] = &["name", "path", "interval_secs"];
+const RETENTION_KEYS: &[&str] = &["default_days", "categories"];
 
 /// Collects problems with their lines.
 struct Checker<'a> {
@@ -320,6 +331,9 @@ impl Config {
             let name = key.get_ref().as_ref();
             match name {
                 "daemon" => check_keys(&mut c, value.get_ref(), DAEMON_KEYS, "daemon setting"),
+                "retention" => {
+                    check_keys(&mut c, value.get_ref(), RETENTION_KEYS, "retention setting")
+                }
                 "mailbox" | "drop_folder" => {
                     let (keys, what, at) = if name == "mailbox" {
                         (MAILBOX_KEYS, "mailbox key", &mut mailbox_at)
@@ -371,6 +385,9 @@ impl Config {
                 "rules" => config.rules = typed(&mut c, 0, "rules", v),
                 "daemon" => {
                     config.daemon = typed(&mut c, 0, "[daemon]", v).unwrap_or_default();
+                }
+                "retention" => {
+                    config.retention = typed(&mut c, 0, "[retention]", v).unwrap_or_default();
                 }
                 "mailbox" => {
                     for (i, item) in v.as_array().into_iter().flatten().enumerate() {
@@ -425,9 +442,6 @@ impl Config {
             }
             names.push(d.name.clone());
         }
-        if config.mailboxes.is_empty() && config.drop_folders.is_empty() && c.errors.is_empty() {
-            c.err(0, "no [[mailbox]] and no [[drop_folder]]: nothing to watch");
-        }
         if c.errors.is_empty() {
             Ok(config)
         } else {
@@ -455,6 +469,7 @@ fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
         "daemon" => DAEMON_KEYS,
         "mailbox" => MAILBOX_KEYS,
         "drop_folder" => DROP_KEYS,
+        "retention" => RETENTION_KEYS,
         _ => return v,
     };
     let clean = |t: toml::Value| match t {
@@ -713,11 +728,16 @@ auth = "oauthbearer"
     }
 
     #[test]
-    fn syntax_errors_and_empty_configs_are_errors() {
+    fn syntax_errors_are_reported_and_a_retention_only_config_is_fine() {
         let e = parse("[[mailbox]\nname=").unwrap_err().to_string();
         assert!(e.starts_with("deskmail.toml:1: TOML syntax"), "{e}");
-        let e = parse("data = \"x\"\n").unwrap_err().to_string();
-        assert!(e.contains("nothing to watch"), "{e}");
+        let c = parse("data = \"x\"\n[retention]\ndefault_days = 730\ncategories = { \"ap.invoice\" = 2555 }\n").unwrap();
+        assert!(c.mailboxes.is_empty());
+        assert_eq!(c.retention.days_for("ap.invoice"), Some(2555));
+        let e = parse("[retention]\ndefault_days = \"two years\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[retention]"), "{e}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod intake;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod privacy;
 pub mod rules;
 pub mod source;
 pub mod store;

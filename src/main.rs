@@ -155,6 +155,9 @@ enum Command {
         /// Rule directory for the rule dry-run (POST /api/rules/test).
         #[arg(long, env = "DESKMAIL_RULES", default_value = "rules")]
         rules: PathBuf,
+        /// deskmail.toml whose [retention] policy /api/retention and purge use.
+        #[arg(long, env = "DESKMAIL_CONFIG")]
+        config: Option<PathBuf>,
         /// Address to listen on, e.g. 127.0.0.1:8025 (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8025")]
         listen: std::net::SocketAddr,
@@ -167,6 +170,40 @@ enum Command {
         /// Failed authentications per client address per minute before it gets 429.
         #[arg(long, default_value_t = deskmail::api::AUTH_FAILURES_ALLOWED)]
         auth_failures_per_minute: u32,
+    },
+    /// Data-protection export: everything held about an address, as a tar (JSON + .eml files).
+    Export {
+        #[command(flatten)]
+        data: DataArg,
+        /// Where the archive goes.
+        #[arg(long, short)]
+        out: PathBuf,
+        email: String,
+    },
+    /// Data-protection erasure: remove everything held about an address (invoice records stay,
+    /// pseudonymised).
+    Erase {
+        #[command(flatten)]
+        data: DataArg,
+        email: String,
+    },
+    /// Dispose of mail past its retention period ([retention] in the config); holds are kept.
+    Purge {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        config: PathBuf,
+        /// Only report what would go.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Put a thread on legal hold (or --release it): retention never disposes of it.
+    Hold {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        release: bool,
+        thread: String,
     },
     /// Health of each mailbox: connected, last sync, messages stored, last error.
     Status {
@@ -479,7 +516,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             once,
             json,
         } => {
-            let config = match &config {
+            let config_path = config;
+            let config = match &config_path {
                 Some(path) => match Config::load(path) {
                     Ok(c) => c,
                     Err(e) => {
@@ -496,6 +534,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .or_else(|| config.rules.clone())
                 .unwrap_or_else(|| PathBuf::from("rules"));
             let mut config = config;
+            if let Some(path) = config_path.as_ref()
+                && config.mailboxes.is_empty()
+                && config.drop_folders.is_empty()
+            {
+                bail!(
+                    "{}: no [[mailbox]] and no [[drop_folder]]: nothing to watch",
+                    path.display()
+                );
+            }
             if config.mailboxes.is_empty() && config.drop_folders.is_empty() {
                 // The embedded default: a drop folder in the data directory.
                 let dir = drop.unwrap_or_else(|| data.join("drop"));
@@ -572,6 +619,74 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Token { command } => token_command(command),
+        Command::Export { data, out, email } => {
+            let store = open_store(&data.data, false)?;
+            let (tar, n) = deskmail::privacy::export(&store, &email)?;
+            std::fs::write(&out, tar).with_context(|| format!("cannot write {}", out.display()))?;
+            cli_audit(&store, "export", &email)?;
+            println!("exported {n} messages to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Erase { data, email } => {
+            let store = open_store(&data.data, false)?;
+            let index = MailIndex::open_or_create(&DataDir::new(&data.data).index())?;
+            let report = deskmail::privacy::erase_address(&store, &index, &email)?;
+            cli_audit(&store, "erase", &email)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Purge {
+            data,
+            config,
+            dry_run,
+        } => {
+            let policy = match Config::load(&config) {
+                Ok(c) => c.retention,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let store = open_store(&data.data, false)?;
+            let now = chrono::Utc::now();
+            if dry_run {
+                let (_, status) = deskmail::privacy::retention_due(&store, &policy, now)?;
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                let index = MailIndex::open_or_create(&DataDir::new(&data.data).index())?;
+                let report = deskmail::privacy::purge(&store, &index, &policy, now)?;
+                store.audit(deskmail::audit::AuditEntry {
+                    actor: cli_actor(),
+                    role: Some("admin".into()),
+                    action: "purge".into(),
+                    targets: report.message_ids.iter().map(|m| m.0.clone()).collect(),
+                    outcome: format!("{} erased", report.erased),
+                })?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hold {
+            data,
+            release,
+            thread,
+        } => {
+            let store = open_store(&data.data, false)?;
+            let tid = store
+                .resolve_thread_id(&thread)?
+                .ok_or_else(|| anyhow!("no single thread with an id starting {thread:?}"))?;
+            store.set_hold(&tid, !release, &cli_actor())?;
+            cli_audit(
+                &store,
+                if release { "hold release" } else { "hold" },
+                &tid.0,
+            )?;
+            println!(
+                "thread {tid}: {}",
+                if release { "hold released" } else { "on hold" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             command: AuditCommand::Verify { data },
         } => {
@@ -590,19 +705,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             data,
             rules,
+            config,
             listen,
             tls_cert,
             tls_key,
             auth_failures_per_minute,
         } => {
             let store = Arc::new(open_store(&data.data, false)?);
-            let index = MailIndex::open_read_only(&DataDir::new(&data.data).index())
-                .context("the search index (run `deskmail ingest` or `deskmail reindex`)")?;
+            // Not read-only: erasure and purge remove documents (no daemon holds the writer,
+            // since none holds the store).
+            let index = MailIndex::open_or_create(&DataDir::new(&data.data).index())
+                .context("the search index (run `deskmail reindex` to rebuild it)")?;
+            let retention = match &config {
+                Some(path) => match Config::load(path) {
+                    Ok(c) => c.retention,
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return Ok(ExitCode::from(1));
+                    }
+                },
+                None => Default::default(),
+            };
             let rules = Arc::new(load_rules(&rules)?);
             let app = deskmail::api::router(deskmail::api::ApiState::new(
                 store,
                 index,
                 Some(rules),
+                retention,
                 auth_failures_per_minute,
             ));
             let tls = tls_cert
@@ -738,6 +867,19 @@ fn cli_actor() -> String {
             .or_else(|_| std::env::var("USER"))
             .unwrap_or_else(|_| "unknown".into())
     )
+}
+
+/// Record a local admin command; a person's address is kept only as a pseudonym.
+fn cli_audit(store: &Store, action: &str, target: &str) -> Result<()> {
+    let target = deskmail::api::pseudonymise_addresses(target.trim());
+    store.audit(deskmail::audit::AuditEntry {
+        actor: cli_actor(),
+        role: Some("admin".into()),
+        action: action.into(),
+        targets: vec![target],
+        outcome: "ok".into(),
+    })?;
+    Ok(())
 }
 
 fn token_command(command: TokenCommand) -> Result<ExitCode> {

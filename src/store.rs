@@ -17,6 +17,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use std::collections::HashMap;
 
 use crate::access::TokenRecord;
@@ -119,6 +120,16 @@ pub struct RejectionRecord {
     pub at: DateTime<Utc>,
 }
 
+/// What erasing one message did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasedMessage {
+    pub id: MessageId,
+    pub thread_id: ThreadId,
+    pub thread_removed: bool,
+    /// AP invoice records kept (pseudonymised) that this message carried.
+    pub invoices_kept: usize,
+}
+
 /// How far one IMAP folder has been read: every UID up to `last_uid` under this `uid_validity`
 /// is committed. Written in the same sled batch as the messages it covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +166,8 @@ const S_META: u8 = b'c';
 const S_REJECTIONS: u8 = b'x';
 const S_CURSORS: u8 = b'u';
 const S_TOKENS: u8 = b'k';
+const S_ERASED: u8 = b'e';
+const S_HOLDS: u8 = b'h';
 const S_AUDIT: u8 = b'a';
 
 const C_MESSAGES: &[u8] = b"messages";
@@ -234,6 +247,10 @@ impl<'a> Tx<'a> {
 
     fn insert(&mut self, space: u8, k: &[u8], v: impl Into<Vec<u8>>) {
         self.pending.insert(key(space, k), Some(v.into()));
+    }
+
+    fn remove(&mut self, space: u8, k: &[u8]) {
+        self.pending.insert(key(space, k), None);
     }
 
     fn counter(&self, name: &[u8]) -> Result<u64, StoreError> {
@@ -399,6 +416,154 @@ impl Store {
             .values()
             .map(|v| dec(&v?))
             .collect()
+    }
+
+    /// Erase a stored message: its record, log entry and raw bytes (wiped on disk) go; its
+    /// thread forgets it (and goes when empty); AP invoice records it carried stay, with the
+    /// link to the message replaced and a vendor that was only the sender's address
+    /// pseudonymised. A tombstone keeps the message from being stored again (the server still
+    /// has it). The caller removes it from the index.
+    pub fn erase_message(
+        &self,
+        id: &MessageId,
+        reason: &str,
+    ) -> Result<Option<ErasedMessage>, StoreError> {
+        let Some(stored) = self.message(id)? else {
+            return Ok(None);
+        };
+        let mut tx = Tx::new(&self.tree);
+        let idb = id.0.as_bytes();
+        tx.remove(S_MESSAGES, idb);
+        tx.remove(S_LOG, &stored.seq.to_be_bytes());
+        tx.insert(
+            S_ERASED,
+            idb,
+            enc(&serde_json::json!({ "at": Utc::now(), "reason": reason }))?,
+        );
+        let counter = |tx: &mut Tx<'_>, name: &[u8]| -> Result<(), StoreError> {
+            let n = tx.counter(name)?;
+            tx.set_counter(name, n.saturating_sub(1));
+            Ok(())
+        };
+        counter(&mut tx, C_MESSAGES)?;
+        counter(
+            &mut tx,
+            format!("{C_MAILBOX_PREFIX}{}", stored.message.mailbox).as_bytes(),
+        )?;
+        // The thread forgets the message; an empty thread goes with its subject entry.
+        let mut thread_removed = false;
+        if let Some(mut thread) =
+            tx.get_json::<ThreadRecord>(S_THREADS, stored.thread_id.0.as_bytes())?
+        {
+            thread.messages.retain(|m| m != id);
+            if thread.messages.is_empty() {
+                tx.remove(S_THREADS, stored.thread_id.0.as_bytes());
+                let subject = stored.message.normalized_subject.as_bytes();
+                if tx
+                    .get_json::<SubjectEntry>(S_SUBJECTS, subject)?
+                    .is_some_and(|e| e.thread == stored.thread_id)
+                {
+                    tx.remove(S_SUBJECTS, subject);
+                }
+                counter(&mut tx, C_THREADS)?;
+                thread_removed = true;
+            } else {
+                // The subject shown for the thread must not be the erased message's.
+                let mut oldest: Option<(Option<DateTime<Utc>>, String)> = None;
+                for m in &thread.messages {
+                    if let Some(rec) = tx.get_json::<StoredMessage>(S_MESSAGES, m.0.as_bytes())?
+                        && oldest.as_ref().is_none_or(|(d, _)| rec.message.date < *d)
+                    {
+                        oldest = Some((rec.message.date, rec.message.subject.clone()));
+                    }
+                }
+                if let Some((date, subject)) = oldest {
+                    thread.first_date = date;
+                    thread.subject = subject;
+                }
+                tx.insert(S_THREADS, stored.thread_id.0.as_bytes(), enc(&thread)?);
+            }
+        }
+        // Accounting records stay; the person does not.
+        let sender = stored
+            .message
+            .from
+            .as_ref()
+            .and_then(|a| a.email.clone())
+            .unwrap_or_default();
+        let mut invoices_kept = 0;
+        let keys: Vec<sled::IVec> = self
+            .tree
+            .scan_prefix(key(S_INVOICES, b""))
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for k in keys {
+            let Some(v) = tx.get(S_INVOICES, &k[2..])? else {
+                continue;
+            };
+            let mut rec: InvoiceRecord = dec(&v)?;
+            if !rec.messages.contains(id) {
+                continue;
+            }
+            for m in &mut rec.messages {
+                if m == id {
+                    *m = MessageId(format!("erased-{}", &id.0[..8]));
+                }
+            }
+            if !sender.is_empty() && rec.vendor.eq_ignore_ascii_case(&sender) {
+                rec.vendor = format!(
+                    "erased-{}",
+                    &hex::encode(sha2::Sha256::digest(sender.as_bytes()))[..8]
+                );
+            }
+            tx.insert(S_INVOICES, &k[2..], enc(&rec)?);
+            invoices_kept += 1;
+        }
+        tx.apply()?;
+        self.blobs.wipe(stored.raw)?;
+        self.db.flush()?;
+        Ok(Some(ErasedMessage {
+            id: id.clone(),
+            thread_id: stored.thread_id,
+            thread_removed,
+            invoices_kept,
+        }))
+    }
+
+    /// Put a thread on legal hold (retention never disposes of it) or release it.
+    /// Returns false when the thread does not exist.
+    pub fn set_hold(&self, thread: &ThreadId, on: bool, by: &str) -> Result<bool, StoreError> {
+        if self.thread(thread)?.is_none() {
+            return Ok(false);
+        }
+        let k = key(S_HOLDS, thread.0.as_bytes());
+        if on {
+            self.tree.insert(
+                k,
+                enc(&serde_json::json!({ "since": Utc::now(), "by": by }))?,
+            )?;
+        } else {
+            self.tree.remove(k)?;
+        }
+        self.db.flush()?;
+        Ok(true)
+    }
+
+    /// Threads on legal hold.
+    pub fn holds(&self) -> Result<std::collections::HashSet<ThreadId>, StoreError> {
+        self.tree
+            .scan_prefix(key(S_HOLDS, b""))
+            .keys()
+            .map(|k| Ok(ThreadId(strip(&k?))))
+            .collect()
+    }
+
+    /// Every stored message record (a full scan: exports and retention, not hot paths).
+    pub fn stored_messages(&self) -> impl Iterator<Item = Result<StoredMessage, StoreError>> + '_ {
+        self.tree
+            .scan_prefix(key(S_MESSAGES, b""))
+            .values()
+            .map(|v| dec(&v?))
     }
 
     /// Store a new token's record under its hash.
@@ -592,7 +757,8 @@ fn commit_one(
     let own_entry: Option<IdEntry> = match &msg.message_id {
         Some(mid) => t.get_json(S_IDS, mid.as_bytes())?,
         None => {
-            if t.contains(S_MESSAGES, key)? {
+            // An erased message must not come back when the source offers it again.
+            if t.contains(S_MESSAGES, key)? || t.contains(S_ERASED, key)? {
                 return Ok(CommitOutcome::Duplicate {
                     existing: msg.id.clone(),
                 });

@@ -201,6 +201,7 @@ fn every_route_denies_without_a_token_and_with_a_wrong_role_and_serves_the_right
         .unwrap()
         .to_string();
     let concrete = |p: &str| -> String {
+        let p = p.replace("{email}", "nobody@example.com");
         let p = if p.starts_with("/api/threads/") {
             p.replace("{id}", &thread_id)
         } else {
@@ -566,4 +567,232 @@ fn invoices_filter_and_the_rule_dry_run_match_the_cli() {
     let (status, _, body) = server.request("POST", "/api/rules/test", Some(agent), b"\x00\x01junk");
     assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
     assert_eq!(server.json("/api/stats", agent), before);
+}
+
+/// Bytes of every blob segment in the data dir (to prove erased content is gone from disk).
+fn blob_bytes(data: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(data.join("store/blobs")).unwrap() {
+        all.extend(std::fs::read(e.unwrap().path()).unwrap());
+    }
+    all
+}
+
+#[test]
+fn a_data_protection_request_exports_then_erases_a_contact() {
+    let (_dir, data, tokens) = setup();
+    let server = Server::start(&data);
+    let (admin, agent, auditor) = (
+        &tokens[&Role::Admin],
+        &tokens[&Role::Agent],
+        &tokens[&Role::Auditor],
+    );
+    let who = "billing@brightline-office.example";
+    let theirs = server.json(&format!("/api/search?q=from:{who}&limit=50"), agent);
+    let n = theirs["total_threads"].as_u64().unwrap();
+    assert!(n >= 2, "fixture has several messages from {who}: {theirs}");
+    let before = server.json("/api/stats", agent);
+
+    // Export: one tar with export.json and the original .eml files.
+    assert_eq!(
+        server
+            .get(&format!("/api/contacts/{who}/export"), Some(agent))
+            .0,
+        403
+    );
+    let (status, headers, tar) = server.get(&format!("/api/contacts/{who}/export"), Some(admin));
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/x-tar");
+    let mut archive = tar::Archive::new(&tar[..]);
+    let mut files = HashMap::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        files.insert(name, bytes);
+    }
+    let summary: Value = serde_json::from_slice(&files["export.json"]).unwrap();
+    let exported = summary["messages"].as_array().unwrap();
+    assert!(exported.len() as u64 >= n);
+    for m in exported {
+        let raw = &files[m["raw"].as_str().unwrap()];
+        let id = m["id"].as_str().unwrap();
+        let (_, _, original) = server.get(&format!("/api/messages/{id}/raw"), Some(agent));
+        assert_eq!(raw, &original, "the archive holds the original bytes");
+    }
+    assert!(
+        summary["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["invoice_number"] == "INV-20417")
+    );
+    let marker = b"880 Commonwealth Ave";
+    assert!(blob_bytes(&data).windows(marker.len()).any(|w| w == marker));
+
+    // Erase: gone from search, store and disk; the invoice record stays, pseudonymised.
+    let (status, _, body) = server.request(
+        "POST",
+        &format!("/api/contacts/{who}/erase"),
+        Some(admin),
+        b"",
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(report["erased"].as_u64().unwrap(), exported.len() as u64);
+    assert_eq!(
+        server.json(&format!("/api/search?q=from:{who}"), agent)["total_threads"],
+        0
+    );
+    assert_eq!(
+        server.json("/api/search?q=%22880%20Commonwealth%22", agent)["total_threads"],
+        0
+    );
+    for m in exported {
+        let (status, _, _) = server.get(
+            &format!("/api/messages/{}", m["id"].as_str().unwrap()),
+            Some(agent),
+        );
+        assert_eq!(status, 404);
+    }
+    let after = server.json("/api/stats", agent);
+    assert_eq!(
+        after["messages"].as_u64().unwrap(),
+        before["messages"].as_u64().unwrap() - exported.len() as u64
+    );
+    assert!(
+        !blob_bytes(&data).windows(marker.len()).any(|w| w == marker),
+        "raw bytes wiped"
+    );
+    let invoices = server.json("/api/invoices?number=INV-20417", agent);
+    let inv = &invoices["invoices"][0];
+    assert_eq!(inv["amount"], "1234.56");
+    assert!(
+        inv["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m.as_str().unwrap().starts_with("erased-"))
+    );
+    // The audit log records the requests without the address.
+    let audit = server.json("/api/audit?limit=1000", auditor);
+    let text = audit.to_string();
+    assert!(text.contains("POST /api/contacts/{email}/erase") && text.contains("contact:"));
+    assert!(
+        !text.contains(who),
+        "the audit log must not keep the erased address"
+    );
+    drop(server);
+    // The source still offers the message: it must not come back.
+    let again = deskmail(&[
+        "ingest",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        fixtures()
+            .join("ap/invoice-en-us-plain-text-net30.eml")
+            .to_str()
+            .unwrap(),
+    ]);
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["ingested"], 0, "{again}");
+    assert!(
+        deskmail(&["audit", "verify", "--data", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn retention_purges_expired_mail_except_threads_on_hold() {
+    let (dir, data, tokens) = setup();
+    // Everything older than a day goes, except AP invoices (kept ~100 years).
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        "[retention]\ndefault_days = 1\ncategories = { \"ap.invoice\" = 36500 }\n",
+    )
+    .unwrap();
+    let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    let (admin, agent, auditor) = (
+        &tokens[&Role::Admin],
+        &tokens[&Role::Agent],
+        &tokens[&Role::Auditor],
+    );
+    let statement = server.json("/api/search?q=category:ap.statement", agent);
+    let held = statement["threads"][0]["thread_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        server
+            .request(
+                "POST",
+                &format!("/api/threads/{held}/hold"),
+                Some(agent),
+                b""
+            )
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .request(
+                "POST",
+                &format!("/api/threads/{held}/hold"),
+                Some(admin),
+                b""
+            )
+            .0,
+        200
+    );
+    let status = server.json("/api/retention", auditor);
+    let total = status["messages"].as_u64().unwrap();
+    let due = status["due"].as_u64().unwrap();
+    let invoices = server.json("/api/search?q=category:ap.invoice&limit=0", agent)["total_threads"]
+        .as_u64()
+        .unwrap();
+    assert!(due > 0 && due < total, "{status}");
+    assert!(status["held"].as_u64().unwrap() >= 1);
+    let (code, _, body) = server.request("POST", "/api/retention/purge", Some(admin), b"");
+    assert_eq!(code, 200);
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(report["erased"].as_u64().unwrap(), due);
+    // Invoices and the held statement remain; other categories are gone.
+    assert_eq!(
+        server.json("/api/search?q=category:ap.invoice&limit=0", agent)["total_threads"]
+            .as_u64()
+            .unwrap(),
+        invoices
+    );
+    assert_eq!(
+        server.get(&format!("/api/threads/{held}"), Some(agent)).0,
+        200
+    );
+    assert_eq!(
+        server.json("/api/search?q=category:ap.payment_inquiry", agent)["total_threads"],
+        0
+    );
+    let after = server.json("/api/retention", auditor);
+    assert_eq!(after["due"], 0);
+    assert_eq!(after["messages"].as_u64().unwrap(), total - due);
+    // Releasing the hold makes the statement due next time.
+    assert_eq!(
+        server
+            .request(
+                "DELETE",
+                &format!("/api/threads/{held}/hold"),
+                Some(admin),
+                b""
+            )
+            .0,
+        200
+    );
+    assert!(
+        server.json("/api/retention", auditor)["due"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
 }

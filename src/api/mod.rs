@@ -27,6 +27,7 @@ use crate::access::{Role, token_hash};
 use crate::audit::AuditEntry;
 use crate::index::MailIndex;
 use crate::index::{SearchError, SearchOptions, SortOrder};
+use crate::privacy::{self, RetentionPolicy};
 use crate::rules::RuleSet;
 use crate::store::Store;
 use crate::views::{self, ViewError};
@@ -43,41 +44,28 @@ pub enum Access {
 use Role::{Admin, Agent, Auditor, Integration};
 
 /// Every route and who may call it. A route that is not here is refused.
+#[rustfmt::skip]
 pub const ROUTES: &[(&str, &str, Access)] = &[
     // The page and its assets hold no data; everything they show comes through the API.
-    ("GET", "/", Access::Open),
-    ("GET", "/app.js", Access::Open),
-    ("GET", "/app.css", Access::Open),
-    ("GET", "/api/health", Access::Open),
-    ("GET", "/openapi.json", Access::Open),
-    (
-        "GET",
-        "/api/search",
-        Access::Roles(&[Admin, Agent, Integration]),
-    ),
-    ("GET", "/api/threads/{id}", Access::Roles(&[Admin, Agent])),
-    ("GET", "/api/messages/{id}", Access::Roles(&[Admin, Agent])),
-    (
-        "GET",
-        "/api/messages/{id}/raw",
-        Access::Roles(&[Admin, Agent]),
-    ),
-    (
-        "GET",
-        "/api/stats",
-        Access::Roles(&[Admin, Agent, Auditor, Integration]),
-    ),
-    ("GET", "/api/audit", Access::Roles(&[Admin, Auditor])),
-    (
-        "GET",
-        "/api/invoices",
-        Access::Roles(&[Admin, Agent, Integration]),
-    ),
-    (
-        "POST",
-        "/api/rules/test",
-        Access::Roles(&[Admin, Agent, Integration]),
-    ),
+    ("GET",    "/",                             Access::Open),
+    ("GET",    "/app.js",                       Access::Open),
+    ("GET",    "/app.css",                      Access::Open),
+    ("GET",    "/api/health",                   Access::Open),
+    ("GET",    "/openapi.json",                 Access::Open),
+    ("GET",    "/api/search",                   Access::Roles(&[Admin, Agent, Integration])),
+    ("GET",    "/api/threads/{id}",             Access::Roles(&[Admin, Agent])),
+    ("GET",    "/api/messages/{id}",            Access::Roles(&[Admin, Agent])),
+    ("GET",    "/api/messages/{id}/raw",        Access::Roles(&[Admin, Agent])),
+    ("GET",    "/api/stats",                    Access::Roles(&[Admin, Agent, Auditor, Integration])),
+    ("GET",    "/api/audit",                    Access::Roles(&[Admin, Auditor])),
+    ("GET",    "/api/invoices",                 Access::Roles(&[Admin, Agent, Integration])),
+    ("POST",   "/api/rules/test",               Access::Roles(&[Admin, Agent, Integration])),
+    ("GET",    "/api/contacts/{email}/export",  Access::Roles(&[Admin])),
+    ("POST",   "/api/contacts/{email}/erase",   Access::Roles(&[Admin])),
+    ("GET",    "/api/retention",                Access::Roles(&[Admin, Auditor])),
+    ("POST",   "/api/retention/purge",          Access::Roles(&[Admin])),
+    ("POST",   "/api/threads/{id}/hold",        Access::Roles(&[Admin])),
+    ("DELETE", "/api/threads/{id}/hold",        Access::Roles(&[Admin])),
 ];
 
 /// Largest message the rule dry-run accepts.
@@ -92,6 +80,7 @@ pub struct ApiState {
     pub index: MailIndex,
     /// For the rule dry-run; None when the server was started without rules.
     pub rules: Option<Arc<RuleSet>>,
+    pub retention: RetentionPolicy,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
     failures_allowed: u32,
     last_reload: Mutex<Instant>,
@@ -103,12 +92,14 @@ impl ApiState {
         store: Arc<Store>,
         index: MailIndex,
         rules: Option<Arc<RuleSet>>,
+        retention: RetentionPolicy,
         failures_allowed: u32,
     ) -> Arc<ApiState> {
         Arc::new(ApiState {
             store,
             index,
             rules,
+            retention,
             failures: Mutex::new(HashMap::new()),
             failures_allowed,
             last_reload: Mutex::new(Instant::now()),
@@ -157,7 +148,8 @@ pub struct Caller {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
-    paths(health, search, thread, message, message_raw, stats, audit, invoices, rules_test),
+    paths(health, search, thread, message, message_raw, stats, audit, invoices, rules_test,
+          contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -189,6 +181,17 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/stats", get(stats))
         .route("/api/audit", get(audit))
         .route("/api/invoices", get(invoices))
+        .route("/api/contacts/{email}/export", get(contact_export))
+        .route(
+            "/api/contacts/{email}/erase",
+            axum::routing::post(contact_erase),
+        )
+        .route("/api/retention", get(retention_status))
+        .route("/api/retention/purge", axum::routing::post(retention_purge))
+        .route(
+            "/api/threads/{id}/hold",
+            axum::routing::post(hold_on).delete(hold_off),
+        )
         .route(
             "/api/rules/test",
             axum::routing::post(rules_test)
@@ -210,6 +213,22 @@ fn problem(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
 }
 
+/// The audit log never holds an email address (a search query, a data-protection request):
+/// each becomes `contact:<first 16 hex of SHA-256 of the lowercased address>`, so an auditor can
+/// still find a person's records by hashing their address, and an erasure leaves nothing behind.
+pub fn pseudonymise_addresses(text: &str) -> String {
+    static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+            .expect("valid address pattern")
+    });
+    ADDRESS
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            let address = c[0].replace("%40", "@").to_lowercase();
+            format!("contact:{}", &token_hash(&address)[..16])
+        })
+        .into_owned()
+}
+
 /// Authentication, authorisation, rate limiting and the audit record, for every route.
 async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next) -> Response {
     let route = req
@@ -229,11 +248,12 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
         .extensions()
         .get::<ClientAddr>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.0.ip());
-    let target = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
+    let target = pseudonymise_addresses(
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or_default(),
+    );
     let audit = |actor: &str, role: Option<Role>, outcome: String| {
         let entry = AuditEntry {
             actor: actor.to_string(),
@@ -562,5 +582,131 @@ async fn rules_test(State(state): State<Arc<ApiState>>, body: axum::body::Bytes)
     match crate::parse::parse(&raw, &crate::parse::ParseLimits::default()) {
         Ok(msg) => axum::Json(views::decision_json(&rules.evaluate(&msg))).into_response(),
         Err(e) => problem(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    }
+}
+
+fn privacy_error(e: privacy::PrivacyError) -> Response {
+    match e {
+        privacy::PrivacyError::NotAnAddress(_) => problem(StatusCode::BAD_REQUEST, &e.to_string()),
+        other => problem(StatusCode::INTERNAL_SERVER_ERROR, &other.to_string()),
+    }
+}
+
+/// Export everything held about an address: a tar of `export.json` and the original .eml files.
+#[utoipa::path(get, path = "/api/contacts/{email}/export", params(("email" = String, Path, description = "the person's address")),
+    responses((status = 200, description = "application/x-tar", content_type = "application/x-tar"), (status = 400, description = "not an address")),
+    security(("bearer" = [])))]
+async fn contact_export(State(state): State<Arc<ApiState>>, Path(email): Path<String>) -> Response {
+    let store = Arc::clone(&state.store);
+    match tokio::task::spawn_blocking(move || privacy::export(&store, &email)).await {
+        Ok(Ok((tar, count))) => Response::builder()
+            .header(header::CONTENT_TYPE, "application/x-tar")
+            .header(
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"deskmail-export.tar\"",
+            )
+            .header("x-deskmail-messages", count.to_string())
+            .body(Body::from(tar))
+            .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "response")),
+        Ok(Err(e)) => privacy_error(e),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// Erase everything held about an address (store, raw bytes, index); AP invoice records stay,
+/// pseudonymised. Answers with counts and message ids.
+#[utoipa::path(post, path = "/api/contacts/{email}/erase", params(("email" = String, Path, description = "the person's address")),
+    responses((status = 200, description = "{erased, message_ids, threads_removed, invoices_kept_pseudonymised}"), (status = 400, description = "not an address")),
+    security(("bearer" = [])))]
+async fn contact_erase(State(state): State<Arc<ApiState>>, Path(email): Path<String>) -> Response {
+    let s = Arc::clone(&state);
+    match tokio::task::spawn_blocking(move || privacy::erase_address(&s.store, &s.index, &email))
+        .await
+    {
+        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Err(e)) => privacy_error(e),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// The retention policy and what it would dispose of now.
+#[utoipa::path(get, path = "/api/retention", responses((status = 200, description = "{policy, messages, due, held, threads_on_hold}")),
+    security(("bearer" = [])))]
+async fn retention_status(State(state): State<Arc<ApiState>>) -> Response {
+    match privacy::retention_due(&state.store, &state.retention, chrono::Utc::now()) {
+        Ok((_, status)) => axum::Json(status).into_response(),
+        Err(e) => privacy_error(e),
+    }
+}
+
+/// Dispose of mail past its retention period (threads on hold are kept).
+#[utoipa::path(post, path = "/api/retention/purge", responses((status = 200, description = "{erased, message_ids, ...}")),
+    security(("bearer" = [])))]
+async fn retention_purge(State(state): State<Arc<ApiState>>) -> Response {
+    let s = Arc::clone(&state);
+    let r = tokio::task::spawn_blocking(move || {
+        privacy::purge(&s.store, &s.index, &s.retention, chrono::Utc::now())
+    })
+    .await;
+    match r {
+        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Err(e)) => privacy_error(e),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+fn set_hold(state: &ApiState, id: &str, on: bool, caller: &Caller) -> Response {
+    let Ok(Some(thread)) = state.store.resolve_thread_id(id) else {
+        return problem(StatusCode::NOT_FOUND, "no single thread with that id");
+    };
+    match state.store.set_hold(&thread, on, &caller.name) {
+        Ok(true) => axum::Json(json!({ "thread_id": thread, "hold": on })).into_response(),
+        Ok(false) => problem(StatusCode::NOT_FOUND, "no such thread"),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// Put a thread on legal hold: retention never disposes of it.
+#[utoipa::path(post, path = "/api/threads/{id}/hold", params(("id" = String, Path, description = "thread id or a unique prefix")),
+    responses((status = 200, description = "{thread_id, hold: true}"), (status = 404, description = "no such thread")),
+    security(("bearer" = [])))]
+async fn hold_on(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Response {
+    set_hold(&state, &id, true, &caller)
+}
+
+/// Release a thread's legal hold.
+#[utoipa::path(delete, path = "/api/threads/{id}/hold", params(("id" = String, Path, description = "thread id or a unique prefix")),
+    responses((status = 200, description = "{thread_id, hold: false}"), (status = 404, description = "no such thread")),
+    security(("bearer" = [])))]
+async fn hold_off(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Response {
+    set_hold(&state, &id, false, &caller)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_in_audit_targets_become_stable_pseudonyms() {
+        let a = pseudonymise_addresses("/api/search?q=from:Jane.Doe@Example.com%20invoice");
+        let b = pseudonymise_addresses("/api/contacts/jane.doe%40example.com/erase");
+        assert!(
+            !a.contains("example.com") && !b.contains("example.com"),
+            "{a} {b}"
+        );
+        let pseudonym = |s: &str| s.split("contact:").nth(1).unwrap()[..16].to_string();
+        assert_eq!(pseudonym(&a), pseudonym(&b));
+        assert_eq!(
+            pseudonymise_addresses("/api/threads/abc"),
+            "/api/threads/abc"
+        );
     }
 }

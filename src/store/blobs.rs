@@ -16,6 +16,8 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 const MAGIC: &[u8; 4] = b"DMB1";
+/// The magic of a wiped blob.
+const ERASED: &[u8; 4] = b"DMBX";
 const HEADER: u64 = 12;
 /// A new segment starts once the current one is this large.
 const SEGMENT_BYTES: u64 = 1 << 30;
@@ -136,6 +138,35 @@ impl BlobLog {
         w.out.get_ref().sync_data().map_err(io(&self.dir))
     }
 
+    /// Overwrite a blob's bytes with zeros in place and mark it erased (GDPR erasure, retention
+    /// purge): the append-only log keeps its layout, the content is gone from disk.
+    pub fn wipe(&self, r: BlobRef) -> Result<(), BlobError> {
+        {
+            let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            if w.segment == r.segment {
+                w.out.flush().map_err(io(&self.dir))?;
+            }
+        }
+        let path = Self::segment_path(&self.dir, r.segment);
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        let mut header = [0u8; HEADER as usize];
+        header[..4].copy_from_slice(ERASED);
+        header[4..8].copy_from_slice(&r.len.to_le_bytes());
+        file.write_all_at(&header, r.offset).map_err(io(&path))?;
+        let zeros = vec![0u8; (r.len as usize).min(1 << 20)];
+        let mut done = 0u64;
+        while done < u64::from(r.len) {
+            let n = (u64::from(r.len) - done).min(zeros.len() as u64) as usize;
+            file.write_all_at(&zeros[..n], r.offset + HEADER + done)
+                .map_err(io(&path))?;
+            done += n as u64;
+        }
+        file.sync_data().map_err(io(&path))
+    }
+
     /// Read a blob back, checking its header and checksum.
     pub fn read(&self, r: BlobRef) -> Result<Vec<u8>, BlobError> {
         {
@@ -155,6 +186,9 @@ impl BlobLog {
             offset: r.offset,
             why,
         };
+        if &header[..4] == ERASED {
+            return Err(damaged("erased"));
+        }
         if &header[..4] != MAGIC {
             return Err(damaged("bad magic"));
         }
@@ -199,5 +233,21 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let err = log.read(c).unwrap_err();
         assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    }
+
+    #[test]
+    fn wiped_blobs_are_zeros_on_disk_and_neighbours_survive() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = BlobLog::open(dir.path()).unwrap();
+        let a = log.append(b"keep me").unwrap();
+        let b = log.append(b"secret personal data").unwrap();
+        let c = log.append(b"keep me too").unwrap();
+        log.sync().unwrap();
+        log.wipe(b).unwrap();
+        assert!(log.read(b).unwrap_err().to_string().contains("erased"));
+        assert_eq!(log.read(a).unwrap(), b"keep me");
+        assert_eq!(log.read(c).unwrap(), b"keep me too");
+        let raw = std::fs::read(dir.path().join("seg-000001.log")).unwrap();
+        assert!(!raw.windows(6).any(|w| w == b"secret"));
     }
 }

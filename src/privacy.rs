@@ -1,0 +1,277 @@
+//! Data-protection requests: everything held about an email address, exported in one portable
+//! archive or erased; and the retention purge, which uses the same erasure.
+//!
+//! "About an address" means every stored message it sent or received (From, To, Cc). Erasure
+//! removes those messages from the store, wipes their raw bytes and drops them from the index;
+//! AP invoice records they carried stay (numbers, amounts, dates), pseudonymised.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tracing::info;
+
+use crate::index::MailIndex;
+use crate::model::MessageId;
+use crate::store::{ErasedMessage, Store, StoreError, StoredMessage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
+    #[error("cannot build the archive: {0}")]
+    Archive(#[from] std::io::Error),
+    #[error("{0:?} is not an email address")]
+    NotAnAddress(String),
+}
+
+fn check_address(address: &str) -> Result<String, PrivacyError> {
+    let a = address.trim().to_lowercase();
+    if a.len() < 3 || !a.contains('@') || a.contains(char::is_whitespace) {
+        return Err(PrivacyError::NotAnAddress(address.to_string()));
+    }
+    Ok(a)
+}
+
+/// Does this message involve the address (From, To or Cc)?
+fn involves(m: &StoredMessage, address: &str) -> bool {
+    let msg = &m.message;
+    msg.from.iter().chain(&msg.to).chain(&msg.cc).any(|a| {
+        a.email
+            .as_deref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(address))
+    })
+}
+
+/// Every stored message involving the address.
+pub fn messages_of(store: &Store, address: &str) -> Result<Vec<StoredMessage>, PrivacyError> {
+    let address = check_address(address)?;
+    let mut found = Vec::new();
+    for m in store.stored_messages() {
+        let m = m?;
+        if involves(&m, &address) {
+            found.push(m);
+        }
+    }
+    found.sort_by_key(|m| m.seq);
+    Ok(found)
+}
+
+/// A tar archive: `export.json` (every message record with its decision and thread, and the AP
+/// invoice records they carried) and `messages/<id>.eml` (the original bytes).
+pub fn export(store: &Store, address: &str) -> Result<(Vec<u8>, usize), PrivacyError> {
+    let messages = messages_of(store, address)?;
+    let ids: Vec<&MessageId> = messages.iter().map(|m| &m.message.id).collect();
+    let invoices: Vec<_> = store
+        .invoices()?
+        .into_iter()
+        .filter(|i| i.messages.iter().any(|m| ids.contains(&m)))
+        .collect();
+    let summary = serde_json::json!({
+        "subject": address,
+        "exported_at": Utc::now(),
+        "messages": messages.iter().map(|m| serde_json::json!({
+            "id": m.message.id,
+            "thread_id": m.thread_id,
+            "stored_at": m.stored_at,
+            "message": m.message,
+            "decision": m.decision,
+            "raw": format!("messages/{}.eml", m.message.id),
+        })).collect::<Vec<_>>(),
+        "invoices": invoices,
+    });
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(bytes.len() as u64);
+        h.set_mode(0o600);
+        h.set_mtime(Utc::now().timestamp().max(0) as u64);
+        h.set_cksum();
+        tar.append_data(&mut h, name, bytes)
+    };
+    add(
+        "export.json",
+        &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
+    )?;
+    for m in &messages {
+        add(
+            &format!("messages/{}.eml", m.message.id),
+            &store.raw_bytes(m.raw)?,
+        )?;
+    }
+    Ok((tar.into_inner()?, messages.len()))
+}
+
+/// What an erasure or purge did: counts and ids, never content.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ErasureReport {
+    pub erased: usize,
+    pub message_ids: Vec<MessageId>,
+    pub threads_removed: usize,
+    pub invoices_kept_pseudonymised: usize,
+}
+
+impl ErasureReport {
+    fn add(&mut self, e: ErasedMessage) {
+        self.erased += 1;
+        self.threads_removed += usize::from(e.thread_removed);
+        self.invoices_kept_pseudonymised += e.invoices_kept;
+        self.message_ids.push(e.id);
+    }
+}
+
+/// Erase these messages from the store and the index (the index writer is taken for the time
+/// of the erasure, so no daemon may hold it).
+pub fn erase_messages(
+    store: &Store,
+    index: &MailIndex,
+    ids: &[MessageId],
+    reason: &str,
+) -> Result<ErasureReport, PrivacyError> {
+    let mut report = ErasureReport::default();
+    if ids.is_empty() {
+        return Ok(report);
+    }
+    let mut writer = index.writer(crate::pipeline::INDEX_HEAP_BYTES)?;
+    for id in ids {
+        writer.delete(id)?;
+        if let Some(e) = store.erase_message(id, reason)? {
+            report.add(e);
+        }
+    }
+    writer.commit()?;
+    writer.finish()?;
+    index.reload()?;
+    info!(erased = report.erased, reason, ids = ?report.message_ids, "Erased messages");
+    Ok(report)
+}
+
+/// Erase everything held about an address.
+pub fn erase_address(
+    store: &Store,
+    index: &MailIndex,
+    address: &str,
+) -> Result<ErasureReport, PrivacyError> {
+    let ids: Vec<MessageId> = messages_of(store, address)?
+        .into_iter()
+        .map(|m| m.message.id)
+        .collect();
+    erase_messages(store, index, &ids, "data-protection erasure request")
+}
+
+/// Retention policy: days to keep mail, per category prefix (the longest matching prefix wins),
+/// else `default_days`.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPolicy {
+    pub default_days: Option<u32>,
+    #[serde(default)]
+    pub categories: BTreeMap<String, u32>,
+}
+
+impl RetentionPolicy {
+    pub fn days_for(&self, category: &str) -> Option<u32> {
+        self.categories
+            .iter()
+            .filter(|(prefix, _)| {
+                category == prefix.as_str() || category.starts_with(&format!("{prefix}."))
+            })
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, d)| *d)
+            .or(self.default_days)
+    }
+}
+
+/// A message's age counts from its Date header, or from when it was stored when it has none
+/// (or claims a date in the future).
+fn age_from(m: &StoredMessage) -> DateTime<Utc> {
+    match m.message.date {
+        Some(d) if d <= m.stored_at => d,
+        _ => m.stored_at,
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RetentionStatus {
+    pub policy: RetentionPolicy,
+    pub messages: usize,
+    /// Past their period and not on hold: the next purge removes them.
+    pub due: usize,
+    /// Past their period but kept by a legal hold on their thread.
+    pub held: usize,
+    pub threads_on_hold: usize,
+}
+
+/// What is due for disposal at `now`, and what holds keep.
+pub fn retention_due(
+    store: &Store,
+    policy: &RetentionPolicy,
+    now: DateTime<Utc>,
+) -> Result<(Vec<MessageId>, RetentionStatus), PrivacyError> {
+    let holds = store.holds()?;
+    let mut status = RetentionStatus {
+        policy: policy.clone(),
+        threads_on_hold: holds.len(),
+        ..RetentionStatus::default()
+    };
+    let mut due = Vec::new();
+    for m in store.stored_messages() {
+        let m = m?;
+        status.messages += 1;
+        let Some(days) = policy.days_for(&m.decision.category) else {
+            continue;
+        };
+        if now - age_from(&m) <= chrono::Duration::days(i64::from(days)) {
+            continue;
+        }
+        if holds.contains(&m.thread_id) {
+            status.held += 1;
+        } else {
+            due.push(m.message.id.clone());
+        }
+    }
+    status.due = due.len();
+    Ok((due, status))
+}
+
+/// Dispose of everything past its retention period (not on hold). Logs counts and ids.
+pub fn purge(
+    store: &Store,
+    index: &MailIndex,
+    policy: &RetentionPolicy,
+    now: DateTime<Utc>,
+) -> Result<ErasureReport, PrivacyError> {
+    let (due, _) = retention_due(store, policy, now)?;
+    erase_messages(store, index, &due, "retention period ended")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_category_prefix_decides_the_period() {
+        let p = RetentionPolicy {
+            default_days: Some(730),
+            categories: [("ap".to_string(), 1000), ("ap.invoice".to_string(), 2555)]
+                .into_iter()
+                .collect(),
+        };
+        assert_eq!(p.days_for("ap.invoice"), Some(2555));
+        assert_eq!(p.days_for("ap.statement"), Some(1000));
+        assert_eq!(p.days_for("apple"), Some(730));
+        assert_eq!(p.days_for("other"), Some(730));
+        assert_eq!(RetentionPolicy::default().days_for("other"), None);
+    }
+
+    #[test]
+    fn addresses_are_checked() {
+        assert!(check_address("not an address").is_err());
+        assert_eq!(
+            check_address(" Jane@Example.COM ").unwrap(),
+            "jane@example.com"
+        );
+    }
+}
