@@ -160,6 +160,20 @@ fn an_agent_searches_and_opens_a_thread_with_its_decision() {
         "{rows:?}"
     );
     assert!(text.contains("vendor invoice"), "the matched rule is shown");
+    // The invoice view lists AP invoices with vendor, number, amount and due date.
+    let invoices: Vec<&str> = seen["invoiceRows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(invoices.len() > 10, "{invoices:?}");
+    assert!(
+        invoices.iter().any(|r| r.contains("INV-20417")
+            && r.contains("1234.56 USD")
+            && r.contains("2026-04-19")),
+        "{invoices:?}"
+    );
     assert_inert(&seen);
 }
 

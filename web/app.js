@@ -54,6 +54,7 @@ function highlighted(snippet, ranges) {
 async function search(q) {
   showError("");
   $("thread").hidden = true;
+  $("invoices").hidden = true;
   const results = $("results");
   results.replaceChildren(el("p", { class: "count" }, "Searching…"));
   try {
@@ -84,6 +85,7 @@ function address(a) {
 
 async function openThread(id) {
   showError("");
+  $("invoices").hidden = true;
   const pane = $("thread");
   pane.hidden = false;
   pane.replaceChildren(el("p", {}, "Loading…"));
@@ -131,15 +133,41 @@ function renderMessage(full) {
     el("pre", { class: "body" }, m.body_text || ""));
 }
 
+async function showInvoices() {
+  showError("");
+  $("thread").hidden = true;
+  const pane = $("invoices");
+  pane.hidden = false;
+  try {
+    const r = await api("/api/invoices");
+    const table = el("table", { class: "invoice-list" },
+      el("tr", {}, ...["vendor", "invoice", "amount", "due", "messages"].map((h) => el("th", {}, h))));
+    for (const i of r.invoices) {
+      table.append(el("tr", {},
+        el("td", {}, i.vendor),
+        el("td", {}, i.invoice_number),
+        el("td", {}, [i.amount, i.currency].filter(Boolean).join(" ")),
+        el("td", {}, i.due_date || ""),
+        el("td", {}, String(i.messages.length))));
+    }
+    pane.replaceChildren(el("h2", {}, `Invoices (${r.invoices.length})`), table);
+  } catch (e) {
+    pane.replaceChildren();
+    showError(e.message);
+  }
+}
+
 function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   $("login").hidden = false;
   $("signout").hidden = true;
+  $("invoices-button").hidden = true;
 }
 
 function signedIn() {
   $("login").hidden = true;
   $("signout").hidden = false;
+  $("invoices-button").hidden = false;
   const q = new URLSearchParams(location.hash.slice(1)).get("q");
   if (q) { $("q").value = q; search(q); }
 }
@@ -159,5 +187,6 @@ document.addEventListener("DOMContentLoaded", () => {
     search(q);
   });
   $("signout").addEventListener("click", signOut);
+  $("invoices-button").addEventListener("click", showInvoices);
   if (sessionStorage.getItem(TOKEN_KEY)) signedIn(); else signOut();
 });

@@ -44,6 +44,9 @@ try {
       fieldRows: await page.$$eval("#thread .fields tr", (rs) => rs.map((r) => r.textContent)),
     });
   }
+  await page.click("#invoices-button");
+  await page.waitForSelector("#invoices table", { timeout: 10000 });
+  observed.invoiceRows = await page.$$eval("#invoices tr", (rs) => rs.map((r) => r.textContent));
   // Anything a hostile message could have planted.
   observed.planted = await page.evaluate(() => ({
     xssFlag: typeof window.__xss !== "undefined",
