@@ -167,6 +167,10 @@ enum Command {
         /// PEM private key for HTTPS.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Verify client certificates against this CA (mTLS); register one with
+        /// `deskmail token create --client-cert`.
+        #[arg(long, requires = "tls_cert")]
+        client_ca: Option<PathBuf>,
         /// Failed authentications per client address per minute before it gets 429.
         #[arg(long, default_value_t = deskmail::api::AUTH_FAILURES_ALLOWED)]
         auth_failures_per_minute: u32,
@@ -252,6 +256,10 @@ enum TokenCommand {
         role: deskmail::access::Role,
         #[arg(long)]
         name: String,
+        /// Register this client certificate (PEM) instead of making a token: a service that
+        /// presents it over mTLS is this caller.
+        #[arg(long)]
+        client_cert: Option<PathBuf>,
     },
     /// List tokens (names, roles, dates; never the tokens).
     List {
@@ -709,6 +717,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             tls_cert,
             tls_key,
+            client_ca,
             auth_failures_per_minute,
         } => {
             let store = Arc::new(open_store(&data.data, false)?);
@@ -736,7 +745,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ));
             let tls = tls_cert
                 .zip(tls_key)
-                .map(|(cert, key)| deskmail::api::server::TlsFiles { cert, key });
+                .map(|(cert, key)| deskmail::api::server::TlsFiles {
+                    cert,
+                    key,
+                    client_ca,
+                });
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -895,7 +908,39 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
         })
     };
     match command {
-        TokenCommand::Create { data, role, name } => {
+        TokenCommand::Create {
+            data,
+            role,
+            name,
+            client_cert: Some(pem),
+        } => {
+            use rustls_pki_types::pem::PemObject;
+            let store = open_store(&data.data, true)?;
+            let der = rustls_pki_types::CertificateDer::from_pem_file(&pem)
+                .map_err(|e| anyhow!("{}: {e}", pem.display()))?;
+            let key = deskmail::api::server::client_cert_key(der.as_ref());
+            store.put_token(
+                &key,
+                &TokenRecord {
+                    name: name.clone(),
+                    role,
+                    created_at: chrono::Utc::now(),
+                    revoked_at: None,
+                },
+            )?;
+            audit(
+                &store,
+                "token create",
+                &format!("{name} ({role}, client certificate)"),
+            )?;
+            println!("registered client certificate {key} as {role} {name:?}");
+        }
+        TokenCommand::Create {
+            data,
+            role,
+            name,
+            client_cert: None,
+        } => {
             let store = open_store(&data.data, true)?;
             let token = new_token();
             store.put_token(

@@ -138,6 +138,10 @@ impl ApiState {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub SocketAddr);
 
+/// The fingerprint key of a client certificate verified by TLS (mTLS), put in each request.
+#[derive(Debug, Clone)]
+pub struct ClientCert(pub String);
+
 /// The authenticated caller, for handlers.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -282,10 +286,13 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    let record = if token.is_empty() {
-        None
-    } else {
+    // A bearer token, or else a registered client certificate (service-to-service mTLS).
+    let record = if !token.is_empty() {
         state.store.token(&token_hash(token)).ok().flatten()
+    } else if let Some(ClientCert(key)) = req.extensions().get::<ClientCert>() {
+        state.store.token(key).ok().flatten()
+    } else {
+        None
     };
     let Some(record) = record.filter(|r| r.revoked_at.is_none()) else {
         state.failed(ip);

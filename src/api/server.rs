@@ -17,12 +17,22 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tower::ServiceExt;
 use tracing::{debug, info, warn};
 
-use super::ClientAddr;
+use super::{ClientAddr, ClientCert};
+
+/// The store key of a client certificate (DER): like a token's hash, with its own prefix.
+pub fn client_cert_key(der: &[u8]) -> String {
+    use sha2::Digest;
+    format!("cert-{}", hex::encode(sha2::Sha256::digest(der)))
+}
 
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// Verify client certificates against this CA (mTLS). A certificate is optional; one that
+    /// is presented must chain to this CA, and is a caller when registered with
+    /// `deskmail token create --client-cert`.
+    pub client_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,14 +56,36 @@ fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, ServeError> {
         .map_err(|e| ServeError::Tls(format!("{}: {e}", files.cert.display())))?;
     let key = PrivateKeyDer::from_pem_file(&files.key)
         .map_err(|e| ServeError::Tls(format!("{}: {e}", files.key.display())))?;
-    let config = ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| ServeError::Tls(e.to_string()))?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)
-    .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
+    let builder = match &files.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(ca)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| ServeError::Tls(format!("{}: {e}", ca.display())))?
+            {
+                roots
+                    .add(cert)
+                    .map_err(|e| ServeError::Tls(format!("{}: {e}", ca.display())))?;
+            }
+            let verifier =
+                tokio_rustls::rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| ServeError::Tls(format!("client CA: {e}")))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let config = builder
+        .with_single_cert(certs, key)
+        .map_err(|e| ServeError::Tls(e.to_string()))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
@@ -95,22 +127,42 @@ pub async fn serve(
         let app = app.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let svc =
-                app.map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(ClientAddr(peer));
-                    req.map(axum::body::Body::new)
-                });
-            let svc = TowerToHyperService::new(svc);
+            let service = |cert: Option<ClientCert>| {
+                TowerToHyperService::new(app.map_request(
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(ClientAddr(peer));
+                        if let Some(c) = cert.clone() {
+                            req.extensions_mut().insert(c);
+                        }
+                        req.map(axum::body::Body::new)
+                    },
+                ))
+            };
             let builder = Builder::new(TokioExecutor::new());
             let result = match acceptor {
                 Some(a) => match a.accept(tcp).await {
-                    Ok(tls) => builder.serve_connection(TokioIo::new(tls), svc).await,
+                    Ok(tls) => {
+                        // A verified client certificate, named by its fingerprint.
+                        let cert = tls
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .map(|c| ClientCert(client_cert_key(c.as_ref())));
+                        builder
+                            .serve_connection(TokioIo::new(tls), service(cert))
+                            .await
+                    }
                     Err(e) => {
                         debug!(client = %peer, error = %e, "TLS handshake failed");
                         return;
                     }
                 },
-                None => builder.serve_connection(TokioIo::new(tcp), svc).await,
+                None => {
+                    builder
+                        .serve_connection(TokioIo::new(tcp), service(None))
+                        .await
+                }
             };
             if let Err(e) = result {
                 debug!(client = %peer, error = %e, "connection ended with an error");
