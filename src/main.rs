@@ -670,6 +670,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     targets: report.message_ids.iter().map(|m| m.0.clone()).collect(),
                     outcome: format!("{} erased", report.erased),
                 })?;
+                store.flush()?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
             Ok(ExitCode::SUCCESS)
@@ -892,20 +893,23 @@ fn cli_audit(store: &Store, action: &str, target: &str) -> Result<()> {
         targets: vec![target],
         outcome: "ok".into(),
     })?;
+    store.flush()?;
     Ok(())
 }
 
 fn token_command(command: TokenCommand) -> Result<ExitCode> {
     use deskmail::access::{TokenRecord, new_token, token_hash};
     use deskmail::audit::AuditEntry;
-    let audit = |store: &Store, action: &str, target: &str| {
+    let audit = |store: &Store, action: &str, target: &str| -> Result<()> {
         store.audit(AuditEntry {
             actor: cli_actor(),
             role: Some("admin".into()),
             action: action.into(),
             targets: vec![target.into()],
             outcome: "ok".into(),
-        })
+        })?;
+        store.flush()?;
+        Ok(())
     };
     match command {
         TokenCommand::Create {

@@ -266,7 +266,15 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
             targets: vec![target.clone()],
             outcome,
         };
-        if let Err(e) = state.store.audit(entry) {
+        // Changes are recorded durably before the answer; reads within sled's flush interval.
+        let result = state.store.audit(entry).and_then(|_| {
+            if method == Method::GET {
+                Ok(())
+            } else {
+                state.store.flush()
+            }
+        });
+        if let Err(e) = result {
             warn!(error = %e, "Cannot write the audit log");
             return false;
         }
