@@ -61,6 +61,24 @@ pub struct Config {
     /// How long mail is kept, per category (`deskmail purge`, `/api/retention`).
     #[serde(default)]
     pub retention: crate::privacy::RetentionPolicy,
+    /// Serve the web page and API from the daemon.
+    pub api: Option<ApiConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    pub listen: std::net::SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// CA for client certificates (mTLS).
+    pub client_ca: Option<PathBuf>,
+    #[serde(default = "default_auth_failures")]
+    pub auth_failures_per_minute: u32,
+}
+
+fn default_auth_failures() -> u32 {
+    crate::api::AUTH_FAILURES_ALLOWED
 }
 
 /// Timings of the daemon. Defaults suit real servers; tests shorten them.
@@ -245,6 +263,14 @@ const TOP_KEYS: &[&str] = &[
     "mailbox",
     "drop_folder",
     "retention",
+    "api",
+];
+const API_KEYS: &[&str] = &[
+    "listen",
+    "tls_cert",
+    "tls_key",
+    "client_ca",
+    "auth_failures_per_minute",
 ];
 const DAEMON_KEYS: &[&str] = &[
     "idle_renew_secs",
@@ -273,7 +299,7 @@ const MAILBOX_KEYS: &[&str] = &[
     "poll_interval_secs",
 ];
 const DROP_KEYS: &[&str] = &["name", "path", "interval_secs"];
-const RETENTION_KEYS: &[&str] = &["default_days", "categories"];
+const RETENTION_KEYS: &[&str] = &["default_days", "categories", "purge_every_hours"];
 
 /// Collects problems with their lines.
 struct Checker<'a> {
@@ -334,6 +360,7 @@ impl Config {
                 "retention" => {
                     check_keys(&mut c, value.get_ref(), RETENTION_KEYS, "retention setting")
                 }
+                "api" => check_keys(&mut c, value.get_ref(), API_KEYS, "api setting"),
                 "mailbox" | "drop_folder" => {
                     let (keys, what, at) = if name == "mailbox" {
                         (MAILBOX_KEYS, "mailbox key", &mut mailbox_at)
@@ -389,6 +416,7 @@ impl Config {
                 "retention" => {
                     config.retention = typed(&mut c, 0, "[retention]", v).unwrap_or_default();
                 }
+                "api" => config.api = typed(&mut c, 0, "[api]", v),
                 "mailbox" => {
                     for (i, item) in v.as_array().into_iter().flatten().enumerate() {
                         let at = mailbox_at.get(i).copied().unwrap_or(0);
@@ -429,6 +457,12 @@ impl Config {
         };
         config.data = config.data.as_deref().map(resolve);
         config.rules = config.rules.as_deref().map(resolve);
+        if let Some(api) = config.api.as_mut() {
+            api.tls_cert = api.tls_cert.as_deref().map(resolve);
+            api.tls_key = api.tls_key.as_deref().map(resolve);
+            api.client_ca = api.client_ca.as_deref().map(resolve);
+            check_api(&mut c, api);
+        }
         let mut names = mailbox_names;
         for (m, &at) in config.mailboxes.iter_mut().zip(&mailbox_lines) {
             m.ca_file = m.ca_file.as_deref().map(resolve);
@@ -470,6 +504,7 @@ fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
         "mailbox" => MAILBOX_KEYS,
         "drop_folder" => DROP_KEYS,
         "retention" => RETENTION_KEYS,
+        "api" => API_KEYS,
         _ => return v,
     };
     let clean = |t: toml::Value| match t {
@@ -496,6 +531,32 @@ fn typed<T: for<'de> Deserialize<'de>>(
         Err(e) => {
             c.err(at, format!("{what}: {}", e.message().trim()));
             None
+        }
+    }
+}
+
+fn check_api(c: &mut Checker<'_>, api: &ApiConfig) {
+    if api.tls_cert.is_some() != api.tls_key.is_some() {
+        c.err(0, "[api]: give both tls_cert and tls_key, or neither");
+    }
+    if api.tls_cert.is_none() && !api.listen.ip().is_loopback() {
+        c.err(
+            0,
+            format!(
+                "[api]: plain HTTP is only allowed on a loopback address, not {}; add tls_cert and tls_key",
+                api.listen
+            ),
+        );
+    }
+    if api.client_ca.is_some() && api.tls_cert.is_none() {
+        c.err(0, "[api]: client_ca (mTLS) needs tls_cert and tls_key");
+    }
+    for f in [&api.tls_cert, &api.tls_key, &api.client_ca]
+        .into_iter()
+        .flatten()
+    {
+        if let Err(e) = std::fs::metadata(f) {
+            c.err(0, format!("[api]: {}: {e}", f.display()));
         }
     }
 }

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info, warn};
 
 use crate::index::MailIndexWriter;
-use crate::model::RawMail;
+use crate::model::{MessageId, RawMail};
 use crate::pipeline::{INDEX_COMMIT_EVERY, INDEX_HEAP_BYTES, Pipeline, Work, process};
 use crate::rules::RuleSet;
 use crate::store::{BatchExtras, CommitOutcome, FolderCursor, Processed, RejectionRecord};
@@ -35,6 +35,16 @@ const WORK_QUEUE: usize = 512;
 const INDEX_IDLE: Duration = Duration::from_millis(200);
 /// ...and at least this often while work keeps coming.
 const INDEX_MAX_DELAY: Duration = Duration::from_secs(1);
+
+/// What sources (and the API) ask of the intake.
+enum IntakeRequest {
+    Batch(Submission),
+    /// Remove messages from the index (erasure, retention) through the one index writer.
+    Unindex {
+        ids: Vec<MessageId>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+}
 
 /// A batch of raw mail from one source.
 pub struct Submission {
@@ -79,7 +89,7 @@ pub struct IntakeTotals {
 /// Where sources send their batches. Cheap to clone.
 #[derive(Clone)]
 pub struct IntakeSender {
-    tx: mpsc::Sender<Submission>,
+    tx: mpsc::Sender<IntakeRequest>,
 }
 
 impl IntakeSender {
@@ -93,15 +103,24 @@ impl IntakeSender {
     ) -> Result<oneshot::Receiver<Result<BatchReport, String>>, IntakeStopped> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Submission {
+            .send(IntakeRequest::Batch(Submission {
                 mails,
                 cursor,
                 durable,
                 reply,
-            })
+            }))
             .await
             .map_err(|_| IntakeStopped)?;
         Ok(rx)
+    }
+
+    /// Remove messages from the index and commit it; waits (call from a blocking thread).
+    pub fn unindex_blocking(&self, ids: Vec<MessageId>) -> Result<(), String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(IntakeRequest::Unindex { ids, reply })
+            .map_err(|_| IntakeStopped.to_string())?;
+        rx.blocking_recv().map_err(|_| IntakeStopped.to_string())?
     }
 }
 
@@ -112,7 +131,7 @@ pub struct IntakeStopped;
 pub type SharedRules = Arc<RwLock<Arc<RuleSet>>>;
 
 pub struct Intake {
-    tx: Option<mpsc::Sender<Submission>>,
+    tx: Option<mpsc::Sender<IntakeRequest>>,
     threads: Vec<std::thread::JoinHandle<()>>,
     rules: SharedRules,
     pub counters: Arc<IntakeCounters>,
@@ -130,6 +149,10 @@ enum ToCommitter {
         batch: u64,
         index: usize,
         work: Box<Work>,
+    },
+    Unindex {
+        ids: Vec<MessageId>,
+        reply: oneshot::Sender<Result<(), String>>,
     },
 }
 
@@ -150,7 +173,7 @@ impl Intake {
         let writer = pipeline.index.writer(INDEX_HEAP_BYTES)?;
         let rules: SharedRules = Arc::new(RwLock::new(Arc::clone(&pipeline.rules)));
         let counters = Arc::new(IntakeCounters::default());
-        let (tx, mut rx) = mpsc::channel::<Submission>(SUBMISSION_QUEUE);
+        let (tx, mut rx) = mpsc::channel::<IntakeRequest>(SUBMISSION_QUEUE);
         let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, usize, RawMail)>(WORK_QUEUE);
         let (commit_tx, commit_rx) = crossbeam_channel::unbounded::<ToCommitter>();
         let mut threads = Vec::new();
@@ -158,7 +181,19 @@ impl Intake {
         let to_committer = commit_tx.clone();
         threads.push(spawn("intake-dispatch", move || {
             let mut batch = 0u64;
-            while let Some(sub) = rx.blocking_recv() {
+            while let Some(request) = rx.blocking_recv() {
+                let sub = match request {
+                    IntakeRequest::Batch(sub) => sub,
+                    IntakeRequest::Unindex { ids, reply } => {
+                        if to_committer
+                            .send(ToCommitter::Unindex { ids, reply })
+                            .is_err()
+                        {
+                            return;
+                        }
+                        continue;
+                    }
+                };
                 batch += 1;
                 let start = ToCommitter::Start {
                     batch,
@@ -321,6 +356,10 @@ impl Committer {
                     }
                     false
                 }
+                Ok(ToCommitter::Unindex { ids, reply }) => {
+                    let _ = reply.send(self.unindex(&ids));
+                    false
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => true,
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
@@ -427,6 +466,23 @@ impl Committer {
             }
         }
         let _ = batch.reply.send(Ok(BatchReport { outcomes }));
+    }
+
+    /// Delete documents and commit at once: an erased message must stop being found now.
+    fn unindex(&mut self, ids: &[MessageId]) -> Result<(), String> {
+        let Some(w) = self.writer.as_mut() else {
+            return Err("the index writer is gone".into());
+        };
+        for id in ids {
+            w.delete(id).map_err(|e| e.to_string())?;
+        }
+        self.backlog += 1; // forces the commit below even when nothing else is pending
+        self.commit_index();
+        if self.backlog == 0 {
+            Ok(())
+        } else {
+            Err("the index commit failed".into())
+        }
     }
 
     fn commit_index(&mut self) {

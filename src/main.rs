@@ -737,11 +737,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => Default::default(),
             };
             let rules = Arc::new(load_rules(&rules)?);
+            let index = Arc::new(index);
             let app = deskmail::api::router(deskmail::api::ApiState::new(
                 store,
-                index,
+                Arc::clone(&index),
                 Some(rules),
                 retention,
+                index,
                 auth_failures_per_minute,
             ));
             let tls = tls_cert

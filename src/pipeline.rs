@@ -94,7 +94,8 @@ impl DataDir {
 }
 
 pub struct Pipeline {
-    pub store: Store,
+    /// Shared with the API when the daemon serves it.
+    pub store: Arc<Store>,
     pub index: MailIndex,
     pub rules: Arc<RuleSet>,
     pub limits: ParseLimits,
@@ -125,7 +126,7 @@ impl Pipeline {
         rules: Arc<RuleSet>,
         limits: ParseLimits,
     ) -> Result<Pipeline, PipelineError> {
-        let store = Store::open(&data.store(), STORE_CACHE_BYTES)?;
+        let store = Arc::new(Store::open(&data.store(), STORE_CACHE_BYTES)?);
         let index = MailIndex::open_or_create(&data.index())?;
         let p = Pipeline {
             store,

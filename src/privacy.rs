@@ -25,6 +25,8 @@ pub enum PrivacyError {
     Archive(#[from] std::io::Error),
     #[error("{0:?} is not an email address")]
     NotAnAddress(String),
+    #[error("removing from the index: {0}")]
+    Unindex(String),
 }
 
 fn check_address(address: &str) -> Result<String, PrivacyError> {
@@ -122,11 +124,36 @@ impl ErasureReport {
     }
 }
 
-/// Erase these messages from the store and the index (the index writer is taken for the time
-/// of the erasure, so no daemon may hold it).
+/// Who removes documents from the index: the index itself (taking its one writer for the
+/// moment), or the running daemon's intake, which holds that writer.
+pub trait Unindex: Send + Sync {
+    fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError>;
+}
+
+impl Unindex for MailIndex {
+    fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError> {
+        let mut writer = self.writer(crate::pipeline::INDEX_HEAP_BYTES)?;
+        for id in ids {
+            writer.delete(id)?;
+        }
+        writer.commit()?;
+        writer.finish()?;
+        self.reload()?;
+        Ok(())
+    }
+}
+
+impl Unindex for crate::intake::IntakeSender {
+    fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError> {
+        self.unindex_blocking(ids.to_vec())
+            .map_err(PrivacyError::Unindex)
+    }
+}
+
+/// Erase these messages from the index and the store (blocking).
 pub fn erase_messages(
     store: &Store,
-    index: &MailIndex,
+    index: &dyn Unindex,
     ids: &[MessageId],
     reason: &str,
 ) -> Result<ErasureReport, PrivacyError> {
@@ -134,16 +161,14 @@ pub fn erase_messages(
     if ids.is_empty() {
         return Ok(report);
     }
-    let mut writer = index.writer(crate::pipeline::INDEX_HEAP_BYTES)?;
+    // Index first: a crash in between leaves stored messages that are not searchable (repaired
+    // by `reindex`), never searchable ones whose content is gone.
+    index.unindex(ids)?;
     for id in ids {
-        writer.delete(id)?;
         if let Some(e) = store.erase_message(id, reason)? {
             report.add(e);
         }
     }
-    writer.commit()?;
-    writer.finish()?;
-    index.reload()?;
     info!(erased = report.erased, reason, ids = ?report.message_ids, "Erased messages");
     Ok(report)
 }
@@ -151,7 +176,7 @@ pub fn erase_messages(
 /// Erase everything held about an address.
 pub fn erase_address(
     store: &Store,
-    index: &MailIndex,
+    index: &dyn Unindex,
     address: &str,
 ) -> Result<ErasureReport, PrivacyError> {
     let ids: Vec<MessageId> = messages_of(store, address)?
@@ -169,9 +194,16 @@ pub struct RetentionPolicy {
     pub default_days: Option<u32>,
     #[serde(default)]
     pub categories: BTreeMap<String, u32>,
+    /// The daemon purges this often (hours; default 24) when a period is set.
+    pub purge_every_hours: Option<u32>,
 }
 
 impl RetentionPolicy {
+    /// Whether any retention period is set (else nothing is ever purged).
+    pub fn is_set(&self) -> bool {
+        self.default_days.is_some() || !self.categories.is_empty()
+    }
+
     pub fn days_for(&self, category: &str) -> Option<u32> {
         self.categories
             .iter()
@@ -239,7 +271,7 @@ pub fn retention_due(
 /// Dispose of everything past its retention period (not on hold). Logs counts and ids.
 pub fn purge(
     store: &Store,
-    index: &MailIndex,
+    index: &dyn Unindex,
     policy: &RetentionPolicy,
     now: DateTime<Utc>,
 ) -> Result<ErasureReport, PrivacyError> {
@@ -258,6 +290,7 @@ mod tests {
             categories: [("ap".to_string(), 1000), ("ap.invoice".to_string(), 2555)]
                 .into_iter()
                 .collect(),
+            purge_every_hours: None,
         };
         assert_eq!(p.days_for("ap.invoice"), Some(2555));
         assert_eq!(p.days_for("ap.statement"), Some(1000));

@@ -945,3 +945,79 @@ fn mtls_client_certificates_registered_as_callers_get_their_role() {
     // A certificate from another CA does not get through the handshake.
     assert!(call("/api/health", Some("rogue")).starts_with("refused"));
 }
+
+/// The daemon serves the API itself: mail dropped while it runs is searchable through it, and
+/// an erasure goes through the daemon's own index writer.
+#[test]
+fn the_daemon_serves_the_api_and_erases_through_its_own_index_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    let admin = create_token(&data, Role::Admin, "admin-1");
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = \"{}\"\n[[drop_folder]]\nname = \"uploads\"\npath = \"{}\"\ninterval_secs = 1\n[api]\nlisten = \"127.0.0.1:0\"\n",
+            data.display(),
+            drop.display()
+        ),
+    )
+    .unwrap();
+    let mut child = bin()
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let server = Server { child, port };
+    std::fs::copy(
+        fixtures().join("ap/invoice-en-us-plain-text-net30.eml"),
+        drop.join("a.eml"),
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    while server.json("/api/search?q=invoice:INV-20417", &admin)["total_threads"] != 1 {
+        assert!(
+            start.elapsed().as_secs() < 15,
+            "not searchable through the daemon's API"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let who = "billing@brightline-office.example";
+    let (status, _, body) = server.request(
+        "POST",
+        &format!("/api/contacts/{who}/erase"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(report["erased"], 1);
+    assert_eq!(
+        server.json("/api/search?q=invoice:INV-20417", &admin)["total_threads"],
+        0
+    );
+    assert_eq!(server.json("/api/stats", &admin)["messages"], 0);
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut server = server;
+    assert!(server.child.wait().unwrap().success());
+    assert!(
+        deskmail(&["audit", "verify", "--data", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+}

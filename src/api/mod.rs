@@ -77,10 +77,12 @@ const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 pub struct ApiState {
     pub store: Arc<Store>,
-    pub index: MailIndex,
+    pub index: Arc<MailIndex>,
     /// For the rule dry-run; None when the server was started without rules.
     pub rules: Option<Arc<RuleSet>>,
     pub retention: RetentionPolicy,
+    /// Removes erased and purged messages from the index.
+    pub unindex: Arc<dyn privacy::Unindex>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
     failures_allowed: u32,
     last_reload: Mutex<Instant>,
@@ -90,9 +92,10 @@ impl ApiState {
     /// `failures_allowed`: failed authentications per client address per minute.
     pub fn new(
         store: Arc<Store>,
-        index: MailIndex,
+        index: Arc<MailIndex>,
         rules: Option<Arc<RuleSet>>,
         retention: RetentionPolicy,
+        unindex: Arc<dyn privacy::Unindex>,
         failures_allowed: u32,
     ) -> Arc<ApiState> {
         Arc::new(ApiState {
@@ -100,6 +103,7 @@ impl ApiState {
             index,
             rules,
             retention,
+            unindex,
             failures: Mutex::new(HashMap::new()),
             failures_allowed,
             last_reload: Mutex::new(Instant::now()),
@@ -635,10 +639,16 @@ async fn contact_export(State(state): State<Arc<ApiState>>, Path(email): Path<St
     security(("bearer" = [])))]
 async fn contact_erase(State(state): State<Arc<ApiState>>, Path(email): Path<String>) -> Response {
     let s = Arc::clone(&state);
-    match tokio::task::spawn_blocking(move || privacy::erase_address(&s.store, &s.index, &email))
-        .await
+    match tokio::task::spawn_blocking(move || {
+        privacy::erase_address(&s.store, s.unindex.as_ref(), &email)
+    })
+    .await
     {
-        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Ok(report)) => {
+            // Searches from now on must not find what was erased.
+            let _ = state.index.reload();
+            axum::Json(report).into_response()
+        }
         Ok(Err(e)) => privacy_error(e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
@@ -660,11 +670,19 @@ async fn retention_status(State(state): State<Arc<ApiState>>) -> Response {
 async fn retention_purge(State(state): State<Arc<ApiState>>) -> Response {
     let s = Arc::clone(&state);
     let r = tokio::task::spawn_blocking(move || {
-        privacy::purge(&s.store, &s.index, &s.retention, chrono::Utc::now())
+        privacy::purge(
+            &s.store,
+            s.unindex.as_ref(),
+            &s.retention,
+            chrono::Utc::now(),
+        )
     })
     .await;
     match r {
-        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Ok(report)) => {
+            let _ = state.index.reload();
+            axum::Json(report).into_response()
+        }
         Ok(Err(e)) => privacy_error(e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }

@@ -181,6 +181,47 @@ pub async fn run(
                     .map_ok(),
             );
         }
+        if let Some(api) = &opts.config.api {
+            let state = crate::api::ApiState::new(
+                Arc::clone(&pipeline.store),
+                Arc::new(crate::index::MailIndex::open_read_only(
+                    &crate::pipeline::DataDir::new(&opts.data).index(),
+                )?),
+                Some(Arc::clone(&pipeline.rules)),
+                opts.config.retention.clone(),
+                Arc::new(intake.sender()),
+                api.auth_failures_per_minute,
+            );
+            let tls = api
+                .tls_cert
+                .clone()
+                .zip(api.tls_key.clone())
+                .map(|(cert, key)| crate::api::server::TlsFiles {
+                    cert,
+                    key,
+                    client_ca: api.client_ca.clone(),
+                });
+            let mut stop = stop_rx.clone();
+            let serve = crate::api::server::serve(
+                crate::api::router(Arc::clone(&state)),
+                api.listen,
+                tls,
+                async move {
+                    let _ = stop.changed().await;
+                },
+            );
+            tasks.spawn(
+                async move {
+                    if let Err(e) = serve.await {
+                        error!(error = %e, "The API could not start");
+                    }
+                }
+                .map_ok(),
+            );
+            if opts.config.retention.is_set() {
+                tasks.spawn(purge_periodically(state, stop_rx.clone()).map_ok());
+            }
+        }
         tasks.spawn(
             watch_rules(
                 opts.rules_dir.clone(),
@@ -381,6 +422,42 @@ fn move_into(file: &Path, dir: &Path) -> std::io::Result<PathBuf> {
     }
     std::fs::rename(file, &dest)?;
     Ok(dest)
+}
+
+/// Dispose of mail past its retention period now and then (`purge_every_hours`, default 24).
+async fn purge_periodically(state: Arc<crate::api::ApiState>, mut stop: watch::Receiver<bool>) {
+    let hours = u64::from(state.retention.purge_every_hours.unwrap_or(24).max(1));
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(Duration::from_secs(hours * 3600)) => {}
+        }
+        let s = Arc::clone(&state);
+        let r = tokio::task::spawn_blocking(move || {
+            crate::privacy::purge(
+                &s.store,
+                s.unindex.as_ref(),
+                &s.retention,
+                chrono::Utc::now(),
+            )
+        })
+        .await;
+        match r {
+            Ok(Ok(report)) => {
+                let _ = state.store.audit(crate::audit::AuditEntry {
+                    actor: "deskmail".into(),
+                    role: None,
+                    action: "retention purge".into(),
+                    targets: report.message_ids.iter().map(|m| m.0.clone()).collect(),
+                    outcome: format!("{} erased", report.erased),
+                });
+                let _ = state.store.flush();
+                info!(erased = report.erased, "Retention purge done");
+            }
+            Ok(Err(e)) => error!(error = %e, "Retention purge failed"),
+            Err(e) => error!(error = %e, "Retention purge failed"),
+        }
+    }
 }
 
 /// Names, sizes and modification times of the rule files: a change means "reload".
