@@ -200,7 +200,15 @@ fn every_route_denies_without_a_token_and_with_a_wrong_role_and_serves_the_right
         .as_str()
         .unwrap()
         .to_string();
+    let with_attachment = server.json("/api/search?q=has:attachment%20invoice", agent);
+    let attached_id = with_attachment["threads"][0]["message_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let concrete = |p: &str| -> String {
+        if p == "/api/messages/{id}/attachments/{n}" {
+            return format!("/api/messages/{attached_id}/attachments/0");
+        }
         let p = p.replace("{email}", "nobody@example.com");
         let p = if p.starts_with("/api/threads/") {
             p.replace("{id}", &thread_id)
@@ -1020,4 +1028,70 @@ fn the_daemon_serves_the_api_and_erases_through_its_own_index_writer() {
             .status
             .success()
     );
+}
+
+#[test]
+fn attachments_download_as_inert_files_with_safe_names() {
+    let (dir, data, tokens) = setup();
+    let out = deskmail(&[
+        "ingest",
+        "--data",
+        data.to_str().unwrap(),
+        fixtures()
+            .join("hostile/path-traversal-attachment-names.eml")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(out.status.success());
+    let _ = dir;
+    let server = Server::start(&data);
+    let agent = &tokens[&Role::Agent];
+    let hits = server.json("/api/search?q=has:attachment&limit=100", agent);
+    let mut checked = 0;
+    for t in hits["threads"].as_array().unwrap() {
+        for mid in t["message_ids"].as_array().unwrap() {
+            let mid = mid.as_str().unwrap();
+            let msg = server.json(&format!("/api/messages/{mid}"), agent);
+            for (n, att) in msg["message"]["attachments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .enumerate()
+            {
+                let (status, h, body) =
+                    server.get(&format!("/api/messages/{mid}/attachments/{n}"), Some(agent));
+                assert_eq!(status, 200);
+                assert_eq!(h["content-type"], "application/octet-stream");
+                let disposition = &h["content-disposition"];
+                assert!(
+                    disposition.starts_with("attachment; filename=\""),
+                    "{disposition}"
+                );
+                let name = disposition
+                    .trim_start_matches("attachment; filename=\"")
+                    .trim_end_matches('"');
+                assert!(
+                    !name.contains('/') && !name.contains("..") && !name.starts_with('.'),
+                    "{name}"
+                );
+                use sha2::Digest;
+                assert_eq!(
+                    hex::encode(sha2::Sha256::digest(&body)),
+                    att["sha256"].as_str().unwrap()
+                );
+                checked += 1;
+            }
+            let count = msg["message"]["attachments"].as_array().unwrap().len();
+            assert_eq!(
+                server
+                    .get(
+                        &format!("/api/messages/{mid}/attachments/{count}"),
+                        Some(agent)
+                    )
+                    .0,
+                404
+            );
+        }
+    }
+    assert!(checked >= 5, "{checked}");
 }

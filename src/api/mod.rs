@@ -56,6 +56,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET",    "/api/threads/{id}",             Access::Roles(&[Admin, Agent])),
     ("GET",    "/api/messages/{id}",            Access::Roles(&[Admin, Agent])),
     ("GET",    "/api/messages/{id}/raw",        Access::Roles(&[Admin, Agent])),
+    ("GET",    "/api/messages/{id}/attachments/{n}", Access::Roles(&[Admin, Agent])),
     ("GET",    "/api/stats",                    Access::Roles(&[Admin, Agent, Auditor, Integration])),
     ("GET",    "/api/audit",                    Access::Roles(&[Admin, Auditor])),
     ("GET",    "/api/invoices",                 Access::Roles(&[Admin, Agent, Integration])),
@@ -156,7 +157,7 @@ pub struct Caller {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
-    paths(health, search, thread, message, message_raw, stats, audit, invoices, rules_test,
+    paths(health, search, thread, message, message_raw, attachment, stats, audit, invoices, rules_test,
           contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off),
     modifiers(&BearerAuth)
 )]
@@ -186,6 +187,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/threads/{id}", get(thread))
         .route("/api/messages/{id}", get(message))
         .route("/api/messages/{id}/raw", get(message_raw))
+        .route("/api/messages/{id}/attachments/{n}", get(attachment))
         .route("/api/stats", get(stats))
         .route("/api/audit", get(audit))
         .route("/api/invoices", get(invoices))
@@ -500,6 +502,65 @@ async fn message_raw(State(state): State<Arc<ApiState>>, Path(id): Path<String>)
             .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "response")),
         None => problem(StatusCode::NOT_FOUND, "no single message with that id"),
     }
+}
+
+/// Attachment number `n` (0-based, in the order the message lists them), as a download: always
+/// `application/octet-stream` with `Content-Disposition: attachment`, so a browser never renders
+/// a hostile file, and a file name reduced to safe characters.
+#[utoipa::path(get, path = "/api/messages/{id}/attachments/{n}",
+    params(("id" = String, Path, description = "message id or a unique prefix"), ("n" = usize, Path, description = "attachment number, from 0")),
+    responses((status = 200, description = "the attachment's bytes", content_type = "application/octet-stream"), (status = 404, description = "no such message or attachment")),
+    security(("bearer" = [])))]
+async fn attachment(
+    State(state): State<Arc<ApiState>>,
+    Path((id, n)): Path<(String, usize)>,
+) -> Response {
+    let store = &state.store;
+    let Some(stored) = store
+        .resolve_message_id(&id)
+        .ok()
+        .flatten()
+        .and_then(|mid| store.message(&mid).ok().flatten())
+    else {
+        return problem(StatusCode::NOT_FOUND, "no single message with that id");
+    };
+    let Some(att) = stored.message.attachments.get(n) else {
+        return problem(StatusCode::NOT_FOUND, "no such attachment");
+    };
+    let bytes = store
+        .raw_bytes(stored.raw)
+        .ok()
+        .and_then(|raw| crate::parse::attachment_bytes(&raw, &att.sha256));
+    let Some(bytes) = bytes else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "the attachment's bytes are not there",
+        );
+    };
+    let mut safe: String = att
+        .name
+        .as_deref()
+        .unwrap_or("attachment")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while safe.contains("..") {
+        safe = safe.replace("..", ".");
+    }
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", safe.trim_start_matches('.')),
+        )
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "response"))
 }
 
 /// Counts of what is stored.

@@ -455,6 +455,32 @@ fn cp1252_c1(c: char) -> char {
     }
 }
 
+/// The bytes of the attachment with this SHA-256 (as listed in [`Message::attachments`]),
+/// found by walking the parts the way the listing did.
+pub fn attachment_bytes(raw: &[u8], sha256: &str) -> Option<Vec<u8>> {
+    fn walk(m: &mail_parser::Message<'_>, sha256: &str, depth: usize) -> Option<Vec<u8>> {
+        for part in m.attachments() {
+            let nested = part.message();
+            let contents: &[u8] = match nested {
+                Some(n) => n.raw_message(),
+                None => part.contents(),
+            };
+            if hex::encode(Sha256::digest(contents)) == sha256 {
+                return Some(contents.to_vec());
+            }
+            if let Some(n) = nested
+                && depth + 1 < MAX_NESTED_MESSAGES
+                && let Some(found) = walk(n, sha256, depth + 1)
+            {
+                return Some(found);
+            }
+        }
+        None
+    }
+    let parsed = mail_parser::MessageParser::default().parse(raw)?;
+    walk(&parsed, sha256, 0)
+}
+
 /// Nested messages (message/rfc822, e.g. a forward as attachment) are opened up to this depth.
 const MAX_NESTED_MESSAGES: usize = 3;
 
