@@ -6,27 +6,14 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
+
+mod common;
+use common::{bin, deskmail, fixtures};
 
 use deskmail::access::Role;
 use deskmail::api::{Access, ROUTES};
 use serde_json::Value;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_deskmail"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("DESKMAIL_DATA")
-        .env_remove("DESKMAIL_RULES");
-    c
-}
-
-fn deskmail(args: &[&str]) -> Output {
-    bin().args(args).output().expect("deskmail runs")
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail")
-}
 
 struct Server {
     child: Child,

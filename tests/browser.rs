@@ -7,17 +7,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn deskmail(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_deskmail"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+use common::{deskmail, root};
 
 struct Server {
     child: Child,

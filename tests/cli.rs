@@ -1,38 +1,14 @@
 //! End-to-end tests of the `deskmail` binary on the fixture corpus: the contract other parts of
 //! the product build on (ingest/search/stats/show/rules JSON), idempotency, and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_deskmail"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("DESKMAIL_DATA")
-        .env_remove("DESKMAIL_RULES");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("deskmail runs")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/mail")
-}
+mod common;
+use common::{bin, deskmail as run, fixtures, json_of};
 
 fn ingest(data: &Path, paths: &[&Path]) -> Value {
     let mut args = vec![

@@ -11,32 +11,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{json_of, root};
 
+/// Like every test's, with the daemon's informative log level.
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_deskmail"));
-    c.current_dir(root())
-        .env_remove("DESKMAIL_DATA")
-        .env_remove("DESKMAIL_RULES")
-        .env_remove("DESKMAIL_CONFIG")
-        .env("DESKMAIL_LOG", "info,pdf_extract=off,lopdf=off");
+    let mut c = common::bin();
+    c.env("DESKMAIL_LOG", "info,pdf_extract=off,lopdf=off");
     c
 }
 
 fn deskmail(args: &[&str]) -> Output {
     bin().args(args).output().expect("deskmail runs")
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
 fn stats(data: &Path) -> Value {
