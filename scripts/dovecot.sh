@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private, real Dovecot (IMAP, IMAPS, LMTP on 127.0.0.1 high ports) for tests and benchmarks.
+# A private, real Dovecot (IMAP, IMAPS, LMTP, auth on 127.0.0.1 high ports) for tests, benchmarks.
 #
 # Usage:
 #   scripts/dovecot.sh start DIR    wipe DIR's state, write DIR/dovecot.conf, users and a test CA,
@@ -13,14 +13,18 @@
 #
 # DIR/env keys: DOVECOT_DIR IMAP_PORT (plain + STARTTLS) IMAPS_PORT (implicit TLS) LMTP_PORT
 #               CA_FILE DOVECOT_CONF (for `doveadm -c`) MAIL_ROOT (user U: $MAIL_ROOT/U/Maildir)
-#               PID_FILE. Values are never quoted (DIR may only hold [A-Za-z0-9._+@/-]).
-# Users (DIR/users): ap ar billing bench, password "secret-USER". The server certificate names
-# DNS:localhost only: TLS to "localhost" verifies against CA_FILE, TLS to "127.0.0.1" must not.
+#               PID_FILE AUTH_PORT (Dovecot's auth protocol, for Postfix's smtpd_sasl_type =
+#               dovecot; see scripts/postfix.sh). Values are never quoted (DIR may only hold
+#               [A-Za-z0-9._+@/-]).
+# Users (DIR/users): ap ar billing bench catchall vendor customer, password "secret-USER"
+# (scripts/postfix.sh delivers mail for outside addresses to catchall). "ap" and "ap@anything"
+# are the same user. The server certificate names DNS:localhost only: TLS to "localhost"
+# verifies against CA_FILE, TLS to "127.0.0.1" must not.
 # Needs root (mail is delivered as uid 65534, which Dovecot needs root to switch to); installs
 # dovecot-imapd, dovecot-lmtpd and openssl with apt-get when they are missing.
 set -euo pipefail
 
-USERS=(ap ar billing bench)
+USERS=(ap ar billing bench catchall vendor customer)
 MAIL_UID=65534 # nobody:nogroup; Dovecot refuses to deliver mail as uid 0
 MAIL_GID=65534
 
@@ -76,14 +80,17 @@ make_traversable() {
   done
 }
 
-# Three distinct free ports below the kernel's ephemeral range (32768+), so an outgoing
+# N distinct free ports below the kernel's ephemeral range (32768+), so an outgoing
 # connection cannot grab them while Dovecot restarts. Checked by binding; start retries on a race.
 pick_ports() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 - <<'EOF'
-import random, socket
+  local n=$1 py
+  # The system python first: a pyenv shim costs ~0.2 s per call.
+  py=$(command -v /usr/bin/python3 || command -v python3 || true)
+  if [ -n "$py" ]; then
+    "$py" - "$n" <<'EOF'
+import random, socket, sys
 held, ports = [], []
-while len(ports) < 3:
+while len(ports) < int(sys.argv[1]):
     p = random.randrange(15000, 32000)
     if p in ports:
         continue
@@ -100,7 +107,7 @@ EOF
   else
     # No python: a port nothing answers on is very likely free; a clash is caught by the retry.
     local ports=() p
-    while [ ${#ports[@]} -lt 3 ]; do
+    while [ ${#ports[@]} -lt "$n" ]; do
       p=$(( 15000 + RANDOM % 17000 ))
       [[ " ${ports[*]} " == *" $p "* ]] && continue
       (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
@@ -227,7 +234,7 @@ EOF
 }
 
 write_config() {
-  local dir=$1 imap=$2 imaps=$3 lmtp=$4 instance
+  local dir=$1 imap=$2 imaps=$3 lmtp=$4 auth=$5 instance
   # Unique per DIR, so instances never share a name (or a base_dir) with each other or with a
   # system Dovecot (instance "dovecot", base_dir /run/dovecot).
   instance="deskmail-test-$(printf '%s' "$dir" | sha1sum | cut -c1-12)"
@@ -280,6 +287,13 @@ service lmtp {
     port = $lmtp
   }
 }
+# Postfix's smtpd_sasl_type = dovecot (smtpd_sasl_path = inet:127.0.0.1:AUTH_PORT).
+service auth {
+  inet_listener auth-client {
+    address = 127.0.0.1
+    port = $auth
+  }
+}
 service anvil {
   # Nobody may register auth penalties, so failed logins never delay later ones.
   unix_listener anvil-auth-penalty {
@@ -290,7 +304,7 @@ EOF
 }
 
 write_env() {
-  local dir=$1 imap=$2 imaps=$3 lmtp=$4
+  local dir=$1 imap=$2 imaps=$3 lmtp=$4 auth=$5
   cat >"$dir/env.tmp" <<EOF
 DOVECOT_DIR=$dir
 IMAP_PORT=$imap
@@ -300,6 +314,7 @@ CA_FILE=$dir/tls/ca.pem
 DOVECOT_CONF=$dir/dovecot.conf
 MAIL_ROOT=$dir/mail
 PID_FILE=$dir/run/master.pid
+AUTH_PORT=$auth
 EOF
   mv "$dir/env.tmp" "$dir/env"
 }
@@ -342,7 +357,7 @@ fail_with_log() {
 }
 
 do_start() {
-  local dir=$1 u attempt rc imap imaps lmtp
+  local dir=$1 u attempt rc imap imaps lmtp auth
   do_stop "$dir"
   make_traversable "$dir"
   # Wipe only what this script owns, never the whole of a caller's DIR.
@@ -365,12 +380,12 @@ do_start() {
 
   # Fresh ports each start; if another process grabbed one in the meantime, pick again.
   for attempt in 1 2 3 4 5; do
-    read -r imap imaps lmtp < <(pick_ports)
-    write_config "$dir" "$imap" "$imaps" "$lmtp"
+    read -r imap imaps lmtp auth < <(pick_ports 4)
+    write_config "$dir" "$imap" "$imaps" "$lmtp" "$auth"
     rc=0
     launch "$dir" "$imap" || rc=$?
     if [ "$rc" = 0 ]; then
-      write_env "$dir" "$imap" "$imaps" "$lmtp"
+      write_env "$dir" "$imap" "$imaps" "$lmtp" "$auth"
       cat "$dir/env"
       return 0
     fi

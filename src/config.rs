@@ -63,6 +63,8 @@ pub struct Config {
     pub retention: crate::privacy::RetentionPolicy,
     /// Serve the web page and API from the daemon.
     pub api: Option<ApiConfig>,
+    /// Automatic replies: from address, templates, transport.
+    pub outbound: Option<crate::outbound::send::OutboundConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -179,6 +181,8 @@ pub struct MailboxConfig {
     pub folders: Vec<String>,
     #[serde(default)]
     pub after: AfterProcessing,
+    /// From address of automatic replies to this mailbox's mail (default: [outbound] from).
+    pub reply_from: Option<String>,
     /// Messages per UID FETCH batch handed to the pipeline.
     #[serde(default = "default_batch")]
     pub batch_size: usize,
@@ -264,6 +268,15 @@ const TOP_KEYS: &[&str] = &[
     "drop_folder",
     "retention",
     "api",
+    "outbound",
+];
+const OUTBOUND_KEYS: &[&str] = &[
+    "from",
+    "own_addresses",
+    "reply_period_hours",
+    "templates",
+    "dry_run",
+    "transport",
 ];
 const API_KEYS: &[&str] = &[
     "listen",
@@ -294,6 +307,7 @@ const MAILBOX_KEYS: &[&str] = &[
     "token_command",
     "folders",
     "after",
+    "reply_from",
     "batch_size",
     "idle",
     "poll_interval_secs",
@@ -361,6 +375,9 @@ impl Config {
                     check_keys(&mut c, value.get_ref(), RETENTION_KEYS, "retention setting")
                 }
                 "api" => check_keys(&mut c, value.get_ref(), API_KEYS, "api setting"),
+                "outbound" => {
+                    check_keys(&mut c, value.get_ref(), OUTBOUND_KEYS, "outbound setting")
+                }
                 "mailbox" | "drop_folder" => {
                     let (keys, what, at) = if name == "mailbox" {
                         (MAILBOX_KEYS, "mailbox key", &mut mailbox_at)
@@ -417,6 +434,7 @@ impl Config {
                     config.retention = typed(&mut c, 0, "[retention]", v).unwrap_or_default();
                 }
                 "api" => config.api = typed(&mut c, 0, "[api]", v),
+                "outbound" => config.outbound = typed(&mut c, 0, "[outbound]", v),
                 "mailbox" => {
                     for (i, item) in v.as_array().into_iter().flatten().enumerate() {
                         let at = mailbox_at.get(i).copied().unwrap_or(0);
@@ -463,6 +481,23 @@ impl Config {
             api.client_ca = api.client_ca.as_deref().map(resolve);
             check_api(&mut c, api);
         }
+        if let Some(o) = config.outbound.as_mut() {
+            o.templates = Some(resolve(
+                o.templates.as_deref().unwrap_or(Path::new("templates")),
+            ));
+            match &mut o.transport {
+                crate::outbound::send::TransportConfig::File { dir } => *dir = resolve(dir),
+                crate::outbound::send::TransportConfig::Smtp { ca_file, .. } => {
+                    *ca_file = ca_file.as_deref().map(resolve);
+                }
+            }
+            if !o.from.contains('@') {
+                c.err(
+                    0,
+                    format!("[outbound]: from {:?} is not an address", o.from),
+                );
+            }
+        }
         let mut names = mailbox_names;
         for (m, &at) in config.mailboxes.iter_mut().zip(&mailbox_lines) {
             m.ca_file = m.ca_file.as_deref().map(resolve);
@@ -505,6 +540,7 @@ fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
         "drop_folder" => DROP_KEYS,
         "retention" => RETENTION_KEYS,
         "api" => API_KEYS,
+        "outbound" => OUTBOUND_KEYS,
         _ => return v,
     };
     let clean = |t: toml::Value| match t {

@@ -166,9 +166,11 @@ struct PendingBatch {
 
 impl Intake {
     /// Start the dispatcher, `workers` parse + rules threads and the committer.
+    /// `replies`: reply templates and settings, when the daemon sends automatic replies.
     pub fn start(
         pipeline: Arc<Pipeline>,
         workers: usize,
+        replies: Option<Arc<crate::outbound::ReplySettings>>,
     ) -> Result<Intake, crate::index::IndexError> {
         let writer = pipeline.index.writer(INDEX_HEAP_BYTES)?;
         let rules: SharedRules = Arc::new(RwLock::new(Arc::clone(&pipeline.rules)));
@@ -218,13 +220,14 @@ impl Intake {
             let commit_tx = commit_tx.clone();
             let rules = Arc::clone(&rules);
             let limits = pipeline.limits;
+            let replies = replies.clone();
             threads.push(spawn("parse-rules", move || {
                 for (batch, index, raw) in work_rx {
                     let current = rules
                         .read()
                         .map(|r| Arc::clone(&r))
                         .unwrap_or_else(|p| Arc::clone(&p.into_inner()));
-                    let work = Box::new(process(raw, &current, &limits));
+                    let work = Box::new(process(raw, &current, &limits, replies.as_deref()));
                     if commit_tx
                         .send(ToCommitter::Item { batch, index, work })
                         .is_err()

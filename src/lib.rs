@@ -23,6 +23,7 @@ pub mod daemon;
 pub mod index;
 pub mod intake;
 pub mod model;
+pub mod outbound;
 pub mod parse;
 pub mod pipeline;
 pub mod privacy;

@@ -138,6 +138,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The outbox: automatic replies and their state (queued, sending, sent, failed, uncertain).
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// API tokens: create (shown once, stored as a hash), list, revoke.
     Token {
         #[command(subcommand)]
@@ -230,10 +235,14 @@ enum Command {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// Validate every rule file and run every example; errors as path:line: message.
+    /// Validate every rule file and run every example; errors as path:line: message. Reply
+    /// actions are checked against the templates (a missing template or variable is an error).
     Check {
         #[command(flatten)]
         rules: RulesArg,
+        /// Reply templates directory.
+        #[arg(long, default_value = "templates")]
+        templates: PathBuf,
     },
     /// Show what the rules make of one message, without storing anything.
     Test {
@@ -273,6 +282,23 @@ enum TokenCommand {
         #[command(flatten)]
         data: DataArg,
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Every outbound message with its state and the server's last answer.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a failed or uncertain message again (check an uncertain one was not delivered).
+    Retry {
+        #[command(flatten)]
+        data: DataArg,
+        id: String,
     },
 }
 
@@ -459,7 +485,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules {
-            command: RulesCommand::Check { rules },
+            command: RulesCommand::Check { rules, templates },
         } => {
             let set = match RuleSet::load_dir(&rules.rules) {
                 Ok(s) => s,
@@ -478,6 +504,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 for m in &o.mismatches {
                     eprintln!("{}:{}: rule {:?}: {m}", o.path, o.line, o.rule);
                 }
+            }
+            let template_errors = match deskmail::outbound::Templates::load(&templates) {
+                Ok(t) => t.check(&set).into_iter().map(|e| e.to_string()).collect(),
+                Err(e) => vec![e.to_string()],
+            };
+            for e in &template_errors {
+                eprintln!("{e}");
+            }
+            if !template_errors.is_empty() {
+                eprintln!("{} reply template problem(s)", template_errors.len());
+                return Ok(ExitCode::from(1));
             }
             if failed.is_empty() {
                 println!(
@@ -627,6 +664,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Token { command } => token_command(command),
+        Command::Outbox {
+            command: OutboxCommand::List { data, json },
+        } => {
+            let store = open_store(&data.data, false)?;
+            let list = store.outbox_list()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for r in &list {
+                    println!(
+                        "{}  {:<9} {}  to {}  {}{}",
+                        r.id,
+                        serde_json::to_value(r.state)?.as_str().unwrap_or_default(),
+                        r.updated_at.format("%Y-%m-%d %H:%M:%S"),
+                        r.to,
+                        r.subject,
+                        r.last_error
+                            .as_deref()
+                            .map_or(String::new(), |e| format!("\n    {e}"))
+                    );
+                }
+                if list.is_empty() {
+                    println!("the outbox is empty");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox {
+            command: OutboxCommand::Retry { data, id },
+        } => {
+            let store = open_store(&data.data, false)?;
+            match store.outbox_retry(&id)? {
+                Some(r) => {
+                    cli_audit(&store, "outbox retry", &r.id)?;
+                    println!("queued {} again (to {})", r.id, r.to);
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("no outbox message {id:?}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Command::Export { data, out, email } => {
             let store = open_store(&data.data, false)?;
             let (tar, n) = deskmail::privacy::export(&store, &email)?;

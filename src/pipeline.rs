@@ -190,7 +190,7 @@ impl Pipeline {
                 let limits = self.limits;
                 spawn_named(s, "parse-rules", move || {
                     for raw in raw_rx {
-                        if work_tx.send(process(raw, &rules, &limits)).is_err() {
+                        if work_tx.send(process(raw, &rules, &limits, None)).is_err() {
                             break;
                         }
                     }
@@ -326,13 +326,22 @@ impl Pipeline {
 }
 
 /// Parse one raw message and run the rules on it (the parallel stage of every pipeline).
-pub(crate) fn process(raw: RawMail, rules: &RuleSet, limits: &ParseLimits) -> Work {
+pub(crate) fn process(
+    raw: RawMail,
+    rules: &RuleSet,
+    limits: &ParseLimits,
+    replies: Option<&crate::outbound::ReplySettings>,
+) -> Work {
     let _span = info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox).entered();
     match parse(&raw, limits) {
         Ok(message) => {
             let decision = rules.evaluate(&message);
             debug!(category = %decision.category, "Classified");
+            let outbound = replies
+                .map(|r| r.drafts(&message, &decision))
+                .unwrap_or_default();
             Work::Done(Box::new(Processed {
+                outbound,
                 message,
                 decision,
                 raw: raw.bytes,

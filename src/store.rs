@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use crate::access::TokenRecord;
 use crate::audit::{AuditEntry, AuditRecord};
 use crate::model::{Decision, FieldValue, Message, MessageId, ThreadId};
+use crate::outbound::{Draft, OutboxRecord, OutboxState};
 
 pub mod blobs;
 use blobs::BlobLog;
@@ -46,6 +47,8 @@ pub struct Processed {
     pub message: Message,
     pub decision: Decision,
     pub raw: Vec<u8>,
+    /// Replies the decision asks for; queued in the outbox in the same batch.
+    pub outbound: Vec<crate::outbound::Draft>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,6 +171,9 @@ const S_CURSORS: u8 = b'u';
 const S_TOKENS: u8 = b'k';
 const S_ERASED: u8 = b'e';
 const S_HOLDS: u8 = b'h';
+const S_OUTBOX: u8 = b'o';
+/// Last automatic reply to a sender in a thread: `r/<address>\0<thread>`.
+const S_REPLIED: u8 = b'r';
 const S_AUDIT: u8 = b'a';
 
 const C_MESSAGES: &[u8] = b"messages";
@@ -530,6 +536,71 @@ impl Store {
         }))
     }
 
+    /// Write an outbox record (`flush`: make it durable before going on, e.g. before sending).
+    pub fn outbox_put(&self, rec: &OutboxRecord, flush: bool) -> Result<(), StoreError> {
+        self.tree
+            .insert(key(S_OUTBOX, rec.id.as_bytes()), enc(rec)?)?;
+        if flush {
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn outbox_get(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        self.get_json(S_OUTBOX, id.as_bytes())
+    }
+
+    /// Every outbox record, oldest first.
+    pub fn outbox_list(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut v: Vec<OutboxRecord> = self
+            .tree
+            .scan_prefix(key(S_OUTBOX, b""))
+            .values()
+            .map(|v| dec(&v?))
+            .collect::<Result<_, _>>()?;
+        v.sort_by_key(|r| r.created_at);
+        Ok(v)
+    }
+
+    /// Queued records whose time has come.
+    pub fn outbox_due(&self, now: DateTime<Utc>) -> Result<Vec<OutboxRecord>, StoreError> {
+        Ok(self
+            .outbox_list()?
+            .into_iter()
+            .filter(|r| {
+                r.state == OutboxState::Queued && r.next_attempt_at.is_none_or(|t| t <= now)
+            })
+            .collect())
+    }
+
+    /// At start: records left `sending` by a stopped daemon become `uncertain`.
+    pub fn outbox_mark_uncertain(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for mut r in self.outbox_list()? {
+            if r.state == OutboxState::Sending {
+                r.state = OutboxState::Uncertain;
+                r.updated_at = Utc::now();
+                r.last_error = Some("the daemon stopped while sending: maybe delivered".into());
+                self.outbox_put(&r, false)?;
+                n += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(n)
+    }
+
+    /// Put the record back in the queue (after a failure, or an uncertain send someone checked).
+    pub fn outbox_retry(&self, id: &str) -> Result<Option<OutboxRecord>, StoreError> {
+        let Some(mut r) = self.outbox_get(id)? else {
+            return Ok(None);
+        };
+        r.state = OutboxState::Queued;
+        r.next_attempt_at = None;
+        r.updated_at = Utc::now();
+        self.outbox_put(&r, true)?;
+        Ok(Some(r))
+    }
+
     /// Put a thread on legal hold (retention never disposes of it) or release it.
     /// Returns false when the thread does not exist.
     pub fn set_hold(&self, thread: &ThreadId, on: bool, by: &str) -> Result<bool, StoreError> {
@@ -775,6 +846,7 @@ fn commit_one(
 
     let mut decision = p.decision.clone();
     let (flag, invoice_thread) = record_invoice(t, msg, &decision)?;
+    let outbound = &p.outbound;
     decision.flags.extend(flag);
     // A reply stored before this message already named its thread.
     let known_thread = invoice_thread.or(own_entry.map(|e| e.thread));
@@ -815,11 +887,62 @@ fn commit_one(
     if new_thread {
         t.bump(C_THREADS, 1)?;
     }
+    queue_replies(t, outbound, &msg.id, &thread_id, now)?;
     Ok(CommitOutcome::Stored {
         thread: thread_id,
         flags,
         seq,
     })
+}
+
+/// Queue the decision's replies in the same batch, at most one per sender per thread per
+/// period (an outbox id that exists is never queued twice: ids are deterministic).
+fn queue_replies(
+    t: &mut Tx<'_>,
+    drafts: &[Draft],
+    source: &MessageId,
+    thread: &ThreadId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for d in drafts {
+        if t.contains(S_OUTBOX, d.id.as_bytes())? {
+            continue;
+        }
+        let rate_key = format!("{}\0{}", d.to.to_ascii_lowercase(), thread.0);
+        if let Some(last) = t.get_json::<DateTime<Utc>>(S_REPLIED, rate_key.as_bytes())?
+            && now - last < chrono::Duration::hours(i64::from(d.period_hours))
+        {
+            tracing::debug!(to = %d.to, "Already replied in this thread recently");
+            continue;
+        }
+        let rec = OutboxRecord {
+            id: d.id.clone(),
+            state: if d.hold {
+                OutboxState::Held
+            } else {
+                OutboxState::Queued
+            },
+            created_at: now,
+            updated_at: now,
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            from: d.from.clone(),
+            to: d.to.clone(),
+            subject: d.subject.clone(),
+            message_id: d.message_id.clone(),
+            in_reply_to: d.in_reply_to.clone(),
+            references: d.references.clone(),
+            body_text: d.body_text.clone(),
+            body_html: d.body_html.clone(),
+            source_message: source.0.clone(),
+            thread_id: thread.0.clone(),
+            template: d.template.clone(),
+        };
+        t.insert(S_OUTBOX, d.id.as_bytes(), enc(&rec)?);
+        t.insert(S_REPLIED, rate_key.as_bytes(), enc(&now)?);
+    }
+    Ok(())
 }
 
 /// Thread by a known thread (same invoice, or our own Message-ID referenced by a stored reply),

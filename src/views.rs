@@ -58,8 +58,15 @@ pub fn thread(store: &Store, id_prefix: &str, json: bool) -> Result<String, View
             .iter()
             .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags }))
             .collect();
+        // What deskmail sent (or will send) in this thread.
+        let replies: Vec<_> = store
+            .outbox_list()?
+            .into_iter()
+            .filter(|r| r.thread_id == rec.thread_id.0)
+            .map(|r| serde_json::json!({ "id": r.id, "state": r.state, "to": r.to, "subject": r.subject, "created_at": r.created_at, "updated_at": r.updated_at, "template": r.template, "body_text": r.body_text, "last_error": r.last_error }))
+            .collect();
         out = serde_json::to_string_pretty(
-            &serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs }),
+            &serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs, "replies": replies }),
         )? + "\n";
     } else {
         let _ = writeln!(

@@ -96,6 +96,13 @@ async function openThread(id) {
       const full = await api("/api/messages/" + encodeURIComponent(m.id));
       parts.push(renderMessage(full));
     }
+    for (const r of t.replies || []) {
+      parts.push(el("article", { class: "msg reply", "data-reply": r.id },
+        el("div", { class: "meta" }, `deskmail reply · ${r.state} · to ${r.to} · ${(r.updated_at || "").replace("T", " ").slice(0, 16)}`),
+        el("div", { class: "subject" }, r.subject),
+        r.last_error ? el("div", { class: "why" }, r.last_error) : null,
+        el("pre", { class: "body" }, r.body_text || "")));
+    }
     pane.replaceChildren(...parts);
   } catch (e) {
     pane.replaceChildren();

@@ -60,6 +60,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET",    "/api/stats",                    Access::Roles(&[Admin, Agent, Auditor, Integration])),
     ("GET",    "/api/audit",                    Access::Roles(&[Admin, Auditor])),
     ("GET",    "/api/invoices",                 Access::Roles(&[Admin, Agent, Integration])),
+    ("GET",    "/api/outbox",                   Access::Roles(&[Admin, Agent])),
     ("POST",   "/api/rules/test",               Access::Roles(&[Admin, Agent, Integration])),
     ("GET",    "/api/contacts/{email}/export",  Access::Roles(&[Admin])),
     ("POST",   "/api/contacts/{email}/erase",   Access::Roles(&[Admin])),
@@ -157,7 +158,7 @@ pub struct Caller {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
-    paths(health, search, thread, message, message_raw, attachment, stats, audit, invoices, rules_test,
+    paths(health, search, thread, message, message_raw, attachment, stats, outbox, audit, invoices, rules_test,
           contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off),
     modifiers(&BearerAuth)
 )]
@@ -191,6 +192,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/stats", get(stats))
         .route("/api/audit", get(audit))
         .route("/api/invoices", get(invoices))
+        .route("/api/outbox", get(outbox))
         .route("/api/contacts/{email}/export", get(contact_export))
         .route(
             "/api/contacts/{email}/erase",
@@ -561,6 +563,16 @@ async fn attachment(
         )
         .body(Body::from(bytes))
         .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "response"))
+}
+
+/// The outbox: every automatic reply with its state and the server's last answer.
+#[utoipa::path(get, path = "/api/outbox", responses((status = 200, description = "{outbox: [...]}")),
+    security(("bearer" = [])))]
+async fn outbox(State(state): State<Arc<ApiState>>) -> Response {
+    match state.store.outbox_list() {
+        Ok(list) => axum::Json(json!({ "outbox": list })).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
 }
 
 /// Counts of what is stored.

@@ -85,10 +85,15 @@ pub async fn run(
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     let settings = opts.config.daemon.clone();
+    let replies = match &opts.config.outbound {
+        Some(o) => Some(Arc::new(reply_settings(o, &opts.config, &pipeline.rules)?)),
+        None => None,
+    };
     let intake = {
         let p = Arc::clone(&pipeline);
         let workers = opts.workers;
-        tokio::task::spawn_blocking(move || Intake::start(p, workers)).await??
+        let r = replies.clone();
+        tokio::task::spawn_blocking(move || Intake::start(p, workers, r)).await??
     };
     let mut sources: Vec<(String, Vec<String>)> = opts
         .config
@@ -181,6 +186,14 @@ pub async fn run(
                     .map_ok(),
             );
         }
+        if let Some(o) = opts.config.outbound.as_ref().filter(|o| !o.dry_run) {
+            let transport = crate::outbound::send::Transport::from_config(&o.transport)
+                .map_err(|e| anyhow::anyhow!("[outbound] transport: {e}"))?;
+            let store = Arc::clone(&pipeline.store);
+            tasks.spawn(
+                crate::outbound::send::run_sender(store, transport, stop_rx.clone()).map_ok(),
+            );
+        }
         if let Some(api) = &opts.config.api {
             let state = crate::api::ApiState::new(
                 Arc::clone(&pipeline.store),
@@ -263,6 +276,47 @@ pub async fn run(
         rejected: totals.rejected,
         seconds: started.elapsed().as_secs_f64(),
         failures,
+    })
+}
+
+/// Templates (checked against the rules' reply actions) and addresses for automatic replies.
+fn reply_settings(
+    o: &crate::outbound::send::OutboundConfig,
+    config: &Config,
+    rules: &RuleSet,
+) -> anyhow::Result<crate::outbound::ReplySettings> {
+    let dir = o
+        .templates
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("templates"));
+    let templates = crate::outbound::Templates::load(&dir)?;
+    let problems = templates.check(rules);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|e| e.to_string()).collect();
+        anyhow::bail!("reply templates do not fit the rules:\n{}", list.join("\n"));
+    }
+    let from_by_mailbox: std::collections::BTreeMap<String, String> = config
+        .mailboxes
+        .iter()
+        .filter_map(|m| m.reply_from.clone().map(|f| (m.name.clone(), f)))
+        .collect();
+    let mut own = o.own_addresses.clone();
+    own.push(o.from.clone());
+    own.extend(from_by_mailbox.values().cloned());
+    own.extend(
+        config
+            .mailboxes
+            .iter()
+            .filter(|m| m.username.contains('@'))
+            .map(|m| m.username.clone()),
+    );
+    Ok(crate::outbound::ReplySettings {
+        templates,
+        from_by_mailbox,
+        default_from: o.from.clone(),
+        own_addresses: own,
+        period_hours: o.reply_period_hours,
+        dry_run: o.dry_run,
     })
 }
 

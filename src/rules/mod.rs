@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::model::{Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch};
+use crate::model::{
+    Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch,
+};
 use file::{Cond, DateOrderSetting, FieldKind, PatternSpec, RuleError, RuleFile, RuleSpec, Source};
 use normalize::DateOrder;
 
@@ -201,6 +203,15 @@ pub struct RuleSet {
     date_order: DateOrderSetting,
     version: String,
     files: Vec<String>,
+}
+
+/// A rule's `reply = "template"` action, for checking templates.
+#[derive(Debug, Clone)]
+pub struct ReplyAction {
+    pub rule: String,
+    pub location: String,
+    pub template: String,
+    pub fields: Vec<String>,
 }
 
 /// The outcome of running one rule example.
@@ -400,6 +411,31 @@ impl RuleSet {
     }
 
     /// Content hash of the rule files: recorded with every decision.
+    /// Every reply action: (rule name, where it is written, template, the fields the rule can
+    /// extract, derived ones included). `rules check` renders each template against these.
+    pub fn reply_actions(&self) -> Vec<ReplyAction> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            for a in &r.spec.actions {
+                if let Action::Reply { template } = a {
+                    let mut fields: Vec<String> = r.fields.iter().map(|f| f.name.clone()).collect();
+                    for derived in ["currency", "due_date"] {
+                        if !fields.iter().any(|f| f == derived) {
+                            fields.push(derived.into());
+                        }
+                    }
+                    out.push(ReplyAction {
+                        rule: r.spec.name.clone(),
+                        location: format!("{}:{}", r.spec.path, r.spec.line),
+                        template: template.clone(),
+                        fields,
+                    });
+                }
+            }
+        }
+        out
+    }
+
     pub fn version(&self) -> &str {
         &self.version
     }

@@ -14,6 +14,7 @@ fn processed(text: &str) -> Processed {
     )
     .unwrap();
     Processed {
+        outbound: Vec::new(),
         message,
         decision: Decision {
             category: "other".into(),

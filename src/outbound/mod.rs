@@ -1,0 +1,434 @@
+//! Automated replies: templates, the loop guard, and the outbox records the store keeps.
+//!
+//! A rule's `reply = "NAME"` action renders `templates/NAME.txt` (and `NAME.html` when there is
+//! one) with the message's extracted fields. The draft rides with the decision into the store,
+//! which writes it as an outbox record **in the same batch** (so a reply exists exactly when its
+//! decision does) unless the same sender got an automatic reply in the same thread within the
+//! period. [`send`] delivers queued records.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Decision, Message};
+use crate::rules::RuleSet;
+
+pub mod send;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read template directory {0}: {1}")]
+    Dir(String, std::io::Error),
+    #[error("{location}: rule {rule:?}: reply template {template:?}: {message}")]
+    Check {
+        location: String,
+        rule: String,
+        template: String,
+        message: String,
+    },
+}
+
+/// The reply templates (`templates/*.txt`, optional `*.html`), minijinja syntax.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    text: BTreeMap<String, String>,
+    html: BTreeMap<String, String>,
+    pub dir: PathBuf,
+}
+
+/// Variables every template gets besides the rule's fields.
+pub const STANDARD_VARS: &[&str] = &[
+    "sender_name",
+    "sender_address",
+    "subject",
+    "category",
+    "our_address",
+    "received",
+];
+
+impl Templates {
+    pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
+        let mut t = Templates {
+            dir: dir.to_path_buf(),
+            ..Templates::default()
+        };
+        let rd = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            // No directory, no templates: fine until a rule asks for one (`check` says so).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(t),
+            Err(e) => return Err(TemplateError::Dir(dir.display().to_string(), e)),
+        };
+        for entry in rd.flatten() {
+            let p = entry.path();
+            let (Some(stem), Some(ext)) = (
+                p.file_stem().and_then(|s| s.to_str()),
+                p.extension().and_then(|s| s.to_str()),
+            ) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| TemplateError::Dir(p.display().to_string(), e))?;
+            match ext {
+                "txt" => t.text.insert(stem.to_string(), text),
+                "html" => t.html.insert(stem.to_string(), text),
+                _ => None,
+            };
+        }
+        Ok(t)
+    }
+
+    /// Every reply action names a template that exists and renders with only the variables the
+    /// rule provides (a misspelt variable is an error here, not at send time).
+    pub fn check(&self, rules: &RuleSet) -> Vec<TemplateError> {
+        let mut errors = Vec::new();
+        for a in rules.reply_actions() {
+            let err = |message: String| TemplateError::Check {
+                location: a.location.clone(),
+                rule: a.rule.clone(),
+                template: a.template.clone(),
+                message,
+            };
+            let Some(text) = self.text.get(&a.template) else {
+                errors.push(err(format!("no {}/{}.txt", self.dir.display(), a.template)));
+                continue;
+            };
+            let mut ctx = BTreeMap::new();
+            for v in STANDARD_VARS
+                .iter()
+                .map(|s| s.to_string())
+                .chain(a.fields.clone())
+            {
+                ctx.insert(v, "x".to_string());
+            }
+            for (kind, source) in [("txt", Some(text)), ("html", self.html.get(&a.template))] {
+                let Some(source) = source else { continue };
+                if let Err(e) = render_strict(source, &ctx) {
+                    errors.push(err(format!("{}.{kind}: {e}", a.template)));
+                }
+            }
+        }
+        errors
+    }
+
+    /// Render a reply for `msg` with template `name`; None when there is no such template.
+    pub fn render(
+        &self,
+        name: &str,
+        msg: &Message,
+        decision: &Decision,
+        our_address: &str,
+    ) -> Option<Result<(String, Option<String>), String>> {
+        let text = self.text.get(name)?;
+        let mut ctx: BTreeMap<String, String> = decision.field_strings().into_iter().collect();
+        ctx.insert(
+            "sender_name".into(),
+            msg.from
+                .as_ref()
+                .and_then(|a| a.name.clone())
+                .unwrap_or_default(),
+        );
+        ctx.insert(
+            "sender_address".into(),
+            msg.from
+                .as_ref()
+                .and_then(|a| a.email.clone())
+                .unwrap_or_default(),
+        );
+        ctx.insert("subject".into(), msg.subject.clone());
+        ctx.insert("category".into(), decision.category.clone());
+        ctx.insert("our_address".into(), our_address.into());
+        ctx.insert(
+            "received".into(),
+            msg.date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        );
+        let render = |src: &str| render_lenient(src, &ctx).map_err(|e| e.to_string());
+        Some(render(text).and_then(|body| {
+            let html = self.html.get(name).map(|h| render(h)).transpose()?;
+            Ok((body, html))
+        }))
+    }
+}
+
+fn render_strict(src: &str, ctx: &BTreeMap<String, String>) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.render_str(src, ctx)
+}
+
+/// At send time a field the rule can extract may be missing from this message: it renders
+/// empty (templates guard with `{% if field %}`), while `check` already caught misspellings.
+fn render_lenient(src: &str, ctx: &BTreeMap<String, String>) -> Result<String, minijinja::Error> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
+    env.render_str(src, ctx)
+}
+
+/// Why a message gets no automatic reply (RFC 3834 and common practice), or None.
+pub fn loop_guard(msg: &Message, decision: &Decision, own: &[String]) -> Option<&'static str> {
+    let header = |name: &str| {
+        msg.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_ascii_lowercase())
+    };
+    if header("Auto-Submitted").is_some_and(|v| v != "no") {
+        return Some("Auto-Submitted");
+    }
+    if header("Precedence").is_some_and(|v| ["bulk", "list", "junk"].contains(&v.as_str())) {
+        return Some("Precedence bulk/list/junk");
+    }
+    if header("List-Id").is_some() || header("List-Unsubscribe").is_some() {
+        return Some("mailing list");
+    }
+    if header("X-Loop").is_some() {
+        return Some("X-Loop");
+    }
+    if decision.category.starts_with("auto") {
+        return Some("an automatic message (bounce, out of office, list)");
+    }
+    let sender = msg
+        .from
+        .as_ref()
+        .and_then(|a| a.email.clone())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let local = sender.split('@').next().unwrap_or_default();
+    if sender.is_empty()
+        || [
+            "mailer-daemon",
+            "postmaster",
+            "noreply",
+            "no-reply",
+            "donotreply",
+            "do-not-reply",
+        ]
+        .contains(&local)
+    {
+        return Some("no human sender");
+    }
+    if own.iter().any(|o| o.eq_ignore_ascii_case(&sender)) {
+        return Some("our own address");
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    Queued,
+    /// Handed to the transport; a crash here leaves the outcome unknown.
+    Sending,
+    Sent,
+    /// Permanent failure (5xx): not retried.
+    Failed,
+    /// The daemon stopped while sending: maybe delivered. Never resent by itself (that could
+    /// be a second copy); `deskmail outbox retry ID` after checking.
+    Uncertain,
+    /// Dry run: decided and recorded, never sent.
+    Held,
+}
+
+/// One outbound message, from the moment its decision is committed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Deterministic: the same decision always makes the same id (and Message-ID).
+    pub id: String,
+    pub state: OutboxState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub attempts: u32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The server's last answer or the transport's error.
+    pub last_error: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// What caused it: the stored message, its thread, the template.
+    pub source_message: String,
+    pub thread_id: String,
+    pub template: String,
+}
+
+/// A reply as the worker stage renders it (before the store decides whether to queue it).
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub template: String,
+    /// At most one automatic reply per sender per thread within this many hours.
+    pub period_hours: u32,
+    /// Dry run: record as held, never send.
+    pub hold: bool,
+}
+
+/// Outbound settings the worker stage needs.
+#[derive(Debug, Clone, Default)]
+pub struct ReplySettings {
+    pub templates: Templates,
+    /// From address per mailbox name; `default_from` otherwise.
+    pub from_by_mailbox: BTreeMap<String, String>,
+    pub default_from: String,
+    /// Addresses that are us (never replied to).
+    pub own_addresses: Vec<String>,
+    pub period_hours: u32,
+    pub dry_run: bool,
+}
+
+impl ReplySettings {
+    /// The drafts a decision asks for (after the loop guard). Errors are logged, not fatal.
+    pub fn drafts(&self, msg: &Message, decision: &Decision) -> Vec<Draft> {
+        let templates: Vec<&str> = decision
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                crate::model::Action::Reply { template } => Some(template.as_str()),
+                _ => None,
+            })
+            .collect();
+        if templates.is_empty() || self.default_from.is_empty() {
+            return Vec::new();
+        }
+        if let Some(why) = loop_guard(msg, decision, &self.own_addresses) {
+            tracing::debug!(why, "No automatic reply");
+            return Vec::new();
+        }
+        let from = self
+            .from_by_mailbox
+            .get(&msg.mailbox)
+            .cloned()
+            .unwrap_or_else(|| self.default_from.clone());
+        let to = msg
+            .from
+            .as_ref()
+            .and_then(|a| a.email.clone())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for t in templates {
+            match self.templates.render(t, msg, decision, &from) {
+                Some(Ok((body_text, body_html))) => {
+                    let id =
+                        hex::encode(Sha256::digest(format!("{}\0{t}", msg.id.0)))[..24].to_string();
+                    let domain = from.rsplit('@').next().unwrap_or("deskmail.invalid");
+                    let mut references = msg.references.clone();
+                    if let Some(mid) = &msg.message_id {
+                        references.push(mid.clone());
+                    }
+                    let subject = if msg.subject.to_ascii_lowercase().starts_with("re:") {
+                        msg.subject.clone()
+                    } else {
+                        format!("Re: {}", msg.subject)
+                    };
+                    out.push(Draft {
+                        message_id: format!("{id}.deskmail@{domain}"),
+                        id,
+                        from: from.clone(),
+                        to: to.clone(),
+                        subject,
+                        in_reply_to: msg.message_id.clone(),
+                        references,
+                        body_text,
+                        body_html,
+                        template: t.to_string(),
+                        period_hours: self.period_hours,
+                        hold: self.dry_run,
+                    });
+                }
+                Some(Err(e)) => tracing::error!(template = t, error = %e, "Reply template failed"),
+                None => tracing::error!(template = t, "No such reply template"),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Address, RawMail};
+
+    fn msg(headers: &str) -> Message {
+        let raw = format!(
+            "{headers}Subject: Invoice 42\r\nMessage-ID: <m1@vendor.example>\r\n\r\nbody\r\n"
+        );
+        crate::parse::parse(
+            &RawMail {
+                mailbox: "ap".into(),
+                origin: "t".into(),
+                bytes: raw.into_bytes(),
+            },
+            &crate::parse::ParseLimits::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_loop_guard_refuses_robots_lists_and_ourselves() {
+        let d = Decision::default();
+        let own = vec!["ap@ourcompany.example".to_string()];
+        assert_eq!(
+            loop_guard(&msg("From: v@vendor.example\r\n"), &d, &own),
+            None
+        );
+        for (headers, why) in [
+            (
+                "From: v@vendor.example\r\nAuto-Submitted: auto-replied\r\n",
+                "Auto-Submitted",
+            ),
+            (
+                "From: v@vendor.example\r\nPrecedence: bulk\r\n",
+                "Precedence bulk/list/junk",
+            ),
+            (
+                "From: v@vendor.example\r\nList-Id: <news.vendor.example>\r\n",
+                "mailing list",
+            ),
+            (
+                "From: v@vendor.example\r\nX-Loop: ap@ourcompany.example\r\n",
+                "X-Loop",
+            ),
+            ("From: MAILER-DAEMON@vendor.example\r\n", "no human sender"),
+            ("From: noreply@vendor.example\r\n", "no human sender"),
+            ("From: AP <AP@ourcompany.example>\r\n", "our own address"),
+        ] {
+            assert_eq!(loop_guard(&msg(headers), &d, &own), Some(why), "{headers}");
+        }
+        let ooo = Decision {
+            category: "auto.out_of_office".into(),
+            ..Decision::default()
+        };
+        assert!(loop_guard(&msg("From: v@vendor.example\r\n"), &ooo, &own).is_some());
+        let _ = Address::default();
+    }
+
+    #[test]
+    fn strict_rendering_catches_a_misspelt_variable() {
+        let ctx: BTreeMap<String, String> =
+            [("invoice_number".to_string(), "42".to_string())].into();
+        assert_eq!(
+            render_strict("No. {{ invoice_number }}", &ctx).unwrap(),
+            "No. 42"
+        );
+        assert!(render_strict("No. {{ invoice_numbr }}", &ctx).is_err());
+        assert_eq!(
+            render_lenient("{% if amount_total %}x{% endif %}y", &ctx).unwrap(),
+            "y"
+        );
+    }
+}

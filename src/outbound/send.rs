@@ -1,0 +1,285 @@
+//! Delivering the outbox: a file transport (the embedded default: one `<id>.eml` per message in
+//! a directory) and SMTP through lettre (STARTTLS, implicit TLS, AUTH, a private CA).
+//!
+//! Exactly once: a record is marked `sending` (flushed) before it is handed over and `sent`
+//! after. A daemon that dies in between finds `sending` records on start and marks them
+//! `uncertain`; they are never resent by themselves (that could deliver a second copy) and wait
+//! for `deskmail outbox retry ID`. Transient failures (4xx, connection) are retried with
+//! backoff; permanent ones (5xx) stop the record as `failed` with the server's answer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use super::{OutboxRecord, OutboxState};
+use crate::store::Store;
+
+/// Retries back off from this, doubling up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: i64 = 2;
+const MAX_BACKOFF: i64 = 300;
+
+/// `[outbound]` in deskmail.toml.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// From address of replies (a mailbox's `reply_from` wins for its mail).
+    pub from: String,
+    /// Addresses that are us: never replied to (besides `from` and every `reply_from`).
+    #[serde(default)]
+    pub own_addresses: Vec<String>,
+    /// Hours within which one sender gets at most one automatic reply per thread.
+    #[serde(default = "default_period")]
+    pub reply_period_hours: u32,
+    /// Template directory (default: `templates` beside the config).
+    pub templates: Option<PathBuf>,
+    /// Decide and record replies, send nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    pub transport: TransportConfig,
+}
+
+fn default_period() -> u32 {
+    24
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum TransportConfig {
+    /// Write each message as `<id>.eml` into `dir`.
+    File { dir: PathBuf },
+    Smtp {
+        host: String,
+        port: u16,
+        /// "implicit" (465), "starttls" (587/25) or "plain" (loopback only).
+        tls: crate::config::TlsMode,
+        ca_file: Option<PathBuf>,
+        username: Option<String>,
+        password_env: Option<String>,
+    },
+}
+
+/// Where outbound mail goes.
+pub enum Transport {
+    File(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+#[derive(Debug)]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl Transport {
+    pub fn from_config(c: &TransportConfig) -> Result<Transport, String> {
+        match c {
+            TransportConfig::File { dir } => {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                Ok(Transport::File(dir.clone()))
+            }
+            TransportConfig::Smtp {
+                host,
+                port,
+                tls,
+                ca_file,
+                username,
+                password_env,
+            } => {
+                let mut params = TlsParameters::builder(host.clone());
+                if let Some(ca) = ca_file {
+                    let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+                    let cert = Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+                    params = params.add_root_certificate(cert);
+                }
+                let params = params.build_rustls().map_err(|e| e.to_string())?;
+                let tls = match tls {
+                    crate::config::TlsMode::Implicit => Tls::Wrapper(params),
+                    crate::config::TlsMode::Starttls => Tls::Required(params),
+                    crate::config::TlsMode::Plain => {
+                        if !crate::config::is_loopback(host) {
+                            return Err(format!(
+                                "plain SMTP is only allowed to loopback, not {host}"
+                            ));
+                        }
+                        Tls::None
+                    }
+                };
+                let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+                    .port(*port)
+                    .tls(tls)
+                    .timeout(Some(Duration::from_secs(30)));
+                if let (Some(user), Some(var)) = (username, password_env) {
+                    let pass = std::env::var(var)
+                        .map_err(|_| format!("environment variable {var} is not set"))?;
+                    b = b.credentials(Credentials::new(user.clone(), pass));
+                }
+                Ok(Transport::Smtp(b.build()))
+            }
+        }
+    }
+
+    pub async fn deliver(&self, rec: &OutboxRecord) -> Result<(), SendError> {
+        let (envelope, bytes) = build(rec).map_err(|message| SendError {
+            permanent: true,
+            message,
+        })?;
+        match self {
+            Transport::File(dir) => {
+                // Same id, same file: writing twice never makes two messages.
+                let tmp = dir.join(format!(".{}.tmp", rec.id));
+                let result = std::fs::write(&tmp, &bytes)
+                    .and_then(|_| std::fs::rename(&tmp, dir.join(format!("{}.eml", rec.id))));
+                result.map_err(|e| SendError {
+                    permanent: false,
+                    message: format!("{}: {e}", dir.display()),
+                })
+            }
+            Transport::Smtp(t) => t
+                .send_raw(&envelope, &bytes)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError {
+                    permanent: e.is_permanent(),
+                    message: e.to_string(),
+                }),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-replied".into())
+    }
+}
+
+#[derive(Clone)]
+struct OutboxId(String);
+
+impl Header for OutboxId {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Deskmail-Outbox")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(OutboxId(s.into()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// The RFC 5322 message and its SMTP envelope.
+pub fn build(rec: &OutboxRecord) -> Result<(lettre::address::Envelope, Vec<u8>), String> {
+    let from: Mailbox = rec
+        .from
+        .parse()
+        .map_err(|e| format!("from {:?}: {e}", rec.from))?;
+    let to: Mailbox = rec
+        .to
+        .parse()
+        .map_err(|e| format!("to {:?}: {e}", rec.to))?;
+    let mut b = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(rec.subject.clone())
+        .message_id(Some(format!("<{}>", rec.message_id)))
+        .date(rec.created_at.into())
+        .header(AutoSubmitted)
+        .header(OutboxId(rec.id.clone()));
+    if let Some(parent) = &rec.in_reply_to {
+        b = b.in_reply_to(format!("<{parent}>"));
+    }
+    if !rec.references.is_empty() {
+        b = b.references(
+            rec.references
+                .iter()
+                .map(|r| format!("<{r}>"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    let message = match &rec.body_html {
+        None => b.singlepart(SinglePart::plain(rec.body_text.clone())),
+        Some(html) => b.multipart(MultiPart::alternative_plain_html(
+            rec.body_text.clone(),
+            html.clone(),
+        )),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok((message.envelope().clone(), message.formatted()))
+}
+
+/// Send due records until `stop` turns true.
+pub async fn run_sender(store: Arc<Store>, transport: Transport, mut stop: watch::Receiver<bool>) {
+    match store.outbox_mark_uncertain() {
+        Ok(0) => {}
+        Ok(n) => warn!(
+            count = n,
+            "Replies that were being sent when the daemon stopped are now `uncertain`: check, then `deskmail outbox retry ID`"
+        ),
+        Err(e) => error!(error = %e, "Cannot read the outbox"),
+    }
+    loop {
+        let due = store.outbox_due(Utc::now()).unwrap_or_else(|e| {
+            error!(error = %e, "Cannot read the outbox");
+            Vec::new()
+        });
+        for mut rec in due {
+            if *stop.borrow() {
+                return;
+            }
+            rec.state = OutboxState::Sending;
+            rec.attempts += 1;
+            if let Err(e) = store.outbox_put(&rec, true) {
+                error!(error = %e, "Cannot update the outbox");
+                continue;
+            }
+            let result = transport.deliver(&rec).await;
+            match result {
+                Ok(()) => {
+                    rec.state = OutboxState::Sent;
+                    rec.last_error = None;
+                    info!(id = %rec.id, to = %rec.to, "Reply sent");
+                }
+                Err(e) if e.permanent => {
+                    rec.state = OutboxState::Failed;
+                    rec.last_error = Some(e.message.clone());
+                    warn!(id = %rec.id, error = %e.message, "Reply refused for good");
+                }
+                Err(e) => {
+                    let wait = (FIRST_BACKOFF << rec.attempts.min(8)).min(MAX_BACKOFF);
+                    rec.state = OutboxState::Queued;
+                    rec.next_attempt_at = Some(Utc::now() + chrono::Duration::seconds(wait));
+                    rec.last_error = Some(e.message.clone());
+                    warn!(id = %rec.id, error = %e.message, retry_in_secs = wait, "Reply not sent; will retry");
+                }
+            }
+            rec.updated_at = Utc::now();
+            if let Err(e) = store.outbox_put(&rec, true) {
+                error!(error = %e, "Cannot update the outbox");
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
