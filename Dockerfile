@@ -20,11 +20,12 @@ RUN apt-get update \
 COPY --from=build /src/target/release/deskmail /usr/local/bin/deskmail
 # Shipped rules and the fixtures their examples point at (rules/*.toml use ../fixtures/...).
 COPY rules /srv/deskmail/rules
+COPY templates /srv/deskmail/templates
 COPY fixtures/mail /srv/deskmail/fixtures/mail
 WORKDIR /srv/deskmail
 ENV DESKMAIL_DATA=/var/lib/deskmail \
     DESKMAIL_RULES=/srv/deskmail/rules
-VOLUME ["/var/lib/deskmail", "/srv/deskmail/rules"]
+VOLUME ["/var/lib/deskmail", "/srv/deskmail/rules", "/srv/deskmail/templates"]
 USER deskmail
 # Fail the build early if the shipped rules or their examples are broken.
 RUN ["deskmail", "rules", "check"]

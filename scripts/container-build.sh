@@ -15,6 +15,7 @@ install -D -m 0755 "$CARGO_TARGET_DIR/release/deskmail" "$stage/usr/local/bin/de
 # runtime stage: same paths as the image
 mkdir -p "$stage/srv/deskmail" "$stage/var/lib/deskmail"
 cp -r rules "$stage/srv/deskmail/rules"
+cp -r templates "$stage/srv/deskmail/templates"
 mkdir -p "$stage/srv/deskmail/fixtures"
 cp -r fixtures/mail "$stage/srv/deskmail/fixtures/mail"
 

@@ -241,7 +241,7 @@ enum RulesCommand {
         #[command(flatten)]
         rules: RulesArg,
         /// Reply templates directory.
-        #[arg(long, default_value = "templates")]
+        #[arg(long, env = "DESKMAIL_TEMPLATES", default_value = "templates")]
         templates: PathBuf,
     },
     /// Show what the rules make of one message, without storing anything.
