@@ -334,7 +334,7 @@ make_dirs() {
 # Start Postfix from an existing config; wait until the SMTP port greets with our instance's
 # banner (not just any listener). Returns 2 when a port was taken, 1 on other failures.
 launch() {
-  local dir=$1 smtp=$2 instance banner i line log_size
+  local dir=$1 smtp=$2 instance banner deadline line log_size
   instance=$(sed -n 's/^syslog_name = //p' "$dir/main.cf")
   banner="ESMTP $instance"
   backdate "$dir/main.cf" "$dir/master.cf" "$dir/vmailbox" "$dir/recipient_access" \
@@ -348,7 +348,10 @@ launch() {
     port_taken "$dir" "$log_size" && return 2
     return 1
   fi
-  for ((i = 0; i < 200; i++)); do # 10 s in 50 ms steps
+  # 10 s by the clock, not by count: a probe may itself wait up to 1 s for a greeting (smtpd
+  # accepts, then dies without one, while Dovecot's auth is down).
+  deadline=$((${EPOCHREALTIME/[.,]/} + 10000000))
+  while [ "${EPOCHREALTIME/[.,]/}" -lt "$deadline" ]; do
     if running_pid "$dir" >/dev/null &&
       line=$( (exec 3<>"/dev/tcp/127.0.0.1/$smtp" && IFS= read -r -t 1 l <&3 &&
         printf 'QUIT\r\n' >&3 && printf '%s' "$l") 2>/dev/null) &&

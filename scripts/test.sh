@@ -12,6 +12,11 @@ command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
 command -v dovecot >/dev/null 2>&1 || need_pkgs+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/lmtp ] || need_pkgs+=(dovecot-lmtpd)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# tests/smtp.rs: a real Postfix (scripts/postfix.sh) delivering into that Dovecot over LMTP.
+if ! command -v postfix >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+fi
+command -v postfix >/dev/null 2>&1 || need_pkgs+=(postfix)
 # tests/browser.rs: the web page in Debian's Chromium, driven by Playwright (Node.js).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
