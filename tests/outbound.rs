@@ -231,3 +231,24 @@ fn a_template_that_uses_a_field_the_rule_cannot_extract_fails_rules_check() {
     );
     let _: Option<Value> = None;
 }
+
+/// The example a new desk copies must stay valid (paths and secrets it names excepted).
+#[test]
+fn the_ap_desk_example_config_parses() {
+    let text = std::fs::read_to_string(root().join("examples/ap-desk.toml")).unwrap();
+    let errors = match deskmail::config::Config::parse("ap-desk.toml", &text, Path::new("/")) {
+        Ok(c) => {
+            assert_eq!(c.mailboxes.len(), 1);
+            assert!(c.outbound.is_some() && c.api.is_some());
+            return;
+        }
+        Err(e) => e.0,
+    };
+    // Only what needs the customer's own machine may be missing here.
+    for e in &errors {
+        assert!(
+            e.message.contains("is not set") || e.message.contains("No such file"),
+            "{e}"
+        );
+    }
+}
