@@ -277,6 +277,7 @@ const OUTBOUND_KEYS: &[&str] = &[
     "templates",
     "dry_run",
     "transport",
+    "dkim",
 ];
 const API_KEYS: &[&str] = &[
     "listen",
@@ -490,6 +491,9 @@ impl Config {
                 crate::outbound::send::TransportConfig::Smtp { ca_file, .. } => {
                     *ca_file = ca_file.as_deref().map(resolve);
                 }
+            }
+            if let Some(d) = o.dkim.as_mut() {
+                d.private_key_file = resolve(&d.private_key_file);
             }
             if !o.from.contains('@') {
                 c.err(

@@ -252,3 +252,45 @@ fn the_ap_desk_example_config_parses() {
         );
     }
 }
+
+#[test]
+fn replies_are_dkim_signed_when_a_key_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let key = dir.path().join("dkim.pem");
+    let ok = Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "dkim = {{ domain = \"ourcompany.example\", selector = \"desk2026\", private_key_file = \"{}\" }}\n",
+        key.display()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    std::fs::copy(
+        fixtures().join("ap/invoice-en-us-plain-text-net30.eml"),
+        drop.join("i.eml"),
+    )
+    .unwrap();
+    run_daemon_until(&config, || !sent(dir.path()).is_empty());
+    let reply = &sent(dir.path())[0];
+    let sig = reply
+        .split("\r\n")
+        .skip_while(|l| !l.starts_with("DKIM-Signature:"))
+        .take_while(|l| {
+            l.starts_with("DKIM-Signature:") || l.starts_with(' ') || l.starts_with('\t')
+        })
+        .collect::<String>();
+    assert!(
+        sig.contains("d=ourcompany.example") && sig.contains("s=desk2026"),
+        "{reply}"
+    );
+    assert!(sig.contains("a=rsa-sha256") && sig.contains("b="), "{sig}");
+}

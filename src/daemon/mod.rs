@@ -187,7 +187,7 @@ pub async fn run(
             );
         }
         if let Some(o) = opts.config.outbound.as_ref().filter(|o| !o.dry_run) {
-            let transport = crate::outbound::send::Transport::from_config(&o.transport)
+            let transport = crate::outbound::send::Transport::from_config(o)
                 .map_err(|e| anyhow::anyhow!("[outbound] transport: {e}"))?;
             let store = Arc::clone(&pipeline.store);
             tasks.spawn(

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -46,6 +47,16 @@ pub struct OutboundConfig {
     #[serde(default)]
     pub dry_run: bool,
     pub transport: TransportConfig,
+    /// Sign outgoing mail with DKIM (RSA, PKCS#1 PEM key).
+    pub dkim: Option<DkimSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DkimSettings {
+    pub domain: String,
+    pub selector: String,
+    pub private_key_file: PathBuf,
 }
 
 fn default_period() -> u32 {
@@ -68,8 +79,13 @@ pub enum TransportConfig {
     },
 }
 
-/// Where outbound mail goes.
-pub enum Transport {
+/// Where outbound mail goes, and how it is signed.
+pub struct Transport {
+    kind: TransportKind,
+    dkim: Option<DkimConfig>,
+}
+
+enum TransportKind {
     File(PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
@@ -81,11 +97,32 @@ pub struct SendError {
 }
 
 impl Transport {
-    pub fn from_config(c: &TransportConfig) -> Result<Transport, String> {
+    pub fn from_config(o: &OutboundConfig) -> Result<Transport, String> {
+        let dkim = match &o.dkim {
+            None => None,
+            Some(d) => {
+                let pem = std::fs::read_to_string(&d.private_key_file)
+                    .map_err(|e| format!("DKIM key {}: {e}", d.private_key_file.display()))?;
+                let key = DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa)
+                    .map_err(|e| format!("DKIM key {}: {e}", d.private_key_file.display()))?;
+                Some(DkimConfig::default_config(
+                    d.selector.clone(),
+                    d.domain.clone(),
+                    key,
+                ))
+            }
+        };
+        Ok(Transport {
+            kind: Self::kind(&o.transport)?,
+            dkim,
+        })
+    }
+
+    fn kind(c: &TransportConfig) -> Result<TransportKind, String> {
         match c {
             TransportConfig::File { dir } => {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                Ok(Transport::File(dir.clone()))
+                Ok(TransportKind::File(dir.clone()))
             }
             TransportConfig::Smtp {
                 host,
@@ -123,18 +160,18 @@ impl Transport {
                         .map_err(|_| format!("environment variable {var} is not set"))?;
                     b = b.credentials(Credentials::new(user.clone(), pass));
                 }
-                Ok(Transport::Smtp(b.build()))
+                Ok(TransportKind::Smtp(b.build()))
             }
         }
     }
 
     pub async fn deliver(&self, rec: &OutboxRecord) -> Result<(), SendError> {
-        let (envelope, bytes) = build(rec).map_err(|message| SendError {
+        let (envelope, bytes) = build(rec, self.dkim.as_ref()).map_err(|message| SendError {
             permanent: true,
             message,
         })?;
-        match self {
-            Transport::File(dir) => {
+        match &self.kind {
+            TransportKind::File(dir) => {
                 // Same id, same file: writing twice never makes two messages.
                 let tmp = dir.join(format!(".{}.tmp", rec.id));
                 let result = std::fs::write(&tmp, &bytes)
@@ -144,14 +181,15 @@ impl Transport {
                     message: format!("{}: {e}", dir.display()),
                 })
             }
-            Transport::Smtp(t) => t
-                .send_raw(&envelope, &bytes)
-                .await
-                .map(|_| ())
-                .map_err(|e| SendError {
-                    permanent: e.is_permanent(),
-                    message: e.to_string(),
-                }),
+            TransportKind::Smtp(t) => {
+                t.send_raw(&envelope, &bytes)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| SendError {
+                        permanent: e.is_permanent(),
+                        message: e.to_string(),
+                    })
+            }
         }
     }
 }
@@ -186,8 +224,11 @@ impl Header for OutboxId {
     }
 }
 
-/// The RFC 5322 message and its SMTP envelope.
-pub fn build(rec: &OutboxRecord) -> Result<(lettre::address::Envelope, Vec<u8>), String> {
+/// The RFC 5322 message (DKIM-signed when configured) and its SMTP envelope.
+pub fn build(
+    rec: &OutboxRecord,
+    dkim: Option<&DkimConfig>,
+) -> Result<(lettre::address::Envelope, Vec<u8>), String> {
     let from: Mailbox = rec
         .from
         .parse()
@@ -216,7 +257,7 @@ pub fn build(rec: &OutboxRecord) -> Result<(lettre::address::Envelope, Vec<u8>),
                 .join(" "),
         );
     }
-    let message = match &rec.body_html {
+    let mut message = match &rec.body_html {
         None => b.singlepart(SinglePart::plain(rec.body_text.clone())),
         Some(html) => b.multipart(MultiPart::alternative_plain_html(
             rec.body_text.clone(),
@@ -224,6 +265,9 @@ pub fn build(rec: &OutboxRecord) -> Result<(lettre::address::Envelope, Vec<u8>),
         )),
     }
     .map_err(|e| e.to_string())?;
+    if let Some(d) = dkim {
+        message.sign(d);
+    }
     Ok((message.envelope().clone(), message.formatted()))
 }
 
