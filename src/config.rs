@@ -65,6 +65,8 @@ pub struct Config {
     pub api: Option<ApiConfig>,
     /// Automatic replies: from address, templates, transport.
     pub outbound: Option<crate::outbound::send::OutboundConfig>,
+    /// The reminder cadence for imported receivables.
+    pub dunning: Option<crate::receivables::Cadence>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -269,6 +271,14 @@ const TOP_KEYS: &[&str] = &[
     "retention",
     "api",
     "outbound",
+    "dunning",
+];
+const DUNNING_KEYS: &[&str] = &[
+    "steps",
+    "business_days_only",
+    "holidays",
+    "send_from",
+    "send_until",
 ];
 const OUTBOUND_KEYS: &[&str] = &[
     "from",
@@ -379,6 +389,7 @@ impl Config {
                 "outbound" => {
                     check_keys(&mut c, value.get_ref(), OUTBOUND_KEYS, "outbound setting")
                 }
+                "dunning" => check_keys(&mut c, value.get_ref(), DUNNING_KEYS, "dunning setting"),
                 "mailbox" | "drop_folder" => {
                     let (keys, what, at) = if name == "mailbox" {
                         (MAILBOX_KEYS, "mailbox key", &mut mailbox_at)
@@ -436,6 +447,7 @@ impl Config {
                 }
                 "api" => config.api = typed(&mut c, 0, "[api]", v),
                 "outbound" => config.outbound = typed(&mut c, 0, "[outbound]", v),
+                "dunning" => config.dunning = typed(&mut c, 0, "[dunning]", v),
                 "mailbox" => {
                     for (i, item) in v.as_array().into_iter().flatten().enumerate() {
                         let at = mailbox_at.get(i).copied().unwrap_or(0);
@@ -545,6 +557,7 @@ fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
         "retention" => RETENTION_KEYS,
         "api" => API_KEYS,
         "outbound" => OUTBOUND_KEYS,
+        "dunning" => DUNNING_KEYS,
         _ => return v,
     };
     let clean = |t: toml::Value| match t {

@@ -27,6 +27,7 @@ pub mod outbound;
 pub mod parse;
 pub mod pipeline;
 pub mod privacy;
+pub mod receivables;
 pub mod rules;
 pub mod source;
 pub mod store;

@@ -138,6 +138,16 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Accounts-receivable invoices from the ERP.
+    Invoices {
+        #[command(subcommand)]
+        command: InvoicesCommand,
+    },
+    /// Payment reminders: what the cadence would send, and why.
+    Reminders {
+        #[command(subcommand)]
+        command: RemindersCommand,
+    },
     /// The outbox: automatic replies and their state (queued, sending, sent, failed, uncertain).
     Outbox {
         #[command(subcommand)]
@@ -282,6 +292,40 @@ enum TokenCommand {
         #[command(flatten)]
         data: DataArg,
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum InvoicesCommand {
+    /// Import open receivables from a CSV export (columns: invoice_number, customer,
+    /// customer_email, amount, currency, issue_date, due_date[, status][, timezone]).
+    Import {
+        #[command(flatten)]
+        data: DataArg,
+        file: PathBuf,
+    },
+    /// List imported receivables with their status.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RemindersCommand {
+    /// List the reminders the [dunning] cadence would send on a day, without sending.
+    Preview {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        config: PathBuf,
+        /// The day (YYYY-MM-DD); default today.
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -664,6 +708,94 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Token { command } => token_command(command),
+        Command::Invoices {
+            command: InvoicesCommand::Import { data, file },
+        } => match deskmail::receivables::import_csv(&file) {
+            Ok(list) => {
+                let store = open_store(&data.data, true)?;
+                let (new, updated) = store.import_receivables(&list)?;
+                cli_audit(&store, "invoices import", &file.display().to_string())?;
+                println!(
+                    "imported {} invoices: {new} new, {updated} updated",
+                    list.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("{} problem(s); nothing imported", errors.len());
+                Ok(ExitCode::from(1))
+            }
+        },
+        Command::Invoices {
+            command: InvoicesCommand::List { data, json },
+        } => {
+            let store = open_store(&data.data, false)?;
+            let list = store.receivables()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for r in &list {
+                    println!(
+                        "{:<16} {:<24} {:>12} {}  due {}  {}",
+                        r.invoice_number,
+                        r.customer,
+                        r.amount,
+                        r.currency,
+                        r.due_date,
+                        serde_json::to_value(&r.status)?["status"]
+                            .as_str()
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reminders {
+            command:
+                RemindersCommand::Preview {
+                    data,
+                    config,
+                    on,
+                    json,
+                },
+        } => {
+            let cadence = match Config::load(&config) {
+                Ok(c) => c
+                    .dunning
+                    .ok_or_else(|| anyhow!("{} has no [dunning] section", config.display()))?,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let store = open_store(&data.data, false)?;
+            let day = on.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let noon = day
+                .and_hms_opt(12, 0, 0)
+                .map(|t| t.and_utc())
+                .ok_or_else(|| anyhow!("bad date"))?;
+            let plan =
+                deskmail::receivables::plan_with(&store.receivables()?, &cadence, noon, false);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else if plan.is_empty() {
+                println!("{day}: no reminders");
+            } else {
+                for p in &plan {
+                    println!(
+                        "{day}: to {} <{}> with {}:",
+                        p.customer, p.customer_email, p.template
+                    );
+                    for (number, step, why) in &p.invoices {
+                        println!("    {number} (step {step:+}): {why}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Outbox {
             command: OutboxCommand::List { data, json },
         } => {

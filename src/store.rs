@@ -24,6 +24,7 @@ use crate::access::TokenRecord;
 use crate::audit::{AuditEntry, AuditRecord};
 use crate::model::{Decision, FieldValue, Message, MessageId, ThreadId};
 use crate::outbound::{Draft, OutboxRecord, OutboxState};
+use crate::receivables::{Receivable, ReceivableStatus};
 
 pub mod blobs;
 use blobs::BlobLog;
@@ -172,6 +173,7 @@ const S_TOKENS: u8 = b'k';
 const S_ERASED: u8 = b'e';
 const S_HOLDS: u8 = b'h';
 const S_OUTBOX: u8 = b'o';
+const S_RECEIVABLES: u8 = b'n';
 /// Last automatic reply to a sender in a thread: `r/<address>\0<thread>`.
 const S_REPLIED: u8 = b'r';
 const S_AUDIT: u8 = b'a';
@@ -601,6 +603,40 @@ impl Store {
         Ok(Some(r))
     }
 
+    /// Import receivables (upsert by invoice number): the ERP's amounts and dates win; what the
+    /// inbox said (paid, disputed, promised) and the steps sent stay unless the file says paid.
+    /// Returns (new, updated).
+    pub fn import_receivables(&self, list: &[Receivable]) -> Result<(usize, usize), StoreError> {
+        let mut tx = Tx::new(&self.tree);
+        let (mut new, mut updated) = (0, 0);
+        for r in list {
+            let k = fold(&r.invoice_number);
+            let mut rec = r.clone();
+            match tx.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
+                Some(old) => {
+                    if r.status == ReceivableStatus::Open {
+                        rec.status = old.status;
+                    }
+                    rec.steps_sent = old.steps_sent;
+                    updated += 1;
+                }
+                None => new += 1,
+            }
+            tx.insert(S_RECEIVABLES, k.as_bytes(), enc(&rec)?);
+        }
+        tx.apply()?;
+        self.db.flush()?;
+        Ok((new, updated))
+    }
+
+    pub fn receivables(&self) -> Result<Vec<Receivable>, StoreError> {
+        self.tree
+            .scan_prefix(key(S_RECEIVABLES, b""))
+            .values()
+            .map(|v| dec(&v?))
+            .collect()
+    }
+
     /// Put a thread on legal hold (retention never disposes of it) or release it.
     /// Returns false when the thread does not exist.
     pub fn set_hold(&self, thread: &ThreadId, on: bool, by: &str) -> Result<bool, StoreError> {
@@ -873,6 +909,11 @@ fn commit_one(
     let stored = msg.without_derived_text();
     let seq = t.bump(C_SEQ, 1)?;
     let flags = decision.flags.clone();
+    // Only AR decisions can change a receivable: no field copies on the hot path otherwise.
+    let ar_update = decision
+        .category
+        .starts_with("ar.")
+        .then(|| (decision.field_strings(), decision.category.clone()));
     let record = StoredMessage {
         message: stored,
         decision,
@@ -888,11 +929,34 @@ fn commit_one(
         t.bump(C_THREADS, 1)?;
     }
     queue_replies(t, outbound, &msg.id, &thread_id, now)?;
+    if let Some((fields, category)) = &ar_update {
+        update_receivable(t, fields, category, &msg.id)?;
+    }
     Ok(CommitOutcome::Stored {
         thread: thread_id,
         flags,
         seq,
     })
+}
+
+/// A remittance, dispute or promise to pay about an imported receivable changes it in the same
+/// batch as the decision.
+fn update_receivable(
+    t: &mut Tx<'_>,
+    fields: &std::collections::BTreeMap<String, String>,
+    category: &str,
+    message: &MessageId,
+) -> Result<(), StoreError> {
+    let Some(number) = fields.get("invoice_number") else {
+        return Ok(());
+    };
+    let k = fold(number);
+    if let Some(mut r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())?
+        && crate::receivables::apply_decision(&mut r, category, fields, &message.0)
+    {
+        t.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
+    }
+    Ok(())
 }
 
 /// Queue the decision's replies in the same batch, at most one per sender per thread per

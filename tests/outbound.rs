@@ -294,3 +294,131 @@ fn replies_are_dkim_signed_when_a_key_is_configured() {
     );
     assert!(sig.contains("a=rsa-sha256") && sig.contains("b="), "{sig}");
 }
+
+/// Receivables from the ERP, and what the inbox says about them, drive the reminder plan.
+#[test]
+fn imported_receivables_follow_the_inbox_in_the_reminder_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("ar.csv");
+    std::fs::write(
+        &csv,
+        "invoice_number,customer,customer_email,amount,currency,issue_date,due_date\n\
+         OC-2026-1010,Northwind,ap@northwind.example,1500.00,USD,2026-10-01,2026-11-02\n\
+         OC-2026-1020,Contoso,ap@contoso.example,800.00,GBP,2026-10-01,2026-11-02\n\
+         OC-2026-1099,Fabrikam,ap@fabrikam.example,99.00,EUR,2026-10-01,2026-11-02\n",
+    )
+    .unwrap();
+    let out = deskmail(&[
+        "invoices",
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 new"));
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        "[dunning]\nsteps = [ { offset = -3, template = \"ar-friendly\" }, { offset = 7, template = \"ar-reminder\" }, { offset = 30, template = \"ar-final\" } ]\nholidays = [2026-11-09]\n",
+    )
+    .unwrap();
+    let preview = |day: &str| -> Value {
+        json_of(&deskmail(&[
+            "reminders",
+            "preview",
+            "--json",
+            "--data",
+            data.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--on",
+            day,
+        ]))
+    };
+    // +7 after Monday 2026-11-02 is Monday 11-09, a holiday: the reminder moves to the 10th.
+    let on_9th = preview("2026-11-09");
+    assert_eq!(on_9th.as_array().unwrap().len(), 3);
+    assert!(
+        on_9th
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["template"] == "ar-friendly"),
+        "only the -3 step is due yet: {on_9th}"
+    );
+    let on_10th = preview("2026-11-10");
+    assert_eq!(on_10th.as_array().unwrap().len(), 3);
+    assert!(
+        on_10th
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["template"] == "ar-reminder")
+    );
+    // The inbox: a dispute pauses 1010, a promise to pay until 15 December pauses 1020.
+    let mail = fixtures().join("ar");
+    let out = deskmail(&[
+        "ingest",
+        "--data",
+        data.to_str().unwrap(),
+        mail.join("dispute-en-us-incorrect-amount.eml")
+            .to_str()
+            .unwrap(),
+        mail.join("promise-to-pay-en-gb-by-15-december.eml")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(out.status.success());
+    let list = json_of(&deskmail(&[
+        "invoices",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    let status = |n: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["invoice_number"] == n)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("OC-2026-1010"), "disputed");
+    assert_eq!(status("OC-2026-1020"), "promised");
+    let customers = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["customer"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(customers(&preview("2026-11-10")), vec!["Fabrikam"]);
+    // After the promised date has passed, Contoso's reminders resume (one catch-up: the latest step).
+    let after = preview("2026-12-16");
+    assert_eq!(customers(&after), vec!["Contoso", "Fabrikam"]);
+    assert!(
+        after
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["template"] == "ar-final")
+    );
+    // A bad file: every problem, nothing imported.
+    std::fs::write(&csv, "invoice_number,customer,customer_email,amount,currency,issue_date,due_date\nX,Y,nope,1,EUR,2026-13-01,2026-11-02\n").unwrap();
+    let out = deskmail(&[
+        "invoices",
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ar.csv:2:"));
+}

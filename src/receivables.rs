@@ -1,0 +1,522 @@
+//! Accounts receivable: open invoices imported from the ERP, what the inbox says about them
+//! (paid, disputed, promised), and the dunning plan — which reminder goes to which customer on
+//! which day. Time is always passed in (`today`, `now`), never read here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+/// Where an invoice stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ReceivableStatus {
+    Open,
+    /// A remittance or payment confirmation matched it: reminders stop.
+    Paid {
+        by_message: Option<String>,
+    },
+    /// The customer disputes it: reminders pause until a person reopens it.
+    Disputed {
+        by_message: Option<String>,
+    },
+    /// The customer promised to pay by this date: reminders pause until then.
+    Promised {
+        until: NaiveDate,
+        by_message: Option<String>,
+    },
+}
+
+/// One open receivable, as imported and as the inbox changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receivable {
+    pub invoice_number: String,
+    pub customer: String,
+    pub customer_email: String,
+    pub amount: String,
+    pub currency: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    /// IANA time zone of the customer (quiet hours); UTC when not given.
+    pub timezone: Option<String>,
+    #[serde(flatten)]
+    pub status: ReceivableStatus,
+    /// Offsets (days from the due date) of the cadence steps already sent.
+    #[serde(default)]
+    pub steps_sent: Vec<i32>,
+}
+
+/// One problem in an import file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct ImportError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// The CSV columns, in any order; `timezone` and `status` are optional.
+pub const COLUMNS: &[&str] = &[
+    "invoice_number",
+    "customer",
+    "customer_email",
+    "amount",
+    "currency",
+    "issue_date",
+    "due_date",
+    "status",
+    "timezone",
+];
+
+/// Read an ERP export. Every bad line is reported (all at once); nothing is imported from a
+/// file with errors.
+pub fn import_csv(path: &Path) -> Result<Vec<Receivable>, Vec<ImportError>> {
+    let shown = path.display().to_string();
+    let err = |line: usize, message: String| ImportError {
+        path: shown.clone(),
+        line,
+        message,
+    };
+    let mut reader = match csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+    {
+        Ok(r) => r,
+        Err(e) => return Err(vec![err(0, e.to_string())]),
+    };
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![err(1, e.to_string())]),
+    };
+    let mut errors = Vec::new();
+    for h in &headers {
+        if !COLUMNS.contains(&h.as_str()) {
+            errors.push(err(
+                1,
+                format!("unknown column {h:?} (columns: {})", COLUMNS.join(", ")),
+            ));
+        }
+    }
+    for required in &COLUMNS[..7] {
+        if !headers.iter().any(|h| h == required) {
+            errors.push(err(1, format!("missing column {required:?}")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(err(line, e.to_string()));
+                continue;
+            }
+        };
+        let get = |name: &str| {
+            col(name)
+                .and_then(|c| record.get(c))
+                .unwrap_or("")
+                .to_string()
+        };
+        let date = |name: &str, errors: &mut Vec<ImportError>| {
+            NaiveDate::parse_from_str(&get(name), "%Y-%m-%d")
+                .map_err(|_| {
+                    errors.push(err(
+                        line,
+                        format!("{name} {:?} is not YYYY-MM-DD", get(name)),
+                    ))
+                })
+                .ok()
+        };
+        let issue = date("issue_date", &mut errors);
+        let due = date("due_date", &mut errors);
+        let amount = get("amount");
+        if amount.parse::<rust_decimal::Decimal>().is_err() {
+            errors.push(err(
+                line,
+                format!("amount {amount:?} is not a number like 1234.56"),
+            ));
+        }
+        let email = get("customer_email");
+        if !email.contains('@') {
+            errors.push(err(
+                line,
+                format!("customer_email {email:?} is not an address"),
+            ));
+        }
+        let number = get("invoice_number");
+        if number.is_empty() {
+            errors.push(err(line, "invoice_number is empty".into()));
+        }
+        let timezone = Some(get("timezone")).filter(|t| !t.is_empty());
+        if let Some(tz) = &timezone
+            && tz.parse::<chrono_tz::Tz>().is_err()
+        {
+            errors.push(err(
+                line,
+                format!("timezone {tz:?} is not an IANA zone like Europe/Berlin"),
+            ));
+        }
+        let status = match get("status").to_ascii_lowercase().as_str() {
+            "" | "open" => ReceivableStatus::Open,
+            "paid" => ReceivableStatus::Paid { by_message: None },
+            "disputed" => ReceivableStatus::Disputed { by_message: None },
+            other => {
+                errors.push(err(
+                    line,
+                    format!("status {other:?} must be open, paid or disputed"),
+                ));
+                ReceivableStatus::Open
+            }
+        };
+        if let (Some(issue_date), Some(due_date)) = (issue, due) {
+            out.push(Receivable {
+                invoice_number: number,
+                customer: get("customer"),
+                customer_email: email,
+                amount,
+                currency: get("currency").to_ascii_uppercase(),
+                issue_date,
+                due_date,
+                timezone,
+                status,
+                steps_sent: Vec::new(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `[dunning]` in deskmail.toml.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cadence {
+    /// Steps relative to the due date, e.g. -3, 0, 7, 14, 30, each with a template.
+    pub steps: Vec<Step>,
+    /// Move a step that falls on a weekend or holiday to the next business day.
+    #[serde(default = "yes")]
+    pub business_days_only: bool,
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+    /// No reminder goes out in the customer's local time outside these hours.
+    #[serde(default = "default_send_from")]
+    pub send_from: NaiveTime,
+    #[serde(default = "default_send_until")]
+    pub send_until: NaiveTime,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_send_from() -> NaiveTime {
+    NaiveTime::from_hms_opt(8, 0, 0).expect("valid time")
+}
+fn default_send_until() -> NaiveTime {
+    NaiveTime::from_hms_opt(18, 0, 0).expect("valid time")
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Days from the due date (negative: before it).
+    pub offset: i32,
+    pub template: String,
+}
+
+impl Cadence {
+    fn is_business_day(&self, d: NaiveDate) -> bool {
+        !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&d)
+    }
+
+    /// The day a step falls on for this due date.
+    pub fn step_date(&self, due: NaiveDate, offset: i32) -> NaiveDate {
+        let mut d = due + Duration::days(i64::from(offset));
+        if self.business_days_only {
+            while !self.is_business_day(d) {
+                d += Duration::days(1);
+            }
+        }
+        d
+    }
+}
+
+/// One email the plan says should go out now.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedReminder {
+    pub customer: String,
+    pub customer_email: String,
+    /// The template of the latest step among the invoices.
+    pub template: String,
+    /// (invoice number, step offset, why).
+    pub invoices: Vec<(String, i32, String)>,
+}
+
+/// What should go out at `now`: for each open invoice only its most recent step that is due
+/// and not yet sent (after downtime: one catch-up, never a burst), consolidated into one email
+/// per customer, and only inside the customer's sending hours.
+pub fn plan(
+    receivables: &[Receivable],
+    cadence: &Cadence,
+    now: DateTime<Utc>,
+) -> Vec<PlannedReminder> {
+    plan_with(receivables, cadence, now, true)
+}
+
+/// [`plan`]; `quiet_hours: false` plans a whole day at once (`reminders preview --on DATE`).
+pub fn plan_with(
+    receivables: &[Receivable],
+    cadence: &Cadence,
+    now: DateTime<Utc>,
+    quiet_hours: bool,
+) -> Vec<PlannedReminder> {
+    let mut by_customer: BTreeMap<String, PlannedReminder> = BTreeMap::new();
+    for r in receivables {
+        let tz: chrono_tz::Tz = r
+            .timezone
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let local = now.with_timezone(&tz);
+        let today = local.date_naive();
+        match &r.status {
+            ReceivableStatus::Open => {}
+            ReceivableStatus::Promised { until, .. } if *until < today => {}
+            _ => continue,
+        }
+        let time = local.time();
+        if quiet_hours && (time < cadence.send_from || time >= cadence.send_until) {
+            continue;
+        }
+        let due_step = cadence
+            .steps
+            .iter()
+            .filter(|s| cadence.step_date(r.due_date, s.offset) <= today)
+            .max_by_key(|s| s.offset);
+        let Some(step) = due_step else { continue };
+        // Sent already, or a later step was: nothing (a catch-up sends only the latest).
+        if r.steps_sent.iter().any(|&o| o >= step.offset) {
+            continue;
+        }
+        let why = format!(
+            "due {} {}; step {:+} days falls on {}",
+            r.due_date,
+            match &r.status {
+                ReceivableStatus::Promised { until, .. } =>
+                    format!("(promised for {until}, passed)"),
+                _ => String::new(),
+            },
+            step.offset,
+            cadence.step_date(r.due_date, step.offset)
+        );
+        let entry = by_customer
+            .entry(r.customer_email.to_ascii_lowercase())
+            .or_insert_with(|| PlannedReminder {
+                customer: r.customer.clone(),
+                customer_email: r.customer_email.clone(),
+                template: step.template.clone(),
+                invoices: Vec::new(),
+            });
+        let latest = entry
+            .invoices
+            .iter()
+            .map(|(_, o, _)| *o)
+            .max()
+            .unwrap_or(i32::MIN);
+        if step.offset > latest {
+            entry.template = step.template.clone();
+        }
+        entry
+            .invoices
+            .push((r.invoice_number.clone(), step.offset, why));
+    }
+    by_customer.into_values().collect()
+}
+
+/// What an inbox decision means for a receivable, if anything.
+pub fn apply_decision(
+    r: &mut Receivable,
+    category: &str,
+    fields: &BTreeMap<String, String>,
+    message: &str,
+) -> bool {
+    let by_message = Some(message.to_string());
+    let next = match category {
+        "ar.remittance" => ReceivableStatus::Paid { by_message },
+        "ar.dispute" => ReceivableStatus::Disputed { by_message },
+        "ar.promise_to_pay" => match fields.get("promised_date").and_then(|d| d.parse().ok()) {
+            Some(until) => ReceivableStatus::Promised { until, by_message },
+            None => return false,
+        },
+        _ => return false,
+    };
+    if matches!(r.status, ReceivableStatus::Paid { .. }) {
+        return false; // paid stays paid
+    }
+    r.status = next;
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        format!("{s}T10:00:00Z").parse().unwrap()
+    }
+
+    fn cadence() -> Cadence {
+        Cadence {
+            steps: [
+                (-3, "friendly"),
+                (0, "due"),
+                (7, "reminder"),
+                (14, "second"),
+                (30, "final"),
+            ]
+            .into_iter()
+            .map(|(offset, t)| Step {
+                offset,
+                template: t.into(),
+            })
+            .collect(),
+            business_days_only: true,
+            holidays: vec![d("2026-12-25")],
+            send_from: default_send_from(),
+            send_until: default_send_until(),
+        }
+    }
+
+    fn inv(n: &str, email: &str, due: &str) -> Receivable {
+        Receivable {
+            invoice_number: n.into(),
+            customer: "Acme".into(),
+            customer_email: email.into(),
+            amount: "100.00".into(),
+            currency: "EUR".into(),
+            issue_date: d("2026-11-01"),
+            due_date: d(due),
+            timezone: None,
+            status: ReceivableStatus::Open,
+            steps_sent: vec![],
+        }
+    }
+
+    #[test]
+    fn steps_move_to_the_next_business_day() {
+        let c = cadence();
+        // Due Friday 2026-12-18: +7 is Friday 12-25 (holiday) → Monday 12-28.
+        assert_eq!(c.step_date(d("2026-12-18"), 7), d("2026-12-28"));
+        // -3 from Monday 2026-12-07 is Friday 12-04.
+        assert_eq!(c.step_date(d("2026-12-07"), -3), d("2026-12-04"));
+        // 0 on a Saturday → Monday.
+        assert_eq!(c.step_date(d("2026-12-05"), 0), d("2026-12-07"));
+    }
+
+    #[test]
+    fn after_downtime_only_the_latest_due_step_goes_and_customers_get_one_email() {
+        let c = cadence();
+        let rs = vec![
+            inv("A-1", "ap@acme.example", "2026-12-01"),
+            inv("A-2", "AP@acme.example", "2026-12-10"),
+            inv("B-1", "pay@beta.example", "2026-12-20"),
+        ];
+        // On 2026-12-15 (Tue): A-1 is +14 (second), A-2 is +5 (due step 0), B-1 is -5 (nothing).
+        let p = plan(&rs, &c, at("2026-12-15"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].template, "second", "the latest step names the email");
+        let steps: Vec<(String, i32)> = p[0]
+            .invoices
+            .iter()
+            .map(|(n, o, _)| (n.clone(), *o))
+            .collect();
+        assert_eq!(steps, vec![("A-1".into(), 14), ("A-2".into(), 0)]);
+        // Already sent: nothing again.
+        let mut sent = rs.clone();
+        sent[0].steps_sent = vec![14];
+        sent[1].steps_sent = vec![0];
+        assert!(plan(&sent, &c, at("2026-12-15")).is_empty());
+    }
+
+    #[test]
+    fn quiet_hours_are_the_customers_local_time() {
+        let c = cadence();
+        let mut r = inv("A-1", "ap@acme.example", "2026-12-01");
+        r.timezone = Some("America/Los_Angeles".into());
+        // 10:00 UTC is 02:00 in Los Angeles: wait.
+        assert!(plan(std::slice::from_ref(&r), &c, at("2026-12-02")).is_empty());
+        let afternoon: DateTime<Utc> = "2026-12-02T18:00:00Z".parse().unwrap();
+        assert_eq!(plan(&[r], &c, afternoon).len(), 1);
+    }
+
+    #[test]
+    fn the_inbox_stops_pauses_and_resumes_reminders() {
+        let c = cadence();
+        let mut r = inv("A-1", "ap@acme.example", "2026-12-01");
+        let fields: BTreeMap<String, String> =
+            [("promised_date".to_string(), "2026-12-20".to_string())].into();
+        assert!(apply_decision(&mut r, "ar.promise_to_pay", &fields, "m1"));
+        assert!(
+            plan(std::slice::from_ref(&r), &c, at("2026-12-15")).is_empty(),
+            "paused until the promise"
+        );
+        assert_eq!(
+            plan(std::slice::from_ref(&r), &c, at("2026-12-21")).len(),
+            1,
+            "resumed after it"
+        );
+        assert!(apply_decision(&mut r, "ar.dispute", &BTreeMap::new(), "m2"));
+        assert!(
+            plan(std::slice::from_ref(&r), &c, at("2026-12-21")).is_empty(),
+            "disputed: paused"
+        );
+        assert!(apply_decision(
+            &mut r,
+            "ar.remittance",
+            &BTreeMap::new(),
+            "m3"
+        ));
+        assert!(
+            !apply_decision(&mut r, "ar.dispute", &BTreeMap::new(), "m4"),
+            "paid stays paid"
+        );
+        assert!(plan(&[r], &c, at("2027-01-30")).is_empty());
+    }
+
+    #[test]
+    fn a_bad_csv_reports_every_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ar.csv");
+        std::fs::write(
+            &p,
+            "invoice_number,customer,customer_email,amount,currency,issue_date,due_date,timezone\n\
+             A-1,Acme,ap@acme.example,1200.50,eur,2026-11-01,2026-12-01,Europe/Berlin\n\
+             A-2,Acme,not-an-address,12x,EUR,2026-11-01,01.12.2026,Mars/Olympus\n",
+        )
+        .unwrap();
+        let errors = import_csv(&p).unwrap_err();
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 4, "{text:?}");
+        assert!(errors.iter().all(|e| e.line == 3));
+        std::fs::write(
+            &p,
+            "invoice_number,customer,customer_email,amount,currency,issue_date,due_date\nA-1,Acme,ap@acme.example,1200.50,eur,2026-11-01,2026-12-01\n",
+        )
+        .unwrap();
+        let ok = import_csv(&p).unwrap();
+        assert_eq!(ok[0].currency, "EUR");
+        assert_eq!(ok[0].due_date, d("2026-12-01"));
+    }
+}
