@@ -9,7 +9,7 @@
 //!                         tantivy: add; commit when idle or every second (store flushed first)
 //! ```
 //! Batches commit strictly in submission order, so a folder's cursor only ever moves forward
-//! over messages that are stored. The rule set can be swapped while running ([`Intake::set_rules`]);
+//! over messages that are stored. The rule set can be swapped while running ([`replace_rules`]);
 //! each decision records the version that made it.
 
 use std::collections::BTreeMap;
@@ -76,7 +76,6 @@ pub struct IntakeCounters {
     pub stored: AtomicU64,
     pub duplicates: AtomicU64,
     pub rejected: AtomicU64,
-    pub batches: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -264,11 +263,6 @@ impl Intake {
         }
     }
 
-    /// Use this rule set for every message from now on.
-    pub fn set_rules(&self, rules: Arc<RuleSet>) {
-        replace_rules(&self.rules, rules);
-    }
-
     /// The live rule set, for a watcher that swaps it.
     pub fn rules_handle(&self) -> SharedRules {
         Arc::clone(&self.rules)
@@ -446,7 +440,6 @@ impl Committer {
             }
         };
         let c = &self.counters;
-        c.batches.fetch_add(1, Ordering::Relaxed);
         c.rejected
             .fetch_add(extras.rejections.len() as u64, Ordering::Relaxed);
         for ((p, outcome), &i) in processed.iter().zip(stored).zip(&positions) {

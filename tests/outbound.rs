@@ -229,7 +229,6 @@ fn a_template_that_uses_a_field_the_rule_cannot_extract_fails_rules_check() {
         String::from_utf8_lossy(&out.stderr).contains("no "),
         "a missing template is reported"
     );
-    let _: Option<Value> = None;
 }
 
 /// The example a new desk copies must stay valid (paths and secrets it names excepted).

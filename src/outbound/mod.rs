@@ -361,7 +361,7 @@ impl ReplySettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Address, RawMail};
+    use crate::model::RawMail;
 
     fn msg(headers: &str) -> Message {
         let raw = format!(
@@ -414,7 +414,6 @@ mod tests {
             ..Decision::default()
         };
         assert!(loop_guard(&msg("From: v@vendor.example\r\n"), &ooo, &own).is_some());
-        let _ = Address::default();
     }
 
     #[test]
