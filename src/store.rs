@@ -174,6 +174,9 @@ const S_ERASED: u8 = b'e';
 const S_HOLDS: u8 = b'h';
 const S_OUTBOX: u8 = b'o';
 const S_RECEIVABLES: u8 = b'n';
+/// Replies per thread: `p/<thread>\0<outbox id>` (empty value), so a thread view or an erasure
+/// finds its replies without scanning the outbox.
+const S_THREAD_REPLIES: u8 = b'p';
 /// Last automatic reply to a sender in a thread: `r/<address>\0<thread>`.
 const S_REPLIED: u8 = b'r';
 const S_AUDIT: u8 = b'a';
@@ -500,19 +503,12 @@ impl Store {
             .and_then(|a| a.email.clone())
             .unwrap_or_default();
         let mut invoices_kept = 0;
-        let keys: Vec<sled::IVec> = self
-            .tree
-            .scan_prefix(key(S_INVOICES, b""))
-            .keys()
-            .collect::<Result<_, _>>()?;
-        for k in keys {
-            let Some(v) = tx.get(S_INVOICES, &k[2..])? else {
-                continue;
-            };
-            let mut rec: InvoiceRecord = dec(&v)?;
-            if !rec.messages.contains(id) {
-                continue;
-            }
+        // The invoice record this message was filed under: the same key the commit used.
+        let invoice = invoice_key(&stored.message, &stored.decision).map(|(_, _, k)| k);
+        if let Some(k) = invoice
+            && let Some(mut rec) = tx.get_json::<InvoiceRecord>(S_INVOICES, k.as_bytes())?
+            && rec.messages.contains(id)
+        {
             for m in &mut rec.messages {
                 if m == id {
                     *m = MessageId(format!("erased-{}", &id.0[..8]));
@@ -524,8 +520,33 @@ impl Store {
                     &hex::encode(sha2::Sha256::digest(sender.as_bytes()))[..8]
                 );
             }
-            tx.insert(S_INVOICES, &k[2..], enc(&rec)?);
+            tx.insert(S_INVOICES, k.as_bytes(), enc(&rec)?);
             invoices_kept += 1;
+        }
+        // Replies to the erased message name the person too: they go, with their thread index
+        // entry and the reply-period marker.
+        let thread_replies: Vec<sled::IVec> = self
+            .tree
+            .scan_prefix(key(
+                S_THREAD_REPLIES,
+                format!("{}\0", stored.thread_id.0).as_bytes(),
+            ))
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for k in thread_replies {
+            let outbox_id = strip(&k)
+                .rsplit('\0')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if let Some(r) = tx.get_json::<OutboxRecord>(S_OUTBOX, outbox_id.as_bytes())?
+                && r.source_message == id.0
+            {
+                tx.remove(S_OUTBOX, outbox_id.as_bytes());
+                tx.remove(S_THREAD_REPLIES, &k[2..]);
+                let rate = format!("{}\0{}", r.to.to_ascii_lowercase(), r.thread_id);
+                tx.remove(S_REPLIED, rate.as_bytes());
+            }
         }
         tx.apply()?;
         self.blobs.wipe(stored.raw)?;
@@ -560,6 +581,23 @@ impl Store {
             .values()
             .map(|v| dec(&v?))
             .collect::<Result<_, _>>()?;
+        v.sort_by_key(|r| r.created_at);
+        Ok(v)
+    }
+
+    /// The replies deskmail made in one thread, oldest first.
+    pub fn outbox_for_thread(&self, thread: &ThreadId) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut v = Vec::new();
+        for k in self
+            .tree
+            .scan_prefix(key(S_THREAD_REPLIES, format!("{}\0", thread.0).as_bytes()))
+            .keys()
+        {
+            let k = strip(&k?);
+            if let Some(r) = self.outbox_get(k.rsplit('\0').next().unwrap_or_default())? {
+                v.push(r);
+            }
+        }
         v.sort_by_key(|r| r.created_at);
         Ok(v)
     }
@@ -1004,6 +1042,11 @@ fn queue_replies(
             template: d.template.clone(),
         };
         t.insert(S_OUTBOX, d.id.as_bytes(), enc(&rec)?);
+        t.insert(
+            S_THREAD_REPLIES,
+            format!("{}\0{}", thread.0, d.id).as_bytes(),
+            Vec::new(),
+        );
         t.insert(S_REPLIED, rate_key.as_bytes(), enc(&now)?);
     }
     Ok(())
@@ -1101,29 +1144,36 @@ fn assign_thread(
 /// AP invoices: remember vendor + number; the same vendor, number and amount seen again is a
 /// duplicate invoice (a classic double-payment risk), a different amount is a conflict.
 /// Returns the flag to raise and, for a repeat, the thread of the first message that carried it.
-fn record_invoice(
-    t: &mut Tx<'_>,
-    msg: &Message,
-    d: &Decision,
-) -> Result<(Option<String>, Option<ThreadId>), StoreError> {
+/// An AP invoice decision's (vendor, number, `v/` key): the vendor field, else the sender's
+/// address.
+fn invoice_key(msg: &Message, d: &Decision) -> Option<(String, String, String)> {
     if d.category != "ap.invoice" {
-        return Ok((None, None));
+        return None;
     }
-    let Some(number) = d.fields.get("invoice_number").map(|f| f.value.canonical()) else {
-        return Ok((None, None));
-    };
+    let number = d.fields.get("invoice_number")?.value.canonical();
     let vendor = d
         .fields
         .get("vendor")
         .map(|f| f.value.canonical())
         .or_else(|| msg.from.as_ref().and_then(|a| a.email.clone()))
         .unwrap_or_default();
+    let key = format!("{}\0{}", fold(&vendor), fold(&number));
+    Some((vendor, number, key))
+}
+
+fn record_invoice(
+    t: &mut Tx<'_>,
+    msg: &Message,
+    d: &Decision,
+) -> Result<(Option<String>, Option<ThreadId>), StoreError> {
+    let Some((vendor, number, key)) = invoice_key(msg, d) else {
+        return Ok((None, None));
+    };
     let amount = d.fields.get("amount_total").and_then(|f| match &f.value {
         FieldValue::Amount { value, .. } => Some(value.normalize().to_string()),
         _ => None,
     });
     let currency = d.fields.get("currency").map(|f| f.value.canonical());
-    let key = format!("{}\0{}", fold(&vendor), fold(&number));
     match t.get(S_INVOICES, key.as_bytes())? {
         Some(v) => {
             let mut rec: InvoiceRecord = dec(&v)?;

@@ -60,9 +60,8 @@ pub fn thread(store: &Store, id_prefix: &str, json: bool) -> Result<String, View
             .collect();
         // What deskmail sent (or will send) in this thread.
         let replies: Vec<_> = store
-            .outbox_list()?
+            .outbox_for_thread(&rec.thread_id)?
             .into_iter()
-            .filter(|r| r.thread_id == rec.thread_id.0)
             .map(|r| serde_json::json!({ "id": r.id, "state": r.state, "to": r.to, "subject": r.subject, "created_at": r.created_at, "updated_at": r.updated_at, "template": r.template, "body_text": r.body_text, "last_error": r.last_error }))
             .collect();
         out = serde_json::to_string_pretty(

@@ -201,6 +201,26 @@ fn one_acknowledgement_per_vendor_invoice_and_none_to_robots_lists_or_ourselves(
         data.to_str().unwrap(),
     ]));
     assert_eq!(outbox.as_array().unwrap().len(), 1);
+    // Erasing the vendor's contact takes the reply to them (it names them) with the message.
+    let out = deskmail(&[
+        "erase",
+        "--data",
+        data.to_str().unwrap(),
+        "billing@brightline-office.example",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outbox = json_of(&deskmail(&[
+        "outbox",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    assert_eq!(outbox, serde_json::json!([]));
 }
 
 #[test]
