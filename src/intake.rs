@@ -222,10 +222,7 @@ impl Intake {
             let replies = replies.clone();
             threads.push(spawn("parse-rules", move || {
                 for (batch, index, raw) in work_rx {
-                    let current = rules
-                        .read()
-                        .map(|r| Arc::clone(&r))
-                        .unwrap_or_else(|p| Arc::clone(&p.into_inner()));
+                    let current = current_rules(&rules);
                     let work = Box::new(process(raw, &current, &limits, replies.as_deref()));
                     if commit_tx
                         .send(ToCommitter::Item { batch, index, work })
@@ -269,10 +266,7 @@ impl Intake {
     }
 
     pub fn rules_version(&self) -> String {
-        self.rules
-            .read()
-            .map(|r| r.version().to_string())
-            .unwrap_or_default()
+        current_rules(&self.rules).version().to_string()
     }
 
     pub fn totals(&self) -> IntakeTotals {
@@ -293,6 +287,14 @@ impl Intake {
             }
         }
         self.totals()
+    }
+}
+
+/// The rule set in force now (a poisoned lock still holds the last good set).
+pub fn current_rules(shared: &SharedRules) -> Arc<RuleSet> {
+    match shared.read() {
+        Ok(r) => Arc::clone(&r),
+        Err(p) => Arc::clone(&p.into_inner()),
     }
 }
 

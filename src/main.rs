@@ -953,7 +953,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let app = deskmail::api::router(deskmail::api::ApiState::new(
                 store,
                 Arc::clone(&index),
-                Some(rules),
+                Some(Arc::new(std::sync::RwLock::new(rules))),
                 retention,
                 index,
                 auth_failures_per_minute,

@@ -27,8 +27,8 @@ use crate::access::{Role, token_hash};
 use crate::audit::AuditEntry;
 use crate::index::MailIndex;
 use crate::index::{SearchError, SearchOptions, SortOrder};
+use crate::intake::SharedRules;
 use crate::privacy::{self, RetentionPolicy};
-use crate::rules::RuleSet;
 use crate::store::Store;
 use crate::views::{self, ViewError};
 
@@ -80,8 +80,9 @@ const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 pub struct ApiState {
     pub store: Arc<Store>,
     pub index: Arc<MailIndex>,
-    /// For the rule dry-run; None when the server was started without rules.
-    pub rules: Option<Arc<RuleSet>>,
+    /// For the rule dry-run: the live rule set (the daemon's, swapped on reload); None when
+    /// the server was started without rules.
+    pub rules: Option<SharedRules>,
     pub retention: RetentionPolicy,
     /// Removes erased and purged messages from the index.
     pub unindex: Arc<dyn privacy::Unindex>,
@@ -95,7 +96,7 @@ impl ApiState {
     pub fn new(
         store: Arc<Store>,
         index: Arc<MailIndex>,
-        rules: Option<Arc<RuleSet>>,
+        rules: Option<SharedRules>,
         retention: RetentionPolicy,
         unindex: Arc<dyn privacy::Unindex>,
         failures_allowed: u32,
@@ -660,7 +661,7 @@ async fn invoices(State(state): State<Arc<ApiState>>, Query(p): Query<InvoicePar
               (status = 422, description = "not a message deskmail can parse")),
     security(("bearer" = [])))]
 async fn rules_test(State(state): State<Arc<ApiState>>, body: axum::body::Bytes) -> Response {
-    let Some(rules) = state.rules.as_ref() else {
+    let Some(rules) = state.rules.as_ref().map(crate::intake::current_rules) else {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server was started without rules",

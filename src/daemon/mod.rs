@@ -200,7 +200,7 @@ pub async fn run(
                 Arc::new(crate::index::MailIndex::open_read_only(
                     &crate::pipeline::DataDir::new(&opts.data).index(),
                 )?),
-                Some(Arc::clone(&pipeline.rules)),
+                Some(intake.rules_handle()),
                 opts.config.retention.clone(),
                 Arc::new(intake.sender()),
                 api.auth_failures_per_minute,
@@ -570,10 +570,7 @@ async fn watch_rules(
         match tokio::task::spawn_blocking(move || RuleSet::load_dir(&d)).await {
             Ok(Ok(set)) => {
                 let version = set.version().to_string();
-                let old = rules
-                    .read()
-                    .map(|r| r.version().to_string())
-                    .unwrap_or_default();
+                let old = crate::intake::current_rules(&rules).version().to_string();
                 if version != old {
                     crate::intake::replace_rules(&rules, Arc::new(set));
                     health.set_rules_version(&version);
@@ -581,10 +578,7 @@ async fn watch_rules(
                 }
             }
             Ok(Err(e)) => {
-                let old = rules
-                    .read()
-                    .map(|r| r.version().to_string())
-                    .unwrap_or_default();
+                let old = crate::intake::current_rules(&rules).version().to_string();
                 error!(keeping = %old, "The edited rule files have errors; the last good rules stay active:\n{e}");
             }
             Err(e) => error!(error = %e, "Rules reload failed"),
