@@ -396,11 +396,21 @@ fn main() -> ExitCode {
     init_logging();
     match run(cli) {
         Ok(code) => code,
+        // A config with mistakes: every problem as path:line: message, exit 1 (like rules check).
+        Err(e) if e.downcast_ref::<deskmail::config::ConfigErrors>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Load a config; its problems become an error `main` prints as a list and exits 1 on.
+fn load_config(path: &Path) -> Result<Config> {
+    Ok(Config::load(path)?)
 }
 
 fn init_logging() {
@@ -607,13 +617,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let config_path = config;
             let config = match &config_path {
-                Some(path) => match Config::load(path) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("{e}");
-                        return Ok(ExitCode::from(1));
-                    }
-                },
+                Some(path) => load_config(path)?,
                 None => Config::default(),
             };
             let data = data
@@ -762,15 +766,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     json,
                 },
         } => {
-            let cadence = match Config::load(&config) {
-                Ok(c) => c
-                    .dunning
-                    .ok_or_else(|| anyhow!("{} has no [dunning] section", config.display()))?,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(1));
-                }
-            };
+            let cadence = load_config(&config)?
+                .dunning
+                .ok_or_else(|| anyhow!("{} has no [dunning] section", config.display()))?;
             let store = open_store(&data.data, false)?;
             let day = on.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let noon = day
@@ -860,13 +858,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             dry_run,
         } => {
-            let policy = match Config::load(&config) {
-                Ok(c) => c.retention,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(1));
-                }
-            };
+            let policy = load_config(&config)?.retention;
             let store = open_store(&data.data, false)?;
             let now = chrono::Utc::now();
             if dry_run {
@@ -939,13 +931,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let index = MailIndex::open_or_create(&DataDir::new(&data.data).index())
                 .context("the search index (run `deskmail reindex` to rebuild it)")?;
             let retention = match &config {
-                Some(path) => match Config::load(path) {
-                    Ok(c) => c.retention,
-                    Err(e) => {
-                        eprintln!("{e}");
-                        return Ok(ExitCode::from(1));
-                    }
-                },
+                Some(path) => load_config(path)?.retention,
                 None => Default::default(),
             };
             let rules = Arc::new(load_rules(&rules)?);
