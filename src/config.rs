@@ -279,6 +279,9 @@ const DUNNING_KEYS: &[&str] = &[
     "holidays",
     "send_from",
     "send_until",
+    "from",
+    "notify",
+    "dispute_template",
 ];
 const OUTBOUND_KEYS: &[&str] = &[
     "from",
@@ -514,6 +517,9 @@ impl Config {
                 );
             }
         }
+        if let Some(d) = &config.dunning {
+            check_dunning(&mut c, d, config.outbound.is_some());
+        }
         let mut names = mailbox_names;
         for (m, &at) in config.mailboxes.iter_mut().zip(&mailbox_lines) {
             m.ca_file = m.ca_file.as_deref().map(resolve);
@@ -584,6 +590,39 @@ fn typed<T: for<'de> Deserialize<'de>>(
         Err(e) => {
             c.err(at, format!("{what}: {}", e.message().trim()));
             None
+        }
+    }
+}
+
+fn check_dunning(c: &mut Checker<'_>, d: &crate::receivables::Cadence, has_outbound: bool) {
+    if !has_outbound {
+        c.err(
+            0,
+            "[dunning] sends through [outbound]: add it (from address and transport)",
+        );
+    }
+    if d.steps.is_empty() {
+        c.err(0, "[dunning]: no steps");
+    }
+    let mut offsets: Vec<i32> = d.steps.iter().map(|s| s.offset).collect();
+    offsets.sort_unstable();
+    if offsets.windows(2).any(|w| w[0] == w[1]) {
+        c.err(0, "[dunning]: two steps with the same offset");
+    }
+    if d.send_from >= d.send_until {
+        c.err(
+            0,
+            format!(
+                "[dunning]: send_from {} is not before send_until {}",
+                d.send_from, d.send_until
+            ),
+        );
+    }
+    for (what, addr) in [("from", &d.from), ("notify", &d.notify)] {
+        if let Some(a) = addr
+            && !a.contains('@')
+        {
+            c.err(0, format!("[dunning]: {what} {a:?} is not an address"));
         }
     }
 }

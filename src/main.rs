@@ -132,6 +132,10 @@ enum Command {
         /// With --once: print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// With --once: the time the dunning cadence sees (RFC 3339, e.g. 2026-12-01T10:00:00Z),
+        /// to replay or rehearse a day. Everything else uses the real clock.
+        #[arg(long, requires = "once")]
+        now: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Check a deskmail.toml: every problem at once as path:line: message.
     Config {
@@ -310,6 +314,14 @@ enum InvoicesCommand {
         data: DataArg,
         #[arg(long)]
         json: bool,
+    },
+    /// Set an invoice's status by hand: reopen a disputed invoice, or mark one paid.
+    Status {
+        #[command(flatten)]
+        data: DataArg,
+        invoice_number: String,
+        #[arg(value_parser = ["open", "paid", "disputed"])]
+        status: String,
     },
 }
 
@@ -614,6 +626,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             interval,
             once,
             json,
+            now,
         } => {
             let config_path = config;
             let config = match &config_path {
@@ -665,6 +678,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 config,
                 once,
                 workers,
+                clock: now,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -683,6 +697,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         summary.seconds,
                         total as f64 / summary.seconds.max(1e-9)
                     );
+                    if let Some(d) = &summary.dunning {
+                        println!(
+                            "queued {} reminders, {} dispute notices",
+                            d.reminders, d.notices
+                        );
+                    }
+                    if let Some(s) = &summary.sent {
+                        println!(
+                            "sent {}, failed {}, retrying {}",
+                            s.sent, s.failed, s.retrying
+                        );
+                    }
                     for f in &summary.failures {
                         eprintln!("failed: {f}");
                     }
@@ -697,6 +723,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: ConfigCommand::Check { file },
         } => match Config::load(&file) {
             Ok(c) => {
+                if let Some(d) = deskmail::outbound::dunning::Dunning::from_config(&c)? {
+                    let problems = d.check();
+                    if !problems.is_empty() {
+                        for p in &problems {
+                            eprintln!("{}: {p}", file.display());
+                        }
+                        eprintln!("{} problem(s) in {}", problems.len(), file.display());
+                        return Ok(ExitCode::from(1));
+                    }
+                }
                 println!(
                     "{}: OK ({} mailboxes, {} drop folders)",
                     file.display(),
@@ -755,6 +791,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     );
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Invoices {
+            command:
+                InvoicesCommand::Status {
+                    data,
+                    invoice_number,
+                    status,
+                },
+        } => {
+            use deskmail::receivables::ReceivableStatus;
+            let store = open_store(&data.data, true)?;
+            let next = match status.as_str() {
+                "paid" => ReceivableStatus::Paid { by_message: None },
+                "disputed" => ReceivableStatus::Disputed { by_message: None },
+                _ => ReceivableStatus::Open,
+            };
+            if !store.set_receivable_status(&invoice_number, next)? {
+                bail!("no imported invoice {invoice_number:?} (see `deskmail invoices list`)");
+            }
+            cli_audit(
+                &store,
+                &format!("invoices status {status}"),
+                &invoice_number,
+            )?;
+            println!("{invoice_number}: {status}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Reminders {

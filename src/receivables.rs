@@ -212,10 +212,20 @@ pub struct Cadence {
     pub send_from: NaiveTime,
     #[serde(default = "default_send_until")]
     pub send_until: NaiveTime,
+    /// From address of reminders (default: `[outbound] from`).
+    pub from: Option<String>,
+    /// The team's address: told once when a customer disputes an invoice.
+    pub notify: Option<String>,
+    /// Template of that notice.
+    #[serde(default = "default_dispute_template")]
+    pub dispute_template: String,
 }
 
 fn yes() -> bool {
     true
+}
+fn default_dispute_template() -> String {
+    "ar-dispute-notice".into()
 }
 fn default_send_from() -> NaiveTime {
     NaiveTime::from_hms_opt(8, 0, 0).expect("valid time")
@@ -396,6 +406,9 @@ mod tests {
             holidays: vec![d("2026-12-25")],
             send_from: default_send_from(),
             send_until: default_send_until(),
+            from: None,
+            notify: None,
+            dispute_template: default_dispute_template(),
         }
     }
 

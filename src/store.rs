@@ -216,19 +216,25 @@ pub struct Store {
     blobs: BlobLog,
     /// Audit records are numbered and chained: one writer at a time.
     audit_lock: std::sync::Mutex<()>,
+    /// Read-modify-write batches (a commit, an erasure, a reminder) hold this, so two of them
+    /// never read the same record and the later write loses the earlier one's change.
+    write_lock: std::sync::Mutex<()>,
 }
 
 /// A batch in the making: reads see the batch's own writes; `apply` commits it atomically.
 struct Tx<'a> {
     tree: &'a sled::Tree,
     pending: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    _writer: Option<std::sync::MutexGuard<'a, ()>>,
 }
 
 impl<'a> Tx<'a> {
+    /// For reads of counters, or a writer with its own lock (the audit chain).
     fn new(tree: &'a sled::Tree) -> Self {
         Tx {
             tree,
             pending: HashMap::new(),
+            _writer: None,
         }
     }
 
@@ -327,7 +333,17 @@ impl Store {
             tree,
             blobs,
             audit_lock: std::sync::Mutex::new(()),
+            write_lock: std::sync::Mutex::new(()),
         })
+    }
+
+    /// A read-modify-write batch: holds the write lock until applied or dropped.
+    fn begin(&self) -> Tx<'_> {
+        Tx {
+            tree: &self.tree,
+            pending: HashMap::new(),
+            _writer: Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+        }
     }
 
     /// Commit a batch atomically. Outcomes are in input order.
@@ -343,7 +359,7 @@ impl Store {
         extras: &BatchExtras,
     ) -> Result<Vec<CommitOutcome>, StoreError> {
         let now = Utc::now();
-        let mut tx = Tx::new(&self.tree);
+        let mut tx = self.begin();
         let mut out = Vec::with_capacity(batch.len());
         let mut per_mailbox: HashMap<&str, u64> = HashMap::new();
         for p in batch {
@@ -384,7 +400,7 @@ impl Store {
         content_id: &MessageId,
         rec: &RejectionRecord,
     ) -> Result<bool, StoreError> {
-        let mut tx = Tx::new(&self.tree);
+        let mut tx = self.begin();
         if tx.contains(S_REJECTIONS, content_id.0.as_bytes())? {
             return Ok(false);
         }
@@ -442,7 +458,7 @@ impl Store {
         let Some(stored) = self.message(id)? else {
             return Ok(None);
         };
-        let mut tx = Tx::new(&self.tree);
+        let mut tx = self.begin();
         let idb = id.0.as_bytes();
         tx.remove(S_MESSAGES, idb);
         tx.remove(S_LOG, &stored.seq.to_be_bytes());
@@ -641,11 +657,76 @@ impl Store {
         Ok(Some(r))
     }
 
+    /// Queue a payment reminder and record, in the same batch, the cadence steps it covers
+    /// (invoice number, step offset): the plan never offers those steps again, and a record id
+    /// that exists is never queued twice. Durable when it returns. False: already queued.
+    pub fn queue_reminder(
+        &self,
+        rec: &OutboxRecord,
+        steps: &[(String, i32)],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin();
+        if tx.contains(S_OUTBOX, rec.id.as_bytes())? {
+            return Ok(false);
+        }
+        for (number, offset) in steps {
+            let k = fold(number);
+            if let Some(mut r) = tx.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
+                if !r.steps_sent.contains(offset) {
+                    r.steps_sent.push(*offset);
+                }
+                tx.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
+            }
+        }
+        tx.insert(S_OUTBOX, rec.id.as_bytes(), enc(rec)?);
+        tx.apply()?;
+        self.db.flush()?;
+        Ok(true)
+    }
+
+    /// Queue a record unless one with its id exists (deterministic ids make this exactly once);
+    /// a record about a thread is listed with the thread's replies. False: already there.
+    pub fn queue_once(&self, rec: &OutboxRecord) -> Result<bool, StoreError> {
+        let mut tx = self.begin();
+        if tx.contains(S_OUTBOX, rec.id.as_bytes())? {
+            return Ok(false);
+        }
+        tx.insert(S_OUTBOX, rec.id.as_bytes(), enc(rec)?);
+        if !rec.thread_id.is_empty() {
+            tx.insert(
+                S_THREAD_REPLIES,
+                format!("{}\0{}", rec.thread_id, rec.id).as_bytes(),
+                Vec::new(),
+            );
+        }
+        tx.apply()?;
+        self.db.flush()?;
+        Ok(true)
+    }
+
+    /// A person sets an invoice's status (e.g. reopens a disputed one). False: no such invoice.
+    pub fn set_receivable_status(
+        &self,
+        number: &str,
+        status: ReceivableStatus,
+    ) -> Result<bool, StoreError> {
+        let k = fold(number);
+        let mut tx = self.begin();
+        let Some(mut r) = tx.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? else {
+            return Ok(false);
+        };
+        r.status = status;
+        tx.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
+        tx.apply()?;
+        self.db.flush()?;
+        Ok(true)
+    }
+
     /// Import receivables (upsert by invoice number): the ERP's amounts and dates win; what the
     /// inbox said (paid, disputed, promised) and the steps sent stay unless the file says paid.
     /// Returns (new, updated).
     pub fn import_receivables(&self, list: &[Receivable]) -> Result<(usize, usize), StoreError> {
-        let mut tx = Tx::new(&self.tree);
+        let mut tx = self.begin();
         let (mut new, mut updated) = (0, 0);
         for r in list {
             let k = fold(&r.invoice_number);
@@ -849,7 +930,7 @@ impl Store {
 
     /// Everything in the ingest log up to `seq` is in the index.
     pub fn mark_indexed_through(&self, seq: u64) -> Result<(), StoreError> {
-        let mut tx = Tx::new(&self.tree);
+        let mut tx = self.begin();
         if seq > tx.counter(C_INDEXED)? {
             tx.set_counter(C_INDEXED, seq);
             tx.apply()?;
@@ -1017,30 +1098,7 @@ fn queue_replies(
             tracing::debug!(to = %d.to, "Already replied in this thread recently");
             continue;
         }
-        let rec = OutboxRecord {
-            id: d.id.clone(),
-            state: if d.hold {
-                OutboxState::Held
-            } else {
-                OutboxState::Queued
-            },
-            created_at: now,
-            updated_at: now,
-            attempts: 0,
-            next_attempt_at: None,
-            last_error: None,
-            from: d.from.clone(),
-            to: d.to.clone(),
-            subject: d.subject.clone(),
-            message_id: d.message_id.clone(),
-            in_reply_to: d.in_reply_to.clone(),
-            references: d.references.clone(),
-            body_text: d.body_text.clone(),
-            body_html: d.body_html.clone(),
-            source_message: source.0.clone(),
-            thread_id: thread.0.clone(),
-            template: d.template.clone(),
-        };
+        let rec = OutboxRecord::new(d, &source.0, &thread.0, now);
         t.insert(S_OUTBOX, d.id.as_bytes(), enc(&rec)?);
         t.insert(
             S_THREAD_REPLIES,

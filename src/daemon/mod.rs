@@ -5,7 +5,8 @@
 //!   is ingested, then moved to `processed/`, or to `failed/` with a `.reason` file beside it.
 //!
 //! Beside them: a rules watcher (reload on edit or SIGHUP; a broken edit keeps the last good
-//! set), the status file ([`health`]) and the control socket ([`control`]).
+//! set), the status file ([`health`]), the control socket ([`control`]), the outbox sender and
+//! the dunning tick (every minute: reminders and dispute notices into the outbox).
 //!
 //! Shutdown is passed in as a future (SIGTERM/SIGINT in `main`, anything in tests): sources stop
 //! taking new mail, the batches in hand are committed, the index is committed and the store
@@ -64,7 +65,13 @@ pub struct DaemonOptions {
     pub once: bool,
     /// Parse + rules threads.
     pub workers: usize,
+    /// The time the dunning cadence sees (`run --once --now`, to replay or test a day);
+    /// None: the real clock.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// How often the daemon asks the cadence what is due.
+const DUNNING_TICK: Duration = Duration::from_secs(60);
 
 /// What `run` did, for `--once`.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +82,9 @@ pub struct RunSummary {
     pub seconds: f64,
     /// Sources that failed (name: error); empty when all went well.
     pub failures: Vec<String>,
+    /// With `once`: reminders and notices queued, and what the sender did.
+    pub dunning: Option<crate::outbound::dunning::TickReport>,
+    pub sent: Option<crate::outbound::send::SendReport>,
 }
 
 /// Run until `shutdown` resolves (or, with `once`, until every source synced once).
@@ -89,6 +99,15 @@ pub async fn run(
         Some(o) => Some(Arc::new(reply_settings(o, &opts.config, &pipeline.rules)?)),
         None => None,
     };
+    let dunning = dunning(&opts.config)?.map(Arc::new);
+    let transport = match opts.config.outbound.as_ref().filter(|o| !o.dry_run) {
+        Some(o) => Some(
+            crate::outbound::send::Transport::from_config(o)
+                .map_err(|e| anyhow::anyhow!("[outbound] transport: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut once_report = (None, None);
     let intake = {
         let p = Arc::clone(&pipeline);
         let workers = opts.workers;
@@ -168,6 +187,16 @@ pub async fn run(
                 Err(e) => failures.push(format!("a source task failed: {e}")),
             }
         }
+        // What the mail just read changed is in the store: now the cadence, then the outbox.
+        if let Some(d) = &dunning {
+            let (d, store) = (Arc::clone(d), Arc::clone(&pipeline.store));
+            let now = opts.clock.unwrap_or_else(chrono::Utc::now);
+            once_report.0 = Some(tokio::task::spawn_blocking(move || d.tick(&store, now)).await??);
+        }
+        if let Some(t) = &transport {
+            crate::outbound::send::recover(&pipeline.store);
+            once_report.1 = Some(crate::outbound::send::send_due(&pipeline.store, t, None).await);
+        }
     } else {
         for m in &opts.config.mailboxes {
             let m = Arc::new(m.clone());
@@ -186,13 +215,15 @@ pub async fn run(
                     .map_ok(),
             );
         }
-        if let Some(o) = opts.config.outbound.as_ref().filter(|o| !o.dry_run) {
-            let transport = crate::outbound::send::Transport::from_config(o)
-                .map_err(|e| anyhow::anyhow!("[outbound] transport: {e}"))?;
+        if let Some(transport) = transport {
             let store = Arc::clone(&pipeline.store);
             tasks.spawn(
                 crate::outbound::send::run_sender(store, transport, stop_rx.clone()).map_ok(),
             );
+        }
+        if let Some(d) = &dunning {
+            let store = Arc::clone(&pipeline.store);
+            tasks.spawn(run_dunning(Arc::clone(d), store, stop_rx.clone()).map_ok());
         }
         if let Some(api) = &opts.config.api {
             let state = crate::api::ApiState::new(
@@ -276,7 +307,41 @@ pub async fn run(
         rejected: totals.rejected,
         seconds: started.elapsed().as_secs_f64(),
         failures,
+        dunning: once_report.0,
+        sent: once_report.1,
     })
+}
+
+/// `[dunning]` with its templates, checked; None without a cadence.
+fn dunning(config: &Config) -> anyhow::Result<Option<crate::outbound::dunning::Dunning>> {
+    let Some(d) = crate::outbound::dunning::Dunning::from_config(config)? else {
+        return Ok(None);
+    };
+    let problems = d.check();
+    if !problems.is_empty() {
+        anyhow::bail!("reminder templates:\n{}", problems.join("\n"));
+    }
+    Ok(Some(d))
+}
+
+/// Ask the cadence what is due now and then (at start, then every minute).
+async fn run_dunning(
+    d: Arc<crate::outbound::dunning::Dunning>,
+    store: Arc<crate::store::Store>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let (d2, s2) = (Arc::clone(&d), Arc::clone(&store));
+        match tokio::task::spawn_blocking(move || d2.tick(&s2, chrono::Utc::now())).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => error!(error = %e, "Dunning tick failed"),
+            Err(e) => error!(error = %e, "Dunning tick failed"),
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(DUNNING_TICK) => {}
+        }
+    }
 }
 
 /// Templates (checked against the rules' reply actions) and addresses for automatic replies.

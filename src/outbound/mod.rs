@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::model::{Decision, Message};
 use crate::rules::RuleSet;
 
+pub mod dunning;
 pub mod send;
 
 #[derive(Debug, thiserror::Error)]
@@ -85,32 +86,50 @@ impl Templates {
     pub fn check(&self, rules: &RuleSet) -> Vec<TemplateError> {
         let mut errors = Vec::new();
         for a in rules.reply_actions() {
-            let err = |message: String| TemplateError::Check {
-                location: a.location.clone(),
-                rule: a.rule.clone(),
-                template: a.template.clone(),
-                message,
-            };
-            let Some(text) = self.text.get(&a.template) else {
-                errors.push(err(format!("no {}/{}.txt", self.dir.display(), a.template)));
-                continue;
-            };
-            let mut ctx = BTreeMap::new();
-            for v in STANDARD_VARS
+            let ctx: BTreeMap<String, String> = STANDARD_VARS
                 .iter()
                 .map(|s| s.to_string())
                 .chain(a.fields.clone())
-            {
-                ctx.insert(v, "x".to_string());
-            }
-            for (kind, source) in [("txt", Some(text)), ("html", self.html.get(&a.template))] {
-                let Some(source) = source else { continue };
-                if let Err(e) = render_strict(source, &ctx) {
-                    errors.push(err(format!("{}.{kind}: {e}", a.template)));
-                }
+                .map(|v| (v, "x".to_string()))
+                .collect();
+            if let Err(message) = self.check_context(&a.template, &ctx) {
+                errors.push(TemplateError::Check {
+                    location: a.location.clone(),
+                    rule: a.rule.clone(),
+                    template: a.template.clone(),
+                    message,
+                });
             }
         }
         errors
+    }
+
+    /// Render template `name` (text and optional HTML) with any context; None when there is no
+    /// such template. Variables the context lacks render empty.
+    pub fn render_context(
+        &self,
+        name: &str,
+        ctx: &impl Serialize,
+    ) -> Option<Result<(String, Option<String>), String>> {
+        let text = self.text.get(name)?;
+        let render = |src: &str| render_lenient(src, ctx).map_err(|e| e.to_string());
+        Some(render(text).and_then(|body| {
+            let html = self.html.get(name).map(|h| render(h)).transpose()?;
+            Ok((body, html))
+        }))
+    }
+
+    /// Check template `name` against a sample context holding every variable it may use:
+    /// a missing template or an unknown variable is an error message.
+    pub fn check_context(&self, name: &str, sample: &impl Serialize) -> Result<(), String> {
+        let Some(text) = self.text.get(name) else {
+            return Err(format!("no {}/{name}.txt", self.dir.display()));
+        };
+        for (kind, source) in [("txt", Some(text)), ("html", self.html.get(name))] {
+            let Some(source) = source else { continue };
+            render_strict(source, sample).map_err(|e| format!("{name}.{kind}: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Render a reply for `msg` with template `name`; None when there is no such template.
@@ -121,7 +140,6 @@ impl Templates {
         decision: &Decision,
         our_address: &str,
     ) -> Option<Result<(String, Option<String>), String>> {
-        let text = self.text.get(name)?;
         let mut ctx: BTreeMap<String, String> = decision.field_strings().into_iter().collect();
         ctx.insert(
             "sender_name".into(),
@@ -146,23 +164,42 @@ impl Templates {
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
         );
-        let render = |src: &str| render_lenient(src, &ctx).map_err(|e| e.to_string());
-        Some(render(text).and_then(|body| {
-            let html = self.html.get(name).map(|h| render(h)).transpose()?;
-            Ok((body, html))
-        }))
+        self.render_context(name, &ctx)
     }
 }
 
-fn render_strict(src: &str, ctx: &BTreeMap<String, String>) -> Result<String, minijinja::Error> {
+/// Render with every variable required; an error names the unknown variables (minijinja's own
+/// message only says "undefined value").
+fn render_strict(src: &str, ctx: &impl Serialize) -> Result<String, String> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.render_str(src, ctx)
+    let template = env.template_from_str(src).map_err(|e| e.to_string())?;
+    template.render(ctx).map_err(|e| {
+        let known: Vec<String> = match serde_json::to_value(ctx) {
+            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let mut unknown: Vec<String> = template
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !known.contains(v))
+            .collect();
+        unknown.sort();
+        if unknown.is_empty() {
+            e.to_string()
+        } else {
+            format!(
+                "unknown variable {} (known: {})",
+                unknown.join(", "),
+                known.join(", ")
+            )
+        }
+    })
 }
 
 /// At send time a field the rule can extract may be missing from this message: it renders
 /// empty (templates guard with `{% if field %}`), while `check` already caught misspellings.
-fn render_lenient(src: &str, ctx: &BTreeMap<String, String>) -> Result<String, minijinja::Error> {
+fn render_lenient(src: &str, ctx: &impl Serialize) -> Result<String, minijinja::Error> {
     let mut env = minijinja::Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
     env.render_str(src, ctx)
@@ -259,7 +296,38 @@ pub struct OutboxRecord {
     pub template: String,
 }
 
-/// A reply as the worker stage renders it (before the store decides whether to queue it).
+impl OutboxRecord {
+    /// A new record for a draft: queued, or held in a dry run.
+    pub fn new(d: &Draft, source_message: &str, thread_id: &str, now: DateTime<Utc>) -> Self {
+        OutboxRecord {
+            id: d.id.clone(),
+            state: if d.hold {
+                OutboxState::Held
+            } else {
+                OutboxState::Queued
+            },
+            created_at: now,
+            updated_at: now,
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            from: d.from.clone(),
+            to: d.to.clone(),
+            subject: d.subject.clone(),
+            message_id: d.message_id.clone(),
+            in_reply_to: d.in_reply_to.clone(),
+            references: d.references.clone(),
+            body_text: d.body_text.clone(),
+            body_html: d.body_html.clone(),
+            source_message: source_message.to_string(),
+            thread_id: thread_id.to_string(),
+            template: d.template.clone(),
+        }
+    }
+}
+
+/// An outbound message before it is queued: a reply as the worker stage renders it (the store
+/// then decides whether to queue it), a reminder, or a notice to the team.
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub id: String,
@@ -424,7 +492,11 @@ mod tests {
             render_strict("No. {{ invoice_number }}", &ctx).unwrap(),
             "No. 42"
         );
-        assert!(render_strict("No. {{ invoice_numbr }}", &ctx).is_err());
+        let e = render_strict("No. {{ invoice_numbr }}", &ctx).unwrap_err();
+        assert!(
+            e.contains("unknown variable invoice_numbr") && e.contains("known: invoice_number"),
+            "{e}"
+        );
         assert_eq!(
             render_lenient("{% if amount_total %}x{% endif %}y", &ctx).unwrap(),
             "y"

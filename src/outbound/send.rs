@@ -194,18 +194,23 @@ impl Transport {
     }
 }
 
+/// RFC 3834: "auto-replied" for a reply, "auto-generated" for a reminder or notice.
 #[derive(Clone)]
-struct AutoSubmitted;
+struct AutoSubmitted(&'static str);
 
 impl Header for AutoSubmitted {
     fn name() -> HeaderName {
         HeaderName::new_from_ascii_str("Auto-Submitted")
     }
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted)
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted(if s.trim() == "auto-replied" {
+            "auto-replied"
+        } else {
+            "auto-generated"
+        }))
     }
     fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), "auto-replied".into())
+        HeaderValue::new(Self::name(), self.0.into())
     }
 }
 
@@ -243,7 +248,11 @@ pub fn build(
         .subject(rec.subject.clone())
         .message_id(Some(format!("<{}>", rec.message_id)))
         .date(rec.created_at.into())
-        .header(AutoSubmitted)
+        .header(AutoSubmitted(if rec.in_reply_to.is_some() {
+            "auto-replied"
+        } else {
+            "auto-generated"
+        }))
         .header(OutboxId(rec.id.clone()));
     if let Some(parent) = &rec.in_reply_to {
         b = b.in_reply_to(format!("<{parent}>"));
@@ -271,56 +280,82 @@ pub fn build(
     Ok((message.envelope().clone(), message.formatted()))
 }
 
-/// Send due records until `stop` turns true.
-pub async fn run_sender(store: Arc<Store>, transport: Transport, mut stop: watch::Receiver<bool>) {
+/// Records left `sending` by a stopped daemon become `uncertain` (call once before sending).
+pub fn recover(store: &Store) {
     match store.outbox_mark_uncertain() {
         Ok(0) => {}
         Ok(n) => warn!(
             count = n,
-            "Replies that were being sent when the daemon stopped are now `uncertain`: check, then `deskmail outbox retry ID`"
+            "Messages that were being sent when the daemon stopped are now `uncertain`: check, then `deskmail outbox retry ID`"
         ),
         Err(e) => error!(error = %e, "Cannot read the outbox"),
     }
-    loop {
-        let due = store.outbox_due(Utc::now()).unwrap_or_else(|e| {
-            error!(error = %e, "Cannot read the outbox");
-            Vec::new()
-        });
-        for mut rec in due {
-            if *stop.borrow() {
-                return;
+}
+
+/// What one pass over the due records did.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct SendReport {
+    pub sent: usize,
+    pub failed: usize,
+    pub retrying: usize,
+}
+
+/// Send every record due now, once each; stops early when `stop` turns true.
+pub async fn send_due(
+    store: &Store,
+    transport: &Transport,
+    stop: Option<&watch::Receiver<bool>>,
+) -> SendReport {
+    let mut report = SendReport::default();
+    let due = store.outbox_due(Utc::now()).unwrap_or_else(|e| {
+        error!(error = %e, "Cannot read the outbox");
+        Vec::new()
+    });
+    for mut rec in due {
+        if stop.is_some_and(|s| *s.borrow()) {
+            break;
+        }
+        rec.state = OutboxState::Sending;
+        rec.attempts += 1;
+        if let Err(e) = store.outbox_put(&rec, true) {
+            error!(error = %e, "Cannot update the outbox");
+            continue;
+        }
+        match transport.deliver(&rec).await {
+            Ok(()) => {
+                rec.state = OutboxState::Sent;
+                rec.last_error = None;
+                report.sent += 1;
+                info!(id = %rec.id, to = %rec.to, template = %rec.template, "Sent");
             }
-            rec.state = OutboxState::Sending;
-            rec.attempts += 1;
-            if let Err(e) = store.outbox_put(&rec, true) {
-                error!(error = %e, "Cannot update the outbox");
-                continue;
+            Err(e) if e.permanent => {
+                rec.state = OutboxState::Failed;
+                rec.last_error = Some(e.message.clone());
+                report.failed += 1;
+                warn!(id = %rec.id, error = %e.message, "Refused for good");
             }
-            let result = transport.deliver(&rec).await;
-            match result {
-                Ok(()) => {
-                    rec.state = OutboxState::Sent;
-                    rec.last_error = None;
-                    info!(id = %rec.id, to = %rec.to, "Reply sent");
-                }
-                Err(e) if e.permanent => {
-                    rec.state = OutboxState::Failed;
-                    rec.last_error = Some(e.message.clone());
-                    warn!(id = %rec.id, error = %e.message, "Reply refused for good");
-                }
-                Err(e) => {
-                    let wait = (FIRST_BACKOFF << rec.attempts.min(8)).min(MAX_BACKOFF);
-                    rec.state = OutboxState::Queued;
-                    rec.next_attempt_at = Some(Utc::now() + chrono::Duration::seconds(wait));
-                    rec.last_error = Some(e.message.clone());
-                    warn!(id = %rec.id, error = %e.message, retry_in_secs = wait, "Reply not sent; will retry");
-                }
-            }
-            rec.updated_at = Utc::now();
-            if let Err(e) = store.outbox_put(&rec, true) {
-                error!(error = %e, "Cannot update the outbox");
+            Err(e) => {
+                let wait = (FIRST_BACKOFF << rec.attempts.min(8)).min(MAX_BACKOFF);
+                rec.state = OutboxState::Queued;
+                rec.next_attempt_at = Some(Utc::now() + chrono::Duration::seconds(wait));
+                rec.last_error = Some(e.message.clone());
+                report.retrying += 1;
+                warn!(id = %rec.id, error = %e.message, retry_in_secs = wait, "Not sent; will retry");
             }
         }
+        rec.updated_at = Utc::now();
+        if let Err(e) = store.outbox_put(&rec, true) {
+            error!(error = %e, "Cannot update the outbox");
+        }
+    }
+    report
+}
+
+/// Send due records until `stop` turns true.
+pub async fn run_sender(store: Arc<Store>, transport: Transport, mut stop: watch::Receiver<bool>) {
+    recover(&store);
+    loop {
+        send_due(&store, &transport, Some(&stop)).await;
         tokio::select! {
             _ = stop.changed() => return,
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
