@@ -104,6 +104,36 @@ print(json.dumps(out))
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Put a message into a user's INBOX (IMAP APPEND), as if a customer had written.
+    fn append(&self, user: &str, raw: &str) {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                r#"
+import imaplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+m = imaplib.IMAP4_SSL('localhost', int(sys.argv[1]), ssl_context=ctx)
+m.login(sys.argv[3], 'secret-' + sys.argv[3])
+m.append('INBOX', None, None, sys.stdin.buffer.read())
+"#,
+                &self.env["IMAPS_PORT"],
+                &self.env["CA_FILE"],
+                user,
+            ])
+            .stdin(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(raw.replace('\n', "\r\n").as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        assert!(out.status.success(), "APPEND to {user} failed");
+    }
+
     /// deskmail.toml: a drop folder in, SMTP out through Postfix (STARTTLS + AUTH as ap).
     fn config(&self) -> PathBuf {
         let config = self.dir.join("deskmail.toml");
@@ -381,4 +411,320 @@ fn scenario5_a_crash_between_handing_over_and_marking_sent_makes_no_second_copy(
         s.data().to_str().unwrap(),
     ]));
     assert_eq!(list[0]["state"], "sent");
+}
+
+/// An AR desk: ar@ read over IMAP, reminders out through Postfix as ar, the team at billing@.
+fn ar_config(s: &Servers) -> PathBuf {
+    let config = s.dir.join("ar-desk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"data = "data"
+rules = "{rules}"
+
+[[mailbox]]
+name = "ar"
+host = "localhost"
+port = {imaps}
+tls = "implicit"
+ca_file = "{ca}"
+username = "ar"
+password_env = "PW_AR"
+
+[outbound]
+from = "ar@example.test"
+templates = "{templates}"
+transport = {{ type = "smtp", host = "localhost", port = {smtp}, tls = "starttls", ca_file = "{ca}", username = "ar", password_env = "PW_AR" }}
+
+[dunning]
+steps = [
+  {{ offset = -3, template = "ar-friendly" }},
+  {{ offset = 0, template = "ar-due" }},
+  {{ offset = 7, template = "ar-reminder" }},
+  {{ offset = 14, template = "ar-second" }},
+  {{ offset = 30, template = "ar-final" }},
+]
+holidays = [2027-03-26, 2027-03-29]   # Good Friday, Easter Monday
+notify = "billing@example.test"
+"#,
+            rules = root().join("rules").display(),
+            templates = root().join("templates").display(),
+            imaps = s.env["IMAPS_PORT"],
+            smtp = s.env["SMTP_PORT"],
+            ca = s.env["CA_FILE"],
+        ),
+    )
+    .unwrap();
+    config
+}
+
+const AR_CSV: &str = "\
+invoice_number,customer,customer_email,amount,currency,issue_date,due_date,timezone
+INV-27001,Acme GmbH,customer@example.test,1200.00,EUR,2027-02-08,2027-03-10,
+INV-27002,Acme GmbH,customer@example.test,310.50,EUR,2027-02-15,2027-03-17,
+INV-27003,Beta Ltd,beta@beta.test,980.00,GBP,2027-02-03,2027-03-05,
+INV-27004,Gamma Inc,gamma@gamma.test,4500.00,USD,2027-02-01,2027-03-03,America/New_York
+INV-27005,Delta BV,delta@delta.test,75.00,EUR,2027-03-01,2027-03-31,
+INV-27006,Delta BV,delta@delta.test,120.00,EUR,2027-02-27,2027-03-29,
+";
+
+const PROMISE: &str = "From: Gamma Finance <gamma@gamma.test>
+To: ar@example.test
+Subject: Re: Payment reminder
+Date: Thu, 11 Mar 2027 13:00:00 +0000
+Message-ID: <promise-27004@gamma.test>
+
+Hello,
+
+sorry for the delay. We will pay invoice INV-27004 on 22 March 2027.
+
+Best, Gamma
+";
+
+const DISPUTE: &str = "From: Beta Purchasing <beta@beta.test>
+To: ar@example.test
+Subject: Dispute: invoice INV-27003
+Date: Mon, 15 Mar 2027 08:30:00 +0000
+Message-ID: <dispute-27003@beta.test>
+
+Hello,
+
+we dispute invoice INV-27003: we were charged twice for the same delivery.
+
+Regards, Beta
+";
+
+const REMITTANCE: &str = "From: Acme Accounts <customer@example.test>
+To: ar@example.test
+Subject: Remittance advice
+Date: Fri, 19 Mar 2027 09:12:00 +0000
+Message-ID: <remit-27001@acme.example>
+
+Hello,
+
+we have paid invoice INV-27001 today.
+Amount paid: 1200.00 EUR
+
+Regards, Acme
+";
+
+/// (day, recipient, subject start, invoices named) of one delivered message.
+type Delivered = (chrono::NaiveDate, String, String, Vec<String>);
+
+const SUBJECT_STARTS: &[&str] = &[
+    "Friendly reminder",
+    "Payment due today",
+    "Payment reminder",
+    "Second reminder",
+    "Final notice",
+    "Disputed: invoice INV-27003",
+];
+
+/// A delivered message as a row of the table, and its Message-ID.
+fn delivered(raw: &str) -> (Delivered, String) {
+    let m = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("a message");
+    let date = m.date().expect("Date");
+    let day = chrono::NaiveDate::from_ymd_opt(
+        i32::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    )
+    .unwrap();
+    let to = m
+        .to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .unwrap_or_default()
+        .to_string();
+    let subject = m.subject().unwrap_or_default();
+    // The rest of a subject counts invoices; the table names them.
+    let subject = SUBJECT_STARTS
+        .iter()
+        .find(|p| subject.starts_with(*p))
+        .map_or(subject, |p| p)
+        .to_string();
+    let mut invoices: Vec<String> = regex::Regex::new(r"INV-\d{5}")
+        .unwrap()
+        .find_iter(&m.body_text(0).unwrap_or_default())
+        .map(|x| x.as_str().to_string())
+        .collect();
+    invoices.sort();
+    invoices.dedup();
+    let id = m.message_id().unwrap_or_default().to_string();
+    ((day, to, subject, invoices), id)
+}
+
+/// Scenario 6: a CSV of six invoices for four customers, the cadence -3/0/+7/+14/+30 on business
+/// days (two holidays), run once per simulated day at 14:00 UTC for 60 days, with a week of
+/// downtime. The customers' mail arrives in ar@ over IMAP; reminders go out through Postfix and
+/// are read back from the customers' mailboxes. The expected table is worked out by hand from the
+/// calendar (2027-03-01 is a Monday).
+#[test]
+fn scenario6_sixty_days_of_reminders_follow_the_calendar_and_the_inbox() {
+    let s = Servers::start();
+    let config = ar_config(&s);
+    let csv = s.dir.join("receivables.csv");
+    std::fs::write(&csv, AR_CSV).unwrap();
+    let data = s.dir.join("data");
+    let out = deskmail(&[
+        "invoices",
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let customer_mail = [
+        (d("2027-03-11"), PROMISE),
+        (d("2027-03-15"), DISPUTE),
+        (d("2027-03-19"), REMITTANCE),
+    ];
+    let downtime = d("2027-04-05")..=d("2027-04-11");
+    let mut queued = 0;
+    for day in d("2027-03-01").iter_days().take(60) {
+        if downtime.contains(&day) {
+            continue;
+        }
+        for (_, raw) in customer_mail.iter().filter(|(on, _)| *on == day) {
+            s.append("ar", raw);
+        }
+        let out = bin()
+            .current_dir(&s.dir)
+            .args(["run", "--once", "--json", "--config"])
+            .arg(&config)
+            .args(["--now", &format!("{day}T14:00:00Z")])
+            .env("PW_AR", "secret-ar")
+            .output()
+            .unwrap();
+        let summary = json_of(&out);
+        assert!(
+            summary["failures"].as_array().unwrap().is_empty(),
+            "{day}: {summary}"
+        );
+        let tick = &summary["dunning"];
+        let made = tick["reminders"].as_u64().unwrap() + tick["notices"].as_u64().unwrap();
+        assert_eq!(
+            summary["sent"]["sent"].as_u64(),
+            Some(made),
+            "{day}: {summary}"
+        );
+        queued += made;
+    }
+
+    let row = |day: &str, to: &str, subject: &str, invoices: &[&str]| -> Delivered {
+        (
+            d(day),
+            to.to_string(),
+            subject.to_string(),
+            invoices.iter().map(|s| s.to_string()).collect(),
+        )
+    };
+    let (acme, beta, gamma, delta) = (
+        "customer@example.test",
+        "beta@beta.test",
+        "gamma@gamma.test",
+        "delta@delta.test",
+    );
+    let mut expected = vec![
+        // Gamma: -3 falls on Sunday 02-28, so Monday; then the promise (03-11) to pay by 03-22
+        // pauses it; +14 (03-17) is held back and goes out the day after the promised date.
+        row("2027-03-01", gamma, "Friendly reminder", &["INV-27004"]),
+        row("2027-03-03", gamma, "Payment due today", &["INV-27004"]),
+        row("2027-03-10", gamma, "Payment reminder", &["INV-27004"]),
+        row("2027-03-23", gamma, "Second reminder", &["INV-27004"]),
+        row("2027-04-02", gamma, "Final notice", &["INV-27004"]),
+        // Beta: disputed on 03-15, so +14 (03-19) and later never go; the team hears once.
+        row("2027-03-02", beta, "Friendly reminder", &["INV-27003"]),
+        row("2027-03-05", beta, "Payment due today", &["INV-27003"]),
+        row("2027-03-12", beta, "Payment reminder", &["INV-27003"]),
+        row(
+            "2027-03-15",
+            "billing@example.test",
+            "Disputed: invoice INV-27003",
+            &["INV-27003"],
+        ),
+        // Acme: -3 steps fall on Sundays (Monday instead); 03-17 carries both invoices in one
+        // email; the remittance on 03-19 stops INV-27001, INV-27002 goes on alone.
+        row("2027-03-08", acme, "Friendly reminder", &["INV-27001"]),
+        row("2027-03-10", acme, "Payment due today", &["INV-27001"]),
+        row("2027-03-15", acme, "Friendly reminder", &["INV-27002"]),
+        row(
+            "2027-03-17",
+            acme,
+            "Payment reminder",
+            &["INV-27001", "INV-27002"],
+        ),
+        row("2027-03-24", acme, "Payment reminder", &["INV-27002"]),
+        row("2027-03-31", acme, "Second reminder", &["INV-27002"]),
+        row("2027-04-16", acme, "Final notice", &["INV-27002"]),
+        // Delta: Good Friday and Easter Monday push INV-27005's -3 and INV-27006's 0 to Tuesday
+        // 03-30 (one email). Downtime 04-05..04-11 swallows both +7 steps: on 04-12 one catch-up
+        // email carries only the latest due step of each (INV-27006 is at +14 by then).
+        row(
+            "2027-03-30",
+            delta,
+            "Payment due today",
+            &["INV-27005", "INV-27006"],
+        ),
+        row("2027-03-31", delta, "Payment due today", &["INV-27005"]),
+        row(
+            "2027-04-12",
+            delta,
+            "Second reminder",
+            &["INV-27005", "INV-27006"],
+        ),
+        row("2027-04-14", delta, "Second reminder", &["INV-27005"]),
+        row("2027-04-28", delta, "Final notice", &["INV-27006"]),
+    ];
+    assert_eq!(queued as usize, expected.len(), "queued in all");
+
+    let read_all = || {
+        let mut all = Vec::new();
+        for user in ["customer", "catchall", "billing"] {
+            all.extend(s.inbox(user));
+        }
+        all
+    };
+    wait_for("every reminder delivered", 30, || {
+        read_all().len() >= expected.len()
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let mut ids = std::collections::HashSet::new();
+    let mut actual: Vec<Delivered> = Vec::new();
+    for raw in read_all() {
+        assert!(raw.contains("Auto-Submitted: auto-generated"), "{raw}");
+        let (row, id) = delivered(&raw);
+        assert!(ids.insert(id.clone()), "sent twice: {id}");
+        actual.push(row);
+    }
+    actual.sort();
+    expected.sort();
+    assert_eq!(actual, expected);
+
+    let list = json_of(&deskmail(&[
+        "invoices",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    let status = |n: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["invoice_number"] == n)
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(status("INV-27001"), "paid");
+    assert_eq!(status("INV-27003"), "disputed");
+    assert_eq!(status("INV-27004"), "promised");
+    assert_eq!(status("INV-27002"), "open");
 }

@@ -300,12 +300,15 @@ impl Dunning {
             today: now.date_naive(),
         };
         let key = format!("dispute\0{}\0{message}", r.invoice_number);
-        let default_subject = format!(
-            "Disputed: invoice {} ({})",
-            r.invoice_number, r.customer
-        );
+        let default_subject = format!("Disputed: invoice {} ({})", r.invoice_number, r.customer);
         Ok(self
-            .draft(&key, &self.cadence.dispute_template, &vars, team, default_subject)
+            .draft(
+                &key,
+                &self.cadence.dispute_template,
+                &vars,
+                team,
+                default_subject,
+            )
             .map(|d| OutboxRecord::new(&d, message, &thread, now)))
     }
 
@@ -364,13 +367,21 @@ fn invoice_vars(r: &Receivable, step: i32, today: NaiveDate) -> InvoiceVars {
 
 /// One line per invoice: number, amount, due date and how far from it.
 fn invoice_table(invoices: &[InvoiceVars]) -> String {
-    let width = invoices.iter().map(|i| i.number.len()).max().unwrap_or(0).max(7);
+    let width = invoices
+        .iter()
+        .map(|i| i.number.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
     let amounts: Vec<String> = invoices
         .iter()
         .map(|i| format!("{} {}", i.amount, i.currency))
         .collect();
     let aw = amounts.iter().map(String::len).max().unwrap_or(0).max(6);
-    let mut out = format!("  {:<width$}  {:>aw$}  {:<10}\n", "Invoice", "Amount", "Due");
+    let mut out = format!(
+        "  {:<width$}  {:>aw$}  {:<10}\n",
+        "Invoice", "Amount", "Due"
+    );
     for (i, amount) in invoices.iter().zip(&amounts) {
         let when = match i.days_overdue {
             0 => "due today".to_string(),
@@ -394,7 +405,10 @@ fn split_subject(text: &str) -> (Option<String>, String) {
         let (line, body) = rest.split_once('\n').unwrap_or((rest, ""));
         let subject = line.trim().to_string();
         if !subject.is_empty() {
-            return (Some(subject), body.trim_start_matches(['\r', '\n']).to_string());
+            return (
+                Some(subject),
+                body.trim_start_matches(['\r', '\n']).to_string(),
+            );
         }
     }
     (None, text.to_string())
@@ -491,7 +505,11 @@ mod tests {
         let r = &out[0];
         assert_eq!(r.to, "ap@acme.example");
         assert_eq!(r.template, "ar-reminder", "the latest step names the email");
-        assert!(r.subject.starts_with("Payment reminder: 2 overdue"), "{}", r.subject);
+        assert!(
+            r.subject.starts_with("Payment reminder: 2 overdue"),
+            "{}",
+            r.subject
+        );
         assert!(r.body_text.contains("A-1") && r.body_text.contains("7 days overdue"));
         assert!(r.body_text.contains("due tomorrow"), "{}", r.body_text);
         assert!(r.body_text.contains("2401.00 EUR"), "{}", r.body_text);
@@ -529,12 +547,20 @@ mod tests {
         assert!(d.check().is_empty(), "{:?}", d.check());
         let now: DateTime<Utc> = "2026-12-08T10:00:00Z".parse().unwrap();
         let report = d.tick(&store, now).unwrap();
-        assert_eq!((report.reminders, report.notices), (0, 1), "paused, and told");
+        assert_eq!(
+            (report.reminders, report.notices),
+            (0, 1),
+            "paused, and told"
+        );
         assert_eq!(d.tick(&store, now).unwrap().notices, 0);
         let out = store.outbox_list().unwrap();
         assert_eq!(out[0].to, "ar-team@ourcompany.example");
         assert!(out[0].subject.contains("A-1"), "{}", out[0].subject);
-        assert!(out[0].body_text.contains("deskmail invoices status A-1 open"));
+        assert!(
+            out[0]
+                .body_text
+                .contains("deskmail invoices status A-1 open")
+        );
     }
 
     #[test]
@@ -545,10 +571,19 @@ mod tests {
         d.templates = Templates::load(dir.path()).unwrap();
         let problems = d.check();
         assert!(
-            problems.iter().any(|p| p.contains("step +0") && p.contains("custmer")),
+            problems
+                .iter()
+                .any(|p| p.contains("step +0") && p.contains("custmer")),
             "{problems:?}"
         );
-        assert!(problems.iter().any(|p| p.contains("no ") && p.contains("ar-reminder.txt")));
-        assert!(problems.iter().any(|p| p.contains("notify")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("no ") && p.contains("ar-reminder.txt"))
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("notify")),
+            "{problems:?}"
+        );
     }
 }
