@@ -239,7 +239,7 @@ fn a_template_that_uses_a_field_the_rule_cannot_extract_fails_rules_check() {
     assert!(
         err.contains("rules/20-ap.toml:")
             && err.contains("ap-acknowledge")
-            && err.contains("undefined"),
+            && err.contains("unknown variable iban"),
         "{err}"
     );
     std::fs::remove_file(templates.join("ap-acknowledge.txt")).unwrap();
@@ -251,24 +251,34 @@ fn a_template_that_uses_a_field_the_rule_cannot_extract_fails_rules_check() {
     );
 }
 
-/// The example a new desk copies must stay valid (paths and secrets it names excepted).
+/// The examples a new desk copies must stay valid (paths and secrets they name excepted).
 #[test]
-fn the_ap_desk_example_config_parses() {
-    let text = std::fs::read_to_string(root().join("examples/ap-desk.toml")).unwrap();
-    let errors = match deskmail::config::Config::parse("ap-desk.toml", &text, Path::new("/")) {
-        Ok(c) => {
-            assert_eq!(c.mailboxes.len(), 1);
-            assert!(c.outbound.is_some() && c.api.is_some());
-            return;
+fn the_example_configs_parse() {
+    for name in ["ap-desk.toml", "ar-desk.toml"] {
+        // Secrets come from the desk's environment; any variable that is set will do here.
+        let text = std::fs::read_to_string(root().join("examples").join(name))
+            .unwrap()
+            .replace("DESKMAIL_AR_PASSWORD", "PATH")
+            .replace("DESKMAIL_AP_PASSWORD", "PATH");
+        let errors = match deskmail::config::Config::parse(name, &text, Path::new("/")) {
+            Ok(c) => {
+                assert_eq!(c.mailboxes.len(), 1, "{name}");
+                assert!(c.outbound.is_some(), "{name}");
+                if name == "ar-desk.toml" {
+                    let d = c.dunning.expect("a cadence");
+                    assert_eq!(d.steps.len(), 5);
+                    assert_eq!(d.holidays.len(), 4);
+                    assert_eq!(d.send_from.to_string(), "08:00:00");
+                }
+                continue;
+            }
+            Err(e) => e.0,
+        };
+        // Only what needs the customer's own machine may be missing here (TLS files).
+        assert_ne!(name, "ar-desk.toml", "{errors:?}");
+        for e in &errors {
+            assert!(e.message.contains("No such file"), "{name}: {e}");
         }
-        Err(e) => e.0,
-    };
-    // Only what needs the customer's own machine may be missing here.
-    for e in &errors {
-        assert!(
-            e.message.contains("is not set") || e.message.contains("No such file"),
-            "{e}"
-        );
     }
 }
 
@@ -344,7 +354,8 @@ fn imported_receivables_follow_the_inbox_in_the_reminder_preview() {
     let config = dir.path().join("deskmail.toml");
     std::fs::write(
         &config,
-        "[dunning]\nsteps = [ { offset = -3, template = \"ar-friendly\" }, { offset = 7, template = \"ar-reminder\" }, { offset = 30, template = \"ar-final\" } ]\nholidays = [2026-11-09]\n",
+        "[outbound]\nfrom = \"ar@ourcompany.example\"\ntransport = { type = \"file\", dir = \"sent\" }\n\
+         [dunning]\nsteps = [ { offset = -3, template = \"ar-friendly\" }, { offset = 7, template = \"ar-reminder\" }, { offset = 30, template = \"ar-final\" } ]\nholidays = [2026-11-09]\n",
     )
     .unwrap();
     let preview = |day: &str| -> Value {
@@ -440,4 +451,210 @@ fn imported_receivables_follow_the_inbox_in_the_reminder_preview() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ar.csv:2:"));
+}
+
+/// Reminders on the embedded default (file transport): the daemon's own tick on the real clock
+/// sends the due step once; a dispute from the inbox pauses the invoice and tells the team once;
+/// an invoice reopened by hand gets its reminder; a dry run records reminders as held.
+#[test]
+fn reminders_go_out_once_and_a_dispute_tells_the_team_on_the_embedded_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let with_dunning = |dry_run: bool| {
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text = text.replace("dry_run = true\n", "");
+        if dry_run {
+            text = text.replace("[outbound]\n", "[outbound]\ndry_run = true\n");
+        }
+        if !text.contains("[dunning]") {
+            // No business-day shift and no quiet hours: the test runs on any day, at any hour.
+            text.push_str(
+                "[dunning]\nsteps = [ { offset = -3, template = \"ar-friendly\" }, { offset = 7, template = \"ar-reminder\" } ]\n\
+                 business_days_only = false\nsend_from = 00:00:00\nsend_until = 23:59:59\nnotify = \"ar-team@ourcompany.example\"\n",
+            );
+        }
+        std::fs::write(&config, text).unwrap();
+    };
+    with_dunning(false);
+    let data = dir.path().join("data");
+    let due = (chrono::Utc::now().date_naive() - chrono::Duration::days(8)).to_string();
+    let csv = dir.path().join("ar.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "invoice_number,customer,customer_email,amount,currency,issue_date,due_date,status\n\
+             OC-2026-1010,Lakeside Medical,rachel.kim@lakeside-medical.example,8640.00,USD,2026-01-01,{due},open\n\
+             OC-2026-1020,Contoso,ap@contoso.example,800.00,GBP,2026-01-01,{due},disputed\n"
+        ),
+    )
+    .unwrap();
+    let import = deskmail(&["invoices", "import", "--data", data.to_str().unwrap()]);
+    assert!(!import.status.success(), "a file is required");
+    let out = bin()
+        .args(["invoices", "import", "--data"])
+        .arg(&data)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    run_daemon_until(&config, || sent(dir.path()).len() == 1);
+    let reminder = &sent(dir.path())[0];
+    for expected in [
+        "To: rachel.kim@lakeside-medical.example",
+        "From: ap@ourcompany.example",
+        "Subject: Payment reminder: 1 overdue invoice",
+        "Auto-Submitted: auto-generated",
+        "OC-2026-1010",
+        "8 days overdue",
+    ] {
+        assert!(
+            reminder.contains(expected),
+            "{expected:?} missing:\n{reminder}"
+        );
+    }
+    assert!(
+        !reminder.contains("OC-2026-1020"),
+        "the disputed invoice waits"
+    );
+
+    // The customer disputes it: the next run reads the mail, pauses the invoice, tells the team.
+    let drop = dir.path().join("drop");
+    std::fs::copy(
+        fixtures().join("ar/dispute-en-us-incorrect-amount.eml"),
+        drop.join("d.eml"),
+    )
+    .unwrap();
+    let run_once = || {
+        json_of(
+            &bin()
+                .args(["run", "--once", "--json", "--config"])
+                .arg(&config)
+                .output()
+                .unwrap(),
+        )
+    };
+    let summary = run_once();
+    assert_eq!(summary["stored"], 1, "{summary}");
+    assert_eq!(summary["dunning"]["notices"], 1, "{summary}");
+    let notice = sent(dir.path())
+        .into_iter()
+        .find(|m| m.contains("To: ar-team@ourcompany.example"))
+        .expect("a notice to the team");
+    assert!(notice.contains("Subject: Disputed: invoice OC-2026-1010 (Lakeside Medical)"));
+    assert!(
+        notice.contains("Invoice OC-2026-1010 - incorrect amount"),
+        "{notice}"
+    );
+    assert_eq!(run_once()["dunning"]["notices"], 0, "told once");
+    assert_eq!(sent(dir.path()).len(), 2);
+
+    // Someone settles the other dispute and reopens that invoice: its reminder goes.
+    let out = deskmail(&[
+        "invoices",
+        "status",
+        "--data",
+        data.to_str().unwrap(),
+        "OC-2026-1020",
+        "open",
+    ]);
+    assert!(out.status.success());
+    let out = deskmail(&[
+        "invoices",
+        "status",
+        "--data",
+        data.to_str().unwrap(),
+        "NO-SUCH-1",
+        "open",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no imported invoice"));
+    assert_eq!(run_once()["dunning"]["reminders"], 1);
+    assert_eq!(sent(dir.path()).len(), 3);
+    assert!(
+        sent(dir.path())
+            .iter()
+            .any(|m| m.contains("To: ap@contoso.example"))
+    );
+
+    // Dry run: a new invoice's reminder is recorded as held and nothing is written.
+    with_dunning(true);
+    std::fs::write(
+        &csv,
+        format!(
+            "invoice_number,customer,customer_email,amount,currency,issue_date,due_date\n\
+             OC-2026-1030,Fabrikam,ap@fabrikam.example,99.00,EUR,2026-01-01,{due}\n"
+        ),
+    )
+    .unwrap();
+    assert!(
+        bin()
+            .args(["invoices", "import", "--data"])
+            .arg(&data)
+            .arg(&csv)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let summary = run_once();
+    assert_eq!(summary["dunning"]["reminders"], 1, "{summary}");
+    assert!(
+        summary["sent"].is_null(),
+        "a dry run sends nothing: {summary}"
+    );
+    assert_eq!(sent(dir.path()).len(), 3);
+    let outbox = json_of(&deskmail(&[
+        "outbox",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    let held: Vec<&Value> = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["state"] == "held")
+        .collect();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0]["to"], "ap@fabrikam.example");
+}
+
+/// A reminder template with a misspelt variable fails `config check`, naming it.
+#[test]
+fn config_check_catches_a_misspelt_variable_in_a_reminder_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("ar-due.txt"),
+        "Dear {{ custmer }},\n{{ invoice_table }}",
+    )
+    .unwrap();
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        "[[drop_folder]]\nname = \"d\"\npath = \"drop\"\n[outbound]\nfrom = \"ar@ourcompany.example\"\n\
+         transport = { type = \"file\", dir = \"sent\" }\n\
+         [dunning]\nsteps = [ { offset = 0, template = \"ar-due\" } ]\n",
+    )
+    .unwrap();
+    let out = deskmail(&["config", "check", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("step +0") && err.contains("unknown variable custmer"),
+        "{err}"
+    );
+    std::fs::write(
+        templates.join("ar-due.txt"),
+        "Dear {{ customer }},\n{{ invoice_table }}",
+    )
+    .unwrap();
+    let out = deskmail(&["config", "check", config.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
