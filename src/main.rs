@@ -785,9 +785,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         r.amount,
                         r.currency,
                         r.due_date,
-                        serde_json::to_value(&r.status)?["status"]
-                            .as_str()
-                            .unwrap_or_default()
+                        r.status.name()
                     );
                 }
             }

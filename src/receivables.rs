@@ -28,6 +28,18 @@ pub enum ReceivableStatus {
     },
 }
 
+impl ReceivableStatus {
+    /// "open", "paid", "disputed" or "promised" (as in JSON and the CSV).
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReceivableStatus::Open => "open",
+            ReceivableStatus::Paid { .. } => "paid",
+            ReceivableStatus::Disputed { .. } => "disputed",
+            ReceivableStatus::Promised { .. } => "promised",
+        }
+    }
+}
+
 /// One open receivable, as imported and as the inbox changed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receivable {

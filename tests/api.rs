@@ -514,6 +514,57 @@ fn https_with_a_certificate_serves_the_api_and_plain_clients_are_turned_away() {
     assert!(!String::from_utf8_lossy(&answer).contains("\"status\""));
 }
 
+/// AR receivables from the ERP, filtered by status and customer; a bad status is a clear 400.
+#[test]
+fn receivables_filter_by_status_and_customer() {
+    let (dir, data, tokens) = setup();
+    let csv = dir.path().join("ar.csv");
+    std::fs::write(
+        &csv,
+        "invoice_number,customer,customer_email,amount,currency,issue_date,due_date,status\n\
+         OC-1,Northwind,ap@northwind.example,1500.00,USD,2026-10-01,2026-11-02,open\n\
+         OC-2,Contoso,ap@contoso.example,800.00,GBP,2026-10-01,2026-11-02,paid\n\
+         OC-3,Contoso,ap@contoso.example,90.00,GBP,2026-10-01,2026-11-09,disputed\n",
+    )
+    .unwrap();
+    let out = deskmail(&[
+        "invoices",
+        "import",
+        "--data",
+        data.to_str().unwrap(),
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let server = Server::start(&data);
+    let agent = &tokens[&Role::Agent];
+    let numbers = |path: &str| -> Vec<String> {
+        let mut v: Vec<String> = server.json(path, agent)["receivables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["invoice_number"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(numbers("/api/receivables"), ["OC-1", "OC-2", "OC-3"]);
+    assert_eq!(numbers("/api/receivables?status=disputed"), ["OC-3"]);
+    assert_eq!(
+        numbers("/api/receivables?customer=contoso"),
+        ["OC-2", "OC-3"]
+    );
+    assert_eq!(
+        numbers("/api/receivables?customer=ap%40northwind&status=open"),
+        ["OC-1"]
+    );
+    assert_eq!(numbers("/api/receivables?number=oc-2"), ["OC-2"]);
+    let (status, _, body) = server.get("/api/receivables?status=overdue", Some(agent));
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("open, paid, disputed, promised"));
+    let (status, _, _) = server.get("/api/receivables", Some(&tokens[&Role::Auditor]));
+    assert_eq!(status, 403, "auditors read the audit log, not the ledger");
+}
+
 #[test]
 fn invoices_filter_and_the_rule_dry_run_match_the_cli() {
     let (_dir, data, tokens) = setup();

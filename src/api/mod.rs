@@ -60,6 +60,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET",    "/api/stats",                    Access::Roles(&[Admin, Agent, Auditor, Integration])),
     ("GET",    "/api/audit",                    Access::Roles(&[Admin, Auditor])),
     ("GET",    "/api/invoices",                 Access::Roles(&[Admin, Agent, Integration])),
+    ("GET",    "/api/receivables",              Access::Roles(&[Admin, Agent, Integration])),
     ("GET",    "/api/outbox",                   Access::Roles(&[Admin, Agent])),
     ("POST",   "/api/rules/test",               Access::Roles(&[Admin, Agent, Integration])),
     ("GET",    "/api/contacts/{email}/export",  Access::Roles(&[Admin])),
@@ -159,7 +160,7 @@ pub struct Caller {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
-    paths(health, search, thread, message, message_raw, attachment, stats, outbox, audit, invoices, rules_test,
+    paths(health, search, thread, message, message_raw, attachment, stats, outbox, audit, invoices, receivables, rules_test,
           contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off),
     modifiers(&BearerAuth)
 )]
@@ -193,6 +194,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/stats", get(stats))
         .route("/api/audit", get(audit))
         .route("/api/invoices", get(invoices))
+        .route("/api/receivables", get(receivables))
         .route("/api/outbox", get(outbox))
         .route("/api/contacts/{email}/export", get(contact_export))
         .route(
@@ -649,6 +651,56 @@ async fn invoices(State(state): State<Arc<ApiState>>, Query(p): Query<InvoicePar
                 })
                 .collect();
             axum::Json(json!({ "invoices": list })).into_response()
+        }
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ReceivableParams {
+    status: Option<String>,
+    customer: Option<String>,
+    number: Option<String>,
+}
+
+/// AR receivables imported from the ERP, with what the inbox made of them (paid, disputed,
+/// promised) and the reminder steps sent. Filters: `status`; `customer` (part of the name or
+/// address) and `number`, case-insensitive.
+#[utoipa::path(get, path = "/api/receivables",
+    params(("status" = Option<String>, Query, description = "open, paid, disputed or promised"),
+           ("customer" = Option<String>, Query, description = "part of the customer's name or address"),
+           ("number" = Option<String>, Query, description = "part of the invoice number")),
+    responses((status = 200, description = "{receivables: [...]}"), (status = 400, description = "unknown status")),
+    security(("bearer" = [])))]
+async fn receivables(
+    State(state): State<Arc<ApiState>>,
+    Query(p): Query<ReceivableParams>,
+) -> Response {
+    const STATUSES: &[&str] = &["open", "paid", "disputed", "promised"];
+    if let Some(s) = &p.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            &format!("status {s:?} is not one of {}", STATUSES.join(", ")),
+        );
+    }
+    let contains = |hay: &str, needle: &str| hay.to_lowercase().contains(&needle.to_lowercase());
+    match state.store.receivables() {
+        Ok(all) => {
+            let list: Vec<_> = all
+                .into_iter()
+                .filter(|r| {
+                    p.status.as_deref().is_none_or(|s| r.status.name() == s)
+                        && p.customer.as_deref().is_none_or(|c| {
+                            contains(&r.customer, c) || contains(&r.customer_email, c)
+                        })
+                        && p.number
+                            .as_deref()
+                            .is_none_or(|n| contains(&r.invoice_number, n))
+                })
+                .collect();
+            axum::Json(json!({ "receivables": list })).into_response()
         }
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
