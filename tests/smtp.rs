@@ -325,6 +325,59 @@ fn scenario1_a_vendor_invoice_gets_exactly_one_threaded_acknowledgement() {
     d.stop();
 }
 
+/// Robots, lists and ourselves get nothing. Postfix hands every address it is given to some
+/// mailbox (unknown ones to the catch-all), so a wrong reply could not hide: after a vendor
+/// invoice (the control) is acknowledged, the acknowledgement is the only mail anywhere.
+#[test]
+fn scenario2_no_reply_to_a_bounce_an_out_of_office_a_list_or_ourselves() {
+    let s = Servers::start();
+    let d = Daemon::start(&s);
+    let drop = s.dir.join("drop");
+    for (src, name) in [
+        (
+            "auto/bounce-delivery-status-with-original-invoice.eml",
+            "bounce.eml",
+        ),
+        (
+            "auto/out-of-office-en-automatic-reply-mentions-invoice.eml",
+            "ooo.eml",
+        ),
+    ] {
+        std::fs::copy(fixtures().join(src), drop.join(name)).unwrap();
+    }
+    let invoice =
+        std::fs::read_to_string(fixtures().join("ap/invoice-en-us-plain-text-net30.eml")).unwrap();
+    let listed = invoice
+        .replace("billing@brightline-office.example", "vendor@example.test")
+        .replace(
+            "Message-ID: <",
+            "List-Id: <vendors.lists.example>\r\nMessage-ID: <list-",
+        );
+    std::fs::write(drop.join("list.eml"), listed).unwrap();
+    let own = invoice
+        .replace("billing@brightline-office.example", "ap@example.test")
+        .replace("Message-ID: <", "Message-ID: <own-");
+    std::fs::write(drop.join("own.eml"), own).unwrap();
+    wait_for("the robots and copies processed", 20, || {
+        ["bounce", "ooo", "list", "own"]
+            .iter()
+            .all(|n| drop.join(format!("processed/{n}.eml")).exists())
+    });
+    s.drop_invoice("control", "vendor@example.test");
+    wait_for("the control's acknowledgement", 20, || {
+        s.inbox("vendor").len() == 1
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let everywhere: usize = ["vendor", "catchall", "ap", "ar", "billing", "customer"]
+        .iter()
+        .map(|u| s.inbox(u).len())
+        .sum();
+    assert_eq!(everywhere, 1, "only the control was answered");
+    assert!(s.inbox("vendor")[0].contains("In-Reply-To: <control-"));
+    assert_eq!(d.outbox().len(), 1);
+    d.stop();
+}
+
 #[test]
 fn scenario3_replies_wait_while_smtp_is_down_and_go_once_when_it_is_back() {
     let s = Servers::start();
