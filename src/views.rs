@@ -251,7 +251,7 @@ fn message_text(
         store
             .raw(&msg.id)?
             .and_then(|raw| {
-                mail_parser::MessageParser::default()
+                crate::parse::mail_parser()
                     .parse(&raw)
                     .and_then(|m| m.body_html(0).map(|h| h.into_owned()))
             })

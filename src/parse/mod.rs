@@ -104,9 +104,32 @@ fn check_header_block(bytes: &[u8]) -> Result<(), Rejection> {
     }
 }
 
+/// mail-parser set up to decode only the headers deskmail reads (MIME, Date, Subject, the
+/// addresses, the ids); every other header is skipped and read raw from its offsets
+/// (`headers_raw`). Parsing Received and List-* headers into structures cost ~3 % of ingest CPU on
+/// a corpus with many relays.
+pub fn mail_parser() -> &'static MessageParser {
+    static PARSER: std::sync::LazyLock<MessageParser> = std::sync::LazyLock::new(|| {
+        use mail_parser::HeaderName as H;
+        MessageParser::new()
+            .with_mime_headers()
+            .header_date(H::Date)
+            .header_text(H::Subject)
+            .header_address(H::From)
+            .header_address(H::To)
+            .header_address(H::Cc)
+            .header_address(H::ReplyTo)
+            .header_id(H::MessageId)
+            .header_id(H::InReplyTo)
+            .header_id(H::References)
+            .default_header_ignore()
+    });
+    &PARSER
+}
+
 fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejection> {
     let bytes = raw.bytes.as_slice();
-    let parsed = MessageParser::default()
+    let parsed = mail_parser()
         .parse(bytes)
         .ok_or_else(|| Rejection::NotMail("no header fields could be parsed".into()))?;
     if parsed.headers().is_empty() {
@@ -477,7 +500,7 @@ pub fn attachment_bytes(raw: &[u8], sha256: &str) -> Option<Vec<u8>> {
         }
         None
     }
-    let parsed = mail_parser::MessageParser::default().parse(raw)?;
+    let parsed = mail_parser().parse(raw)?;
     walk(&parsed, sha256, 0)
 }
 
