@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{bin, deskmail, fixtures, json_of, root};
+use common::{bin, deskmail, fixtures, invoice_statuses, json_of, root};
 
 fn write_config(dir: &Path) -> std::path::PathBuf {
     let config = dir.join("deskmail.toml");
@@ -405,21 +405,8 @@ fn imported_receivables_follow_the_inbox_in_the_reminder_preview() {
             .unwrap(),
     ]);
     assert!(out.status.success());
-    let list = json_of(&deskmail(&[
-        "invoices",
-        "list",
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-    ]));
-    let status = |n: &str| {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["invoice_number"] == n)
-            .unwrap()["status"]
-            .clone()
-    };
+    let statuses = invoice_statuses(&data);
+    let status = |n: &str| statuses[n].as_str();
     assert_eq!(status("OC-2026-1010"), "disputed");
     assert_eq!(status("OC-2026-1020"), "promised");
     let customers = |v: &Value| -> Vec<String> {

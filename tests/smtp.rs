@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{bin, deskmail, fixtures, json_of, root};
+use common::{bin, deskmail, fixtures, invoice_statuses, json_of, root};
 
 struct Servers {
     dir: PathBuf,
@@ -72,66 +72,57 @@ impl Servers {
         }
     }
 
-    /// Messages in a user's INBOX, read over IMAPS.
-    fn inbox(&self, user: &str) -> Vec<String> {
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                r#"
-import imaplib, ssl, sys, json
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-m = imaplib.IMAP4_SSL('localhost', int(sys.argv[1]), ssl_context=ctx)
-m.login(sys.argv[3], 'secret-' + sys.argv[3])
-m.select('INBOX')
-_, ids = m.search(None, 'ALL')
-out = []
-for i in ids[0].split():
-    _, d = m.fetch(i, '(BODY.PEEK[])')
-    out.append(d[0][1].decode('utf-8', 'replace'))
-print(json.dumps(out))
-"#,
-                &self.env["IMAPS_PORT"],
-                &self.env["CA_FILE"],
-                user,
-            ])
-            .output()
+    /// Run a Python snippet logged in over IMAPS as `user` (as `m`, INBOX selected), with
+    /// `input` on its standard input; its standard output.
+    fn imap(&self, user: &str, snippet: &str, input: &[u8]) -> Vec<u8> {
+        let script = format!(
+            "import imaplib, ssl, sys, json\n\
+             ctx = ssl.create_default_context(cafile=sys.argv[2])\n\
+             m = imaplib.IMAP4_SSL('localhost', int(sys.argv[1]), ssl_context=ctx)\n\
+             m.login(sys.argv[3], 'secret-' + sys.argv[3])\n\
+             m.select('INBOX')\n{snippet}"
+        );
+        let mut child = Command::new("python3")
+            .args(["-c", &script])
+            .args([&self.env["IMAPS_PORT"], &self.env["CA_FILE"], user])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
         assert!(
             out.status.success(),
-            "{}",
+            "IMAP as {user}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).unwrap()
+        out.stdout
+    }
+
+    /// Messages in a user's INBOX, read over IMAPS.
+    fn inbox(&self, user: &str) -> Vec<String> {
+        let out = self.imap(
+            user,
+            "_, ids = m.search(None, 'ALL')\n\
+             out = []\n\
+             for i in ids[0].split():\n    \
+             _, d = m.fetch(i, '(BODY.PEEK[])')\n    \
+             out.append(d[0][1].decode('utf-8', 'replace'))\n\
+             print(json.dumps(out))\n",
+            b"",
+        );
+        serde_json::from_slice(&out).unwrap()
     }
 
     /// Put a message into a user's INBOX (IMAP APPEND), as if a customer had written.
     fn append(&self, user: &str, raw: &str) {
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                r#"
-import imaplib, ssl, sys
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-m = imaplib.IMAP4_SSL('localhost', int(sys.argv[1]), ssl_context=ctx)
-m.login(sys.argv[3], 'secret-' + sys.argv[3])
-m.append('INBOX', None, None, sys.stdin.buffer.read())
-"#,
-                &self.env["IMAPS_PORT"],
-                &self.env["CA_FILE"],
-                user,
-            ])
-            .stdin(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin
-                    .take()
-                    .unwrap()
-                    .write_all(raw.replace('\n', "\r\n").as_bytes())?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        assert!(out.status.success(), "APPEND to {user} failed");
+        self.imap(
+            user,
+            "m.append('INBOX', None, None, sys.stdin.buffer.read())\n",
+            raw.replace('\n', "\r\n").as_bytes(),
+        );
     }
 
     /// deskmail.toml: a drop folder in, SMTP out through Postfix (STARTTLS + AUTH as ap).
@@ -761,21 +752,8 @@ fn scenario6_sixty_days_of_reminders_follow_the_calendar_and_the_inbox() {
     expected.sort();
     assert_eq!(actual, expected);
 
-    let list = json_of(&deskmail(&[
-        "invoices",
-        "list",
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-    ]));
-    let status = |n: &str| {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["invoice_number"] == n)
-            .map(|r| r["status"].as_str().unwrap().to_string())
-            .unwrap()
-    };
+    let statuses = invoice_statuses(&data);
+    let status = |n: &str| statuses[n].as_str();
     assert_eq!(status("INV-27001"), "paid");
     assert_eq!(status("INV-27003"), "disputed");
     assert_eq!(status("INV-27004"), "promised");

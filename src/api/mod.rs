@@ -629,9 +629,7 @@ struct InvoiceParams {
     security(("bearer" = [])))]
 async fn invoices(State(state): State<Arc<ApiState>>, Query(p): Query<InvoiceParams>) -> Response {
     let contains = |hay: &str, needle: &Option<String>| {
-        needle
-            .as_ref()
-            .is_none_or(|n| hay.to_lowercase().contains(&n.to_lowercase()))
+        needle.as_deref().is_none_or(|n| contains_folded(hay, n))
     };
     match state.store.invoices() {
         Ok(all) => {
@@ -654,6 +652,11 @@ async fn invoices(State(state): State<Arc<ApiState>>, Query(p): Query<InvoicePar
         }
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
+}
+
+/// Case-insensitive substring test of the list filters.
+fn contains_folded(hay: &str, needle: &str) -> bool {
+    hay.to_lowercase().contains(&needle.to_lowercase())
 }
 
 #[derive(Deserialize)]
@@ -685,7 +688,7 @@ async fn receivables(
             &format!("status {s:?} is not one of {}", STATUSES.join(", ")),
         );
     }
-    let contains = |hay: &str, needle: &str| hay.to_lowercase().contains(&needle.to_lowercase());
+    let contains = contains_folded;
     match state.store.receivables() {
         Ok(all) => {
             let list: Vec<_> = all

@@ -39,3 +39,24 @@ pub fn json_of(out: &Output) -> Value {
     );
     serde_json::from_slice(&out.stdout).expect("JSON output")
 }
+
+/// Each imported receivable's status ("open", "paid", ...) by invoice number.
+pub fn invoice_statuses(data: &Path) -> std::collections::BTreeMap<String, String> {
+    let list = json_of(&deskmail(&[
+        "invoices",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["invoice_number"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
