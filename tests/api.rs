@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 mod common;
-use common::{bin, deskmail, fixtures};
+use common::{bin, deskmail, fixtures, import_invoices};
 
 use deskmail::access::Role;
 use deskmail::api::{Access, ROUTES};
@@ -527,14 +527,7 @@ fn receivables_filter_by_status_and_customer() {
          OC-3,Contoso,ap@contoso.example,90.00,GBP,2026-10-01,2026-11-09,disputed\n",
     )
     .unwrap();
-    let out = deskmail(&[
-        "invoices",
-        "import",
-        "--data",
-        data.to_str().unwrap(),
-        csv.to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
+    import_invoices(&data, &csv);
     let server = Server::start(&data);
     let agent = &tokens[&Role::Agent];
     let numbers = |path: &str| -> Vec<String> {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{bin, deskmail, fixtures, invoice_statuses, json_of, root};
+use common::{bin, deskmail, fixtures, import_invoices, invoice_statuses, json_of, root};
 
 fn write_config(dir: &Path) -> std::path::PathBuf {
     let config = dir.join("deskmail.toml");
@@ -338,19 +338,7 @@ fn imported_receivables_follow_the_inbox_in_the_reminder_preview() {
          OC-2026-1099,Fabrikam,ap@fabrikam.example,99.00,EUR,2026-10-01,2026-11-02\n",
     )
     .unwrap();
-    let out = deskmail(&[
-        "invoices",
-        "import",
-        "--data",
-        data.to_str().unwrap(),
-        csv.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 new"));
+    assert!(import_invoices(&data, &csv).contains("3 new"));
     let config = dir.path().join("deskmail.toml");
     std::fs::write(
         &config,
@@ -477,13 +465,7 @@ fn reminders_go_out_once_and_a_dispute_tells_the_team_on_the_embedded_default() 
     .unwrap();
     let import = deskmail(&["invoices", "import", "--data", data.to_str().unwrap()]);
     assert!(!import.status.success(), "a file is required");
-    let out = bin()
-        .args(["invoices", "import", "--data"])
-        .arg(&data)
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    import_invoices(&data, &csv);
 
     run_daemon_until(&config, || sent(dir.path()).len() == 1);
     let reminder = &sent(dir.path())[0];
@@ -574,15 +556,7 @@ fn reminders_go_out_once_and_a_dispute_tells_the_team_on_the_embedded_default() 
         ),
     )
     .unwrap();
-    assert!(
-        bin()
-            .args(["invoices", "import", "--data"])
-            .arg(&data)
-            .arg(&csv)
-            .status()
-            .unwrap()
-            .success()
-    );
+    import_invoices(&data, &csv);
     let summary = run_once();
     assert_eq!(summary["dunning"]["reminders"], 1, "{summary}");
     assert!(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{bin, deskmail, fixtures, invoice_statuses, json_of, root};
+use common::{bin, deskmail, fixtures, import_invoices, invoice_statuses, json_of, root};
 
 struct Servers {
     dir: PathBuf,
@@ -612,18 +612,7 @@ fn scenario6_sixty_days_of_reminders_follow_the_calendar_and_the_inbox() {
     let csv = s.dir.join("receivables.csv");
     std::fs::write(&csv, AR_CSV).unwrap();
     let data = s.dir.join("data");
-    let out = deskmail(&[
-        "invoices",
-        "import",
-        "--data",
-        data.to_str().unwrap(),
-        csv.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_invoices(&data, &csv);
     let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
     let customer_mail = [
         (d("2027-03-11"), PROMISE),

@@ -60,3 +60,19 @@ pub fn invoice_statuses(data: &Path) -> std::collections::BTreeMap<String, Strin
         })
         .collect()
 }
+
+/// `deskmail invoices import`, which must succeed; what it printed.
+pub fn import_invoices(data: &Path, csv: &Path) -> String {
+    let out = bin()
+        .args(["invoices", "import", "--data"])
+        .arg(data)
+        .arg(csv)
+        .output()
+        .expect("deskmail runs");
+    assert!(
+        out.status.success(),
+        "import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
