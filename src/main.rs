@@ -751,14 +751,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Invoices {
             command: InvoicesCommand::Import { data, file },
         } => match deskmail::receivables::import_csv(&file) {
-            Ok(list) => {
-                let store = open_store(&data.data, true)?;
-                let (new, updated) = store.import_receivables(&list)?;
-                cli_audit(&store, "invoices import", &file.display().to_string())?;
-                println!(
-                    "imported {} invoices: {new} new, {updated} updated",
-                    list.len()
-                );
+            Ok(receivables) => {
+                let request = View::InvoicesImport {
+                    receivables,
+                    source: file.display().to_string(),
+                    actor: cli_actor(),
+                };
+                print!("{}", store_request(&data.data, request, true)?);
                 Ok(ExitCode::SUCCESS)
             }
             Err(errors) => {
@@ -772,23 +771,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Invoices {
             command: InvoicesCommand::List { data, json },
         } => {
-            let store = open_store(&data.data, false)?;
-            let list = store.receivables()?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                for r in &list {
-                    println!(
-                        "{:<16} {:<24} {:>12} {}  due {}  {}",
-                        r.invoice_number,
-                        r.customer,
-                        r.amount,
-                        r.currency,
-                        r.due_date,
-                        r.status.name()
-                    );
-                }
-            }
+            print!("{}", store_view(&data.data, View::Invoices { json })?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Invoices {
@@ -799,22 +782,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     status,
                 },
         } => {
-            use deskmail::receivables::ReceivableStatus;
-            let store = open_store(&data.data, true)?;
-            let next = match status.as_str() {
-                "paid" => ReceivableStatus::Paid { by_message: None },
-                "disputed" => ReceivableStatus::Disputed { by_message: None },
-                _ => ReceivableStatus::Open,
+            let request = View::InvoiceStatus {
+                number: invoice_number,
+                status,
+                actor: cli_actor(),
             };
-            if !store.set_receivable_status(&invoice_number, next)? {
-                bail!("no imported invoice {invoice_number:?} (see `deskmail invoices list`)");
-            }
-            cli_audit(
-                &store,
-                &format!("invoices status {status}"),
-                &invoice_number,
-            )?;
-            println!("{invoice_number}: {status}");
+            print!("{}", store_view(&data.data, request)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Reminders {
@@ -829,73 +802,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cadence = load_config(&config)?
                 .dunning
                 .ok_or_else(|| anyhow!("{} has no [dunning] section", config.display()))?;
-            let store = open_store(&data.data, false)?;
-            let day = on.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let noon = day
-                .and_hms_opt(12, 0, 0)
-                .map(|t| t.and_utc())
-                .ok_or_else(|| anyhow!("bad date"))?;
-            let plan =
-                deskmail::receivables::plan_with(&store.receivables()?, &cadence, noon, false);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&plan)?);
-            } else if plan.is_empty() {
-                println!("{day}: no reminders");
-            } else {
-                for p in &plan {
-                    println!(
-                        "{day}: to {} <{}> with {}:",
-                        p.customer, p.customer_email, p.template
-                    );
-                    for (number, step, why) in &p.invoices {
-                        println!("    {number} (step {step:+}): {why}");
-                    }
-                }
-            }
+            let request = View::Reminders {
+                cadence: Box::new(cadence),
+                day: on.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                json,
+            };
+            print!("{}", store_view(&data.data, request)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Outbox {
             command: OutboxCommand::List { data, json },
         } => {
-            let store = open_store(&data.data, false)?;
-            let list = store.outbox_list()?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                for r in &list {
-                    println!(
-                        "{}  {:<9} {}  to {}  {}{}",
-                        r.id,
-                        serde_json::to_value(r.state)?.as_str().unwrap_or_default(),
-                        r.updated_at.format("%Y-%m-%d %H:%M:%S"),
-                        r.to,
-                        r.subject,
-                        r.last_error
-                            .as_deref()
-                            .map_or(String::new(), |e| format!("\n    {e}"))
-                    );
-                }
-                if list.is_empty() {
-                    println!("the outbox is empty");
-                }
-            }
+            print!("{}", store_view(&data.data, View::Outbox { json })?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Outbox {
             command: OutboxCommand::Retry { data, id },
         } => {
-            let store = open_store(&data.data, false)?;
-            match store.outbox_retry(&id)? {
-                Some(r) => {
-                    cli_audit(&store, "outbox retry", &r.id)?;
-                    println!("queued {} again (to {})", r.id, r.to);
-                    Ok(ExitCode::SUCCESS)
-                }
-                None => {
-                    eprintln!("no outbox message {id:?}");
-                    Ok(ExitCode::from(1))
-                }
-            }
+            let request = View::OutboxRetry {
+                id,
+                actor: cli_actor(),
+            };
+            print!("{}", store_view(&data.data, request)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Export { data, out, email } => {
             let store = open_store(&data.data, false)?;
@@ -1255,10 +1184,16 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Render a store view: directly, or through the running daemon that holds the store.
+/// Render a store view (or make a desk change): directly, or through the running daemon that
+/// holds the store.
 fn store_view(data: &Path, view: View) -> Result<String> {
+    store_request(data, view, false)
+}
+
+/// [`store_view`]; `create`: a data directory without a store gets one (an import).
+fn store_request(data: &Path, view: View, create: bool) -> Result<String> {
     let dir = DataDir::new(data).store();
-    if !dir.exists() {
+    if !create && !dir.exists() {
         bail!(
             "no store in {} (run `deskmail ingest` first)",
             data.display()

@@ -263,3 +263,88 @@ fn message_text(
     let _ = writeln!(out, "{body}");
     Ok(out)
 }
+
+/// `deskmail invoices list`: the imported receivables with their status.
+pub fn invoices(store: &Store, json: bool) -> Result<String, ViewError> {
+    let list = store.receivables()?;
+    if json {
+        return Ok(serde_json::to_string_pretty(&list)? + "\n");
+    }
+    let mut out = String::new();
+    for r in &list {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<24} {:>12} {}  due {}  {}",
+            r.invoice_number,
+            r.customer,
+            r.amount,
+            r.currency,
+            r.due_date,
+            r.status.name()
+        );
+    }
+    if list.is_empty() {
+        out.push_str("no imported invoices\n");
+    }
+    Ok(out)
+}
+
+/// `deskmail outbox list`: replies, reminders and notices with their state.
+pub fn outbox(store: &Store, json: bool) -> Result<String, ViewError> {
+    let list = store.outbox_list()?;
+    if json {
+        return Ok(serde_json::to_string_pretty(&list)? + "\n");
+    }
+    let mut out = String::new();
+    for r in &list {
+        let _ = writeln!(
+            out,
+            "{}  {:<9} {}  to {}  {}{}",
+            r.id,
+            serde_json::to_value(r.state)?.as_str().unwrap_or_default(),
+            r.updated_at.format("%Y-%m-%d %H:%M:%S"),
+            r.to,
+            r.subject,
+            r.last_error
+                .as_deref()
+                .map_or(String::new(), |e| format!("\n    {e}"))
+        );
+    }
+    if list.is_empty() {
+        out.push_str("the outbox is empty\n");
+    }
+    Ok(out)
+}
+
+/// `deskmail reminders preview`: what the cadence would send on `day`, and why (the whole day:
+/// sending hours are not applied).
+pub fn reminders(
+    store: &Store,
+    cadence: &crate::receivables::Cadence,
+    day: chrono::NaiveDate,
+    json: bool,
+) -> Result<String, ViewError> {
+    let noon = day
+        .and_hms_opt(12, 0, 0)
+        .map(|t| t.and_utc())
+        .ok_or_else(|| ViewError::NotFound(format!("no noon on {day}")))?;
+    let plan = crate::receivables::plan_with(&store.receivables()?, cadence, noon, false);
+    if json {
+        return Ok(serde_json::to_string_pretty(&plan)? + "\n");
+    }
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(out, "{day}: no reminders");
+    }
+    for p in &plan {
+        let _ = writeln!(
+            out,
+            "{day}: to {} <{}> with {}:",
+            p.customer, p.customer_email, p.template
+        );
+        for (number, step, why) in &p.invoices {
+            let _ = writeln!(out, "    {number} (step {step:+}): {why}");
+        }
+    }
+    Ok(out)
+}

@@ -619,3 +619,86 @@ fn config_check_catches_a_misspelt_variable_in_a_reminder_template() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The daemon holds the store (sled admits one process): the AR desk's daily import, status
+/// changes and lists go through its control socket, and land in the audit log under the caller.
+#[test]
+fn invoices_and_the_outbox_are_managed_while_the_daemon_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("[dunning]\nsteps = [ { offset = 7, template = \"ar-reminder\" } ]\n");
+    std::fs::write(&config, text).unwrap();
+    let data = dir.path().join("data");
+    let csv = dir.path().join("ar.csv");
+    std::fs::write(
+        &csv,
+        "invoice_number,customer,customer_email,amount,currency,issue_date,due_date\n\
+         OC-7,Contoso,ap@contoso.example,800.00,GBP,2026-10-01,2026-11-02\n",
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+    let outputs = std::cell::RefCell::new(Vec::new());
+    run_daemon_until(&config, || {
+        if !data.join("control.sock").exists() {
+            return false;
+        }
+        let run = |args: &[&str]| deskmail(args);
+        let mut o = outputs.borrow_mut();
+        o.push(run(&[
+            "invoices",
+            "import",
+            "--data",
+            d,
+            csv.to_str().unwrap(),
+        ]));
+        o.push(run(&[
+            "invoices", "status", "--data", d, "OC-7", "disputed",
+        ]));
+        o.push(run(&["invoices", "list", "--json", "--data", d]));
+        o.push(run(&["outbox", "list", "--data", d]));
+        o.push(run(&[
+            "reminders",
+            "preview",
+            "--data",
+            d,
+            "--config",
+            config.to_str().unwrap(),
+            "--on",
+            "2026-11-09",
+        ]));
+        o.push(run(&["outbox", "retry", "--data", d, "nope"]));
+        true
+    });
+    let o = outputs.into_inner();
+    let text = |i: usize| String::from_utf8_lossy(&o[i].stdout).into_owned();
+    for (i, out) in o.iter().take(5).enumerate() {
+        assert!(
+            out.status.success(),
+            "{i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        text(0).contains("imported 1 invoices: 1 new"),
+        "{}",
+        text(0)
+    );
+    assert_eq!(text(1).trim(), "OC-7: disputed");
+    let list: Value = serde_json::from_str(&text(2)).unwrap();
+    assert_eq!(list[0]["status"], "disputed");
+    assert!(text(3).contains("the outbox is empty"));
+    assert!(text(4).contains("no reminders"), "disputed: {}", text(4));
+    assert!(!o[5].status.success());
+    assert!(String::from_utf8_lossy(&o[5].stderr).contains("no outbox message \"nope\""));
+    let store = deskmail::store::Store::open(&data.join("store"), 1 << 20).unwrap();
+    let audit = store.audit_records(0, 100).unwrap();
+    for action in ["invoices import", "invoices status disputed"] {
+        assert!(
+            audit
+                .iter()
+                .any(|r| r.entry.action == action && r.entry.actor.starts_with("cli:")),
+            "{action} not audited: {audit:?}"
+        );
+    }
+}

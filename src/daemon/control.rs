@@ -1,6 +1,8 @@
 //! The daemon's control socket (`DATA/control.sock`, mode 0600): while the daemon holds the
-//! store (sled admits one process), `deskmail show|thread|stats` from another shell ask the
-//! daemon, which renders exactly what the CLI would. One JSON request line, one JSON answer line.
+//! store (sled admits one process), `deskmail show|thread|stats`, `invoices list|import|status`,
+//! `outbox list|retry` and `reminders preview` from another shell ask the daemon, which does
+//! exactly what the CLI would have done on the store (changes audited under the caller's name).
+//! One JSON request line, one JSON answer line.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -12,16 +14,51 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tracing::{debug, warn};
 
 use crate::pipeline::Pipeline;
+use crate::receivables::{Cadence, Receivable, ReceivableStatus};
 use crate::store::Store;
 use crate::views::{self, ViewError};
 
-/// A read-only view of the store.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(tag = "view", rename_all = "lowercase")]
+/// A request: a view of the store, or one of the desk's small changes to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "view", rename_all = "snake_case")]
 pub enum View {
-    Show { id: String, json: bool },
-    Thread { id: String, json: bool },
-    Stats { json: bool },
+    Show {
+        id: String,
+        json: bool,
+    },
+    Thread {
+        id: String,
+        json: bool,
+    },
+    Stats {
+        json: bool,
+    },
+    Invoices {
+        json: bool,
+    },
+    Outbox {
+        json: bool,
+    },
+    Reminders {
+        cadence: Box<Cadence>,
+        day: chrono::NaiveDate,
+        json: bool,
+    },
+    /// Receivables read from a CSV by the caller (`source` names the file in the audit log).
+    InvoicesImport {
+        receivables: Vec<Receivable>,
+        source: String,
+        actor: String,
+    },
+    InvoiceStatus {
+        number: String,
+        status: String,
+        actor: String,
+    },
+    OutboxRetry {
+        id: String,
+        actor: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -42,7 +79,65 @@ pub fn render(store: &Store, view: &View) -> Result<String, ViewError> {
         View::Show { id, json } => views::show(store, id, *json),
         View::Thread { id, json } => views::thread(store, id, *json),
         View::Stats { json } => views::stats(store, *json),
+        View::Invoices { json } => views::invoices(store, *json),
+        View::Outbox { json } => views::outbox(store, *json),
+        View::Reminders { cadence, day, json } => views::reminders(store, cadence, *day, *json),
+        View::InvoicesImport {
+            receivables,
+            source,
+            actor,
+        } => {
+            let (new, updated) = store.import_receivables(receivables)?;
+            audited(store, actor, "invoices import", source)?;
+            Ok(format!(
+                "imported {} invoices: {new} new, {updated} updated\n",
+                receivables.len()
+            ))
+        }
+        View::InvoiceStatus {
+            number,
+            status,
+            actor,
+        } => {
+            let next = match status.as_str() {
+                "open" => ReceivableStatus::Open,
+                "paid" => ReceivableStatus::Paid { by_message: None },
+                "disputed" => ReceivableStatus::Disputed { by_message: None },
+                other => {
+                    return Err(ViewError::NotFound(format!(
+                        "status {other:?} is not open, paid or disputed"
+                    )));
+                }
+            };
+            if !store.set_receivable_status(number, next)? {
+                return Err(ViewError::NotFound(format!(
+                    "no imported invoice {number:?} (see `deskmail invoices list`)"
+                )));
+            }
+            audited(store, actor, &format!("invoices status {status}"), number)?;
+            Ok(format!("{number}: {status}\n"))
+        }
+        View::OutboxRetry { id, actor } => match store.outbox_retry(id)? {
+            Some(r) => {
+                audited(store, actor, "outbox retry", &r.id)?;
+                Ok(format!("queued {} again (to {})\n", r.id, r.to))
+            }
+            None => Err(ViewError::NotFound(format!("no outbox message {id:?}"))),
+        },
     }
+}
+
+/// Record a change made on a person's request; an address in `target` is kept as a pseudonym.
+fn audited(store: &Store, actor: &str, action: &str, target: &str) -> Result<(), ViewError> {
+    store.audit(crate::audit::AuditEntry {
+        actor: actor.to_string(),
+        role: Some("admin".into()),
+        action: action.into(),
+        targets: vec![crate::api::pseudonymise_addresses(target.trim())],
+        outcome: "ok".into(),
+    })?;
+    store.flush()?;
+    Ok(())
 }
 
 /// Ask a running daemon to render a view.
