@@ -560,7 +560,7 @@ impl Store {
             {
                 tx.remove(S_OUTBOX, outbox_id.as_bytes());
                 tx.remove(S_THREAD_REPLIES, &k[2..]);
-                let rate = format!("{}\0{}", r.to.to_ascii_lowercase(), r.thread_id);
+                let rate = format!("{}\0{}", r.mail.to.to_ascii_lowercase(), r.thread_id);
                 tx.remove(S_REPLIED, rate.as_bytes());
             }
         }
@@ -1091,11 +1091,11 @@ fn queue_replies(
         if t.contains(S_OUTBOX, d.id.as_bytes())? {
             continue;
         }
-        let rate_key = format!("{}\0{}", d.to.to_ascii_lowercase(), thread.0);
+        let rate_key = format!("{}\0{}", d.mail.to.to_ascii_lowercase(), thread.0);
         if let Some(last) = t.get_json::<DateTime<Utc>>(S_REPLIED, rate_key.as_bytes())?
             && now - last < chrono::Duration::hours(i64::from(d.period_hours))
         {
-            tracing::debug!(to = %d.to, "Already replied in this thread recently");
+            tracing::debug!(to = %d.mail.to, "Already replied in this thread recently");
             continue;
         }
         let rec = OutboxRecord::new(d, &source.0, &thread.0, now);

@@ -62,7 +62,7 @@ pub fn thread(store: &Store, id_prefix: &str, json: bool) -> Result<String, View
         let replies: Vec<_> = store
             .outbox_for_thread(&rec.thread_id)?
             .into_iter()
-            .map(|r| serde_json::json!({ "id": r.id, "state": r.state, "to": r.to, "subject": r.subject, "created_at": r.created_at, "updated_at": r.updated_at, "template": r.template, "body_text": r.body_text, "last_error": r.last_error }))
+            .map(|r| serde_json::json!({ "id": r.id, "state": r.state, "to": r.mail.to, "subject": r.mail.subject, "created_at": r.created_at, "updated_at": r.updated_at, "template": r.mail.template, "body_text": r.mail.body_text, "last_error": r.last_error }))
             .collect();
         out = serde_json::to_string_pretty(
             &serde_json::json!({ "thread_id": rec.thread_id, "subject": rec.subject, "messages": msgs, "replies": replies }),
@@ -264,16 +264,26 @@ fn message_text(
     Ok(out)
 }
 
+/// A list as pretty JSON, or one text line per item (`empty` when there are none).
+fn list_view<T: serde::Serialize>(
+    list: &[T],
+    json: bool,
+    empty: &str,
+    line: impl Fn(&T) -> Result<String, ViewError>,
+) -> Result<String, ViewError> {
+    if json {
+        return Ok(serde_json::to_string_pretty(list)? + "\n");
+    }
+    if list.is_empty() {
+        return Ok(format!("{empty}\n"));
+    }
+    list.iter().map(|item| Ok(line(item)? + "\n")).collect()
+}
+
 /// `deskmail invoices list`: the imported receivables with their status.
 pub fn invoices(store: &Store, json: bool) -> Result<String, ViewError> {
-    let list = store.receivables()?;
-    if json {
-        return Ok(serde_json::to_string_pretty(&list)? + "\n");
-    }
-    let mut out = String::new();
-    for r in &list {
-        let _ = writeln!(
-            out,
+    list_view(&store.receivables()?, json, "no imported invoices", |r| {
+        Ok(format!(
             "{:<16} {:<24} {:>12} {}  due {}  {}",
             r.invoice_number,
             r.customer,
@@ -281,39 +291,25 @@ pub fn invoices(store: &Store, json: bool) -> Result<String, ViewError> {
             r.currency,
             r.due_date,
             r.status.name()
-        );
-    }
-    if list.is_empty() {
-        out.push_str("no imported invoices\n");
-    }
-    Ok(out)
+        ))
+    })
 }
 
 /// `deskmail outbox list`: replies, reminders and notices with their state.
 pub fn outbox(store: &Store, json: bool) -> Result<String, ViewError> {
-    let list = store.outbox_list()?;
-    if json {
-        return Ok(serde_json::to_string_pretty(&list)? + "\n");
-    }
-    let mut out = String::new();
-    for r in &list {
-        let _ = writeln!(
-            out,
+    list_view(&store.outbox_list()?, json, "the outbox is empty", |r| {
+        Ok(format!(
             "{}  {:<9} {}  to {}  {}{}",
             r.id,
             serde_json::to_value(r.state)?.as_str().unwrap_or_default(),
             r.updated_at.format("%Y-%m-%d %H:%M:%S"),
-            r.to,
-            r.subject,
+            r.mail.to,
+            r.mail.subject,
             r.last_error
                 .as_deref()
                 .map_or(String::new(), |e| format!("\n    {e}"))
-        );
-    }
-    if list.is_empty() {
-        out.push_str("the outbox is empty\n");
-    }
-    Ok(out)
+        ))
+    })
 }
 
 /// `deskmail reminders preview`: what the cadence would send on `day`, and why (the whole day:

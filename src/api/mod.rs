@@ -93,6 +93,25 @@ pub struct ApiState {
 }
 
 impl ApiState {
+    /// Dispose of mail past its retention period now (on a blocking thread; the index reader
+    /// then sees the removals).
+    pub async fn purge_now(self: &Arc<Self>) -> Result<privacy::ErasureReport, String> {
+        let s = Arc::clone(self);
+        let report = tokio::task::spawn_blocking(move || {
+            privacy::purge(
+                &s.store,
+                s.unindex.as_ref(),
+                &s.retention,
+                chrono::Utc::now(),
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let _ = self.index.reload();
+        Ok(report)
+    }
+
     /// `failures_allowed`: failed authentications per client address per minute.
     pub fn new(
         store: Arc<Store>,
@@ -797,23 +816,9 @@ async fn retention_status(State(state): State<Arc<ApiState>>) -> Response {
 #[utoipa::path(post, path = "/api/retention/purge", responses((status = 200, description = "{erased, message_ids, ...}")),
     security(("bearer" = [])))]
 async fn retention_purge(State(state): State<Arc<ApiState>>) -> Response {
-    let s = Arc::clone(&state);
-    let r = tokio::task::spawn_blocking(move || {
-        privacy::purge(
-            &s.store,
-            s.unindex.as_ref(),
-            &s.retention,
-            chrono::Utc::now(),
-        )
-    })
-    .await;
-    match r {
-        Ok(Ok(report)) => {
-            let _ = state.index.reload();
-            axum::Json(report).into_response()
-        }
-        Ok(Err(e)) => privacy_error(e),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    match state.purge_now().await {
+        Ok(report) => axum::Json(report).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e),
     }
 }
 

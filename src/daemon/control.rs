@@ -120,7 +120,7 @@ pub fn render(store: &Store, view: &View) -> Result<String, ViewError> {
         View::OutboxRetry { id, actor } => match store.outbox_retry(id)? {
             Some(r) => {
                 audited(store, actor, "outbox retry", &r.id)?;
-                Ok(format!("queued {} again (to {})\n", r.id, r.to))
+                Ok(format!("queued {} again (to {})\n", r.id, r.mail.to))
             }
             None => Err(ViewError::NotFound(format!("no outbox message {id:?}"))),
         },

@@ -551,18 +551,8 @@ async fn purge_periodically(state: Arc<crate::api::ApiState>, mut stop: watch::R
             _ = stop.changed() => return,
             _ = tokio::time::sleep(Duration::from_secs(hours * 3600)) => {}
         }
-        let s = Arc::clone(&state);
-        let r = tokio::task::spawn_blocking(move || {
-            crate::privacy::purge(
-                &s.store,
-                s.unindex.as_ref(),
-                &s.retention,
-                chrono::Utc::now(),
-            )
-        })
-        .await;
-        match r {
-            Ok(Ok(report)) => {
+        match state.purge_now().await {
+            Ok(report) => {
                 let _ = state.store.audit(crate::audit::AuditEntry {
                     actor: "deskmail".into(),
                     role: None,
@@ -573,7 +563,6 @@ async fn purge_periodically(state: Arc<crate::api::ApiState>, mut stop: watch::R
                 let _ = state.store.flush();
                 info!(erased = report.erased, "Retention purge done");
             }
-            Ok(Err(e)) => error!(error = %e, "Retention purge failed"),
             Err(e) => error!(error = %e, "Retention purge failed"),
         }
     }

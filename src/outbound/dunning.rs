@@ -13,10 +13,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tracing::{error, info};
 
-use super::{Draft, OutboxRecord, TemplateError, Templates};
+use super::{Draft, OutboxRecord, Outgoing, TemplateError, Templates, outbox_ids};
 use crate::receivables::{Cadence, PlannedReminder, Receivable, ReceivableStatus};
 use crate::store::{Store, StoreError};
 
@@ -180,7 +179,7 @@ impl Dunning {
             };
             let rec = OutboxRecord::new(&draft, "", "", now);
             if store.queue_reminder(&rec, &steps)? {
-                info!(id = %rec.id, template = %draft.template, invoices = steps.len(), "Reminder queued");
+                info!(id = %rec.id, template = %draft.mail.template, invoices = steps.len(), "Reminder queued");
                 report.reminders += 1;
             }
         }
@@ -192,7 +191,15 @@ impl Dunning {
                 else {
                     continue;
                 };
-                let Some(rec) = self.dispute_notice(store, r, message, team, now)? else {
+                // Told already: skip before reading the message and rendering the notice.
+                let cause = format!("dispute\0{}\0{message}", r.invoice_number);
+                if store
+                    .outbox_get(&outbox_ids(&cause, &self.from).0)?
+                    .is_some()
+                {
+                    continue;
+                }
+                let Some(rec) = self.dispute_notice(store, r, message, &cause, team, now)? else {
                     continue;
                 };
                 if store.queue_once(&rec)? {
@@ -273,6 +280,7 @@ impl Dunning {
         store: &Store,
         r: &Receivable,
         message: &str,
+        cause: &str,
         team: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<OutboxRecord>, StoreError> {
@@ -299,11 +307,10 @@ impl Dunning {
             thread_id: thread.clone(),
             today: now.date_naive(),
         };
-        let key = format!("dispute\0{}\0{message}", r.invoice_number);
         let default_subject = format!("Disputed: invoice {} ({})", r.invoice_number, r.customer);
         Ok(self
             .draft(
-                &key,
+                cause,
                 &self.cadence.dispute_template,
                 &vars,
                 team,
@@ -334,19 +341,20 @@ impl Dunning {
             }
         };
         let (subject, body_text) = split_subject(&text);
-        let id = hex::encode(Sha256::digest(key.as_bytes()))[..24].to_string();
-        let domain = self.from.rsplit('@').next().unwrap_or("deskmail.invalid");
+        let (id, message_id) = outbox_ids(key, &self.from);
         Some(Draft {
-            message_id: format!("{id}.deskmail@{domain}"),
             id,
-            from: self.from.clone(),
-            to: to.to_string(),
-            subject: subject.unwrap_or(default_subject),
-            in_reply_to: None,
-            references: Vec::new(),
-            body_text,
-            body_html: html,
-            template: template.to_string(),
+            mail: Outgoing {
+                from: self.from.clone(),
+                to: to.to_string(),
+                subject: subject.unwrap_or(default_subject),
+                message_id,
+                in_reply_to: None,
+                references: Vec::new(),
+                body_text,
+                body_html: html,
+                template: template.to_string(),
+            },
             period_hours: 0,
             hold: self.hold,
         })
@@ -503,17 +511,28 @@ mod tests {
         let out = store.outbox_list().unwrap();
         assert_eq!(out.len(), 1);
         let r = &out[0];
-        assert_eq!(r.to, "ap@acme.example");
-        assert_eq!(r.template, "ar-reminder", "the latest step names the email");
-        assert!(
-            r.subject.starts_with("Payment reminder: 2 overdue"),
-            "{}",
-            r.subject
+        assert_eq!(r.mail.to, "ap@acme.example");
+        assert_eq!(
+            r.mail.template, "ar-reminder",
+            "the latest step names the email"
         );
-        assert!(r.body_text.contains("A-1") && r.body_text.contains("7 days overdue"));
-        assert!(r.body_text.contains("due tomorrow"), "{}", r.body_text);
-        assert!(r.body_text.contains("2401.00 EUR"), "{}", r.body_text);
-        assert!(r.in_reply_to.is_none());
+        assert!(
+            r.mail.subject.starts_with("Payment reminder: 2 overdue"),
+            "{}",
+            r.mail.subject
+        );
+        assert!(r.mail.body_text.contains("A-1") && r.mail.body_text.contains("7 days overdue"));
+        assert!(
+            r.mail.body_text.contains("due tomorrow"),
+            "{}",
+            r.mail.body_text
+        );
+        assert!(
+            r.mail.body_text.contains("2401.00 EUR"),
+            "{}",
+            r.mail.body_text
+        );
+        assert!(r.mail.in_reply_to.is_none());
         let steps: Vec<Vec<i32>> = store
             .receivables()
             .unwrap()
@@ -554,10 +573,15 @@ mod tests {
         );
         assert_eq!(d.tick(&store, now).unwrap().notices, 0);
         let out = store.outbox_list().unwrap();
-        assert_eq!(out[0].to, "ar-team@ourcompany.example");
-        assert!(out[0].subject.contains("A-1"), "{}", out[0].subject);
+        assert_eq!(out[0].mail.to, "ar-team@ourcompany.example");
+        assert!(
+            out[0].mail.subject.contains("A-1"),
+            "{}",
+            out[0].mail.subject
+        );
         assert!(
             out[0]
+                .mail
                 .body_text
                 .contains("deskmail invoices status A-1 open")
         );

@@ -282,6 +282,16 @@ pub struct OutboxRecord {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The server's last answer or the transport's error.
     pub last_error: Option<String>,
+    #[serde(flatten)]
+    pub mail: Outgoing,
+    /// What caused it: the stored message and its thread (empty for a reminder).
+    pub source_message: String,
+    pub thread_id: String,
+}
+
+/// What goes out: addresses, headers, bodies, and the template that made them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outgoing {
     pub from: String,
     pub to: String,
     pub subject: String,
@@ -290,9 +300,6 @@ pub struct OutboxRecord {
     pub references: Vec<String>,
     pub body_text: String,
     pub body_html: Option<String>,
-    /// What caused it: the stored message, its thread, the template.
-    pub source_message: String,
-    pub thread_id: String,
     pub template: String,
 }
 
@@ -311,19 +318,20 @@ impl OutboxRecord {
             attempts: 0,
             next_attempt_at: None,
             last_error: None,
-            from: d.from.clone(),
-            to: d.to.clone(),
-            subject: d.subject.clone(),
-            message_id: d.message_id.clone(),
-            in_reply_to: d.in_reply_to.clone(),
-            references: d.references.clone(),
-            body_text: d.body_text.clone(),
-            body_html: d.body_html.clone(),
+            mail: d.mail.clone(),
             source_message: source_message.to_string(),
             thread_id: thread_id.to_string(),
-            template: d.template.clone(),
         }
     }
+}
+
+/// The outbox id for what caused a message (the same cause always gives the same id, so it is
+/// never queued twice) and the Message-ID made from it on the sender's domain.
+pub fn outbox_ids(cause: &str, from: &str) -> (String, String) {
+    let id = hex::encode(Sha256::digest(cause.as_bytes()))[..24].to_string();
+    let domain = from.rsplit('@').next().unwrap_or("deskmail.invalid");
+    let message_id = format!("{id}.deskmail@{domain}");
+    (id, message_id)
 }
 
 /// An outbound message before it is queued: a reply as the worker stage renders it (the store
@@ -331,15 +339,7 @@ impl OutboxRecord {
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub id: String,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub message_id: String,
-    pub in_reply_to: Option<String>,
-    pub references: Vec<String>,
-    pub body_text: String,
-    pub body_html: Option<String>,
-    pub template: String,
+    pub mail: Outgoing,
     /// At most one automatic reply per sender per thread within this many hours.
     pub period_hours: u32,
     /// Dry run: record as held, never send.
@@ -391,9 +391,7 @@ impl ReplySettings {
         for t in templates {
             match self.templates.render(t, msg, decision, &from) {
                 Some(Ok((body_text, body_html))) => {
-                    let id =
-                        hex::encode(Sha256::digest(format!("{}\0{t}", msg.id.0)))[..24].to_string();
-                    let domain = from.rsplit('@').next().unwrap_or("deskmail.invalid");
+                    let (id, message_id) = outbox_ids(&format!("{}\0{t}", msg.id.0), &from);
                     let mut references = msg.references.clone();
                     if let Some(mid) = &msg.message_id {
                         references.push(mid.clone());
@@ -404,16 +402,18 @@ impl ReplySettings {
                         format!("Re: {}", msg.subject)
                     };
                     out.push(Draft {
-                        message_id: format!("{id}.deskmail@{domain}"),
                         id,
-                        from: from.clone(),
-                        to: to.clone(),
-                        subject,
-                        in_reply_to: msg.message_id.clone(),
-                        references,
-                        body_text,
-                        body_html,
-                        template: t.to_string(),
+                        mail: Outgoing {
+                            from: from.clone(),
+                            to: to.clone(),
+                            subject,
+                            message_id,
+                            in_reply_to: msg.message_id.clone(),
+                            references,
+                            body_text,
+                            body_html,
+                            template: t.to_string(),
+                        },
                         period_hours: self.period_hours,
                         hold: self.dry_run,
                     });

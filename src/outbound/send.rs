@@ -235,41 +235,44 @@ pub fn build(
     dkim: Option<&DkimConfig>,
 ) -> Result<(lettre::address::Envelope, Vec<u8>), String> {
     let from: Mailbox = rec
+        .mail
         .from
         .parse()
-        .map_err(|e| format!("from {:?}: {e}", rec.from))?;
+        .map_err(|e| format!("from {:?}: {e}", rec.mail.from))?;
     let to: Mailbox = rec
+        .mail
         .to
         .parse()
-        .map_err(|e| format!("to {:?}: {e}", rec.to))?;
+        .map_err(|e| format!("to {:?}: {e}", rec.mail.to))?;
     let mut b = lettre::Message::builder()
         .from(from)
         .to(to)
-        .subject(rec.subject.clone())
-        .message_id(Some(format!("<{}>", rec.message_id)))
+        .subject(rec.mail.subject.clone())
+        .message_id(Some(format!("<{}>", rec.mail.message_id)))
         .date(rec.created_at.into())
-        .header(AutoSubmitted(if rec.in_reply_to.is_some() {
+        .header(AutoSubmitted(if rec.mail.in_reply_to.is_some() {
             "auto-replied"
         } else {
             "auto-generated"
         }))
         .header(OutboxId(rec.id.clone()));
-    if let Some(parent) = &rec.in_reply_to {
+    if let Some(parent) = &rec.mail.in_reply_to {
         b = b.in_reply_to(format!("<{parent}>"));
     }
-    if !rec.references.is_empty() {
+    if !rec.mail.references.is_empty() {
         b = b.references(
-            rec.references
+            rec.mail
+                .references
                 .iter()
                 .map(|r| format!("<{r}>"))
                 .collect::<Vec<_>>()
                 .join(" "),
         );
     }
-    let mut message = match &rec.body_html {
-        None => b.singlepart(SinglePart::plain(rec.body_text.clone())),
+    let mut message = match &rec.mail.body_html {
+        None => b.singlepart(SinglePart::plain(rec.mail.body_text.clone())),
         Some(html) => b.multipart(MultiPart::alternative_plain_html(
-            rec.body_text.clone(),
+            rec.mail.body_text.clone(),
             html.clone(),
         )),
     }
@@ -326,7 +329,7 @@ pub async fn send_due(
                 rec.state = OutboxState::Sent;
                 rec.last_error = None;
                 report.sent += 1;
-                info!(id = %rec.id, to = %rec.to, template = %rec.template, "Sent");
+                info!(id = %rec.id, to = %rec.mail.to, template = %rec.mail.template, "Sent");
             }
             Err(e) if e.permanent => {
                 rec.state = OutboxState::Failed;
