@@ -64,65 +64,8 @@ ensure_packages() {
   } >&2 || die "apt-get install postfix failed"
 }
 
-# Resolve a directory to an absolute path and refuse anything that would need quoting.
-resolve_dir() {
-  local d=$1
-  [ -n "$d" ] || usage
-  mkdir -p "$d"
-  d=$(cd "$d" && pwd -P)
-  [ "$d" != / ] || die "refusing DIR=/"
-  [[ "$d" =~ ^[A-Za-z0-9._+@/-]+$ ]] || die "DIR must only hold [A-Za-z0-9._+@/-]: $d"
-  printf '%s\n' "$d"
-}
-
-# Postfix's daemons run as user postfix and must reach files under DIR: give every ancestor the
-# world-traverse bit it lacks (e.g. a 0700 mktemp dir), and say so.
-make_traversable() {
-  local p=$1
-  while [ "$p" != / ]; do
-    if [ "$(( 0$(stat -c %a "$p") & 1 ))" = 0 ]; then
-      chmod o+x "$p"
-      echo "postfix.sh: added o+x to $p so Postfix's unprivileged processes can reach DIR" >&2
-    fi
-    p=$(dirname "$p")
-  done
-}
-
-# N distinct free ports below the kernel's ephemeral range (32768+), so an outgoing connection
-# cannot grab them while Postfix restarts. Checked by binding; start retries on a race.
-pick_ports() {
-  local n=$1 py
-  # The system python first: a pyenv shim costs ~0.2 s per call.
-  py=$(command -v /usr/bin/python3 || command -v python3 || true)
-  if [ -n "$py" ]; then
-    "$py" - "$n" <<'EOF'
-import random, socket, sys
-held, ports = [], []
-while len(ports) < int(sys.argv[1]):
-    p = random.randrange(15000, 32000)
-    if p in ports:
-        continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        s.close()
-        continue
-    held.append(s)
-    ports.append(p)
-print(*ports)
-EOF
-  else
-    local ports=() p
-    while [ ${#ports[@]} -lt "$n" ]; do
-      p=$(( 15000 + RANDOM % 17000 ))
-      [[ " ${ports[*]} " == *" $p "* ]] && continue
-      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-      ports+=("$p")
-    done
-    echo "${ports[@]}"
-  fi
-}
+# shellcheck source=scripts/server-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/server-lib.sh"
 
 # True while PID exists and is not a zombie (a zombie holds no ports and counts as stopped).
 alive() {
