@@ -40,6 +40,22 @@ impl fmt::Display for MessageId {
     }
 }
 
+/// What an erased person's address becomes in records kept for the books: `erased-` and the
+/// first 4 bytes of its SHA-256, hex. Stable, so records about the same person still group, and
+/// never an address (no `@`), so nothing is ever sent to it.
+pub fn pseudonym(address: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!(
+        "erased-{}",
+        &hex::encode(Sha256::digest(address.as_bytes()))[..8]
+    )
+}
+
+/// Is this a [`pseudonym`] rather than an address?
+pub fn is_pseudonym(s: &str) -> bool {
+    s.starts_with("erased-") && !s.contains('@')
+}
+
 /// Thread id: the first 8 bytes of the SHA-256 of the thread's root key, hex.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -1,9 +1,13 @@
 //! Data-protection requests: everything held about an email address, exported in one portable
 //! archive or erased; and the retention purge, which uses the same erasure.
 //!
-//! "About an address" means every stored message it sent or received (From, To, Cc). Erasure
-//! removes those messages from the store, wipes their raw bytes and drops them from the index;
-//! AP invoice records they carried stay (numbers, amounts, dates), pseudonymised.
+//! "About an address" means every stored message it sent or received (From, To, Cc), every
+//! outbox record addressed to it or naming it (replies, payment reminders, dispute notices) and
+//! every imported receivable billed to it. Erasure removes those messages from the store, wipes
+//! their raw bytes and drops them from the index, and removes those outbox records; AP invoice
+//! records and receivables stay for the books (numbers, amounts, dates), pseudonymised, and an
+//! erased customer gets no more reminders. Mail already handed to the SMTP server (or written by
+//! the file transport) is outside deskmail.
 
 use std::collections::BTreeMap;
 
@@ -61,10 +65,22 @@ pub fn messages_of(store: &Store, address: &str) -> Result<Vec<StoredMessage>, P
     Ok(found)
 }
 
-/// A tar archive: `export.json` (every message record with its decision and thread, and the AP
-/// invoice records they carried) and `messages/<id>.eml` (the original bytes).
+/// A tar archive: `export.json` (every message record with its decision and thread, the AP
+/// invoice records they carried, the receivables billed to the address and the outbox records
+/// sent or queued to it) and `messages/<id>.eml` (the original bytes).
 pub fn export(store: &Store, address: &str) -> Result<(Vec<u8>, usize), PrivacyError> {
     let messages = messages_of(store, address)?;
+    let address = check_address(address)?;
+    let receivables: Vec<_> = store
+        .receivables()?
+        .into_iter()
+        .filter(|r| r.customer_email.eq_ignore_ascii_case(&address))
+        .collect();
+    let outbox: Vec<_> = store
+        .outbox_list()?
+        .into_iter()
+        .filter(|r| r.mail.to.eq_ignore_ascii_case(&address))
+        .collect();
     let ids: Vec<&MessageId> = messages.iter().map(|m| &m.message.id).collect();
     let invoices: Vec<_> = store
         .invoices()?
@@ -83,6 +99,8 @@ pub fn export(store: &Store, address: &str) -> Result<(Vec<u8>, usize), PrivacyE
             "raw": format!("messages/{}.eml", m.message.id),
         })).collect::<Vec<_>>(),
         "invoices": invoices,
+        "receivables": receivables,
+        "outbox": outbox,
     });
     let mut tar = tar::Builder::new(Vec::new());
     let mut add = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
@@ -113,6 +131,10 @@ pub struct ErasureReport {
     pub message_ids: Vec<MessageId>,
     pub threads_removed: usize,
     pub invoices_kept_pseudonymised: usize,
+    /// Outbox records addressed to or naming the address (erasure requests only).
+    pub outbox_removed: usize,
+    /// Receivables billed to the address, kept with it pseudonymised (erasure requests only).
+    pub receivables_pseudonymised: usize,
 }
 
 impl ErasureReport {
@@ -183,7 +205,16 @@ pub fn erase_address(
         .into_iter()
         .map(|m| m.message.id)
         .collect();
-    erase_messages(store, index, &ids, "data-protection erasure request")
+    let mut report = erase_messages(store, index, &ids, "data-protection erasure request")?;
+    let rest = store.erase_contact_records(&check_address(address)?)?;
+    info!(
+        outbox = ?rest.outbox_removed,
+        receivables = rest.receivables_pseudonymised,
+        "Erased the contact's outbox records; receivables pseudonymised"
+    );
+    report.outbox_removed = rest.outbox_removed.len();
+    report.receivables_pseudonymised = rest.receivables_pseudonymised;
+    Ok(report)
 }
 
 /// Retention policy: days to keep mail, per category prefix (the longest matching prefix wins),

@@ -314,6 +314,10 @@ pub fn plan_with(
             ReceivableStatus::Promised { until, .. } if *until < today => {}
             _ => continue,
         }
+        // The customer's contact was erased: the invoice stays for the books, unreminded.
+        if crate::model::is_pseudonym(&r.customer_email) {
+            continue;
+        }
         let time = local.time();
         if quiet_hours && (time < cadence.send_from || time >= cadence.send_until) {
             continue;

@@ -17,7 +17,6 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 use std::collections::HashMap;
 
 use crate::access::TokenRecord;
@@ -132,6 +131,14 @@ pub struct ErasedMessage {
     pub thread_removed: bool,
     /// AP invoice records kept (pseudonymised) that this message carried.
     pub invoices_kept: usize,
+}
+
+/// What [`Store::erase_contact_records`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContactErasure {
+    /// Ids of the outbox records removed.
+    pub outbox_removed: Vec<String>,
+    pub receivables_pseudonymised: usize,
 }
 
 /// How far one IMAP folder has been read: every UID up to `last_uid` under this `uid_validity`
@@ -531,10 +538,7 @@ impl Store {
                 }
             }
             if !sender.is_empty() && rec.vendor.eq_ignore_ascii_case(&sender) {
-                rec.vendor = format!(
-                    "erased-{}",
-                    &hex::encode(sha2::Sha256::digest(sender.as_bytes()))[..8]
-                );
+                rec.vendor = crate::model::pseudonym(&sender);
             }
             tx.insert(S_INVOICES, k.as_bytes(), enc(&rec)?);
             invoices_kept += 1;
@@ -573,6 +577,48 @@ impl Store {
             thread_removed,
             invoices_kept,
         }))
+    }
+
+    /// The rest of a data-protection erasure, once the address's messages are gone: outbox
+    /// records addressed to it or naming it (reminders and replies, sent or not; a dispute
+    /// notice quoting it) go, with their thread entries and reply-period markers; receivables
+    /// billed to it stay for the books with the address pseudonymised, and get no reminders.
+    pub fn erase_contact_records(&self, address: &str) -> Result<ContactErasure, StoreError> {
+        let needle = address.to_lowercase();
+        let names = |text: &str| text.to_lowercase().contains(&needle);
+        let mut tx = self.begin();
+        let mut done = ContactErasure::default();
+        for v in self.tree.scan_prefix(key(S_OUTBOX, b"")).values() {
+            let r: OutboxRecord = dec(&v?)?;
+            let m = &r.mail;
+            if !(m.to.eq_ignore_ascii_case(address)
+                || names(&m.body_text)
+                || m.body_html.as_deref().is_some_and(names))
+            {
+                continue;
+            }
+            tx.remove(S_OUTBOX, r.id.as_bytes());
+            if !r.thread_id.is_empty() {
+                tx.remove(
+                    S_THREAD_REPLIES,
+                    format!("{}\0{}", r.thread_id, r.id).as_bytes(),
+                );
+                let rate = format!("{}\0{}", m.to.to_ascii_lowercase(), r.thread_id);
+                tx.remove(S_REPLIED, rate.as_bytes());
+            }
+            done.outbox_removed.push(r.id);
+        }
+        for v in self.tree.scan_prefix(key(S_RECEIVABLES, b"")).values() {
+            let mut r: Receivable = dec(&v?)?;
+            if r.customer_email.eq_ignore_ascii_case(address) {
+                r.customer_email = crate::model::pseudonym(&needle);
+                tx.insert(S_RECEIVABLES, fold(&r.invoice_number).as_bytes(), enc(&r)?);
+                done.receivables_pseudonymised += 1;
+            }
+        }
+        tx.apply()?;
+        self.db.flush()?;
+        Ok(done)
     }
 
     /// Write an outbox record (`flush`: make it durable before going on, e.g. before sending).
@@ -723,7 +769,8 @@ impl Store {
     }
 
     /// Import receivables (upsert by invoice number): the ERP's amounts and dates win; what the
-    /// inbox said (paid, disputed, promised) and the steps sent stay unless the file says paid.
+    /// inbox said (paid, disputed, promised) and the steps sent stay unless the file says paid,
+    /// and an address erased on request stays pseudonymised.
     /// Returns (new, updated).
     pub fn import_receivables(&self, list: &[Receivable]) -> Result<(usize, usize), StoreError> {
         let mut tx = self.begin();
@@ -737,6 +784,10 @@ impl Store {
                         rec.status = old.status;
                     }
                     rec.steps_sent = old.steps_sent;
+                    // An erased contact stays erased when the ERP sends the invoice again.
+                    if crate::model::is_pseudonym(&old.customer_email) {
+                        rec.customer_email = old.customer_email;
+                    }
                     updated += 1;
                 }
                 None => new += 1,

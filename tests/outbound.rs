@@ -71,6 +71,26 @@ fn run_daemon_until(config: &Path, done: impl Fn() -> bool) {
     assert!(child.wait().unwrap().success());
 }
 
+/// A `[dunning]` section with these steps, no business-day shift and no quiet hours (the tests
+/// run on any day, at any hour), telling the AR team of disputes.
+fn dunning_section(steps: &str) -> String {
+    format!(
+        "[dunning]\nsteps = [ {steps} ]\nbusiness_days_only = false\n\
+         send_from = 00:00:00\nsend_until = 23:59:59\nnotify = \"ar-team@ourcompany.example\"\n"
+    )
+}
+
+/// `deskmail run --once --json --config F [--now T]`: its summary.
+fn run_once(config: &Path, now: Option<&str>) -> Value {
+    let mut cmd = bin();
+    cmd.args(["run", "--once", "--json", "--config"])
+        .arg(config);
+    if let Some(t) = now {
+        cmd.args(["--now", t]);
+    }
+    json_of(&cmd.output().unwrap())
+}
+
 fn sent(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir.join("sent"))
         .map(|rd| {
@@ -442,11 +462,9 @@ fn reminders_go_out_once_and_a_dispute_tells_the_team_on_the_embedded_default() 
             text = text.replace("[outbound]\n", "[outbound]\ndry_run = true\n");
         }
         if !text.contains("[dunning]") {
-            // No business-day shift and no quiet hours: the test runs on any day, at any hour.
-            text.push_str(
-                "[dunning]\nsteps = [ { offset = -3, template = \"ar-friendly\" }, { offset = 7, template = \"ar-reminder\" } ]\n\
-                 business_days_only = false\nsend_from = 00:00:00\nsend_until = 23:59:59\nnotify = \"ar-team@ourcompany.example\"\n",
-            );
+            text.push_str(&dunning_section(
+                r#"{ offset = -3, template = "ar-friendly" }, { offset = 7, template = "ar-reminder" }"#,
+            ));
         }
         std::fs::write(&config, text).unwrap();
     };
@@ -494,15 +512,7 @@ fn reminders_go_out_once_and_a_dispute_tells_the_team_on_the_embedded_default() 
         drop.join("d.eml"),
     )
     .unwrap();
-    let run_once = || {
-        json_of(
-            &bin()
-                .args(["run", "--once", "--json", "--config"])
-                .arg(&config)
-                .output()
-                .unwrap(),
-        )
-    };
+    let run_once = || run_once(&config, None);
     let summary = run_once();
     assert_eq!(summary["stored"], 1, "{summary}");
     assert_eq!(summary["dunning"]["notices"], 1, "{summary}");
@@ -701,4 +711,151 @@ fn invoices_and_the_outbox_are_managed_while_the_daemon_runs() {
             "{action} not audited: {audit:?}"
         );
     }
+}
+
+/// A data-protection erasure of a customer's address reaches beyond their messages: the
+/// reminders sent to them and the team's dispute notice naming them go, their receivables stay
+/// for the books with the address pseudonymised (also through a later ERP import), and they get
+/// no more reminders while other customers do. The export before it carries all of that.
+#[test]
+fn erasing_a_customer_removes_their_reminders_and_keeps_their_invoices_pseudonymised() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&dunning_section(
+        r#"{ offset = 7, template = "ar-reminder" }, { offset = 14, template = "ar-second" }"#,
+    ));
+    std::fs::write(&config, text).unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let rachel = "rachel.kim@lakeside-medical.example";
+    let csv = dir.path().join("ar.csv");
+    std::fs::write(
+        &csv,
+        "invoice_number,customer,customer_email,amount,currency,issue_date,due_date\n\
+         OC-2026-1010,Lakeside Medical,rachel.kim@lakeside-medical.example,8640.00,USD,2027-02-01,2027-03-01\n\
+         OC-2026-1011,Lakeside Medical,Rachel.Kim@lakeside-medical.example,120.00,USD,2027-02-01,2027-03-01\n\
+         OC-2026-1020,Contoso,ap@contoso.example,800.00,GBP,2027-02-01,2027-03-01\n",
+    )
+    .unwrap();
+    import_invoices(&data, &csv);
+    let to_rachel = || {
+        sent(dir.path())
+            .iter()
+            .filter(|m| m.contains(&format!("To: {rachel}")))
+            .count()
+    };
+
+    // Day +9: one reminder each. Then a colleague of Rachel's disputes one invoice by mail, so
+    // the team's notice names her address without being about a message of hers.
+    let summary = run_once(&config, Some("2027-03-10T14:00:00Z"));
+    assert_eq!(summary["dunning"]["reminders"], 2, "{summary}");
+    assert_eq!(to_rachel(), 1);
+    let dispute = std::fs::read_to_string(fixtures().join("ar/dispute-en-us-incorrect-amount.eml"))
+        .unwrap()
+        .replacen(rachel, "accounts@lakeside-medical.example", 1);
+    std::fs::write(dir.path().join("drop/d.eml"), dispute).unwrap();
+    let summary = run_once(&config, Some("2027-03-11T14:00:00Z"));
+    assert_eq!(summary["dunning"]["notices"], 1, "{summary}");
+    let outbox = |data: &str| {
+        json_of(&deskmail(&["outbox", "list", "--json", "--data", data]))
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(outbox(d).len(), 3);
+
+    // The export holds her receivables and what was sent to her.
+    let archive = dir.path().join("rachel.tar");
+    let out = deskmail(&[
+        "export",
+        "--data",
+        d,
+        "--out",
+        archive.to_str().unwrap(),
+        rachel,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut tar = tar::Archive::new(std::fs::File::open(&archive).unwrap());
+    let mut summary = None;
+    for entry in tar.entries().unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().unwrap().to_str() == Some("export.json") {
+            summary = Some(serde_json::from_reader::<_, Value>(entry).unwrap());
+        }
+    }
+    let summary = summary.expect("export.json in the archive");
+    let numbers: Vec<&str> = summary["receivables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["invoice_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{summary}");
+    assert!(numbers.contains(&"OC-2026-1010") && numbers.contains(&"OC-2026-1011"));
+    let exported_outbox = summary["outbox"].as_array().unwrap();
+    assert_eq!(exported_outbox.len(), 1);
+    assert_eq!(exported_outbox[0]["to"], rachel);
+
+    // Erase: the reminder to her and the notice naming her go; Contoso's reminder stays.
+    let out = deskmail(&["erase", "--data", d, rachel]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["outbox_removed"], 2, "{report}");
+    assert_eq!(report["receivables_pseudonymised"], 2, "{report}");
+    let left = outbox(d);
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["to"], "ap@contoso.example");
+    let invoices = || deskmail(&["invoices", "list", "--json", "--data", d]);
+    let check_invoices = |why: &str| {
+        let out = invoices();
+        let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert!(!text.contains(rachel), "{why}: {text}");
+        let list = json_of(&out);
+        let theirs: Vec<&Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["customer"] == "Lakeside Medical")
+            .collect();
+        assert_eq!(theirs.len(), 2, "{why}: the invoices stay for the books");
+        for r in &theirs {
+            let email = r["customer_email"].as_str().unwrap();
+            assert!(
+                email.starts_with("erased-") && !email.contains('@'),
+                "{why}: {email}"
+            );
+        }
+        let amounts: Vec<&str> = theirs
+            .iter()
+            .map(|r| r["amount"].as_str().unwrap())
+            .collect();
+        assert!(
+            amounts.contains(&"8640.00") && amounts.contains(&"120.00"),
+            "{why}"
+        );
+    };
+    check_invoices("after the erasure");
+    import_invoices(&data, &csv);
+    check_invoices("after the ERP sends the same invoices again");
+
+    // Day +15: the +14 step is due for everyone, but only Contoso is reminded.
+    let summary = run_once(&config, Some("2027-03-16T14:00:00Z"));
+    assert_eq!(summary["dunning"]["reminders"], 1, "{summary}");
+    assert_eq!(to_rachel(), 1, "nothing more goes to an erased customer");
+    assert_eq!(
+        sent(dir.path())
+            .iter()
+            .filter(|m| m.contains("To: ap@contoso.example"))
+            .count(),
+        2
+    );
 }
