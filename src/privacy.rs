@@ -4,9 +4,10 @@
 //! "About an address" means every stored message it sent or received (From, To, Cc), every
 //! outbox record addressed to it or naming it (replies, payment reminders, dispute notices) and
 //! every imported receivable billed to it. Erasure removes those messages from the store, wipes
-//! their raw bytes and drops them from the index, and removes those outbox records; AP invoice
-//! records and receivables stay for the books (numbers, amounts, dates), pseudonymised, and an
-//! erased customer gets no more reminders. Mail already handed to the SMTP server (or written by
+//! their raw bytes and drops them from the index, and removes the outbox records addressed to
+//! it; records that only name it (a dispute notice to the team) keep a pseudonym instead. AP
+//! invoice records and receivables stay for the books (numbers, amounts, dates), pseudonymised,
+//! and an erased customer gets no more reminders. Mail already handed to the SMTP server (or written by
 //! the file transport) is outside deskmail.
 
 use std::collections::BTreeMap;
@@ -131,8 +132,10 @@ pub struct ErasureReport {
     pub message_ids: Vec<MessageId>,
     pub threads_removed: usize,
     pub invoices_kept_pseudonymised: usize,
-    /// Outbox records addressed to or naming the address (erasure requests only).
+    /// Outbox records addressed to the address, removed (erasure requests only).
     pub outbox_removed: usize,
+    /// Outbox records that named it, kept with its pseudonym instead (erasure requests only).
+    pub outbox_redacted: usize,
     /// Receivables billed to the address, kept with it pseudonymised (erasure requests only).
     pub receivables_pseudonymised: usize,
 }
@@ -208,11 +211,13 @@ pub fn erase_address(
     let mut report = erase_messages(store, index, &ids, "data-protection erasure request")?;
     let rest = store.erase_contact_records(&check_address(address)?)?;
     info!(
-        outbox = ?rest.outbox_removed,
+        removed = ?rest.outbox_removed,
+        redacted = ?rest.outbox_redacted,
         receivables = rest.receivables_pseudonymised,
         "Erased the contact's outbox records; receivables pseudonymised"
     );
     report.outbox_removed = rest.outbox_removed.len();
+    report.outbox_redacted = rest.outbox_redacted.len();
     report.receivables_pseudonymised = rest.receivables_pseudonymised;
     Ok(report)
 }

@@ -136,8 +136,10 @@ pub struct ErasedMessage {
 /// What [`Store::erase_contact_records`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ContactErasure {
-    /// Ids of the outbox records removed.
+    /// Ids of the outbox records removed (addressed to the contact).
     pub outbox_removed: Vec<String>,
+    /// Ids of the outbox records kept with the address replaced by its pseudonym.
+    pub outbox_redacted: Vec<String>,
     pub receivables_pseudonymised: usize,
 }
 
@@ -579,22 +581,39 @@ impl Store {
         }))
     }
 
-    /// The rest of a data-protection erasure, once the address's messages are gone: outbox
-    /// records addressed to it or naming it (reminders and replies, sent or not; a dispute
-    /// notice quoting it) go, with their thread entries and reply-period markers; receivables
-    /// billed to it stay for the books with the address pseudonymised, and get no reminders.
+    /// The rest of a data-protection erasure, once the address's messages are gone. Outbox
+    /// records addressed to it (reminders and replies, sent or not) go, with their thread
+    /// entries and reply-period markers. Records that only name it (the team's dispute notice)
+    /// stay with the address replaced by its pseudonym: their ids keep them from being sent
+    /// again. Receivables billed to it stay for the books, pseudonymised, and get no reminders.
     pub fn erase_contact_records(&self, address: &str) -> Result<ContactErasure, StoreError> {
-        let needle = address.to_lowercase();
-        let names = |text: &str| text.to_lowercase().contains(&needle);
+        let address = address.to_lowercase();
+        let alias = crate::model::pseudonym(&address);
+        let named = regex::RegexBuilder::new(&regex::escape(&address))
+            .case_insensitive(true)
+            .build()
+            .expect("an escaped literal is a valid pattern");
+        let redact = |text: &mut String| {
+            if named.is_match(text) {
+                *text = named.replace_all(text, alias.as_str()).into_owned();
+                true
+            } else {
+                false
+            }
+        };
         let mut tx = self.begin();
         let mut done = ContactErasure::default();
         for v in self.tree.scan_prefix(key(S_OUTBOX, b"")).values() {
-            let r: OutboxRecord = dec(&v?)?;
-            let m = &r.mail;
-            if !(m.to.eq_ignore_ascii_case(address)
-                || names(&m.body_text)
-                || m.body_html.as_deref().is_some_and(names))
-            {
+            let mut r: OutboxRecord = dec(&v?)?;
+            let m = &mut r.mail;
+            if !m.to.eq_ignore_ascii_case(&address) {
+                let mut changed = redact(&mut m.subject);
+                changed |= redact(&mut m.body_text);
+                changed |= m.body_html.as_mut().is_some_and(&redact);
+                if changed {
+                    tx.insert(S_OUTBOX, r.id.as_bytes(), enc(&r)?);
+                    done.outbox_redacted.push(r.id);
+                }
                 continue;
             }
             tx.remove(S_OUTBOX, r.id.as_bytes());
@@ -610,8 +629,8 @@ impl Store {
         }
         for v in self.tree.scan_prefix(key(S_RECEIVABLES, b"")).values() {
             let mut r: Receivable = dec(&v?)?;
-            if r.customer_email.eq_ignore_ascii_case(address) {
-                r.customer_email = crate::model::pseudonym(&needle);
+            if r.customer_email.eq_ignore_ascii_case(&address) {
+                r.customer_email = alias.clone();
                 tx.insert(S_RECEIVABLES, fold(&r.invoice_number).as_bytes(), enc(&r)?);
                 done.receivables_pseudonymised += 1;
             }

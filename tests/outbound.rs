@@ -801,7 +801,8 @@ fn erasing_a_customer_removes_their_reminders_and_keeps_their_invoices_pseudonym
     assert_eq!(exported_outbox.len(), 1);
     assert_eq!(exported_outbox[0]["to"], rachel);
 
-    // Erase: the reminder to her and the notice naming her go; Contoso's reminder stays.
+    // Erase: the reminder to her goes; the notice naming her stays with a pseudonym (so it is
+    // not sent again); Contoso's reminder is untouched.
     let out = deskmail(&["erase", "--data", d, rachel]);
     assert!(
         out.status.success(),
@@ -809,11 +810,23 @@ fn erasing_a_customer_removes_their_reminders_and_keeps_their_invoices_pseudonym
         String::from_utf8_lossy(&out.stderr)
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["outbox_removed"], 2, "{report}");
+    assert_eq!(report["outbox_removed"], 1, "{report}");
+    assert_eq!(report["outbox_redacted"], 1, "{report}");
     assert_eq!(report["receivables_pseudonymised"], 2, "{report}");
     let left = outbox(d);
-    assert_eq!(left.len(), 1);
-    assert_eq!(left[0]["to"], "ap@contoso.example");
+    let text = serde_json::to_string(&left).unwrap().to_lowercase();
+    assert!(!text.contains(rachel), "{text}");
+    let mut to: Vec<&str> = left.iter().map(|r| r["to"].as_str().unwrap()).collect();
+    to.sort();
+    assert_eq!(to, ["ap@contoso.example", "ar-team@ourcompany.example"]);
+    let notice = left
+        .iter()
+        .find(|r| r["to"] == "ar-team@ourcompany.example")
+        .unwrap();
+    assert!(
+        notice["body_text"].as_str().unwrap().contains("<erased-"),
+        "{notice}"
+    );
     let invoices = || deskmail(&["invoices", "list", "--json", "--data", d]);
     let check_invoices = |why: &str| {
         let out = invoices();
@@ -850,6 +863,10 @@ fn erasing_a_customer_removes_their_reminders_and_keeps_their_invoices_pseudonym
     // Day +15: the +14 step is due for everyone, but only Contoso is reminded.
     let summary = run_once(&config, Some("2027-03-16T14:00:00Z"));
     assert_eq!(summary["dunning"]["reminders"], 1, "{summary}");
+    assert_eq!(
+        summary["dunning"]["notices"], 0,
+        "the team was told already: {summary}"
+    );
     assert_eq!(to_rachel(), 1, "nothing more goes to an erased customer");
     assert_eq!(
         sent(dir.path())
