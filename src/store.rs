@@ -1119,7 +1119,7 @@ fn commit_one(
     }
     queue_replies(t, outbound, &msg.id, &thread_id, now)?;
     if let Some((fields, category)) = &ar_update {
-        update_receivable(t, fields, category, &msg.id)?;
+        update_receivable(t, fields, category, msg)?;
     }
     Ok(CommitOutcome::Stored {
         thread: thread_id,
@@ -1134,18 +1134,84 @@ fn update_receivable(
     t: &mut Tx<'_>,
     fields: &std::collections::BTreeMap<String, String>,
     category: &str,
-    message: &MessageId,
+    msg: &Message,
 ) -> Result<(), StoreError> {
-    let Some(number) = fields.get("invoice_number") else {
-        return Ok(());
+    let extracted: Vec<String> = fields
+        .get("invoice_number")
+        .map(|n| fold(n))
+        .into_iter()
+        .collect();
+    let keys = if category == "ar.remittance" {
+        settled_by_remittance(t, fields, msg, extracted)?
+    } else {
+        extracted
     };
-    let k = fold(number);
-    if let Some(mut r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())?
-        && crate::receivables::apply_decision(&mut r, category, fields, &message.0)
-    {
-        t.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
+    for k in keys {
+        if let Some(mut r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())?
+            && crate::receivables::apply_decision(&mut r, category, fields, &msg.id.0)
+        {
+            t.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
+        }
     }
     Ok(())
+}
+
+/// Invoice-number-like tokens of a remittance looked up at most (a long advice is still cheap).
+const REMITTANCE_LOOKUPS: usize = 200;
+
+/// One payment often settles several invoices, and the remittance lists them. Every imported
+/// invoice it names (subject, own text, attachment text) counts as paid when their amounts add
+/// up to the amount paid, in one currency: the match an AR clerk makes by hand. Otherwise only
+/// the invoice the rule extracted does, so a mail saying "1010 is paid, 1011 follows" cannot
+/// mark 1011 paid.
+fn settled_by_remittance(
+    t: &Tx<'_>,
+    fields: &std::collections::BTreeMap<String, String>,
+    msg: &Message,
+    extracted: Vec<String>,
+) -> Result<Vec<String>, StoreError> {
+    let Some(paid) = fields
+        .get("amount_total")
+        .and_then(|a| a.parse::<rust_decimal::Decimal>().ok())
+    else {
+        return Ok(extracted);
+    };
+    let texts = [msg.subject.as_str(), msg.own_text()]
+        .into_iter()
+        .chain(msg.attachments.iter().filter_map(|a| a.text.as_deref()));
+    let mut candidates: std::collections::BTreeSet<String> = extracted.iter().cloned().collect();
+    for text in texts {
+        let tokens = text.split(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']' | '|' | '"')
+        });
+        for token in tokens {
+            let k = fold(token);
+            if k.len() >= 4 && k.bytes().any(|b| b.is_ascii_digit()) {
+                candidates.insert(k);
+            }
+            if candidates.len() >= REMITTANCE_LOOKUPS {
+                break;
+            }
+        }
+    }
+    let mut named = Vec::new();
+    let mut sum = rust_decimal::Decimal::ZERO;
+    let mut currencies = std::collections::BTreeSet::new();
+    for k in candidates {
+        if let Some(r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
+            sum += r.amount.parse::<rust_decimal::Decimal>().unwrap_or_default();
+            currencies.insert(r.currency.to_ascii_uppercase());
+            named.push(k);
+        }
+    }
+    let currency_agrees = fields
+        .get("currency")
+        .is_none_or(|c| currencies.iter().all(|x| x.eq_ignore_ascii_case(c)));
+    if named.len() > 1 && currencies.len() == 1 && currency_agrees && sum == paid {
+        Ok(named)
+    } else {
+        Ok(extracted)
+    }
 }
 
 /// Queue the decision's replies in the same batch, at most one per sender per thread per

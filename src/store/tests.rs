@@ -303,3 +303,88 @@ fn cursor_rejections_and_mailbox_counts_commit_with_the_batch() {
     assert_eq!(store.stats().unwrap().rejected, 1);
     assert_eq!(store.cursors().unwrap().len(), 1);
 }
+
+fn receivable(number: &str, amount: &str) -> Receivable {
+    Receivable {
+        invoice_number: number.into(),
+        customer: "Lakeside".into(),
+        customer_email: "ap@lakeside.example".into(),
+        amount: amount.into(),
+        currency: "USD".into(),
+        issue_date: "2027-01-01".parse().unwrap(),
+        due_date: "2027-02-01".parse().unwrap(),
+        timezone: None,
+        status: ReceivableStatus::Open,
+        steps_sent: Vec::new(),
+    }
+}
+
+/// A remittance whose rule extracted `number` and `paid` (USD), with this body.
+fn remittance(n: u32, body: &str, number: &str, paid: &str) -> Processed {
+    let mut p = invoice(
+        &format!("Message-ID: <pay{n}@lakeside.example>\nSubject: Remittance advice\n\n{body}\n"),
+        number,
+        paid,
+    );
+    p.decision.category = "ar.remittance".into();
+    p.decision.fields.insert(
+        "currency".into(),
+        ExtractedField {
+            value: FieldValue::Currency {
+                value: "USD".into(),
+            },
+            provenance: Provenance {
+                rule: "r".into(),
+                source: "body".into(),
+                matched: String::new(),
+            },
+        },
+    );
+    p
+}
+
+fn statuses(store: &Store) -> Vec<(String, &'static str)> {
+    store
+        .receivables()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.invoice_number, r.status.name()))
+        .collect()
+}
+
+#[test]
+fn a_remittance_settles_every_invoice_it_names_when_the_amounts_add_up() {
+    let (_d, store) = open();
+    store
+        .import_receivables(&[
+            receivable("OC-2026-1010", "8640.00"),
+            receivable("OC-2026-1011", "120.00"),
+            receivable("OC-2026-1012", "55.50"),
+            receivable("OC-2026-1013", "99.00"),
+        ])
+        .unwrap();
+    // Names two (one in a table cell), pays exactly their sum: both are paid.
+    let two = remittance(
+        1,
+        "Paid today:\n| OC-2026-1010 | 8,640.00 |\n| OC-2026-1011 | 120.00 |\nTotal 8,760.00",
+        "OC-2026-1010",
+        "8760.00",
+    );
+    // Names two, pays only the first: the second is not taken for paid.
+    let one = remittance(
+        2,
+        "OC-2026-1012 is paid (55.50). OC-2026-1013 will follow next month.",
+        "OC-2026-1012",
+        "55.50",
+    );
+    store.commit_batch(&[two, one]).unwrap();
+    assert_eq!(
+        statuses(&store),
+        [
+            ("OC-2026-1010".to_string(), "paid"),
+            ("OC-2026-1011".to_string(), "paid"),
+            ("OC-2026-1012".to_string(), "paid"),
+            ("OC-2026-1013".to_string(), "open"),
+        ]
+    );
+}
