@@ -1199,7 +1199,10 @@ fn settled_by_remittance(
     let mut currencies = std::collections::BTreeSet::new();
     for k in candidates {
         if let Some(r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
-            sum += r.amount.parse::<rust_decimal::Decimal>().unwrap_or_default();
+            sum += r
+                .amount
+                .parse::<rust_decimal::Decimal>()
+                .unwrap_or_default();
             currencies.insert(r.currency.to_ascii_uppercase());
             named.push(k);
         }
