@@ -68,7 +68,7 @@ pub fn messages_of(store: &Store, address: &str) -> Result<Vec<StoredMessage>, P
 
 /// A tar archive: `export.json` (every message record with its decision and thread, the AP
 /// invoice records they carried, the receivables billed to the address and the outbox records
-/// sent or queued to it) and `messages/<id>.eml` (the original bytes).
+/// sent or queued to it or naming it) and `messages/<id>.eml` (the original bytes).
 pub fn export(store: &Store, address: &str) -> Result<(Vec<u8>, usize), PrivacyError> {
     let messages = messages_of(store, address)?;
     let address = check_address(address)?;
@@ -80,7 +80,7 @@ pub fn export(store: &Store, address: &str) -> Result<(Vec<u8>, usize), PrivacyE
     let outbox: Vec<_> = store
         .outbox_list()?
         .into_iter()
-        .filter(|r| r.mail.to.eq_ignore_ascii_case(&address))
+        .filter(|r| r.mail.concerns(&address))
         .collect();
     let ids: Vec<&MessageId> = messages.iter().map(|m| &m.message.id).collect();
     let invoices: Vec<_> = store

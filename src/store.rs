@@ -593,27 +593,20 @@ impl Store {
             .case_insensitive(true)
             .build()
             .expect("an escaped literal is a valid pattern");
-        let redact = |text: &mut String| {
-            if named.is_match(text) {
-                *text = named.replace_all(text, alias.as_str()).into_owned();
-                true
-            } else {
-                false
-            }
-        };
         let mut tx = self.begin();
         let mut done = ContactErasure::default();
         for v in self.tree.scan_prefix(key(S_OUTBOX, b"")).values() {
             let mut r: OutboxRecord = dec(&v?)?;
             let m = &mut r.mail;
+            if !m.concerns(&address) {
+                continue;
+            }
             if !m.to.eq_ignore_ascii_case(&address) {
-                let mut changed = redact(&mut m.subject);
-                changed |= redact(&mut m.body_text);
-                changed |= m.body_html.as_mut().is_some_and(&redact);
-                if changed {
-                    tx.insert(S_OUTBOX, r.id.as_bytes(), enc(&r)?);
-                    done.outbox_redacted.push(r.id);
+                for text in m.texts_mut() {
+                    *text = named.replace_all(text, alias.as_str()).into_owned();
                 }
+                tx.insert(S_OUTBOX, r.id.as_bytes(), enc(&r)?);
+                done.outbox_redacted.push(r.id);
                 continue;
             }
             tx.remove(S_OUTBOX, r.id.as_bytes());

@@ -303,6 +303,28 @@ pub struct Outgoing {
     pub template: String,
 }
 
+impl Outgoing {
+    /// The texts a person can be named in: subject, text body, HTML body.
+    pub fn texts_mut(&mut self) -> impl Iterator<Item = &mut String> {
+        [&mut self.subject, &mut self.body_text]
+            .into_iter()
+            .chain(self.body_html.as_mut())
+    }
+
+    /// Is it about this address (lowercase): sent to it, or naming it in a text?
+    pub fn concerns(&self, address: &str) -> bool {
+        self.to.eq_ignore_ascii_case(address)
+            || [
+                Some(&self.subject),
+                Some(&self.body_text),
+                self.body_html.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|t| t.to_lowercase().contains(address))
+    }
+}
+
 impl OutboxRecord {
     /// A new record for a draft: queued, or held in a dry run.
     pub fn new(d: &Draft, source_message: &str, thread_id: &str, now: DateTime<Utc>) -> Self {
