@@ -7,8 +7,8 @@
 //! their raw bytes and drops them from the index, and removes the outbox records addressed to
 //! it; records that only name it (a dispute notice to the team) keep a pseudonym instead. AP
 //! invoice records and receivables stay for the books (numbers, amounts, dates), pseudonymised,
-//! and an erased customer gets no more reminders. Mail already handed to the SMTP server (or written by
-//! the file transport) is outside deskmail.
+//! and an erased customer gets no more reminders. Mail already handed to the SMTP server (or
+//! written by the file transport) is outside deskmail.
 
 use std::collections::BTreeMap;
 
