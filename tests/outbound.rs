@@ -91,6 +91,18 @@ fn run_once(config: &Path, now: Option<&str>) -> Value {
     json_of(&cmd.output().unwrap())
 }
 
+/// `deskmail outbox list --json`: every outbox record.
+fn outbox_records(data: &Path) -> Vec<Value> {
+    let list = json_of(&deskmail(&[
+        "outbox",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    list.as_array().expect("a JSON array").clone()
+}
+
 fn sent(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir.join("sent"))
         .map(|rd| {
@@ -176,14 +188,7 @@ fn one_acknowledgement_per_vendor_invoice_and_none_to_robots_lists_or_ourselves(
         "{reply}"
     );
     assert!(!reply.contains("{{"), "template syntax leaked: {reply}");
-    let outbox = json_of(&deskmail(&[
-        "outbox",
-        "list",
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-    ]));
-    let outbox = outbox.as_array().unwrap();
+    let outbox = outbox_records(&data);
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0]["state"], "sent");
     let id = outbox[0]["id"].as_str().unwrap().to_string();
@@ -213,14 +218,8 @@ fn one_acknowledgement_per_vendor_invoice_and_none_to_robots_lists_or_ourselves(
     .unwrap();
     run_daemon_until(&config, || drop.join("processed/again.eml").exists());
     assert_eq!(sent(dir.path()).len(), 1);
-    let outbox = json_of(&deskmail(&[
-        "outbox",
-        "list",
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-    ]));
-    assert_eq!(outbox.as_array().unwrap().len(), 1);
+    let outbox = outbox_records(&data);
+    assert_eq!(outbox.len(), 1);
     // Erasing the vendor's contact takes the reply to them (it names them) with the message.
     let out = deskmail(&[
         "erase",
@@ -233,14 +232,8 @@ fn one_acknowledgement_per_vendor_invoice_and_none_to_robots_lists_or_ourselves(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let outbox = json_of(&deskmail(&[
-        "outbox",
-        "list",
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-    ]));
-    assert_eq!(outbox, serde_json::json!([]));
+    let outbox = outbox_records(&data);
+    assert!(outbox.is_empty(), "{outbox:?}");
 }
 
 #[test]
@@ -574,19 +567,8 @@ fn reminders_go_out_once_and_a_dispute_tells_the_team_on_the_embedded_default() 
         "a dry run sends nothing: {summary}"
     );
     assert_eq!(sent(dir.path()).len(), 3);
-    let outbox = json_of(&deskmail(&[
-        "outbox",
-        "list",
-        "--json",
-        "--data",
-        data.to_str().unwrap(),
-    ]));
-    let held: Vec<&Value> = outbox
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["state"] == "held")
-        .collect();
+    let outbox = outbox_records(&data);
+    let held: Vec<&Value> = outbox.iter().filter(|r| r["state"] == "held").collect();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0]["to"], "ap@fabrikam.example");
 }
@@ -757,13 +739,7 @@ fn erasing_a_customer_removes_their_reminders_and_keeps_their_invoices_pseudonym
     std::fs::write(dir.path().join("drop/d.eml"), dispute).unwrap();
     let summary = run_once(&config, Some("2027-03-11T14:00:00Z"));
     assert_eq!(summary["dunning"]["notices"], 1, "{summary}");
-    let outbox = |data: &str| {
-        json_of(&deskmail(&["outbox", "list", "--json", "--data", data]))
-            .as_array()
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(outbox(d).len(), 3);
+    assert_eq!(outbox_records(&data).len(), 3);
 
     // The export holds her receivables, what was sent to her and the notice naming her.
     let archive = dir.path().join("rachel.tar");
@@ -818,7 +794,7 @@ fn erasing_a_customer_removes_their_reminders_and_keeps_their_invoices_pseudonym
     assert_eq!(report["outbox_removed"], 1, "{report}");
     assert_eq!(report["outbox_redacted"], 1, "{report}");
     assert_eq!(report["receivables_pseudonymised"], 2, "{report}");
-    let left = outbox(d);
+    let left = outbox_records(&data);
     let text = serde_json::to_string(&left).unwrap().to_lowercase();
     assert!(!text.contains(rachel), "{text}");
     let mut to: Vec<&str> = left.iter().map(|r| r["to"].as_str().unwrap()).collect();
