@@ -538,18 +538,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Show { data, json, id } => {
-            print!("{}", store_view(&data.data, View::Show { id, json })?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Thread { data, json, id } => {
-            print!("{}", store_view(&data.data, View::Thread { id, json })?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Stats { data, json } => {
-            print!("{}", store_view(&data.data, View::Stats { json })?);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Show { data, json, id } => print_view(&data.data, View::Show { id, json }),
+        Command::Thread { data, json, id } => print_view(&data.data, View::Thread { id, json }),
+        Command::Stats { data, json } => print_view(&data.data, View::Stats { json }),
         Command::Rules {
             command: RulesCommand::Check { rules, templates },
         } => {
@@ -770,10 +761,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Invoices {
             command: InvoicesCommand::List { data, json },
-        } => {
-            print!("{}", store_view(&data.data, View::Invoices { json })?);
-            Ok(ExitCode::SUCCESS)
-        }
+        } => print_view(&data.data, View::Invoices { json }),
         Command::Invoices {
             command:
                 InvoicesCommand::Status {
@@ -787,8 +775,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 status,
                 actor: cli_actor(),
             };
-            print!("{}", store_view(&data.data, request)?);
-            Ok(ExitCode::SUCCESS)
+            print_view(&data.data, request)
         }
         Command::Reminders {
             command:
@@ -807,15 +794,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 day: on.unwrap_or_else(|| chrono::Utc::now().date_naive()),
                 json,
             };
-            print!("{}", store_view(&data.data, request)?);
-            Ok(ExitCode::SUCCESS)
+            print_view(&data.data, request)
         }
         Command::Outbox {
             command: OutboxCommand::List { data, json },
-        } => {
-            print!("{}", store_view(&data.data, View::Outbox { json })?);
-            Ok(ExitCode::SUCCESS)
-        }
+        } => print_view(&data.data, View::Outbox { json }),
         Command::Outbox {
             command: OutboxCommand::Retry { data, id },
         } => {
@@ -823,8 +806,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 id,
                 actor: cli_actor(),
             };
-            print!("{}", store_view(&data.data, request)?);
-            Ok(ExitCode::SUCCESS)
+            print_view(&data.data, request)
         }
         Command::Export { data, out, email } => {
             let store = open_store(&data.data, false)?;
@@ -1186,11 +1168,13 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
 
 /// Render a store view (or make a desk change): directly, or through the running daemon that
 /// holds the store.
-fn store_view(data: &Path, view: View) -> Result<String> {
-    store_request(data, view, false)
+/// Print what a view renders (from the store, or through the daemon holding it).
+fn print_view(data: &Path, view: View) -> Result<ExitCode> {
+    print!("{}", store_request(data, view, false)?);
+    Ok(ExitCode::SUCCESS)
 }
 
-/// [`store_view`]; `create`: a data directory without a store gets one (an import).
+/// [`print_view`]; `create`: a data directory without a store gets one (an import).
 fn store_request(data: &Path, view: View, create: bool) -> Result<String> {
     let dir = DataDir::new(data).store();
     if !create && !dir.exists() {
