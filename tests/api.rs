@@ -15,6 +15,11 @@ use deskmail::access::Role;
 use deskmail::api::{Access, ROUTES};
 use serde_json::Value;
 
+/// `deskmail audit verify --data DATA`.
+fn audit_verify(data: &Path) -> std::process::Output {
+    deskmail(&["audit", "verify", "--data", data.to_str().unwrap()])
+}
+
 struct Server {
     child: Child,
     port: u16,
@@ -294,7 +299,7 @@ fn search_equals_the_cli_and_reads_are_audited_with_who_and_what() {
             .any(|r| r["action"] == "GET /api/search" && r["outcome"] == "400")
     );
     drop(server);
-    let verify = deskmail(&["audit", "verify", "--data", data.to_str().unwrap()]);
+    let verify = audit_verify(&data);
     assert!(
         verify.status.success(),
         "{}",
@@ -369,7 +374,7 @@ fn audit_verify_detects_edits_removals_and_reordering() {
     for i in 0..5 {
         create_token(&data, Role::Agent, &format!("t{i}"));
     }
-    let verify = || deskmail(&["audit", "verify", "--data", data.to_str().unwrap()]);
+    let verify = || audit_verify(&data);
     let ok = verify();
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 5 records"));
@@ -736,11 +741,7 @@ fn a_data_protection_request_exports_then_erases_a_contact() {
     ]);
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["ingested"], 0, "{again}");
-    assert!(
-        deskmail(&["audit", "verify", "--data", data.to_str().unwrap()])
-            .status
-            .success()
-    );
+    assert!(audit_verify(&data).status.success());
 }
 
 #[test]
@@ -1054,11 +1055,7 @@ fn the_daemon_serves_the_api_and_erases_through_its_own_index_writer() {
     );
     let mut server = server;
     assert!(server.child.wait().unwrap().success());
-    assert!(
-        deskmail(&["audit", "verify", "--data", data.to_str().unwrap()])
-            .status
-            .success()
-    );
+    assert!(audit_verify(&data).status.success());
 }
 
 #[test]
