@@ -307,6 +307,34 @@ fn search_equals_the_cli_and_reads_are_audited_with_who_and_what() {
     );
 }
 
+/// Security finding 1: `NOT ` × 400 or 1,800 `(` overflowed the query parser's stack and
+/// aborted the server. Each is now a 400 naming the limit, and the server keeps answering.
+#[test]
+fn a_query_nesting_hundreds_deep_is_a_400_and_the_server_keeps_serving() {
+    let (_dir, data, tokens) = setup();
+    let server = Server::start(&data);
+    let agent = &tokens[&Role::Agent];
+    let nots = format!("/api/search?q={}paid", "NOT%20".repeat(400));
+    let parens = format!("/api/search?q={}", "%28".repeat(1800));
+    for path in [nots, parens] {
+        let (status, _, body) = server.get(&path, Some(agent));
+        assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("query nests deeper than 32"),
+            "{body}"
+        );
+    }
+    let (status, _, body) = server.get(&format!("/api/search?q={}", "x".repeat(5000)), Some(agent));
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(server.get("/api/health", None).0, 200);
+    let hits = server.json("/api/search?q=category:ap.invoice", agent);
+    assert!(hits["total_threads"].as_u64().unwrap() > 0);
+}
+
 #[test]
 fn revoked_tokens_stop_working_and_failed_logins_are_rate_limited() {
     let (_dir, data, tokens) = setup();

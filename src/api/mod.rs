@@ -199,7 +199,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The whole application: routes, the guard, security headers.
 pub fn router(state: Arc<ApiState>) -> Router {
-    Router::new()
+    let app = Router::new()
         .route("/", get(page))
         .route("/app.js", get(page_script))
         .route("/app.css", get(page_style))
@@ -232,8 +232,30 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_TEST_MESSAGE)),
         )
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        .with_state(state);
+    outer_layers(app)
+}
+
+/// What wraps every route, guarded or open: security headers on every answer, and a panic in a
+/// handler answered as that request's 500 instead of unwinding out of the connection task.
+fn outer_layers(router: Router) -> Router {
+    router
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .layer(middleware::from_fn(security_headers))
-        .with_state(state)
+}
+
+/// A panic while answering one request is that request's 500, logged; the server (and, under
+/// `deskmail run`, the intake and the sender beside it) keeps running.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!(panic = what, "A request handler panicked; answered 500");
+    problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
 fn access_for(method: &Method, path: &str) -> Option<Access> {
@@ -875,5 +897,35 @@ mod tests {
             pseudonymise_addresses("/api/threads/abc"),
             "/api/threads/abc"
         );
+    }
+
+    /// Security finding 1: a panic while answering one request must not take the process (and,
+    /// under `deskmail run`, intake and sender) down; it is that request's 500.
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_with_security_headers_not_a_dead_server() {
+        use tower::ServiceExt;
+        let app = outer_layers(Router::new().route(
+            "/boom",
+            get(|| async {
+                if std::hint::black_box(true) {
+                    panic!("handler bug");
+                }
+                "unreachable"
+            }),
+        ));
+        let request = || Request::builder().uri("/boom").body(Body::empty()).unwrap();
+        for _ in 0..2 {
+            let answer = app.clone().oneshot(request()).await.unwrap();
+            assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
+            let body = axum::body::to_bytes(answer.into_body(), 1024)
+                .await
+                .unwrap();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                body["error"], "internal error",
+                "the panic text is not shown"
+            );
+        }
     }
 }

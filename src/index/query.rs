@@ -426,16 +426,44 @@ pub const FIELD_NAMES: &[&str] = &[
 
 const HAS_VALUES: &[&str] = &["attachment", "invoice", "amount"];
 
+/// Deepest nesting of parentheses and `-`/`NOT` a query may have. The parser and the compiler
+/// recurse once per level; without a bound a 2 KB query of `NOT NOT …` overflowed the stack
+/// and aborted the whole process (a search is something every agent token may send).
+pub const MAX_DEPTH: usize = 32;
+/// Longest query accepted, in chars: far beyond anything typed, small enough that lexing,
+/// analysing and compiling it stay cheap.
+pub const MAX_QUERY_CHARS: usize = 4096;
+/// Most search terms (words, phrases, fields) in one query.
+pub const MAX_TERMS: usize = 256;
+
 /// Parses a query. `analyzer` must be the index's full-text analyzer (words are tokenised here).
 pub fn parse(input: &str, analyzer: &TextAnalyzer) -> Result<Node, QueryError> {
+    let end = input.chars().count();
+    if end > MAX_QUERY_CHARS {
+        return err(
+            MAX_QUERY_CHARS,
+            format!("query is longer than {MAX_QUERY_CHARS} characters ({end})"),
+        );
+    }
     let toks = lex(input)?;
     if toks.is_empty() {
         return Ok(Node::All);
     }
+    let terms = toks.iter().filter(|t| t.is_term());
+    if let Some(t) = terms.clone().nth(MAX_TERMS) {
+        return err(
+            t.pos,
+            format!(
+                "query has more than {MAX_TERMS} search terms ({})",
+                terms.count()
+            ),
+        );
+    }
     let mut p = Parser {
         toks,
         i: 0,
-        end: input.chars().count(),
+        end,
+        depth: 0,
         analyzer: analyzer.clone(),
     };
     let node = p.parse_or()?;
@@ -450,10 +478,36 @@ struct Parser {
     toks: Vec<Tok>,
     i: usize,
     end: usize,
+    /// Current nesting of `(` and `-`/`NOT`, bounded by [`MAX_DEPTH`].
+    depth: usize,
     analyzer: TextAnalyzer,
 }
 
+impl Tok {
+    fn is_term(&self) -> bool {
+        matches!(
+            self.kind,
+            TokKind::Word(_) | TokKind::Phrase(_) | TokKind::Field { .. }
+        )
+    }
+}
+
 impl Parser {
+    /// Runs `inner` one nesting level down, refusing to go past [`MAX_DEPTH`].
+    fn nested(
+        &mut self,
+        pos: usize,
+        inner: impl FnOnce(&mut Self) -> Result<Node, QueryError>,
+    ) -> Result<Node, QueryError> {
+        if self.depth >= MAX_DEPTH {
+            return err(pos, format!("query nests deeper than {MAX_DEPTH}"));
+        }
+        self.depth += 1;
+        let node = inner(self);
+        self.depth -= 1;
+        node
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.i)
     }
@@ -531,7 +585,8 @@ impl Parser {
                     err(pos, "\"NOT\" needs a search term after it")
                 };
             }
-            return Ok(Node::Not(Box::new(self.parse_unary()?)));
+            let inner = self.nested(pos, Self::parse_unary)?;
+            return Ok(Node::Not(Box::new(inner)));
         }
         self.parse_primary()
     }
@@ -550,7 +605,7 @@ impl Parser {
                 if self.peek().is_none() {
                     return err(pos, "unclosed '(' — expected a matching ')'");
                 }
-                let inner = self.parse_or()?;
+                let inner = self.nested(pos, Self::parse_or)?;
                 match self.peek() {
                     Some(t) if t.kind == TokKind::RParen => {
                         self.i += 1;
@@ -1442,5 +1497,64 @@ mod tests {
         assert_eq!(e.position, 5);
         let e = self::e("éé frm:x");
         assert_eq!(e.position, 3);
+    }
+
+    /// Security finding 1: `NOT ` 400 times and a word (1.6 KB) overflowed the parser's stack
+    /// and aborted the process; now it is a query error like any other.
+    #[test]
+    fn a_deep_not_chain_is_refused_not_a_stack_overflow() {
+        let q = format!("{}paid", "NOT ".repeat(400));
+        let e = e(&q);
+        assert_eq!(e.message, format!("query nests deeper than {MAX_DEPTH}"));
+        assert_eq!(
+            e.position,
+            4 * MAX_DEPTH,
+            "points at the first NOT too many"
+        );
+        let q = format!("{}paid", "-".repeat(5000));
+        assert!(
+            self::e(&q).message.contains("longer than"),
+            "{:?}",
+            self::e(&q)
+        );
+        let q = format!("{}paid", "-".repeat(1000));
+        assert_eq!(
+            self::e(&q).message,
+            format!("query nests deeper than {MAX_DEPTH}")
+        );
+    }
+
+    #[test]
+    fn deep_parentheses_are_refused_and_the_limit_itself_parses() {
+        let q = "(".repeat(1800);
+        assert_eq!(
+            e(&q).message,
+            format!("query nests deeper than {MAX_DEPTH}")
+        );
+        let at_limit = format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(p(&at_limit).is_ok());
+        let over = format!(
+            "{}a{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(e(&over).position, MAX_DEPTH);
+        let nots = format!("{}a", "NOT ".repeat(MAX_DEPTH));
+        assert!(p(&nots).is_ok());
+        // Siblings do not add up: depth is nesting, not count.
+        let wide = "(a) ".repeat(100);
+        assert!(p(&wide).is_ok());
+    }
+
+    #[test]
+    fn too_many_terms_are_refused_with_the_position_of_the_first_extra() {
+        let q = "w ".repeat(MAX_TERMS + 10);
+        let e = e(&q);
+        assert_eq!(e.position, 2 * MAX_TERMS);
+        assert!(
+            e.message.contains(&format!("more than {MAX_TERMS}")),
+            "{e:?}"
+        );
+        assert!(p(&"w ".repeat(MAX_TERMS)).is_ok());
     }
 }
