@@ -2346,7 +2346,7 @@ def bad_inputs() -> None:
         sender=("Accounts", "accounts@quick-supplies.example"), subject="Invoice INV-77812",
         when=at(2026, 11, 11, 23, 50), body="Invoice attached.\n", crlf=True, reason="dtd",
         category=None,
-        shows="XXE: DOCTYPE declaring <!ENTITY xxe SYSTEM \"file:///etc/passwd\"> used in "
+        shows="XXE: DOCTYPE declaring `<!ENTITY xxe SYSTEM \"file:///etc/passwd\">` used in "
               "cbc:Note and the seller's RegistrationName; must be refused, never resolved")
 
     order = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -2651,7 +2651,8 @@ def readme() -> str:
         if e["einvoice"]:
             exp = f"{e['einvoice']['profile']}, {e['category']}"
         else:
-            exp = f"reason `{e['no_einvoice_reason']}`, category `{e['category']}`"
+            exp = (f"reason `{e['no_einvoice_reason']}`, category "
+                   f"`{json.dumps(e['category'])}`")
         if e["flags"]:
             exp += ", flags " + ", ".join(f"`{f}`" for f in e["flags"])
         rows.append(f"| `{fx.name}` | `{fx.file_name}` | {'CRLF' if fx.crlf else 'LF'} | {exp} "
