@@ -225,3 +225,123 @@ pub fn cli_search(data: &Path, queries: &[String], runs: usize) -> anyhow::Resul
         max_ms: pct(1.0),
     })
 }
+
+/// Per-document cost of reading invoices: an XML e-invoice parsed into the model, a PDF's
+/// text, and a hybrid PDF's embedded XML on top of its text.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentTiming {
+    pub path: String,
+    pub bytes: usize,
+    /// "UBL, XRechnung 3.0 (2 lines)" when the file is or carries an e-invoice.
+    pub einvoice: Option<String>,
+    /// (phase, median microseconds over the runs).
+    pub phases: Vec<(String, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentsReport {
+    pub runs: usize,
+    pub documents: Vec<DocumentTiming>,
+}
+
+impl fmt::Display for DocumentsReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "median of {} runs per document", self.runs)?;
+        for d in &self.documents {
+            let phases: Vec<String> = d
+                .phases
+                .iter()
+                .map(|(name, us)| format!("{name} {us:.0} µs"))
+                .collect();
+            writeln!(
+                f,
+                "{:<48} {:>8} B  {}  [{}]",
+                d.path,
+                d.bytes,
+                phases.join(", "),
+                d.einvoice.as_deref().unwrap_or("no e-invoice")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Median wall time of `f` over `runs` runs, in microseconds.
+fn median_us(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<Duration> = (0..runs.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2].as_secs_f64() * 1e6
+}
+
+fn einvoice_label(e: &crate::model::EInvoice) -> String {
+    format!(
+        "{} ({} lines)",
+        crate::einvoice::format_label(e),
+        e.lines.len()
+    )
+}
+
+/// `deskmail bench documents FILE...`: XML and PDF invoices, each timed `runs` times.
+pub fn documents(paths: &[PathBuf], runs: usize) -> anyhow::Result<DocumentsReport> {
+    use crate::parse::pdf;
+    let mut out = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let name = path.display().to_string();
+        let mut timing = DocumentTiming {
+            path: name.clone(),
+            bytes: bytes.len(),
+            einvoice: None,
+            phases: Vec::new(),
+        };
+        if bytes.starts_with(b"%PDF-") {
+            let doc = pdf::load(&bytes)?;
+            let limit = ParseLimits::default().pdf.max_text_bytes;
+            timing.phases.push((
+                "PDF text (load + render)".into(),
+                median_us(runs, || {
+                    if let Ok(d) = pdf::load(&bytes) {
+                        let _ = pdf::render_text(&d, limit);
+                    }
+                }),
+            ));
+            let read_embedded = || {
+                pdf::embedded_files(&doc)
+                    .iter()
+                    .filter_map(|f| f.bytes.as_ref().ok())
+                    .find_map(|b| crate::einvoice::read(b, &name).ok())
+            };
+            timing.einvoice = read_embedded().map(|e| einvoice_label(&e));
+            timing.phases.push((
+                "embedded XML on top (find + inflate + read)".into(),
+                median_us(runs, || {
+                    let _ = read_embedded();
+                }),
+            ));
+        } else if crate::einvoice::looks_like_xml(&bytes) {
+            timing.einvoice = crate::einvoice::read(&bytes, &name)
+                .ok()
+                .map(|e| einvoice_label(&e));
+            timing.phases.push((
+                "XML e-invoice read".into(),
+                median_us(runs, || {
+                    let _ = crate::einvoice::read(&bytes, &name);
+                }),
+            ));
+        } else {
+            anyhow::bail!("{name} is neither a PDF nor XML");
+        }
+        out.push(timing);
+    }
+    Ok(DocumentsReport {
+        runs,
+        documents: out,
+    })
+}

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod daemon;
+pub mod einvoice;
 pub mod index;
 pub mod intake;
 pub mod model;

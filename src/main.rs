@@ -386,6 +386,15 @@ enum BenchCommand {
         json: bool,
         path: PathBuf,
     },
+    /// Per-document cost of reading invoices: XML e-invoices, PDF text, a hybrid's embedded XML.
+    Documents {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+    },
     /// CLI search latency: run the search command N times as separate processes.
     Search {
         #[command(flatten)]
@@ -993,6 +1002,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let rules = Arc::new(load_rules(&rules.rules)?);
             let report = bench::ingest(&path, rules, scratch.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command: BenchCommand::Documents { runs, json, files },
+        } => {
+            let report = bench::documents(&files, runs)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

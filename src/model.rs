@@ -109,6 +109,14 @@ pub struct Attachment {
     /// Why no text could be extracted, when extraction was attempted and failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_error: Option<String>,
+    /// The structured e-invoice this attachment is (an XML invoice) or carries (a PDF/A-3
+    /// hybrid's embedded XML). Re-derived from the raw bytes; the decision keeps its own copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub einvoice: Option<Box<EInvoice>>,
+    /// Why an attachment that looked like an e-invoice (XML, or a PDF with an embedded XML)
+    /// could not be read as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub einvoice_error: Option<String>,
 }
 
 impl Attachment {
@@ -120,7 +128,14 @@ impl Attachment {
             sha256: self.sha256.clone(),
             text: None,
             text_error: self.text_error.clone(),
+            einvoice: None,
+            einvoice_error: self.einvoice_error.clone(),
         }
+    }
+
+    /// The attachment's file name, or `(unnamed)`.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or("(unnamed)")
     }
 }
 
@@ -199,6 +214,11 @@ impl Message {
     /// What this message itself says: the body without quoted history.
     pub fn own_text(&self) -> &str {
         self.body_new.as_deref().unwrap_or(&self.body_text)
+    }
+
+    /// The first e-invoice the message carries (attachments in order).
+    pub fn einvoice(&self) -> Option<&EInvoice> {
+        self.attachments.iter().find_map(|a| a.einvoice.as_deref())
     }
 
     /// First header with this name (case-insensitive).
@@ -306,6 +326,13 @@ pub struct Decision {
     pub flags: Vec<String>,
     /// Version (content hash) of the rule set that made this decision.
     pub rules_version: String,
+    /// The e-invoice the fields were read from: its parties, line items, VAT breakdown and
+    /// totals, kept with the decision so views and the index need not re-read the XML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub einvoice: Option<Box<EInvoice>>,
+    /// Why an attachment that looked like an e-invoice was not read as one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub einvoice_errors: Vec<String>,
 }
 
 impl Decision {
@@ -316,4 +343,203 @@ impl Decision {
             .map(|(k, f)| (k.clone(), f.value.canonical()))
             .collect()
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structured e-invoices (EN 16931)
+
+/// The XML syntax an e-invoice is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EInvoiceSyntax {
+    /// OASIS UBL 2.1 `Invoice` or `CreditNote` (XRechnung UBL, Peppol BIS Billing 3.0).
+    Ubl,
+    /// UN/CEFACT CII D16B `CrossIndustryInvoice` (XRechnung CII, ZUGFeRD 2.x, Factur-X).
+    Cii,
+    /// The legacy ZUGFeRD 1.0 `CrossIndustryDocument`.
+    Zugferd1,
+}
+
+impl fmt::Display for EInvoiceSyntax {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EInvoiceSyntax::Ubl => "UBL",
+            EInvoiceSyntax::Cii => "CII",
+            EInvoiceSyntax::Zugferd1 => "ZUGFeRD 1.0 CII",
+        })
+    }
+}
+
+/// Invoice or credit note (UBL `CreditNote`, CII type code 381).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EInvoiceKind {
+    Invoice,
+    CreditNote,
+}
+
+/// A seller or buyer (BG-4 / BG-7).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EInvoiceParty {
+    /// Legal registration name (BT-27 / BT-44).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Trading name (BT-28 / BT-45).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trading_name: Option<String>,
+    /// VAT identifier (BT-31 / BT-48), with its country prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_id: Option<String>,
+    /// Postal address lines, city and country, as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub address: Vec<String>,
+    /// Electronic address or contact e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl EInvoiceParty {
+    /// The legal name, else the trading name.
+    pub fn display_name(&self) -> Option<&str> {
+        self.name.as_deref().or(self.trading_name.as_deref())
+    }
+}
+
+/// One invoice line (BG-25).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EInvoiceLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Item name (BT-153), or its description when it has no name.
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Net unit price (BT-146).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Decimal>,
+    /// Net line amount (BT-131).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_rate: Option<Decimal>,
+}
+
+/// One VAT breakdown entry (BG-23).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EInvoiceVat {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Decimal>,
+    /// Taxable amount (BT-116).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxable: Option<Decimal>,
+    /// Tax amount (BT-117).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<Decimal>,
+}
+
+/// The document totals (BG-22), exactly as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EInvoiceTotals {
+    /// Sum of line net amounts (BT-106).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_total: Option<Decimal>,
+    /// Document-level allowances (BT-107).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowances: Option<Decimal>,
+    /// Document-level charges (BT-108).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charges: Option<Decimal>,
+    /// Total without VAT (BT-109).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net: Option<Decimal>,
+    /// VAT total in the invoice currency (BT-110).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<Decimal>,
+    /// VAT total in the tax accounting currency (BT-111), with that currency (BT-6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_in_accounting_currency: Option<(Decimal, String)>,
+    /// Total with VAT (BT-112).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Decimal>,
+    /// Paid amount (BT-113).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepaid: Option<Decimal>,
+    /// Rounding amount (BT-114).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounding: Option<Decimal>,
+    /// Amount due for payment (BT-115).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Decimal>,
+}
+
+/// A document-level allowance (a discount) or charge (BG-20 / BG-21).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EInvoiceAllowanceCharge {
+    /// true: a charge (BG-21); false: an allowance (BG-20).
+    pub charge: bool,
+    pub amount: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A structured e-invoice read from XML (EN 16931 semantic model, the parts a desk reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EInvoice {
+    pub syntax: EInvoiceSyntax,
+    pub kind: EInvoiceKind,
+    /// Document type code (BT-3) as written: 380, 381, 384, 389, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_code: Option<String>,
+    /// Specification identifier (BT-24) as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+    /// Human name of the profile: "XRechnung 3.0", "Peppol BIS Billing 3.0", "Factur-X BASIC", …
+    pub profile: String,
+    /// Where it was read from: `attachment NAME` or `attachment PDF, embedded FILE`.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
+    /// Preceding invoice (BT-25), for credit notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preceding_invoice: Option<String>,
+    /// Payment terms (BT-20) as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<String>,
+    pub seller: EInvoiceParty,
+    pub buyer: EInvoiceParty,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iban: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bic: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<EInvoiceLine>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowances_charges: Vec<EInvoiceAllowanceCharge>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vat: Vec<EInvoiceVat>,
+    pub totals: EInvoiceTotals,
+    /// Failed EN 16931 arithmetic checks (BR-CO-10 …), each with its numbers. Values are never
+    /// "fixed": what the document says is what is kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arithmetic: Vec<String>,
+    /// For a hybrid PDF: where its visual text disagrees with the XML (another invoice number,
+    /// no amount equal to the total). Filled in by the rules stage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visual_mismatch: Vec<String>,
 }

@@ -127,7 +127,18 @@ impl Pipeline {
         limits: ParseLimits,
     ) -> Result<Pipeline, PipelineError> {
         let store = Arc::new(Store::open(&data.store(), STORE_CACHE_BYTES)?);
-        let index = MailIndex::open_or_create(&data.index())?;
+        let index = match MailIndex::open_or_create(&data.index()) {
+            // The index is derived: one written by an older release (another schema) is
+            // rebuilt from the store instead of refusing to start.
+            Err(crate::index::IndexError::SchemaMismatch(dir)) => {
+                warn!(
+                    index = %dir.display(),
+                    "The search index has an older schema; rebuilding it from the store"
+                );
+                rebuild(&store, data, &limits)?.0
+            }
+            other => other?,
+        };
         let p = Pipeline {
             store,
             index,
@@ -388,17 +399,26 @@ fn index_from_store(
 /// rules: the stored decisions are indexed as they are.
 pub fn rebuild_index(data: &DataDir, limits: &ParseLimits) -> Result<u64, PipelineError> {
     let store = Store::open(&data.store(), STORE_CACHE_BYTES)?;
+    Ok(rebuild(&store, data, limits)?.1)
+}
+
+/// An empty index in `data`, filled from every stored message: the index and the count.
+fn rebuild(
+    store: &Store,
+    data: &DataDir,
+    limits: &ParseLimits,
+) -> Result<(MailIndex, u64), PipelineError> {
     let index = MailIndex::recreate(&data.index())?;
     let mut writer = index.writer(INDEX_HEAP_BYTES)?;
     let last = store.last_seq()?;
     let ids: Vec<MessageId> = store.message_ids().collect::<Result<_, _>>()?;
     for chunk in ids.chunks(INDEX_COMMIT_EVERY) {
-        index_from_store(&store, &mut writer, limits, chunk)?;
+        index_from_store(store, &mut writer, limits, chunk)?;
         writer.commit()?;
     }
     store.mark_indexed_through(last)?;
     writer.finish()?;
-    Ok(ids.len() as u64)
+    Ok((index, ids.len() as u64))
 }
 
 /// A named scoped thread (names show in `top -H`, perf and panic messages).

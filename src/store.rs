@@ -1334,20 +1334,24 @@ fn assign_thread(
 /// AP invoices: remember vendor + number; the same vendor, number and amount seen again is a
 /// duplicate invoice (a classic double-payment risk), a different amount is a conflict.
 /// Returns the flag to raise and, for a repeat, the thread of the first message that carried it.
-/// An AP invoice decision's (vendor, number, `v/` key): the vendor field, else the sender's
-/// address.
+/// An AP invoice decision's (vendor, number, `v/` key). The vendor is identified by the
+/// strongest thing known: the seller's VAT ID, else its IBAN (both exact, from an e-invoice or
+/// the document), else the vendor's name, else the sender's address.
 fn invoice_key(msg: &Message, d: &Decision) -> Option<(String, String, String)> {
     if d.category != "ap.invoice" {
         return None;
     }
     let number = d.fields.get("invoice_number")?.value.canonical();
-    let vendor = d
-        .fields
-        .get("vendor")
-        .map(|f| f.value.canonical())
+    let field = |name: &str| d.fields.get(name).map(|f| f.value.canonical());
+    let vendor = field("vendor")
         .or_else(|| msg.from.as_ref().and_then(|a| a.email.clone()))
         .unwrap_or_default();
-    let key = format!("{}\0{}", fold(&vendor), fold(&number));
+    let identity = match (field("vendor_vat_id"), field("iban")) {
+        (Some(vat), _) => format!("vat:{}", fold(&vat)),
+        (None, Some(iban)) => format!("iban:{}", fold(&iban)),
+        (None, None) => fold(&vendor),
+    };
+    let key = format!("{identity}\0{}", fold(&number));
     Some((vendor, number, key))
 }
 

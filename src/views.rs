@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::model::{Decision, Message, MessageId, RawMail, ThreadId};
 use crate::parse::{ParseLimits, parse};
+use crate::rules::einvoice::EINVOICE_RULE;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +121,9 @@ pub fn decision_json(d: &Decision) -> serde_json::Value {
         "matched_rules": d.matched_rules,
         "actions": d.actions,
         "provenance": provenance,
+        "flags": d.flags,
+        "einvoice": d.einvoice,
+        "einvoice_errors": d.einvoice_errors,
         "rules_version": d.rules_version,
     })
 }
@@ -169,6 +173,16 @@ pub fn decision_text(d: &Decision) -> String {
     } else {
         let _ = writeln!(out, "fields:");
         for (name, f) in &d.fields {
+            // An e-invoice field's source already names the business term and the document.
+            if f.provenance.rule == EINVOICE_RULE {
+                let _ = writeln!(
+                    out,
+                    "  {name:<16} {:<14} from {}",
+                    f.value.canonical(),
+                    f.provenance.source
+                );
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "  {name:<16} {:<14} from {} by rule {:?}: {:?}",
@@ -178,6 +192,17 @@ pub fn decision_text(d: &Decision) -> String {
                 f.provenance.matched
             );
         }
+    }
+    if let Some(e) = &d.einvoice {
+        let _ = writeln!(out);
+        out.push_str(&crate::einvoice::summary_text(e));
+        for m in &e.visual_mismatch {
+            let _ = writeln!(out, "PDF text disagrees with the XML: {m}");
+        }
+        let _ = writeln!(out);
+    }
+    for e in &d.einvoice_errors {
+        let _ = writeln!(out, "no e-invoice read: {e}");
     }
     if d.matched_rules.is_empty() {
         let _ = writeln!(out, "matched rules: none");
@@ -239,6 +264,9 @@ fn message_text(
                 .as_ref()
                 .map_or(String::new(), |e| format!(" — no text: {e}"))
         );
+        if let Some(e) = &a.einvoice {
+            let _ = writeln!(out, "  e-invoice: {}", crate::einvoice::format_label(e));
+        }
     }
     for w in &msg.warnings {
         let _ = writeln!(out, "warning: {w}");

@@ -125,6 +125,10 @@ function renderMessage(full) {
   for (const r of d.matched_rules || []) {
     rules.append(el("li", {}, `${r.rule} (${r.file}): ${(r.why || []).join("; ")}`));
   }
+  const einvoice = d.einvoice ? renderEInvoice(d.einvoice) : null;
+  const einvoiceErrors = (d.einvoice_errors || []).length
+    ? el("ul", { class: "why" }, ...d.einvoice_errors.map((e) => el("li", {}, `no e-invoice read: ${e}`)))
+    : null;
   const attachments = el("ul", { class: "attachments" });
   for (const a of m.attachments || []) {
     attachments.append(el("li", {}, `${a.name || "(unnamed)"} — ${a.content_type}, ${a.size} bytes`));
@@ -135,9 +139,55 @@ function renderMessage(full) {
     el("div", {}, el("span", { class: "cat" }, d.category),
       ...(d.flags || []).map((f) => el("span", { class: "cat flag" }, f))),
     Object.keys(d.fields || {}).length ? fields : null,
+    einvoice,
+    einvoiceErrors,
     rules,
     (m.attachments || []).length ? attachments : null,
     el("pre", { class: "body" }, m.body_text || ""));
+}
+
+const SYNTAX = { ubl: "UBL", cii: "CII", zugferd1: "ZUGFeRD 1.0 CII" };
+
+// A structured e-invoice as an agent reads it: format, parties, line items, VAT, totals.
+function renderEInvoice(e) {
+  const text = (v) => (v === null || v === undefined ? "—" : String(v));
+  const pct = (v) => (v === null || v === undefined ? "—" : `${Number(v)} %`);
+  const cur = e.currency || "";
+  const party = (label, p) => el("div", { class: "party" },
+    el("strong", {}, label + ": "), p.name || p.trading_name || "—",
+    p.vat_id ? ` · VAT ID ${p.vat_id}` : "",
+    (p.address || []).length ? el("div", { class: "why" }, p.address.join(", ")) : null);
+  const lines = el("table", { class: "einvoice-lines" },
+    el("tr", {}, ...["#", "description", "quantity", "unit price", "net", "VAT"].map((h) => el("th", {}, h))));
+  (e.lines || []).forEach((l, i) => lines.append(el("tr", {},
+    el("td", {}, text(l.id ?? i + 1)), el("td", {}, l.description),
+    el("td", {}, `${text(l.quantity)} ${l.unit || ""}`.trim()), el("td", {}, text(l.unit_price)),
+    el("td", {}, text(l.net_amount)), el("td", {}, pct(l.vat_rate)))));
+  const vat = el("table", { class: "einvoice-vat" },
+    el("tr", {}, ...["VAT category", "rate", "taxable", "tax"].map((h) => el("th", {}, h))));
+  for (const v of e.vat || []) {
+    vat.append(el("tr", {}, el("td", {}, text(v.category)), el("td", {}, pct(v.rate)),
+      el("td", {}, text(v.taxable)), el("td", {}, text(v.tax))));
+  }
+  const t = e.totals || {};
+  const totals = el("table", { class: "einvoice-totals" });
+  for (const [label, value] of [["Sum of lines", t.line_total], ["Allowances", t.allowances],
+    ["Charges", t.charges], ["Total without VAT", t.net], ["VAT", t.tax],
+    ["Total with VAT", t.total], ["Paid", t.prepaid], ["Rounding", t.rounding], ["Amount due", t.due]]) {
+    if (value !== null && value !== undefined) {
+      totals.append(el("tr", {}, el("th", {}, label), el("td", {}, `${value} ${cur}`)));
+    }
+  }
+  const problems = [...(e.arithmetic || []), ...(e.visual_mismatch || [])];
+  return el("section", { class: "einvoice" },
+    el("h3", {}, `E-invoice · ${e.kind === "credit_note" ? "credit note" : "invoice"} ${text(e.number)} · ${e.profile} (${SYNTAX[e.syntax] || e.syntax})`),
+    el("div", { class: "why" }, `${e.source} · issued ${text(e.issue_date)} · due ${text(e.due_date)} · ${cur}`),
+    party("Seller", e.seller || {}), party("Buyer", e.buyer || {}),
+    e.iban ? el("div", {}, `IBAN ${e.iban}${e.bic ? " · BIC " + e.bic : ""}`) : null,
+    (e.lines || []).length ? lines : el("div", { class: "why" }, "no line items in this profile"),
+    (e.vat || []).length ? vat : null,
+    totals,
+    problems.length ? el("ul", { class: "einvoice-problems" }, ...problems.map((p) => el("li", {}, p))) : null);
 }
 
 async function showInvoices() {

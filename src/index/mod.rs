@@ -529,10 +529,17 @@ impl MailIndexWriter {
             msg.attachments.iter().filter_map(|a| a.name.as_deref()),
         );
         let mut text_budget = MAX_ATTACHMENT_TEXT_BYTES;
+        // A hybrid PDF's e-invoice (parties, line items) is searchable beside its visual text.
+        let einvoice_text = decision
+            .einvoice
+            .as_deref()
+            .filter(|e| e.source.contains(", embedded "))
+            .map(crate::einvoice::summary_text);
         let texts = msg
             .attachments
             .iter()
             .filter_map(|a| a.text.as_deref())
+            .chain(einvoice_text.as_deref())
             .map(|t| {
                 let t = truncate_str(t, text_budget);
                 text_budget -= t.len();
@@ -579,7 +586,18 @@ impl MailIndexWriter {
             doc.add_f64(f.amount, v);
             has.push("amount");
         }
+        if decision.einvoice.is_some() {
+            has.push("einvoice");
+        }
         add_text_or_sentinel(&mut doc, f.has, has);
+        let vat = decision.fields.get("vendor_vat_id").map(|v| {
+            v.value
+                .canonical()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+        });
+        add_text_or_sentinel(&mut doc, f.vendor_vat, vat.as_deref());
         if let Some(date) = msg.date {
             doc.add_date(f.date, DateTime::from_timestamp_secs(date.timestamp()));
         }

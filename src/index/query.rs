@@ -17,7 +17,8 @@
 //! amount:[1000 TO *]  amount:1,234.56
 //! date:2026  date:2026-11  date:2026-11-03  date:>=2026-11  date:[2026-10 TO 2026-11-15]
 //! after:2026-10-01   before:2026-11-01
-//! has:attachment  has:invoice  has:amount
+//! has:attachment  has:invoice  has:amount  has:einvoice
+//! vendor_vat:DE123456789   (the seller's VAT ID, from an e-invoice or the document)
 //! ```
 //!
 //! # Grammar
@@ -36,7 +37,8 @@
 //! PHRASE   := '"' any chars but '"' '"'
 //! WORD     := chars up to whitespace, "(", ")" or '"'
 //! NAME     := from | to | cc | subject | body | attachment | filename | category | invoice
-//!           | amount | date | after | before | has | mailbox | thread | id   (case-insensitive)
+//!           | amount | date | after | before | has | mailbox | thread | id | vendor_vat
+//!           (case-insensitive)
 //! ```
 //!
 //! `OR`, `AND` and `NOT` are operators only in upper case; `or` is an ordinary word. Precedence:
@@ -96,7 +98,7 @@ Fields (no space after the colon; quote values with spaces: subject:\"late fee\"
   amount:500  amount:>500  amount:>=500  amount:<100  amount:[100 TO 500]  amount:[1000 TO *]
   date:2026  date:2026-11  date:2026-11-03  date:>=2026-11  date:[2026-10 TO 2026-11-15]
   after:2026-10-01 (from the next day)  before:2026-11-01 (until the day before), UTC
-  has:attachment  has:invoice  has:amount
+  has:attachment  has:invoice  has:amount  has:einvoice  vendor_vat:DE123456789
 An empty query lists every thread.";
 
 /// A syntax or value error in a search query.
@@ -159,6 +161,7 @@ pub enum KeywordField {
     Thread,
     Id,
     Has,
+    VendorVat,
 }
 
 /// A search condition.
@@ -422,9 +425,10 @@ pub const FIELD_NAMES: &[&str] = &[
     "mailbox",
     "thread",
     "id",
+    "vendor_vat",
 ];
 
-const HAS_VALUES: &[&str] = &["attachment", "invoice", "amount"];
+const HAS_VALUES: &[&str] = &["attachment", "invoice", "amount", "einvoice"];
 
 /// Deepest nesting of parentheses and `-`/`NOT` a query may have. The parser and the compiler
 /// recurse once per level; without a bound a 2 KB query of `NOT NOT …` overflowed the stack
@@ -733,6 +737,7 @@ impl Parser {
                     "attachment" | "attachments" => "attachment",
                     "invoice" => "invoice",
                     "amount" => "amount",
+                    "einvoice" | "e-invoice" => "einvoice",
                     _ => {
                         let mut msg = format!(
                             "unknown value \"{text}\" for has: — expected one of {}",
@@ -762,6 +767,11 @@ impl Parser {
             "id" => Ok(Leaf::Keyword {
                 field: KeywordField::Id,
                 value: lower,
+            }),
+            // VAT IDs are written with and without spaces: "DE 123 456 789".
+            "vendor_vat" => Ok(Leaf::Keyword {
+                field: KeywordField::VendorVat,
+                value: lower.chars().filter(|c| !c.is_whitespace()).collect(),
             }),
             _ => unreachable!("every known field is handled"),
         }
@@ -1121,6 +1131,7 @@ impl Compiler<'_> {
                     KeywordField::Thread => fs.thread,
                     KeywordField::Id => fs.id,
                     KeywordField::Has => fs.has,
+                    KeywordField::VendorVat => fs.vendor_vat,
                 };
                 keyword_query(f, value)
             }

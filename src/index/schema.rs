@@ -23,13 +23,14 @@
 //! | `invoice_exact`  | text STRING                 | deskmail_kw   | the same, whole (`inv-4411`) and alphanumerics only (`inv4411`) |
 //! | `amount`         | f64 INDEXED+FAST            | —             | `fields["amount_total"]` when it is an `Amount`     |
 //! | `date`           | date INDEXED+FAST+STORED    | —             | `Message::date` (seconds, UTC); absent when no date |
-//! | `has`            | text STRING (multi-valued)  | deskmail_kw   | `attachment`, `invoice`, `amount`                   |
+//! | `has`            | text STRING (multi-valued)  | deskmail_kw   | `attachment`, `invoice`, `amount`, `einvoice`       |
+//! | `vendor_vat`     | text STRING                 | deskmail_kw   | `fields["vendor_vat_id"]`, spaces removed           |
 //! | `mailbox`        | text STRING                 | deskmail_kw   | `Message::mailbox`                                  |
 //!
 //! Keyword fields have no field norms (they are never BM25-scored on length).
 //!
 //! Every text field that a message may leave empty (`subject`, `from`, `to`, `cc`, `body`,
-//! `attachment`, `attachment_text`, `invoice`, `invoice_exact`, `has`, `mailbox`) then gets the
+//! `attachment`, `attachment_text`, `invoice`, `invoice_exact`, `has`, `mailbox`, `vendor_vat`) then gets the
 //! pre-tokenised [`EMPTY_SENTINEL`] token instead, so that every segment has every field: tantivy
 //! builds an empty term dictionary (≈0.7 ms, once per process) the first time a query touches a
 //! field a segment lacks, which would eat a CLI search's whole time budget. Queries can never
@@ -96,6 +97,7 @@ pub struct Fields {
     pub date: Field,
     pub has: Field,
     pub mailbox: Field,
+    pub vendor_vat: Field,
 }
 
 /// Fast-field names (used by collectors).
@@ -154,7 +156,8 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_precision(DateTimePrecision::Seconds),
     );
     let has = b.add_text_field("has", keyword.clone());
-    let mailbox = b.add_text_field("mailbox", keyword);
+    let mailbox = b.add_text_field("mailbox", keyword.clone());
+    let vendor_vat = b.add_text_field("vendor_vat", keyword);
     let fields = Fields {
         id,
         id_hi,
@@ -175,6 +178,7 @@ pub fn build_schema() -> (Schema, Fields) {
         date,
         has,
         mailbox,
+        vendor_vat,
     };
     (b.build(), fields)
 }
@@ -202,6 +206,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         date: f(DATE)?,
         has: f("has")?,
         mailbox: f("mailbox")?,
+        vendor_vat: f("vendor_vat")?,
     })
 }
 

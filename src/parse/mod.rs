@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use mail_parser::{Addr, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
+use crate::einvoice;
 use crate::model::{Address, Attachment, Message, MessageId, RawMail};
 
 pub use pdf::PdfLimits;
@@ -546,6 +547,8 @@ fn collect_attachments(
             sha256: hex::encode(Sha256::digest(contents)),
             text: None,
             text_error: None,
+            einvoice: None,
+            einvoice_error: None,
         };
         let text_budget = out.len() < limits.max_text_attachments;
         if let Some(m) = nested {
@@ -593,13 +596,38 @@ fn nested_summary(m: &mail_parser::Message<'_>) -> String {
 
 fn extract_attachment_text(part: &MessagePart<'_>, att: &mut Attachment, limits: &ParseLimits) {
     let name = att.name.as_deref().unwrap_or("").to_ascii_lowercase();
-    let is_pdf = att.content_type == "application/pdf" || name.ends_with(".pdf");
+    let contents = part.contents();
+    let is_pdf = att.content_type == "application/pdf"
+        || name.ends_with(".pdf")
+        || contents.starts_with(b"%PDF-");
     if is_pdf {
-        match pdf::extract_text(part.contents(), &limits.pdf) {
-            Ok(text) => att.text = Some(text),
+        match pdf::extract(contents, &limits.pdf) {
+            Ok(pdf) => {
+                match pdf.text {
+                    Ok(text) => att.text = Some(text),
+                    Err(e) => att.text_error = Some(e.to_string()),
+                }
+                read_embedded_einvoice(att, &pdf.embedded);
+            }
             Err(e) => att.text_error = Some(e.to_string()),
         }
         return;
+    }
+    if einvoice::is_candidate(contents, &att.content_type, att.name.as_deref()) {
+        let source = format!("attachment {}", att.display_name());
+        match einvoice::read(contents, &source) {
+            Ok(e) => {
+                // What the XML says, as text: rules read it as attachment text and search
+                // finds its parties and line items (the raw tags would only be noise).
+                att.text = Some(truncate(
+                    einvoice::summary_text(&e),
+                    limits.max_attachment_text,
+                ));
+                att.einvoice = Some(Box::new(e));
+                return;
+            }
+            Err(e) => att.einvoice_error = Some(e.to_string()),
+        }
     }
     let texty =
         att.content_type.starts_with("text/") || name.ends_with(".csv") || name.ends_with(".txt");
@@ -607,9 +635,46 @@ fn extract_attachment_text(part: &MessagePart<'_>, att: &mut Attachment, limits:
         let text = match &part.body {
             PartType::Text(t) => t.to_string(),
             PartType::Html(h) => html::html_to_text(h),
-            _ => String::from_utf8_lossy(part.contents()).into_owned(),
+            _ => String::from_utf8_lossy(contents).into_owned(),
         };
         att.text = Some(truncate(text, limits.max_attachment_text));
+    }
+}
+
+/// File names hybrid e-invoices embed their XML under (ZUGFeRD 1.0/2.x, Factur-X, XRechnung).
+const EINVOICE_EMBEDDED_NAMES: &[&str] = &["factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml"];
+
+/// The first embedded file that reads as an e-invoice becomes the attachment's e-invoice. An
+/// embedded file that should have been one (a known name, or XML) but is broken is reported.
+fn read_embedded_einvoice(att: &mut Attachment, embedded: &[pdf::EmbeddedFile]) {
+    let mut problems = Vec::new();
+    for file in embedded {
+        let lower = file.name.to_ascii_lowercase();
+        let known = EINVOICE_EMBEDDED_NAMES.contains(&lower.as_str());
+        let source = format!("attachment {}, embedded {}", att.display_name(), file.name);
+        match &file.bytes {
+            Err(e) if known || lower.ends_with(".xml") => {
+                problems.push(format!("embedded {}: {e}", file.name));
+            }
+            Err(_) => {}
+            Ok(bytes) => match einvoice::read(bytes, &source) {
+                Ok(e) => {
+                    att.einvoice = Some(Box::new(e));
+                    return;
+                }
+                Err(einvoice::EInvoiceError::NotXml) if known => {
+                    problems.push(format!("embedded {} is not XML", file.name));
+                }
+                Err(einvoice::EInvoiceError::NotXml) => {}
+                Err(e) if known || lower.ends_with(".xml") => {
+                    problems.push(format!("embedded {}: {e}", file.name));
+                }
+                Err(_) => {}
+            },
+        }
+    }
+    if !problems.is_empty() {
+        att.einvoice_error = Some(problems.join("; "));
     }
 }
 

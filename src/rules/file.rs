@@ -45,6 +45,9 @@ pub enum Source {
     AttachmentName,
     AttachmentType,
     AttachmentText,
+    /// The message's e-invoice: `invoice` or `credit_note`, its profile, its syntax (one per
+    /// line). Conditions only.
+    EInvoice,
 }
 
 impl Source {
@@ -61,6 +64,7 @@ impl Source {
             Source::AttachmentName => "attachment_name".into(),
             Source::AttachmentType => "attachment_type".into(),
             Source::AttachmentText => "attachments".into(),
+            Source::EInvoice => "einvoice".into(),
         }
     }
 }
@@ -78,6 +82,8 @@ const CONDITION_KEYS: &[&str] = &[
     "attachment_type",
     "attachment_text",
     "has_attachment",
+    "einvoice",
+    "field",
     "all",
     "any",
     "not",
@@ -131,6 +137,45 @@ pub enum Cond {
         patterns: Vec<PatternSpec>,
     },
     HasAttachment(bool),
+    /// A field already known when the rule runs (read from an e-invoice, or extracted by a rule
+    /// of higher priority) tested by pattern or by range.
+    Field {
+        name: String,
+        test: FieldTest,
+    },
+}
+
+impl Cond {
+    /// Can this condition only hold for a message with an e-invoice? (Then a rule's reply
+    /// template may use the e-invoice's fields.)
+    pub fn requires_einvoice(&self) -> bool {
+        match self {
+            Cond::Match {
+                source: Source::EInvoice,
+                ..
+            } => true,
+            Cond::All(list) => list.iter().any(Cond::requires_einvoice),
+            Cond::Any(list) => !list.is_empty() && list.iter().all(Cond::requires_einvoice),
+            _ => false,
+        }
+    }
+}
+
+/// How a `field.NAME` condition tests the field's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldTest {
+    /// The canonical value (`1801.78`, `2026-11-03`, `DE123456789`) matches one of these.
+    Patterns(Vec<PatternSpec>),
+    /// An amount or number of days within `min ..= max` (either may be open).
+    Number {
+        min: Option<rust_decimal::Decimal>,
+        max: Option<rust_decimal::Decimal>,
+    },
+    /// A date within `min ..= max`.
+    Date {
+        min: Option<chrono::NaiveDate>,
+        max: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -569,6 +614,18 @@ impl Reader<'_> {
                         parts.push(Cond::HasAttachment(b));
                     }
                 }
+                "field" => {
+                    if let Some(fields) = self.table(val, "field") {
+                        for (name, test) in fields.iter() {
+                            if let Some(test) = self.field_test(name.get_ref(), test) {
+                                parts.push(Cond::Field {
+                                    name: name.get_ref().to_string(),
+                                    test,
+                                });
+                            }
+                        }
+                    }
+                }
                 "header" => {
                     if let Some(h) = self.table(val, "header") {
                         for (name, pats) in h.iter() {
@@ -624,6 +681,81 @@ impl Reader<'_> {
                 Vec::new()
             }
         }
+    }
+
+    /// `field.amount_total = { min = "1000" }`, `field.due_date = { max = "2026-12-31" }`, or
+    /// `field.vendor_vat_id = '^DE'`.
+    fn field_test(&mut self, name: &str, v: &SpannedValue<'_>) -> Option<FieldTest> {
+        let DeValue::Table(t) = v.get_ref() else {
+            return Some(FieldTest::Patterns(
+                self.patterns(v, &format!("field.{name}")),
+            ));
+        };
+        let mut bounds: [Option<(String, Range<usize>)>; 2] = [None, None];
+        for (k, val) in t.iter() {
+            let slot = match k.get_ref().as_ref() {
+                "min" => 0,
+                "max" => 1,
+                other => {
+                    self.unknown(k, other, "field range key", &["min", "max"]);
+                    continue;
+                }
+            };
+            let text = match val.get_ref() {
+                DeValue::String(s) => s.to_string(),
+                DeValue::Integer(i) => i.as_str().to_string(),
+                DeValue::Float(f) => f.as_str().to_string(),
+                other => {
+                    self.err(
+                        val.span(),
+                        format!(
+                            "\"{}\" must be an amount like \"1000.00\" or a date like \"2026-12-31\", not {}",
+                            k.get_ref(),
+                            other.type_str()
+                        ),
+                    );
+                    continue;
+                }
+            };
+            bounds[slot] = Some((text, val.span()));
+        }
+        if bounds.iter().all(Option::is_none) {
+            self.err(v.span(), format!("field.{name} needs \"min\" or \"max\""));
+            return None;
+        }
+        let dates: Vec<Option<chrono::NaiveDate>> = bounds
+            .iter()
+            .map(|b| {
+                b.as_ref()
+                    .and_then(|(t, _)| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+            })
+            .collect();
+        let numbers: Vec<Option<rust_decimal::Decimal>> = bounds
+            .iter()
+            .map(|b| b.as_ref().and_then(|(t, _)| t.trim().parse().ok()))
+            .collect();
+        let given = bounds.iter().filter(|b| b.is_some()).count();
+        if dates.iter().filter(|d| d.is_some()).count() == given {
+            return Some(FieldTest::Date {
+                min: dates[0],
+                max: dates[1],
+            });
+        }
+        if numbers.iter().filter(|n| n.is_some()).count() == given {
+            return Some(FieldTest::Number {
+                min: numbers[0],
+                max: numbers[1],
+            });
+        }
+        for (text, span) in bounds.into_iter().flatten() {
+            self.err(
+                span,
+                format!(
+                    "{text:?} is neither a number like \"1000.00\" nor a date like \"2026-12-31\" (min and max must be the same kind)"
+                ),
+            );
+        }
+        None
     }
 
     fn field(&mut self, name: &str, v: &SpannedValue<'_>) -> Option<FieldSpec> {
@@ -766,6 +898,7 @@ fn leaf_source(key: &str) -> Option<Source> {
         "attachment_name" => Source::AttachmentName,
         "attachment_type" => Source::AttachmentType,
         "attachment_text" => Source::AttachmentText,
+        "einvoice" => Source::EInvoice,
         _ => return None,
     })
 }
@@ -777,6 +910,7 @@ fn extract_source(s: &str) -> Option<Source> {
     Some(match s {
         "attachments" | "attachment_text" => Source::AttachmentText,
         "attachment_name" => Source::AttachmentName,
+        "einvoice" => return None,
         other => leaf_source(other)?,
     })
 }

@@ -6,6 +6,7 @@
 //! `RegexSet` per place it looks (subject, body, a header, ...), so a message is scanned once per
 //! place, whatever the number of rules; only the rules that matched run their extractions.
 
+pub mod einvoice;
 pub mod file;
 pub mod normalize;
 
@@ -18,7 +19,10 @@ use sha2::{Digest, Sha256};
 use crate::model::{
     Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch,
 };
-use file::{Cond, DateOrderSetting, FieldKind, PatternSpec, RuleError, RuleFile, RuleSpec, Source};
+use file::{
+    Cond, DateOrderSetting, FieldKind, FieldTest, PatternSpec, RuleError, RuleFile, RuleSpec,
+    Source,
+};
 use normalize::DateOrder;
 
 /// Every problem found in a rule directory, each as `path:line: message`.
@@ -171,7 +175,56 @@ enum Check {
         describe: String,
     },
     HasAttachment(bool),
+    /// A field known when the rule runs (see [`Cond::Field`]).
+    Field {
+        name: String,
+        test: CompiledFieldTest,
+        describe: String,
+    },
 }
+
+#[derive(Debug)]
+enum CompiledFieldTest {
+    Patterns(Vec<Regex>),
+    Number {
+        min: Option<rust_decimal::Decimal>,
+        max: Option<rust_decimal::Decimal>,
+    },
+    Date {
+        min: Option<chrono::NaiveDate>,
+        max: Option<chrono::NaiveDate>,
+    },
+}
+
+impl CompiledFieldTest {
+    fn holds(&self, field: Option<&ExtractedField>) -> bool {
+        let Some(f) = field else {
+            return false;
+        };
+        fn within<T: PartialOrd + Copy>(v: T, min: Option<T>, max: Option<T>) -> bool {
+            min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m)
+        }
+        match (self, &f.value) {
+            (CompiledFieldTest::Patterns(res), v) => {
+                let text = v.canonical();
+                res.iter().any(|r| r.is_match(&text))
+            }
+            (CompiledFieldTest::Number { min, max }, FieldValue::Amount { value, .. }) => {
+                within(*value, *min, *max)
+            }
+            (CompiledFieldTest::Number { min, max }, FieldValue::Days { value }) => {
+                within(rust_decimal::Decimal::from(*value), *min, *max)
+            }
+            (CompiledFieldTest::Date { min, max }, FieldValue::Date { value }) => {
+                within(*value, *min, *max)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The fields known while rules are evaluated, for `field.NAME` conditions.
+type KnownFields = BTreeMap<String, ExtractedField>;
 
 #[derive(Debug)]
 struct CompiledField {
@@ -419,6 +472,9 @@ impl RuleSet {
             for a in &r.spec.actions {
                 if let Action::Reply { template } = a {
                     let mut fields: Vec<String> = r.fields.iter().map(|f| f.name.clone()).collect();
+                    if r.spec.when.requires_einvoice() {
+                        fields.extend(einvoice::FIELD_NAMES.iter().map(|f| f.to_string()));
+                    }
                     for derived in ["currency", "due_date"] {
                         if !fields.iter().any(|f| f == derived) {
                             fields.push(derived.into());
@@ -455,17 +511,19 @@ impl RuleSet {
             rules_version: self.version.clone(),
             ..Decision::default()
         };
+        // The e-invoice's fields go in first: the XML is the truth, no regex overrides it.
+        einvoice::apply(msg, &mut decision);
         let mut category: Option<String> = None;
         let mut date_order: Option<DateOrder> = None;
         for rule in &self.rules {
             if rule.spec.category.is_some() && category.is_some() {
                 continue;
             }
-            if !eval(&rule.check, &hits, msg) {
+            if !eval(&rule.check, &hits, msg, &decision.fields) {
                 continue;
             }
             let mut why = Vec::new();
-            explain(&rule.check, &hits, msg, &mut why);
+            explain(&rule.check, &hits, msg, &decision.fields, &mut why);
             decision.matched_rules.push(RuleMatch {
                 rule: rule.spec.name.clone(),
                 file: rule.spec.path.clone(),
@@ -499,6 +557,9 @@ impl RuleSet {
             }
         }
         decision.category = category.unwrap_or_else(|| crate::model::CATEGORY_OTHER.to_string());
+        if decision.category.starts_with("auto.") {
+            einvoice::withdraw(&mut decision);
+        }
         derive_fields(&mut decision);
         decision
     }
@@ -616,6 +677,11 @@ impl RuleSet {
                         if let Some(t) = &a.text {
                             feed(t);
                         }
+                    }
+                }
+                Source::EInvoice => {
+                    if let Some(e) = msg.einvoice() {
+                        feed(&einvoice::condition_text(e));
                     }
                 }
                 // Never a set key (see `set_keys`).
@@ -748,6 +814,45 @@ impl CompileCtx<'_> {
                 Check::AtLeast(*n, list.iter().map(|c| self.cond(c)).collect())
             }
             Cond::HasAttachment(b) => Check::HasAttachment(*b),
+            Cond::Field { name, test } => {
+                let (test, shown) = match test {
+                    FieldTest::Patterns(patterns) => (
+                        CompiledFieldTest::Patterns(
+                            patterns
+                                .iter()
+                                .filter_map(|p| self.compile(p, Mode::Condition).map(|(_, r)| r))
+                                .collect(),
+                        ),
+                        format!(
+                            "matches {}",
+                            patterns
+                                .iter()
+                                .map(|p| format!("{:?}", p.text))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        ),
+                    ),
+                    FieldTest::Number { min, max } => (
+                        CompiledFieldTest::Number {
+                            min: *min,
+                            max: *max,
+                        },
+                        range_text(min.map(|m| m.to_string()), max.map(|m| m.to_string())),
+                    ),
+                    FieldTest::Date { min, max } => (
+                        CompiledFieldTest::Date {
+                            min: *min,
+                            max: *max,
+                        },
+                        range_text(min.map(|m| m.to_string()), max.map(|m| m.to_string())),
+                    ),
+                };
+                Check::Field {
+                    name: name.clone(),
+                    test,
+                    describe: format!("field {name} {shown}"),
+                }
+            }
             Cond::Match { source, patterns } => {
                 let mut slots = Vec::new();
                 for p in patterns {
@@ -767,23 +872,48 @@ impl CompileCtx<'_> {
     }
 }
 
-fn eval(c: &Check, hits: &[Vec<bool>], msg: &Message) -> bool {
+fn range_text(min: Option<String>, max: Option<String>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) => format!("between {a} and {b}"),
+        (Some(a), None) => format!("at least {a}"),
+        (None, Some(b)) => format!("at most {b}"),
+        (None, None) => "present".into(),
+    }
+}
+
+fn eval(c: &Check, hits: &[Vec<bool>], msg: &Message, known: &KnownFields) -> bool {
     match c {
-        Check::All(list) => list.iter().all(|c| eval(c, hits, msg)),
-        Check::Any(list) => list.is_empty() || list.iter().any(|c| eval(c, hits, msg)),
-        Check::Not(list) => !list.iter().any(|c| eval(c, hits, msg)),
-        Check::AtLeast(n, list) => list.iter().filter(|c| eval(c, hits, msg)).count() >= *n,
+        Check::All(list) => list.iter().all(|c| eval(c, hits, msg, known)),
+        Check::Any(list) => list.is_empty() || list.iter().any(|c| eval(c, hits, msg, known)),
+        Check::Not(list) => !list.iter().any(|c| eval(c, hits, msg, known)),
+        Check::AtLeast(n, list) => list.iter().filter(|c| eval(c, hits, msg, known)).count() >= *n,
         Check::Match { slots, .. } => slots.iter().any(|&(s, i)| hits[s][i]),
         Check::HasAttachment(b) => msg.attachments.is_empty() != *b,
+        Check::Field { name, test, .. } => test.holds(known.get(name)),
     }
 }
 
 /// The positive leaves that held, as readable reasons.
-fn explain(c: &Check, hits: &[Vec<bool>], msg: &Message, why: &mut Vec<String>) {
+fn explain(
+    c: &Check,
+    hits: &[Vec<bool>],
+    msg: &Message,
+    known: &KnownFields,
+    why: &mut Vec<String>,
+) {
     match c {
         Check::All(list) | Check::Any(list) | Check::AtLeast(_, list) => {
             for c in list {
-                explain(c, hits, msg, why);
+                explain(c, hits, msg, known, why);
+            }
+        }
+        Check::Field {
+            name,
+            test,
+            describe,
+        } => {
+            if test.holds(known.get(name)) {
+                why.push(describe.clone());
             }
         }
         Check::Not(_) => {}
@@ -876,6 +1006,8 @@ fn haystacks<'m>(source: &Source, msg: &'m Message) -> Vec<(String, std::borrow:
             .filter(|(n, _)| n.eq_ignore_ascii_case(h))
             .map(|(_, v)| (format!("header:{h}"), Cow::Borrowed(v.as_str())))
             .collect(),
+        // Conditions only: the file reader refuses it as an extraction source.
+        Source::EInvoice => Vec::new(),
     }
 }
 

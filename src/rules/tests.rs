@@ -238,3 +238,154 @@ fn word_boundaries_become_ascii_so_the_fast_engine_runs() {
         "other"
     );
 }
+
+/// A message to ap@ with `xml` attached (base64, any name and type), and a body whose own
+/// numbers disagree with the XML.
+fn einvoice_mail(xml: &str, extra_headers: &str) -> Message {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(xml);
+    msg(&format!(
+        "From: Billing <billing@muster.example>\nTo: ap@ourcompany.example\nSubject: Dokumente 2026\n{extra_headers}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nInvoice no INV-9999, total 999.00 EUR.\n--b\nContent-Type: application/octet-stream; name=\"INV_2026_0042\"\nContent-Disposition: attachment; filename=\"INV_2026_0042\"\nContent-Transfer-Encoding: base64\n\n{b64}\n--b--\n"
+    ))
+}
+
+const EINVOICE_RULES: &str = r#"
+[[rule]]
+name = "out of office"
+category = "auto.out_of_office"
+priority = 100
+stop = true
+when.any = [ { header."Auto-Submitted" = "auto-replied" } ]
+
+[[rule]]
+name = "e-invoice"
+category = "ap.invoice"
+priority = 90
+when.all = [ { einvoice = '^invoice$' } ]
+
+[[rule]]
+name = "big German e-invoice"
+priority = 80
+when.all = [ { field.amount_total = { min = "1000" } }, { field.vendor_vat_id = '^DE' } ]
+actions = [ { flag = "four-eyes" } ]
+
+[[rule]]
+name = "note, no category"
+priority = 70
+when.any = [ { body = "invoice" } ]
+extract.note = { pattern = "(?P<value>Invoice no)" }
+extract.amount_total = { pattern = "total\\s*{amount}" }
+
+[[rule]]
+name = "regex invoice"
+category = "ap.invoice"
+when.any = [ { body = "invoice" } ]
+extract.invoice_number = { pattern = "invoice\\s*no\\s*{ref}" }
+extract.amount_total = { pattern = "total\\s*{amount}" }
+"#;
+
+#[test]
+fn e_invoice_fields_win_over_any_regex_and_name_their_business_term() {
+    let fixed = crate::einvoice::tests::UBL.replace(">187.10<", ">188.10<");
+    let d = rules(EINVOICE_RULES).evaluate(&einvoice_mail(&fixed, ""));
+    assert_eq!(d.category, "ap.invoice");
+    assert_eq!(d.category_rule.as_deref(), Some("e-invoice"));
+    let f = d.field_strings();
+    assert_eq!(f["invoice_number"], "2026-0042", "not the body's INV-9999");
+    assert_eq!(f["amount_total"], "1178.10", "not the body's 999.00");
+    assert_eq!(f["amount_due"], "1078.10");
+    assert_eq!(f["amount_net"], "990.00");
+    assert_eq!(f["amount_tax"], "188.10");
+    assert_eq!(f["currency"], "EUR");
+    assert_eq!(f["vendor"], "Muster Lieferant GmbH");
+    assert_eq!(f["vendor_vat_id"], "DE123456789");
+    assert_eq!(f["iban"], "DE02120300000000202051", "spaces removed");
+    assert_eq!(f["due_date"], "2026-12-03");
+    assert_eq!(f["note"], "Invoice no", "rules still add their own fields");
+    let total = &d.fields["amount_total"].provenance;
+    assert_eq!(total.rule, "e-invoice");
+    assert_eq!(
+        total.source,
+        "xml BT-112 (attachment INV_2026_0042, UBL, XRechnung 3.0)"
+    );
+    // A rule can test the e-invoice's fields: amount ≥ 1000 from a German seller.
+    assert!(d.actions.contains(&Action::Flag {
+        keyword: "four-eyes".into()
+    }));
+    assert!(d.flags.is_empty(), "{:?}", d.flags);
+    let e = d
+        .einvoice
+        .as_deref()
+        .expect("the e-invoice is kept with the decision");
+    assert_eq!(e.lines.len(), 2);
+}
+
+#[test]
+fn field_conditions_compare_by_value_and_fail_when_the_field_is_absent() {
+    let small = crate::einvoice::tests::UBL
+        .replace(">187.10<", ">188.10<")
+        .replace(">1178.10<", ">178.10<");
+    let d = rules(EINVOICE_RULES).evaluate(&einvoice_mail(&small, ""));
+    assert!(d.actions.is_empty(), "178.10 is below the minimum");
+    let d =
+        rules(EINVOICE_RULES).evaluate(&msg("Subject: x\n\ninvoice no INV-1 total 5000.00 EUR\n"));
+    assert_eq!(d.field_strings()["amount_total"], "5000.00");
+    assert!(
+        d.actions.is_empty(),
+        "a field extracted by a lower-priority rule is not known yet"
+    );
+}
+
+#[test]
+fn failed_arithmetic_is_flagged_and_an_auto_reply_carries_no_invoice_fields() {
+    let d = rules(EINVOICE_RULES).evaluate(&einvoice_mail(crate::einvoice::tests::UBL, ""));
+    assert_eq!(d.flags, ["einvoice_arithmetic"]);
+    assert_eq!(d.field_strings()["amount_tax"], "187.10", "kept as written");
+    let d = rules(EINVOICE_RULES).evaluate(&einvoice_mail(
+        crate::einvoice::tests::UBL,
+        "Auto-Submitted: auto-replied\n",
+    ));
+    assert_eq!(d.category, "auto.out_of_office");
+    assert!(d.fields.is_empty(), "{:?}", d.fields);
+    assert!(d.flags.is_empty() && d.einvoice.is_none());
+}
+
+#[test]
+fn an_xml_that_cannot_be_read_says_why_in_the_decision() {
+    let xxe = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><ID>&xxe;</ID></Invoice>"#;
+    let d = rules(EINVOICE_RULES).evaluate(&einvoice_mail(xxe, ""));
+    assert!(d.einvoice.is_none());
+    assert_eq!(d.einvoice_errors.len(), 1);
+    assert!(
+        d.einvoice_errors[0]
+            .starts_with("attachment INV_2026_0042: XML with a document type declaration"),
+        "{:?}",
+        d.einvoice_errors
+    );
+    // Without an e-invoice, the regex rule decides as before.
+    assert_eq!(d.field_strings()["invoice_number"], "INV-9999");
+}
+
+#[test]
+fn field_and_einvoice_conditions_are_checked_when_the_file_is_read() {
+    let errs = errors(
+        r#"
+[[rule]]
+name = "x"
+category = "ap.invoice"
+when.all = [ { field.amount_total = { min = "a lot" } }, { field.due_date = { least = "2026-01-01" } }, { field.x = {} } ]
+extract.y = { pattern = "(?P<value>x)", from = ["einvoice"] }
+"#,
+    );
+    let joined = errs.join("\n");
+    assert!(joined.contains("\"a lot\" is neither a number"), "{joined}");
+    assert!(
+        joined.contains("unknown field range key \"least\""),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("field.x needs \"min\" or \"max\""),
+        "{joined}"
+    );
+    assert!(joined.contains("unknown source \"einvoice\""), "{joined}");
+}
