@@ -1901,6 +1901,48 @@ def ubl_four_decimals() -> None:
               "prices (0.1234); line amounts rounded to 2 decimals; totals 2 decimals")
 
 
+def ubl_twenty_lines() -> None:
+    """A typical office-supplies order: 20 lines at two VAT rates (what `deskmail bench
+    documents` times as "a typical e-invoice")."""
+    krause = seller("Schrauben Krause KG", "Gewerbering 12", "Bielefeld", "33609", "DE",
+                    vat_id=de_vat("44556677"), email="rechnung@schrauben-krause.example")
+    items = [("Kugelschreiber blau, 50er Pack", "4", "18.90", "19"),
+             ("Ordner A4 breit, grau", "30", "2.79", "19"),
+             ("Fachzeitschrift Bilanzierung, Abo Q1", "1", "59.00", "7"),
+             ("Kopierpapier A4, 80 g/m², 2500 Blatt", "12", "21.45", "19"),
+             ("Haftnotizen 76x76 mm, 12 Blöcke", "10", "7.35", "19"),
+             ("Tonerkassette schwarz, 12.000 Seiten", "3", "134.00", "19"),
+             ("Trennblätter A4, 100 Stück", "8", "4.15", "19"),
+             ("Fachbuch Umsatzsteuer 2026", "2", "79.90", "7"),
+             ("Briefumschläge DIN lang, 1000 Stück", "2", "24.60", "19"),
+             ("Textmarker, 6 Farben", "15", "5.49", "19"),
+             ("Heftklammern 24/6, 5000 Stück", "6", "2.10", "19"),
+             ("Locher, 40 Blatt", "4", "12.80", "19"),
+             ("Hängeregistratur, 25 Stück", "5", "16.75", "19"),
+             ("Kalender 2027, Tischformat", "20", "6.20", "7"),
+             ("Druckerpapier A3, 500 Blatt", "3", "14.99", "19"),
+             ("Klarsichthüllen A4, 100 Stück", "9", "3.95", "19"),
+             ("Batterien AA, 24er Pack", "6", "11.40", "19"),
+             ("Schreibblock A4 kariert", "40", "1.35", "19"),
+             ("Laminierfolien A4, 100 Stück", "2", "18.30", "19"),
+             ("Versandkosten", "1", "9.90", "19")]
+    inv = Invoice(
+        number="SK-2026-4790", issue=dt.date(2026, 10, 30), due=dt.date(2026, 11, 13),
+        seller=krause, buyer=OC_DE, guideline=XR30, po="4500012410",
+        buyer_ref="04011000-12345-03",
+        iban=iban("DE", "480501610000123456"), terms="14 Tage netto.",
+        lines=[Line(*item) for item in items],
+    )
+    add_standalone(
+        "ubl-twenty-lines", inv, "ubl", attach="Rechnung_SK-2026-4790.xml",
+        ctype="application/xml", sender=("Schrauben Krause KG", "rechnung@schrauben-krause.example"),
+        subject="Ihre Rechnung SK-2026-4790", when=at(2026, 10, 30, 16, 5),
+        body="Hallo,\n\nanbei die Rechnung SK-2026-4790 als XRechnung.\n\nGruß\nSchrauben Krause\n",
+        crlf=False,
+        shows="XRechnung 3.0 UBL with 20 lines at 19 % and 7 %: the typical e-invoice that "
+              "`deskmail bench documents` times")
+
+
 def ubl_prepaid() -> None:
     becker = seller("Hochbau Becker GmbH", "Lindenallee 40", "Hannover", "30159", "DE",
                     vat_id=de_vat("27182818"), legal_id="HRB 204060", contact="Frank Becker",
@@ -2667,6 +2709,7 @@ def main() -> None:
     ubl_usd()
     ubl_reverse_charge()
     ubl_four_decimals()
+    ubl_twenty_lines()
     ubl_prepaid()
     cii_rounding()
     ubl_missing_optional()

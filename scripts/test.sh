@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 # python3: tests/fixtures.rs regenerates the PDF fixtures with scripts/make-fixtures.py.
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 # tests/imap.rs: a real Dovecot (IMAP, IMAPS, LMTP) started by scripts/dovecot.sh per test;
 # installed here once so parallel tests do not race for apt's lock.
 command -v dovecot >/dev/null 2>&1 || need_pkgs+=(dovecot-imapd)
@@ -35,6 +36,18 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# tests/fixtures.rs regenerates the generated corpora (fixtures/einvoice, fixtures/eval) with
+# their pinned PyPI packages: one virtualenv outside the clone, rebuilt when a pin changes.
+venv="${DESKMAIL_VENV:-/var/tmp/deskmail-py}"
+reqs=(scripts/requirements-*.txt)
+stamp=$(cat "${reqs[@]}" | sha256sum | cut -c1-16)
+if [ "$(cat "$venv/.deskmail-stamp" 2>/dev/null)" != "$stamp" ]; then
+  python3 -m venv "$venv"
+  for r in "${reqs[@]}"; do "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$r"; done
+  echo "$stamp" > "$venv/.deskmail-stamp"
+fi
+export DESKMAIL_PYTHON="$venv/bin/python"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/deskmail-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

@@ -217,3 +217,63 @@ fn hostile_mail_stays_inert_in_the_page() {
         "script text from HTML is not shown as body"
     );
 }
+
+/// An XML-only e-invoice read in the page without another tool: format and profile, parties,
+/// every line item with quantity, unit price, net amount and VAT rate, and the totals.
+#[test]
+fn an_agent_reads_an_xml_only_e_invoice_with_its_line_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (server, token) = serve(&data, &[root().join("fixtures/einvoice/mail")]);
+    let seen = browse(&server, &token, "filename:INV_2026_0042.xml");
+    assert_inert(&seen);
+    let golden: Value = serde_json::from_slice(
+        &std::fs::read(root().join("fixtures/einvoice/mail/xrechnung-ubl-invoice.expected.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let thread = &seen["threads"][0];
+    let headings = thread["einvoiceHeadings"].as_array().unwrap();
+    assert!(
+        headings
+            .iter()
+            .any(|h| h == "E-invoice · invoice 2026-0042 · XRechnung 3.0 (UBL)"),
+        "{headings:?}"
+    );
+    let rows: Vec<Vec<String>> = thread["einvoiceLineRows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    for line in golden["einvoice"]["lines"].as_array().unwrap() {
+        let want = [
+            line["description"].as_str().unwrap(),
+            line["unit_price"].as_str().unwrap(),
+            line["net_amount"].as_str().unwrap(),
+        ];
+        assert!(
+            rows.iter()
+                .any(|r| want.iter().all(|w| r.iter().any(|c| c == w))
+                    && r[2].starts_with(line["quantity"].as_str().unwrap())
+                    && r[5] == format!("{} %", line["vat_rate"].as_str().unwrap())),
+            "line {line} not shown in {rows:?}"
+        );
+    }
+    let totals = thread["einvoiceTotals"].as_array().unwrap();
+    assert!(
+        totals.iter().any(|t| t == "Total with VAT1369.82 EUR"),
+        "{totals:?}"
+    );
+    let text = thread["text"].as_str().unwrap();
+    assert!(
+        text.contains("Seller: Muster Lieferant GmbH · VAT ID DE123456788"),
+        "{text}"
+    );
+}

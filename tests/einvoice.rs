@@ -222,7 +222,8 @@ fn the_cli_ingests_searches_shows_and_dry_runs_e_invoices() {
         data_s,
         mail.to_str().unwrap(),
     ]));
-    assert_eq!(out["ingested"], 31, "{out}");
+    let corpus = corpus();
+    assert_eq!(out["ingested"], corpus.len(), "{out}");
     assert_eq!(out["rejected"], 0);
     // The ids of every message that matched.
     let search = |q: &str| {
@@ -238,11 +239,11 @@ fn the_cli_ingests_searches_shows_and_dry_runs_e_invoices() {
             .collect::<Vec<_>>()
     };
     let einvoices = search("has:einvoice");
-    assert_eq!(
-        einvoices.len(),
-        23,
-        "the fixtures with a readable e-invoice"
-    );
+    let readable = corpus
+        .iter()
+        .filter(|(_, golden)| !golden["einvoice"].is_null())
+        .count();
+    assert_eq!(einvoices.len(), readable);
     // The UBL and the CII rendering of invoice 2026-0042: one thread, the second a duplicate.
     let same_vendor = search("vendor_vat:DE123456788");
     assert_eq!(same_vendor.len(), 2);

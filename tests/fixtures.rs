@@ -47,3 +47,72 @@ fn regenerating_the_fixtures_reproduces_the_committed_files() {
         "regenerated fixtures differ from the committed ones: {differ:?}"
     );
 }
+
+/// The pinned Python of scripts/test.sh's virtualenv, or None (with a note) when the tests run
+/// outside it: the generated corpora need PyPI packages the system Python lacks.
+fn pinned_python() -> Option<PathBuf> {
+    match std::env::var_os("DESKMAIL_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            eprintln!(
+                "skipped: DESKMAIL_PYTHON is not set; scripts/test.sh builds the pinned virtualenv"
+            );
+            None
+        }
+    }
+}
+
+/// Run a generator into a fresh directory and compare every file it wrote with the committed
+/// one under `fixtures/`.
+fn regenerates_byte_for_byte(script: &str, env_var: &str, subdir: &str, at_least: usize) {
+    let Some(python) = pinned_python() else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let target = if subdir.is_empty() {
+        out.path().to_path_buf()
+    } else {
+        out.path().join(subdir)
+    };
+    let run = Command::new(&python)
+        .arg(root.join(script))
+        .env(env_var, out.path())
+        .env("EINVOICE_SKIP_SCHEMATRON", "1")
+        .output()
+        .expect("the pinned python runs");
+    assert!(
+        run.status.success(),
+        "{script} failed:\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let generated = files_under(&target);
+    assert!(
+        generated.len() >= at_least,
+        "{script} wrote only {} files",
+        generated.len()
+    );
+    let differ: Vec<String> = generated
+        .iter()
+        .filter(|g| {
+            let rel = g.strip_prefix(out.path()).unwrap();
+            let committed = root.join("fixtures").join(subdir_prefix(subdir)).join(rel);
+            std::fs::read(committed).ok().as_deref() != Some(std::fs::read(g).unwrap().as_slice())
+        })
+        .map(|g| g.display().to_string())
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{script}: regenerated files differ: {differ:?}"
+    );
+}
+
+/// The generators write `<dir>/einvoice/...` (FIXTURES_DIR) or `<dir>/...` (EVAL_DIR).
+fn subdir_prefix(subdir: &str) -> &str {
+    if subdir.is_empty() { "eval" } else { "" }
+}
+
+#[test]
+fn regenerating_the_e_invoice_corpus_reproduces_the_committed_files() {
+    regenerates_byte_for_byte("scripts/make-einvoices.py", "FIXTURES_DIR", "einvoice", 90);
+}

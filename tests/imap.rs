@@ -756,3 +756,62 @@ fn oauth_xoauth2_and_oauthbearer_log_in_with_a_token_from_a_command() {
     assert_eq!(json_of(&out)["stored"], 1);
     assert_eq!(stats(&data)["messages"], 3);
 }
+
+/// A ZUGFeRD hybrid (PDF/A-3 with its CII embedded) delivered over LMTP and synced over IMAPS:
+/// the decision's fields come from the embedded XML, with the business term as their source.
+#[test]
+fn an_e_invoice_hybrid_pdf_arriving_over_imap_is_read_from_its_embedded_xml() {
+    let dv = Dovecot::start();
+    let hybrid = std::fs::read(
+        root().join("fixtures/einvoice/mail/zugferd-en16931-allowances-charges-hybrid.eml"),
+    )
+    .unwrap();
+    dv.lmtp("ap", &hybrid);
+    let data = dv.scratch().join("data");
+    let config = dv.config(&data, &[dv.imaps("ap", "ap")]);
+    assert_eq!(json_of(&run_once(&config, &PW))["stored"], 1);
+    let hits = json_of(&deskmail(&[
+        "search",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        "has:einvoice mailbox:ap",
+    ]));
+    let id = hits["threads"][0]["message_ids"][0].as_str().unwrap();
+    let shown = json_of(&deskmail(&[
+        "show",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+        id,
+    ]));
+    let golden: Value = serde_json::from_slice(
+        &std::fs::read(root().join(
+            "fixtures/einvoice/mail/zugferd-en16931-allowances-charges-hybrid.expected.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(shown["decision"]["category"], "ap.invoice");
+    for field in ["invoice_number", "amount_total", "vendor_vat_id", "iban"] {
+        assert_eq!(
+            shown["fields"][field], golden["einvoice"]["fields"][field],
+            "{field}"
+        );
+    }
+    let source = shown["decision"]["fields"]["amount_total"]["provenance"]["source"]
+        .as_str()
+        .unwrap();
+    assert!(
+        source.starts_with("xml BT-112 (attachment ")
+            && source.contains(", embedded zugferd-invoice.xml"),
+        "{source}"
+    );
+    assert_eq!(
+        shown["decision"]["einvoice"]["lines"]
+            .as_array()
+            .unwrap()
+            .len(),
+        golden["einvoice"]["lines"].as_array().unwrap().len()
+    );
+}

@@ -42,6 +42,10 @@ try {
       text: await page.textContent("#thread"),
       categories: await page.$$eval("#thread .cat", (cs) => cs.map((c) => c.textContent)),
       fieldRows: await page.$$eval("#thread .fields tr", (rs) => rs.map((r) => r.textContent)),
+      einvoiceHeadings: await page.$$eval("#thread .einvoice h3", (hs) => hs.map((h) => h.textContent)),
+      einvoiceLineRows: await page.$$eval("#thread .einvoice-lines tr",
+        (rs) => rs.map((r) => Array.from(r.children).map((c) => c.textContent))),
+      einvoiceTotals: await page.$$eval("#thread .einvoice-totals tr", (rs) => rs.map((r) => r.textContent)),
     });
   }
   await page.click("#invoices-button");
