@@ -116,3 +116,8 @@ fn subdir_prefix(subdir: &str) -> &str {
 fn regenerating_the_e_invoice_corpus_reproduces_the_committed_files() {
     regenerates_byte_for_byte("scripts/make-einvoices.py", "FIXTURES_DIR", "einvoice", 90);
 }
+
+#[test]
+fn regenerating_the_extraction_eval_corpus_reproduces_the_committed_files() {
+    regenerates_byte_for_byte("scripts/make-eval.py", "EVAL_DIR", "", 150);
+}
