@@ -125,7 +125,7 @@ pub fn ingest(
     let started = Instant::now();
     let pipeline = Pipeline::open(&DataDir::new(&data_root), Arc::clone(&rules), limits)?;
     let summary = pipeline.ingest(
-        raw_mail_from_files(files.clone(), "bench".into()),
+        raw_mail_from_files(files.clone(), "bench".into(), None),
         threads,
         &|_| {},
     )?;
@@ -140,7 +140,7 @@ pub fn ingest(
     ));
 
     // 2. Parse only and parse + rules, one thread, messages already in memory.
-    let raws: Vec<RawMail> = raw_mail_from_files(files.clone(), "bench".into())
+    let raws: Vec<RawMail> = raw_mail_from_files(files.clone(), "bench".into(), None)
         .filter_map(Result::ok)
         .collect();
     let bytes: u64 = raws.iter().map(|r| r.bytes.len() as u64).sum();

@@ -185,6 +185,9 @@ pub struct MailboxConfig {
     pub after: AfterProcessing,
     /// From address of automatic replies to this mailbox's mail (default: [outbound] from).
     pub reply_from: Option<String>,
+    /// What the mailbox is for: "ap" (vendors write to it) or "ar" (customers do). Rules can
+    /// test it (`role = "ar"`).
+    pub role: Option<crate::model::MailboxRole>,
     /// Messages per UID FETCH batch handed to the pipeline.
     #[serde(default = "default_batch")]
     pub batch_size: usize,
@@ -254,6 +257,8 @@ pub enum SecretSource<'a> {
 pub struct DropFolderConfig {
     pub name: String,
     pub path: PathBuf,
+    /// "ap" or "ar", as for a mailbox.
+    pub role: Option<crate::model::MailboxRole>,
     #[serde(default = "default_drop_interval")]
     pub interval_secs: u64,
 }
@@ -322,11 +327,12 @@ const MAILBOX_KEYS: &[&str] = &[
     "folders",
     "after",
     "reply_from",
+    "role",
     "batch_size",
     "idle",
     "poll_interval_secs",
 ];
-const DROP_KEYS: &[&str] = &["name", "path", "interval_secs"];
+const DROP_KEYS: &[&str] = &["name", "path", "role", "interval_secs"];
 const RETENTION_KEYS: &[&str] = &["default_days", "categories", "purge_every_hours"];
 
 /// Collects problems with their lines.

@@ -220,10 +220,17 @@ impl Intake {
             let rules = Arc::clone(&rules);
             let limits = pipeline.limits;
             let replies = replies.clone();
+            let store = Arc::clone(&pipeline.store);
             threads.push(spawn("parse-rules", move || {
                 for (batch, index, raw) in work_rx {
                     let current = current_rules(&rules);
-                    let work = Box::new(process(raw, &current, &limits, replies.as_deref()));
+                    let work = Box::new(process(
+                        raw,
+                        &current,
+                        &limits,
+                        replies.as_deref(),
+                        Some(&store),
+                    ));
                     if commit_tx
                         .send(ToCommitter::Item { batch, index, work })
                         .is_err()

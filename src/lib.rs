@@ -21,6 +21,7 @@ pub mod bench;
 pub mod config;
 pub mod daemon;
 pub mod einvoice;
+pub mod eval;
 pub mod index;
 pub mod intake;
 pub mod model;

@@ -57,11 +57,23 @@ enum Command {
         /// Mailbox name recorded with each message (searchable as mailbox:NAME).
         #[arg(long, default_value = "files")]
         mailbox: String,
+        /// The mailbox's role, ap or ar: rules can test it (`role = "ar"`).
+        #[arg(long)]
+        role: Option<deskmail::model::MailboxRole>,
         /// Messages larger than this many bytes are rejected.
         #[arg(long, default_value_t = 50 * 1024 * 1024)]
         max_size: usize,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Measure extraction and classification on a labelled directory (.eml + expected.json).
+    Eval {
+        #[command(flatten)]
+        rules: RulesArg,
+        #[arg(long)]
+        json: bool,
+        /// A directory with .eml files (under ap/ and ar/ for the mailbox role) and expected.json.
+        dir: PathBuf,
     },
     /// Search threads: free text plus from: to: subject: category: invoice: amount: date: after: before: has: mailbox:
     #[command(after_long_help = deskmail::index::query::HELP)]
@@ -459,6 +471,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             rules,
             json,
             mailbox,
+            role,
             max_size,
             paths,
         } => {
@@ -477,8 +490,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let summary =
-                pipeline.ingest(raw_mail_from_files(files, mailbox), workers, &on_progress)?;
+            let summary = pipeline.ingest(
+                raw_mail_from_files(files, mailbox, role),
+                workers,
+                &on_progress,
+            )?;
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
@@ -603,6 +619,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let raw = RawMail {
+                role: None,
                 mailbox: "test".into(),
                 origin: file.display().to_string(),
                 bytes,
@@ -659,6 +676,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .push(deskmail::config::DropFolderConfig {
                         name: "drop".into(),
                         path: dir,
+                        role: None,
                         interval_secs: interval.max(1),
                     });
             }
@@ -1002,6 +1020,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let rules = Arc::new(load_rules(&rules.rules)?);
             let report = bench::ingest(&path, rules, scratch.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { rules, json, dir } => {
+            let rules = load_rules(&rules.rules)?;
+            let report = deskmail::eval::run(&dir, &rules, &ParseLimits::default())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -11,11 +11,51 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// What a shared mailbox is for: accounts payable (vendors write to it) or accounts receivable
+/// (customers write to it). Rules can test it (`role = "ar"`): the same words mean different
+/// things in ap@ and ar@.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailboxRole {
+    Ap,
+    Ar,
+}
+
+impl MailboxRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailboxRole::Ap => "ap",
+            MailboxRole::Ar => "ar",
+        }
+    }
+}
+
+impl fmt::Display for MailboxRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MailboxRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ap" => Ok(MailboxRole::Ap),
+            "ar" => Ok(MailboxRole::Ar),
+            other => Err(format!(
+                "unknown mailbox role {other:?} (expected ap or ar)"
+            )),
+        }
+    }
+}
+
 /// Bytes handed over by a source, with where they came from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RawMail {
     /// Logical mailbox name (e.g. "ap", or the directory an ingest came from).
     pub mailbox: String,
+    /// The mailbox's role, when its configuration (or `ingest --role`) names one.
+    pub role: Option<MailboxRole>,
     /// Where the bytes came from: a file path, `path#N` inside an mbox, or `imap:UID`.
     pub origin: String,
     pub bytes: Vec<u8>,
@@ -144,6 +184,9 @@ impl Attachment {
 pub struct Message {
     pub id: MessageId,
     pub mailbox: String,
+    /// The role of the mailbox it arrived in (ap@ or ar@), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<MailboxRole>,
     pub origin: String,
     pub size: u64,
     /// The Message-ID header without angle brackets.
@@ -185,6 +228,7 @@ impl Message {
         Message {
             id: self.id.clone(),
             mailbox: self.mailbox.clone(),
+            role: self.role,
             origin: self.origin.clone(),
             size: self.size,
             message_id: self.message_id.clone(),

@@ -199,9 +199,11 @@ impl Pipeline {
                 let work_tx = work_tx.clone();
                 let rules = Arc::clone(&self.rules);
                 let limits = self.limits;
+                let store = &self.store;
                 spawn_named(s, "parse-rules", move || {
                     for raw in raw_rx {
-                        if work_tx.send(process(raw, &rules, &limits, None)).is_err() {
+                        let work = process(raw, &rules, &limits, None, Some(store));
+                        if work_tx.send(work).is_err() {
                             break;
                         }
                     }
@@ -337,16 +339,37 @@ impl Pipeline {
 }
 
 /// Parse one raw message and run the rules on it (the parallel stage of every pipeline).
+/// Thread conditions look up earlier messages in the store (read-only; any thread may).
+pub struct StoreLookup<'a>(pub &'a Store);
+
+impl crate::rules::PriorLookup for StoreLookup<'_> {
+    fn prior(&self, message_id: &str) -> Option<crate::rules::PriorMessage> {
+        let stored = self.0.message_by_header_id(message_id).ok().flatten()?;
+        Some(crate::rules::PriorMessage {
+            category: stored.decision.category,
+            from_address: stored.message.from.and_then(|a| a.email),
+        })
+    }
+}
+
 pub(crate) fn process(
     raw: RawMail,
     rules: &RuleSet,
     limits: &ParseLimits,
     replies: Option<&crate::outbound::ReplySettings>,
+    store: Option<&Store>,
 ) -> Work {
     let _span = info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox).entered();
     match parse(&raw, limits) {
         Ok(message) => {
-            let decision = rules.evaluate(&message);
+            // Only replies have a thread to look up; a new message costs no store read.
+            let thread = match store {
+                Some(s) if !message.in_reply_to.is_empty() || !message.references.is_empty() => {
+                    crate::rules::ThreadContext::of(&message, &StoreLookup(s))
+                }
+                _ => crate::rules::ThreadContext::default(),
+            };
+            let decision = rules.evaluate_in(&message, &thread);
             debug!(category = %decision.category, "Classified");
             let outbound = replies
                 .map(|r| r.drafts(&message, &decision))
@@ -380,6 +403,7 @@ fn index_from_store(
             continue;
         };
         let raw = RawMail {
+            role: None,
             mailbox: stored.message.mailbox.clone(),
             origin: stored.message.origin.clone(),
             bytes: store.raw_bytes(stored.raw)?,
@@ -437,11 +461,12 @@ fn spawn_named<'scope, 'env, T: Send + 'scope>(
 pub fn raw_mail_from_files(
     files: Vec<PathBuf>,
     mailbox: String,
+    role: Option<crate::model::MailboxRole>,
 ) -> impl Iterator<Item = Result<RawMail, crate::source::files::InputError>> + Send {
-    files.into_iter().flat_map(
-        move |path| match crate::source::files::read_file(&path, &mailbox) {
+    files.into_iter().flat_map(move |path| {
+        match crate::source::files::read_file(&path, &mailbox, role) {
             Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
             Err(e) => vec![Err(e)],
-        },
-    )
+        }
+    })
 }

@@ -947,6 +947,18 @@ impl Store {
         self.get_json(S_MESSAGES, id.0.as_bytes())
     }
 
+    /// The stored message whose Message-ID header is `header_id` (without brackets).
+    pub fn message_by_header_id(
+        &self,
+        header_id: &str,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        let entry: Option<IdEntry> = self.get_json(S_IDS, header_id.as_bytes())?;
+        match entry.and_then(|e| e.message) {
+            Some(id) => self.message(&id),
+            None => Ok(None),
+        }
+    }
+
     pub fn raw(&self, id: &MessageId) -> Result<Option<Vec<u8>>, StoreError> {
         match self.message(id)? {
             Some(m) => Ok(Some(self.blobs.read(m.raw)?)),

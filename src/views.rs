@@ -147,6 +147,7 @@ fn load_message(store: &Store, id: &MessageId) -> Result<(Message, Decision, Thr
         .message(id)?
         .ok_or_else(|| ViewError::NotFound(format!("message {id} not found")))?;
     let raw = RawMail {
+        role: stored.message.role,
         mailbox: stored.message.mailbox.clone(),
         origin: stored.message.origin.clone(),
         bytes: store.raw_bytes(stored.raw)?,

@@ -764,6 +764,7 @@ async fn rules_test(State(state): State<Arc<ApiState>>, body: axum::body::Bytes)
         );
     };
     let raw = crate::model::RawMail {
+        role: None,
         mailbox: "api".into(),
         origin: "POST /api/rules/test".into(),
         bytes: body.to_vec(),

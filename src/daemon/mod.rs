@@ -37,6 +37,8 @@ const SETTLE: Duration = Duration::from_secs(1);
 pub struct DropFolder {
     /// Recorded as the mailbox of what it ingests.
     pub name: String,
+    /// The role recorded with what it ingests (ap@ or ar@ uploads).
+    pub role: Option<crate::model::MailboxRole>,
     pub dir: PathBuf,
     pub interval: Duration,
 }
@@ -147,6 +149,7 @@ pub async fn run(
         .map(|d| {
             Arc::new(DropFolder {
                 name: d.name.clone(),
+                role: d.role,
                 dir: d.path.clone(),
                 interval: Duration::from_secs(d.interval_secs.max(1)),
             })
@@ -473,10 +476,11 @@ pub async fn scan_once(
     files.sort();
     for file in files {
         let span = info_span!("drop_file", path = %file.display());
-        let (path, name) = (file.clone(), drop.name.clone());
-        let read =
-            tokio::task::spawn_blocking(move || crate::source::files::read_file(&path, &name))
-                .await?;
+        let (path, name, role) = (file.clone(), drop.name.clone(), drop.role);
+        let read = tokio::task::spawn_blocking(move || {
+            crate::source::files::read_file(&path, &name, role)
+        })
+        .await?;
         let mails = match read {
             Ok(m) => m,
             Err(e) => {

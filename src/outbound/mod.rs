@@ -459,6 +459,7 @@ mod tests {
         );
         crate::parse::parse(
             &RawMail {
+                role: None,
                 mailbox: "ap".into(),
                 origin: "t".into(),
                 bytes: raw.into_bytes(),

@@ -172,6 +172,7 @@ fn parse_unchecked(raw: &RawMail, limits: &ParseLimits) -> Result<Message, Rejec
     Ok(Message {
         id: MessageId::of_bytes(bytes),
         mailbox: raw.mailbox.clone(),
+        role: raw.role,
         origin: raw.origin.clone(),
         size: bytes.len() as u64,
         message_id: parsed.message_id().map(clean_id).filter(|s| !s.is_empty()),
@@ -695,6 +696,7 @@ mod tests {
 
     fn raw(bytes: &[u8]) -> RawMail {
         RawMail {
+            role: None,
             mailbox: "test".into(),
             origin: "mem".into(),
             bytes: bytes.to_vec(),
@@ -944,7 +946,7 @@ mod never_panics {
 
         #[test]
         fn arbitrary_bytes_give_a_message_or_a_rejection(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
-            let raw = RawMail { mailbox: "p".into(), origin: "p".into(), bytes };
+            let raw = RawMail { role: None, mailbox: "p".into(), origin: "p".into(), bytes };
             // `parse` turns a panic into ParserFailed; none may happen at all.
             let result = parse(&raw, &ParseLimits::default());
             prop_assert!(!matches!(result, Err(Rejection::ParserFailed(_))), "{:?}", result.err());
@@ -962,7 +964,7 @@ mod never_panics {
             }
             let keep = usize::from(truncate) % (bytes.len() + 1);
             bytes.truncate(keep.max(bytes.len() / 2));
-            let raw = RawMail { mailbox: "p".into(), origin: "p".into(), bytes };
+            let raw = RawMail { role: None, mailbox: "p".into(), origin: "p".into(), bytes };
             let result = parse(&raw, &ParseLimits::default());
             prop_assert!(!matches!(result, Err(Rejection::ParserFailed(_))), "{:?}", result.err());
         }

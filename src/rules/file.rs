@@ -48,7 +48,27 @@ pub enum Source {
     /// The message's e-invoice: `invoice` or `credit_note`, its profile, its syntax (one per
     /// line). Conditions only.
     EInvoice,
+    /// The mailbox's role, `ap` or `ar` (empty when unknown). Conditions only.
+    Role,
+    /// Every Message-ID the message answers (In-Reply-To and References): a reply to one of
+    /// our own messages carries our domain here, whatever order mail arrives in.
+    RepliesTo,
+    /// What is known about the thread before this message (looked up in the store).
+    Thread(ThreadPart),
 }
+
+/// The thread facts a `thread.NAME` condition tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ThreadPart {
+    /// Sender address of the thread's first message.
+    FirstFrom,
+    /// Category of the thread's first message.
+    FirstCategory,
+    /// Category of the message this one replies to.
+    PreviousCategory,
+}
+
+const THREAD_KEYS: &[&str] = &["first_from", "first_category", "previous_category"];
 
 impl Source {
     pub fn name(&self) -> String {
@@ -65,6 +85,11 @@ impl Source {
             Source::AttachmentType => "attachment_type".into(),
             Source::AttachmentText => "attachments".into(),
             Source::EInvoice => "einvoice".into(),
+            Source::Role => "role".into(),
+            Source::RepliesTo => "replies_to".into(),
+            Source::Thread(ThreadPart::FirstFrom) => "thread.first_from".into(),
+            Source::Thread(ThreadPart::FirstCategory) => "thread.first_category".into(),
+            Source::Thread(ThreadPart::PreviousCategory) => "thread.previous_category".into(),
         }
     }
 }
@@ -84,6 +109,9 @@ const CONDITION_KEYS: &[&str] = &[
     "has_attachment",
     "einvoice",
     "field",
+    "role",
+    "replies_to",
+    "thread",
     "all",
     "any",
     "not",
@@ -626,6 +654,27 @@ impl Reader<'_> {
                         }
                     }
                 }
+                "thread" => {
+                    if let Some(t) = self.table(val, "thread") {
+                        for (name, pats) in t.iter() {
+                            let part = match name.get_ref().as_ref() {
+                                "first_from" => ThreadPart::FirstFrom,
+                                "first_category" => ThreadPart::FirstCategory,
+                                "previous_category" => ThreadPart::PreviousCategory,
+                                other => {
+                                    self.unknown(name, other, "thread condition", THREAD_KEYS);
+                                    continue;
+                                }
+                            };
+                            let patterns =
+                                self.patterns(pats, &format!("thread.{}", name.get_ref()));
+                            parts.push(Cond::Match {
+                                source: Source::Thread(part),
+                                patterns,
+                            });
+                        }
+                    }
+                }
                 "header" => {
                     if let Some(h) = self.table(val, "header") {
                         for (name, pats) in h.iter() {
@@ -899,6 +948,8 @@ fn leaf_source(key: &str) -> Option<Source> {
         "attachment_type" => Source::AttachmentType,
         "attachment_text" => Source::AttachmentText,
         "einvoice" => Source::EInvoice,
+        "role" => Source::Role,
+        "replies_to" => Source::RepliesTo,
         _ => return None,
     })
 }
@@ -910,7 +961,7 @@ fn extract_source(s: &str) -> Option<Source> {
     Some(match s {
         "attachments" | "attachment_text" => Source::AttachmentText,
         "attachment_name" => Source::AttachmentName,
-        "einvoice" => return None,
+        "einvoice" | "role" | "replies_to" => return None,
         other => leaf_source(other)?,
     })
 }

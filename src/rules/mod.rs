@@ -6,6 +6,7 @@
 //! `RegexSet` per place it looks (subject, body, a header, ...), so a message is scanned once per
 //! place, whatever the number of rules; only the rules that matched run their extractions.
 
+pub mod context;
 pub mod einvoice;
 pub mod file;
 pub mod normalize;
@@ -21,8 +22,10 @@ use crate::model::{
 };
 use file::{
     Cond, DateOrderSetting, FieldKind, FieldTest, PatternSpec, RuleError, RuleFile, RuleSpec,
-    Source,
+    Source, ThreadPart,
 };
+
+pub use context::{PriorLookup, PriorMessage, ThreadContext};
 use normalize::DateOrder;
 
 /// Every problem found in a rule directory, each as `path:line: message`.
@@ -504,9 +507,15 @@ impl RuleSet {
         &self.files
     }
 
-    /// Classify a message and extract its fields.
+    /// Classify a message and extract its fields, without thread context.
     pub fn evaluate(&self, msg: &Message) -> Decision {
-        let hits = self.scan(msg);
+        self.evaluate_in(msg, &ThreadContext::default())
+    }
+
+    /// Classify a message and extract its fields; `thread` is what the store knows about the
+    /// messages it answers.
+    pub fn evaluate_in(&self, msg: &Message, thread: &ThreadContext) -> Decision {
+        let hits = self.scan(msg, thread);
         let mut decision = Decision {
             rules_version: self.version.clone(),
             ..Decision::default()
@@ -582,6 +591,7 @@ impl RuleSet {
                         .push(format!("cannot read example {}: {e}", ex.file.display())),
                     Ok(bytes) => {
                         let raw = RawMail {
+                            role: None,
                             mailbox: "example".into(),
                             origin: ex.file.display().to_string(),
                             bytes,
@@ -621,7 +631,7 @@ impl RuleSet {
     }
 
     /// Run every RegexSet once over its part of the message.
-    fn scan(&self, msg: &Message) -> Vec<Vec<bool>> {
+    fn scan(&self, msg: &Message, thread: &ThreadContext) -> Vec<Vec<bool>> {
         let mut hits = Vec::with_capacity(self.sets.len());
         for ps in &self.sets {
             let mut found = vec![false; ps.set.len()];
@@ -682,6 +692,24 @@ impl RuleSet {
                 Source::EInvoice => {
                     if let Some(e) = msg.einvoice() {
                         feed(&einvoice::condition_text(e));
+                    }
+                }
+                Source::Role => feed(msg.role.map_or("", |r| r.as_str())),
+                Source::RepliesTo => {
+                    for id in msg.in_reply_to.iter().chain(&msg.references) {
+                        feed(id);
+                    }
+                }
+                Source::Thread(part) => {
+                    let prior = match part {
+                        ThreadPart::FirstFrom | ThreadPart::FirstCategory => &thread.first,
+                        ThreadPart::PreviousCategory => &thread.previous,
+                    };
+                    if let Some(p) = prior {
+                        match part {
+                            ThreadPart::FirstFrom => feed(p.from_address.as_deref().unwrap_or("")),
+                            _ => feed(&p.category),
+                        }
                     }
                 }
                 // Never a set key (see `set_keys`).
@@ -1007,7 +1035,7 @@ fn haystacks<'m>(source: &Source, msg: &'m Message) -> Vec<(String, std::borrow:
             .map(|(_, v)| (format!("header:{h}"), Cow::Borrowed(v.as_str())))
             .collect(),
         // Conditions only: the file reader refuses it as an extraction source.
-        Source::EInvoice => Vec::new(),
+        Source::EInvoice | Source::Role | Source::RepliesTo | Source::Thread(_) => Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ fn errors(text: &str) -> Vec<String> {
 fn msg(text: &str) -> Message {
     parse(
         &RawMail {
+            role: None,
             mailbox: "t".into(),
             origin: "t".into(),
             bytes: text.as_bytes().to_vec(),

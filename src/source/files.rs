@@ -6,7 +6,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::model::RawMail;
+use crate::model::{MailboxRole, RawMail};
 
 /// Files that sit beside mail in real folders but are never mail themselves.
 const NOT_MAIL_EXTENSIONS: &[&str] = &[
@@ -78,7 +78,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
 }
 
 /// Read one file into raw messages: an mbox gives several, anything else one.
-pub fn read_file(path: &Path, mailbox: &str) -> Result<Vec<RawMail>, InputError> {
+pub fn read_file(
+    path: &Path,
+    mailbox: &str,
+    role: Option<MailboxRole>,
+) -> Result<Vec<RawMail>, InputError> {
     let mut bytes = Vec::new();
     fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
@@ -92,6 +96,7 @@ pub fn read_file(path: &Path, mailbox: &str) -> Result<Vec<RawMail>, InputError>
             .into_iter()
             .enumerate()
             .map(|(i, m)| RawMail {
+                role,
                 mailbox: mailbox.to_string(),
                 origin: format!("{origin}#{}", i + 1),
                 bytes: m,
@@ -99,6 +104,7 @@ pub fn read_file(path: &Path, mailbox: &str) -> Result<Vec<RawMail>, InputError>
             .collect())
     } else {
         Ok(vec![RawMail {
+            role,
             mailbox: mailbox.to_string(),
             origin,
             bytes,

@@ -6,6 +6,7 @@ fn processed(text: &str) -> Processed {
     let raw = text.as_bytes().to_vec();
     let message = parse(
         &RawMail {
+            role: None,
             mailbox: "t".into(),
             origin: "t".into(),
             bytes: raw.clone(),

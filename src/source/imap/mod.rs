@@ -627,6 +627,7 @@ impl FolderTask {
                 let bytes = fetch.body().unwrap_or_default().to_vec();
                 batch_bytes += bytes.len();
                 batch.push(RawMail {
+                    role: m.role,
                     mailbox: m.name.clone(),
                     origin: format!(
                         "imap://{}/{};UIDVALIDITY={uid_validity};UID={uid}",
