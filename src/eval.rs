@@ -36,8 +36,7 @@ pub const SCORED_FIELDS: &[&str] = &[
     "promised_date",
 ];
 
-/// The flag a decision carries when a PDF had no text to read (a scan).
-pub const FLAG_NO_TEXT_LAYER: &str = "no_text_layer";
+use crate::parse::FLAG_NO_TEXT_LAYER;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {

@@ -137,7 +137,7 @@ impl fmt::Display for Address {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     pub name: Option<String>,
     pub content_type: String,
@@ -157,6 +157,10 @@ pub struct Attachment {
     /// could not be read as one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub einvoice_error: Option<String>,
+    /// The text with its positions (a PDF's words on each page), for the generic extractor.
+    /// Derived, never stored.
+    #[serde(skip)]
+    pub layout: Option<std::sync::Arc<TextLayout>>,
 }
 
 impl Attachment {
@@ -170,6 +174,7 @@ impl Attachment {
             text_error: self.text_error.clone(),
             einvoice: None,
             einvoice_error: self.einvoice_error.clone(),
+            layout: None,
         }
     }
 
@@ -387,6 +392,48 @@ impl Decision {
             .map(|(k, f)| (k.clone(), f.value.canonical()))
             .collect()
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text with its layout
+
+/// Text with positions: pages of lines of phrases. For a PDF, coordinates are points from the
+/// page's top-left corner; for text (a mail body), `x` counts characters (a tab-separated cell
+/// starts a new column) and `y` lines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextLayout {
+    pub pages: Vec<LayoutPage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayoutPage {
+    /// 1-based.
+    pub number: u32,
+    pub width: f32,
+    pub height: f32,
+    /// Top to bottom.
+    pub lines: Vec<LayoutLine>,
+}
+
+/// Words that share a baseline, grouped into phrases (words closer than about a space).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayoutLine {
+    /// Baseline, from the top.
+    pub y: f32,
+    /// Left to right.
+    pub phrases: Vec<Phrase>,
+}
+
+/// A run of words printed close together: a label ("Invoice Date:"), a value ("03.11.2026"), or
+/// both ("Total: 1,190.00 EUR").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Phrase {
+    pub text: String,
+    pub x0: f32,
+    pub x1: f32,
+    pub y: f32,
+    /// Font size (points), or 1 for text layouts.
+    pub size: f32,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //! that is not mail at all is rejected with a precise reason. Never panics on any input.
 
 pub mod html;
+pub mod layout;
 pub mod pdf;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -550,6 +551,7 @@ fn collect_attachments(
             text_error: None,
             einvoice: None,
             einvoice_error: None,
+            layout: None,
         };
         let text_budget = out.len() < limits.max_text_attachments;
         if let Some(m) = nested {
@@ -605,7 +607,14 @@ fn extract_attachment_text(part: &MessagePart<'_>, att: &mut Attachment, limits:
         match pdf::extract(contents, &limits.pdf) {
             Ok(pdf) => {
                 match pdf.text {
-                    Ok(text) => att.text = Some(text),
+                    Ok((text, layout)) => {
+                        if text.trim().is_empty() {
+                            att.text_error = Some(NO_TEXT_LAYER.into());
+                        } else {
+                            att.layout = Some(std::sync::Arc::new(layout));
+                        }
+                        att.text = Some(text);
+                    }
                     Err(e) => att.text_error = Some(e.to_string()),
                 }
                 read_embedded_einvoice(att, &pdf.embedded);
@@ -641,6 +650,13 @@ fn extract_attachment_text(part: &MessagePart<'_>, att: &mut Attachment, limits:
         att.text = Some(truncate(text, limits.max_attachment_text));
     }
 }
+
+/// What a PDF without any text says about itself: a scan (an image of the page) or a document
+/// printed as curves. Rules and the extractor get nothing from it; a person must read it.
+pub const NO_TEXT_LAYER: &str = "the PDF has no text layer (a scanned image?): nothing can be read from it";
+
+/// The decision flag for a message with such a PDF.
+pub const FLAG_NO_TEXT_LAYER: &str = "no_text_layer";
 
 /// File names hybrid e-invoices embed their XML under (ZUGFeRD 1.0/2.x, Factur-X, XRechnung).
 const EINVOICE_EMBEDDED_NAMES: &[&str] = &["factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml"];

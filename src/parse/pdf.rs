@@ -31,10 +31,10 @@ pub struct EmbeddedFile {
     pub bytes: Result<Vec<u8>, String>,
 }
 
-/// What a PDF holds: its text (or why none), and its embedded files.
+/// What a PDF holds: its text (or why none) with its layout, and its embedded files.
 #[derive(Debug, Clone)]
 pub struct PdfContent {
-    pub text: Result<String, PdfError>,
+    pub text: Result<(String, crate::model::TextLayout), PdfError>,
     pub embedded: Vec<EmbeddedFile>,
 }
 
@@ -71,7 +71,7 @@ impl Default for PdfLimits {
 
 /// Extract the text of a PDF, or say precisely why not.
 pub fn extract_text(bytes: &[u8], limits: &PdfLimits) -> Result<String, PdfError> {
-    extract(bytes, limits)?.text
+    extract(bytes, limits)?.text.map(|(text, _)| text)
 }
 
 /// Load a PDF once and read its text and its embedded files. An error here means the document
@@ -141,15 +141,22 @@ pub fn load(bytes: &[u8]) -> Result<Document, PdfError> {
     Ok(doc)
 }
 
-/// The document's text, blank-line runs folded and cut to `max_text` bytes.
-pub fn render_text(doc: &Document, max_text: usize) -> Result<String, PdfError> {
+/// The document's text, blank-line runs folded and cut to `max_text` bytes, and its layout
+/// (words with positions), from one rendering pass.
+pub fn render_text(
+    doc: &Document,
+    max_text: usize,
+) -> Result<(String, crate::model::TextLayout), PdfError> {
     let text = catch_unwind(AssertUnwindSafe(|| {
         let mut text = String::new();
-        let mut output = pdf_extract::PlainTextOutput::new(&mut text);
-        pdf_extract::output_doc(doc, &mut output).map(|()| text)
+        let mut layout = super::layout::LayoutCollector::default();
+        let mut plain = pdf_extract::PlainTextOutput::new(&mut text);
+        let result = pdf_extract::output_doc(doc, &mut super::layout::Tee(&mut plain, &mut layout));
+        drop(plain);
+        result.map(|()| (text, layout.finish()))
     }));
     match text {
-        Ok(Ok(text)) => Ok(clean(text, max_text)),
+        Ok(Ok((text, layout))) => Ok((clean(text, max_text), layout)),
         Ok(Err(e)) => Err(classify(&e.to_string())),
         Err(panic) => Err(classify(&panic_message(panic.as_ref()))),
     }

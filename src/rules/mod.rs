@@ -9,7 +9,8 @@
 pub mod context;
 pub mod einvoice;
 pub mod file;
-pub mod normalize;
+/// Amounts, currencies, dates and payment terms (its own module; re-exported for rule code).
+pub use crate::normalize;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -251,11 +252,19 @@ struct PatternSet {
     set: RegexSet,
 }
 
+/// The define naming our own companies (`own_names = 'Ourcompany'`), read by the generic
+/// extractor so that the buyer on an invoice is never taken for its vendor.
+pub const OWN_NAMES_DEFINE: &str = "own_names";
+
+/// Categories whose messages are invoices: the generic extractor fills what their rules left.
+const INVOICE_CATEGORIES: &[&str] = &["ap.invoice", "ap.credit_note"];
+
 /// A validated, compiled rule set. Cheap to share between threads.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     sets: Vec<PatternSet>,
+    extract: crate::extract::Settings,
     date_order: DateOrderSetting,
     version: String,
     files: Vec<String>,
@@ -457,9 +466,16 @@ impl RuleSet {
         })?;
         // Highest priority first; file order breaks ties (stable sort).
         rules.sort_by_key(|r| std::cmp::Reverse(r.spec.priority));
+        // Our own company names: the generic extractor never takes the buyer for the vendor.
+        let own_names = defines.get(OWN_NAMES_DEFINE).and_then(|spec| {
+            expand(&spec.text, &defines, Mode::Condition)
+                .ok()
+                .and_then(|p| compile_regex(&format!("(?i){p}")).ok())
+        });
         Ok(RuleSet {
             rules,
             sets,
+            extract: crate::extract::Settings { own_names },
             date_order: date_order.unwrap_or(DateOrderSetting::Auto),
             version,
             files: sources.iter().map(|(p, _)| p.clone()).collect(),
@@ -478,6 +494,16 @@ impl RuleSet {
                     if r.spec.when.requires_einvoice() {
                         fields.extend(einvoice::FIELD_NAMES.iter().map(|f| f.to_string()));
                     }
+                    if r
+                        .spec
+                        .category
+                        .as_deref()
+                        .is_some_and(|c| INVOICE_CATEGORIES.contains(&c))
+                    {
+                        fields.extend(crate::extract::FIELD_NAMES.iter().map(|f| f.to_string()));
+                    }
+                    fields.sort();
+                    fields.dedup();
                     for derived in ["currency", "due_date"] {
                         if !fields.iter().any(|f| f == derived) {
                             fields.push(derived.into());
@@ -568,6 +594,19 @@ impl RuleSet {
         decision.category = category.unwrap_or_else(|| crate::model::CATEGORY_OTHER.to_string());
         if decision.category.starts_with("auto.") {
             einvoice::withdraw(&mut decision);
+        }
+        if INVOICE_CATEGORIES.contains(&decision.category.as_str()) {
+            // Rules (and an e-invoice) keep priority: the layout only fills what they left.
+            for (name, f) in crate::extract::extract(msg, &self.extract) {
+                decision.fields.entry(name.to_string()).or_insert(f);
+            }
+        }
+        if msg
+            .attachments
+            .iter()
+            .any(|a| a.text_error.as_deref() == Some(crate::parse::NO_TEXT_LAYER))
+        {
+            decision.flags.push(crate::parse::FLAG_NO_TEXT_LAYER.into());
         }
         derive_fields(&mut decision);
         decision

@@ -201,22 +201,23 @@ macro_rules! ordinal {
     };
 }
 
-/// Month names and abbreviations in English, German, French and Dutch (without a dot).
+/// Month names and abbreviations in English, German, French, Dutch, Spanish and Italian
+/// (without a dot).
 macro_rules! month_name {
     () => {
         concat!(
-            r"\b(?:january|januar|januari|janvier|jänner|janv|jän|jan",
-            r"|february|februar|februari|février|fevrier|févr|fevr|fév|fev|feb",
-            r"|march|märz|maerz|maart|mars|mrz|mär|mrt|mar",
-            r"|april|avril|avr|apr",
-            r"|may|mai|mei",
-            r"|june|juni|juin|jun",
-            r"|july|juli|juillet|juil|jul",
-            r"|august|augustus|août|aout|aug",
-            r"|september|septembre|sept|sep",
-            r"|october|oktober|octobre|okt|oct",
-            r"|november|novembre|nov",
-            r"|december|dezember|décembre|decembre|déc|dec|dez)\b"
+            r"\b(?:january|januar|januari|janvier|jänner|enero|gennaio|janv|jän|jan|ene|gen",
+            r"|february|februar|februari|février|fevrier|febrero|febbraio|févr|fevr|fév|fev|feb",
+            r"|march|märz|maerz|maart|mars|marzo|mrz|mär|mrt|mar",
+            r"|april|avril|abril|aprile|avr|apr|abr",
+            r"|may|mai|mei|mayo|maggio|mag",
+            r"|june|juni|juin|junio|giugno|jun|giu",
+            r"|july|juli|juillet|julio|luglio|juil|jul|lug",
+            r"|august|augustus|août|aout|agosto|aug|ago",
+            r"|september|septembre|septiembre|setiembre|settembre|sept|sep|set",
+            r"|october|oktober|octobre|octubre|ottobre|okt|oct|ott",
+            r"|november|novembre|noviembre|nov",
+            r"|december|dezember|décembre|decembre|diciembre|dicembre|déc|dec|dez|dic)\b"
         )
     };
 }
@@ -284,13 +285,15 @@ macro_rules! date_dmy_named {
             hs!(),
             r"*|",
             hs!(),
-            r"+(?:of",
+            r"+(?:(?:of|de)",
             hs!(),
             r"+)?|-|/)",
             month_name!(),
             r"(?:\.?,?",
             hs!(),
-            r"+",
+            r"+(?:del?",
+            hs!(),
+            r"+)?",
             year4!(),
             r"|\.?[-/.](?:",
             year4!(),
@@ -603,19 +606,24 @@ pub enum DateOrder {
 /// Month number for a month name or abbreviation (lower case, without a trailing dot).
 fn month_from_word(w: &str) -> Option<u32> {
     Some(match w {
-        "january" | "januar" | "januari" | "janvier" | "jänner" | "janv" | "jän" | "jan" => 1,
-        "february" | "februar" | "februari" | "février" | "fevrier" | "févr" | "fevr" | "fév"
-        | "fev" | "feb" => 2,
-        "march" | "märz" | "maerz" | "maart" | "mars" | "mrz" | "mär" | "mrt" | "mar" => 3,
-        "april" | "avril" | "avr" | "apr" => 4,
-        "may" | "mai" | "mei" => 5,
-        "june" | "juni" | "juin" | "jun" => 6,
-        "july" | "juli" | "juillet" | "juil" | "jul" => 7,
-        "august" | "augustus" | "août" | "aout" | "aug" => 8,
-        "september" | "septembre" | "sept" | "sep" => 9,
-        "october" | "oktober" | "octobre" | "okt" | "oct" => 10,
-        "november" | "novembre" | "nov" => 11,
-        "december" | "dezember" | "décembre" | "decembre" | "déc" | "dec" | "dez" => 12,
+        "january" | "januar" | "januari" | "janvier" | "jänner" | "enero" | "gennaio" | "janv"
+        | "jän" | "jan" | "ene" | "gen" => 1,
+        "february" | "februar" | "februari" | "février" | "fevrier" | "febrero" | "febbraio"
+        | "févr" | "fevr" | "fév" | "fev" | "feb" => 2,
+        "march" | "märz" | "maerz" | "maart" | "mars" | "marzo" | "mrz" | "mär" | "mrt" | "mar" => {
+            3
+        }
+        "april" | "avril" | "abril" | "aprile" | "avr" | "apr" | "abr" => 4,
+        "may" | "mai" | "mei" | "mayo" | "maggio" | "mag" => 5,
+        "june" | "juni" | "juin" | "junio" | "giugno" | "jun" | "giu" => 6,
+        "july" | "juli" | "juillet" | "julio" | "luglio" | "juil" | "jul" | "lug" => 7,
+        "august" | "augustus" | "août" | "aout" | "agosto" | "aug" | "ago" => 8,
+        "september" | "septembre" | "septiembre" | "setiembre" | "settembre" | "sept" | "sep"
+        | "set" => 9,
+        "october" | "oktober" | "octobre" | "octubre" | "ottobre" | "okt" | "oct" | "ott" => 10,
+        "november" | "novembre" | "noviembre" | "nov" => 11,
+        "december" | "dezember" | "décembre" | "decembre" | "diciembre" | "dicembre" | "déc"
+        | "dec" | "dez" | "dic" => 12,
         _ => return None,
     })
 }

@@ -1,0 +1,746 @@
+//! Invoice fields without a template: every labelled value in a document's layout becomes a
+//! scored candidate, then the candidates are cross-checked and the best consistent set wins.
+//!
+//! A document is a PDF attachment's layout (words with positions, from `parse::layout`) or the
+//! message body's text laid out by lines and columns. For each phrase that starts with a label
+//! (EN, DE, FR, NL, ES, IT: [`labels`]), the value is looked for in the rest of the phrase, to the
+//! right on the same line (the rightmost amount, for totals in tables), or below in the same
+//! column ("Invoice Date:  Due Date:" over their values). Each candidate's score is the label's
+//! certainty × the direction's × the value's format, plus where totals usually are (late on the
+//! last page). Then: net + tax = total lifts a triple of amounts above any single higher score;
+//! a due date before the invoice date is dropped; the invoice number is not the PO. VAT IDs and
+//! IBANs are found by format (an IBAN must pass its checksum) outside the buyer's block, and the
+//! vendor comes from the document ([`vendor`]).
+//!
+//! Every value carries its provenance: rule `layout`, source like
+//! `layout: below "Invoice Date:" on page 1 of RE-2026-9356.pdf`. Rules written by accountants
+//! keep priority: the rules stage only fills the fields they left empty.
+
+pub mod ids;
+pub mod labels;
+pub mod vendor;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use rust_decimal::Decimal;
+
+use crate::model::{ExtractedField, FieldValue, Message, Provenance, TextLayout};
+use crate::normalize::{self, DateOrder};
+use crate::parse::layout::text_layout;
+use labels::{Field, Kind, is_buyer_label, is_label, match_labels};
+
+/// The `rule` named in the provenance of every value found here.
+pub const LAYOUT_RULE: &str = "layout";
+
+/// Every field the extractor may fill (what a reply template of an invoice rule may use).
+pub const FIELD_NAMES: &[&str] = &[
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "payment_terms",
+    "amount_total",
+    "amount_net",
+    "amount_tax",
+    "amount_due",
+    "currency",
+    "po_number",
+    "vendor",
+    "vendor_vat_id",
+    "iban",
+];
+
+/// A document to read: a PDF's layout or the body's text.
+pub struct Doc<'a> {
+    /// "RE-2026-9356.pdf" or "the message body".
+    pub name: String,
+    pub layout: Cow<'a, TextLayout>,
+    pub pdf: bool,
+}
+
+/// What the desk knows about itself: the buyer on every invoice is never the vendor.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Our own company names (the rules' `own_names` define).
+    pub own_names: Option<Regex>,
+}
+
+/// The phrases of each page that belong to the buyer's block.
+#[derive(Debug, Default)]
+pub struct Zones {
+    buyer: HashSet<(usize, usize, usize)>,
+}
+
+impl Zones {
+    pub fn is_buyer(&self, page: usize, line: usize, phrase: usize) -> bool {
+        self.buyer.contains(&(page, line, phrase))
+    }
+
+    fn of(layout: &TextLayout, own: Option<&Regex>) -> Zones {
+        let mut buyer = HashSet::new();
+        for (pi, page) in layout.pages.iter().enumerate() {
+            for (li, line) in page.lines.iter().enumerate() {
+                for (pj, p) in line.phrases.iter().enumerate() {
+                    // Our name as a block heading ("Ourcompany Europe GmbH"), not inside a
+                    // sentence ("Hello Ourcompany Accounts Payable,").
+                    let ours = own.is_some_and(|o| o.is_match(&p.text))
+                        && p.text.split_whitespace().count() <= 6
+                        && !p.text.trim_end().ends_with([',', '.', '!', '?', ':']);
+                    if !(ours || is_buyer_label(&p.text)) {
+                        continue;
+                    }
+                    buyer.insert((pi, li, pj));
+                    // The block below it in the same column (name, street, city, VAT ID), up to
+                    // a gap.
+                    let mut last_y = line.y;
+                    for (lk, below) in page.lines.iter().enumerate().skip(li + 1).take(6) {
+                        // The block ends at a gap, or where the invoice's own labels start.
+                        if below.y - last_y > 2.2 * p.size.max(1.0)
+                            || below.phrases.iter().any(|q| !match_labels(&q.text).is_empty())
+                        {
+                            break;
+                        }
+                        last_y = below.y;
+                        for (pk, q) in below.phrases.iter().enumerate() {
+                            let overlaps = q.x0 < p.x1.max(p.x0 + 40.0 * p.size.min(1.0) + 1.0)
+                                && q.x1 > p.x0 - p.size;
+                            if overlaps {
+                                buyer.insert((pi, lk, pk));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Zones { buyer }
+    }
+}
+
+/// The documents of a message: its PDFs with a text layer, then its body.
+pub fn documents(msg: &Message) -> Vec<Doc<'_>> {
+    let mut docs: Vec<Doc<'_>> = msg
+        .attachments
+        .iter()
+        .filter_map(|a| {
+            a.layout.as_deref().map(|l| Doc {
+                name: a.display_name().to_string(),
+                layout: Cow::Borrowed(l),
+                pdf: true,
+            })
+        })
+        .collect();
+    let body = msg.own_text();
+    if !body.trim().is_empty() {
+        docs.push(Doc {
+            name: "the message body".into(),
+            layout: Cow::Owned(text_layout(body)),
+            pdf: false,
+        });
+    }
+    docs
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    field: Field,
+    value: FieldValue,
+    score: f32,
+    /// `below "Invoice Date:" on page 1 of X.pdf`
+    how: String,
+    matched: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Inline,
+    Right,
+    Below,
+}
+
+impl Direction {
+    fn weight(self) -> f32 {
+        match self {
+            Direction::Inline => 1.0,
+            Direction::Right => 0.95,
+            Direction::Below => 0.85,
+        }
+    }
+    fn word(self) -> &'static str {
+        match self {
+            Direction::Inline => "after",
+            Direction::Right => "right of",
+            Direction::Below => "below",
+        }
+    }
+}
+
+fn amount_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(normalize::AMOUNT_PATTERN).expect("the amount pattern"))
+}
+
+fn date_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(normalize::DATE_PATTERN).expect("the date pattern"))
+}
+
+/// The rightmost amount in `texts` that is not a percentage or a quantity with a unit; None if
+/// there is none. Totals sit at the right end of their row.
+fn rightmost_amount(texts: &[&str]) -> Option<(normalize::ParsedAmount, String)> {
+    let mut best = None;
+    for t in texts {
+        for m in amount_regex().find_iter(t) {
+            let after = t[m.end()..].trim_start();
+            if after.starts_with('%') {
+                continue;
+            }
+            let text = m.as_str().trim();
+            // "INV-4411" holds "-4411": a minus glued to a letter is not a sign.
+            let glued = t[..m.start()]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_alphanumeric());
+            if glued {
+                continue;
+            }
+            if let Some(a) = normalize::parse_amount(text) {
+                best = Some((a, text.to_string()));
+            }
+        }
+    }
+    best
+}
+
+/// A date at the start of `text` (after at most a short word like "le", "am").
+fn leading_date(text: &str, order: DateOrder) -> Option<(chrono::NaiveDate, String)> {
+    let m = date_regex().find(text)?;
+    if text[..m.start()].chars().filter(|c| c.is_alphanumeric()).count() > 3 {
+        return None;
+    }
+    normalize::parse_date(m.as_str(), order).map(|d| (d, m.as_str().trim().to_string()))
+}
+
+/// A reference (invoice or order number): the first token with a digit in it, not a date.
+fn leading_reference(text: &str, order: DateOrder) -> Option<String> {
+    let token = text
+        .split_whitespace()
+        .find(|t| !matches!(fold_token(t).as_str(), "nr" | "no" | "n°" | "nº" | "#" | "n" | "num"))?;
+    let token = token.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '.' | '#'));
+    let ok = token.len() >= 2
+        && token.len() <= 40
+        && token.chars().any(|c| c.is_ascii_digit())
+        && token
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '/' | '.' | '_'))
+        && normalize::parse_date(token, order).is_none();
+    ok.then(|| token.to_string())
+}
+
+fn fold_token(t: &str) -> String {
+    t.trim_matches(|c: char| matches!(c, '.' | ':')).to_lowercase()
+}
+
+struct Finder<'a> {
+    order: DateOrder,
+    candidates: Vec<Candidate>,
+    currencies: Vec<String>,
+    doc: &'a Doc<'a>,
+}
+
+impl Finder<'_> {
+    fn push(
+        &mut self,
+        field: Field,
+        value: FieldValue,
+        score: f32,
+        dir: Direction,
+        label: &str,
+        page: u32,
+        matched: String,
+    ) {
+        let place = if self.doc.pdf {
+            format!("on page {page} of {}", self.doc.name)
+        } else {
+            format!("in {}", self.doc.name)
+        };
+        self.candidates.push(Candidate {
+            field,
+            value,
+            score,
+            how: format!("{} \"{}\" {place}", dir.word(), label.trim()),
+            matched,
+        });
+    }
+
+    /// Parse a value of `field`'s kind out of `texts` (the rest of the phrase, or neighbours).
+    fn value(&mut self, field: Field, texts: &[&str]) -> Option<(FieldValue, String, f32)> {
+        match field.kind() {
+            Kind::Amount => {
+                let (a, text) = rightmost_amount(texts)?;
+                if let Some(c) = a.currency {
+                    self.currencies.push(c.to_string());
+                }
+                Some((
+                    FieldValue::Amount {
+                        value: a.value,
+                        currency: a.currency.map(str::to_string),
+                    },
+                    text,
+                    1.0,
+                ))
+            }
+            Kind::Date => {
+                let (d, text) = leading_date(texts.first()?, self.order)?;
+                Some((FieldValue::Date { value: d }, text, 1.0))
+            }
+            Kind::Reference => {
+                let r = leading_reference(texts.first()?, self.order)?;
+                Some((FieldValue::Text { value: r.clone() }, r, 1.0))
+            }
+        }
+    }
+
+    /// Due dates written as a sentence, anywhere on a line.
+    fn scan_sentences(&mut self) {
+        let layout = self.doc.layout.clone();
+        for page in &layout.pages {
+            for line in &page.lines {
+                let text: String = line
+                    .phrases
+                    .iter()
+                    .map(|p| p.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("  ");
+                if discount_words().is_match(&text) {
+                    continue;
+                }
+                if let Some(c) = due_sentence().captures(&text)
+                    && let Some(d) = c.name("date")
+                    && let Some(date) = normalize::parse_date(d.as_str(), self.order)
+                {
+                    let phrase: String = c[0].chars().take(60).collect();
+                    self.push(
+                        Field::DueDate,
+                        FieldValue::Date { value: date },
+                        0.7,
+                        Direction::Inline,
+                        &phrase,
+                        page.number,
+                        d.as_str().trim().to_string(),
+                    );
+                }
+            }
+        }
+    }
+
+    fn scan(&mut self, zones: &Zones) {
+        self.scan_sentences();
+        let layout = self.doc.layout.clone();
+        let pages = layout.pages.len().max(1) as f32;
+        for (pi, page) in layout.pages.iter().enumerate() {
+            for (li, line) in page.lines.iter().enumerate() {
+                for (pj, p) in line.phrases.iter().enumerate() {
+                    if zones.is_buyer(pi, li, pj) {
+                        continue;
+                    }
+                    for m in match_labels(&p.text) {
+                        // Totals are late in a document: on the last page, low on it.
+                        let late = if m.field.kind() == Kind::Amount && page.height > 0.0 {
+                            0.08 * (pi as f32 + 1.0) / pages + 0.08 * (p.y / page.height)
+                        } else {
+                            0.0
+                        };
+                        let label = &m.label;
+                        // 1. The same phrase: "Invoice No.: INV-4411". An amount is the
+                        //    rightmost one of the row ("USt. 19 %   573,04").
+                        let right: Vec<&str> = line.phrases[pj + 1..]
+                            .iter()
+                            .take_while(|q| !is_label(&q.text))
+                            .map(|q| q.text.as_str())
+                            .collect();
+                        if !m.rest.is_empty() {
+                            let found = if m.field.kind() == Kind::Amount {
+                                let row: Vec<&str> =
+                                    std::iter::once(m.rest.as_str()).chain(right.iter().copied()).collect();
+                                self.value(m.field, &row)
+                            } else {
+                                self.value(m.field, &[&m.rest])
+                            };
+                            if let Some((v, text, q)) = found {
+                                let s = m.weight * Direction::Inline.weight() * q + late;
+                                self.push(m.field, v, s, Direction::Inline, label, page.number, text);
+                                continue;
+                            }
+                            if m.field.kind() == Kind::Amount {
+                                continue;
+                            }
+                        }
+                        // 2. To the right, up to the next label.
+                        let take = if m.field.kind() == Kind::Amount {
+                            right.len()
+                        } else {
+                            right.len().min(1)
+                        };
+                        if take > 0
+                            && let Some((v, text, q)) = self.value(m.field, &right[..take])
+                        {
+                            let s = m.weight * Direction::Right.weight() * q + late;
+                            self.push(m.field, v, s, Direction::Right, label, page.number, text);
+                            continue;
+                        }
+                        // 3. Below, in the same column.
+                        if let Some(q) = below(page, li, p) {
+                            if is_label(&q.text) {
+                                continue;
+                            }
+                            if let Some((v, text, quality)) = self.value(m.field, &[&q.text]) {
+                                let s = m.weight * Direction::Below.weight() * quality + late;
+                                self.push(m.field, v, s, Direction::Below, label, page.number, text);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A due date stated in a sentence: "zahlbar bis 19.04.2026 ohne Abzug", "please pay by
+/// 3 December 2026", "à payer avant le 03/12/2026". Early-payment discounts are not due dates.
+fn due_sentence() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(&format!(
+            r"(?i)\b(?:zahlbar|payable|pay|payment|due|f[äa]llig|[üu]berweisen|zahlung|payer|r[èe]glement|paiement|betalen|betaling|voldoen|pagar|pago|pagare|pagamento)\b[^\n]{{0,60}}?\b(?:bis(?:\s*zum)?|by|before|until|no\s*later\s*than|avant\s*le|au\s*plus\s*tard\s*le|v[óo]{{1,2}}r|uiterlijk(?:\s*op)?|antes\s*del?|hasta\s*el|entro\s*il)\s+(?P<date>{})",
+            normalize::DATE_PATTERN
+        ))
+        .expect("the due-date sentence pattern")
+    })
+}
+
+fn discount_words() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)skonto|escompte|discount|korting|descuento|sconto|rabatt|remise")
+            .expect("discount words")
+    })
+}
+
+/// The nearest phrase under `p` that shares its column, within a few lines.
+fn below<'p>(
+    page: &'p crate::model::LayoutPage,
+    li: usize,
+    p: &crate::model::Phrase,
+) -> Option<&'p crate::model::Phrase> {
+    let line_y = page.lines[li].y;
+    for line in page.lines.iter().skip(li + 1).take(3) {
+        if line.y - line_y > 3.5 * p.size.max(1.0) {
+            return None;
+        }
+        let hit = line.phrases.iter().find(|q| {
+            // Overlapping extents (left-, right- or centre-aligned columns).
+            q.x0 < p.x1 + 0.5 * p.size && q.x1 > p.x0 - 0.5 * p.size
+        });
+        if hit.is_some() {
+            return hit;
+        }
+    }
+    None
+}
+
+/// Keep the best-scored candidate per (field, value); best first.
+fn ranked(candidates: &[Candidate], field: Field) -> Vec<&Candidate> {
+    let mut list: Vec<&Candidate> = candidates.iter().filter(|c| c.field == field).collect();
+    list.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut seen: Vec<&FieldValue> = Vec::new();
+    list.retain(|c| {
+        let same = seen.iter().any(|v| same_value(v, &c.value));
+        if !same {
+            seen.push(&c.value);
+        }
+        !same
+    });
+    list
+}
+
+fn same_value(a: &FieldValue, b: &FieldValue) -> bool {
+    match (a, b) {
+        (FieldValue::Amount { value: x, .. }, FieldValue::Amount { value: y, .. }) => x == y,
+        _ => a == b,
+    }
+}
+
+fn amount_of(c: &Candidate) -> Decimal {
+    match &c.value {
+        FieldValue::Amount { value, .. } => *value,
+        _ => Decimal::ZERO,
+    }
+}
+
+/// The best (total, net, tax): a triple whose net + tax = total outranks higher single scores.
+fn choose_amounts<'c>(
+    candidates: &'c [Candidate],
+) -> (Option<&'c Candidate>, Option<&'c Candidate>, Option<&'c Candidate>) {
+    let totals = ranked(candidates, Field::Total);
+    let nets = ranked(candidates, Field::Net);
+    let taxes = ranked(candidates, Field::Tax);
+    let opt = |v: &Vec<&'c Candidate>| -> Vec<Option<&'c Candidate>> {
+        std::iter::once(None)
+            .chain(v.iter().take(6).map(|c| Some(*c)))
+            .collect()
+    };
+    let mut best: (f32, Option<&Candidate>, Option<&Candidate>, Option<&Candidate>) =
+        (f32::MIN, None, None, None);
+    for t in opt(&totals) {
+        for n in opt(&nets) {
+            for x in opt(&taxes) {
+                let mut s: f32 = [t, n, x].iter().flatten().map(|c| c.score).sum();
+                if let (Some(t), Some(n), Some(x)) = (t, n, x) {
+                    if amount_of(n) + amount_of(x) == amount_of(t) {
+                        s += 1.5;
+                    } else {
+                        s -= 0.8;
+                    }
+                }
+                if let (Some(t), Some(n)) = (t, n)
+                    && amount_of(n) > amount_of(t)
+                {
+                    s -= 1.0;
+                }
+                if let (Some(n), Some(x)) = (n, x)
+                    && amount_of(x) >= amount_of(n)
+                {
+                    s -= 1.0;
+                }
+                if s > best.0 {
+                    best = (s, t, n, x);
+                }
+            }
+        }
+    }
+    (best.1, best.2, best.3)
+}
+
+fn field(name: &'static str, c: &Candidate) -> (&'static str, ExtractedField) {
+    (
+        name,
+        ExtractedField {
+            value: c.value.clone(),
+            provenance: Provenance {
+                rule: LAYOUT_RULE.into(),
+                source: format!("layout: {}", c.how),
+                matched: c.matched.chars().take(200).collect(),
+            },
+        },
+    )
+}
+
+fn simple(name: &'static str, value: FieldValue, how: String, matched: String) -> (&'static str, ExtractedField) {
+    (
+        name,
+        ExtractedField {
+            value,
+            provenance: Provenance {
+                rule: LAYOUT_RULE.into(),
+                source: format!("layout: {how}"),
+                matched,
+            },
+        },
+    )
+}
+
+/// The message's text, for the date order and for payment terms.
+fn all_text(msg: &Message) -> String {
+    let mut text = String::with_capacity(msg.body_text.len() + 1024);
+    text.push_str(&msg.subject);
+    text.push('\n');
+    text.push_str(msg.own_text());
+    for a in &msg.attachments {
+        if let Some(t) = &a.text {
+            text.push('\n');
+            text.push_str(t);
+        }
+    }
+    text
+}
+
+/// Read an invoice's fields from the message's documents, best consistent set first.
+pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, ExtractedField)> {
+    let docs = documents(msg);
+    if docs.is_empty() {
+        return Vec::new();
+    }
+    let own = settings.own_names.as_ref();
+    let text = all_text(msg);
+    let order = normalize::infer_date_order(&text).unwrap_or(DateOrder::DayFirst);
+    let zones: Vec<Zones> = docs.iter().map(|d| Zones::of(&d.layout, own)).collect();
+    let mut candidates = Vec::new();
+    let mut currencies = Vec::new();
+    for (doc, zone) in docs.iter().zip(&zones) {
+        let mut finder = Finder {
+            order,
+            candidates: Vec::new(),
+            currencies: Vec::new(),
+            doc,
+        };
+        finder.scan(zone);
+        // A PDF invoice is the document; the body around it is a cover note.
+        let prior = if doc.pdf { 1.0 } else { 0.9 };
+        candidates.extend(finder.candidates.into_iter().map(|mut c| {
+            c.score *= prior;
+            c
+        }));
+        currencies.extend(finder.currencies);
+    }
+    let mut out = Vec::new();
+
+    let (total, net, tax) = choose_amounts(&candidates);
+    for (name, c) in [("amount_total", total), ("amount_net", net), ("amount_tax", tax)] {
+        if let Some(c) = c {
+            out.push(field(name, c));
+        }
+    }
+    if let Some(t) = total
+        && let Some(due) = ranked(&candidates, Field::Due)
+            .into_iter()
+            .find(|d| amount_of(d) != amount_of(t) && amount_of(d) > Decimal::ZERO)
+    {
+        out.push(field("amount_due", due));
+    }
+    let currency = [total, net, tax]
+        .into_iter()
+        .flatten()
+        .find_map(|c| match &c.value {
+            FieldValue::Amount {
+                currency: Some(cur),
+                ..
+            } => Some(cur.clone()),
+            _ => None,
+        })
+        .or_else(|| most_common(&currencies));
+    if let Some(cur) = currency {
+        out.push(simple(
+            "currency",
+            FieldValue::Currency { value: cur.clone() },
+            "the currency of the amounts".into(),
+            cur,
+        ));
+    }
+
+    let invoice_date = ranked(&candidates, Field::InvoiceDate).into_iter().next();
+    if let Some(c) = invoice_date {
+        out.push(field("invoice_date", c));
+    }
+    let issued = invoice_date.and_then(|c| match c.value {
+        FieldValue::Date { value } => Some(value),
+        _ => None,
+    });
+    let due_date = ranked(&candidates, Field::DueDate).into_iter().find(|c| {
+        match (&c.value, issued) {
+            (FieldValue::Date { value }, Some(i)) => *value >= i,
+            _ => true,
+        }
+    });
+    match due_date {
+        Some(c) => out.push(field("due_date", c)),
+        None => {
+            if let Some(days) = normalize::parse_payment_terms(&text) {
+                out.push(simple(
+                    "payment_terms",
+                    FieldValue::Days { value: days },
+                    "payment terms in the text".into(),
+                    format!("{days} days"),
+                ));
+            }
+        }
+    }
+    let number = ranked(&candidates, Field::InvoiceNumber).into_iter().next();
+    let po = ranked(&candidates, Field::Po)
+        .into_iter()
+        .find(|p| number.is_none_or(|n| n.value != p.value));
+    if let Some(c) = number {
+        out.push(field("invoice_number", c));
+    }
+    if let Some(c) = po {
+        out.push(field("po_number", c));
+    }
+
+    if let Some((vat, how)) = seller_id(&docs, &zones, own, ids::vat_ids) {
+        out.push(simple(
+            "vendor_vat_id",
+            FieldValue::Text { value: vat.clone() },
+            how,
+            vat,
+        ));
+    }
+    if let Some((iban, how)) = seller_id(&docs, &zones, own, ids::ibans) {
+        out.push(simple("iban", FieldValue::Text { value: iban.clone() }, how, iban));
+    }
+    let vendor = vendor::vendor(&docs, &zones, own).or_else(|| {
+        msg.from
+            .as_ref()
+            .and_then(|a| a.name.as_deref())
+            .and_then(|n| vendor::from_sender(n, own))
+            .map(|n| (n, "the sender's name".to_string()))
+    });
+    if let Some((name, how)) = vendor {
+        out.push(simple("vendor", FieldValue::Text { value: name.clone() }, how, name));
+    }
+    out
+}
+
+fn most_common(list: &[String]) -> Option<String> {
+    let mut counts: Vec<(&String, usize)> = Vec::new();
+    for c in list {
+        match counts.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((c, 1)),
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c.clone())
+}
+
+/// The first identifier (VAT ID or IBAN) printed outside the buyer's block, PDFs first.
+fn seller_id(
+    docs: &[Doc<'_>],
+    zones: &[Zones],
+    own: Option<&Regex>,
+    find: fn(&str) -> Vec<String>,
+) -> Option<(String, String)> {
+    let mut buyer_ids: Vec<String> = Vec::new();
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (doc, zone) in docs.iter().zip(zones) {
+        for (pi, page) in doc.layout.pages.iter().enumerate() {
+            for (li, line) in page.lines.iter().enumerate() {
+                let line_text: String = line
+                    .phrases
+                    .iter()
+                    .map(|p| p.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("  ");
+                let buyer_line = own.is_some_and(|o| o.is_match(&line_text))
+                    || labels::fold(&line_text).contains("customer")
+                    || labels::fold(&line_text).contains("kunde")
+                    || labels::fold(&line_text).contains("client")
+                    || labels::fold(&line_text).contains("klant");
+                for (pj, p) in line.phrases.iter().enumerate() {
+                    for id in find(&p.text) {
+                        if zone.is_buyer(pi, li, pj) || buyer_line {
+                            buyer_ids.push(id);
+                        } else {
+                            let place = if doc.pdf {
+                                format!("on page {} of {}", page.number, doc.name)
+                            } else {
+                                format!("in {}", doc.name)
+                            };
+                            found.push((id, format!("printed {place}")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    found.into_iter().find(|(id, _)| !buyer_ids.contains(id))
+}

@@ -1,0 +1,197 @@
+//! Who sent the invoice, from the document itself: the letterhead (the largest type at the top
+//! of the first page), a phrase with a company's legal form (GmbH, Ltd, SAS, B.V. …) — more so
+//! when it is printed again beside the VAT ID or bank details in the footer — or the block under
+//! a "From"/"Supplier" label. Never the buyer (our own names, the block under "Bill to"), never
+//! a document title or a label, and never a generic sender name ("Billing", "noreply").
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::labels::{fold, is_label, is_seller_label};
+use super::{Doc, Zones};
+
+fn legal_form() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)(?:^|[\s,])(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|kg|ohg|gbr|ug|e\.\s?k\.|se|ltd\.?|limited|llc|llp|plc|inc\.?|corp\.?|corporation|co\.|company|sas|sarl|s\.a\.r\.l\.|sa|s\.a\.|sasu|eurl|snc|b\.v\.|bv|n\.v\.|nv|v\.o\.f\.|vof|cv|s\.l\.|sl|s\.l\.u\.|s\.a\.u\.|s\.r\.l\.|srl|s\.p\.a\.|spa|s\.n\.c\.|s\.a\.s\.|oy|ab|a/s|aps|as|sp\.\s?z\s?o\.o\.)\.?$")
+            .expect("legal forms compile")
+    })
+}
+
+/// Titles and words a letterhead-sized phrase may be that are not a name.
+fn title_like() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)^(?:(?:tax\s*|proforma\s*|pro\s*forma\s*)?invoice|rechnung|gutschrift|facture|avoir|factuur|creditnota|factura|fattura|nota\s*di\s*credito|credit\s*(?:note|memo)|receipt|quittung|statement|page|seite|original|copy|kopie|duplicata|bill)\b")
+            .expect("titles compile")
+    })
+}
+
+/// Sender display names that name a function or a platform, not a vendor.
+pub fn generic_sender_name(name: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:billing|invoices?|invoicing|accounts?|accounting|receivables?|payables?|no-?reply|do-?not-?reply|notifications?|notify|mailer|system|portal|platform|team|support|service|info|office|finance|buchhaltung|rechnungs?(?:wesen|stellung|versand|portal)?|debitoren|kreditoren|comptabilit[ée]|facturation|factures|administratie|boekhouding|facturatie|facturen|contabilidad|facturaci[óo]n|amministrazione|contabilit[àa]|fatturazione)\b")
+            .expect("generic names compile")
+    })
+    .is_match(name)
+}
+
+fn looks_like_name(text: &str) -> bool {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
+    letters >= 3
+        && digits * 3 <= letters
+        && !text.contains('@')
+        && !text.to_ascii_lowercase().contains("www.")
+        && !text.contains("://")
+        && text.chars().count() <= 80
+}
+
+/// The part of a phrase that is the name: footers print "Muster GmbH · Industriestr. 14 ·
+/// Stuttgart" as one run.
+fn name_part(text: &str) -> &str {
+    let parts: Vec<&str> = text
+        .split(['·', '|', '•', '—', '–'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts
+        .iter()
+        .find(|p| legal_form().is_match(p))
+        .or(parts.first())
+        .copied()
+        .unwrap_or(text)
+        .trim_end_matches([',', ';', ':'])
+        .trim()
+}
+
+/// The vendor's name, with a description of where it was found.
+pub fn vendor(docs: &[Doc<'_>], zones: &[Zones], own: Option<&Regex>) -> Option<(String, String)> {
+    // name → (score, where)
+    let mut seen: HashMap<String, (f32, String, usize)> = HashMap::new();
+    let mut add = |name: &str, score: f32, how: String| {
+        let name = name.trim();
+        if name.is_empty() {
+            return;
+        }
+        let e = seen.entry(name.to_string()).or_insert((0.0, how, 0));
+        // Printed several times (letterhead and footer): surer.
+        e.0 = e.0.max(score) + if e.2 > 0 { 0.15 } else { 0.0 };
+        e.2 += 1;
+    };
+    for (di, doc) in docs.iter().enumerate() {
+        let layout = &doc.layout;
+        for (pi, page) in layout.pages.iter().enumerate() {
+            let sizes: Vec<f32> = page
+                .lines
+                .iter()
+                .flat_map(|l| l.phrases.iter().map(|p| p.size))
+                .collect();
+            let median = median(&sizes);
+            let mut seller_block: Option<(f32, f32, usize)> = None;
+            for (li, line) in page.lines.iter().enumerate() {
+                for (pj, p) in line.phrases.iter().enumerate() {
+                    if zones[di].is_buyer(pi, li, pj) {
+                        continue;
+                    }
+                    if is_seller_label(&p.text) {
+                        seller_block = Some((p.x0, p.x1, li));
+                        continue;
+                    }
+                    let name = name_part(&p.text);
+                    if !looks_like_name(name)
+                        || title_like().is_match(name)
+                        || is_label(name)
+                        || own.is_some_and(|o| o.is_match(name))
+                    {
+                        continue;
+                    }
+                    let top = page.height > 0.0 && p.y < 0.3 * page.height;
+                    let big = median > 0.0 && p.size >= 1.3 * median;
+                    let legal = legal_form().is_match(name);
+                    let where_ = format!("on page {} of {}", page.number, doc.name);
+                    if pi == 0 && doc.pdf && top && big {
+                        add(
+                            name,
+                            0.8 + 0.1 * (p.size / median).min(3.0) + if legal { 0.2 } else { 0.0 },
+                            format!("letterhead {where_}"),
+                        );
+                    } else if let Some((x0, x1, at)) = seller_block
+                        && li > at
+                        && li <= at + 2
+                        && p.x0 < x1
+                        && p.x1 > x0
+                    {
+                        add(name, 1.0, format!("below \"From\" {where_}"));
+                    } else if legal {
+                        // Company names in a body's first lines or a PDF's footer.
+                        let footer = page.height > 0.0 && p.y > 0.8 * page.height;
+                        let first_lines = !doc.pdf && li < 4;
+                        let score = if footer || first_lines { 0.85 } else { 0.7 };
+                        add(name, score, format!("company name {where_}"));
+                    } else if !doc.pdf && li == 0 && pj == 0 && line.phrases.len() == 1 {
+                        // A body whose first line is a name on its own: a letterhead row.
+                        add(name, 0.6, format!("first line {where_}"));
+                    }
+                }
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(name, (score, how, _))| (name, score, how))
+        .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.len().cmp(&a.0.len())))
+        .map(|(name, _, how)| (name, how))
+}
+
+fn median(v: &[f32]) -> f32 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    s[s.len() / 2]
+}
+
+/// The sender's display name, when it names a company rather than a function or a platform.
+pub fn from_sender(display_name: &str, own: Option<&Regex>) -> Option<String> {
+    let name = display_name.trim().trim_matches('"').trim();
+    (looks_like_name(name)
+        && !generic_sender_name(name)
+        && !own.is_some_and(|o| o.is_match(name))
+        && !fold(name).contains(" via "))
+    .then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legal_forms_and_generic_names() {
+        for name in [
+            "Muster Maschinenbau GmbH",
+            "Brandt & Söhne Elektrotechnik GmbH & Co. KG",
+            "Papeterie Dubois SARL",
+            "Van Dijk Installatietechniek B.V.",
+            "Clyde Marine Engineering Ltd",
+            "Ferramenta Rossi S.r.l.",
+        ] {
+            assert!(legal_form().is_match(name), "{name}");
+        }
+        assert!(!legal_form().is_match("Hafenstraße 12"));
+        assert_eq!(
+            name_part("Muster GmbH · Industriestraße 14 · 70565 Stuttgart"),
+            "Muster GmbH"
+        );
+        for generic in ["Billing", "Accounts Receivable", "noreply", "Buchhaltung", "InvoiceCloud Notifications"] {
+            assert_eq!(from_sender(generic, None), None, "{generic}");
+        }
+        assert_eq!(
+            from_sender("Brightline Office Supply Co.", None).as_deref(),
+            Some("Brightline Office Supply Co.")
+        );
+    }
+}
