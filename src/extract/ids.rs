@@ -33,8 +33,10 @@ fn vat_regex() -> &'static Regex {
     RE.get_or_init(|| {
         // A prefix, then digits/letters with the separators people print (spaces, dots,
         // hyphens), ending at a word boundary.
-        Regex::new(r"\b(?:CHE|[A-Z]{2})[\s.\-\u{a0}]?(?:U\s?)?[0-9A-Z](?:[\s.\-\u{a0}]?[0-9A-Z]){6,13}\b")
-            .expect("the VAT ID pattern")
+        Regex::new(
+            r"\b(?:CHE|[A-Z]{2})[\s.\-\u{a0}]?(?:U\s?)?[0-9A-Z](?:[\s.\-\u{a0}]?[0-9A-Z]){6,13}\b",
+        )
+        .expect("the VAT ID pattern")
     })
 }
 
@@ -194,7 +196,10 @@ mod tests {
             ibans("IBAN DE44 6005 0101 8445 8739 45 BIC SOLADEST600"),
             ["DE44600501018445873945"]
         );
-        assert_eq!(ibans("iban: de02120300000000202051"), ["DE02120300000000202051"]);
+        assert_eq!(
+            ibans("iban: de02120300000000202051"),
+            ["DE02120300000000202051"]
+        );
         assert!(ibans("DE45 6005 0101 8445 8739 45").is_empty(), "checksum");
         assert!(iban_checksum_holds("GB82WEST12345698765432"));
         assert!(!iban_checksum_holds("GB82WEST12345698765433"));

@@ -61,63 +61,260 @@ pub struct Label {
 /// weight among the labels that match a phrase wins.
 const LABELS: &[(Field, f32, &str)] = &[
     // ---- invoice number
-    (Field::InvoiceNumber, 1.0, r"(?:invoice|inv\.?|bill|credit\s*(?:note|memo))\s*(?:no\.?|number|num\.?|nr\.?|#|n°|id)"),
-    (Field::InvoiceNumber, 1.0, r"(?:rechnungs?|gutschrifts?)\s*-?\s*(?:nummer|nr\.?|no\.?)|re\.?\s*-?\s*nr\.?|beleg\s*-?\s*(?:nummer|nr\.?)"),
-    (Field::InvoiceNumber, 1.0, r"(?:n°|nº|no\.?|numéro|numero)\s*(?:de\s*(?:la\s*)?)?(?:facture|l['’]avoir|d['’]avoir|avoir)|(?:facture|avoir)\s*(?:n°|nº|no\.?|numéro|#)"),
-    (Field::InvoiceNumber, 1.0, r"factuur\s*-?\s*(?:nummer|nr\.?)|creditnota\s*-?\s*(?:nummer|nr\.?)|factuurnr\.?"),
-    (Field::InvoiceNumber, 1.0, r"(?:n\.?[º°o]\.?|núm\.?|número|numero)\s*(?:de\s*)?factura|factura\s*(?:n\.?[º°o]\.?|núm\.?|número|nr)"),
-    (Field::InvoiceNumber, 1.0, r"(?:numero|n\.|nr\.?)\s*(?:della\s*)?(?:fattura|nota\s*di\s*credito)|(?:fattura|nota\s*di\s*credito)\s*(?:n\.?|nr\.?|numero|n°)"),
-    (Field::InvoiceNumber, 0.55, r"(?:invoice|rechnung|facture|factuur|factura|fattura)(?:\s|:|$)"),
-    (Field::InvoiceNumber, 0.5, r"document\s*(?:no\.?|number)|dokument\s*-?\s*nr\.?"),
-    (Field::InvoiceNumber, 0.45, r"(?:numero|número|nummer|number|no\.|nr\.|n°|nº)\s*:?\s*$"),
+    (
+        Field::InvoiceNumber,
+        1.0,
+        r"(?:invoice|inv\.?|bill|credit\s*(?:note|memo))\s*(?:no\.?|number|num\.?|nr\.?|#|n°|id)",
+    ),
+    (
+        Field::InvoiceNumber,
+        1.0,
+        r"(?:rechnungs?|gutschrifts?)\s*-?\s*(?:nummer|nr\.?|no\.?)|re\.?\s*-?\s*nr\.?|beleg\s*-?\s*(?:nummer|nr\.?)",
+    ),
+    (
+        Field::InvoiceNumber,
+        1.0,
+        r"(?:n°|nº|no\.?|numéro|numero)\s*(?:de\s*(?:la\s*)?)?(?:facture|l['’]avoir|d['’]avoir|avoir)|(?:facture|avoir)\s*(?:n°|nº|no\.?|numéro|#)",
+    ),
+    (
+        Field::InvoiceNumber,
+        1.0,
+        r"factuur\s*-?\s*(?:nummer|nr\.?)|creditnota\s*-?\s*(?:nummer|nr\.?)|factuurnr\.?",
+    ),
+    (
+        Field::InvoiceNumber,
+        1.0,
+        r"(?:n\.?[º°o]\.?|núm\.?|número|numero)\s*(?:de\s*)?factura|factura\s*(?:n\.?[º°o]\.?|núm\.?|número|nr)",
+    ),
+    (
+        Field::InvoiceNumber,
+        1.0,
+        r"(?:numero|n\.|nr\.?)\s*(?:della\s*)?(?:fattura|nota\s*di\s*credito)|(?:fattura|nota\s*di\s*credito)\s*(?:n\.?|nr\.?|numero|n°)",
+    ),
+    (
+        Field::InvoiceNumber,
+        0.55,
+        r"(?:invoice|rechnung|facture|factuur|factura|fattura)(?:\s|:|$)",
+    ),
+    (
+        Field::InvoiceNumber,
+        0.5,
+        r"document\s*(?:no\.?|number)|dokument\s*-?\s*nr\.?",
+    ),
+    (
+        Field::InvoiceNumber,
+        0.45,
+        r"(?:numero|número|nummer|number|no\.|nr\.|n°|nº)\s*:?\s*$",
+    ),
     // ---- invoice date
-    (Field::InvoiceDate, 1.0, r"(?:invoice|credit\s*(?:note|memo)|bill)\s*date|date\s*of\s*(?:invoice|issue)|issue\s*date|date\s*issued"),
-    (Field::InvoiceDate, 1.0, r"(?:rechnungs|gutschrifts|beleg)\s*-?\s*datum"),
-    (Field::InvoiceDate, 1.0, r"date\s*(?:de\s*(?:la\s*)?)?(?:facture|l['’]avoir|d['’]émission|d['’]emission)"),
-    (Field::InvoiceDate, 1.0, r"factuur\s*-?\s*datum|datum\s*factuur"),
-    (Field::InvoiceDate, 1.0, r"fecha\s*(?:de\s*)?(?:factura|emisi[óo]n|expedici[óo]n)"),
-    (Field::InvoiceDate, 1.0, r"data\s*(?:della\s*)?(?:fattura|documento|emissione)"),
-    (Field::InvoiceDate, 0.55, r"(?:date|datum|fecha|data|dated)(?:\s|:|$)"),
+    (
+        Field::InvoiceDate,
+        1.0,
+        r"(?:invoice|credit\s*(?:note|memo)|bill)\s*date|date\s*of\s*(?:invoice|issue)|issue\s*date|date\s*issued",
+    ),
+    (
+        Field::InvoiceDate,
+        1.0,
+        r"(?:rechnungs|gutschrifts|beleg)\s*-?\s*datum",
+    ),
+    (
+        Field::InvoiceDate,
+        1.0,
+        r"date\s*(?:de\s*(?:la\s*)?)?(?:facture|l['’]avoir|d['’]émission|d['’]emission)",
+    ),
+    (
+        Field::InvoiceDate,
+        1.0,
+        r"factuur\s*-?\s*datum|datum\s*factuur",
+    ),
+    (
+        Field::InvoiceDate,
+        1.0,
+        r"fecha\s*(?:de\s*)?(?:factura|emisi[óo]n|expedici[óo]n)",
+    ),
+    (
+        Field::InvoiceDate,
+        1.0,
+        r"data\s*(?:della\s*)?(?:fattura|documento|emissione)",
+    ),
+    (
+        Field::InvoiceDate,
+        0.55,
+        r"(?:date|datum|fecha|data|dated)(?:\s|:|$)",
+    ),
     // ---- due date
-    (Field::DueDate, 1.0, r"(?:payment\s*)?due\s*date|date\s*due|payment\s*due|pay(?:able)?\s*by|due\s*(?:on|by)"),
-    (Field::DueDate, 1.0, r"fälligkeits?\s*-?\s*datum|fällig\s*(?:am|bis|zum)?|zahlbar\s*(?:ohne\s*abzug\s*)?bis(?:\s*zum)?|zahlungsziel"),
-    (Field::DueDate, 1.0, r"date\s*(?:d['’]|de\s*)?[ée]ch[ée]ance|[ée]ch[ée]ance|date\s*limite(?:\s*de\s*(?:paiement|r[èe]glement))?|[àa]\s*payer\s*avant\s*le"),
-    (Field::DueDate, 1.0, r"verval\s*-?\s*datum|te\s*betalen\s*v[óo]{1,2}r|uiterste\s*betaal\s*-?\s*datum|betalen\s*v[óo]{1,2}r"),
-    (Field::DueDate, 1.0, r"fecha\s*(?:de\s*)?vencimiento|vencimiento"),
-    (Field::DueDate, 1.0, r"data\s*(?:di\s*)?scadenza|scadenza(?:\s*pagamento)?"),
+    (
+        Field::DueDate,
+        1.0,
+        r"(?:payment\s*)?due\s*date|date\s*due|payment\s*due|pay(?:able)?\s*by|due\s*(?:on|by)",
+    ),
+    (
+        Field::DueDate,
+        1.0,
+        r"fälligkeits?\s*-?\s*datum|fällig\s*(?:am|bis|zum)?|zahlbar\s*(?:ohne\s*abzug\s*)?bis(?:\s*zum)?|zahlungsziel",
+    ),
+    (
+        Field::DueDate,
+        1.0,
+        r"date\s*(?:d['’]|de\s*)?[ée]ch[ée]ance|[ée]ch[ée]ance|date\s*limite(?:\s*de\s*(?:paiement|r[èe]glement))?|[àa]\s*payer\s*avant\s*le",
+    ),
+    (
+        Field::DueDate,
+        1.0,
+        r"verval\s*-?\s*datum|te\s*betalen\s*v[óo]{1,2}r|uiterste\s*betaal\s*-?\s*datum|betalen\s*v[óo]{1,2}r",
+    ),
+    (
+        Field::DueDate,
+        1.0,
+        r"fecha\s*(?:de\s*)?vencimiento|vencimiento",
+    ),
+    (
+        Field::DueDate,
+        1.0,
+        r"data\s*(?:di\s*)?scadenza|scadenza(?:\s*pagamento)?",
+    ),
     (Field::DueDate, 0.6, r"due(?:\s|:|$)"),
     // ---- grand total (incl. tax)
-    (Field::Total, 1.0, r"grand\s*total|invoice\s*total|total\s*(?:amount\s*)?(?:incl\.?|including|inc\.?)\s*(?:vat|tax|gst|btw|mwst)?|total\s*(?:\(|-)?\s*(?:incl|inc)|total\s*amount|total\s*current\s*charges|credit\s*total|total\s*credit"),
-    (Field::Total, 1.0, r"gesamt\s*-?\s*betrag(?:\s*brutto)?|rechnungs\s*-?\s*betrag|brutto\s*-?\s*betrag|endbetrag|gutschrifts\s*-?\s*betrag|summe\s*brutto|gesamtsumme|total\s*brutto"),
-    (Field::Total, 1.0, r"total\s*ttc|montant\s*(?:total\s*)?ttc|total\s*facture|montant\s*total|total\s*de\s*l['’]avoir|total\s*g[ée]n[ée]ral"),
-    (Field::Total, 1.0, r"totaal\s*(?:bedrag|incl\.?|inclusief)|totaalbedrag|totaal\s*factuur|factuurbedrag|totaal\s*creditnota"),
-    (Field::Total, 1.0, r"importe\s*total|total\s*factura|total\s*(?:con\s*iva|iva\s*incluido)"),
-    (Field::Total, 1.0, r"totale\s*(?:documento|fattura|complessivo|ivato|generale)|importo\s*totale"),
-    (Field::Total, 0.75, r"(?:total|totale|totaal|summe|gesamt|importe)(?:\s*\((?:eur|usd|gbp|chf|€|\$|£)\))?(?:\s|:|$)"),
-    (Field::Total, 0.6, r"(?:total|balance|amount)\s*(?:amount\s*)?(?:due|payable)|zu\s*zahlen(?:der\s*betrag)?|zahlbetrag|net\s*[àa]\s*payer|montant\s*[àa]\s*payer|te\s*betalen(?:\s*bedrag)?|total\s*a\s*pagar|totale\s*da\s*pagare|please\s*pay"),
+    (
+        Field::Total,
+        1.0,
+        r"grand\s*total|invoice\s*total|total\s*(?:amount\s*)?(?:incl\.?|including|inc\.?)\s*(?:vat|tax|gst|btw|mwst)?|total\s*(?:\(|-)?\s*(?:incl|inc)|total\s*amount|total\s*current\s*charges|credit\s*total|total\s*credit",
+    ),
+    (
+        Field::Total,
+        1.0,
+        r"gesamt\s*-?\s*betrag(?:\s*brutto)?|rechnungs\s*-?\s*betrag|brutto\s*-?\s*betrag|endbetrag|gutschrifts\s*-?\s*betrag|summe\s*brutto|gesamtsumme|total\s*brutto",
+    ),
+    (
+        Field::Total,
+        1.0,
+        r"total\s*ttc|montant\s*(?:total\s*)?ttc|total\s*facture|montant\s*total|total\s*de\s*l['’]avoir|total\s*g[ée]n[ée]ral",
+    ),
+    (
+        Field::Total,
+        1.0,
+        r"totaal\s*(?:bedrag|incl\.?|inclusief)|totaalbedrag|totaal\s*factuur|factuurbedrag|totaal\s*creditnota",
+    ),
+    (
+        Field::Total,
+        1.0,
+        r"importe\s*total|total\s*factura|total\s*(?:con\s*iva|iva\s*incluido)",
+    ),
+    (
+        Field::Total,
+        1.0,
+        r"totale\s*(?:documento|fattura|complessivo|ivato|generale)|importo\s*totale",
+    ),
+    (
+        Field::Total,
+        0.75,
+        r"(?:total|totale|totaal|summe|gesamt|importe)(?:\s*\((?:eur|usd|gbp|chf|€|\$|£)\))?(?:\s|:|$)",
+    ),
+    (
+        Field::Total,
+        0.6,
+        r"(?:total|balance|amount)\s*(?:amount\s*)?(?:due|payable)|zu\s*zahlen(?:der\s*betrag)?|zahlbetrag|net\s*[àa]\s*payer|montant\s*[àa]\s*payer|te\s*betalen(?:\s*bedrag)?|total\s*a\s*pagar|totale\s*da\s*pagare|please\s*pay",
+    ),
     // ---- amount due (differs from the total: deposit paid, balance brought forward)
-    (Field::Due, 1.0, r"(?:total\s*)?(?:amount|balance)\s*(?:now\s*)?(?:due|payable)|total\s*due|remaining\s*balance|balance\s*to\s*pay|(?:noch\s*)?zu\s*zahlen(?:der\s*betrag)?|rest\s*-?\s*betrag|offener\s*betrag|zahlbetrag|net\s*[àa]\s*payer|reste\s*[àa]\s*payer|montant\s*d[ûu]|solde\s*d[ûu]|te\s*betalen(?:\s*bedrag)?|openstaand\s*bedrag|total\s*a\s*pagar|importe\s*pendiente|totale\s*da\s*pagare|saldo\s*(?:da\s*pagare|dovuto)?"),
+    (
+        Field::Due,
+        1.0,
+        r"(?:total\s*)?(?:amount|balance)\s*(?:now\s*)?(?:due|payable)|total\s*due|remaining\s*balance|balance\s*to\s*pay|(?:noch\s*)?zu\s*zahlen(?:der\s*betrag)?|rest\s*-?\s*betrag|offener\s*betrag|zahlbetrag|net\s*[àa]\s*payer|reste\s*[àa]\s*payer|montant\s*d[ûu]|solde\s*d[ûu]|te\s*betalen(?:\s*bedrag)?|openstaand\s*bedrag|total\s*a\s*pagar|importe\s*pendiente|totale\s*da\s*pagare|saldo\s*(?:da\s*pagare|dovuto)?",
+    ),
     // ---- net (excl. tax)
-    (Field::Net, 1.0, r"(?:total\s*)?net(?:\s*amount|\s*total)?(?:\s|:|$)|sub\s*-?\s*total|total\s*(?:excl\.?|excluding|before)\s*(?:vat|tax|btw)?|amount\s*(?:excl\.?|before)\s*(?:vat|tax)"),
-    (Field::Net, 1.0, r"netto\s*-?\s*(?:betrag|summe)?|summe\s*netto|zwischensumme|warenwert|gesamt\s*netto|total\s*netto"),
-    (Field::Net, 1.0, r"total\s*h\.?\s*t\.?|montant\s*h\.?\s*t\.?|sous\s*-?\s*total|total\s*hors\s*taxes?"),
-    (Field::Net, 1.0, r"subtotaal|totaal\s*(?:excl\.?|exclusief)(?:\s*btw)?|netto\s*bedrag"),
+    (
+        Field::Net,
+        1.0,
+        r"(?:total\s*)?net(?:\s*amount|\s*total)?(?:\s|:|$)|sub\s*-?\s*total|total\s*(?:excl\.?|excluding|before)\s*(?:vat|tax|btw)?|amount\s*(?:excl\.?|before)\s*(?:vat|tax)",
+    ),
+    (
+        Field::Net,
+        1.0,
+        r"netto\s*-?\s*(?:betrag|summe)?|summe\s*netto|zwischensumme|warenwert|gesamt\s*netto|total\s*netto",
+    ),
+    (
+        Field::Net,
+        1.0,
+        r"total\s*h\.?\s*t\.?|montant\s*h\.?\s*t\.?|sous\s*-?\s*total|total\s*hors\s*taxes?",
+    ),
+    (
+        Field::Net,
+        1.0,
+        r"subtotaal|totaal\s*(?:excl\.?|exclusief)(?:\s*btw)?|netto\s*bedrag",
+    ),
     (Field::Net, 1.0, r"base\s*imponible|importe\s*neto|subtotal"),
-    (Field::Net, 1.0, r"(?:totale\s*)?imponibile|subtotale|totale\s*netto"),
+    (
+        Field::Net,
+        1.0,
+        r"(?:totale\s*)?imponibile|subtotale|totale\s*netto",
+    ),
+    (
+        Field::Net,
+        1.0,
+        r"(?:total|totaal|totale|summe|betrag|bedrag|montant|importe|importo|amount)?\s*(?:excl\.?|exclusief|excluding|exclusive\s*of|hors|ohne|sin|senza)\s*(?:btw|vat|tax|taxes|mwst|ust|tva|iva)",
+    ),
     // ---- VAT amount
-    (Field::Tax, 1.0, r"(?:total\s*)?(?:vat|tax|sales\s*tax|gst)(?:\s*amount)?(?:\s|:|$|\d)|vat\s*@|plus\s*(?:vat|tax)"),
-    (Field::Tax, 1.0, r"(?:zzgl\.?\s*|plus\s*|\+\s*)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)\.?(?:\s|:|$|\d)|summe\s*(?:ust|mwst)"),
-    (Field::Tax, 1.0, r"(?:montant\s*(?:de\s*la\s*)?)?t\.?v\.?a\.?(?:\s|:|$|\d)|total\s*tva"),
-    (Field::Tax, 1.0, r"(?:totaal\s*)?btw(?:\s*bedrag)?(?:\s|:|$|\d)"),
-    (Field::Tax, 1.0, r"(?:cuota\s*(?:de\s*)?)?i\.?v\.?a\.?(?:\s|:|$|\d)|(?:totale\s*)?imposta|importo\s*iva"),
-    (Field::Tax, 1.0, r"(?:zzgl\.?|plus|\+|incl\.?|inkl\.?|enthaltene)?\s*\d{1,2}(?:[.,]\d{1,2})?\s*%\s*(?:mwst|ust|umsatzsteuer|vat|tax|tva|btw|iva|gst)\.?"),
+    (
+        Field::Tax,
+        1.0,
+        r"(?:total\s*)?(?:vat|tax|sales\s*tax|gst)(?:\s*amount)?(?:\s|:|$|\d)|vat\s*@|plus\s*(?:vat|tax)",
+    ),
+    (
+        Field::Tax,
+        1.0,
+        r"(?:zzgl\.?\s*|plus\s*|\+\s*)?(?:mwst|ust|umsatzsteuer|mehrwertsteuer)\.?(?:\s|:|$|\d)|summe\s*(?:ust|mwst)",
+    ),
+    (
+        Field::Tax,
+        1.0,
+        r"(?:montant\s*(?:de\s*la\s*)?)?t\.?v\.?a\.?(?:\s|:|$|\d)|total\s*tva",
+    ),
+    (
+        Field::Tax,
+        1.0,
+        r"(?:totaal\s*)?btw(?:\s*bedrag)?(?:\s|:|$|\d)",
+    ),
+    (
+        Field::Tax,
+        1.0,
+        r"(?:cuota\s*(?:de\s*)?)?i\.?v\.?a\.?(?:\s|:|$|\d)|(?:totale\s*)?imposta|importo\s*iva",
+    ),
+    (
+        Field::Tax,
+        1.0,
+        r"(?:zzgl\.?|plus|\+|incl\.?|inkl\.?|enthaltene)?\s*\d{1,2}(?:[.,]\d{1,2})?\s*%\s*(?:mwst|ust|umsatzsteuer|vat|tax|tva|btw|iva|gst)\.?",
+    ),
     // ---- the buyer's purchase order
-    (Field::Po, 1.0, r"(?:p\.?\s*o\.?|purchase\s*order)\s*(?:number|no\.?|nr\.?|#|ref(?:erence)?)?|your\s*(?:order|po)(?:\s*(?:number|no\.?|ref(?:erence)?))?|customer\s*(?:po|order\s*(?:no\.?|number))|order\s*(?:number|no\.?)"),
-    (Field::Po, 1.0, r"ihre\s*bestell(?:ung|nummer|-?nr\.?)(?:\s*(?:nr\.?|nummer))?|bestell\s*-?\s*(?:nummer|nr\.?)|ihr\s*auftrag|ihre\s*zeichen"),
-    (Field::Po, 1.0, r"(?:votre\s*)?bon\s*de\s*commande(?:\s*n°)?|(?:n°|numéro)\s*(?:de\s*)?commande|votre\s*commande|commande\s*(?:client\s*)?n°|r[ée]f(?:[ée]rence)?\s*commande"),
-    (Field::Po, 1.0, r"inkoop\s*-?\s*order(?:\s*-?\s*(?:nummer|nr\.?))?|uw\s*(?:bestelling|order(?:nummer)?|referentie)|bestel\s*-?\s*(?:nummer|nr\.?)"),
-    (Field::Po, 1.0, r"(?:n\.?[º°o]\.?\s*(?:de\s*)?)?pedido(?:\s*(?:n\.?[º°o]\.?|cliente))?|su\s*pedido|orden\s*de\s*compra"),
-    (Field::Po, 1.0, r"(?:vs\.?|vostro)\s*ordine(?:\s*n\.?)?|rif\.?\s*ordine|ordine\s*(?:cliente\s*)?n\.?|n\.\s*ordine"),
+    (
+        Field::Po,
+        1.0,
+        r"(?:p\.?\s*o\.?|purchase\s*order)\s*(?:number|no\.?|nr\.?|#|ref(?:erence)?)?|your\s*(?:order|po)(?:\s*(?:number|no\.?|ref(?:erence)?))?|customer\s*(?:po|order\s*(?:no\.?|number))|order\s*(?:number|no\.?)",
+    ),
+    (
+        Field::Po,
+        1.0,
+        r"ihre\s*bestell(?:ung|nummer|-?nr\.?)(?:\s*(?:nr\.?|nummer))?|bestell\s*-?\s*(?:nummer|nr\.?)|ihr\s*auftrag|ihre\s*zeichen",
+    ),
+    (
+        Field::Po,
+        1.0,
+        r"(?:votre\s*)?bon\s*de\s*commande(?:\s*n°)?|(?:n°|numéro)\s*(?:de\s*)?commande|votre\s*commande|commande\s*(?:client\s*)?n°|r[ée]f(?:[ée]rence)?\.?\s*(?:de\s*)?(?:la\s*)?commande",
+    ),
+    (
+        Field::Po,
+        1.0,
+        r"inkoop\s*-?\s*order(?:\s*-?\s*(?:nummer|nr\.?))?|uw\s*(?:bestelling|order(?:nummer)?|referentie)|bestel\s*-?\s*(?:nummer|nr\.?)",
+    ),
+    (
+        Field::Po,
+        1.0,
+        r"(?:n\.?[º°o]\.?\s*(?:de\s*)?)?pedido(?:\s*(?:n\.?[º°o]\.?|cliente))?|su\s*pedido|orden\s*de\s*compra",
+    ),
+    (
+        Field::Po,
+        1.0,
+        r"(?:vs\.?|vostro)\s*ordine(?:\s*n\.?)?|rif\.?\s*ordine|ordine\s*(?:cliente\s*)?n\.?|n\.\s*ordine",
+    ),
 ];
 
 /// Labels that look like a total or a reference but are not one: a phrase starting with one of
@@ -238,6 +435,17 @@ pub fn is_buyer_label(phrase: &str) -> bool {
     .is_match(&fold(phrase))
 }
 
+/// Does a line speak of the buyer's identifiers ("Ihre USt-IdNr.", "Customer VAT", "Votre
+/// n° TVA", "Uw btw-nummer")? An identifier printed there is ours, not the vendor's.
+pub fn names_the_buyer(line: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:customer|client|buyer|kunde|kunden|klant|cliente|ihre|your|votre|uw|su|vostr[ao]|vs\.)\b")
+            .expect("buyer words compile")
+    })
+    .is_match(line)
+}
+
 /// Labels that introduce the seller's own block ("From", "Supplier").
 pub fn is_seller_label(phrase: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -263,21 +471,36 @@ mod tests {
 
     #[test]
     fn labels_in_six_languages_name_their_fields_and_keep_what_follows() {
-        assert_eq!(fields("Rechnung Nr.:"), [(Field::InvoiceNumber, String::new())]);
+        assert_eq!(
+            fields("Rechnung Nr.:"),
+            [(Field::InvoiceNumber, String::new())]
+        );
         assert_eq!(
             fields("Invoice No. INV-4411"),
             [(Field::InvoiceNumber, "INV-4411".into())]
         );
-        assert_eq!(fields("Fälligkeitsdatum:"), [(Field::DueDate, String::new())]);
-        assert_eq!(fields("Date d'échéance : 03/12/2026"), [(Field::DueDate, "03/12/2026".into())]);
+        assert_eq!(
+            fields("Fälligkeitsdatum:"),
+            [(Field::DueDate, String::new())]
+        );
+        assert_eq!(
+            fields("Date d'échéance : 03/12/2026"),
+            [(Field::DueDate, "03/12/2026".into())]
+        );
         assert_eq!(fields("Vervaldatum"), [(Field::DueDate, String::new())]);
-        assert_eq!(fields("Fecha de vencimiento"), [(Field::DueDate, String::new())]);
+        assert_eq!(
+            fields("Fecha de vencimiento"),
+            [(Field::DueDate, String::new())]
+        );
         assert_eq!(fields("Data scadenza"), [(Field::DueDate, String::new())]);
         assert_eq!(fields("Total TTC"), [(Field::Total, String::new())]);
         assert_eq!(fields("Totale documento"), [(Field::Total, String::new())]);
         assert_eq!(fields("Base imponible"), [(Field::Net, String::new())]);
         assert_eq!(fields("BTW 21%"), [(Field::Tax, "21%".into())]);
-        assert_eq!(fields("Ihre Bestellung: 4500012351"), [(Field::Po, "4500012351".into())]);
+        assert_eq!(
+            fields("Ihre Bestellung: 4500012351"),
+            [(Field::Po, "4500012351".into())]
+        );
         assert_eq!(fields("Vs. ordine n. 7781"), [(Field::Po, "7781".into())]);
     }
 
@@ -295,7 +518,11 @@ mod tests {
             "Seite 1 von 2",
             "Delivery date",
         ] {
-            assert!(match_labels(phrase).is_empty(), "{phrase}: {:?}", fields(phrase));
+            assert!(
+                match_labels(phrase).is_empty(),
+                "{phrase}: {:?}",
+                fields(phrase)
+            );
         }
         assert!(is_label("Kundennummer"));
         assert!(!is_label("RE-2026-9356"));

@@ -95,20 +95,28 @@ impl Zones {
                     // The block below it in the same column (name, street, city, VAT ID), up to
                     // a gap.
                     let mut last_y = line.y;
+                    let in_column = |q: &crate::model::Phrase| {
+                        q.x0 < p.x1.max(p.x0 + 40.0 * p.size.min(1.0) + 1.0) && q.x1 > p.x0 - p.size
+                    };
                     for (lk, below) in page.lines.iter().enumerate().skip(li + 1).take(6) {
-                        // The block ends at a gap, or where the invoice's own labels start.
+                        // The block ends at a gap, or where the invoice's own labels start in
+                        // its column.
+                        let column: Vec<(usize, &crate::model::Phrase)> = below
+                            .phrases
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, q)| in_column(q))
+                            .collect();
                         if below.y - last_y > 2.2 * p.size.max(1.0)
-                            || below.phrases.iter().any(|q| !match_labels(&q.text).is_empty())
+                            || column
+                                .iter()
+                                .any(|(_, q)| !match_labels(&q.text).is_empty())
                         {
                             break;
                         }
                         last_y = below.y;
-                        for (pk, q) in below.phrases.iter().enumerate() {
-                            let overlaps = q.x0 < p.x1.max(p.x0 + 40.0 * p.size.min(1.0) + 1.0)
-                                && q.x1 > p.x0 - p.size;
-                            if overlaps {
-                                buyer.insert((pi, lk, pk));
-                            }
+                        for (pk, _) in column {
+                            buyer.insert((pi, lk, pk));
                         }
                     }
                 }
@@ -191,7 +199,15 @@ fn date_regex() -> &'static Regex {
 fn rightmost_amount(texts: &[&str]) -> Option<(normalize::ParsedAmount, String)> {
     let mut best = None;
     for t in texts {
+        // "vóór 12-11-2026" holds the amount "2026": numbers inside dates are not amounts.
+        let dates: Vec<(usize, usize)> = date_regex()
+            .find_iter(t)
+            .map(|d| (d.start(), d.end()))
+            .collect();
         for m in amount_regex().find_iter(t) {
+            if dates.iter().any(|&(s, e)| m.start() < e && m.end() > s) {
+                continue;
+            }
             let after = t[m.end()..].trim_start();
             if after.starts_with('%') {
                 continue;
@@ -216,7 +232,12 @@ fn rightmost_amount(texts: &[&str]) -> Option<(normalize::ParsedAmount, String)>
 /// A date at the start of `text` (after at most a short word like "le", "am").
 fn leading_date(text: &str, order: DateOrder) -> Option<(chrono::NaiveDate, String)> {
     let m = date_regex().find(text)?;
-    if text[..m.start()].chars().filter(|c| c.is_alphanumeric()).count() > 3 {
+    if text[..m.start()]
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .count()
+        > 3
+    {
         return None;
     }
     normalize::parse_date(m.as_str(), order).map(|d| (d, m.as_str().trim().to_string()))
@@ -224,9 +245,12 @@ fn leading_date(text: &str, order: DateOrder) -> Option<(chrono::NaiveDate, Stri
 
 /// A reference (invoice or order number): the first token with a digit in it, not a date.
 fn leading_reference(text: &str, order: DateOrder) -> Option<String> {
-    let token = text
-        .split_whitespace()
-        .find(|t| !matches!(fold_token(t).as_str(), "nr" | "no" | "n°" | "nº" | "#" | "n" | "num"))?;
+    let token = text.split_whitespace().find(|t| {
+        !matches!(
+            fold_token(t).as_str(),
+            "nr" | "no" | "n°" | "nº" | "#" | "n" | "num"
+        )
+    })?;
     let token = token.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')' | '.' | '#'));
     let ok = token.len() >= 2
         && token.len() <= 40
@@ -239,7 +263,8 @@ fn leading_reference(text: &str, order: DateOrder) -> Option<String> {
 }
 
 fn fold_token(t: &str) -> String {
-    t.trim_matches(|c: char| matches!(c, '.' | ':')).to_lowercase()
+    t.trim_matches(|c: char| matches!(c, '.' | ':'))
+        .to_lowercase()
 }
 
 struct Finder<'a> {
@@ -362,15 +387,24 @@ impl Finder<'_> {
                             .collect();
                         if !m.rest.is_empty() {
                             let found = if m.field.kind() == Kind::Amount {
-                                let row: Vec<&str> =
-                                    std::iter::once(m.rest.as_str()).chain(right.iter().copied()).collect();
+                                let row: Vec<&str> = std::iter::once(m.rest.as_str())
+                                    .chain(right.iter().copied())
+                                    .collect();
                                 self.value(m.field, &row)
                             } else {
                                 self.value(m.field, &[&m.rest])
                             };
                             if let Some((v, text, q)) = found {
                                 let s = m.weight * Direction::Inline.weight() * q + late;
-                                self.push(m.field, v, s, Direction::Inline, label, page.number, text);
+                                self.push(
+                                    m.field,
+                                    v,
+                                    s,
+                                    Direction::Inline,
+                                    label,
+                                    page.number,
+                                    text,
+                                );
                                 continue;
                             }
                             if m.field.kind() == Kind::Amount {
@@ -397,7 +431,15 @@ impl Finder<'_> {
                             }
                             if let Some((v, text, quality)) = self.value(m.field, &[&q.text]) {
                                 let s = m.weight * Direction::Below.weight() * quality + late;
-                                self.push(m.field, v, s, Direction::Below, label, page.number, text);
+                                self.push(
+                                    m.field,
+                                    v,
+                                    s,
+                                    Direction::Below,
+                                    label,
+                                    page.number,
+                                    text,
+                                );
                             }
                         }
                     }
@@ -482,7 +524,11 @@ fn amount_of(c: &Candidate) -> Decimal {
 /// The best (total, net, tax): a triple whose net + tax = total outranks higher single scores.
 fn choose_amounts<'c>(
     candidates: &'c [Candidate],
-) -> (Option<&'c Candidate>, Option<&'c Candidate>, Option<&'c Candidate>) {
+) -> (
+    Option<&'c Candidate>,
+    Option<&'c Candidate>,
+    Option<&'c Candidate>,
+) {
     let totals = ranked(candidates, Field::Total);
     let nets = ranked(candidates, Field::Net);
     let taxes = ranked(candidates, Field::Tax);
@@ -491,8 +537,12 @@ fn choose_amounts<'c>(
             .chain(v.iter().take(6).map(|c| Some(*c)))
             .collect()
     };
-    let mut best: (f32, Option<&Candidate>, Option<&Candidate>, Option<&Candidate>) =
-        (f32::MIN, None, None, None);
+    let mut best: (
+        f32,
+        Option<&Candidate>,
+        Option<&Candidate>,
+        Option<&Candidate>,
+    ) = (f32::MIN, None, None, None);
     for t in opt(&totals) {
         for n in opt(&nets) {
             for x in opt(&taxes) {
@@ -537,7 +587,12 @@ fn field(name: &'static str, c: &Candidate) -> (&'static str, ExtractedField) {
     )
 }
 
-fn simple(name: &'static str, value: FieldValue, how: String, matched: String) -> (&'static str, ExtractedField) {
+fn simple(
+    name: &'static str,
+    value: FieldValue,
+    how: String,
+    matched: String,
+) -> (&'static str, ExtractedField) {
     (
         name,
         ExtractedField {
@@ -597,7 +652,11 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
     let mut out = Vec::new();
 
     let (total, net, tax) = choose_amounts(&candidates);
-    for (name, c) in [("amount_total", total), ("amount_net", net), ("amount_tax", tax)] {
+    for (name, c) in [
+        ("amount_total", total),
+        ("amount_net", net),
+        ("amount_tax", tax),
+    ] {
         if let Some(c) = c {
             out.push(field(name, c));
         }
@@ -637,12 +696,13 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         FieldValue::Date { value } => Some(value),
         _ => None,
     });
-    let due_date = ranked(&candidates, Field::DueDate).into_iter().find(|c| {
-        match (&c.value, issued) {
-            (FieldValue::Date { value }, Some(i)) => *value >= i,
-            _ => true,
-        }
-    });
+    let due_date =
+        ranked(&candidates, Field::DueDate)
+            .into_iter()
+            .find(|c| match (&c.value, issued) {
+                (FieldValue::Date { value }, Some(i)) => *value >= i,
+                _ => true,
+            });
     match due_date {
         Some(c) => out.push(field("due_date", c)),
         None => {
@@ -676,7 +736,14 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         ));
     }
     if let Some((iban, how)) = seller_id(&docs, &zones, own, ids::ibans) {
-        out.push(simple("iban", FieldValue::Text { value: iban.clone() }, how, iban));
+        out.push(simple(
+            "iban",
+            FieldValue::Text {
+                value: iban.clone(),
+            },
+            how,
+            iban,
+        ));
     }
     let vendor = vendor::vendor(&docs, &zones, own).or_else(|| {
         msg.from
@@ -686,7 +753,14 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             .map(|n| (n, "the sender's name".to_string()))
     });
     if let Some((name, how)) = vendor {
-        out.push(simple("vendor", FieldValue::Text { value: name.clone() }, how, name));
+        out.push(simple(
+            "vendor",
+            FieldValue::Text {
+                value: name.clone(),
+            },
+            how,
+            name,
+        ));
     }
     out
 }
@@ -699,7 +773,10 @@ fn most_common(list: &[String]) -> Option<String> {
             None => counts.push((c, 1)),
         }
     }
-    counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c.clone())
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(c, _)| c.clone())
 }
 
 /// The first identifier (VAT ID or IBAN) printed outside the buyer's block, PDFs first.
@@ -721,10 +798,7 @@ fn seller_id(
                     .collect::<Vec<_>>()
                     .join("  ");
                 let buyer_line = own.is_some_and(|o| o.is_match(&line_text))
-                    || labels::fold(&line_text).contains("customer")
-                    || labels::fold(&line_text).contains("kunde")
-                    || labels::fold(&line_text).contains("client")
-                    || labels::fold(&line_text).contains("klant");
+                    || labels::names_the_buyer(&line_text);
                 for (pj, p) in line.phrases.iter().enumerate() {
                     for id in find(&p.text) {
                         if zone.is_buyer(pi, li, pj) || buyer_line {

@@ -186,7 +186,13 @@ mod tests {
             name_part("Muster GmbH · Industriestraße 14 · 70565 Stuttgart"),
             "Muster GmbH"
         );
-        for generic in ["Billing", "Accounts Receivable", "noreply", "Buchhaltung", "InvoiceCloud Notifications"] {
+        for generic in [
+            "Billing",
+            "Accounts Receivable",
+            "noreply",
+            "Buchhaltung",
+            "InvoiceCloud Notifications",
+        ] {
             assert_eq!(from_sender(generic, None), None, "{generic}");
         }
         assert_eq!(

@@ -146,7 +146,8 @@ impl OutputDev for Tee<'_> {
     ) -> Result<(), OutputError> {
         self.0
             .output_character(trm, width, spacing, font_size, char)?;
-        self.1.output_character(trm, width, spacing, font_size, char)
+        self.1
+            .output_character(trm, width, spacing, font_size, char)
     }
     fn begin_word(&mut self) -> Result<(), OutputError> {
         self.0.begin_word()?;

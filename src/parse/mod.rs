@@ -653,7 +653,8 @@ fn extract_attachment_text(part: &MessagePart<'_>, att: &mut Attachment, limits:
 
 /// What a PDF without any text says about itself: a scan (an image of the page) or a document
 /// printed as curves. Rules and the extractor get nothing from it; a person must read it.
-pub const NO_TEXT_LAYER: &str = "the PDF has no text layer (a scanned image?): nothing can be read from it";
+pub const NO_TEXT_LAYER: &str =
+    "the PDF has no text layer (a scanned image?): nothing can be read from it";
 
 /// The decision flag for a message with such a PDF.
 pub const FLAG_NO_TEXT_LAYER: &str = "no_text_layer";

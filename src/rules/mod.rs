@@ -494,8 +494,7 @@ impl RuleSet {
                     if r.spec.when.requires_einvoice() {
                         fields.extend(einvoice::FIELD_NAMES.iter().map(|f| f.to_string()));
                     }
-                    if r
-                        .spec
+                    if r.spec
                         .category
                         .as_deref()
                         .is_some_and(|c| INVOICE_CATEGORIES.contains(&c))
