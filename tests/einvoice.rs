@@ -37,6 +37,7 @@ fn corpus() -> Vec<(PathBuf, Value)> {
 
 fn decide(rules: &RuleSet, eml: &Path) -> (Message, Decision) {
     let raw = RawMail {
+        role: None,
         mailbox: "ap".into(),
         origin: eml.display().to_string(),
         bytes: std::fs::read(eml).unwrap(),

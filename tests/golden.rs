@@ -82,6 +82,7 @@ fn flip_line_endings(bytes: &[u8]) -> Vec<u8> {
 /// What the pipeline makes of one message, in the golden files' shape.
 fn outcome(rules: &RuleSet, path: &Path, bytes: Vec<u8>) -> Value {
     let raw = RawMail {
+        role: None,
         mailbox: "golden".into(),
         origin: path.display().to_string(),
         bytes,
@@ -180,7 +181,7 @@ fn conversations_in_fixtures_thread_together_and_apart() {
     let files = fixture_files();
     pipeline
         .ingest(
-            raw_mail_from_files(files.clone(), "fixtures".into()),
+            raw_mail_from_files(files.clone(), "fixtures".into(), None),
             2,
             &|_| {},
         )

@@ -110,7 +110,7 @@ const LABELS: &[(Field, f32, &str)] = &[
     (
         Field::InvoiceDate,
         1.0,
-        r"(?:invoice|credit\s*(?:note|memo)|bill)\s*date|date\s*of\s*(?:invoice|issue)|issue\s*date|date\s*issued",
+        r"(?:invoice|credit\s*(?:note|memo)?|bill)\s*date|date\s*of\s*(?:invoice|issue)|issue\s*date|date\s*issued",
     ),
     (
         Field::InvoiceDate,

@@ -327,8 +327,13 @@ impl Finder<'_> {
         }
     }
 
-    /// Due dates written as a sentence, anywhere on a line.
+    /// Due dates written as a sentence, and PO numbers written as such ("(PO-7784)"),
+    /// anywhere on a line.
     fn scan_sentences(&mut self) {
+        static PO: OnceLock<Regex> = OnceLock::new();
+        let po = PO.get_or_init(|| {
+            Regex::new(r"\bP\.?O\.?[-#:\s]?\d{3,}[A-Z0-9-]*\b").expect("the PO token pattern")
+        });
         let layout = self.doc.layout.clone();
         for page in &layout.pages {
             for line in &page.lines {
@@ -338,6 +343,19 @@ impl Finder<'_> {
                     .map(|p| p.text.as_str())
                     .collect::<Vec<_>>()
                     .join("  ");
+                for m in po.find_iter(&text) {
+                    self.push(
+                        Field::Po,
+                        FieldValue::Text {
+                            value: m.as_str().to_string(),
+                        },
+                        0.5,
+                        Direction::Inline,
+                        "a PO number",
+                        page.number,
+                        m.as_str().to_string(),
+                    );
+                }
                 if discount_words().is_match(&text) {
                     continue;
                 }
@@ -745,13 +763,8 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             iban,
         ));
     }
-    let vendor = vendor::vendor(&docs, &zones, own).or_else(|| {
-        msg.from
-            .as_ref()
-            .and_then(|a| a.name.as_deref())
-            .and_then(|n| vendor::from_sender(n, own))
-            .map(|n| (n, "the sender's name".to_string()))
-    });
+    let sender = msg.from.as_ref().and_then(|a| a.name.as_deref());
+    let vendor = vendor::vendor(&docs, &zones, own, sender);
     if let Some((name, how)) = vendor {
         out.push(simple(
             "vendor",

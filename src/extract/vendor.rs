@@ -50,38 +50,87 @@ fn looks_like_name(text: &str) -> bool {
         && text.chars().count() <= 80
 }
 
-/// The part of a phrase that is the name: footers print "Muster GmbH · Industriestr. 14 ·
-/// Stuttgart" as one run.
-fn name_part(text: &str) -> &str {
-    let parts: Vec<&str> = text
-        .split(['·', '|', '•', '—', '–'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect();
-    parts
-        .iter()
-        .find(|p| legal_form().is_match(p))
-        .or(parts.first())
-        .copied()
-        .unwrap_or(text)
-        .trim_end_matches([',', ';', ':'])
-        .trim()
+/// Words that lead into a name in a signature or a greeting, not part of it.
+fn lead_in() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)^(?:(?:ihr|euer|dein)\s+team\s+(?:der|von|vom|bei)|(?:your\s+)?(?:friends|team|people)\s+(?:at|from)|thanks?\s+(?:you\s+)?for\s+(?:using|choosing)|greetings\s+from|l['’]équipe(?:\s+de)?|het\s+team\s+van|il\s+team\s+di|el\s+equipo\s+de|(?:mit\s+)?freundlichen\s+grüßen|kind\s+regards|best\s+regards|sincerely|cordialement|met\s+vriendelijke\s+groet(?:en)?)[\s,:]+")
+            .expect("lead-ins compile")
+    })
 }
 
-/// The vendor's name, with a description of where it was found.
-pub fn vendor(docs: &[Doc<'_>], zones: &[Zones], own: Option<&Regex>) -> Option<(String, String)> {
-    // name → (score, where)
-    let mut seen: HashMap<String, (f32, String, usize)> = HashMap::new();
+/// The part of a phrase that is the name: footers print "Muster GmbH · Industriestr. 14 ·
+/// Stuttgart" as one run, addresses follow after commas ("Cloudmetrics Inc., 500 Congress
+/// Ave"), signatures lead in ("Ihr Team der Hoffmann GmbH", "Office Manager, Pinecrest LLC").
+/// A legal form after a comma stays with its name ("Gráficas Levante, S.L.").
+fn name_part(text: &str) -> String {
+    let mut segments: Vec<String> = Vec::new();
+    for part in text
+        .split(['·', '|', '•', '—', '–'])
+        .flat_map(|p| p.split(" - "))
+    {
+        for piece in part.split(", ") {
+            let piece = piece.trim();
+            if piece.is_empty() {
+                continue;
+            }
+            let only_form = legal_form().is_match(piece)
+                && piece.split_whitespace().count() <= 2
+                && piece.chars().filter(|c| c.is_alphabetic()).count() <= 6;
+            match segments.last_mut() {
+                Some(prev) if only_form && !legal_form().is_match(prev) => {
+                    prev.push_str(", ");
+                    prev.push_str(piece);
+                }
+                _ => segments.push(piece.to_string()),
+            }
+        }
+    }
+    let chosen = segments
+        .iter()
+        .find(|p| legal_form().is_match(p))
+        .or(segments.first())
+        .cloned()
+        .unwrap_or_else(|| text.to_string());
+    let chosen = chosen.trim_end_matches([',', ';', ':']).trim();
+    lead_in().replace(chosen, "").trim().to_string()
+}
+
+/// One spelling of a name: printed in capitals in the letterhead and in mixed case in the
+/// footer, it is one vendor; the mixed-case form is how the company writes itself.
+fn better_spelling(a: &str, b: &str) -> bool {
+    let caps = |s: &str| !s.chars().any(|c| c.is_lowercase());
+    caps(a) && !caps(b)
+}
+
+/// The vendor's name, with a description of where it was found. `sender` is the From display
+/// name: weak on its own, it confirms (and spells) a name the document prints.
+pub fn vendor(
+    docs: &[Doc<'_>],
+    zones: &[Zones],
+    own: Option<&Regex>,
+    sender: Option<&str>,
+) -> Option<(String, String)> {
+    // lowercased name → (score, where, times seen, spelling)
+    let mut seen: HashMap<String, (f32, String, usize, String)> = HashMap::new();
     let mut add = |name: &str, score: f32, how: String| {
         let name = name.trim();
         if name.is_empty() {
             return;
         }
-        let e = seen.entry(name.to_string()).or_insert((0.0, how, 0));
+        let e = seen
+            .entry(name.to_lowercase())
+            .or_insert((0.0, how, 0, name.to_string()));
         // Printed several times (letterhead and footer): surer.
         e.0 = e.0.max(score) + if e.2 > 0 { 0.15 } else { 0.0 };
         e.2 += 1;
+        if better_spelling(&e.3, name) {
+            e.3 = name.to_string();
+        }
     };
+    if let Some(name) = sender.and_then(|s| from_sender(s, own)) {
+        add(&name, 0.3, "the sender's name".into());
+    }
     for (di, doc) in docs.iter().enumerate() {
         let layout = &doc.layout;
         for (pi, page) in layout.pages.iter().enumerate() {
@@ -102,6 +151,7 @@ pub fn vendor(docs: &[Doc<'_>], zones: &[Zones], own: Option<&Regex>) -> Option<
                         continue;
                     }
                     let name = name_part(&p.text);
+                    let name = name.as_str();
                     if !looks_like_name(name)
                         || title_like().is_match(name)
                         || is_label(name)
@@ -140,8 +190,8 @@ pub fn vendor(docs: &[Doc<'_>], zones: &[Zones], own: Option<&Regex>) -> Option<
             }
         }
     }
-    seen.into_iter()
-        .map(|(name, (score, how, _))| (name, score, how))
+    seen.into_values()
+        .map(|(score, how, _, name)| (name, score, how))
         .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.len().cmp(&a.0.len())))
         .map(|(name, _, how)| (name, how))
 }
@@ -186,6 +236,23 @@ mod tests {
             name_part("Muster GmbH · Industriestraße 14 · 70565 Stuttgart"),
             "Muster GmbH"
         );
+        assert_eq!(
+            name_part("Cloudmetrics Inc., 500 Congress Ave, Austin, TX 78701. You are receiving"),
+            "Cloudmetrics Inc."
+        );
+        assert_eq!(
+            name_part("Gráficas Levante, S.L."),
+            "Gráficas Levante, S.L."
+        );
+        assert_eq!(
+            name_part("Ihr Team der Hoffmann IT-Service GmbH"),
+            "Hoffmann IT-Service GmbH"
+        );
+        assert_eq!(
+            name_part("Office Manager, Pinecrest Janitorial LLC"),
+            "Pinecrest Janitorial LLC"
+        );
+        assert!(better_spelling("BRIGHTLINE CO.", "Brightline Co."));
         for generic in [
             "Billing",
             "Accounts Receivable",
