@@ -339,9 +339,15 @@ pub fn labels() -> &'static [Label] {
     })
 }
 
+/// Words that make any phrase a non-label wherever they stand: "Subtotal carried forward",
+/// "Zwischensumme Übertrag", "Total après escompte".
+const NEVER_LABELS: &str = r"carried\s*forward|brought\s*forward|[üu]bertrag|[àa]\s*reporter|previous\s*balance|balance\s*forward|skonto|escompte|korting\s*bij|descuento\s*por\s*pronto|sconto\s*per";
+
 fn not_labels() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(NOT_LABELS).expect("the negative labels compile"))
+    RE.get_or_init(|| {
+        Regex::new(&format!("{NOT_LABELS}|{NEVER_LABELS}")).expect("the negative labels compile")
+    })
 }
 
 /// A label found at the start of a phrase.
@@ -372,6 +378,7 @@ pub fn match_labels(phrase: &str) -> Vec<LabelMatch> {
     }
     let original: Vec<char> = fold_keep_case(phrase).chars().collect();
     let mut out: Vec<LabelMatch> = Vec::new();
+    let mut ends: Vec<(Field, usize)> = Vec::new();
     for l in labels() {
         let Some(m) = l.re.find(&folded) else {
             continue;
@@ -391,6 +398,7 @@ pub fn match_labels(phrase: &str) -> Vec<LabelMatch> {
         // Byte offsets in the lowercased text map to chars in the original (lowercasing keeps
         // the char count for the scripts invoices use).
         let chars = folded[..m.end()].chars().count();
+        ends.push((l.field, chars));
         let label: String = original[..chars.min(original.len())].iter().collect();
         let rest: String = original[chars.min(original.len())..].iter().collect();
         match out.iter_mut().find(|o| o.field == l.field) {
@@ -408,6 +416,9 @@ pub fn match_labels(phrase: &str) -> Vec<LabelMatch> {
             }),
         }
     }
+    // The longest label wins: "Date d'échéance" is a due date, not a date followed by words.
+    let longest = ends.iter().map(|(_, e)| *e).max().unwrap_or(0);
+    out.retain(|m| ends.iter().any(|(f, e)| *f == m.field && *e == longest));
     out
 }
 

@@ -20,6 +20,9 @@ pub mod ids;
 pub mod labels;
 pub mod vendor;
 
+#[cfg(test)]
+mod tests;
+
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;

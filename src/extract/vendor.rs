@@ -29,8 +29,12 @@ fn title_like() -> &'static Regex {
     })
 }
 
-/// Sender display names that name a function or a platform, not a vendor.
+/// Sender display names that name a function or a platform, not a vendor. A name with a legal
+/// form ("Hansen IT-Service GmbH") is a company whatever words it uses.
 pub fn generic_sender_name(name: &str) -> bool {
+    if legal_form().is_match(name.trim()) {
+        return false;
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(r"(?i)\b(?:billing|invoices?|invoicing|accounts?|accounting|receivables?|payables?|no-?reply|do-?not-?reply|notifications?|notify|mailer|system|portal|platform|team|support|service|info|office|finance|buchhaltung|rechnungs?(?:wesen|stellung|versand|portal)?|debitoren|kreditoren|comptabilit[ée]|facturation|factures|administratie|boekhouding|facturatie|facturen|contabilidad|facturaci[óo]n|amministrazione|contabilit[àa]|fatturazione)\b")

@@ -390,3 +390,100 @@ extract.y = { pattern = "(?P<value>x)", from = ["einvoice"] }
     );
     assert!(joined.contains("unknown source \"einvoice\""), "{joined}");
 }
+
+const CONTEXT_RULES: &str = r#"
+[[rule]]
+name = "answer to our reminder"
+category = "ar.reply"
+priority = 60
+when.all = [ { role = '^ar$' }, { replies_to = '@ourcompany\.example$' } ]
+
+[[rule]]
+name = "after a dispute"
+category = "ar.follow_up"
+priority = 50
+when.all = [ { thread.previous_category = '^ar\.dispute$' }, { thread.first_from = '@customer\.example$' } ]
+
+[[rule]]
+name = "anything"
+category = "other"
+when.any = [ { subject = '.' } ]
+"#;
+
+fn in_role(text: &str, role: Option<crate::model::MailboxRole>) -> Message {
+    let mut m = msg(text);
+    m.role = role;
+    m
+}
+
+#[test]
+fn role_and_replies_to_conditions_read_the_mailbox_and_the_headers() {
+    use crate::model::MailboxRole;
+    let set = rules(CONTEXT_RULES);
+    let reply = "Subject: Re: Payment reminder\nIn-Reply-To: <r-1@ourcompany.example>\n\nwe paid\n";
+    assert_eq!(
+        set.evaluate(&in_role(reply, Some(MailboxRole::Ar)))
+            .category,
+        "ar.reply"
+    );
+    assert_eq!(
+        set.evaluate(&in_role(reply, Some(MailboxRole::Ap)))
+            .category,
+        "other"
+    );
+    assert_eq!(set.evaluate(&in_role(reply, None)).category, "other");
+    let elsewhere = "Subject: Re: x\nReferences: <a@vendor.example>\n\nhi\n";
+    assert_eq!(
+        set.evaluate(&in_role(elsewhere, Some(MailboxRole::Ar)))
+            .category,
+        "other"
+    );
+}
+
+#[test]
+fn thread_conditions_read_what_the_store_knows_about_earlier_messages() {
+    struct Known;
+    impl PriorLookup for Known {
+        fn prior(&self, id: &str) -> Option<PriorMessage> {
+            match id {
+                "root@customer.example" => Some(PriorMessage {
+                    category: "ar.dispute".into(),
+                    from_address: Some("ap@customer.example".into()),
+                }),
+                "mid@ourcompany.example" => Some(PriorMessage {
+                    category: "other".into(),
+                    from_address: Some("ar@ourcompany.example".into()),
+                }),
+                _ => None,
+            }
+        }
+    }
+    let set = rules(CONTEXT_RULES);
+    // The parent is the root: previous = first = the customer's dispute.
+    let m = msg(
+        "Subject: Re: dispute\nIn-Reply-To: <root@customer.example>\nReferences: <root@customer.example>\n\nany news?\n",
+    );
+    let ctx = ThreadContext::of(&m, &Known);
+    assert_eq!(ctx.previous.as_ref().unwrap().category, "ar.dispute");
+    assert_eq!(set.evaluate_in(&m, &ctx).category, "ar.follow_up");
+    // Parent is our answer (category other): previous_category no longer holds.
+    let m = msg(
+        "Subject: Re: Re: dispute\nIn-Reply-To: <mid@ourcompany.example>\nReferences: <root@customer.example> <mid@ourcompany.example>\n\nthanks\n",
+    );
+    let ctx = ThreadContext::of(&m, &Known);
+    assert_eq!(ctx.first.as_ref().unwrap().category, "ar.dispute");
+    assert_eq!(ctx.previous.as_ref().unwrap().category, "other");
+    assert_eq!(set.evaluate_in(&m, &ctx).category, "other");
+    // Without a store (evaluate), thread conditions never hold.
+    assert_eq!(set.evaluate(&m).category, "other");
+    // Misspelt thread keys are reported with a suggestion.
+    let errs = errors(
+        "[[rule]]\nname = \"x\"\ncategory = \"other\"\nwhen.all = [ { thread.previous_categry = 'x' } ]\n",
+    );
+    assert!(
+        errs[0].contains(
+            "unknown thread condition \"previous_categry\" (did you mean \"previous_category\"?)"
+        ),
+        "{errs:?}"
+    );
+}
