@@ -3,8 +3,6 @@
 //! held-aside split, which nobody tuned on (fixtures/eval/README.md). A change that lowers
 //! either figure fails here; raise the floors when they improve.
 
-use std::path::Path;
-
 mod common;
 use common::{deskmail, json_of, root};
 
@@ -75,11 +73,11 @@ fn eval_on_the_command_line_prints_scores_and_every_miss() {
         "{text}"
     );
 
-    // A directory without expected.json is a clear error, exit 1.
+    // A directory without expected.json is a clear error, exit 2 (as every failed command).
     let empty = tempfile::tempdir().unwrap();
     std::fs::write(empty.path().join("a.eml"), "Subject: x\n\nhello\n").unwrap();
     let out = deskmail(&["eval", empty.path().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("expected.json"), "{err}");
 
@@ -90,7 +88,6 @@ fn eval_on_the_command_line_prints_scores_and_every_miss() {
     )
     .unwrap();
     let out = deskmail(&["eval", empty.path().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.eml"));
-    let _ = Path::new("unused");
 }

@@ -270,6 +270,17 @@ fn fold_token(t: &str) -> String {
         .to_lowercase()
 }
 
+/// A value and the text it was read from.
+struct Found(FieldValue, String);
+
+/// Where a candidate was found: how, relative to which label, on which page.
+#[derive(Clone, Copy)]
+struct At<'l> {
+    dir: Direction,
+    label: &'l str,
+    page: u32,
+}
+
 struct Finder<'a> {
     order: DateOrder,
     candidates: Vec<Candidate>,
@@ -278,27 +289,18 @@ struct Finder<'a> {
 }
 
 impl Finder<'_> {
-    fn push(
-        &mut self,
-        field: Field,
-        value: FieldValue,
-        score: f32,
-        dir: Direction,
-        label: &str,
-        page: u32,
-        matched: String,
-    ) {
+    fn push(&mut self, field: Field, found: Found, score: f32, at: At<'_>) {
         let place = if self.doc.pdf {
-            format!("on page {page} of {}", self.doc.name)
+            format!("on page {} of {}", at.page, self.doc.name)
         } else {
             format!("in {}", self.doc.name)
         };
         self.candidates.push(Candidate {
             field,
-            value,
+            value: found.0,
             score,
-            how: format!("{} \"{}\" {place}", dir.word(), label.trim()),
-            matched,
+            how: format!("{} \"{}\" {place}", at.dir.word(), at.label.trim()),
+            matched: found.1,
         });
     }
 
@@ -347,17 +349,18 @@ impl Finder<'_> {
                     .collect::<Vec<_>>()
                     .join("  ");
                 for m in po.find_iter(&text) {
-                    self.push(
-                        Field::Po,
+                    let found = Found(
                         FieldValue::Text {
                             value: m.as_str().to_string(),
                         },
-                        0.5,
-                        Direction::Inline,
-                        "a PO number",
-                        page.number,
                         m.as_str().to_string(),
                     );
+                    let at = At {
+                        dir: Direction::Inline,
+                        label: "a PO number",
+                        page: page.number,
+                    };
+                    self.push(Field::Po, found, 0.5, at);
                 }
                 if discount_words().is_match(&text) {
                     continue;
@@ -367,15 +370,16 @@ impl Finder<'_> {
                     && let Some(date) = normalize::parse_date(d.as_str(), self.order)
                 {
                     let phrase: String = c[0].chars().take(60).collect();
-                    self.push(
-                        Field::DueDate,
+                    let found = Found(
                         FieldValue::Date { value: date },
-                        0.7,
-                        Direction::Inline,
-                        &phrase,
-                        page.number,
                         d.as_str().trim().to_string(),
                     );
+                    let at = At {
+                        dir: Direction::Inline,
+                        label: &phrase,
+                        page: page.number,
+                    };
+                    self.push(Field::DueDate, found, 0.7, at);
                 }
             }
         }
@@ -399,6 +403,11 @@ impl Finder<'_> {
                             0.0
                         };
                         let label = &m.label;
+                        let at = |dir| At {
+                            dir,
+                            label,
+                            page: page.number,
+                        };
                         // 1. The same phrase: "Invoice No.: INV-4411". An amount is the
                         //    rightmost one of the row ("USt. 19 %   573,04").
                         let right: Vec<&str> = line.phrases[pj + 1..]
@@ -417,15 +426,7 @@ impl Finder<'_> {
                             };
                             if let Some((v, text, q)) = found {
                                 let s = m.weight * Direction::Inline.weight() * q + late;
-                                self.push(
-                                    m.field,
-                                    v,
-                                    s,
-                                    Direction::Inline,
-                                    label,
-                                    page.number,
-                                    text,
-                                );
+                                self.push(m.field, Found(v, text), s, at(Direction::Inline));
                                 continue;
                             }
                             if m.field.kind() == Kind::Amount {
@@ -442,7 +443,7 @@ impl Finder<'_> {
                             && let Some((v, text, q)) = self.value(m.field, &right[..take])
                         {
                             let s = m.weight * Direction::Right.weight() * q + late;
-                            self.push(m.field, v, s, Direction::Right, label, page.number, text);
+                            self.push(m.field, Found(v, text), s, at(Direction::Right));
                             continue;
                         }
                         // 3. Below, in the same column.
@@ -452,15 +453,7 @@ impl Finder<'_> {
                             }
                             if let Some((v, text, quality)) = self.value(m.field, &[&q.text]) {
                                 let s = m.weight * Direction::Below.weight() * quality + late;
-                                self.push(
-                                    m.field,
-                                    v,
-                                    s,
-                                    Direction::Below,
-                                    label,
-                                    page.number,
-                                    text,
-                                );
+                                self.push(m.field, Found(v, text), s, at(Direction::Below));
                             }
                         }
                     }

@@ -150,13 +150,31 @@ pub fn render_text(
     let text = catch_unwind(AssertUnwindSafe(|| {
         let mut text = String::new();
         let mut layout = super::layout::LayoutCollector::default();
-        let mut plain = pdf_extract::PlainTextOutput::new(&mut text);
-        let result = pdf_extract::output_doc(doc, &mut super::layout::Tee(&mut plain, &mut layout));
-        drop(plain);
+        let result = {
+            let mut plain = pdf_extract::PlainTextOutput::new(&mut text);
+            pdf_extract::output_doc(doc, &mut super::layout::Tee(&mut plain, &mut layout))
+        };
         result.map(|()| (text, layout.finish()))
     }));
     match text {
         Ok(Ok((text, layout))) => Ok((clean(text, max_text), layout)),
+        Ok(Err(e)) => Err(classify(&e.to_string())),
+        Err(panic) => Err(classify(&panic_message(panic.as_ref()))),
+    }
+}
+
+/// The document's plain text alone, without the layout: what rendering cost before layouts were
+/// collected (`deskmail bench documents` compares the two).
+pub fn render_plain_text(doc: &Document) -> Result<String, PdfError> {
+    let mut text = String::new();
+    let result = {
+        let mut plain = pdf_extract::PlainTextOutput::new(&mut text);
+        catch_unwind(AssertUnwindSafe(|| {
+            pdf_extract::output_doc(doc, &mut plain)
+        }))
+    };
+    match result {
+        Ok(Ok(())) => Ok(text),
         Ok(Err(e)) => Err(classify(&e.to_string())),
         Err(panic) => Err(classify(&panic_message(panic.as_ref()))),
     }
