@@ -736,7 +736,12 @@ static EUR_HINT: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i)€|\bEUR\b"))
 /// (not `C$`, `A$` …) → MonthFirst; `€`/`EUR` → DayFirst; otherwise `None`.
 pub fn infer_date_order(text: &str) -> Option<DateOrder> {
     let mut dotted = false;
-    for c in NUMERIC_DATES.captures_iter(text) {
+    // Find with the fast engine, then capture within each (short) match: captures over a
+    // whole message run the slow engine across all of it.
+    for found in NUMERIC_DATES.find_iter(text) {
+        let Some(c) = NUMERIC_DATES.captures(found.as_str()) else {
+            continue;
+        };
         if c[2] != c[4] {
             continue;
         }

@@ -362,9 +362,11 @@ pub(crate) fn process(
     let _span = info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox).entered();
     match parse(&raw, limits) {
         Ok(message) => {
-            // Only replies have a thread to look up; a new message costs no store read.
+            // Only replies have a thread to look up, and only when a rule asks about it: a
+            // message costs no store read otherwise.
+            let is_reply = !message.in_reply_to.is_empty() || !message.references.is_empty();
             let thread = match store {
-                Some(s) if !message.in_reply_to.is_empty() || !message.references.is_empty() => {
+                Some(s) if is_reply && rules.uses_thread_context() => {
                     crate::rules::ThreadContext::of(&message, &StoreLookup(s))
                 }
                 _ => crate::rules::ThreadContext::default(),

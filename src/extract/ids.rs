@@ -77,28 +77,17 @@ pub fn vat_ids(text: &str) -> Vec<String> {
     out
 }
 
-/// Matches of `re` starting at every word: a failed candidate ("UID CHE-…" read as a "UI"
-/// prefix) must not swallow the real one that starts a word later.
+/// Every match of `re`, searching again just after each match's start: a failed candidate
+/// ("UID CHE-…" read as a "UI" prefix) must not swallow the real one that starts a word later.
+/// Linear in the text (each search resumes past the previous start).
 fn matches_from_every_word<'t>(re: &Regex, text: &'t str) -> Vec<&'t str> {
     let mut out = Vec::new();
-    let mut starts: Vec<usize> = text
-        .char_indices()
-        .filter(|&(i, c)| {
-            c.is_ascii_alphanumeric()
-                && text[..i]
-                    .chars()
-                    .last()
-                    .is_none_or(|p| !p.is_ascii_alphanumeric())
-        })
-        .map(|(i, _)| i)
-        .collect();
-    starts.dedup();
-    for start in starts {
-        if let Some(m) = re.find_at(text, start)
-            && m.start() == start
-        {
-            out.push(m.as_str());
-        }
+    let mut pos = 0;
+    while pos < text.len()
+        && let Some(m) = re.find_at(text, pos)
+    {
+        out.push(m.as_str());
+        pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
     }
     out
 }

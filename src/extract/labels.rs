@@ -322,6 +322,10 @@ const LABELS: &[(Field, f32, &str)] = &[
 /// what was already paid, the vendor's own order or delivery numbers).
 const NOT_LABELS: &str = r"^(?:total\s*(?:qty|quantity|items|pieces|hours|weight)|(?:line|item)\s*total|carried\s*forward|brought\s*forward|[üu]bertrag|a\s*reporter|à\s*reporter|report|previous\s*balance|balance\s*forward|opening\s*balance|payments?\s*received|amount\s*paid|paid|deposit|less\s*deposit|anzahlung|abschlag|bereits\s*(?:bezahlt|gezahlt)|acompte|d[ée]j[àa]\s*pay[ée]|aanbetaling|reeds\s*betaald|anticipo|acconto|skonto|\d+\s*%\s*skonto|escompte|discount|rabatt|remise|korting|descuento|sconto|our\s*(?:order|ref)|order\s*confirmation|auftrags?\s*-?\s*(?:nummer|nr|best[äa]tigung)|lieferschein|delivery\s*(?:note|date)|liefer\s*-?\s*datum|leistungs\s*-?\s*datum|date\s*de\s*livraison|bon\s*de\s*livraison|leverdatum|pakbon|albar[áa]n|ddt|customer\s*(?:no|number|id|vat)|net\s*\d{1,3}\s*(?:days?|tage|jours|dagen|d[ií]as|giorni)?$|tax\s*invoice|(?:vat|tax|tva|btw|iva|ust|mwst)\s*-?\s*(?:id|no|nr|number|reg|registration|identification|nummer|idnr|num|n°|nº)|ust\s*-?\s*id|st\.?\s*-?\s*nr|steuer\s*-?\s*nr|n°\s*tva|tva\s*intra|btw\s*-?\s*(?:nr|nummer|id)|p\.?\s*iva|partita\s*iva|nif|cif|uid|kunden\s*-?\s*(?:nummer|nr)|n°\s*client|klant\s*-?\s*(?:nummer|nr)|cliente\s*n|codice\s*cliente|account\s*(?:no|number)|page|seite|pagina|blad)";
 
+fn label_pattern(pattern: &str) -> String {
+    format!(r"^(?:{pattern})\s*(?:\((?:[a-z]{{3}}|[€$£])\))?\s*[:#.=]*\s*")
+}
+
 pub fn labels() -> &'static [Label] {
     static LABELS_COMPILED: OnceLock<Vec<Label>> = OnceLock::new();
     LABELS_COMPILED.get_or_init(|| {
@@ -330,12 +334,18 @@ pub fn labels() -> &'static [Label] {
             .map(|(field, weight, pattern)| Label {
                 field: *field,
                 weight: *weight,
-                re: Regex::new(&format!(
-                    r"^(?:{pattern})\s*(?:\((?:[a-z]{{3}}|[€$£])\))?\s*[:#.=]*\s*"
-                ))
-                .expect("label patterns compile"),
+                re: Regex::new(&label_pattern(pattern)).expect("label patterns compile"),
             })
             .collect()
+    })
+}
+
+/// Every label pattern in one set: one pass over a phrase says which (if any) to run.
+fn label_set() -> &'static regex::RegexSet {
+    static SET: OnceLock<regex::RegexSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        regex::RegexSet::new(LABELS.iter().map(|(_, _, p)| label_pattern(p)))
+            .expect("label patterns compile")
     })
 }
 
@@ -376,10 +386,14 @@ pub fn match_labels(phrase: &str) -> Vec<LabelMatch> {
     if folded.is_empty() || not_labels().is_match(&folded) {
         return Vec::new();
     }
+    let hits = label_set().matches(&folded);
+    if !hits.matched_any() {
+        return Vec::new();
+    }
     let original: Vec<char> = fold_keep_case(phrase).chars().collect();
     let mut out: Vec<LabelMatch> = Vec::new();
     let mut ends: Vec<(Field, usize)> = Vec::new();
-    for l in labels() {
+    for l in hits.iter().map(|i| &labels()[i]) {
         let Some(m) = l.re.find(&folded) else {
             continue;
         };
@@ -432,7 +446,13 @@ pub fn fold_keep_case(text: &str) -> String {
 
 /// Is this phrase (also) a label of some field? Values are never taken from labels.
 pub fn is_label(phrase: &str) -> bool {
-    !match_labels(phrase).is_empty() || not_labels().is_match(&fold(phrase))
+    !match_labels(phrase).is_empty() || is_non_label(phrase)
+}
+
+/// Does this phrase look like a label that names nothing we read (a line total, a customer
+/// number, a carried-forward sum)?
+pub fn is_non_label(phrase: &str) -> bool {
+    not_labels().is_match(&fold(phrase))
 }
 
 /// Labels that introduce the buyer's block (the invoice is addressed to us; names and VAT IDs

@@ -33,7 +33,11 @@ use rust_decimal::Decimal;
 use crate::model::{ExtractedField, FieldValue, Message, Provenance, TextLayout};
 use crate::normalize::{self, DateOrder};
 use crate::parse::layout::text_layout;
-use labels::{Field, Kind, is_buyer_label, is_label, match_labels};
+use labels::{Field, Kind, LabelMatch, is_buyer_label, is_non_label, match_labels};
+
+/// Phrases read per document: a newsletter-length body classified as an invoice costs at most
+/// this much.
+const MAX_PHRASES: usize = 4000;
 
 /// The `rule` named in the provenance of every value found here.
 pub const LAYOUT_RULE: &str = "layout";
@@ -61,6 +65,58 @@ pub struct Doc<'a> {
     pub name: String,
     pub layout: Cow<'a, TextLayout>,
     pub pdf: bool,
+    /// Per page, line and phrase: the labels it starts with, and whether it is a label at all
+    /// (matched once; every direction and block looks them up).
+    labels: Vec<Vec<Vec<PhraseLabels>>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct PhraseLabels {
+    matches: Vec<LabelMatch>,
+    is_label: bool,
+}
+
+impl Doc<'_> {
+    fn labels_at(&self, page: usize, line: usize, phrase: usize) -> &PhraseLabels {
+        static NONE: PhraseLabels = PhraseLabels {
+            matches: Vec::new(),
+            is_label: false,
+        };
+        self.labels
+            .get(page)
+            .and_then(|p| p.get(line))
+            .and_then(|l| l.get(phrase))
+            .unwrap_or(&NONE)
+    }
+
+    /// Match every phrase's labels, up to [`MAX_PHRASES`] phrases.
+    fn match_all(&mut self) {
+        let mut budget = MAX_PHRASES;
+        self.labels = self
+            .layout
+            .pages
+            .iter()
+            .map(|page| {
+                page.lines
+                    .iter()
+                    .map(|line| {
+                        line.phrases
+                            .iter()
+                            .map(|p| {
+                                if budget == 0 {
+                                    return PhraseLabels::default();
+                                }
+                                budget -= 1;
+                                let matches = match_labels(&p.text);
+                                let is_label = !matches.is_empty() || is_non_label(&p.text);
+                                PhraseLabels { matches, is_label }
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+    }
 }
 
 /// What the desk knows about itself: the buyer on every invoice is never the vendor.
@@ -81,7 +137,8 @@ impl Zones {
         self.buyer.contains(&(page, line, phrase))
     }
 
-    fn of(layout: &TextLayout, own: Option<&Regex>) -> Zones {
+    fn of(doc: &Doc<'_>, own: Option<&Regex>) -> Zones {
+        let layout = &doc.layout;
         let mut buyer = HashSet::new();
         for (pi, page) in layout.pages.iter().enumerate() {
             for (li, line) in page.lines.iter().enumerate() {
@@ -113,7 +170,7 @@ impl Zones {
                         if below.y - last_y > 2.2 * p.size.max(1.0)
                             || column
                                 .iter()
-                                .any(|(_, q)| !match_labels(&q.text).is_empty())
+                                .any(|(k, _)| !doc.labels_at(pi, lk, *k).matches.is_empty())
                         {
                             break;
                         }
@@ -139,6 +196,7 @@ pub fn documents(msg: &Message) -> Vec<Doc<'_>> {
                 name: a.display_name().to_string(),
                 layout: Cow::Borrowed(l),
                 pdf: true,
+                labels: Vec::new(),
             })
         })
         .collect();
@@ -148,6 +206,7 @@ pub fn documents(msg: &Message) -> Vec<Doc<'_>> {
             name: "the message body".into(),
             layout: Cow::Owned(text_layout(body)),
             pdf: false,
+            labels: Vec::new(),
         });
     }
     docs
@@ -233,7 +292,7 @@ fn rightmost_amount(texts: &[&str]) -> Option<(normalize::ParsedAmount, String)>
 }
 
 /// A date at the start of `text` (after at most a short word like "le", "am").
-fn leading_date(text: &str, order: DateOrder) -> Option<(chrono::NaiveDate, String)> {
+fn leading_date(text: &str, order: &LazyOrder<'_>) -> Option<(chrono::NaiveDate, String)> {
     let m = date_regex().find(text)?;
     if text[..m.start()]
         .chars()
@@ -243,11 +302,13 @@ fn leading_date(text: &str, order: DateOrder) -> Option<(chrono::NaiveDate, Stri
     {
         return None;
     }
-    normalize::parse_date(m.as_str(), order).map(|d| (d, m.as_str().trim().to_string()))
+    order
+        .parse(m.as_str())
+        .map(|d| (d, m.as_str().trim().to_string()))
 }
 
 /// A reference (invoice or order number): the first token with a digit in it, not a date.
-fn leading_reference(text: &str, order: DateOrder) -> Option<String> {
+fn leading_reference(text: &str) -> Option<String> {
     let token = text.split_whitespace().find(|t| {
         !matches!(
             fold_token(t).as_str(),
@@ -261,7 +322,7 @@ fn leading_reference(text: &str, order: DateOrder) -> Option<String> {
         && token
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '/' | '.' | '_'))
-        && normalize::parse_date(token, order).is_none();
+        && normalize::parse_date(token, DateOrder::DayFirst).is_none();
     ok.then(|| token.to_string())
 }
 
@@ -281,8 +342,34 @@ struct At<'l> {
     page: u32,
 }
 
+/// The document's day/month order, worked out only when a date is ambiguous (`03/04/2026`):
+/// reading the whole message for it costs more than everything else the extractor does.
+struct LazyOrder<'t> {
+    text: &'t str,
+    order: std::cell::OnceCell<DateOrder>,
+}
+
+impl LazyOrder<'_> {
+    fn get(&self) -> DateOrder {
+        *self
+            .order
+            .get_or_init(|| normalize::infer_date_order(self.text).unwrap_or(DateOrder::DayFirst))
+    }
+
+    /// A date in `text`, read in the document's order when its numbers allow both readings.
+    fn parse(&self, text: &str) -> Option<chrono::NaiveDate> {
+        let day_first = normalize::parse_date(text, DateOrder::DayFirst);
+        let month_first = normalize::parse_date(text, DateOrder::MonthFirst);
+        if day_first == month_first {
+            day_first
+        } else {
+            normalize::parse_date(text, self.get())
+        }
+    }
+}
+
 struct Finder<'a> {
-    order: DateOrder,
+    order: &'a LazyOrder<'a>,
     candidates: Vec<Candidate>,
     currencies: Vec<String>,
     doc: &'a Doc<'a>,
@@ -326,7 +413,7 @@ impl Finder<'_> {
                 Some((FieldValue::Date { value: d }, text, 1.0))
             }
             Kind::Reference => {
-                let r = leading_reference(texts.first()?, self.order)?;
+                let r = leading_reference(texts.first()?)?;
                 Some((FieldValue::Text { value: r.clone() }, r, 1.0))
             }
         }
@@ -367,7 +454,7 @@ impl Finder<'_> {
                 }
                 if let Some(c) = due_sentence().captures(&text)
                     && let Some(d) = c.name("date")
-                    && let Some(date) = normalize::parse_date(d.as_str(), self.order)
+                    && let Some(date) = self.order.parse(d.as_str())
                 {
                     let phrase: String = c[0].chars().take(60).collect();
                     let found = Found(
@@ -395,7 +482,7 @@ impl Finder<'_> {
                     if zones.is_buyer(pi, li, pj) {
                         continue;
                     }
-                    for m in match_labels(&p.text) {
+                    for m in self.doc.labels_at(pi, li, pj).matches.clone() {
                         // Totals are late in a document: on the last page, low on it.
                         let late = if m.field.kind() == Kind::Amount && page.height > 0.0 {
                             0.08 * (pi as f32 + 1.0) / pages + 0.08 * (p.y / page.height)
@@ -412,8 +499,9 @@ impl Finder<'_> {
                         //    rightmost one of the row ("USt. 19 %   573,04").
                         let right: Vec<&str> = line.phrases[pj + 1..]
                             .iter()
-                            .take_while(|q| !is_label(&q.text))
-                            .map(|q| q.text.as_str())
+                            .enumerate()
+                            .take_while(|(k, _)| !self.doc.labels_at(pi, li, pj + 1 + k).is_label)
+                            .map(|(_, q)| q.text.as_str())
                             .collect();
                         if !m.rest.is_empty() {
                             let found = if m.field.kind() == Kind::Amount {
@@ -447,8 +535,8 @@ impl Finder<'_> {
                             continue;
                         }
                         // 3. Below, in the same column.
-                        if let Some(q) = below(page, li, p) {
-                            if is_label(&q.text) {
+                        if let Some((lk, k, q)) = below(page, li, p) {
+                            if self.doc.labels_at(pi, lk, k).is_label {
                                 continue;
                             }
                             if let Some((v, text, quality)) = self.value(m.field, &[&q.text]) {
@@ -489,18 +577,18 @@ fn below<'p>(
     page: &'p crate::model::LayoutPage,
     li: usize,
     p: &crate::model::Phrase,
-) -> Option<&'p crate::model::Phrase> {
+) -> Option<(usize, usize, &'p crate::model::Phrase)> {
     let line_y = page.lines[li].y;
-    for line in page.lines.iter().skip(li + 1).take(3) {
+    for (lk, line) in page.lines.iter().enumerate().skip(li + 1).take(3) {
         if line.y - line_y > 3.5 * p.size.max(1.0) {
             return None;
         }
-        let hit = line.phrases.iter().find(|q| {
+        let hit = line.phrases.iter().enumerate().find(|(_, q)| {
             // Overlapping extents (left-, right- or centre-aligned columns).
             q.x0 < p.x1 + 0.5 * p.size && q.x1 > p.x0 - 0.5 * p.size
         });
-        if hit.is_some() {
-            return hit;
+        if let Some((k, q)) = hit {
+            return Some((lk, k, q));
         }
     }
     None
@@ -637,19 +725,25 @@ fn all_text(msg: &Message) -> String {
 
 /// Read an invoice's fields from the message's documents, best consistent set first.
 pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, ExtractedField)> {
-    let docs = documents(msg);
+    let mut docs = documents(msg);
     if docs.is_empty() {
         return Vec::new();
     }
+    for d in &mut docs {
+        d.match_all();
+    }
     let own = settings.own_names.as_ref();
     let text = all_text(msg);
-    let order = normalize::infer_date_order(&text).unwrap_or(DateOrder::DayFirst);
-    let zones: Vec<Zones> = docs.iter().map(|d| Zones::of(&d.layout, own)).collect();
+    let order = LazyOrder {
+        text: &text,
+        order: std::cell::OnceCell::new(),
+    };
+    let zones: Vec<Zones> = docs.iter().map(|d| Zones::of(d, own)).collect();
     let mut candidates = Vec::new();
     let mut currencies = Vec::new();
     for (doc, zone) in docs.iter().zip(&zones) {
         let mut finder = Finder {
-            order,
+            order: &order,
             candidates: Vec::new(),
             currencies: Vec::new(),
             doc,
@@ -800,17 +894,33 @@ fn seller_id(
     for (doc, zone) in docs.iter().zip(zones) {
         for (pi, page) in doc.layout.pages.iter().enumerate() {
             for (li, line) in page.lines.iter().enumerate() {
+                // Identifiers have digits: most phrases are skipped without a regex.
+                if !line
+                    .phrases
+                    .iter()
+                    .any(|p| p.text.bytes().any(|b| b.is_ascii_digit()))
+                {
+                    continue;
+                }
                 let line_text: String = line
                     .phrases
                     .iter()
                     .map(|p| p.text.as_str())
                     .collect::<Vec<_>>()
                     .join("  ");
-                let buyer_line = own.is_some_and(|o| o.is_match(&line_text))
-                    || labels::names_the_buyer(&line_text);
+                let buyer_line = std::cell::OnceCell::new();
+                let buyer_line = || {
+                    *buyer_line.get_or_init(|| {
+                        own.is_some_and(|o| o.is_match(&line_text))
+                            || labels::names_the_buyer(&line_text)
+                    })
+                };
                 for (pj, p) in line.phrases.iter().enumerate() {
+                    if !p.text.bytes().any(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
                     for id in find(&p.text) {
-                        if zone.is_buyer(pi, li, pj) || buyer_line {
+                        if zone.is_buyer(pi, li, pj) || buyer_line() {
                             buyer_ids.push(id);
                         } else {
                             let place = if doc.pdf {

@@ -20,6 +20,15 @@ fn legal_form() -> &'static Regex {
     })
 }
 
+/// A legal form anywhere in a phrase (a cheap first look before cutting the name out).
+fn legal_form_anywhere() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:gmbh|ag|kg|ohg|gbr|ug|e\.\s?k|se|ltd|limited|llc|llp|plc|inc|corp|corporation|co|company|sas|sarl|s\.a\.r\.l|sa|s\.a|sasu|eurl|snc|b\.v|bv|n\.v|nv|v\.o\.f|vof|cv|s\.l|sl|s\.l\.u|s\.a\.u|s\.r\.l|srl|s\.p\.a|spa|s\.n\.c|s\.a\.s|oy|ab|a/s|aps|as|sp\.\s?z\s?o\.o)\b")
+            .expect("legal forms compile")
+    })
+}
+
 /// Titles and words a letterhead-sized phrase may be that are not a name.
 fn title_like() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -154,6 +163,21 @@ pub fn vendor(
                         seller_block = Some((p.x0, p.x1, li));
                         continue;
                     }
+                    let top = page.height > 0.0 && p.y < 0.3 * page.height;
+                    let big = median > 0.0 && p.size >= 1.3 * median;
+                    let under_seller_label = seller_block.is_some_and(|(x0, x1, at)| {
+                        li > at && li <= at + 2 && p.x0 < x1 && p.x1 > x0
+                    });
+                    let first_line = !doc.pdf && li == 0 && pj == 0;
+                    // Most phrases are neither a letterhead, a seller block, a first line nor
+                    // a company name: skip them before any work on their text.
+                    if !(pi == 0 && doc.pdf && top && big)
+                        && !under_seller_label
+                        && !first_line
+                        && !legal_form_anywhere().is_match(&p.text)
+                    {
+                        continue;
+                    }
                     let name = name_part(&p.text);
                     let name = name.as_str();
                     if !looks_like_name(name)
@@ -163,8 +187,6 @@ pub fn vendor(
                     {
                         continue;
                     }
-                    let top = page.height > 0.0 && p.y < 0.3 * page.height;
-                    let big = median > 0.0 && p.size >= 1.3 * median;
                     let legal = legal_form().is_match(name);
                     let where_ = format!("on page {} of {}", page.number, doc.name);
                     if pi == 0 && doc.pdf && top && big {
@@ -173,12 +195,7 @@ pub fn vendor(
                             0.8 + 0.1 * (p.size / median).min(3.0) + if legal { 0.2 } else { 0.0 },
                             format!("letterhead {where_}"),
                         );
-                    } else if let Some((x0, x1, at)) = seller_block
-                        && li > at
-                        && li <= at + 2
-                        && p.x0 < x1
-                        && p.x1 > x0
-                    {
+                    } else if under_seller_label {
                         add(name, 1.0, format!("below \"From\" {where_}"));
                     } else if legal {
                         // Company names in a body's first lines or a PDF's footer.

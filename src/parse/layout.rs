@@ -372,4 +372,26 @@ mod tests {
         assert_eq!(lines[0].phrases[0].size, 18.0);
         assert!(lines[1].phrases[1].x0 >= 200.0);
     }
+
+    /// A hostile PDF with millions of glyphs keeps memory bounded: the collector stops at
+    /// MAX_GLYPHS (the PDF's size cap and the rendering timeout bound the rest).
+    #[test]
+    fn the_glyph_collector_is_bounded() {
+        let mut c = LayoutCollector::default();
+        let media = MediaBox {
+            llx: 0.0,
+            lly: 0.0,
+            urx: 595.0,
+            ury: 842.0,
+        };
+        c.begin_page(1, &media, None).unwrap();
+        let trm = Transform::identity();
+        for _ in 0..(MAX_GLYPHS + 5_000) {
+            c.output_character(&trm, 0.5, 0.0, 10.0, "x").unwrap();
+        }
+        assert_eq!(c.kept, MAX_GLYPHS);
+        let layout = c.finish();
+        let words: usize = layout.pages[0].lines.iter().map(|l| l.phrases.len()).sum();
+        assert!(words >= 1);
+    }
 }

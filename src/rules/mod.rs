@@ -524,6 +524,12 @@ impl RuleSet {
         &self.version
     }
 
+    /// Does any rule test the thread's history (`thread.*`)? Only then is a reply's thread
+    /// looked up in the store before its rules run.
+    pub fn uses_thread_context(&self) -> bool {
+        self.sets.iter().any(|s| matches!(s.key, Source::Thread(_)))
+    }
+
     pub fn rule_count(&self) -> usize {
         self.rules.len()
     }
