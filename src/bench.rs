@@ -302,7 +302,15 @@ pub fn documents(paths: &[PathBuf], runs: usize) -> anyhow::Result<DocumentsRepo
             phases: Vec::new(),
         };
         if bytes.starts_with(b"%PDF-") {
-            let doc = pdf::load(&bytes)?;
+            let doc = match pdf::load(&bytes) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    // Encrypted, corrupt: listed with the reason, not timed.
+                    timing.einvoice = Some(format!("unreadable: {e}"));
+                    out.push(timing);
+                    continue;
+                }
+            };
             let limit = ParseLimits::default().pdf.max_text_bytes;
             timing.phases.push((
                 "PDF text only (load + render)".into(),
