@@ -243,7 +243,7 @@ fn a_template_that_uses_a_field_the_rule_cannot_extract_fails_rules_check() {
     std::fs::create_dir_all(&templates).unwrap();
     std::fs::write(
         templates.join("ap-acknowledge.txt"),
-        "Invoice {{ invoice_number }} of {{ iban }}\n",
+        "Invoice {{ invoice_number }} promised {{ promised_date }}\n",
     )
     .unwrap();
     let out = deskmail(&["rules", "check", "--templates", templates.to_str().unwrap()]);
@@ -252,7 +252,7 @@ fn a_template_that_uses_a_field_the_rule_cannot_extract_fails_rules_check() {
     assert!(
         err.contains("rules/20-ap.toml:")
             && err.contains("ap-acknowledge")
-            && err.contains("unknown variable iban"),
+            && err.contains("unknown variable promised_date"),
         "{err}"
     );
     std::fs::remove_file(templates.join("ap-acknowledge.txt")).unwrap();
