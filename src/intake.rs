@@ -44,6 +44,10 @@ enum IntakeRequest {
         ids: Vec<MessageId>,
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// Index what the store logged beyond the index (a correction made in review).
+    CatchUp {
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// A batch of raw mail from one source.
@@ -121,6 +125,15 @@ impl IntakeSender {
             .map_err(|_| IntakeStopped.to_string())?;
         rx.blocking_recv().map_err(|_| IntakeStopped.to_string())?
     }
+
+    /// Have the committer index what the store logged beyond the index (blocking).
+    pub fn catch_up_blocking(&self) -> Result<(), String> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(IntakeRequest::CatchUp { reply })
+            .map_err(|_| IntakeStopped.to_string())?;
+        rx.blocking_recv().map_err(|_| IntakeStopped.to_string())?
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +164,9 @@ enum ToCommitter {
     },
     Unindex {
         ids: Vec<MessageId>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    CatchUp {
         reply: oneshot::Sender<Result<(), String>>,
     },
 }
@@ -190,6 +206,12 @@ impl Intake {
                             .send(ToCommitter::Unindex { ids, reply })
                             .is_err()
                         {
+                            return;
+                        }
+                        continue;
+                    }
+                    IntakeRequest::CatchUp { reply } => {
+                        if to_committer.send(ToCommitter::CatchUp { reply }).is_err() {
                             return;
                         }
                         continue;
@@ -366,6 +388,10 @@ impl Committer {
                     let _ = reply.send(self.unindex(&ids));
                     false
                 }
+                Ok(ToCommitter::CatchUp { reply }) => {
+                    let _ = reply.send(self.catch_up());
+                    false
+                }
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => true,
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
@@ -474,6 +500,17 @@ impl Committer {
     }
 
     /// Delete documents and commit at once: an erased message must stop being found now.
+    /// Batches in flight are committed first, so the log's pending entries are all settled.
+    fn catch_up(&mut self) -> Result<(), String> {
+        self.commit_index();
+        let Some(w) = self.writer.as_mut() else {
+            return Err("the index writer is gone".into());
+        };
+        crate::pipeline::catch_up_index(&self.pipeline.store, w, &self.pipeline.limits)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     fn unindex(&mut self, ids: &[MessageId]) -> Result<(), String> {
         let Some(w) = self.writer.as_mut() else {
             return Err("the index writer is gone".into());

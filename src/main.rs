@@ -169,6 +169,16 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// The review queue: messages a person must check (doubtful values, flags, the vendor guard).
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+    /// The vendor registry: names, VAT IDs, IBANs and domains learnt from invoices.
+    Vendors {
+        #[command(subcommand)]
+        command: VendorsCommand,
+    },
     /// API tokens: create (shown once, stored as a hash), list, revoke.
     Token {
         #[command(subcommand)]
@@ -350,6 +360,90 @@ enum RemindersCommand {
         on: Option<chrono::NaiveDate>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// Open items with their reasons (and counts per reason); --all includes decided ones.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One item: why, every field beside the text it came from, the guard's old and new details.
+    Show {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+        id: String,
+    },
+    /// The values are right: release what waited (replies, receivable updates).
+    Confirm {
+        #[command(flatten)]
+        data: DataArg,
+        /// The version you reviewed (refused if someone changed it since).
+        #[arg(long)]
+        version: Option<u32>,
+        id: String,
+    },
+    /// Correct fields (field=value ...); the originals are kept for the audit.
+    Correct {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        version: Option<u32>,
+        id: String,
+        #[arg(required = true, num_args = 1..)]
+        fields: Vec<String>,
+    },
+    /// Not an invoice to act on (a fraud attempt, junk): what waited is cancelled.
+    Reject {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        version: Option<u32>,
+        #[arg(long)]
+        note: Option<String>,
+        id: String,
+    },
+    /// Confirmed and corrected messages since DATE as rule examples: .eml files and examples.toml.
+    Export {
+        #[command(flatten)]
+        data: DataArg,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        since: chrono::NaiveDate,
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum VendorsCommand {
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A vendor by id, VAT ID, IBAN, domain or name.
+    Show {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+        key: String,
+    },
+    /// Confirm an IBAN for a vendor (after checking it with them by phone).
+    ConfirmIban {
+        #[command(flatten)]
+        data: DataArg,
+        key: String,
+        iban: String,
     },
 }
 
@@ -827,6 +921,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Outbox {
             command: OutboxCommand::List { data, json },
         } => print_view(&data.data, View::Outbox { json }),
+        Command::Review { command } => review_command(command),
+        Command::Vendors { command } => match command {
+            VendorsCommand::List { data, json } => print_view(&data.data, View::Vendors { json }),
+            VendorsCommand::Show { data, json, key } => {
+                print_view(&data.data, View::VendorShow { key, json })
+            }
+            VendorsCommand::ConfirmIban { data, key, iban } => print_view(
+                &data.data,
+                View::VendorConfirmIban {
+                    key,
+                    iban,
+                    actor: cli_actor(),
+                },
+            ),
+        },
         Command::Outbox {
             command: OutboxCommand::Retry { data, id },
         } => {
@@ -1094,6 +1203,46 @@ fn open_store(data: &Path, create: bool) -> Result<Store> {
 }
 
 /// Who runs a local admin command, for the audit log.
+fn review_command(command: ReviewCommand) -> Result<ExitCode> {
+    use deskmail::views::Decide;
+    let decide = |data: DataArg, id: String, decide: Decide, version: Option<u32>| {
+        print_view(
+            &data.data,
+            View::ReviewDecide {
+                id,
+                decide,
+                version,
+                actor: cli_actor(),
+            },
+        )
+    };
+    match command {
+        ReviewCommand::List { data, all, json } => {
+            print_view(&data.data, View::ReviewList { all, json })
+        }
+        ReviewCommand::Show { data, json, id } => {
+            print_view(&data.data, View::ReviewShow { id, json })
+        }
+        ReviewCommand::Confirm { data, version, id } => decide(data, id, Decide::Confirm, version),
+        ReviewCommand::Correct {
+            data,
+            version,
+            id,
+            fields,
+        } => decide(data, id, Decide::Correct { fields }, version),
+        ReviewCommand::Reject {
+            data,
+            version,
+            note,
+            id,
+        } => decide(data, id, Decide::Reject { note }, version),
+        ReviewCommand::Export { data, since, dir } => {
+            let dir = std::path::absolute(&dir)?;
+            print_view(&data.data, View::ReviewExport { since, dir })
+        }
+    }
+}
+
 fn cli_actor() -> String {
     format!(
         "cli:{}",
@@ -1233,7 +1382,10 @@ fn store_request(data: &Path, view: View, create: bool) -> Result<String> {
         );
     }
     match Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES) {
-        Ok(store) => Ok(control::render(&store, &view)?),
+        Ok(store) => {
+            let index = deskmail::privacy::IndexDir(DataDir::new(data).index());
+            Ok(control::render(&store, &index, &view)?)
+        }
         Err(StoreError::Locked { .. }) => control::ask(&control::socket_path(data), &view)
             .map_err(|e| anyhow!("{e} (the store is held by a running deskmail daemon)")),
         Err(e) => Err(e.into()),

@@ -327,6 +327,47 @@ pub struct Provenance {
 pub struct ExtractedField {
     pub value: FieldValue,
     pub provenance: Provenance,
+    /// How sure deskmail is of the value, 0–100: 100 for an e-invoice's exact XML or a
+    /// person's correction, a rule's own certainty, the extractor's score and cross-checks.
+    #[serde(default = "full_confidence")]
+    pub confidence: u8,
+    /// Why it is not sure, when it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doubt: Option<String>,
+}
+
+fn full_confidence() -> u8 {
+    100
+}
+
+impl ExtractedField {
+    /// A value with its provenance, as sure as `confidence` says.
+    pub fn new(value: FieldValue, provenance: Provenance, confidence: u8) -> Self {
+        ExtractedField {
+            value,
+            provenance,
+            confidence: confidence.min(100),
+            doubt: None,
+        }
+    }
+
+    /// The same, with the reason for doubt.
+    pub fn doubting(mut self, why: impl Into<String>) -> Self {
+        self.doubt = Some(why.into());
+        self
+    }
+}
+
+/// A person's correction of an extracted value, kept beside the decision: the original stays
+/// for the audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub field: String,
+    /// The value before (None: the field was missing).
+    pub before: Option<String>,
+    pub after: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Something the daemon should do for a message; carried out by later stages (outbox, source).
@@ -382,6 +423,47 @@ pub struct Decision {
     /// Why an attachment that looked like an e-invoice was not read as one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub einvoice_errors: Vec<String>,
+    /// How sure the category is, 0–100 (the deciding rule's certainty; 0 when no rule decided).
+    #[serde(default = "full_confidence")]
+    pub confidence: u8,
+    /// A rule asked for review whatever the confidence (`review = true`), or a threshold:
+    /// fields below it go to review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_rule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_below: Option<u8>,
+    /// Why the message went to review (set when it is committed); empty: it did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub review_reasons: Vec<String>,
+    /// The vendor in the registry, when the invoice was recognised as one of theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_id: Option<String>,
+    /// What the registry knew when a bank-details or sender check fired: shown side by side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardFinding>,
+    /// Corrections made in review, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
+}
+
+/// What the vendor guard found: the vendor, what the registry knows and what this message says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardFinding {
+    pub vendor_id: String,
+    pub vendor: String,
+    /// IBANs the registry has confirmed for the vendor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_ibans: Vec<String>,
+    /// The IBAN this message gives, when it is not one of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_iban: Option<String>,
+    /// The vendor's known sending domains and this sender's, for a lookalike.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub known_domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_domain: Option<String>,
+    /// One line per finding, for people.
+    pub findings: Vec<String>,
 }
 
 impl Decision {

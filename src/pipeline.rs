@@ -145,17 +145,13 @@ impl Pipeline {
             rules,
             limits,
         };
-        let pending = p.store.pending_index()?;
-        if let Some(&(last, _)) = pending.last() {
-            info!(
-                count = pending.len(),
-                "Re-indexing messages committed to the store but not to the index"
-            );
-            let ids: Vec<MessageId> = pending.into_iter().map(|(_, id)| id).collect();
+        if !p.store.pending_index()?.is_empty() || !p.store.reindex_queue()?.is_empty() {
             let mut writer = p.index.writer(INDEX_HEAP_BYTES)?;
-            index_from_store(&p.store, &mut writer, &p.limits, &ids)?;
-            writer.commit()?;
-            p.store.mark_indexed_through(last)?;
+            let n = catch_up_index(&p.store, &mut writer, &p.limits)?;
+            info!(
+                count = n,
+                "Re-indexed messages committed to the store but not to the index"
+            );
             writer.finish()?;
         }
         Ok(p)
@@ -392,6 +388,31 @@ pub(crate) fn process(
     }
 }
 
+/// Index what the store holds beyond the index: log entries past the index's mark (a crash
+/// between the two commits) and messages corrected in review (their documents are replaced);
+/// commit, then move the mark and clear the queue. Returns how many.
+pub fn catch_up_index(
+    store: &Store,
+    writer: &mut MailIndexWriter,
+    limits: &ParseLimits,
+) -> Result<usize, PipelineError> {
+    let pending = store.pending_index()?;
+    let corrected = store.reindex_queue()?;
+    if pending.is_empty() && corrected.is_empty() {
+        return Ok(0);
+    }
+    let last = pending.last().map(|&(seq, _)| seq);
+    let mut ids: Vec<MessageId> = pending.into_iter().map(|(_, id)| id).collect();
+    ids.extend(corrected.iter().cloned());
+    index_from_store(store, writer, limits, &ids)?;
+    writer.commit()?;
+    if let Some(last) = last {
+        store.mark_indexed_through(last)?;
+    }
+    store.reindex_done(&corrected)?;
+    Ok(ids.len())
+}
+
 /// Re-parse stored raw messages and add them to the index with their stored decisions.
 fn index_from_store(
     store: &Store,
@@ -405,7 +426,7 @@ fn index_from_store(
             continue;
         };
         let raw = RawMail {
-            role: None,
+            role: stored.message.role,
             mailbox: stored.message.mailbox.clone(),
             origin: stored.message.origin.clone(),
             bytes: store.raw_bytes(stored.raw)?,

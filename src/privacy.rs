@@ -151,11 +151,15 @@ impl ErasureReport {
 
 /// Who removes documents from the index: the index itself (taking its one writer for the
 /// moment), or the running daemon's intake, which holds that writer.
-pub trait Unindex: Send + Sync {
+/// Whoever holds the index's one writer: the index itself (no daemon running) or the daemon's
+/// intake. Erasure removes documents through it; a correction in review re-indexes through it.
+pub trait IndexUpdates: Send + Sync {
     fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError>;
+    /// Index what the store's log holds beyond the index's mark (a corrected message).
+    fn catch_up(&self, store: &Store) -> Result<(), PrivacyError>;
 }
 
-impl Unindex for MailIndex {
+impl IndexUpdates for MailIndex {
     fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError> {
         let mut writer = self.writer(crate::pipeline::INDEX_HEAP_BYTES)?;
         for id in ids {
@@ -166,19 +170,46 @@ impl Unindex for MailIndex {
         self.reload()?;
         Ok(())
     }
+
+    fn catch_up(&self, store: &Store) -> Result<(), PrivacyError> {
+        let mut writer = self.writer(crate::pipeline::INDEX_HEAP_BYTES)?;
+        crate::pipeline::catch_up_index(store, &mut writer, &crate::parse::ParseLimits::default())
+            .map_err(|e| PrivacyError::Unindex(e.to_string()))?;
+        writer.finish()?;
+        self.reload()?;
+        Ok(())
+    }
 }
 
-impl Unindex for crate::intake::IntakeSender {
+/// The index in a directory, opened when an update comes (commands that hold the store but no
+/// index writer).
+pub struct IndexDir(pub std::path::PathBuf);
+
+impl IndexUpdates for IndexDir {
+    fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError> {
+        MailIndex::open_or_create(&self.0)?.unindex(ids)
+    }
+
+    fn catch_up(&self, store: &Store) -> Result<(), PrivacyError> {
+        MailIndex::open_or_create(&self.0)?.catch_up(store)
+    }
+}
+
+impl IndexUpdates for crate::intake::IntakeSender {
     fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError> {
         self.unindex_blocking(ids.to_vec())
             .map_err(PrivacyError::Unindex)
+    }
+
+    fn catch_up(&self, _store: &Store) -> Result<(), PrivacyError> {
+        self.catch_up_blocking().map_err(PrivacyError::Unindex)
     }
 }
 
 /// Erase these messages from the index and the store (blocking).
 pub fn erase_messages(
     store: &Store,
-    index: &dyn Unindex,
+    index: &dyn IndexUpdates,
     ids: &[MessageId],
     reason: &str,
 ) -> Result<ErasureReport, PrivacyError> {
@@ -201,7 +232,7 @@ pub fn erase_messages(
 /// Erase everything held about an address.
 pub fn erase_address(
     store: &Store,
-    index: &dyn Unindex,
+    index: &dyn IndexUpdates,
     address: &str,
 ) -> Result<ErasureReport, PrivacyError> {
     let ids: Vec<MessageId> = messages_of(store, address)?
@@ -307,7 +338,7 @@ pub fn retention_due(
 /// Dispose of everything past its retention period (not on hold). Logs counts and ids.
 pub fn purge(
     store: &Store,
-    index: &dyn Unindex,
+    index: &dyn IndexUpdates,
     policy: &RetentionPolicy,
     now: DateTime<Utc>,
 ) -> Result<ErasureReport, PrivacyError> {

@@ -57,6 +57,10 @@ pub struct Receivable {
     /// Offsets (days from the due date) of the cadence steps already sent.
     #[serde(default)]
     pub steps_sent: Vec<i32>,
+    /// A message about this invoice (a remittance, a dispute, a promise) waits in the review
+    /// queue: no reminder goes out until a person has decided on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_review: Option<String>,
 }
 
 /// One problem in an import file.
@@ -198,6 +202,7 @@ pub fn import_csv(path: &Path) -> Result<Vec<Receivable>, Vec<ImportError>> {
                 timezone,
                 status,
                 steps_sent: Vec::new(),
+                waiting_review: None,
             });
         }
     }
@@ -316,6 +321,10 @@ pub fn plan_with(
         }
         // The customer's contact was erased: the invoice stays for the books, unreminded.
         if crate::model::is_pseudonym(&r.customer_email) {
+            continue;
+        }
+        // What the customer said about it is being checked: no reminder meanwhile.
+        if r.waiting_review.is_some() {
             continue;
         }
         let time = local.time();
@@ -440,6 +449,7 @@ mod tests {
             timezone: None,
             status: ReceivableStatus::Open,
             steps_sent: vec![],
+            waiting_review: None,
         }
     }
 

@@ -26,8 +26,11 @@ use crate::outbound::{Draft, OutboxRecord, OutboxState};
 use crate::receivables::{Receivable, ReceivableStatus};
 
 pub mod blobs;
+mod trust;
+
 use blobs::BlobLog;
 pub use blobs::BlobRef;
+pub use trust::{ReviewChange, ReviewError, ReviewOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -796,6 +799,8 @@ impl Store {
                         rec.status = old.status;
                     }
                     rec.steps_sent = old.steps_sent;
+                    // A message about it still waits for review when the ERP exports again.
+                    rec.waiting_review = old.waiting_review;
                     // An erased contact stays erased when the ERP sends the invoice again.
                     if crate::model::is_pseudonym(&old.customer_email) {
                         rec.customer_email = old.customer_email;
@@ -1075,6 +1080,9 @@ fn commit_one(
     }
 
     let mut decision = p.decision.clone();
+    // The registry first: it names the vendor the invoice record is kept under, and its guard
+    // raises flags the review needs.
+    trust::observe_vendor(t, msg, &mut decision, now)?;
     let (flag, invoice_thread) = record_invoice(t, msg, &decision)?;
     let outbound = &p.outbound;
     decision.flags.extend(flag);
@@ -1099,6 +1107,7 @@ fn commit_one(
     thread.messages.push(msg.id.clone());
     t.insert(S_THREADS, thread_id.0.as_bytes(), enc(&thread)?);
 
+    let in_review = trust::open_review(t, msg, &mut decision, &thread_id.0, now)?;
     // Keep what cannot be re-derived cheaply; headers, body and attachment text come from `raw`.
     let stored = msg.without_derived_text();
     let seq = t.bump(C_SEQ, 1)?;
@@ -1122,9 +1131,11 @@ fn commit_one(
     if new_thread {
         t.bump(C_THREADS, 1)?;
     }
-    queue_replies(t, outbound, &msg.id, &thread_id, now)?;
+    queue_replies(t, outbound, &msg.id, &thread_id, now, in_review)?;
     if let Some((fields, category)) = &ar_update {
-        update_receivable(t, fields, category, msg)?;
+        // Under review, the receivable only waits: the person's decision changes it.
+        let defer = in_review.then_some(msg.id.0.as_str());
+        update_receivable(t, fields, category, msg, defer)?;
     }
     Ok(CommitOutcome::Stored {
         thread: thread_id,
@@ -1135,11 +1146,14 @@ fn commit_one(
 
 /// A remittance, dispute or promise to pay about an imported receivable changes it in the same
 /// batch as the decision.
+/// Apply an AR decision to the receivables it names; with `defer` (the message waits in review)
+/// only mark them as waiting for that message.
 fn update_receivable(
     t: &mut Tx<'_>,
     fields: &std::collections::BTreeMap<String, String>,
     category: &str,
     msg: &Message,
+    defer: Option<&str>,
 ) -> Result<(), StoreError> {
     let extracted: Vec<String> = fields
         .get("invoice_number")
@@ -1152,11 +1166,36 @@ fn update_receivable(
         extracted
     };
     for k in keys {
-        if let Some(mut r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())?
-            && crate::receivables::apply_decision(&mut r, category, fields, &msg.id.0)
-        {
+        let Some(mut r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? else {
+            continue;
+        };
+        if let Some(waiting) = defer {
+            r.waiting_review = Some(waiting.to_string());
+            t.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
+        } else if crate::receivables::apply_decision(&mut r, category, fields, &msg.id.0) {
             t.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
         }
+    }
+    Ok(())
+}
+
+/// Receivables waiting for a message's review stop waiting.
+fn release_receivables(t: &mut Tx<'_>, message: &str) -> Result<(), StoreError> {
+    let mut waiting = Vec::new();
+    for kv in t.tree.scan_prefix(key(S_RECEIVABLES, b"")) {
+        let (k, v) = kv?;
+        let r: Receivable = dec(&v)?;
+        if r.waiting_review.as_deref() == Some(message) {
+            waiting.push((strip(&k), r));
+        }
+    }
+    for (k, mut r) in waiting {
+        // The batch may already hold a newer copy.
+        if let Some(newer) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
+            r = newer;
+        }
+        r.waiting_review = None;
+        t.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
     }
     Ok(())
 }
@@ -1230,6 +1269,7 @@ fn queue_replies(
     source: &MessageId,
     thread: &ThreadId,
     now: DateTime<Utc>,
+    in_review: bool,
 ) -> Result<(), StoreError> {
     for d in drafts {
         if t.contains(S_OUTBOX, d.id.as_bytes())? {
@@ -1242,7 +1282,11 @@ fn queue_replies(
             tracing::debug!(to = %d.mail.to, "Already replied in this thread recently");
             continue;
         }
-        let rec = OutboxRecord::new(d, &source.0, &thread.0, now);
+        let mut rec = OutboxRecord::new(d, &source.0, &thread.0, now);
+        if in_review && rec.state == OutboxState::Queued {
+            // Nothing goes out on a value a person has not checked.
+            rec.state = OutboxState::Review;
+        }
         t.insert(S_OUTBOX, d.id.as_bytes(), enc(&rec)?);
         t.insert(
             S_THREAD_REPLIES,
@@ -1358,10 +1402,13 @@ fn invoice_key(msg: &Message, d: &Decision) -> Option<(String, String, String)> 
     let vendor = field("vendor")
         .or_else(|| msg.from.as_ref().and_then(|a| a.email.clone()))
         .unwrap_or_default();
-    let identity = match (field("vendor_vat_id"), field("iban")) {
-        (Some(vat), _) => format!("vat:{}", fold(&vat)),
-        (None, Some(iban)) => format!("iban:{}", fold(&iban)),
-        (None, None) => fold(&vendor),
+    // The registry's vendor first: the same vendor whether its invoice came as XML with a VAT
+    // ID or as a PDF with only an IBAN.
+    let identity = match (&d.vendor_id, field("vendor_vat_id"), field("iban")) {
+        (Some(id), _, _) => format!("vendor:{id}"),
+        (None, Some(vat), _) => format!("vat:{}", fold(&vat)),
+        (None, None, Some(iban)) => format!("iban:{}", fold(&iban)),
+        (None, None, None) => fold(&vendor),
     };
     let key = format!("{identity}\0{}", fold(&number));
     Some((vendor, number, key))

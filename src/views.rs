@@ -4,6 +4,12 @@
 
 use std::fmt::Write as _;
 
+mod trust;
+pub use trust::{
+    Decide, DecideError, decide, outcome_text, review_export, review_list, review_show,
+    vendor_confirm_iban, vendor_show, vendors_list,
+};
+
 use crate::model::{Decision, Message, MessageId, RawMail, ThreadId};
 use crate::parse::{ParseLimits, parse};
 use crate::rules::einvoice::EINVOICE_RULE;
@@ -13,19 +19,27 @@ use crate::store::{Store, StoreError};
 pub enum ViewError {
     #[error("{0}")]
     NotFound(String),
+    /// The request itself is wrong (a bad value, a missing argument): the caller can fix it.
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
 
-/// `deskmail show`: a message with its decision: category, fields, the rules that fired and why.
-pub fn show(store: &Store, id_prefix: &str, json: bool) -> Result<String, ViewError> {
-    let id = store.resolve_message_id(id_prefix)?.ok_or_else(|| {
+/// A message id from any unique prefix of it.
+fn resolve(store: &Store, id_prefix: &str) -> Result<MessageId, ViewError> {
+    store.resolve_message_id(id_prefix)?.ok_or_else(|| {
         ViewError::NotFound(format!(
             "no single message with an id starting {id_prefix:?}"
         ))
-    })?;
+    })
+}
+
+/// `deskmail show`: a message with its decision: category, fields, the rules that fired and why.
+pub fn show(store: &Store, id_prefix: &str, json: bool) -> Result<String, ViewError> {
+    let id = resolve(store, id_prefix)?;
     let (msg, decision, thread) = load_message(store, &id)?;
     if json {
         let v = serde_json::json!({ "message": msg, "decision": decision, "thread_id": thread, "fields": decision.field_strings() });
@@ -57,7 +71,7 @@ pub fn thread(store: &Store, id_prefix: &str, json: bool) -> Result<String, View
     if json {
         let msgs: Vec<_> = rows
             .iter()
-            .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags }))
+            .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags, "confidence": d.confidence, "review_reasons": d.review_reasons }))
             .collect();
         // What deskmail sent (or will send) in this thread.
         let replies: Vec<_> = store
@@ -125,6 +139,13 @@ pub fn decision_json(d: &Decision) -> serde_json::Value {
         "einvoice": d.einvoice,
         "einvoice_errors": d.einvoice_errors,
         "rules_version": d.rules_version,
+        "confidence": d.confidence,
+        "field_confidence": d.fields.iter().map(|(k, f)| (k.clone(), serde_json::json!({
+            "confidence": f.confidence, "doubt": f.doubt }))).collect::<serde_json::Map<_, _>>(),
+        "review_reasons": d.review_reasons,
+        "vendor_id": d.vendor_id,
+        "guard": d.guard,
+        "corrections": d.corrections,
     })
 }
 
@@ -160,12 +181,16 @@ pub fn decision_text(d: &Decision) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "category: {}{}",
+        "category: {}{}  confidence {}%",
         d.category,
         d.category_rule
             .as_ref()
-            .map_or(String::new(), |r| format!("  (rule {r:?})"))
+            .map_or(String::new(), |r| format!("  (rule {r:?})")),
+        d.confidence
     );
+    for r in &d.review_reasons {
+        let _ = writeln!(out, "in review: {r}");
+    }
     if !d.flags.is_empty() {
         let _ = writeln!(out, "flags: {}", d.flags.join(", "));
     }
@@ -175,19 +200,25 @@ pub fn decision_text(d: &Decision) -> String {
         let _ = writeln!(out, "fields:");
         for (name, f) in &d.fields {
             // An e-invoice field's source already names the business term and the document.
+            let doubt = f
+                .doubt
+                .as_deref()
+                .map_or(String::new(), |w| format!(" — doubt: {w}"));
             if f.provenance.rule == EINVOICE_RULE {
                 let _ = writeln!(
                     out,
-                    "  {name:<16} {:<14} from {}",
+                    "  {name:<16} {:<14} {:>3}% from {}{doubt}",
                     f.value.canonical(),
+                    f.confidence,
                     f.provenance.source
                 );
                 continue;
             }
             let _ = writeln!(
                 out,
-                "  {name:<16} {:<14} from {} by rule {:?}: {:?}",
+                "  {name:<16} {:<14} {:>3}% from {} by rule {:?}: {:?}{doubt}",
                 f.value.canonical(),
+                f.confidence,
                 f.provenance.source,
                 f.provenance.rule,
                 f.provenance.matched
@@ -204,6 +235,21 @@ pub fn decision_text(d: &Decision) -> String {
     }
     for e in &d.einvoice_errors {
         let _ = writeln!(out, "no e-invoice read: {e}");
+    }
+    if let Some(g) = &d.guard {
+        for f in &g.findings {
+            let _ = writeln!(out, "vendor guard ({}): {f}", g.vendor);
+        }
+    }
+    for c in &d.corrections {
+        let _ = writeln!(
+            out,
+            "corrected {} by {}: {} -> {}",
+            c.field,
+            c.by,
+            c.before.as_deref().unwrap_or("(none)"),
+            c.after
+        );
     }
     if d.matched_rules.is_empty() {
         let _ = writeln!(out, "matched rules: none");

@@ -354,7 +354,13 @@ fn scenario2_no_reply_to_a_bounce_an_out_of_office_a_list_or_ourselves() {
             .iter()
             .all(|n| drop.join(format!("processed/{n}.eml")).exists())
     });
-    s.drop_invoice("control", "vendor@example.test");
+    // The control is another invoice: the "own" copy above carries INV-20417, and a second
+    // INV-20417 would be a duplicate, which waits in review instead of being acknowledged.
+    let control = invoice
+        .replace("billing@brightline-office.example", "vendor@example.test")
+        .replace("INV-20417", "INV-20418")
+        .replace("Message-ID: <", "Message-ID: <control-");
+    std::fs::write(drop.join("control.eml"), control).unwrap();
     wait_for("the control's acknowledgement", 20, || {
         s.inbox("vendor").len() == 1
     });

@@ -17,7 +17,7 @@ use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{info, warn};
@@ -32,6 +32,7 @@ use crate::privacy::{self, RetentionPolicy};
 use crate::store::Store;
 use crate::views::{self, ViewError};
 
+mod review;
 pub mod server;
 
 /// Who may call a route.
@@ -69,6 +70,16 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST",   "/api/retention/purge",          Access::Roles(&[Admin])),
     ("POST",   "/api/threads/{id}/hold",        Access::Roles(&[Admin])),
     ("DELETE", "/api/threads/{id}/hold",        Access::Roles(&[Admin])),
+    // Auditors see the queue and the registry; only people who work the desk decide.
+    ("GET",    "/api/review",                   Access::Roles(&[Admin, Agent, Auditor])),
+    ("GET",    "/api/review/{id}",              Access::Roles(&[Admin, Agent, Auditor])),
+    ("POST",   "/api/review/{id}/confirm",      Access::Roles(&[Admin, Agent])),
+    ("POST",   "/api/review/{id}/correct",      Access::Roles(&[Admin, Agent])),
+    ("POST",   "/api/review/{id}/reject",       Access::Roles(&[Admin, Agent])),
+    ("GET",    "/api/vendors",                  Access::Roles(&[Admin, Agent, Auditor, Integration])),
+    ("GET",    "/api/vendors/{key}",            Access::Roles(&[Admin, Agent, Auditor, Integration])),
+    // A new bank account for a vendor is the fraudster's goal: admins only.
+    ("POST",   "/api/vendors/{key}/ibans",      Access::Roles(&[Admin])),
 ];
 
 /// Largest message the rule dry-run accepts.
@@ -86,7 +97,7 @@ pub struct ApiState {
     pub rules: Option<SharedRules>,
     pub retention: RetentionPolicy,
     /// Removes erased and purged messages from the index.
-    pub unindex: Arc<dyn privacy::Unindex>,
+    pub unindex: Arc<dyn privacy::IndexUpdates>,
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
     failures_allowed: u32,
     last_reload: Mutex<Instant>,
@@ -118,7 +129,7 @@ impl ApiState {
         index: Arc<MailIndex>,
         rules: Option<SharedRules>,
         retention: RetentionPolicy,
-        unindex: Arc<dyn privacy::Unindex>,
+        unindex: Arc<dyn privacy::IndexUpdates>,
         failures_allowed: u32,
     ) -> Arc<ApiState> {
         Arc::new(ApiState {
@@ -180,7 +191,9 @@ pub struct Caller {
 #[openapi(
     info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
     paths(health, search, thread, message, message_raw, attachment, stats, outbox, audit, invoices, receivables, rules_test,
-          contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off),
+          contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off,
+          review::list, review::show, review::confirm, review::correct, review::reject,
+          review::vendors, review::vendor, review::confirm_iban),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -220,6 +233,14 @@ pub fn router(state: Arc<ApiState>) -> Router {
             "/api/contacts/{email}/erase",
             axum::routing::post(contact_erase),
         )
+        .route("/api/review", get(review::list))
+        .route("/api/review/{id}", get(review::show))
+        .route("/api/review/{id}/confirm", post(review::confirm))
+        .route("/api/review/{id}/correct", post(review::correct))
+        .route("/api/review/{id}/reject", post(review::reject))
+        .route("/api/vendors", get(review::vendors))
+        .route("/api/vendors/{key}", get(review::vendor))
+        .route("/api/vendors/{key}/ibans", post(review::confirm_iban))
         .route("/api/retention", get(retention_status))
         .route("/api/retention/purge", axum::routing::post(retention_purge))
         .route(
@@ -445,6 +466,7 @@ async fn page_style() -> Response {
 fn view_error(e: ViewError) -> Response {
     match e {
         ViewError::NotFound(m) => problem(StatusCode::NOT_FOUND, &m),
+        ViewError::Invalid(m) => problem(StatusCode::BAD_REQUEST, &m),
         other => problem(StatusCode::INTERNAL_SERVER_ERROR, &other.to_string()),
     }
 }

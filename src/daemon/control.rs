@@ -59,6 +59,37 @@ pub enum View {
         id: String,
         actor: String,
     },
+    ReviewList {
+        all: bool,
+        json: bool,
+    },
+    ReviewShow {
+        id: String,
+        json: bool,
+    },
+    ReviewDecide {
+        id: String,
+        decide: views::Decide,
+        version: Option<u32>,
+        actor: String,
+    },
+    /// Writes into `dir` (an absolute path: the daemon may run elsewhere in the tree).
+    ReviewExport {
+        since: chrono::NaiveDate,
+        dir: PathBuf,
+    },
+    Vendors {
+        json: bool,
+    },
+    VendorShow {
+        key: String,
+        json: bool,
+    },
+    VendorConfirmIban {
+        key: String,
+        iban: String,
+        actor: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,8 +105,33 @@ pub fn socket_path(data: &Path) -> PathBuf {
     data.join("control.sock")
 }
 
-pub fn render(store: &Store, view: &View) -> Result<String, ViewError> {
+/// Do what the request asks on the store; `index` is whoever holds the index's writer (a
+/// correction in review re-indexes its message through it).
+pub fn render(
+    store: &Store,
+    index: &dyn crate::privacy::IndexUpdates,
+    view: &View,
+) -> Result<String, ViewError> {
     match view {
+        View::ReviewList { all, json } => views::review_list(store, *all, *json),
+        View::ReviewShow { id, json } => views::review_show(store, id, *json),
+        View::ReviewDecide {
+            id,
+            decide,
+            version,
+            actor,
+        } => views::decide(store, index, id, decide, actor, "admin", *version)
+            .map(|o| views::outcome_text(&o))
+            .map_err(|e| match e {
+                views::DecideError::View(v) => v,
+                other => ViewError::Invalid(other.to_string()),
+            }),
+        View::ReviewExport { since, dir } => views::review_export(store, *since, dir),
+        View::Vendors { json } => views::vendors_list(store, *json),
+        View::VendorShow { key, json } => views::vendor_show(store, key, *json),
+        View::VendorConfirmIban { key, iban, actor } => {
+            views::vendor_confirm_iban(store, key, iban, actor)
+        }
         View::Show { id, json } => views::show(store, id, *json),
         View::Thread { id, json } => views::thread(store, id, *json),
         View::Stats { json } => views::stats(store, *json),
@@ -104,7 +160,7 @@ pub fn render(store: &Store, view: &View) -> Result<String, ViewError> {
                 "paid" => ReceivableStatus::Paid { by_message: None },
                 "disputed" => ReceivableStatus::Disputed { by_message: None },
                 other => {
-                    return Err(ViewError::NotFound(format!(
+                    return Err(ViewError::Invalid(format!(
                         "status {other:?} is not open, paid or disputed"
                     )));
                 }
@@ -164,7 +220,11 @@ pub fn ask(path: &Path, view: &View) -> Result<String, String> {
 }
 
 /// Serve the socket until the listener task is aborted.
-pub async fn serve(path: PathBuf, pipeline: Arc<Pipeline>) -> std::io::Result<()> {
+pub async fn serve(
+    path: PathBuf,
+    pipeline: Arc<Pipeline>,
+    index: Arc<dyn crate::privacy::IndexUpdates>,
+) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&path);
     let listener = tokio::net::UnixListener::bind(&path)?;
     {
@@ -174,6 +234,7 @@ pub async fn serve(path: PathBuf, pipeline: Arc<Pipeline>) -> std::io::Result<()
     loop {
         let (stream, _) = listener.accept().await?;
         let pipeline = Arc::clone(&pipeline);
+        let index = Arc::clone(&index);
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut line = String::new();
@@ -184,8 +245,10 @@ pub async fn serve(path: PathBuf, pipeline: Arc<Pipeline>) -> std::io::Result<()
             let answer = match serde_json::from_str::<View>(&line) {
                 Ok(view) => {
                     debug!(?view, "Control request");
-                    let r =
-                        tokio::task::spawn_blocking(move || render(&pipeline.store, &view)).await;
+                    let r = tokio::task::spawn_blocking(move || {
+                        render(&pipeline.store, index.as_ref(), &view)
+                    })
+                    .await;
                     match r {
                         Ok(Ok(output)) => Answer {
                             ok: true,

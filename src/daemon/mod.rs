@@ -103,10 +103,14 @@ pub async fn run(
     };
     let dunning = dunning(&opts.config)?.map(Arc::new);
     let transport = match opts.config.outbound.as_ref().filter(|o| !o.dry_run) {
-        Some(o) => Some(
-            crate::outbound::send::Transport::from_config(o)
-                .map_err(|e| anyhow::anyhow!("[outbound] transport: {e}"))?,
-        ),
+        Some(o) => {
+            let t = crate::outbound::send::Transport::from_config(o)
+                .map_err(|e| anyhow::anyhow!("[outbound] transport: {e}"))?;
+            Some(match &replies {
+                Some(r) => t.with_templates(r.templates.clone()),
+                None => t,
+            })
+        }
         None => None,
     };
     let mut once_report = (None, None);
@@ -137,6 +141,7 @@ pub async fn run(
     let control = tokio::spawn(control::serve(
         control::socket_path(&opts.data),
         Arc::clone(&pipeline),
+        Arc::new(intake.sender()),
     ));
 
     let (stop_tx, stop_rx) = watch::channel(false);

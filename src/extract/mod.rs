@@ -675,16 +675,26 @@ fn choose_amounts<'c>(
     (best.1, best.2, best.3)
 }
 
+/// A candidate's score as a confidence: a strong label next to a well-formed value is ~95;
+/// a weak label ("Date", a bare "Total") or a value found far from it is lower.
+fn confidence_of(score: f32) -> u8 {
+    (score.clamp(0.0, 1.0) * 95.0).round() as u8
+}
+
 fn field(name: &'static str, c: &Candidate) -> (&'static str, ExtractedField) {
+    let provenance = Provenance {
+        rule: LAYOUT_RULE.into(),
+        source: format!("layout: {}", c.how),
+        matched: c.matched.chars().take(200).collect(),
+    };
+    let confidence = confidence_of(c.score);
+    let f = ExtractedField::new(c.value.clone(), provenance, confidence);
     (
         name,
-        ExtractedField {
-            value: c.value.clone(),
-            provenance: Provenance {
-                rule: LAYOUT_RULE.into(),
-                source: format!("layout: {}", c.how),
-                matched: c.matched.chars().take(200).collect(),
-            },
+        if confidence < 80 {
+            f.doubting(format!("found {} (a weak label or a distant value)", c.how))
+        } else {
+            f
         },
     )
 }
@@ -694,18 +704,14 @@ fn simple(
     value: FieldValue,
     how: String,
     matched: String,
+    confidence: u8,
 ) -> (&'static str, ExtractedField) {
-    (
-        name,
-        ExtractedField {
-            value,
-            provenance: Provenance {
-                rule: LAYOUT_RULE.into(),
-                source: format!("layout: {how}"),
-                matched,
-            },
-        },
-    )
+    let provenance = Provenance {
+        rule: LAYOUT_RULE.into(),
+        source: format!("layout: {how}"),
+        matched,
+    };
+    (name, ExtractedField::new(value, provenance, confidence))
 }
 
 /// The message's text, for the date order and for payment terms.
@@ -760,13 +766,36 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
     let mut out = Vec::new();
 
     let (total, net, tax) = choose_amounts(&candidates);
+    // The cross-check decides how sure the amounts are: net + tax = total makes all three
+    // near-certain; three that disagree are doubtful whatever their labels said.
+    let sums = match (total, net, tax) {
+        (Some(t), Some(n), Some(x)) if amount_of(n) + amount_of(x) == amount_of(t) => Some(true),
+        (Some(_), Some(_), Some(_)) => Some(false),
+        _ => None,
+    };
     for (name, c) in [
         ("amount_total", total),
         ("amount_net", net),
         ("amount_tax", tax),
     ] {
         if let Some(c) = c {
-            out.push(field(name, c));
+            let (n, mut f) = field(name, c);
+            match sums {
+                Some(true) => {
+                    f.confidence = 98;
+                    f.doubt = None;
+                }
+                Some(false) => {
+                    f.confidence = f.confidence.min(60);
+                    f.doubt = Some("net + tax ≠ total on the document".into());
+                }
+                None if name == "amount_total" && f.confidence > 85 => {
+                    f.confidence = 85;
+                    f.doubt = Some("no net and tax amounts to check the total against".into());
+                }
+                None => {}
+            }
+            out.push((n, f));
         }
     }
     if let Some(t) = total
@@ -788,11 +817,13 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         })
         .or_else(|| most_common(&currencies));
     if let Some(cur) = currency {
+        let sure = if total.is_some() { 95 } else { 80 };
         out.push(simple(
             "currency",
             FieldValue::Currency { value: cur.clone() },
             "the currency of the amounts".into(),
             cur,
+            sure,
         ));
     }
 
@@ -812,7 +843,14 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
                 _ => true,
             });
     match due_date {
-        Some(c) => out.push(field("due_date", c)),
+        Some(c) => {
+            let (n, mut f) = field("due_date", c);
+            if issued.is_some() {
+                // It follows the invoice date, as it must.
+                f.confidence = (f.confidence + 5).min(95);
+            }
+            out.push((n, f));
+        }
         None => {
             if let Some(days) = normalize::parse_payment_terms(&text) {
                 out.push(simple(
@@ -820,6 +858,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
                     FieldValue::Days { value: days },
                     "payment terms in the text".into(),
                     format!("{days} days"),
+                    80,
                 ));
             }
         }
@@ -841,6 +880,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             FieldValue::Text { value: vat.clone() },
             how,
             vat,
+            90,
         ));
     }
     if let Some((iban, how)) = seller_id(&docs, &zones, own, ids::ibans) {
@@ -851,18 +891,29 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             },
             how,
             iban,
+            95,
         ));
     }
     let sender = msg.from.as_ref().and_then(|a| a.name.as_deref());
     let vendor = vendor::vendor(&docs, &zones, own, sender);
-    if let Some((name, how)) = vendor {
-        out.push(simple(
+    if let Some((name, how, score)) = vendor {
+        let confidence = (50.0 + 40.0 * score).clamp(0.0, 95.0).round() as u8;
+        let (n, f) = simple(
             "vendor",
             FieldValue::Text {
                 value: name.clone(),
             },
-            how,
+            how.clone(),
             name,
+            confidence,
+        );
+        out.push((
+            n,
+            if confidence < 80 {
+                f.doubting(format!("the vendor's name is only {how}"))
+            } else {
+                f
+            },
         ));
     }
     out

@@ -116,14 +116,15 @@ fn better_spelling(a: &str, b: &str) -> bool {
     caps(a) && !caps(b)
 }
 
-/// The vendor's name, with a description of where it was found. `sender` is the From display
-/// name: weak on its own, it confirms (and spells) a name the document prints.
+/// The vendor's name, with a description of where it was found and how sure (a score around 1
+/// for a letterhead or a company name printed twice). `sender` is the From display name: weak
+/// on its own, it confirms (and spells) a name the document prints.
 pub fn vendor(
     docs: &[Doc<'_>],
     zones: &[Zones],
     own: Option<&Regex>,
     sender: Option<&str>,
-) -> Option<(String, String)> {
+) -> Option<(String, String, f32)> {
     // lowercased name → (score, where, times seen, spelling)
     let mut seen: HashMap<String, (f32, String, usize, String)> = HashMap::new();
     let mut add = |name: &str, score: f32, how: String| {
@@ -171,10 +172,11 @@ pub fn vendor(
                     let first_line = !doc.pdf && li == 0 && pj == 0;
                     // Most phrases are neither a letterhead, a seller block, a first line nor
                     // a company name: skip them before any work on their text.
-                    if !(pi == 0 && doc.pdf && top && big)
-                        && !under_seller_label
-                        && !first_line
-                        && !legal_form_anywhere().is_match(&p.text)
+                    let letterhead = pi == 0 && doc.pdf && top && big;
+                    if !(letterhead
+                        || under_seller_label
+                        || first_line
+                        || legal_form_anywhere().is_match(&p.text))
                     {
                         continue;
                     }
@@ -214,7 +216,7 @@ pub fn vendor(
     seen.into_values()
         .map(|(score, how, _, name)| (name, score, how))
         .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.len().cmp(&a.0.len())))
-        .map(|(name, _, how)| (name, how))
+        .map(|(name, score, how)| (name, how, score))
 }
 
 fn median(v: &[f32]) -> f32 {

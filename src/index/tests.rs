@@ -210,14 +210,15 @@ fn addr((name, email): (&str, &str)) -> Address {
 }
 
 fn field(value: FieldValue) -> ExtractedField {
-    ExtractedField {
+    ExtractedField::new(
         value,
-        provenance: Provenance {
+        Provenance {
             rule: "test".into(),
             source: "body".into(),
             matched: String::new(),
         },
-    }
+        100,
+    )
 }
 
 fn build(spec: &Spec) -> (Message, Decision, ThreadId) {

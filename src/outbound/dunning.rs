@@ -489,6 +489,7 @@ mod tests {
             timezone: None,
             status: ReceivableStatus::Open,
             steps_sent: vec![],
+            waiting_review: None,
         }
     }
 

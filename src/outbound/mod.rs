@@ -268,6 +268,10 @@ pub enum OutboxState {
     Uncertain,
     /// Dry run: decided and recorded, never sent.
     Held,
+    /// Its message waits in the review queue: sent once a person confirms or corrects it.
+    Review,
+    /// Its message was rejected in review: never sent.
+    Cancelled,
 }
 
 /// One outbound message, from the moment its decision is committed.
@@ -287,6 +291,10 @@ pub struct OutboxRecord {
     /// What caused it: the stored message and its thread (empty for a reminder).
     pub source_message: String,
     pub thread_id: String,
+    /// Its message was corrected in review after it was rendered: render it again from the
+    /// corrected decision before sending.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rerender: bool,
 }
 
 /// What goes out: addresses, headers, bodies, and the template that made them.
@@ -343,6 +351,7 @@ impl OutboxRecord {
             mail: d.mail.clone(),
             source_message: source_message.to_string(),
             thread_id: thread_id.to_string(),
+            rerender: false,
         }
     }
 }

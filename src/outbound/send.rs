@@ -83,6 +83,8 @@ pub enum TransportConfig {
 pub struct Transport {
     kind: TransportKind,
     dkim: Option<DkimConfig>,
+    /// The reply templates, for replies corrected in review after they were rendered.
+    templates: Option<std::sync::Arc<super::Templates>>,
 }
 
 enum TransportKind {
@@ -115,7 +117,43 @@ impl Transport {
         Ok(Transport {
             kind: Self::kind(&o.transport)?,
             dkim,
+            templates: None,
         })
+    }
+
+    /// Render replies again from corrected decisions with these templates.
+    pub fn with_templates(mut self, templates: super::Templates) -> Self {
+        self.templates = Some(std::sync::Arc::new(templates));
+        self
+    }
+
+    /// A reply whose message was corrected in review: its bodies again from the corrected
+    /// decision (the stored message re-parsed from its raw bytes).
+    fn rerender(&self, store: &Store, rec: &mut OutboxRecord) -> Result<(), String> {
+        let templates = self
+            .templates
+            .as_ref()
+            .ok_or("no templates to render the corrected reply with")?;
+        let id = crate::model::MessageId(rec.source_message.clone());
+        let stored = store
+            .message(&id)
+            .map_err(|e| e.to_string())?
+            .ok_or("its message is gone")?;
+        let raw = crate::model::RawMail {
+            mailbox: stored.message.mailbox.clone(),
+            role: stored.message.role,
+            origin: stored.message.origin.clone(),
+            bytes: store.raw_bytes(stored.raw).map_err(|e| e.to_string())?,
+        };
+        let msg = crate::parse::parse(&raw, &crate::parse::ParseLimits::default())
+            .map_err(|e| e.to_string())?;
+        let (text, html) = templates
+            .render(&rec.mail.template, &msg, &stored.decision, &rec.mail.from)
+            .ok_or_else(|| format!("no template {:?}", rec.mail.template))??;
+        rec.mail.body_text = text;
+        rec.mail.body_html = html;
+        rec.rerender = false;
+        Ok(())
     }
 
     fn kind(c: &TransportConfig) -> Result<TransportKind, String> {
@@ -317,6 +355,19 @@ pub async fn send_due(
     for mut rec in due {
         if stop.is_some_and(|s| *s.borrow()) {
             break;
+        }
+        if rec.rerender
+            && let Err(e) = transport.rerender(store, &mut rec)
+        {
+            // Never send the values a person corrected away.
+            rec.state = OutboxState::Failed;
+            rec.last_error = Some(format!("cannot render the corrected reply: {e}"));
+            rec.updated_at = Utc::now();
+            warn!(id = %rec.id, error = %e, "Corrected reply not sent");
+            if let Err(e) = store.outbox_put(&rec, true) {
+                error!(error = %e, "Cannot update the outbox");
+            }
+            continue;
         }
         rec.state = OutboxState::Sending;
         rec.attempts += 1;

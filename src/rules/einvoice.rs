@@ -57,13 +57,22 @@ pub fn fields(e: &EInvoice) -> Vec<(&'static str, ExtractedField)> {
     let currency = e.currency.clone();
     let field = |bt: &str, value: FieldValue| {
         let matched = value.canonical();
-        ExtractedField {
-            value,
-            provenance: Provenance {
-                rule: EINVOICE_RULE.into(),
-                source: format!("xml {bt} ({}, {label})", e.source),
-                matched,
-            },
+        let provenance = Provenance {
+            rule: EINVOICE_RULE.into(),
+            source: format!("xml {bt} ({}, {label})", e.source),
+            matched,
+        };
+        // Exact, signed off by the sender's ERP: unless its own sums disagree.
+        let doubtful_sum =
+            !e.arithmetic.is_empty() && matches!(bt, "BT-109" | "BT-110" | "BT-112" | "BT-115");
+        let f = ExtractedField::new(value, provenance, if doubtful_sum { 50 } else { 100 });
+        if doubtful_sum {
+            f.doubting(format!(
+                "the e-invoice's sums disagree: {}",
+                e.arithmetic.join("; ")
+            ))
+        } else {
+            f
         }
     };
     let text = |v: &Option<String>| v.clone().map(|value| FieldValue::Text { value });

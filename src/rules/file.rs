@@ -137,6 +137,9 @@ const RULE_KEYS: &[&str] = &[
     "stop",
     "disabled",
     "case_sensitive",
+    "confidence",
+    "review",
+    "review_below",
     "when",
     "extract",
     "actions",
@@ -145,7 +148,7 @@ const RULE_KEYS: &[&str] = &[
 const FIELD_KEYS: &[&str] = &["pattern", "type", "from", "unless"];
 const ACTION_KEYS: &[&str] = &["reply", "move_to", "flag", "notify"];
 const TOP_KEYS: &[&str] = &["rule", "define", "settings"];
-const SETTINGS_KEYS: &[&str] = &["date_order"];
+const SETTINGS_KEYS: &[&str] = &["date_order", "review_below"];
 
 /// A regex as written, with its line for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +246,12 @@ pub struct RuleSpec {
     pub stop: bool,
     pub disabled: bool,
     pub case_sensitive: bool,
+    /// How sure this rule is of its category and the fields it extracts, 0–100 (default 90).
+    pub confidence: Option<u8>,
+    /// Every message this rule decides goes to review.
+    pub review: bool,
+    /// Fields less sure than this go to review (overrides `[settings] review_below`).
+    pub review_below: Option<u8>,
     pub when: Cond,
     pub extract: Vec<FieldSpec>,
     pub actions: Vec<Action>,
@@ -265,6 +274,8 @@ pub struct RuleFile {
     /// Named pattern fragments, usable in any rule file as `{name}`.
     pub defines: BTreeMap<String, PatternSpec>,
     pub date_order: Option<(DateOrderSetting, usize)>,
+    /// `[settings] review_below`: fields less sure than this (0–100) go to review.
+    pub review_below: Option<(u8, usize)>,
 }
 
 /// Read one rule file's text. `path` is used in messages; `dir` resolves example files.
@@ -296,6 +307,7 @@ pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> (RuleFile, Vec<Rule
         rules: Vec::new(),
         defines: BTreeMap::new(),
         date_order: None,
+        review_below: None,
     };
     for (key, value) in doc.get_ref().iter() {
         match key.get_ref().as_ref() {
@@ -338,6 +350,11 @@ pub fn read_rule_file(path: &str, dir: &Path, text: &str) -> (RuleFile, Vec<Rule
                                 Some(other) => r.err(v.span(), format!("date_order {other:?} must be \"auto\", \"day_first\" or \"month_first\"")),
                                 None => {}
                             },
+                            "review_below" => {
+                                if let Some(n) = r.percent(v, "review_below") {
+                                    file.review_below = Some((n, r.line(v.span().start)));
+                                }
+                            }
                             other => r.unknown(k, other, "setting", SETTINGS_KEYS),
                         }
                     }
@@ -403,6 +420,32 @@ impl Reader<'_> {
     ) {
         let suggestion = suggest(name, known);
         self.err(key.span(), format!("unknown {what} \"{name}\"{suggestion}"));
+    }
+
+    /// A whole number 0–100 (a confidence or a threshold).
+    fn percent(&mut self, v: &SpannedValue<'_>, what: &str) -> Option<u8> {
+        match v.get_ref() {
+            DeValue::Integer(i) => match i.as_str().parse::<u8>() {
+                Ok(n) if n <= 100 => Some(n),
+                _ => {
+                    self.err(
+                        v.span(),
+                        format!("\"{what}\" must be a whole number from 0 to 100"),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "\"{what}\" must be a whole number from 0 to 100, not {}",
+                        other.type_str()
+                    ),
+                );
+                None
+            }
+        }
     }
 
     fn table<'v, 'i>(&mut self, v: &'v SpannedValue<'i>, what: &str) -> Option<&'v DeTable<'i>> {
@@ -489,6 +532,9 @@ impl Reader<'_> {
             stop: false,
             disabled: false,
             case_sensitive: false,
+            confidence: None,
+            review: false,
+            review_below: None,
             when: Cond::All(Vec::new()),
             extract: Vec::new(),
             actions: Vec::new(),
@@ -517,6 +563,9 @@ impl Reader<'_> {
                     other => self.err(v.span(), format!("\"priority\" must be a whole number, not {}", other.type_str())),
                 },
                 "stop" => rule.stop = self.boolean(v, "stop").unwrap_or(false),
+                "confidence" => rule.confidence = self.percent(v, "confidence"),
+                "review" => rule.review = self.boolean(v, "review").unwrap_or(false),
+                "review_below" => rule.review_below = self.percent(v, "review_below"),
                 "disabled" => rule.disabled = self.boolean(v, "disabled").unwrap_or(false),
                 "case_sensitive" => rule.case_sensitive = self.boolean(v, "case_sensitive").unwrap_or(false),
                 "when" => {

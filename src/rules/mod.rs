@@ -259,9 +259,15 @@ pub const OWN_NAMES_DEFINE: &str = "own_names";
 /// Categories whose messages are invoices: the generic extractor fills what their rules left.
 const INVOICE_CATEGORIES: &[&str] = &["ap.invoice", "ap.credit_note"];
 
+/// How sure a rule is of what it decides and extracts, unless it says (`confidence = N`).
+pub const DEFAULT_RULE_CONFIDENCE: u8 = 90;
+/// Fields less sure than this go to review, unless the rules say (`review_below = N`).
+pub const DEFAULT_REVIEW_BELOW: u8 = 70;
+
 /// A validated, compiled rule set. Cheap to share between threads.
 #[derive(Debug)]
 pub struct RuleSet {
+    review_below: u8,
     rules: Vec<CompiledRule>,
     sets: Vec<PatternSet>,
     extract: crate::extract::Settings,
@@ -358,6 +364,7 @@ impl RuleSet {
         let mut defines: BTreeMap<String, PatternSpec> = BTreeMap::new();
         let mut define_origin: HashMap<String, String> = HashMap::new();
         let mut date_order = None;
+        let mut review_below = None;
         for f in &files {
             for (name, spec) in &f.defines {
                 if builtin(name).is_some() {
@@ -386,6 +393,16 @@ impl RuleSet {
                     });
                 }
                 date_order = Some(order);
+            }
+            if let Some((n, line)) = f.review_below {
+                if review_below.is_some() {
+                    errors.push(RuleError {
+                        path: f.path.clone(),
+                        line,
+                        message: "review_below is set in more than one rule file".into(),
+                    });
+                }
+                review_below = Some(n);
             }
         }
         for f in &files {
@@ -477,6 +494,7 @@ impl RuleSet {
             sets,
             extract: crate::extract::Settings { own_names },
             date_order: date_order.unwrap_or(DateOrderSetting::Auto),
+            review_below: review_below.unwrap_or(DEFAULT_REVIEW_BELOW),
             version,
             files: sources.iter().map(|(p, _)| p.clone()).collect(),
         })
@@ -572,6 +590,11 @@ impl RuleSet {
             if let Some(c) = &rule.spec.category {
                 category = Some(c.clone());
                 decision.category_rule = Some(rule.spec.name.clone());
+                decision.confidence = rule.spec.confidence.unwrap_or(DEFAULT_RULE_CONFIDENCE);
+                decision.review_below = rule.spec.review_below;
+            }
+            if rule.spec.review && decision.review_rule.is_none() {
+                decision.review_rule = Some(rule.spec.name.clone());
             }
             for field in &rule.fields {
                 if decision.fields.contains_key(&field.name) {
@@ -583,6 +606,7 @@ impl RuleSet {
                     &rule.spec.name,
                     &mut date_order,
                     self.date_order,
+                    rule.spec.confidence.unwrap_or(DEFAULT_RULE_CONFIDENCE),
                 ) {
                     decision.fields.insert(field.name.clone(), found);
                 }
@@ -596,6 +620,11 @@ impl RuleSet {
                 break;
             }
         }
+        if category.is_none() {
+            // No rule decided: nothing vouches for "other".
+            decision.confidence = 0;
+        }
+        decision.review_below = Some(decision.review_below.unwrap_or(self.review_below));
         decision.category = category.unwrap_or_else(|| crate::model::CATEGORY_OTHER.to_string());
         if decision.category.starts_with("auto.") {
             einvoice::withdraw(&mut decision);
@@ -1109,6 +1138,7 @@ fn extract(
     rule: &str,
     order: &mut Option<DateOrder>,
     setting: DateOrderSetting,
+    confidence: u8,
 ) -> Option<ExtractedField> {
     for re in &field.patterns {
         for source in &field.from {
@@ -1151,14 +1181,12 @@ fn extract(
                     };
                     if let Some(value) = value {
                         let matched: String = whole.trim().chars().take(200).collect();
-                        return Some(ExtractedField {
-                            value,
-                            provenance: Provenance {
-                                rule: rule.to_string(),
-                                source: source_name,
-                                matched,
-                            },
-                        });
+                        let provenance = Provenance {
+                            rule: rule.to_string(),
+                            source: source_name,
+                            matched,
+                        };
+                        return Some(ExtractedField::new(value, provenance, confidence));
                     }
                 }
             }
@@ -1177,15 +1205,14 @@ fn derive_fields(d: &mut Decision) {
             _ => None,
         });
         if let Some((name, c, prov)) = found {
+            let confidence = d.fields[&name].confidence;
+            let provenance = Provenance {
+                source: format!("derived from {name}"),
+                ..prov
+            };
             d.fields.insert(
                 "currency".into(),
-                ExtractedField {
-                    value: FieldValue::Currency { value: c },
-                    provenance: Provenance {
-                        source: format!("derived from {name}"),
-                        ..prov
-                    },
-                },
+                ExtractedField::new(FieldValue::Currency { value: c }, provenance, confidence),
             );
         }
     }
@@ -1201,12 +1228,10 @@ fn derive_fields(d: &mut Decision) {
             source: "derived from invoice_date + payment_terms".into(),
             matched: terms.provenance.matched.clone(),
         };
+        let confidence = inv.confidence.min(terms.confidence);
         d.fields.insert(
             "due_date".into(),
-            ExtractedField {
-                value: FieldValue::Date { value: due },
-                provenance: prov,
-            },
+            ExtractedField::new(FieldValue::Date { value: due }, prov, confidence),
         );
     }
 }

@@ -40,6 +40,8 @@ fn invoice(text: &str, number: &str, amount: &str) -> Processed {
                 value: number.into(),
             },
             provenance: prov.clone(),
+            confidence: 100,
+            doubt: None,
         },
     );
     p.decision.fields.insert(
@@ -50,6 +52,8 @@ fn invoice(text: &str, number: &str, amount: &str) -> Processed {
                 currency: Some("EUR".into()),
             },
             provenance: prov.clone(),
+            confidence: 100,
+            doubt: None,
         },
     );
     p.decision.fields.insert(
@@ -59,6 +63,8 @@ fn invoice(text: &str, number: &str, amount: &str) -> Processed {
                 value: "EUR".into(),
             },
             provenance: prov,
+            confidence: 100,
+            doubt: None,
         },
     );
     p
@@ -317,6 +323,7 @@ fn receivable(number: &str, amount: &str) -> Receivable {
         timezone: None,
         status: ReceivableStatus::Open,
         steps_sent: Vec::new(),
+        waiting_review: None,
     }
 }
 
@@ -339,6 +346,8 @@ fn remittance(n: u32, body: &str, number: &str, paid: &str) -> Processed {
                 source: "body".into(),
                 matched: String::new(),
             },
+            confidence: 100,
+            doubt: None,
         },
     );
     p
