@@ -85,6 +85,27 @@ pub struct Miss {
     pub source: Option<String>,
 }
 
+/// How well the review queue's doubt matches the errors: what a person is asked to look at,
+/// and what would go through unseen. The vendor guard (which needs the registry) is not part
+/// of it: this is the doubt of one decision on its own.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReviewScore {
+    /// Messages the queue would take.
+    pub in_review: usize,
+    /// Messages with a wrong category or a wrong field value (missing fields not counted:
+    /// nobody acts on a value that is not there).
+    pub with_error: usize,
+    /// ... of which the queue would take.
+    pub with_error_in_review: usize,
+    /// Wrong field values, and how many of them carry a doubt (below the threshold).
+    pub wrong_values: usize,
+    pub wrong_values_doubted: usize,
+    /// Right field values doubted anyway (a person's time spent for nothing).
+    pub right_values_doubted: usize,
+    /// Wrong values in messages that do not go to review: what would reach the books unseen.
+    pub silent_wrong_values: usize,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
     pub dir: String,
@@ -95,6 +116,7 @@ pub struct EvalReport {
     pub fields_exact: usize,
     pub fields_expected: usize,
     pub misses: Vec<Miss>,
+    pub review: ReviewScore,
 }
 
 impl EvalReport {
@@ -139,6 +161,20 @@ impl fmt::Display for EvalReport {
                 s.expected, s.exact, s.wrong, s.missing, s.extra
             )?;
         }
+        let r = &self.review;
+        writeln!(
+            f,
+            "review: {} of {} messages ({:.1} %); {} of {} messages with a wrong value or category go there; wrong values doubted {}/{}, right values doubted {}, wrong values unseen {}",
+            r.in_review,
+            self.messages,
+            100.0 * ratio(r.in_review, self.messages),
+            r.with_error_in_review,
+            r.with_error,
+            r.wrong_values_doubted,
+            r.wrong_values,
+            r.right_values_doubted,
+            r.silent_wrong_values
+        )?;
         if !self.misses.is_empty() {
             writeln!(f, "misses:")?;
         }
@@ -217,7 +253,7 @@ pub fn run(dir: &Path, rules: &RuleSet, limits: &ParseLimits) -> Result<EvalRepo
     emls_under(dir, &mut files)?;
     files.sort();
     let mut seen = Seen::default();
-    let mut decisions: HashMap<String, Decision> = HashMap::new();
+    let mut decisions: HashMap<String, (Decision, bool)> = HashMap::new();
     for path in &files {
         let rel = path
             .strip_prefix(dir)
@@ -252,7 +288,8 @@ pub fn run(dir: &Path, rules: &RuleSet, limits: &ParseLimits) -> Result<EvalRepo
                 },
             );
         }
-        decisions.insert(rel, decision);
+        let in_review = !crate::review::reasons(&msg, &decision, msg.role.is_some()).is_empty();
+        decisions.insert(rel, (decision, in_review));
     }
     let mut report = EvalReport {
         dir: dir.display().to_string(),
@@ -266,20 +303,30 @@ pub fn run(dir: &Path, rules: &RuleSet, limits: &ParseLimits) -> Result<EvalRepo
         fields_exact: 0,
         fields_expected: 0,
         misses: Vec::new(),
+        review: ReviewScore::default(),
     };
+    report.review.in_review = decisions.values().filter(|(_, r)| *r).count();
     for (file, want) in &expected {
-        let Some(d) = decisions.get(file) else {
+        let Some((d, in_review)) = decisions.get(file) else {
             return Err(EvalError::Expected {
                 path: expected_path,
                 message: format!("{file} is listed but is not a readable .eml under the directory"),
             });
         };
-        score_message(&mut report, file, want, d);
+        score_message(&mut report, file, want, d, *in_review);
     }
     Ok(report)
 }
 
-fn score_message(report: &mut EvalReport, file: &str, want: &Expected, d: &Decision) {
+fn score_message(
+    report: &mut EvalReport,
+    file: &str,
+    want: &Expected,
+    d: &Decision,
+    in_review: bool,
+) {
+    let below = d.review_below.unwrap_or(crate::rules::DEFAULT_REVIEW_BELOW);
+    let mut wrong_here = 0;
     let mut misses = Vec::new();
     let mut miss = |what: &str, expected: Option<String>, got: Option<String>, source| {
         misses.push(Miss {
@@ -321,11 +368,19 @@ fn score_message(report: &mut EvalReport, file: &str, want: &Expected, d: &Decis
                 score.exact += 1;
                 report.fields_expected += 1;
                 report.fields_exact += 1;
+                if g.confidence < below {
+                    report.review.right_values_doubted += 1;
+                }
             }
             (Some(e), Some(g)) => {
                 score.expected += 1;
                 score.wrong += 1;
                 report.fields_expected += 1;
+                wrong_here += 1;
+                report.review.wrong_values += 1;
+                if g.confidence < below {
+                    report.review.wrong_values_doubted += 1;
+                }
                 miss(name, Some(e.clone()), Some(g.value.canonical()), source);
             }
             (Some(e), None) => {
@@ -336,10 +391,24 @@ fn score_message(report: &mut EvalReport, file: &str, want: &Expected, d: &Decis
             }
             (None, Some(g)) => {
                 score.extra += 1;
+                wrong_here += 1;
+                report.review.wrong_values += 1;
+                if g.confidence < below {
+                    report.review.wrong_values_doubted += 1;
+                }
                 miss(name, None, Some(g.value.canonical()), source);
             }
             (None, None) => {}
         }
     }
+    let wrong_category = misses.iter().any(|m| m.what == "category");
     report.misses.extend(misses);
+    if wrong_here > 0 || wrong_category {
+        report.review.with_error += 1;
+        if in_review {
+            report.review.with_error_in_review += 1;
+        } else {
+            report.review.silent_wrong_values += wrong_here;
+        }
+    }
 }

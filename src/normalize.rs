@@ -714,12 +714,13 @@ static NAMED_MDY: LazyLock<Regex> =
     LazyLock::new(|| compile(concat!("(?i:", date_mdy_named!(), ")")));
 static DAY_FIRST_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     compile(concat!(
-        r"(?i)\b(?:rechnung|datum|fällig|zahlbar|zahlung|betrag|gesamtbetrag|summe|mwst|ust",
-        r"|überweis|gutschrift|mahnung|bestellung|kundennummer|tagen|bitte|freundlichen",
-        r"|grüßen|geehrte|facture|échéance|echeance|montant|règlement|reglement|paiement",
-        r"|cordialement|bonjour|madame|monsieur|merci|ttc|tva|avoir|ci-joint",
-        r"|factuur|vervaldatum|betalen|betaal|betaling|bedrag|totaal|btw|vriendelijke|groet",
-        r"|geachte|klantnummer|graag|bijgaand)"
+        // Whole words (a prefix only where the word is one): "Summer Street" has no "summe".
+        r"(?i)\b(?:rechnung\w*|datum|fällig\w*|zahlbar|zahlung\w*|betrag|gesamtbetrag|summe",
+        r"|mwst|ust|überweis\w*|gutschrift|mahnung|bestellung|kundennummer|tagen|bitte",
+        r"|freundlichen|grüßen|geehrte\w*|facture\w*|échéance|echeance|montant|règlement",
+        r"|reglement|paiement|cordialement|bonjour|madame|monsieur|merci|ttc|tva|avoir",
+        r"|ci-joint|factu\w*|vervaldatum|betalen|betaal\w*|betaling\w*|bedrag|totaal|btw",
+        r"|vriendelijke|groet\w*|geachte|klantnummer|graag|bijgaand)\b"
     ))
 });
 static GBP_HINT: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i)£|\bGBP\b"));
@@ -735,6 +736,50 @@ static EUR_HINT: LazyLock<Regex> = LazyLock::new(|| compile(r"(?i)€|\bEUR\b"))
 /// German, French or Dutch words → DayFirst; `£`/`GBP` → DayFirst; `$`/`US$`/`USD`
 /// (not `C$`, `A$` …) → MonthFirst; `€`/`EUR` → DayFirst; otherwise `None`.
 pub fn infer_date_order(text: &str) -> Option<DateOrder> {
+    date_order_evidence(text).map(|(order, _)| order)
+}
+
+/// What a message's day/month order was worked out from: other dates in it settle it; its
+/// language or currency only make it likely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEvidence {
+    /// An unambiguous or dotted numeric date, or a date written with a month name.
+    Dates,
+    /// Words of a day-first language.
+    Language,
+    /// The currency (£ and € day-first, $ month-first).
+    Currency,
+}
+
+/// The confidence of a date whose day and month could be swapped (see [`swapped_doubt`]).
+pub const SWAPPED_CONFIDENCE: u8 = 60;
+
+/// Why a date read from `text` may have its day and month swapped: both readings are dates,
+/// and the message's order (`evidence`, from [`date_order_evidence`]) is only a guess. Other
+/// dates, a day-first language, pounds or euros settle it well enough; dollars (Canada and
+/// much of the Americas write day first too) or nothing at all do not.
+pub fn swapped_doubt(text: &str, evidence: Option<(DateOrder, OrderEvidence)>) -> Option<String> {
+    let day_first = parse_date(text, DateOrder::DayFirst)?;
+    let month_first = parse_date(text, DateOrder::MonthFirst)?;
+    if day_first == month_first {
+        return None;
+    }
+    let why = match evidence {
+        Some((DateOrder::MonthFirst, OrderEvidence::Currency)) => "the dollar sign",
+        None => "nothing in the message (day first assumed)",
+        Some(_) => return None,
+    };
+    Some(format!(
+        "{} could be {} or {}: the order comes only from {why}",
+        text.trim(),
+        day_first.format("%-d %B %Y"),
+        month_first.format("%-d %B %Y")
+    ))
+}
+
+/// [`infer_date_order`] with what the order was worked out from.
+pub fn date_order_evidence(text: &str) -> Option<(DateOrder, OrderEvidence)> {
+    use OrderEvidence::{Currency, Dates, Language};
     let mut dotted = false;
     // Find with the fast engine, then capture within each (short) match: captures over a
     // whole message run the slow engine across all of it.
@@ -749,32 +794,35 @@ pub fn infer_date_order(text: &str) -> Option<DateOrder> {
             continue;
         };
         if (13..=31).contains(&a) && (1..=12).contains(&b) {
-            return Some(DateOrder::DayFirst);
+            return Some((DateOrder::DayFirst, Dates));
         }
         if (1..=12).contains(&a) && (13..=31).contains(&b) {
-            return Some(DateOrder::MonthFirst);
+            return Some((DateOrder::MonthFirst, Dates));
         }
         if &c[2] == "." && (1..=12).contains(&a) && (1..=12).contains(&b) {
             dotted = true;
         }
     }
     if dotted {
-        return Some(DateOrder::DayFirst);
+        return Some((DateOrder::DayFirst, Dates));
     }
     match (NAMED_DMY.find(text), NAMED_MDY.find(text)) {
-        (Some(d), Some(m)) if m.start() < d.start() => return Some(DateOrder::MonthFirst),
-        (Some(_), _) => return Some(DateOrder::DayFirst),
-        (None, Some(_)) => return Some(DateOrder::MonthFirst),
+        (Some(d), Some(m)) if m.start() < d.start() => return Some((DateOrder::MonthFirst, Dates)),
+        (Some(_), _) => return Some((DateOrder::DayFirst, Dates)),
+        (None, Some(_)) => return Some((DateOrder::MonthFirst, Dates)),
         (None, None) => {}
     }
-    if DAY_FIRST_WORDS.is_match(text) || GBP_HINT.is_match(text) {
-        return Some(DateOrder::DayFirst);
+    if DAY_FIRST_WORDS.is_match(text) {
+        return Some((DateOrder::DayFirst, Language));
+    }
+    if GBP_HINT.is_match(text) {
+        return Some((DateOrder::DayFirst, Currency));
     }
     if USD_HINT.is_match(text) {
-        return Some(DateOrder::MonthFirst);
+        return Some((DateOrder::MonthFirst, Currency));
     }
     if EUR_HINT.is_match(text) {
-        return Some(DateOrder::DayFirst);
+        return Some((DateOrder::DayFirst, Currency));
     }
     None
 }
@@ -1561,6 +1609,29 @@ mod tests {
     }
 
     #[test]
+    fn a_swapped_day_and_month_is_doubted_only_on_weak_evidence() {
+        use OrderEvidence::*;
+        let doubt = |text: &str, e| swapped_doubt(text, e);
+        assert!(doubt("03/04/2026", Some((DateOrder::MonthFirst, Currency))).is_some());
+        assert!(doubt("03/04/2026", None).is_some());
+        for settled in [
+            Some((DateOrder::DayFirst, Currency)),
+            Some((DateOrder::DayFirst, Language)),
+            Some((DateOrder::MonthFirst, Dates)),
+        ] {
+            assert!(doubt("03/04/2026", settled).is_none(), "{settled:?}");
+        }
+        // Only one reading is a date, or both are the same day.
+        assert!(doubt("25/04/2026", None).is_none());
+        assert!(doubt("04/04/2026", None).is_none());
+        assert!(doubt("4 March 2026", None).is_none());
+        assert_eq!(
+            date_order_evidence("Rechnung, zahlbar bis 04/05/2026"),
+            Some((DateOrder::DayFirst, Language))
+        );
+    }
+
+    #[test]
     fn infer_date_order_texts() {
         use DateOrder::*;
         for (text, expected) in [
@@ -1602,6 +1673,11 @@ mod tests {
             ("Invoice date 20 March 2026, due 04/05/2026", Some(DayFirst)),
             ("Invoice attached, due 04/05/2026, total C$ 100", None),
             ("Invoice attached, due 04/05/2026", None),
+            // Whole words only: an English street is no German "Summe".
+            (
+                "88 Summer Street, Boston; due 04/05/2026, $100",
+                Some(MonthFirst),
+            ),
             ("", None),
         ] {
             assert_eq!(

@@ -23,6 +23,26 @@ use crate::parse::{ParseLimits, Rejection, parse};
 use crate::rules::RuleSet;
 use crate::store::{CommitOutcome, Processed, RejectionRecord, Store};
 
+/// Work handed back in input order: the workers finish out of order by at most the channel's
+/// capacity, so the buffer stays that small.
+#[derive(Default)]
+struct InOrder {
+    next: u64,
+    waiting: std::collections::BTreeMap<u64, Work>,
+}
+
+impl InOrder {
+    fn put(&mut self, seq: u64, work: Work) {
+        self.waiting.insert(seq, work);
+    }
+
+    fn next(&mut self) -> Option<Work> {
+        let work = self.waiting.remove(&self.next)?;
+        self.next += 1;
+        Some(work)
+    }
+}
+
 /// Messages per sled transaction.
 const BATCH: usize = 256;
 /// Documents between index commits during a bulk ingest.
@@ -170,20 +190,25 @@ impl Pipeline {
     {
         let started = Instant::now();
         let mut summary = IngestSummary::default();
-        let (raw_tx, raw_rx) = crossbeam_channel::bounded::<RawMail>(BATCH * 2);
-        let (work_tx, work_rx) = crossbeam_channel::bounded::<Work>(BATCH * 2);
+        // Each message carries its input position: the committer stores them in input order
+        // whatever order the workers finish in, so "the first invoice" and "the IBAN seen
+        // first" do not depend on thread timing.
+        let (raw_tx, raw_rx) = crossbeam_channel::bounded::<(u64, RawMail)>(BATCH * 2);
+        let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, Work)>(BATCH * 2);
         let mut writer = self.index.writer(INDEX_HEAP_BYTES)?;
         let mut input_errors = Vec::new();
 
         let result: Result<(), PipelineError> = std::thread::scope(|s| {
             let reader = spawn_named(s, "reader", move || {
                 let mut errors = Vec::new();
+                let mut seq = 0u64;
                 for item in inputs {
                     match item {
                         Ok(raw) => {
-                            if raw_tx.send(raw).is_err() {
+                            if raw_tx.send((seq, raw)).is_err() {
                                 break;
                             }
+                            seq += 1;
                         }
                         Err(e) => errors.push(e),
                     }
@@ -197,9 +222,9 @@ impl Pipeline {
                 let limits = self.limits;
                 let store = &self.store;
                 spawn_named(s, "parse-rules", move || {
-                    for raw in raw_rx {
+                    for (seq, raw) in raw_rx {
                         let work = process(raw, &rules, &limits, None, Some(store));
-                        if work_tx.send(work).is_err() {
+                        if work_tx.send((seq, work)).is_err() {
                             break;
                         }
                     }
@@ -211,10 +236,20 @@ impl Pipeline {
             let mut batch: Vec<Processed> = Vec::with_capacity(BATCH);
             let mut since_commit = IndexBacklog::default();
             let mut handled = 0u64;
+            let mut in_order = InOrder::default();
             loop {
-                let t = Instant::now();
-                let Ok(work) = work_rx.recv() else { break };
-                summary.timings.waiting += t.elapsed().as_secs_f64();
+                let work = match in_order.next() {
+                    Some(w) => w,
+                    None => {
+                        let t = Instant::now();
+                        let Ok((seq, work)) = work_rx.recv() else {
+                            break;
+                        };
+                        summary.timings.waiting += t.elapsed().as_secs_f64();
+                        in_order.put(seq, work);
+                        continue;
+                    }
+                };
                 handled += 1;
                 match work {
                     Work::Done(p) => {

@@ -233,6 +233,9 @@ pub struct Store {
     write_lock: std::sync::Mutex<()>,
 }
 
+/// A key (without its space) and its value.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// A batch in the making: reads see the batch's own writes; `apply` commits it atomically.
 struct Tx<'a> {
     tree: &'a sled::Tree,
@@ -272,6 +275,23 @@ impl<'a> Tx<'a> {
             Some(v) => Ok(v.is_some()),
             None => Ok(self.tree.contains_key(&full)?),
         }
+    }
+
+    /// Every (key without its space, value) under `prefix`, the batch's own writes included.
+    fn scan(&self, space: u8, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
+        let full = key(space, prefix);
+        let mut out: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = self
+            .tree
+            .scan_prefix(&full)
+            .map(|kv| kv.map(|(k, v)| (k[2..].to_vec(), v.to_vec())))
+            .collect::<Result<_, _>>()?;
+        for (k, v) in self.pending.iter().filter(|(k, _)| k.starts_with(&full)) {
+            match v {
+                Some(v) => out.insert(k[2..].to_vec(), v.clone()),
+                None => out.remove(&k[2..]),
+            };
+        }
+        Ok(out.into_iter().collect())
     }
 
     fn insert(&mut self, space: u8, k: &[u8], v: impl Into<Vec<u8>>) {

@@ -111,9 +111,9 @@ pub fn observe(msg: &Message, d: &Decision) -> Option<Observation> {
         .and_then(|a| a.email.as_deref())
         .and_then(|e| e.rsplit_once('@'))
         .map(|(_, d)| d.to_ascii_lowercase());
-    let announces_bank_change = d.category == "ap.vendor_onboarding"
-        && (bank_change_words().is_match(&msg.subject)
-            || bank_change_words().is_match(msg.own_text()));
+    // A letter, or an invoice that says it ("please note our new bank details").
+    let announces_bank_change =
+        bank_change_words().is_match(&msg.subject) || bank_change_words().is_match(msg.own_text());
     let iban = field("iban").map(|i| compact_upper(&i)).or_else(|| {
         // A bank-change letter's new IBAN is in its text (no invoice extraction ran).
         announces_bank_change
@@ -237,16 +237,25 @@ pub fn check(
     let mut findings = Vec::new();
     let confirmed = record.confirmed_ibans();
     let mut new_iban = None;
+    let pending = |iban: &String| {
+        record
+            .ibans
+            .iter()
+            .any(|k| &k.iban == iban && k.state == IbanState::Pending)
+    };
     if let Some(iban) = &obs.iban
-        && !confirmed.is_empty()
-        && !confirmed.contains(iban)
+        && ((!confirmed.is_empty() && !confirmed.contains(iban)) || pending(iban))
     {
         flags.push(FLAG_BANK_DETAILS);
         findings.push(format!(
-            "{} is not an IBAN confirmed for {} (confirmed: {})",
+            "{} is not an IBAN confirmed for {} ({})",
             iban,
             record.name,
-            confirmed.join(", ")
+            if confirmed.is_empty() {
+                "none is confirmed yet".to_string()
+            } else {
+                format!("confirmed: {}", confirmed.join(", "))
+            }
         ));
         new_iban = Some(iban.clone());
     }
@@ -275,6 +284,33 @@ pub fn check(
             known_domains: record.domains.clone(),
             sender_domain: obs.domain.clone(),
             findings,
+        },
+    ))
+}
+
+/// The guard on a message from a sender the registry does not know: only a letter announcing
+/// new bank details trips it (there is nothing to compare an IBAN with).
+pub fn check_unknown(obs: &Observation) -> Option<(Vec<&'static str>, GuardFinding)> {
+    if !obs.announces_bank_change {
+        return None;
+    }
+    let who = obs
+        .name
+        .clone()
+        .or_else(|| obs.domain.clone())
+        .unwrap_or_else(|| "an unknown sender".into());
+    Some((
+        vec![FLAG_BANK_DETAILS],
+        GuardFinding {
+            vendor_id: String::new(),
+            vendor: who.clone(),
+            known_ibans: Vec::new(),
+            new_iban: obs.iban.clone(),
+            known_domains: Vec::new(),
+            sender_domain: obs.domain.clone(),
+            findings: vec![format!(
+                "the message announces new bank details for {who}, a sender the vendor registry does not know"
+            )],
         },
     ))
 }

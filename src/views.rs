@@ -374,9 +374,16 @@ pub fn invoices(store: &Store, json: bool) -> Result<String, ViewError> {
 pub fn outbox(store: &Store, json: bool) -> Result<String, ViewError> {
     list_view(&store.outbox_list()?, json, "the outbox is empty", |r| {
         Ok(format!(
-            "{}  {:<9} {}  to {}  {}{}",
+            "{}  {:<18} {}  to {}  {}{}",
             r.id,
-            serde_json::to_value(r.state)?.as_str().unwrap_or_default(),
+            match r.state {
+                // Say what it waits for, not just a state name.
+                crate::outbound::OutboxState::Review => "waiting for review".to_string(),
+                other => serde_json::to_value(other)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            },
             r.updated_at.format("%Y-%m-%d %H:%M:%S"),
             r.mail.to,
             r.mail.subject,

@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 mod common;
+use common::api::{Server, create_token, setup};
 use common::{bin, deskmail, fixtures, import_invoices};
 
 use deskmail::access::Role;
@@ -18,163 +19,6 @@ use serde_json::Value;
 /// `deskmail audit verify --data DATA`.
 fn audit_verify(data: &Path) -> std::process::Output {
     deskmail(&["audit", "verify", "--data", data.to_str().unwrap()])
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        Server::start_with(data, &[])
-    }
-
-    fn start_with(data: &Path, extra: &[&str]) -> Server {
-        let mut child = bin()
-            .args([
-                "serve",
-                "--data",
-                data.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Server { child, port }
-    }
-
-    /// GET with an optional bearer token: (status, headers, body).
-    fn get(&self, path: &str, token: Option<&str>) -> (u16, HashMap<String, String>, Vec<u8>) {
-        self.request("GET", path, token, b"")
-    }
-
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: &[u8],
-    ) -> (u16, HashMap<String, String>, Vec<u8>) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a header block");
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect::<HashMap<_, _>>();
-        let mut body = raw[split + 4..].to_vec();
-        if headers
-            .get("transfer-encoding")
-            .is_some_and(|v| v == "chunked")
-        {
-            body = dechunk(&body);
-        }
-        (status, headers, body)
-    }
-
-    fn json(&self, path: &str, token: &str) -> Value {
-        let (status, _, body) = self.get(path, Some(token));
-        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
-        serde_json::from_slice(&body).unwrap()
-    }
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let nl = b.windows(2).position(|w| w == b"\r\n").unwrap();
-        let n = usize::from_str_radix(std::str::from_utf8(&b[..nl]).unwrap().trim(), 16).unwrap();
-        if n == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[nl + 2..nl + 2 + n]);
-        b = &b[nl + 2 + n + 2..];
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn create_token(data: &Path, role: Role, name: &str) -> String {
-    let out = deskmail(&[
-        "token",
-        "create",
-        "--data",
-        data.to_str().unwrap(),
-        "--role",
-        role.name(),
-        "--name",
-        name,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .to_string()
-}
-
-/// A data dir with the AP fixtures and one token per role.
-fn setup() -> (tempfile::TempDir, PathBuf, HashMap<Role, String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let out = deskmail(&[
-        "ingest",
-        "--data",
-        data.to_str().unwrap(),
-        fixtures().join("ap").to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
-    let tokens = Role::ALL
-        .iter()
-        .map(|&r| (r, create_token(&data, r, &format!("{r}-1"))))
-        .collect();
-    (dir, data, tokens)
 }
 
 #[test]
@@ -197,9 +41,36 @@ fn every_route_denies_without_a_token_and_with_a_wrong_role_and_serves_the_right
         .as_str()
         .unwrap()
         .to_string();
+    // A message in the review queue (the fixtures' resent invoice) and a vendor with an IBAN.
+    let queue = server.json("/api/review", agent);
+    let review_id = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["subject"].as_str().unwrap().contains("INV-20417"))
+        .expect("the duplicate invoice waits in review")["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let vendors = server.json("/api/vendors", agent);
+    let vendor = vendors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| !v["ibans"].as_array().unwrap().is_empty())
+        .expect("a vendor with an IBAN")
+        .clone();
+    let vendor_id = vendor["id"].as_str().unwrap().to_string();
+    let iban_body = serde_json::json!({ "iban": vendor["ibans"][0]["iban"] }).to_string();
     let concrete = |p: &str| -> String {
         if p == "/api/messages/{id}/attachments/{n}" {
             return format!("/api/messages/{attached_id}/attachments/0");
+        }
+        if p.starts_with("/api/review/") {
+            return p.replace("{id}", &review_id);
+        }
+        if p.starts_with("/api/vendors/") {
+            return p.replace("{key}", &vendor_id);
         }
         let p = p.replace("{email}", "nobody@example.com");
         let p = if p.starts_with("/api/threads/") {
@@ -215,10 +86,17 @@ fn every_route_denies_without_a_token_and_with_a_wrong_role_and_serves_the_right
     };
     assert!(ROUTES.len() >= 8);
     let invoice = std::fs::read(fixtures().join("ap/invoice-en-us-plain-text-net30.eml")).unwrap();
+    let decision = br#"{"version": 1, "fields": {"amount_total": "1.00"}}"#;
     let call = |method: &str, path: &str, token: Option<&str>| {
-        let body: &[u8] = if method == "POST" { &invoice } else { b"" };
+        let body: &[u8] = match method {
+            "POST" if path.starts_with("/api/review/") => decision,
+            "POST" if path.starts_with("/api/vendors/") => iban_body.as_bytes(),
+            "POST" => &invoice,
+            _ => b"",
+        };
         server.request(method, path, token, body)
     };
+    let mut decided = 0;
     for (method, route, access) in ROUTES {
         let path = concrete(route);
         let (status, _, _) = call(method, &path, None);
@@ -230,6 +108,21 @@ fn every_route_denies_without_a_token_and_with_a_wrong_role_and_serves_the_right
                 assert_eq!(status, 401, "{route} with a made-up token");
                 for role in Role::ALL {
                     let (status, _, body) = call(method, &path, Some(&tokens[&role]));
+                    // An item is decided once: the next caller allowed to decide is told it
+                    // was (409), which still shows the role was let through.
+                    if *method == "POST" && route.starts_with("/api/review/") {
+                        if allowed.contains(&role) {
+                            assert!(
+                                status == 200 || status == 409,
+                                "{route} as {role}: {status} {}",
+                                String::from_utf8_lossy(&body)
+                            );
+                            decided += usize::from(status == 200);
+                        } else {
+                            assert_eq!(status, 403, "{route} as {role}");
+                        }
+                        continue;
+                    }
                     let expected = if allowed.contains(&role) { 200 } else { 403 };
                     assert_eq!(
                         status,
@@ -241,6 +134,7 @@ fn every_route_denies_without_a_token_and_with_a_wrong_role_and_serves_the_right
             }
         }
     }
+    assert_eq!(decided, 1, "one decision on the item, the rest conflicts");
     // A route that is not in the table does not exist.
     assert_eq!(
         server.get("/api/secret", Some(&tokens[&Role::Admin])).0,
@@ -1058,6 +952,39 @@ fn the_daemon_serves_the_api_and_erases_through_its_own_index_writer() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // A correction in review goes through the daemon's own index writer: search sees it.
+    std::fs::copy(
+        fixtures().join("ap/invoice-ch-de-chf-apostrophe-grouping.eml"),
+        drop.join("b.eml"),
+    )
+    .unwrap();
+    let queued = || {
+        server.json("/api/review", &admin)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["subject"].as_str().unwrap().contains("CH-26-00871"))
+            .map(|i| i["message_id"].as_str().unwrap().to_string())
+    };
+    while queued().is_none() {
+        assert!(
+            start.elapsed().as_secs() < 15,
+            "the doubtful invoice never reached review"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let id = queued().unwrap();
+    let (status, _, body) = server.request(
+        "POST",
+        &format!("/api/review/{id}/correct"),
+        Some(&admin),
+        br#"{"version": 1, "fields": {"amount_total": "1142.00 CHF"}}"#,
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        server.json("/api/search?q=amount:1142%20invoice:CH-26-00871", &admin)["total_threads"],
+        1
+    );
     let who = "billing@brightline-office.example";
     let (status, _, body) = server.request(
         "POST",
@@ -1072,7 +999,7 @@ fn the_daemon_serves_the_api_and_erases_through_its_own_index_writer() {
         server.json("/api/search?q=invoice:INV-20417", &admin)["total_threads"],
         0
     );
-    assert_eq!(server.json("/api/stats", &admin)["messages"], 0);
+    assert_eq!(server.json("/api/stats", &admin)["messages"], 1);
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")

@@ -9,11 +9,12 @@ use common::{deskmail, json_of, root};
 use deskmail::parse::ParseLimits;
 use deskmail::rules::RuleSet;
 
-/// Exact fields and right categories on the held-aside split, as measured 2026-12-04.
-const HOLDOUT_FIELDS_EXACT: usize = 383;
+/// Exact fields and right categories on the held-aside split, as measured 2026-12-04 (after
+/// the review calibration: whole-word date-order hints, carried balances, "Totaal te betalen").
+const HOLDOUT_FIELDS_EXACT: usize = 384;
 const HOLDOUT_CATEGORIES_RIGHT: usize = 65;
 /// The same on the development split.
-const DEV_FIELDS_EXACT: usize = 844;
+const DEV_FIELDS_EXACT: usize = 847;
 const DEV_CATEGORIES_RIGHT: usize = 124;
 
 fn run(split: &str) -> deskmail::eval::EvalReport {
@@ -42,6 +43,17 @@ fn the_held_aside_split_does_not_regress() {
         r.categories_expected
     );
     assert!(r.field_accuracy() >= 0.90 && r.category_accuracy() >= 0.95);
+    // The review queue on data nobody tuned it on: a small share of the mail reaches a person,
+    // and no more than one wrong value goes through unseen (measured: 5 of 67 messages, 0).
+    let q = &r.review;
+    assert!(
+        q.in_review * 100 <= 15 * r.messages,
+        "review takes {} of {}",
+        q.in_review,
+        r.messages
+    );
+    assert!(q.silent_wrong_values <= 1, "{q:?}");
+    assert!(q.with_error_in_review * 2 >= q.with_error, "{q:?}");
 }
 
 #[test]

@@ -68,9 +68,12 @@ pub(super) async fn confirm(
     state: State<Arc<ApiState>>,
     id: Path<String>,
     caller: axum::Extension<Caller>,
-    body: Option<axum::Json<DecideBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let body = body.map(|b| b.0).unwrap_or_default();
+    let body: DecideBody = match json_body(&body) {
+        Ok(b) => b,
+        Err(e) => return *e,
+    };
     run(state, id, caller, Decide::Confirm, body.version).await
 }
 
@@ -85,9 +88,12 @@ pub(super) async fn correct(
     state: State<Arc<ApiState>>,
     id: Path<String>,
     caller: axum::Extension<Caller>,
-    body: Option<axum::Json<DecideBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let body = body.map(|b| b.0).unwrap_or_default();
+    let body: DecideBody = match json_body(&body) {
+        Ok(b) => b,
+        Err(e) => return *e,
+    };
     let fields = body
         .fields
         .iter()
@@ -107,11 +113,28 @@ pub(super) async fn reject(
     state: State<Arc<ApiState>>,
     id: Path<String>,
     caller: axum::Extension<Caller>,
-    body: Option<axum::Json<DecideBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let body = body.map(|b| b.0).unwrap_or_default();
+    let body: DecideBody = match json_body(&body) {
+        Ok(b) => b,
+        Err(e) => return *e,
+    };
     let note = body.note.filter(|n| !n.trim().is_empty());
     run(state, id, caller, Decide::Reject { note }, body.version).await
+}
+
+/// A JSON body (any content type: curl users forget it), or 400 saying what is wrong with it.
+/// An empty body is the type's default.
+fn json_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Box<Response>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(problem(
+            StatusCode::BAD_REQUEST,
+            &format!("the body is not the JSON expected: {e}"),
+        ))
+    })
 }
 
 async fn run(
@@ -204,7 +227,7 @@ pub(super) async fn vendor(
     json_text(views::vendor_show(&state.store, &key, true))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct IbanBody {
     iban: String,
 }
@@ -219,8 +242,12 @@ pub(super) async fn confirm_iban(
     State(state): State<Arc<ApiState>>,
     Path(key): Path<String>,
     axum::Extension(caller): axum::Extension<Caller>,
-    axum::Json(body): axum::Json<IbanBody>,
+    body: axum::body::Bytes,
 ) -> Response {
+    let body: IbanBody = match json_body(&body) {
+        Ok(b) => b,
+        Err(e) => return *e,
+    };
     match views::vendor_confirm_iban(&state.store, &key, &body.iban, &caller.name) {
         Ok(_) => json_text(views::vendor_show(&state.store, &key, true)),
         Err(e) => super::view_error(e),

@@ -219,7 +219,7 @@ const LABELS: &[(Field, f32, &str)] = &[
     (
         Field::Due,
         1.0,
-        r"(?:total\s*)?(?:amount|balance)\s*(?:now\s*)?(?:due|payable)|total\s*due|remaining\s*balance|balance\s*to\s*pay|(?:noch\s*)?zu\s*zahlen(?:der\s*betrag)?|rest\s*-?\s*betrag|offener\s*betrag|zahlbetrag|net\s*[àa]\s*payer|reste\s*[àa]\s*payer|montant\s*d[ûu]|solde\s*d[ûu]|te\s*betalen(?:\s*bedrag)?|openstaand\s*bedrag|total\s*a\s*pagar|importe\s*pendiente|totale\s*da\s*pagare|saldo\s*(?:da\s*pagare|dovuto)?",
+        r"(?:total\s*)?(?:amount|balance)\s*(?:now\s*)?(?:due|payable)|totaal\s*te\s*betalen|total\s*[àa]\s*payer|gesamt\s*zu\s*zahlen|totale\s*a\s*pagare|total\s*due|remaining\s*balance|balance\s*to\s*pay|(?:noch\s*)?zu\s*zahlen(?:der\s*betrag)?|rest\s*-?\s*betrag|offener\s*betrag|zahlbetrag|net\s*[àa]\s*payer|reste\s*[àa]\s*payer|montant\s*d[ûu]|solde\s*d[ûu]|te\s*betalen(?:\s*bedrag)?|openstaand\s*bedrag|total\s*a\s*pagar|importe\s*pendiente|totale\s*da\s*pagare|saldo\s*(?:da\s*pagare|dovuto)?",
     ),
     // ---- net (excl. tax)
     (
@@ -351,7 +351,7 @@ fn label_set() -> &'static regex::RegexSet {
 
 /// Words that make any phrase a non-label wherever they stand: "Subtotal carried forward",
 /// "Zwischensumme Übertrag", "Total après escompte".
-const NEVER_LABELS: &str = r"carried\s*forward|brought\s*forward|[üu]bertrag|[àa]\s*reporter|previous\s*balance|balance\s*forward|skonto|escompte|korting\s*bij|descuento\s*por\s*pronto|sconto\s*per";
+const NEVER_LABELS: &str = r"carried\s*forward|brought\s*forward|[üu]bertrag|[àa]\s*reporter|previous\s*balance|balance\s*forward|overgebracht|vorig\s*saldo|saldo\s*vorige|solde\s*(?:pr[ée]c[ée]dent|report[ée]|ant[ée]rieur)|saldo\s*(?:anterior|precedente)|saldo\s*-?\s*vortrag|vorheriger\s*saldo|skonto|escompte|korting\s*bij|descuento\s*por\s*pronto|sconto\s*per";
 
 fn not_labels() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();

@@ -31,7 +31,7 @@ use regex::Regex;
 use rust_decimal::Decimal;
 
 use crate::model::{ExtractedField, FieldValue, Message, Provenance, TextLayout};
-use crate::normalize::{self, DateOrder};
+use crate::normalize::{self, DateOrder, OrderEvidence};
 use crate::parse::layout::text_layout;
 use labels::{Field, Kind, LabelMatch, is_buyer_label, is_non_label, match_labels};
 
@@ -346,14 +346,23 @@ struct At<'l> {
 /// reading the whole message for it costs more than everything else the extractor does.
 struct LazyOrder<'t> {
     text: &'t str,
-    order: std::cell::OnceCell<DateOrder>,
+    order: std::cell::OnceCell<Option<(DateOrder, OrderEvidence)>>,
 }
 
 impl LazyOrder<'_> {
-    fn get(&self) -> DateOrder {
+    fn evidence(&self) -> Option<(DateOrder, OrderEvidence)> {
         *self
             .order
-            .get_or_init(|| normalize::infer_date_order(self.text).unwrap_or(DateOrder::DayFirst))
+            .get_or_init(|| normalize::date_order_evidence(self.text))
+    }
+
+    fn get(&self) -> DateOrder {
+        self.evidence().map_or(DateOrder::DayFirst, |(o, _)| o)
+    }
+
+    /// Why a date read from `matched` may have its day and month swapped.
+    fn doubt(&self, matched: &str) -> Option<String> {
+        normalize::swapped_doubt(matched, self.evidence())
     }
 
     /// A date in `text`, read in the document's order when its numbers allow both readings.
@@ -681,22 +690,81 @@ fn confidence_of(score: f32) -> u8 {
     (score.clamp(0.0, 1.0) * 95.0).round() as u8
 }
 
-fn field(name: &'static str, c: &Candidate) -> (&'static str, ExtractedField) {
+/// The chosen candidate `c` as a field. Its confidence is its score, then weighed against the
+/// other values found for the same field: a runner-up nearly as good makes it doubtful
+/// (naming the other value); no real alternative makes a weak label enough.
+fn field(name: &'static str, c: &Candidate, all: &[Candidate]) -> (&'static str, ExtractedField) {
     let provenance = Provenance {
         rule: LAYOUT_RULE.into(),
         source: format!("layout: {}", c.how),
         matched: c.matched.chars().take(200).collect(),
     };
     let confidence = confidence_of(c.score);
+    let runner_up = ranked(all, c.field)
+        .into_iter()
+        .find(|o| !same_value(&o.value, &c.value));
     let f = ExtractedField::new(c.value.clone(), provenance, confidence);
-    (
-        name,
-        if confidence < 80 {
-            f.doubting(format!("found {} (a weak label or a distant value)", c.how))
-        } else {
+    let f = match runner_up {
+        Some(o) if o.score >= CONTESTED * c.score => {
+            let mut f = f.doubting(format!("also found {} {}", o.value.canonical(), o.how));
+            f.confidence = f.confidence.min(CONTESTED_CONFIDENCE);
             f
-        },
-    )
+        }
+        Some(o) if o.score >= UNCONTESTED * c.score && confidence < 80 => {
+            f.doubting(format!("found {} (a weak label or a distant value)", c.how))
+        }
+        // Alone (or far ahead): what a reader would take too.
+        _ if confidence < 80 => {
+            let mut f = f;
+            f.confidence = f.confidence.max(UNCONTESTED_CONFIDENCE);
+            f
+        }
+        _ => f,
+    };
+    (name, f)
+}
+
+/// A runner-up scoring this share of the chosen candidate's score contests it.
+const CONTESTED: f32 = 0.85;
+const CONTESTED_CONFIDENCE: u8 = 60;
+/// Below this share the runner-up is no real alternative.
+const UNCONTESTED: f32 = 0.6;
+/// A weak label's value with no real alternative (on the development split such values were
+/// all right; docs/EXTRACTION.md has the figures).
+const UNCONTESTED_CONFIDENCE: u8 = 75;
+
+/// Read in the order not taken, are an invoice date and a due date impossible together?
+fn swap_impossible(issue: &str, due: &str, taken: DateOrder) -> bool {
+    let other = match taken {
+        DateOrder::DayFirst => DateOrder::MonthFirst,
+        DateOrder::MonthFirst => DateOrder::DayFirst,
+    };
+    match (
+        normalize::parse_date(issue, other),
+        normalize::parse_date(due, other),
+    ) {
+        (Some(i), Some(d)) => d < i || (d - i).num_days() > 180,
+        _ => true,
+    }
+}
+
+/// A date field: as [`field`], and doubtful when its day and month could be swapped.
+fn date_field(
+    name: &'static str,
+    c: &Candidate,
+    all: &[Candidate],
+    order: &LazyOrder<'_>,
+    order_settled: bool,
+) -> (&'static str, ExtractedField) {
+    let (n, f) = field(name, c, all);
+    match order.doubt(&c.matched).filter(|_| !order_settled) {
+        Some(why) => {
+            let mut f = f.doubting(why);
+            f.confidence = f.confidence.min(normalize::SWAPPED_CONFIDENCE);
+            (n, f)
+        }
+        None => (n, f),
+    }
 }
 
 fn simple(
@@ -779,7 +847,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         ("amount_tax", tax),
     ] {
         if let Some(c) = c {
-            let (n, mut f) = field(name, c);
+            let (n, mut f) = field(name, c, &candidates);
             match sums {
                 Some(true) => {
                     f.confidence = 98;
@@ -803,7 +871,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             .into_iter()
             .find(|d| amount_of(d) != amount_of(t) && amount_of(d) > Decimal::ZERO)
     {
-        out.push(field("amount_due", due));
+        out.push(field("amount_due", due, &candidates));
     }
     let currency = [total, net, tax]
         .into_iter()
@@ -828,9 +896,6 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
     }
 
     let invoice_date = ranked(&candidates, Field::InvoiceDate).into_iter().next();
-    if let Some(c) = invoice_date {
-        out.push(field("invoice_date", c));
-    }
     let issued = invoice_date.and_then(|c| match c.value {
         FieldValue::Date { value } => Some(value),
         _ => None,
@@ -842,9 +907,24 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
                 (FieldValue::Date { value }, Some(i)) => *value >= i,
                 _ => true,
             });
+    // The invoice and due dates settle the day/month order when the other reading makes
+    // them impossible together (due before issue, or months apart).
+    let order_settled = match (invoice_date, due_date) {
+        (Some(i), Some(d)) => swap_impossible(&i.matched, &d.matched, order.get()),
+        _ => false,
+    };
+    if let Some(c) = invoice_date {
+        out.push(date_field(
+            "invoice_date",
+            c,
+            &candidates,
+            &order,
+            order_settled,
+        ));
+    }
     match due_date {
         Some(c) => {
-            let (n, mut f) = field("due_date", c);
+            let (n, mut f) = date_field("due_date", c, &candidates, &order, order_settled);
             if issued.is_some() {
                 // It follows the invoice date, as it must.
                 f.confidence = (f.confidence + 5).min(95);
@@ -868,10 +948,10 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         .into_iter()
         .find(|p| number.is_none_or(|n| n.value != p.value));
     if let Some(c) = number {
-        out.push(field("invoice_number", c));
+        out.push(field("invoice_number", c, &candidates));
     }
     if let Some(c) = po {
-        out.push(field("po_number", c));
+        out.push(field("po_number", c, &candidates));
     }
 
     if let Some((vat, how)) = seller_id(&docs, &zones, own, ids::vat_ids) {

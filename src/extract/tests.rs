@@ -234,3 +234,153 @@ fn a_body_invoice_is_read_from_its_cells_and_a_generic_sender_never_names_the_ve
     plain.body_text = "Total: 10.00 EUR".into();
     assert!(!fields(&plain).contains_key("vendor"));
 }
+
+/// The attachment's plain text from its layout (as the PDF reader gives both).
+fn with_text(mut msg: Message) -> Message {
+    for a in &mut msg.attachments {
+        let text = a.layout.as_ref().map(|l| {
+            l.pages
+                .iter()
+                .flat_map(|p| &p.lines)
+                .map(|line| {
+                    line.phrases
+                        .iter()
+                        .map(|p| p.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("  ")
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        a.text = text;
+    }
+    msg
+}
+
+fn confidences(msg: &Message) -> BTreeMap<&'static str, (u8, Option<String>)> {
+    extract(msg, &Settings::default())
+        .into_iter()
+        .map(|(k, f)| (k, (f.confidence, f.doubt)))
+        .collect()
+}
+
+#[test]
+fn a_close_runner_up_makes_a_value_doubtful_and_a_lone_weak_label_does_not() {
+    // Two invoice numbers under equally good labels: whichever is taken, the other is named.
+    let contested = message(
+        page(&[
+            (100.0, &[(360.0, "Invoice No.:"), (455.0, "INV-1001")]),
+            (112.0, &[(360.0, "Invoice No.:"), (455.0, "INV-1002")]),
+        ]),
+        "Billing",
+    );
+    let c = confidences(&contested);
+    let (conf, doubt) = &c["invoice_number"];
+    assert!(*conf < 70, "{c:?}");
+    assert!(
+        doubt.as_deref().unwrap().contains("also found INV-100"),
+        "{c:?}"
+    );
+
+    // A bare "Date" is a weak label, but with nothing else to choose it is what a reader takes.
+    let alone = message(
+        page(&[(100.0, &[(360.0, "Date"), (455.0, "2026-03-20")])]),
+        "Billing",
+    );
+    let (conf, doubt) = &confidences(&alone)["invoice_date"];
+    assert!(*conf >= 70 && doubt.is_none(), "{conf} {doubt:?}");
+}
+
+#[test]
+fn day_and_month_are_doubted_only_when_nothing_settles_their_order() {
+    // Dollars suggest month first, but Canada writes day first: 03/04/2026 is doubtful alone…
+    let mut alone = message(
+        page(&[
+            (100.0, &[(360.0, "Invoice Date:"), (455.0, "03/04/2026")]),
+            (400.0, &[(345.0, "Total"), (500.0, "$120.00")]),
+        ]),
+        "Billing",
+    );
+    alone.subject = "Invoice".into();
+    let alone = with_text(alone);
+    let c = confidences(&alone);
+    let (conf, doubt) = &c["invoice_date"];
+    assert!(*conf < 70, "{c:?}");
+    assert!(
+        doubt
+            .as_deref()
+            .unwrap()
+            .contains("3 April 2026 or 4 March 2026")
+            || doubt
+                .as_deref()
+                .unwrap()
+                .contains("4 March 2026 or 3 April 2026"),
+        "{doubt:?}"
+    );
+    // …and settled by a due date that only one reading makes possible (04/02 after 03/04
+    // is 2 April after 4 March; read day first it would be 4 February, before 3 April).
+    let mut paired = message(
+        page(&[
+            (100.0, &[(360.0, "Invoice Date:"), (455.0, "03/04/2026")]),
+            (112.0, &[(360.0, "Due Date:"), (455.0, "04/02/2026")]),
+            (400.0, &[(345.0, "Total"), (500.0, "$120.00")]),
+        ]),
+        "Billing",
+    );
+    paired.subject = "Invoice".into();
+    let paired = with_text(paired);
+    let c = confidences(&paired);
+    assert!(
+        c["invoice_date"].0 >= 70 && c["invoice_date"].1.is_none(),
+        "{c:?}"
+    );
+    assert_eq!(fields(&paired)["invoice_date"], "2026-03-04");
+    assert_eq!(fields(&paired)["due_date"], "2026-04-02");
+    // A euro invoice writes day first: no doubt.
+    let mut euro = message(
+        page(&[
+            (100.0, &[(360.0, "Invoice Date:"), (455.0, "03/04/2026")]),
+            (400.0, &[(345.0, "Total"), (500.0, "120,00 €")]),
+        ]),
+        "Billing",
+    );
+    euro.subject = "Invoice".into();
+    let euro = with_text(euro);
+    assert!(confidences(&euro)["invoice_date"].1.is_none());
+    assert_eq!(fields(&euro)["invoice_date"], "2026-04-03");
+}
+
+#[test]
+fn a_carried_balance_is_not_the_amount_due_and_a_greeting_is_not_a_vendor() {
+    let msg = message(
+        page(&[
+            (224.0, &[(323.0, "Vorig saldo"), (520.0, "211,83")]),
+            (256.0, &[(323.0, "Saldo overgebracht"), (525.0, "84,73")]),
+            (
+                288.0,
+                &[(323.0, "Totaal te betalen"), (498.0, "EUR 277,30")],
+            ),
+            (443.0, &[(315.0, "Totaal excl. BTW"), (528.0, "159,15")]),
+            (457.0, &[(315.0, "BTW 21%"), (528.0, "33,42")]),
+            (
+                471.0,
+                &[(315.0, "Totaal deze factuur"), (501.0, "EUR 192,57")],
+            ),
+        ]),
+        "Billing",
+    );
+    let f = fields(&msg);
+    assert_eq!(f["amount_total"], "192.57");
+    assert_eq!(f["amount_due"], "277.30", "{f:?}");
+
+    let mut body = Message {
+        subject: "Votre facture".into(),
+        body_text: "Bonjour,\n\nVous trouverez en pièce jointe votre facture.\n".into(),
+        ..Message::default()
+    };
+    body.from = Some(crate::model::Address {
+        name: Some("Service Facturation".into()),
+        email: Some("facturation@lumiere.example".into()),
+    });
+    assert!(!fields(&body).contains_key("vendor"), "{:?}", fields(&body));
+}

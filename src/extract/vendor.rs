@@ -30,10 +30,11 @@ fn legal_form_anywhere() -> &'static Regex {
 }
 
 /// Titles and words a letterhead-sized phrase may be that are not a name.
+/// A document title or, at the top of a mail body, a greeting ("Bonjour," is nobody's name).
 fn title_like() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)^(?:(?:tax\s*|proforma\s*|pro\s*forma\s*)?invoice|rechnung|gutschrift|facture|avoir|factuur|creditnota|factura|fattura|nota\s*di\s*credito|credit\s*(?:note|memo)|receipt|quittung|statement|page|seite|original|copy|kopie|duplicata|bill)\b")
+        Regex::new(r"(?i)^(?:(?:tax\s*|proforma\s*|pro\s*forma\s*)?invoice|rechnung|gutschrift|facture|avoir|factuur|creditnota|factura|fattura|nota\s*di\s*credito|credit\s*(?:note|memo)|receipt|quittung|statement|page|seite|original|copy|kopie|duplicata|bill|hello|hi|dear|good\s*(?:morning|afternoon|day)|greetings|hallo|guten\s*(?:tag|morgen)|sehr\s*geehrte|liebe|moin|bonjour|bonsoir|madame|monsieur|ch[èe]re?s?|beste|geachte|hoi|goedemorgen|goedendag|hola|estimad[oa]s?|buenos\s*d[íi]as|buongiorno|gentile|egregi|salve|ciao)\b")
             .expect("titles compile")
     })
 }

@@ -572,7 +572,7 @@ impl RuleSet {
         // The e-invoice's fields go in first: the XML is the truth, no regex overrides it.
         einvoice::apply(msg, &mut decision);
         let mut category: Option<String> = None;
-        let mut date_order: Option<DateOrder> = None;
+        let mut date_order: Option<MessageOrder> = None;
         for rule in &self.rules {
             if rule.spec.category.is_some() && category.is_some() {
                 continue;
@@ -1112,10 +1112,17 @@ fn haystacks<'m>(source: &Source, msg: &'m Message) -> Vec<(String, std::borrow:
     }
 }
 
-fn message_date_order(msg: &Message, setting: DateOrderSetting) -> DateOrder {
+/// A message's day/month order and, when it was worked out from the message (not set in the
+/// rules), what from.
+type MessageOrder = (
+    DateOrder,
+    Option<Option<(DateOrder, normalize::OrderEvidence)>>,
+);
+
+fn message_date_order(msg: &Message, setting: DateOrderSetting) -> MessageOrder {
     match setting {
-        DateOrderSetting::DayFirst => DateOrder::DayFirst,
-        DateOrderSetting::MonthFirst => DateOrder::MonthFirst,
+        DateOrderSetting::DayFirst => (DateOrder::DayFirst, None),
+        DateOrderSetting::MonthFirst => (DateOrder::MonthFirst, None),
         DateOrderSetting::Auto => {
             let mut text = String::with_capacity(msg.body_text.len() + 256);
             text.push_str(&msg.subject);
@@ -1127,7 +1134,11 @@ fn message_date_order(msg: &Message, setting: DateOrderSetting) -> DateOrder {
                     text.push_str(t);
                 }
             }
-            normalize::infer_date_order(&text).unwrap_or(DateOrder::DayFirst)
+            let evidence = normalize::date_order_evidence(&text);
+            (
+                evidence.map_or(DateOrder::DayFirst, |(o, _)| o),
+                Some(evidence),
+            )
         }
     }
 }
@@ -1136,7 +1147,7 @@ fn extract(
     field: &CompiledField,
     msg: &Message,
     rule: &str,
-    order: &mut Option<DateOrder>,
+    order: &mut Option<MessageOrder>,
     setting: DateOrderSetting,
     confidence: u8,
 ) -> Option<ExtractedField> {
@@ -1149,6 +1160,7 @@ fn extract(
                         continue;
                     }
                     let raw = caps.name("value").map_or(whole, |m| m.as_str());
+                    let mut swapped = None;
                     let value = match field.kind {
                         FieldKind::Text => {
                             let v = raw.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1167,7 +1179,9 @@ fn extract(
                             })
                         }
                         FieldKind::Date => {
-                            let o = *order.get_or_insert_with(|| message_date_order(msg, setting));
+                            let (o, evidence) =
+                                *order.get_or_insert_with(|| message_date_order(msg, setting));
+                            swapped = evidence.and_then(|e| normalize::swapped_doubt(raw, e));
                             normalize::parse_date(raw, o).map(|d| FieldValue::Date { value: d })
                         }
                         FieldKind::Days => normalize::parse_payment_terms(raw)
@@ -1186,7 +1200,15 @@ fn extract(
                             source: source_name,
                             matched,
                         };
-                        return Some(ExtractedField::new(value, provenance, confidence));
+                        let f = ExtractedField::new(value, provenance, confidence);
+                        return Some(match swapped {
+                            Some(why) => {
+                                let mut f = f.doubting(why);
+                                f.confidence = f.confidence.min(normalize::SWAPPED_CONFIDENCE);
+                                f
+                            }
+                            None => f,
+                        });
                     }
                 }
             }

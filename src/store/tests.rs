@@ -398,3 +398,113 @@ fn a_remittance_settles_every_invoice_it_names_when_the_amounts_add_up() {
         ]
     );
 }
+
+#[test]
+fn a_remittance_in_review_settles_nothing_until_a_person_confirms_it() {
+    let (_d, store) = open();
+    store
+        .import_receivables(&[receivable("OC-2026-2001", "300.00")])
+        .unwrap();
+    let mut doubtful = remittance(3, "Paid OC-2026-2001, 300.00", "OC-2026-2001", "300.00");
+    doubtful.decision.review_rule = Some("large remittances".into());
+    let id = doubtful.message.id.clone();
+    store.commit_batch(&[doubtful]).unwrap();
+    assert_eq!(statuses(&store), [("OC-2026-2001".to_string(), "open")]);
+    let waiting = &store.receivables().unwrap()[0];
+    assert_eq!(waiting.waiting_review.as_deref(), Some(id.0.as_str()));
+    // Reminders leave it alone while it waits.
+    let cadence: crate::receivables::Cadence = toml::from_str(
+        "steps = [ { offset = 7, template = \"ar-reminder\" } ]\nbusiness_days_only = false",
+    )
+    .unwrap();
+    let plan = crate::receivables::plan_with(
+        &store.receivables().unwrap(),
+        &cadence,
+        "2027-03-01T12:00:00Z".parse().unwrap(),
+        false,
+    );
+    assert!(plan.is_empty(), "{plan:?}");
+
+    let out = store
+        .review_decide(&id.0, ReviewChange::Confirm, "anna", Some(1), Utc::now())
+        .unwrap();
+    assert_eq!(out.item.state, crate::review::ReviewState::Confirmed);
+    assert_eq!(statuses(&store), [("OC-2026-2001".to_string(), "paid")]);
+    assert!(store.receivables().unwrap()[0].waiting_review.is_none());
+}
+
+fn vendor_invoice(n: u32, from: &str, number: &str, fields: &[(&str, &str)]) -> Processed {
+    let mut p = invoice(
+        &format!("Message-ID: <v{n}@x>\nFrom: {from}\nSubject: Invoice {number}\n\nx\n"),
+        number,
+        "100.00",
+    );
+    for (k, v) in fields {
+        p.decision.fields.insert(
+            k.to_string(),
+            ExtractedField::new(
+                FieldValue::Text {
+                    value: v.to_string(),
+                },
+                Provenance {
+                    rule: "r".into(),
+                    source: "body".into(),
+                    matched: String::new(),
+                },
+                95,
+            ),
+        );
+    }
+    p
+}
+
+#[test]
+fn vendors_sharing_a_billing_platform_stay_apart_and_are_known_by_vat_id() {
+    let (_d, store) = open();
+    let alpha = [
+        ("vendor", "Alpha GmbH"),
+        ("vendor_vat_id", "DE111111111"),
+        ("iban", "DE89370400440532013000"),
+    ];
+    let beta = [
+        ("vendor", "Beta BV"),
+        ("vendor_vat_id", "NL222222222B01"),
+        ("iban", "NL91ABNA0417164300"),
+    ];
+    let out = store
+        .commit_batch(&[
+            vendor_invoice(1, "Portal <noreply@portal.example>", "A-1", &alpha),
+            vendor_invoice(2, "Portal <noreply@portal.example>", "B-1", &beta),
+            // Alpha from its own domain later: the same vendor, nothing flagged.
+            vendor_invoice(3, "Alpha <billing@alpha.example>", "A-2", &alpha),
+            // Beta's next invoice through the platform, its own IBAN: nothing flagged.
+            vendor_invoice(4, "Portal <noreply@portal.example>", "B-2", &beta),
+        ])
+        .unwrap();
+    for o in &out {
+        assert!(
+            matches!(o, CommitOutcome::Stored { flags, .. } if flags.is_empty()),
+            "{o:?}"
+        );
+    }
+    let vendors = store.vendors().unwrap();
+    assert_eq!(vendors.len(), 2, "{vendors:?}");
+    assert_eq!(vendors[0].name, "Alpha GmbH");
+    assert_eq!(vendors[0].vat_ids, ["DE111111111"]);
+    assert_eq!(vendors[1].vat_ids, ["NL222222222B01"]);
+    // A platform domain names nobody; a vendor's own domain names it.
+    assert_eq!(
+        store.vendor("alpha.example").unwrap().unwrap().name,
+        "Alpha GmbH"
+    );
+    assert!(store.vendor("portal.example").unwrap().is_none());
+    // The same invoice number and amount from the same VAT ID through another route is a
+    // duplicate.
+    let again = store
+        .commit_batch(&[vendor_invoice(5, "Alpha <a@alpha.example>", "A-1", &alpha)])
+        .unwrap();
+    assert!(
+        matches!(&again[0], CommitOutcome::Stored { flags, .. } if flags.contains(&"duplicate_invoice".to_string())),
+        "{again:?}"
+    );
+}

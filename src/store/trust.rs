@@ -24,11 +24,26 @@ pub(super) const S_REINDEX: u8 = b'z';
 /// A domain two vendors send from is a platform's: it identifies nobody.
 const SHARED: &str = "*shared*";
 
-/// Find the registry's vendor for what a message says: VAT ID, then IBAN, then the vendor's own
-/// sending domain, then its name.
+/// Find the registry's vendor for what a message says: its VAT ID decides; without one (or
+/// with one the registry has not seen) the IBAN, the vendor's own sending domain, then its
+/// name, each only when the vendor found has no other VAT ID (two companies invoicing through
+/// one platform, or a bank account that moved, are not merged).
 fn find_vendor(t: &Tx<'_>, obs: &Observation) -> Result<Option<VendorRecord>, StoreError> {
-    let keys = [
-        obs.vat_id.as_ref().map(|v| format!("vat:{v}")),
+    let lookup = |k: String| -> Result<Option<VendorRecord>, StoreError> {
+        let Some(id) = t.get(S_VENDOR_KEYS, k.as_bytes())? else {
+            return Ok(None);
+        };
+        if id == SHARED.as_bytes() {
+            return Ok(None);
+        }
+        t.get_json::<VendorRecord>(S_VENDORS, &id)
+    };
+    if let Some(v) = &obs.vat_id
+        && let Some(r) = lookup(format!("vat:{v}"))?
+    {
+        return Ok(Some(r));
+    }
+    let weaker = [
         obs.iban.as_ref().map(|i| format!("iban:{i}")),
         obs.domain
             .as_ref()
@@ -36,13 +51,13 @@ fn find_vendor(t: &Tx<'_>, obs: &Observation) -> Result<Option<VendorRecord>, St
             .map(|d| format!("domain:{d}")),
         obs.name.as_ref().map(|n| format!("name:{}", fold(n))),
     ];
-    for k in keys.into_iter().flatten() {
-        if let Some(id) = t.get(S_VENDOR_KEYS, k.as_bytes())? {
-            let id = String::from_utf8_lossy(&id).into_owned();
-            if id == SHARED {
-                continue;
-            }
-            if let Some(r) = t.get_json::<VendorRecord>(S_VENDORS, id.as_bytes())? {
+    for k in weaker.into_iter().flatten() {
+        if let Some(r) = lookup(k)? {
+            let other_company = obs
+                .vat_id
+                .as_ref()
+                .is_some_and(|v| !r.vat_ids.is_empty() && !r.vat_ids.contains(v));
+            if !other_company {
                 return Ok(Some(r));
             }
         }
@@ -52,15 +67,12 @@ fn find_vendor(t: &Tx<'_>, obs: &Observation) -> Result<Option<VendorRecord>, St
 
 /// A known vendor whose domain the sender's imitates, and that domain.
 fn imitated_vendor(t: &Tx<'_>, sender: &str) -> Result<Option<(VendorRecord, String)>, StoreError> {
-    let prefix = super::key(S_VENDOR_KEYS, b"domain:");
-    for kv in t.tree.scan_prefix(&prefix) {
-        let (k, v) = kv?;
-        let domain = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-        let id = String::from_utf8_lossy(&v).into_owned();
-        if id == SHARED || !vendors::looks_like(sender, &domain) {
+    for (k, v) in t.scan(S_VENDOR_KEYS, b"domain:")? {
+        let domain = String::from_utf8_lossy(&k["domain:".len()..]).into_owned();
+        if v == SHARED.as_bytes() || !vendors::looks_like(sender, &domain) {
             continue;
         }
-        if let Some(r) = t.get_json::<VendorRecord>(S_VENDORS, id.as_bytes())? {
+        if let Some(r) = t.get_json::<VendorRecord>(S_VENDORS, &v)? {
             return Ok(Some((r, domain)));
         }
     }
@@ -93,8 +105,9 @@ pub(super) fn observe_vendor(
         return Ok(());
     };
     let known = find_vendor(t, &obs)?;
-    if known.is_none()
-        && let Some(domain) = &obs.domain
+    // Checked whoever the message claims to be from: an imitator copies the real vendor's
+    // name and VAT ID, only its domain is its own.
+    if let Some(domain) = &obs.domain
         && !vendors::is_free_mail(domain)
         && t.get(S_VENDOR_KEYS, format!("domain:{domain}").as_bytes())?
             .is_none()
@@ -107,24 +120,15 @@ pub(super) fn observe_vendor(
         return Ok(());
     }
     let mut record = match known {
-        Some(r) => {
-            if let Some((flags, finding)) = vendors::check(&r, &obs) {
-                for f in flags {
-                    if !d.flags.iter().any(|x| x == f) {
-                        d.flags.push(f.into());
-                    }
-                }
-                d.guard = Some(finding);
-            }
-            r
-        }
+        Some(r) => r,
         None => {
-            let Some(first) = obs
-                .vat_id
-                .clone()
-                .or_else(|| obs.iban.clone())
-                .or_else(|| obs.name.clone())
-            else {
+            // A vendor enters the registry when a document names it (a VAT ID or a name): a
+            // bare domain or IBAN says too little to be a vendor everyone else is matched to.
+            let Some(first) = obs.vat_id.clone().or_else(|| obs.name.clone()) else {
+                if let Some((flags, finding)) = vendors::check_unknown(&obs) {
+                    d.flags.extend(flags.into_iter().map(String::from));
+                    d.guard = Some(finding);
+                }
                 return Ok(());
             };
             VendorRecord {
@@ -139,6 +143,22 @@ pub(super) fn observe_vendor(
             }
         }
     };
+    // A letter announcing new bank details is checked even from a vendor seen for the first
+    // time: it is the fraudster's opening move.
+    if let Some((flags, finding)) = vendors::check(&record, &obs) {
+        for f in flags {
+            if !d.flags.iter().any(|x| x == f) {
+                d.flags.push(f.into());
+            }
+        }
+        d.guard = Some(finding);
+    }
+    if let Some(name) = &obs.name
+        && record.vat_ids.contains(&record.name)
+    {
+        // Named after its VAT ID until a document gave its name.
+        record.name = name.clone();
+    }
     d.vendor_id = Some(record.id.clone());
     record.last_seen = now;
     record.messages += 1;
@@ -150,7 +170,8 @@ pub(super) fn observe_vendor(
     if let Some(iban) = &obs.iban
         && !record.ibans.iter().any(|k| &k.iban == iban)
     {
-        let state = if record.confirmed_ibans().is_empty() {
+        // Trusted on first use, unless a letter announcing a change is where it was read.
+        let state = if record.confirmed_ibans().is_empty() && !obs.announces_bank_change {
             IbanState::Confirmed
         } else {
             IbanState::Pending
@@ -390,20 +411,25 @@ impl super::Store {
         if let Some(r) = self.get_json::<VendorRecord>(S_VENDORS, key.as_bytes())? {
             return Ok(Some(r));
         }
-        let t = Tx::new(&self.tree);
         let compact: String = key
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .flat_map(char::to_uppercase)
             .collect();
-        let obs = Observation {
-            vat_id: Some(compact.clone()),
-            iban: Some(compact),
-            domain: Some(key.to_ascii_lowercase()),
-            name: Some(key.to_string()),
-            ..Observation::default()
-        };
-        find_vendor(&t, &obs)
+        for k in [
+            format!("vat:{compact}"),
+            format!("iban:{compact}"),
+            format!("domain:{}", key.to_ascii_lowercase()),
+            format!("name:{}", fold(key)),
+        ] {
+            match self.tree.get(super::key(S_VENDOR_KEYS, k.as_bytes()))? {
+                Some(id) if id != SHARED.as_bytes() => {
+                    return self.get_json::<VendorRecord>(S_VENDORS, &id);
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
     }
 
     /// An admin confirms an IBAN for a vendor (a pending one, or a new one they verified by
