@@ -32,6 +32,11 @@ fn serve(data: &Path, inputs: &[PathBuf]) -> (Server, String) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    start(data)
+}
+
+/// Make an agent token ("browser") for `data` and serve it.
+fn start(data: &Path) -> (Server, String) {
     let out = deskmail(&[
         "token",
         "create",
@@ -69,6 +74,11 @@ fn serve(data: &Path, inputs: &[PathBuf]) -> (Server, String) {
 }
 
 fn browse(server: &Server, token: &str, query: &str) -> Value {
+    node("page.mjs", &[&server.base, token, query])
+}
+
+/// Run one of tests/browser's Playwright scripts; what it observed.
+fn node(script: &str, args: &[&str]) -> Value {
     let dir = root().join("tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").is_dir(),
@@ -76,7 +86,8 @@ fn browse(server: &Server, token: &str, query: &str) -> Value {
     );
     let out = Command::new("node")
         .current_dir(&dir)
-        .args(["page.mjs", &server.base, token, query])
+        .arg(script)
+        .args(args)
         .output()
         .expect("node runs");
     assert!(
@@ -276,4 +287,190 @@ fn an_agent_reads_an_xml_only_e_invoice_with_its_line_items() {
         text.contains("Seller: Muster Lieferant GmbH · VAT ID DE123456788"),
         "{text}"
     );
+}
+
+/// The review queue worked from the keyboard: j/k to the doubtful total, e to edit it, Enter to
+/// save; j/k to the changed IBAN with the known and new details side by side, c to confirm it.
+/// The correction is stored under the agent's name and the held acknowledgement is released.
+#[test]
+fn an_agent_works_the_review_queue_from_the_keyboard() {
+    let dir = tempfile::tempdir().unwrap();
+    let drop_dir = dir.path().join("drop");
+    std::fs::create_dir_all(&drop_dir).unwrap();
+    for f in [
+        "guard/01-first-invoice.eml",
+        "guard/03-changed-iban.eml",
+        "guard/05-lookalike-domain.eml",
+        "mail/ap/invoice-ch-de-chf-apostrophe-grouping.eml",
+    ] {
+        let from = root().join("fixtures").join(f);
+        std::fs::copy(&from, drop_dir.join(from.file_name().unwrap())).unwrap();
+    }
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = \"data\"\nrules = \"{}\"\n[[drop_folder]]\nname = \"ap\"\nrole = \"ap\"\npath = \"drop\"\n\
+             [outbound]\nfrom = \"ap@ourcompany.example\"\ntemplates = \"{}\"\n\
+             transport = {{ type = \"file\", dir = \"sent\" }}\n",
+            root().join("rules").display(),
+            root().join("templates").display()
+        ),
+    )
+    .unwrap();
+    let once = Command::new(env!("CARGO_BIN_EXE_deskmail"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        once.status.success(),
+        "{}",
+        String::from_utf8_lossy(&once.stderr)
+    );
+    let data = dir.path().join("data");
+    let (server, token) = start(&data);
+    let seen = node(
+        "review.mjs",
+        &[
+            &server.base,
+            &token,
+            "CH-26-00871",
+            "1142.00",
+            "RE-2026-1003",
+        ],
+    );
+    assert_inert(&seen);
+    assert_eq!(seen["error"], "", "{seen}");
+    assert_eq!(seen["buttonCount"], "(3)", "{seen}");
+    let counts = seen["counts"].as_str().unwrap();
+    for c in [
+        "3 open",
+        "bank_details_changed 1",
+        "lookalike_sender 1",
+        "field_doubtful 1",
+    ] {
+        assert!(counts.contains(c), "{c} in {counts}");
+    }
+    assert!(seen["visited"].as_array().unwrap().len() >= 2, "{seen}");
+    // The doubtful total beside the words it came from, and the reply that waits for it.
+    let rows = seen["fieldRows"].as_array().unwrap();
+    let total = rows
+        .iter()
+        .find(|r| r[0] == "amount_total")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(total[1], "1234.50");
+    assert_eq!(total[2], "60%");
+    assert!(
+        total[4].as_str().unwrap().contains("also found 1142.00"),
+        "{total}"
+    );
+    assert!(
+        seen["marks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m.as_str().unwrap().contains("1'234.50")),
+        "{seen}"
+    );
+    assert!(
+        seen["waiting"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().ends_with("waiting for review")),
+        "{seen}"
+    );
+    // e went to the least sure value; Enter saved the correction.
+    assert_eq!(seen["editing"], "amount_total");
+    assert!(
+        seen["afterCorrect"].as_str().unwrap().contains("corrected"),
+        "{seen}"
+    );
+    assert!(
+        !seen["itemsAfterCorrect"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("CH-26-00871")),
+        "{seen}"
+    );
+    // The guard: old and new bank details side by side; c confirmed and released the reply.
+    let guard: Vec<Vec<String>> = seen["guardRows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        guard[1],
+        ["IBAN", "DE89370400440532013000", "DE44500105175407324931"]
+    );
+    assert_eq!(
+        guard[2],
+        [
+            "domain",
+            "muster-maschinenbau.example",
+            "muster-maschinenbau.example"
+        ]
+    );
+    assert!(
+        seen["afterConfirm"]
+            .as_str()
+            .unwrap()
+            .contains("confirmed (1 reply released)"),
+        "{seen}"
+    );
+    assert!(
+        seen["finalCounts"].as_str().unwrap().starts_with("1 open"),
+        "{seen}"
+    );
+    drop(server);
+
+    // What the page did is in the store, under the agent's name.
+    let d = data.to_str().unwrap();
+    let list: Value = serde_json::from_slice(
+        &deskmail(&["review", "list", "--all", "--json", "--data", d]).stdout,
+    )
+    .unwrap();
+    let corrected = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["subject"].as_str().unwrap().contains("CH-26-00871"))
+        .unwrap();
+    assert_eq!(corrected["state"], "corrected");
+    assert_eq!(corrected["decided_by"], "browser");
+    let shown: Value = serde_json::from_slice(
+        &deskmail(&[
+            "review",
+            "show",
+            "--json",
+            "--data",
+            d,
+            corrected["message_id"].as_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(shown["fields"]["amount_total"]["value"], "1142.00");
+    assert_eq!(shown["corrections"][0]["before"], "1234.50");
+    let outbox: Value =
+        serde_json::from_slice(&deskmail(&["outbox", "list", "--json", "--data", d]).stdout)
+            .unwrap();
+    let state = |subject: &str| {
+        outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["subject"].as_str().unwrap().contains(subject))
+            .map(|r| r["state"].as_str().unwrap().to_string())
+    };
+    assert_eq!(state("RE-2026-1003").as_deref(), Some("queued"));
+    assert_eq!(state("RE-2026-1005").as_deref(), Some("review"));
 }

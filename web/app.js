@@ -23,16 +23,31 @@ function showError(message) {
   $("error").hidden = !message;
 }
 
-async function api(path) {
+async function api(path, send) {
   const token = sessionStorage.getItem(TOKEN_KEY);
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+  const init = { headers: { Authorization: "Bearer " + token } };
+  if (send !== undefined) {
+    init.method = "POST";
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(send);
+  }
+  const res = await fetch(path, init);
   if (res.status === 401) {
     signOut();
     throw new Error("Your token was refused; sign in again.");
   }
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body.error || res.status + " " + res.statusText);
+  if (!res.ok) {
+    const err = new Error(body.error || res.status + " " + res.statusText);
+    err.status = res.status;
+    throw err;
+  }
   return body;
+}
+
+// An outbox state as a person reads it.
+function replyState(state) {
+  return state === "review" ? "waiting for review" : state;
 }
 
 // Highlights are UTF-8 byte ranges: slice the bytes, then decode each piece.
@@ -55,6 +70,7 @@ async function search(q) {
   showError("");
   $("thread").hidden = true;
   $("invoices").hidden = true;
+  $("review").hidden = true;
   const results = $("results");
   results.replaceChildren(el("p", { class: "count" }, "Searching…"));
   try {
@@ -98,7 +114,7 @@ async function openThread(id) {
     }
     for (const r of t.replies || []) {
       parts.push(el("article", { class: "msg reply", "data-reply": r.id },
-        el("div", { class: "meta" }, `deskmail reply · ${r.state} · to ${r.to} · ${(r.updated_at || "").replace("T", " ").slice(0, 16)}`),
+        el("div", { class: "meta" }, `deskmail reply · ${replyState(r.state)} · to ${r.to} · ${(r.updated_at || "").replace("T", " ").slice(0, 16)}`),
         el("div", { class: "subject" }, r.subject),
         r.last_error ? el("div", { class: "why" }, r.last_error) : null,
         el("pre", { class: "body" }, r.body_text || "")));
@@ -193,6 +209,7 @@ function renderEInvoice(e) {
 async function showInvoices() {
   showError("");
   $("thread").hidden = true;
+  $("review").hidden = true;
   const pane = $("invoices");
   pane.hidden = false;
   try {
@@ -214,17 +231,224 @@ async function showInvoices() {
   }
 }
 
+
+// ---- The review queue: what a person must look at, one message at a time, keyboard first.
+
+const review = { items: [], selected: 0, current: null };
+
+async function refreshReviewCount() {
+  try {
+    const q = await api("/api/review");
+    $("review-open").textContent = q.open ? `(${q.open})` : "";
+  } catch (e) {
+    $("review-open").textContent = "";
+  }
+}
+
+function reviewStatus(message) {
+  $("review-status").textContent = message;
+}
+
+async function showReview(keepId) {
+  showError("");
+  $("thread").hidden = true;
+  $("invoices").hidden = true;
+  $("results").replaceChildren();
+  $("review").hidden = false;
+  try {
+    const q = await api("/api/review");
+    review.items = q.items || [];
+    $("review-open").textContent = q.open ? `(${q.open})` : "";
+    const counts = Object.entries(q.by_reason || {}).map(([reason, n]) =>
+      el("span", { class: "cat flag", "data-reason": reason }, `${reason} ${n}`));
+    $("review").querySelector(".review-counts").replaceChildren(
+      el("strong", {}, `${q.open} open`), " ", ...counts);
+    const list = $("review-list");
+    list.replaceChildren(...review.items.map((i, n) => {
+      const li = el("li", { class: "review-item", tabindex: "-1", "data-id": i.message_id },
+        el("div", { class: "subject" }, i.subject || "(no subject)"),
+        el("div", { class: "meta" }, `${i.from} · ${i.category}`),
+        el("div", { class: "why" }, i.reasons.map(reasonCode).join(", ")));
+      li.addEventListener("click", () => selectReview(n));
+      return li;
+    }));
+    if (!review.items.length) {
+      $("review-detail").replaceChildren(el("p", {}, "Nothing waits for review."));
+      return;
+    }
+    const keep = keepId ? review.items.findIndex((i) => i.message_id === keepId) : -1;
+    await selectReview(keep >= 0 ? keep : Math.min(review.selected, review.items.length - 1));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+function reasonCode(reason) {
+  return reason.split(":")[0];
+}
+
+async function selectReview(n) {
+  review.selected = n;
+  const items = $("review-list").children;
+  for (let i = 0; i < items.length; i++) items[i].classList.toggle("selected", i === n);
+  if (items[n]) items[n].scrollIntoView({ block: "nearest" });
+  const id = review.items[n].message_id;
+  try {
+    const r = await api("/api/review/" + encodeURIComponent(id));
+    if (review.items[review.selected]?.message_id !== id) return; // moved on meanwhile
+    review.current = r;
+    $("review-detail").replaceChildren(renderReview(r));
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// The text a value came from, with every extracted value's words marked.
+function markedText(text, needles) {
+  const out = el("pre", { class: "body review-text" });
+  const found = [];
+  for (const n of needles) {
+    if (!n || n.length < 2) continue;
+    const at = text.indexOf(n);
+    if (at >= 0) found.push([at, at + n.length]);
+  }
+  found.sort((a, b) => a[0] - b[0]);
+  let last = 0;
+  for (const [s, e] of found) {
+    if (s < last) continue;
+    out.append(text.slice(last, s), el("mark", {}, text.slice(s, e)));
+    last = e;
+  }
+  out.append(text.slice(last));
+  return out;
+}
+
+function renderReview(r) {
+  const item = r.item;
+  const reasons = el("ul", { class: "review-reasons" }, ...item.reasons.map((x) => el("li", {}, x)));
+  // Lowest confidence first: that is where the eye (and "e") should go.
+  const fields = Object.entries(r.fields || {}).sort((a, b) => a[1].confidence - b[1].confidence);
+  const form = el("form", { id: "correct-form", autocomplete: "off" });
+  const table = el("table", { class: "review-fields" },
+    el("tr", {}, ...["field", "value", "sure", "from", "why not sure"].map((h) => el("th", {}, h))));
+  for (const [name, f] of fields) {
+    const input = el("input", { name, value: f.value, "data-original": f.value, "aria-label": name });
+    table.append(el("tr", { class: f.doubt ? "doubtful" : "" },
+      el("td", {}, name), el("td", {}, input), el("td", {}, `${f.confidence}%`),
+      el("td", {}, `${f.source}: “${f.matched}”`), el("td", { class: "why" }, f.doubt || "")));
+  }
+  form.append(table,
+    el("div", { class: "review-actions" },
+      el("button", { type: "submit", id: "save-button" }, "Save corrections"),
+      el("button", { type: "button", id: "confirm-button" }, "Confirm (c)"),
+      el("button", { type: "button", id: "reject-button" }, "Reject")));
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); saveCorrections(); });
+  form.querySelector("#confirm-button").addEventListener("click", () => decide("confirm", {}));
+  form.querySelector("#reject-button").addEventListener("click", () => decide("reject", {}));
+  const parts = [
+    el("h3", {}, item.subject || "(no subject)"),
+    el("div", { class: "meta" }, `${item.from} · ${r.category} · ${item.state} · version ${item.version}`),
+    reasons,
+  ];
+  if (r.guard) parts.push(renderGuard(r.guard));
+  parts.push(fields.length ? form : el("p", { class: "why" }, "No values were extracted."));
+  if (!fields.length) {
+    const actions = el("div", { class: "review-actions" },
+      el("button", { type: "button", id: "confirm-button" }, "Confirm (c)"),
+      el("button", { type: "button", id: "reject-button" }, "Reject"));
+    actions.querySelector("#confirm-button").addEventListener("click", () => decide("confirm", {}));
+    actions.querySelector("#reject-button").addEventListener("click", () => decide("reject", {}));
+    parts.push(actions);
+  }
+  for (const c of r.corrections || []) {
+    parts.push(el("div", { class: "why" }, `corrected ${c.field}: ${c.before ?? "(none)"} → ${c.after} by ${c.by}`));
+  }
+  for (const w of r.replies || []) {
+    parts.push(el("div", { class: "waiting" }, `reply ${w.template} to ${w.to}: ${replyState(w.state)}`));
+  }
+  const needles = fields.map(([, f]) => f.matched);
+  for (const t of r.texts || []) {
+    if (!t.text) continue;
+    parts.push(el("h4", {}, t.source), markedText(t.text, needles));
+  }
+  return el("article", { class: "review-card", "data-message": item.message_id }, ...parts);
+}
+
+// The vendor guard's old and new details side by side.
+function renderGuard(g) {
+  const row = (label, known, now) => el("tr", {}, el("th", {}, label), el("td", {}, known), el("td", { class: "changed" }, now));
+  const table = el("table", { class: "guard-compare" },
+    el("tr", {}, el("th", {}, ""), el("th", {}, `known for ${g.vendor}`), el("th", {}, "this message")));
+  table.append(row("IBAN", (g.known_ibans || []).join(", ") || "none confirmed", g.new_iban || "—"));
+  table.append(row("domain", (g.known_domains || []).join(", ") || "—", g.sender_domain || "—"));
+  return el("section", { class: "guard" },
+    el("h4", {}, "Vendor guard: do not pay before checking by phone"),
+    table,
+    el("ul", { class: "why" }, ...(g.findings || []).map((f) => el("li", {}, f))));
+}
+
+async function decide(action, extra) {
+  const r = review.current;
+  if (!r) return;
+  const id = r.item.message_id;
+  try {
+    const out = await api(`/api/review/${encodeURIComponent(id)}/${action}`,
+      { version: r.item.version, ...extra });
+    reviewStatus(`${r.item.subject}: ${out.item.state}` +
+      (out.replies && out.replies.length ? ` (${out.replies.length} reply ${action === "reject" ? "cancelled" : "released"})` : ""));
+    await showReview(action === "correct" ? id : undefined);
+  } catch (e) {
+    showError(e.message);
+    if (e.status === 409) await showReview(id); // show what the other person did
+  }
+}
+
+function saveCorrections() {
+  const fields = {};
+  for (const input of $("correct-form").querySelectorAll("input")) {
+    if (input.value.trim() !== input.dataset.original) fields[input.name] = input.value.trim();
+  }
+  if (!Object.keys(fields).length) {
+    showError("Nothing was changed: edit a value, or confirm with c.");
+    return;
+  }
+  showError("");
+  decide("correct", { fields });
+}
+
+// j/k move through the queue, e edits the least sure value, c confirms; not while typing.
+function reviewKeys(ev) {
+  if ($("review").hidden || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const typing = ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement;
+  if (typing) {
+    if (ev.key === "Escape") ev.target.blur();
+    return;
+  }
+  if (!review.items.length) return;
+  if (ev.key === "j" && review.selected + 1 < review.items.length) selectReview(review.selected + 1);
+  else if (ev.key === "k" && review.selected > 0) selectReview(review.selected - 1);
+  else if (ev.key === "e") {
+    const first = document.querySelector("#correct-form input");
+    if (first) { ev.preventDefault(); first.focus(); first.select(); }
+  } else if (ev.key === "c") decide("confirm", {});
+  else return;
+  ev.preventDefault();
+}
+
 function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   $("login").hidden = false;
   $("signout").hidden = true;
   $("invoices-button").hidden = true;
+  $("review-button").hidden = true;
 }
 
 function signedIn() {
   $("login").hidden = true;
   $("signout").hidden = false;
   $("invoices-button").hidden = false;
+  $("review-button").hidden = false;
+  refreshReviewCount();
   const q = new URLSearchParams(location.hash.slice(1)).get("q");
   if (q) { $("q").value = q; search(q); }
 }
@@ -245,5 +469,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("signout").addEventListener("click", signOut);
   $("invoices-button").addEventListener("click", showInvoices);
+  $("review-button").addEventListener("click", () => showReview());
+  document.addEventListener("keydown", reviewKeys);
   if (sessionStorage.getItem(TOKEN_KEY)) signedIn(); else signOut();
 });
