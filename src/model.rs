@@ -467,6 +467,15 @@ pub struct GuardFinding {
 }
 
 impl Decision {
+    /// How sure the whole decision is: its category's confidence or its least sure field's,
+    /// whichever is lower (a sure category with a doubtful total is a doubtful decision).
+    pub fn overall_confidence(&self) -> u8 {
+        self.fields
+            .values()
+            .map(|f| f.confidence)
+            .fold(self.confidence, u8::min)
+    }
+
     /// Fields as canonical strings (currency included), for JSON output and examples.
     pub fn field_strings(&self) -> BTreeMap<String, String> {
         self.fields

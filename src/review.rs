@@ -340,6 +340,12 @@ mod tests {
             reasons(&msg, &doubtful, true),
             ["field_doubtful: amount_total (60: net + tax ≠ total on the document)"]
         );
+        // The decision is as sure as its least sure part.
+        assert_eq!(
+            (doubtful.confidence, doubtful.overall_confidence()),
+            (90, 60)
+        );
+        assert_eq!(sure.overall_confidence(), 90);
         let mut flagged = sure.clone();
         flagged.flags = vec!["duplicate_invoice".into(), "not_a_review_flag".into()];
         flagged.review_rule = Some("big invoices".into());

@@ -42,7 +42,7 @@ pub fn show(store: &Store, id_prefix: &str, json: bool) -> Result<String, ViewEr
     let id = resolve(store, id_prefix)?;
     let (msg, decision, thread) = load_message(store, &id)?;
     if json {
-        let v = serde_json::json!({ "message": msg, "decision": decision, "thread_id": thread, "fields": decision.field_strings() });
+        let v = serde_json::json!({ "message": msg, "decision": decision, "thread_id": thread, "fields": decision.field_strings(), "overall_confidence": decision.overall_confidence() });
         Ok(serde_json::to_string_pretty(&v)? + "\n")
     } else {
         message_text(store, &msg, &decision, &thread)
@@ -71,7 +71,7 @@ pub fn thread(store: &Store, id_prefix: &str, json: bool) -> Result<String, View
     if json {
         let msgs: Vec<_> = rows
             .iter()
-            .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags, "confidence": d.confidence, "review_reasons": d.review_reasons }))
+            .map(|(m, d)| serde_json::json!({ "id": m.id, "date": m.date, "from": m.from, "subject": m.subject, "category": d.category, "fields": d.field_strings(), "flags": d.flags, "confidence": d.overall_confidence(), "review_reasons": d.review_reasons }))
             .collect();
         // What deskmail sent (or will send) in this thread.
         let replies: Vec<_> = store
@@ -140,6 +140,7 @@ pub fn decision_json(d: &Decision) -> serde_json::Value {
         "einvoice_errors": d.einvoice_errors,
         "rules_version": d.rules_version,
         "confidence": d.confidence,
+        "overall_confidence": d.overall_confidence(),
         "field_confidence": d.fields.iter().map(|(k, f)| (k.clone(), serde_json::json!({
             "confidence": f.confidence, "doubt": f.doubt }))).collect::<serde_json::Map<_, _>>(),
         "review_reasons": d.review_reasons,
@@ -181,12 +182,13 @@ pub fn decision_text(d: &Decision) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "category: {}{}  confidence {}%",
+        "category: {}{}  confidence {}% (overall {}%)",
         d.category,
         d.category_rule
             .as_ref()
             .map_or(String::new(), |r| format!("  (rule {r:?})")),
-        d.confidence
+        d.confidence,
+        d.overall_confidence()
     );
     for r in &d.review_reasons {
         let _ = writeln!(out, "in review: {r}");

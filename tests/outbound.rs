@@ -660,6 +660,9 @@ fn invoices_and_the_outbox_are_managed_while_the_daemon_runs() {
             "2026-11-09",
         ]));
         o.push(run(&["outbox", "retry", "--data", d, "nope"]));
+        o.push(run(&["review", "list", "--data", d]));
+        o.push(run(&["vendors", "list", "--data", d]));
+        o.push(run(&["review", "confirm", "--data", d, "ffff"]));
         true
     });
     let o = outputs.into_inner();
@@ -683,6 +686,23 @@ fn invoices_and_the_outbox_are_managed_while_the_daemon_runs() {
     assert!(text(4).contains("no reminders"), "disputed: {}", text(4));
     assert!(!o[5].status.success());
     assert!(String::from_utf8_lossy(&o[5].stderr).contains("no outbox message \"nope\""));
+    // The review queue and the registry answer through the daemon's socket too.
+    assert!(
+        o[6].status.success() && text(6).starts_with("0 open"),
+        "{}",
+        text(6)
+    );
+    assert!(
+        o[7].status.success() && text(7).contains("no vendors yet"),
+        "{}",
+        text(7)
+    );
+    assert!(!o[8].status.success());
+    assert!(
+        String::from_utf8_lossy(&o[8].stderr).contains("no single message"),
+        "{}",
+        String::from_utf8_lossy(&o[8].stderr)
+    );
     let store = deskmail::store::Store::open(&data.join("store"), 1 << 20).unwrap();
     let audit = store.audit_records(0, 100).unwrap();
     for action in ["invoices import", "invoices status disputed"] {
