@@ -263,7 +263,7 @@ fn the_cli_ingests_searches_shows_and_dry_runs_e_invoices() {
     let show = deskmail(&["show", "--data", data_s, &ubl[0]]);
     let show = String::from_utf8_lossy(&show.stdout);
     for want in [
-        "amount_total     1369.82        from xml BT-112 (attachment INV_2026_0042.xml, UBL, XRechnung 3.0)",
+        "amount_total     1369.82        100% from xml BT-112 (attachment INV_2026_0042.xml, UBL, XRechnung 3.0)",
         "E-invoice (UBL, XRechnung 3.0): Invoice 2026-0042",
         "Druckerpapier A4, 80 g/m², 500 Blatt | qty 40",
         "S 7%: taxable 149.70, tax 10.48",
