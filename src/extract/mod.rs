@@ -833,6 +833,19 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
     }
     let mut out = Vec::new();
 
+    // "Totaal te betalen", "Amount due" and no other total: the amount to pay is the total.
+    if !candidates.iter().any(|c| c.field == Field::Total) {
+        let dues: Vec<Candidate> = candidates
+            .iter()
+            .filter(|c| c.field == Field::Due)
+            .map(|c| Candidate {
+                field: Field::Total,
+                score: c.score * 0.9,
+                ..c.clone()
+            })
+            .collect();
+        candidates.extend(dues);
+    }
     let (total, net, tax) = choose_amounts(&candidates);
     // The cross-check decides how sure the amounts are: net + tax = total makes all three
     // near-certain; three that disagree are doubtful whatever their labels said.

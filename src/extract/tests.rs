@@ -384,3 +384,14 @@ fn a_carried_balance_is_not_the_amount_due_and_a_greeting_is_not_a_vendor() {
     });
     assert!(!fields(&body).contains_key("vendor"), "{:?}", fields(&body));
 }
+
+#[test]
+fn an_amount_to_pay_with_no_other_total_is_the_total() {
+    let mut msg = message(page(&[]), "Drukkerij Jansen B.V.");
+    msg.attachments.clear();
+    msg.subject = "Factuur 26-0412".into();
+    msg.body_text = "Factuurnummer: 26-0412\nTotaal te betalen: € 605,00\n".into();
+    let f = fields(&msg);
+    assert_eq!(f["amount_total"], "605.00", "{f:?}");
+    assert!(!f.contains_key("amount_due"), "{f:?}");
+}
