@@ -34,7 +34,7 @@ pub struct IngestReport {
     pub stored: u64,
     pub rejected: u64,
     /// Where the full pipeline's committer spent its time.
-    pub committer: crate::pipeline::StageTimings,
+    pub committer: crate::intake::StageTimings,
 }
 
 impl fmt::Display for IngestReport {
@@ -124,12 +124,12 @@ pub fn ingest(
     let rss_ok = reset_peak_rss();
     let started = Instant::now();
     let pipeline = Pipeline::open(&DataDir::new(&data_root), Arc::clone(&rules), limits)?;
-    let summary = pipeline.ingest(
+    let summary = crate::intake::ingest(
+        Arc::new(pipeline),
         raw_mail_from_files(files.clone(), "bench".into(), None),
         threads,
         &|_| {},
     )?;
-    drop(pipeline);
     let handled = summary.ingested + summary.duplicates + summary.rejected;
     phases.push(phase(
         "full pipeline (parse+rules+sled+tantivy)",

@@ -585,7 +585,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let summary = pipeline.ingest(
+            let summary = deskmail::intake::ingest(
+                Arc::new(pipeline),
                 raw_mail_from_files(files, mailbox, role),
                 workers,
                 &on_progress,
@@ -1112,7 +1113,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex { data } => {
-            let n = deskmail::pipeline::rebuild_index(
+            let n = deskmail::intake::rebuild_index(
                 &DataDir::new(&data.data),
                 &ParseLimits::default(),
             )?;

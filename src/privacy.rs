@@ -30,8 +30,10 @@ pub enum PrivacyError {
     Archive(#[from] std::io::Error),
     #[error("{0:?} is not an email address")]
     NotAnAddress(String),
-    #[error("removing from the index: {0}")]
-    Unindex(String),
+    #[error("updating the index: {0}")]
+    Commit(#[from] crate::intake::CommitError),
+    #[error("updating the index: {0}")]
+    Reindex(#[from] crate::pipeline::PipelineError),
 }
 
 fn check_address(address: &str) -> Result<String, PrivacyError> {
@@ -173,8 +175,7 @@ impl IndexUpdates for MailIndex {
 
     fn catch_up(&self, store: &Store) -> Result<(), PrivacyError> {
         let mut writer = self.writer(crate::pipeline::INDEX_HEAP_BYTES)?;
-        crate::pipeline::catch_up_index(store, &mut writer, &crate::parse::ParseLimits::default())
-            .map_err(|e| PrivacyError::Unindex(e.to_string()))?;
+        crate::pipeline::catch_up_index(store, &mut writer, &crate::parse::ParseLimits::default())?;
         writer.finish()?;
         self.reload()?;
         Ok(())
@@ -197,12 +198,12 @@ impl IndexUpdates for IndexDir {
 
 impl IndexUpdates for crate::intake::IntakeSender {
     fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError> {
-        self.unindex_blocking(ids.to_vec())
-            .map_err(PrivacyError::Unindex)
+        Ok(self.unindex_blocking(ids.to_vec())?)
     }
 
     fn catch_up(&self, _store: &Store) -> Result<(), PrivacyError> {
-        self.catch_up_blocking().map_err(PrivacyError::Unindex)
+        self.catch_up_blocking()?;
+        Ok(())
     }
 }
 

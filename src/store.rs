@@ -1038,6 +1038,14 @@ impl Store {
         Ok(())
     }
 
+    /// Forget what the index holds: every log entry is pending again (a new, empty index).
+    pub fn reset_indexed(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin();
+        tx.set_counter(C_INDEXED, 0);
+        tx.apply()?;
+        self.flush()
+    }
+
     /// The last number given out in the ingest log.
     pub fn last_seq(&self) -> Result<u64, StoreError> {
         Tx::new(&self.tree).counter(C_SEQ)

@@ -25,7 +25,9 @@ use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::{Config, DaemonSettings};
-use crate::intake::{Intake, IntakeSender, IntakeTotals, ItemOutcome, SharedRules};
+use crate::intake::{
+    IndexCommits, Intake, IntakeOptions, IntakeSender, IntakeTotals, ItemOutcome, SharedRules,
+};
 use crate::pipeline::Pipeline;
 use crate::rules::RuleSet;
 use crate::source::imap::FolderTask;
@@ -118,7 +120,12 @@ pub async fn run(
         let p = Arc::clone(&pipeline);
         let workers = opts.workers;
         let r = replies.clone();
-        tokio::task::spawn_blocking(move || Intake::start(p, workers, r)).await??
+        let options = IntakeOptions {
+            workers,
+            replies: r,
+            index_commits: IndexCommits::Live,
+        };
+        tokio::task::spawn_blocking(move || Intake::start(p, options)).await??
     };
     let mut sources: Vec<(String, Vec<String>)> = opts
         .config

@@ -67,7 +67,7 @@ pub enum ImapError {
     #[error("the store: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("the pipeline could not commit a batch: {0}")]
-    Commit(String),
+    Commit(#[from] crate::intake::CommitError),
     #[error("the pipeline has stopped")]
     PipelineStopped,
 }
@@ -770,7 +770,7 @@ impl FolderTask {
     }
 }
 
-type Ack = tokio::sync::oneshot::Receiver<Result<crate::intake::BatchReport, String>>;
+use crate::intake::Ack;
 
 #[derive(Default)]
 struct FetchStats {
@@ -787,7 +787,7 @@ async fn wait_ack(ack: Ack, stats: &mut FetchStats) -> Result<(), ImapError> {
         .map_err(ImapError::Commit)?;
     for o in report.outcomes {
         match o {
-            ItemOutcome::Stored => stats.stored += 1,
+            ItemOutcome::Stored { .. } => stats.stored += 1,
             ItemOutcome::Duplicate => stats.duplicates += 1,
             ItemOutcome::Rejected(_) => stats.rejected += 1,
         }
