@@ -267,73 +267,35 @@ fn default_drop_interval() -> u64 {
     2
 }
 
-const TOP_KEYS: &[&str] = &[
-    "data",
-    "rules",
-    "daemon",
-    "mailbox",
-    "drop_folder",
-    "retention",
-    "api",
-    "outbound",
-    "dunning",
-];
-const DUNNING_KEYS: &[&str] = &[
-    "steps",
-    "business_days_only",
-    "holidays",
-    "send_from",
-    "send_until",
-    "from",
-    "notify",
-    "dispute_template",
-];
-const OUTBOUND_KEYS: &[&str] = &[
-    "from",
-    "own_addresses",
-    "reply_period_hours",
-    "templates",
-    "dry_run",
-    "transport",
-    "dkim",
-];
-const API_KEYS: &[&str] = &[
-    "listen",
-    "tls_cert",
-    "tls_key",
-    "client_ca",
-    "auth_failures_per_minute",
-];
-const DAEMON_KEYS: &[&str] = &[
-    "idle_renew_secs",
-    "io_timeout_secs",
-    "backoff_initial_secs",
-    "backoff_max_secs",
-    "rules_reload_secs",
-];
-const MAILBOX_KEYS: &[&str] = &[
-    "name",
-    "host",
-    "port",
-    "tls",
-    "allow_plain_loopback",
-    "ca_file",
-    "username",
-    "auth",
-    "password_env",
-    "password_file",
-    "password_command",
-    "token_command",
-    "folders",
-    "after",
-    "reply_from",
-    "role",
-    "batch_size",
-    "idle",
-    "poll_interval_secs",
-];
-const DROP_KEYS: &[&str] = &["name", "path", "role", "interval_secs"];
-const RETENTION_KEYS: &[&str] = &["default_days", "categories", "purge_every_hours"];
+/// The keys a `#[derive(Deserialize)]` struct accepts, as serde's derive lists them: the
+/// unknown-key checker asks the very structs the reader fills, so no second list can drift.
+pub fn keys_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct FieldNames<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for FieldNames<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("only the field names were wanted"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(FieldNames(&mut fields));
+    fields
+}
 
 /// Collects problems with their lines.
 struct Checker<'a> {
@@ -390,20 +352,45 @@ impl Config {
         for (key, value) in doc.get_ref().iter() {
             let name = key.get_ref().as_ref();
             match name {
-                "daemon" => check_keys(&mut c, value.get_ref(), DAEMON_KEYS, "daemon setting"),
-                "retention" => {
-                    check_keys(&mut c, value.get_ref(), RETENTION_KEYS, "retention setting")
-                }
-                "api" => check_keys(&mut c, value.get_ref(), API_KEYS, "api setting"),
-                "outbound" => {
-                    check_keys(&mut c, value.get_ref(), OUTBOUND_KEYS, "outbound setting")
-                }
-                "dunning" => check_keys(&mut c, value.get_ref(), DUNNING_KEYS, "dunning setting"),
+                "daemon" => check_keys(
+                    &mut c,
+                    value.get_ref(),
+                    keys_of::<DaemonSettings>(),
+                    "daemon setting",
+                ),
+                "retention" => check_keys(
+                    &mut c,
+                    value.get_ref(),
+                    keys_of::<crate::privacy::RetentionPolicy>(),
+                    "retention setting",
+                ),
+                "api" => check_keys(
+                    &mut c,
+                    value.get_ref(),
+                    keys_of::<ApiConfig>(),
+                    "api setting",
+                ),
+                "outbound" => check_keys(
+                    &mut c,
+                    value.get_ref(),
+                    keys_of::<crate::outbound::send::OutboundConfig>(),
+                    "outbound setting",
+                ),
+                "dunning" => check_keys(
+                    &mut c,
+                    value.get_ref(),
+                    keys_of::<crate::receivables::Cadence>(),
+                    "dunning setting",
+                ),
                 "mailbox" | "drop_folder" => {
                     let (keys, what, at) = if name == "mailbox" {
-                        (MAILBOX_KEYS, "mailbox key", &mut mailbox_at)
+                        (keys_of::<MailboxConfig>(), "mailbox key", &mut mailbox_at)
                     } else {
-                        (DROP_KEYS, "drop_folder key", &mut drop_at)
+                        (
+                            keys_of::<DropFolderConfig>(),
+                            "drop_folder key",
+                            &mut drop_at,
+                        )
                     };
                     match value.get_ref() {
                         DeValue::Array(items) => {
@@ -418,8 +405,8 @@ impl Config {
                         ),
                     }
                 }
-                other if !TOP_KEYS.contains(&other) => {
-                    let s = suggest(other, TOP_KEYS);
+                other if !keys_of::<Config>().contains(&other) => {
+                    let s = suggest(other, keys_of::<Config>());
                     c.err(
                         key.span().start,
                         format!("unknown top-level key \"{other}\"{s}"),
@@ -563,13 +550,13 @@ fn check_keys(c: &mut Checker<'_>, value: &DeValue<'_>, known: &[&str], what: &s
 /// Pass 1 reported unknown keys with their lines: drop them so serde reports only types.
 fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
     let known = match section {
-        "daemon" => DAEMON_KEYS,
-        "mailbox" => MAILBOX_KEYS,
-        "drop_folder" => DROP_KEYS,
-        "retention" => RETENTION_KEYS,
-        "api" => API_KEYS,
-        "outbound" => OUTBOUND_KEYS,
-        "dunning" => DUNNING_KEYS,
+        "daemon" => keys_of::<DaemonSettings>(),
+        "mailbox" => keys_of::<MailboxConfig>(),
+        "drop_folder" => keys_of::<DropFolderConfig>(),
+        "retention" => keys_of::<crate::privacy::RetentionPolicy>(),
+        "api" => keys_of::<ApiConfig>(),
+        "outbound" => keys_of::<crate::outbound::send::OutboundConfig>(),
+        "dunning" => keys_of::<crate::receivables::Cadence>(),
         _ => return v,
     };
     let clean = |t: toml::Value| match t {
@@ -786,6 +773,60 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigErrors> {
         Config::parse("deskmail.toml", text, Path::new("/etc/deskmail"))
+    }
+
+    /// The checker's keys are the reader's: every field of every section is known (a field
+    /// added to a struct is accepted without touching the checker), and a key the reader would
+    /// refuse is reported as unknown, with its line.
+    #[test]
+    fn every_key_the_reader_accepts_is_known_to_the_checker() {
+        let sections: [(&str, &[&str]); 8] = [
+            ("top level", keys_of::<Config>()),
+            ("daemon", keys_of::<DaemonSettings>()),
+            ("mailbox", keys_of::<MailboxConfig>()),
+            ("drop_folder", keys_of::<DropFolderConfig>()),
+            ("retention", keys_of::<crate::privacy::RetentionPolicy>()),
+            ("api", keys_of::<ApiConfig>()),
+            (
+                "outbound",
+                keys_of::<crate::outbound::send::OutboundConfig>(),
+            ),
+            ("dunning", keys_of::<crate::receivables::Cadence>()),
+        ];
+        for (name, keys) in sections {
+            assert!(keys.len() >= 3, "{name}: {keys:?}");
+        }
+        assert_eq!(
+            keys_of::<Config>(),
+            [
+                "data",
+                "rules",
+                "daemon",
+                "mailbox",
+                "drop_folder",
+                "retention",
+                "api",
+                "outbound",
+                "dunning"
+            ]
+        );
+        assert!(keys_of::<MailboxConfig>().contains(&"poll_interval_secs"));
+        assert!(keys_of::<crate::outbound::send::OutboundConfig>().contains(&"dkim"));
+        // Every key of a mailbox (as the struct lists them) passes the key check; a misspelt
+        // one does not.
+        let mut text = String::from("[[mailbox]]\n");
+        for k in keys_of::<MailboxConfig>() {
+            text.push_str(&format!("{k} = 1\n"));
+        }
+        text.push_str("pasword_env = 1\n");
+        let errors = parse(&text).unwrap_err().0;
+        let unknown: Vec<&String> = errors
+            .iter()
+            .map(|e| &e.message)
+            .filter(|m| m.starts_with("unknown"))
+            .collect();
+        assert_eq!(unknown.len(), 1, "{unknown:?}");
+        assert!(unknown[0].contains("\"pasword_env\""), "{unknown:?}");
     }
 
     #[test]
