@@ -22,6 +22,7 @@ COPY --from=build /src/target/release/deskmail /usr/local/bin/deskmail
 COPY rules /srv/deskmail/rules
 COPY templates /srv/deskmail/templates
 COPY fixtures/mail /srv/deskmail/fixtures/mail
+COPY fixtures/einvoice/mail /srv/deskmail/fixtures/einvoice/mail
 WORKDIR /srv/deskmail
 ENV DESKMAIL_DATA=/var/lib/deskmail \
     DESKMAIL_RULES=/srv/deskmail/rules

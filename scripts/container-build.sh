@@ -18,6 +18,8 @@ cp -r rules "$stage/srv/deskmail/rules"
 cp -r templates "$stage/srv/deskmail/templates"
 mkdir -p "$stage/srv/deskmail/fixtures"
 cp -r fixtures/mail "$stage/srv/deskmail/fixtures/mail"
+mkdir -p "$stage/srv/deskmail/fixtures/einvoice"
+cp -r fixtures/einvoice/mail "$stage/srv/deskmail/fixtures/einvoice/mail"
 
 run_as_nobody() {
   if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
