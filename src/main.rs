@@ -475,8 +475,15 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Validate the file; exit 1 with every problem listed if it has any.
-    Check { file: PathBuf },
+    /// Build everything `run` would start with from the file (rules, reply and reminder
+    /// templates, transport, DKIM key, CA and TLS files) without starting it; exit 1 with every
+    /// problem listed if there is any.
+    Check {
+        file: PathBuf,
+        /// Rule directory. Default: the config's `rules`, else ./rules
+        #[arg(long, env = "DESKMAIL_RULES")]
+        rules: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -741,32 +748,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             now,
         } => {
-            let config_path = config;
-            let config = match &config_path {
-                Some(path) => load_config(path)?,
-                None => Config::default(),
+            let mut prepared = match deskmail::daemon::preflight(config.as_deref(), data, rules) {
+                Ok(p) => p,
+                Err(problems) => {
+                    for p in &problems.0 {
+                        eprintln!("{p}");
+                    }
+                    eprintln!(
+                        "deskmail run: {} problem(s); nothing started",
+                        problems.0.len()
+                    );
+                    return Ok(ExitCode::from(1));
+                }
             };
-            let data = data
-                .or_else(|| config.data.clone())
-                .unwrap_or_else(|| PathBuf::from("deskmail-data"));
-            let rules_dir = rules
-                .or_else(|| config.rules.clone())
-                .unwrap_or_else(|| PathBuf::from("rules"));
-            let mut config = config;
-            if let Some(path) = config_path.as_ref()
-                && config.mailboxes.is_empty()
-                && config.drop_folders.is_empty()
-            {
-                bail!(
-                    "{}: no [[mailbox]] and no [[drop_folder]]: nothing to watch",
-                    path.display()
-                );
-            }
+            let config = &mut prepared.config;
             if config.mailboxes.is_empty() && config.drop_folders.is_empty() {
                 // The embedded default: a drop folder in the data directory.
-                let dir = drop.unwrap_or_else(|| data.join("drop"));
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("cannot create drop folder {}", dir.display()))?;
+                let dir = drop.unwrap_or_else(|| prepared.data.join("drop"));
                 config
                     .drop_folders
                     .push(deskmail::config::DropFolderConfig {
@@ -780,16 +778,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 std::fs::create_dir_all(&d.path)
                     .with_context(|| format!("cannot create drop folder {}", d.path.display()))?;
             }
-            let rule_set = Arc::new(load_rules(&rules_dir)?);
             let pipeline = Arc::new(
-                Pipeline::open(&DataDir::new(&data), rule_set, ParseLimits::default())
-                    .context("cannot open the data directory")?,
+                Pipeline::open(
+                    &DataDir::new(&prepared.data),
+                    Arc::clone(&prepared.rules),
+                    ParseLimits::default(),
+                )
+                .context("cannot open the data directory")?,
             );
             let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
             let opts = deskmail::daemon::DaemonOptions {
-                data,
-                rules_dir,
-                config,
+                prepared,
                 once,
                 workers,
                 clock: now,
@@ -834,30 +833,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {
-            command: ConfigCommand::Check { file },
-        } => match Config::load(&file) {
-            Ok(c) => {
-                if let Some(d) = deskmail::outbound::dunning::Dunning::from_config(&c)? {
-                    let problems = d.check();
-                    if !problems.is_empty() {
-                        for p in &problems {
-                            eprintln!("{}: {p}", file.display());
-                        }
-                        eprintln!("{} problem(s) in {}", problems.len(), file.display());
-                        return Ok(ExitCode::from(1));
-                    }
-                }
+            command: ConfigCommand::Check { file, rules },
+        } => match deskmail::daemon::preflight(Some(&file), None, rules) {
+            Ok(prepared) => {
                 println!(
-                    "{}: OK ({} mailboxes, {} drop folders)",
+                    "{}: OK ({} mailboxes, {} drop folders, {} rules)",
                     file.display(),
-                    c.mailboxes.len(),
-                    c.drop_folders.len()
+                    prepared.config.mailboxes.len(),
+                    prepared.config.drop_folders.len(),
+                    prepared.rules.rule_count()
                 );
                 Ok(ExitCode::SUCCESS)
             }
-            Err(e) => {
-                eprintln!("{e}");
-                eprintln!("{} problem(s) in {}", e.0.len(), file.display());
+            Err(problems) => {
+                for p in &problems.0 {
+                    eprintln!("{p}");
+                }
+                eprintln!("{} problem(s) in {}", problems.0.len(), file.display());
                 Ok(ExitCode::from(1))
             }
         },

@@ -573,12 +573,108 @@ fn reminders_go_out_once_and_a_dispute_tells_the_team_on_the_embedded_default() 
     assert_eq!(held[0]["to"], "ap@fabrikam.example");
 }
 
+/// `config check` builds what `run` builds: a reply template the rules need but the template
+/// directory lacks, and a DKIM key that is not a key, are both reported by the check, and `run`
+/// refuses with the same lines before it touches the data directory. Fixed, both pass.
+#[test]
+fn config_check_refuses_exactly_what_run_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    for entry in std::fs::read_dir(root().join("templates")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "ap-acknowledge.txt" {
+            std::fs::copy(entry.path(), templates.join(entry.file_name())).unwrap();
+        }
+    }
+    let key = dir.path().join("dkim.pem");
+    std::fs::write(&key, "not a key\n").unwrap();
+    let config = dir.path().join("deskmail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data = \"data\"\nrules = \"{rules}\"\n[[drop_folder]]\nname = \"ap\"\npath = \"drop\"\n\
+             [outbound]\nfrom = \"ap@ourcompany.example\"\ntemplates = \"templates\"\n\
+             transport = {{ type = \"file\", dir = \"sent\" }}\n\
+             dkim = {{ domain = \"ourcompany.example\", selector = \"s\", private_key_file = \"{key}\" }}\n",
+            rules = root().join("rules").display(),
+            key = key.display()
+        ),
+    )
+    .unwrap();
+    let check = deskmail(&["config", "check", config.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(1));
+    let check_err = String::from_utf8_lossy(&check.stderr).to_string();
+    assert!(check_err.contains("ap-acknowledge"), "{check_err}");
+    assert!(check_err.contains("DKIM key"), "{check_err}");
+    // Two rules reply with the missing template, and the key: three problems, all at once.
+    assert!(check_err.contains("3 problem(s)"), "{check_err}");
+
+    let run = bin()
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let run_err = String::from_utf8_lossy(&run.stderr);
+    for line in check_err.lines().filter(|l| !l.contains("problem(s)")) {
+        assert!(
+            run_err.contains(line),
+            "run does not say {line:?}:\n{run_err}"
+        );
+    }
+    assert!(
+        !dir.path().join("data").exists(),
+        "run refused but opened the store"
+    );
+
+    std::fs::copy(
+        root().join("templates/ap-acknowledge.txt"),
+        templates.join("ap-acknowledge.txt"),
+    )
+    .unwrap();
+    let ok = Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let check = deskmail(&["config", "check", config.to_str().unwrap()]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("OK (0 mailboxes, 1 drop folders"));
+    let run = bin()
+        .args([
+            "run",
+            "--once",
+            "--json",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
 /// A reminder template with a misspelt variable fails `config check`, naming it.
 #[test]
 fn config_check_catches_a_misspelt_variable_in_a_reminder_template() {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().join("templates");
     std::fs::create_dir_all(&templates).unwrap();
+    std::fs::copy(
+        root().join("templates/ap-acknowledge.txt"),
+        templates.join("ap-acknowledge.txt"),
+    )
+    .unwrap();
     std::fs::write(
         templates.join("ar-due.txt"),
         "Dear {{ custmer }},\n{{ invoice_table }}",

@@ -50,6 +50,12 @@ pub enum ServeError {
     },
 }
 
+/// Whether `serve` could start TLS with these files (read, parsed, key matching the
+/// certificate), for the start-up check.
+pub fn check_tls(files: &TlsFiles) -> Result<(), ServeError> {
+    tls_acceptor(files).map(|_| ())
+}
+
 fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, ServeError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
         .and_then(|it| it.collect::<Result<_, _>>())

@@ -14,6 +14,8 @@
 
 pub mod control;
 pub mod health;
+mod preflight;
+pub use preflight::{Prepared, Problems, preflight};
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::config::{Config, DaemonSettings};
+use crate::config::DaemonSettings;
 use crate::intake::{
     IndexCommits, Intake, IntakeOptions, IntakeSender, IntakeTotals, ItemOutcome, SharedRules,
 };
@@ -62,9 +64,8 @@ pub struct ScanOutcome {
 }
 
 pub struct DaemonOptions {
-    pub data: PathBuf,
-    pub rules_dir: PathBuf,
-    pub config: Config,
+    /// The config and what was built from it ([`preflight`]).
+    pub prepared: Prepared,
     /// Sync every source once, then stop (benchmarks, cron).
     pub once: bool,
     /// Parse + rules threads.
@@ -98,23 +99,16 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
-    let settings = opts.config.daemon.clone();
-    let replies = match &opts.config.outbound {
-        Some(o) => Some(Arc::new(reply_settings(o, &opts.config, &pipeline.rules)?)),
-        None => None,
-    };
-    let dunning = dunning(&opts.config)?.map(Arc::new);
-    let transport = match opts.config.outbound.as_ref().filter(|o| !o.dry_run) {
-        Some(o) => {
-            let t = crate::outbound::send::Transport::from_config(o)
-                .map_err(|e| anyhow::anyhow!("[outbound] transport: {e}"))?;
-            Some(match &replies {
-                Some(r) => t.with_templates(r.templates.clone()),
-                None => t,
-            })
-        }
-        None => None,
-    };
+    let Prepared {
+        config,
+        data,
+        rules_dir,
+        replies,
+        dunning,
+        transport,
+        ..
+    } = opts.prepared;
+    let settings = config.daemon.clone();
     let mut once_report = (None, None);
     let intake = {
         let p = Arc::clone(&pipeline);
@@ -127,26 +121,25 @@ pub async fn run(
         };
         tokio::task::spawn_blocking(move || Intake::start(p, options)).await??
     };
-    let mut sources: Vec<(String, Vec<String>)> = opts
-        .config
+    let mut sources: Vec<(String, Vec<String>)> = config
         .mailboxes
         .iter()
         .map(|m| (m.name.clone(), m.folders.clone()))
         .collect();
     sources.extend(
-        opts.config
+        config
             .drop_folders
             .iter()
             .map(|d| (d.name.clone(), vec!["drop".to_string()])),
     );
     let health = Arc::new(Health::new(
         &sources,
-        Some(opts.data.join("status.json")),
+        Some(data.join("status.json")),
         Some(Arc::clone(&pipeline)),
     ));
     health.set_rules_version(&intake.rules_version());
     let control = tokio::spawn(control::serve(
-        control::socket_path(&opts.data),
+        control::socket_path(&data),
         Arc::clone(&pipeline),
         Arc::new(intake.sender()),
     ));
@@ -154,8 +147,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut failures = Vec::new();
-    let drops: Vec<Arc<DropFolder>> = opts
-        .config
+    let drops: Vec<Arc<DropFolder>> = config
         .drop_folders
         .iter()
         .map(|d| {
@@ -169,7 +161,7 @@ pub async fn run(
         .collect();
 
     if opts.once {
-        for m in &opts.config.mailboxes {
+        for m in &config.mailboxes {
             let m = Arc::new(m.clone());
             for folder in &m.folders {
                 let task = folder_task(&m, folder, &intake, &pipeline, &health, &settings);
@@ -213,7 +205,7 @@ pub async fn run(
             once_report.1 = Some(crate::outbound::send::send_due(&pipeline.store, t, None).await);
         }
     } else {
-        for m in &opts.config.mailboxes {
+        for m in &config.mailboxes {
             let m = Arc::new(m.clone());
             for folder in &m.folders {
                 let task = folder_task(&m, folder, &intake, &pipeline, &health, &settings);
@@ -240,14 +232,14 @@ pub async fn run(
             let store = Arc::clone(&pipeline.store);
             tasks.spawn(run_dunning(Arc::clone(d), store, stop_rx.clone()).map_ok());
         }
-        if let Some(api) = &opts.config.api {
+        if let Some(api) = &config.api {
             let state = crate::api::ApiState::new(
                 Arc::clone(&pipeline.store),
                 Arc::new(crate::index::MailIndex::open_read_only(
-                    &crate::pipeline::DataDir::new(&opts.data).index(),
+                    &crate::pipeline::DataDir::new(&data).index(),
                 )?),
                 Some(intake.rules_handle()),
-                opts.config.retention.clone(),
+                config.retention.clone(),
                 Arc::new(intake.sender()),
                 api.auth_failures_per_minute,
             );
@@ -277,13 +269,13 @@ pub async fn run(
                 }
                 .map_ok(),
             );
-            if opts.config.retention.is_set() {
+            if config.retention.is_set() {
                 tasks.spawn(purge_periodically(state, stop_rx.clone()).map_ok());
             }
         }
         tasks.spawn(
             watch_rules(
-                opts.rules_dir.clone(),
+                rules_dir.clone(),
                 intake.rules_handle(),
                 Arc::clone(&health),
                 settings.rules_reload_secs,
@@ -292,7 +284,7 @@ pub async fn run(
             .map_ok(),
         );
         info!(
-            mailboxes = opts.config.mailboxes.len(),
+            mailboxes = config.mailboxes.len(),
             drop_folders = drops.len(),
             "Daemon running"
         );
@@ -309,7 +301,7 @@ pub async fn run(
     control.abort();
     let totals: IntakeTotals = tokio::task::spawn_blocking(move || intake.shutdown()).await?;
     health.stopped();
-    let _ = std::fs::remove_file(control::socket_path(&opts.data));
+    let _ = std::fs::remove_file(control::socket_path(&data));
     info!(
         stored = totals.stored,
         duplicates = totals.duplicates,
@@ -328,17 +320,6 @@ pub async fn run(
 }
 
 /// `[dunning]` with its templates, checked; None without a cadence.
-fn dunning(config: &Config) -> anyhow::Result<Option<crate::outbound::dunning::Dunning>> {
-    let Some(d) = crate::outbound::dunning::Dunning::from_config(config)? else {
-        return Ok(None);
-    };
-    let problems = d.check();
-    if !problems.is_empty() {
-        anyhow::bail!("reminder templates:\n{}", problems.join("\n"));
-    }
-    Ok(Some(d))
-}
-
 /// Ask the cadence what is due now and then (at start, then every minute).
 async fn run_dunning(
     d: Arc<crate::outbound::dunning::Dunning>,
@@ -357,47 +338,6 @@ async fn run_dunning(
             _ = tokio::time::sleep(DUNNING_TICK) => {}
         }
     }
-}
-
-/// Templates (checked against the rules' reply actions) and addresses for automatic replies.
-fn reply_settings(
-    o: &crate::outbound::send::OutboundConfig,
-    config: &Config,
-    rules: &RuleSet,
-) -> anyhow::Result<crate::outbound::ReplySettings> {
-    let dir = o
-        .templates
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("templates"));
-    let templates = crate::outbound::Templates::load(&dir)?;
-    let problems = templates.check(rules);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.iter().map(|e| e.to_string()).collect();
-        anyhow::bail!("reply templates do not fit the rules:\n{}", list.join("\n"));
-    }
-    let from_by_mailbox: std::collections::BTreeMap<String, String> = config
-        .mailboxes
-        .iter()
-        .filter_map(|m| m.reply_from.clone().map(|f| (m.name.clone(), f)))
-        .collect();
-    let mut own = o.own_addresses.clone();
-    own.push(o.from.clone());
-    own.extend(from_by_mailbox.values().cloned());
-    own.extend(
-        config
-            .mailboxes
-            .iter()
-            .filter(|m| m.username.contains('@'))
-            .map(|m| m.username.clone()),
-    );
-    Ok(crate::outbound::ReplySettings {
-        templates,
-        from_by_mailbox,
-        default_from: o.from.clone(),
-        own_addresses: own,
-        period_hours: o.reply_period_hours,
-        dry_run: o.dry_run,
-    })
 }
 
 fn folder_task(
