@@ -7,7 +7,6 @@
 //! secret source, the CA file readable, unique names).
 
 use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use toml::de::{DeTable, DeValue};
 
 use crate::rules::file::{line_of, suggest};
+use crate::tls::{TlsMode, is_loopback};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -81,8 +81,11 @@ pub struct ApiConfig {
     pub auth_failures_per_minute: u32,
 }
 
+/// Failed authentications allowed per client address per window before it gets 429 (default).
+pub const AUTH_FAILURES_ALLOWED: u32 = 10;
+
 fn default_auth_failures() -> u32 {
-    crate::api::AUTH_FAILURES_ALLOWED
+    AUTH_FAILURES_ALLOWED
 }
 
 /// Timings of the daemon. Defaults suit real servers; tests shorten them.
@@ -119,18 +122,6 @@ impl DaemonSettings {
     pub fn idle_renew(&self) -> Duration {
         Duration::from_secs(self.idle_renew_secs.max(1))
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// TLS from the first byte (port 993).
-    Implicit,
-    /// Plain connect, then STARTTLS before anything else; refusing it is an error, never a
-    /// downgrade.
-    Starttls,
-    /// No TLS: only with `allow_plain_loopback = true` and a loopback host.
-    Plain,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -646,16 +637,6 @@ fn check_api(c: &mut Checker<'_>, api: &ApiConfig) {
     }
 }
 
-/// A host name or address that stays on this machine.
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 fn check_mailbox(c: &mut Checker<'_>, at: usize, m: &MailboxConfig) {
     let who = format!("mailbox \"{}\"", m.name);
     if m.name.is_empty()
@@ -691,7 +672,7 @@ fn check_mailbox(c: &mut Checker<'_>, at: usize, m: &MailboxConfig) {
     if let Some(ca) = &m.ca_file {
         match std::fs::read(ca) {
             Ok(pem) => {
-                if crate::source::imap::tls::parse_ca_pem(&pem).is_err() {
+                if crate::tls::parse_ca_pem(&pem).is_err() {
                     c.err(
                         at,
                         format!("{who}: ca_file {} holds no PEM certificate", ca.display()),
@@ -938,11 +919,5 @@ auth = "oauthbearer"
             .unwrap_err()
             .to_string();
         assert!(e.contains("[retention]"), "{e}");
-    }
-
-    #[test]
-    fn loopback_hosts() {
-        assert!(is_loopback("localhost") && is_loopback("127.0.0.1") && is_loopback("[::1]"));
-        assert!(!is_loopback("10.0.0.1") && !is_loopback("imap.example.com"));
     }
 }

@@ -1064,8 +1064,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { data, json } => {
-            let report =
-                deskmail::daemon::health::read_status(&data.data).map_err(|e| anyhow!(e))?;
+            let report = deskmail::health::read_status(&data.data).map_err(|e| anyhow!(e))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report.mailboxes)?);
             } else {

@@ -400,6 +400,83 @@ pub fn apply_decision(
     true
 }
 
+/// The key an imported receivable is stored and looked up under: its invoice number folded
+/// (lowercase alphanumerics), so "INV-1010" in the ERP export and "inv 1010" in a mail meet.
+pub fn receivable_key(number: &str) -> String {
+    number
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Invoice-number-like tokens of a remittance looked up at most (a long advice is still cheap).
+const REMITTANCE_LOOKUPS: usize = 200;
+
+/// The keys of the imported receivables an AR decision is about. A dispute or a promise names
+/// the invoice the rule extracted. One payment often settles several invoices, and the
+/// remittance lists them: every imported invoice it names (subject, own text, attachment text)
+/// counts as paid when their amounts add up to the amount paid, in one currency, the match an
+/// AR clerk makes by hand. Otherwise only the extracted one does, so a mail saying "1010 is
+/// paid, 1011 follows" cannot mark 1011 paid. `lookup` reads a receivable by key.
+pub fn named_by<E>(
+    category: &str,
+    fields: &BTreeMap<String, String>,
+    msg: &crate::model::Message,
+    mut lookup: impl FnMut(&str) -> Result<Option<Receivable>, E>,
+) -> Result<Vec<String>, E> {
+    let extracted: Vec<String> = fields
+        .get("invoice_number")
+        .map(|n| receivable_key(n))
+        .into_iter()
+        .collect();
+    let paid = fields
+        .get("amount_total")
+        .and_then(|a| a.parse::<rust_decimal::Decimal>().ok());
+    let Some(paid) = paid.filter(|_| category == "ar.remittance") else {
+        return Ok(extracted);
+    };
+    let texts = [msg.subject.as_str(), msg.own_text()]
+        .into_iter()
+        .chain(msg.attachments.iter().filter_map(|a| a.text.as_deref()));
+    let mut candidates: std::collections::BTreeSet<String> = extracted.iter().cloned().collect();
+    for text in texts {
+        let tokens = text.split(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']' | '|' | '"')
+        });
+        for token in tokens {
+            let k = receivable_key(token);
+            if k.len() >= 4 && k.bytes().any(|b| b.is_ascii_digit()) {
+                candidates.insert(k);
+            }
+            if candidates.len() >= REMITTANCE_LOOKUPS {
+                break;
+            }
+        }
+    }
+    let mut named = Vec::new();
+    let mut sum = rust_decimal::Decimal::ZERO;
+    let mut currencies = std::collections::BTreeSet::new();
+    for k in candidates {
+        if let Some(r) = lookup(&k)? {
+            sum += r
+                .amount
+                .parse::<rust_decimal::Decimal>()
+                .unwrap_or_default();
+            currencies.insert(r.currency.to_ascii_uppercase());
+            named.push(k);
+        }
+    }
+    let currency_agrees = fields
+        .get("currency")
+        .is_none_or(|c| currencies.iter().all(|x| x.eq_ignore_ascii_case(c)));
+    if named.len() > 1 && currencies.len() == 1 && currency_agrees && sum == paid {
+        Ok(named)
+    } else {
+        Ok(extracted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -557,5 +634,73 @@ mod tests {
         let ok = import_csv(&p).unwrap();
         assert_eq!(ok[0].currency, "EUR");
         assert_eq!(ok[0].due_date, d("2026-12-01"));
+    }
+    fn receivable(number: &str, amount: &str, currency: &str) -> Receivable {
+        Receivable {
+            invoice_number: number.into(),
+            customer: "Fabrikam".into(),
+            customer_email: "ap@fabrikam.example".into(),
+            amount: amount.into(),
+            currency: currency.into(),
+            issue_date: d("2026-10-01"),
+            due_date: d("2026-10-31"),
+            timezone: None,
+            status: ReceivableStatus::Open,
+            steps_sent: vec![],
+            waiting_review: None,
+        }
+    }
+
+    /// What a remittance, a dispute and an unrelated mail name, against an imported ledger.
+    #[test]
+    fn a_remittance_names_every_listed_invoice_only_when_the_amounts_add_up() {
+        let ledger: BTreeMap<String, Receivable> = [
+            receivable("INV-1010", "1200.00", "EUR"),
+            receivable("INV-1011", "300.50", "EUR"),
+            receivable("INV-2020", "99.00", "USD"),
+        ]
+        .into_iter()
+        .map(|r| (receivable_key(&r.invoice_number), r))
+        .collect();
+        let lookup = |k: &str| Ok::<_, ()>(ledger.get(k).cloned());
+        let msg = |body: &str| crate::model::Message {
+            subject: "Payment advice".into(),
+            body_text: body.into(),
+            ..Default::default()
+        };
+        let fields = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let both = msg("We paid INV-1010 and inv-1011 today.");
+        let paid = fields(&[("amount_total", "1500.50"), ("invoice_number", "INV-1010")]);
+        let named = named_by("ar.remittance", &paid, &both, lookup).unwrap();
+        assert_eq!(named, vec!["inv1010", "inv1011"]);
+        // The amounts do not add up: only the extracted invoice counts as paid.
+        let short = fields(&[("amount_total", "1200.00"), ("invoice_number", "INV-1010")]);
+        assert_eq!(
+            named_by("ar.remittance", &short, &both, lookup).unwrap(),
+            vec!["inv1010"]
+        );
+        // Another currency stated than the invoices': the same.
+        let mut usd = paid.clone();
+        usd.insert("currency".into(), "USD".into());
+        assert_eq!(
+            named_by("ar.remittance", &usd, &both, lookup).unwrap(),
+            vec!["inv1010"]
+        );
+        // A dispute names only what the rule extracted, whatever else the text lists.
+        assert_eq!(
+            named_by("ar.dispute", &paid, &both, lookup).unwrap(),
+            vec!["inv1010"]
+        );
+        // Nothing extracted, nothing named.
+        assert!(
+            named_by("ar.dispute", &fields(&[]), &both, lookup)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

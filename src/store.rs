@@ -23,7 +23,7 @@ use crate::access::TokenRecord;
 use crate::audit::{AuditEntry, AuditRecord};
 use crate::model::{Decision, FieldValue, Message, MessageId, ThreadId};
 use crate::outbound::{Draft, OutboxRecord, OutboxState};
-use crate::receivables::{Receivable, ReceivableStatus};
+use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
 mod trust;
@@ -647,7 +647,11 @@ impl Store {
             let mut r: Receivable = dec(&v?)?;
             if r.customer_email.eq_ignore_ascii_case(&address) {
                 r.customer_email = alias.clone();
-                tx.insert(S_RECEIVABLES, fold(&r.invoice_number).as_bytes(), enc(&r)?);
+                tx.insert(
+                    S_RECEIVABLES,
+                    receivable_key(&r.invoice_number).as_bytes(),
+                    enc(&r)?,
+                );
                 done.receivables_pseudonymised += 1;
             }
         }
@@ -751,7 +755,7 @@ impl Store {
             return Ok(false);
         }
         for (number, offset) in steps {
-            let k = fold(number);
+            let k = receivable_key(number);
             if let Some(mut r) = tx.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
                 if !r.steps_sent.contains(offset) {
                     r.steps_sent.push(*offset);
@@ -791,7 +795,7 @@ impl Store {
         number: &str,
         status: ReceivableStatus,
     ) -> Result<bool, StoreError> {
-        let k = fold(number);
+        let k = receivable_key(number);
         let mut tx = self.begin();
         let Some(mut r) = tx.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? else {
             return Ok(false);
@@ -811,7 +815,7 @@ impl Store {
         let mut tx = self.begin();
         let (mut new, mut updated) = (0, 0);
         for r in list {
-            let k = fold(&r.invoice_number);
+            let k = receivable_key(&r.invoice_number);
             let mut rec = r.clone();
             match tx.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
                 Some(old) => {
@@ -1173,9 +1177,9 @@ fn commit_one(
 }
 
 /// A remittance, dispute or promise to pay about an imported receivable changes it in the same
-/// batch as the decision.
-/// Apply an AR decision to the receivables it names; with `defer` (the message waits in review)
-/// only mark them as waiting for that message.
+/// batch as the decision; with `defer` (the message waits in review) the receivables it names
+/// are only marked as waiting for that message. Which receivables it names, and what the
+/// decision does to each, is `receivables`' call.
 fn update_receivable(
     t: &mut Tx<'_>,
     fields: &std::collections::BTreeMap<String, String>,
@@ -1183,16 +1187,9 @@ fn update_receivable(
     msg: &Message,
     defer: Option<&str>,
 ) -> Result<(), StoreError> {
-    let extracted: Vec<String> = fields
-        .get("invoice_number")
-        .map(|n| fold(n))
-        .into_iter()
-        .collect();
-    let keys = if category == "ar.remittance" {
-        settled_by_remittance(t, fields, msg, extracted)?
-    } else {
-        extracted
-    };
+    let keys = crate::receivables::named_by(category, fields, msg, |k| {
+        t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())
+    })?;
     for k in keys {
         let Some(mut r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? else {
             continue;
@@ -1226,67 +1223,6 @@ fn release_receivables(t: &mut Tx<'_>, message: &str) -> Result<(), StoreError> 
         t.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
     }
     Ok(())
-}
-
-/// Invoice-number-like tokens of a remittance looked up at most (a long advice is still cheap).
-const REMITTANCE_LOOKUPS: usize = 200;
-
-/// One payment often settles several invoices, and the remittance lists them. Every imported
-/// invoice it names (subject, own text, attachment text) counts as paid when their amounts add
-/// up to the amount paid, in one currency: the match an AR clerk makes by hand. Otherwise only
-/// the invoice the rule extracted does, so a mail saying "1010 is paid, 1011 follows" cannot
-/// mark 1011 paid.
-fn settled_by_remittance(
-    t: &Tx<'_>,
-    fields: &std::collections::BTreeMap<String, String>,
-    msg: &Message,
-    extracted: Vec<String>,
-) -> Result<Vec<String>, StoreError> {
-    let Some(paid) = fields
-        .get("amount_total")
-        .and_then(|a| a.parse::<rust_decimal::Decimal>().ok())
-    else {
-        return Ok(extracted);
-    };
-    let texts = [msg.subject.as_str(), msg.own_text()]
-        .into_iter()
-        .chain(msg.attachments.iter().filter_map(|a| a.text.as_deref()));
-    let mut candidates: std::collections::BTreeSet<String> = extracted.iter().cloned().collect();
-    for text in texts {
-        let tokens = text.split(|c: char| {
-            c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '[' | ']' | '|' | '"')
-        });
-        for token in tokens {
-            let k = fold(token);
-            if k.len() >= 4 && k.bytes().any(|b| b.is_ascii_digit()) {
-                candidates.insert(k);
-            }
-            if candidates.len() >= REMITTANCE_LOOKUPS {
-                break;
-            }
-        }
-    }
-    let mut named = Vec::new();
-    let mut sum = rust_decimal::Decimal::ZERO;
-    let mut currencies = std::collections::BTreeSet::new();
-    for k in candidates {
-        if let Some(r) = t.get_json::<Receivable>(S_RECEIVABLES, k.as_bytes())? {
-            sum += r
-                .amount
-                .parse::<rust_decimal::Decimal>()
-                .unwrap_or_default();
-            currencies.insert(r.currency.to_ascii_uppercase());
-            named.push(k);
-        }
-    }
-    let currency_agrees = fields
-        .get("currency")
-        .is_none_or(|c| currencies.iter().all(|x| x.eq_ignore_ascii_case(c)));
-    if named.len() > 1 && currencies.len() == 1 && currency_agrees && sum == paid {
-        Ok(named)
-    } else {
-        Ok(extracted)
-    }
 }
 
 /// Queue the decision's replies in the same batch, at most one per sender per thread per

@@ -85,8 +85,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
 /// Largest message the rule dry-run accepts.
 const MAX_TEST_MESSAGE: usize = 25 * 1024 * 1024;
 
-/// Failed authentications allowed per client address per window before it gets 429 (default).
-pub const AUTH_FAILURES_ALLOWED: u32 = 10;
+pub use crate::config::AUTH_FAILURES_ALLOWED;
 const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 pub struct ApiState {

@@ -13,7 +13,6 @@
 //! flushed before `run` returns.
 
 pub mod control;
-pub mod health;
 mod preflight;
 pub use preflight::{Prepared, Problems, preflight};
 
@@ -27,13 +26,13 @@ use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::DaemonSettings;
+use crate::health::Health;
 use crate::intake::{
     IndexCommits, Intake, IntakeOptions, IntakeSender, IntakeTotals, ItemOutcome, SharedRules,
 };
 use crate::pipeline::Pipeline;
 use crate::rules::RuleSet;
 use crate::source::imap::FolderTask;
-use health::Health;
 
 /// Files younger than this may still be being written by an uploader.
 const SETTLE: Duration = Duration::from_secs(1);

@@ -89,25 +89,26 @@ pub fn preflight(
             }
         }
     }
-    let dunning = match Dunning::from_config(&config) {
-        Ok(Some(d)) => {
-            let found = d.check();
-            if found.is_empty() {
-                Some(Arc::new(d))
-            } else {
-                problems.extend(
-                    found
+    let dunning = match (&config.dunning, &config.outbound) {
+        (Some(cadence), Some(o)) => match Dunning::new(cadence, o) {
+            Ok(d) => {
+                let found = d.check();
+                if found.is_empty() {
+                    Some(Arc::new(d))
+                } else {
+                    let found = found
                         .into_iter()
-                        .map(|p| format!("reminder templates: {p}")),
-                );
+                        .map(|p| format!("reminder templates: {p}"));
+                    problems.extend(found);
+                    None
+                }
+            }
+            Err(e) => {
+                problems.push(format!("[dunning]: {e:#}"));
                 None
             }
-        }
-        Ok(None) => None,
-        Err(e) => {
-            problems.push(format!("[dunning]: {e:#}"));
-            None
-        }
+        },
+        _ => None,
     };
     if let Some(api) = &config.api
         && let (Some(cert), Some(key)) = (&api.tls_cert, &api.tls_key)

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use tracing::{error, info};
 
+use super::send::OutboundConfig;
 use super::{Draft, OutboxRecord, Outgoing, TemplateError, Templates, outbox_ids};
 use crate::receivables::{Cadence, PlannedReminder, Receivable, ReceivableStatus};
 use crate::store::{Store, StoreError};
@@ -88,22 +89,18 @@ pub struct TickReport {
 }
 
 impl Dunning {
-    /// From `[dunning]` and `[outbound]` (templates directory, From address, dry run);
-    /// None without both.
-    pub fn from_config(config: &crate::config::Config) -> Result<Option<Dunning>, TemplateError> {
-        let (Some(cadence), Some(o)) = (&config.dunning, &config.outbound) else {
-            return Ok(None);
-        };
+    /// From `[dunning]` and `[outbound]` (templates directory, From address, dry run).
+    pub fn new(cadence: &Cadence, o: &OutboundConfig) -> Result<Dunning, TemplateError> {
         let dir = o
             .templates
             .clone()
             .unwrap_or_else(|| std::path::PathBuf::from("templates"));
-        Ok(Some(Dunning {
+        Ok(Dunning {
             cadence: cadence.clone(),
             templates: Templates::load(&dir)?,
             from: cadence.from.clone().unwrap_or_else(|| o.from.clone()),
             hold: o.dry_run,
-        }))
+        })
     }
 
     /// Every step's template and the notice template render with exactly the variables they

@@ -72,7 +72,7 @@ pub enum TransportConfig {
         host: String,
         port: u16,
         /// "implicit" (465), "starttls" (587/25) or "plain" (loopback only).
-        tls: crate::config::TlsMode,
+        tls: crate::tls::TlsMode,
         ca_file: Option<PathBuf>,
         username: Option<String>,
         password_env: Option<String>,
@@ -178,10 +178,10 @@ impl Transport {
                 }
                 let params = params.build_rustls().map_err(|e| e.to_string())?;
                 let tls = match tls {
-                    crate::config::TlsMode::Implicit => Tls::Wrapper(params),
-                    crate::config::TlsMode::Starttls => Tls::Required(params),
-                    crate::config::TlsMode::Plain => {
-                        if !crate::config::is_loopback(host) {
+                    crate::tls::TlsMode::Implicit => Tls::Wrapper(params),
+                    crate::tls::TlsMode::Starttls => Tls::Required(params),
+                    crate::tls::TlsMode::Plain => {
+                        if !crate::tls::is_loopback(host) {
                             return Err(format!(
                                 "plain SMTP is only allowed to loopback, not {host}"
                             ));

@@ -23,13 +23,12 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{Instrument, debug, info, info_span, warn};
 
-use crate::config::{
-    AfterProcessing, AuthMethod, DaemonSettings, MailboxConfig, SecretSource, TlsMode,
-};
-use crate::daemon::health::Health;
+use crate::config::{AfterProcessing, AuthMethod, DaemonSettings, MailboxConfig, SecretSource};
+use crate::health::Health;
 use crate::intake::{IntakeSender, ItemOutcome};
 use crate::model::RawMail;
 use crate::store::{FolderCursor, Store};
+use crate::tls::TlsMode;
 
 pub mod tls;
 
