@@ -1,15 +1,31 @@
 //! deskmail: email-workflow automation for accounting desks.
 //!
 //! # Layout
-//! Data flows one way: `source` → [`parse`] → [`rules`] → [`store`] → [`index`].
-//! - [`model`]: plain data (Message, Decision, ids), no I/O.
-//! - [`parse`]: bytes → Message; never panics; size limits; HTML and PDF text.
-//! - [`rules`]: accountant-readable rule files: load, validate, evaluate, extract, normalise.
-//! - [`store`]: sled trees; the one place that writes state; one transaction per batch.
-//! - [`index`]: tantivy schema, batched writer, the query language, grouped search.
-//! - [`source`]: where raw mail comes from (files, maildir, mbox).
-//! - [`pipeline`]: wires parse → rules → store → index for a batch of raw mail.
-//! - [`bench`]: the `deskmail bench` measurements.
+//! Every message takes one path: a source → [`intake`] (workers: [`parse`] → [`rules`], then the
+//! one committer: [`store`] → [`index`]). Modules in dependency order: each uses only those
+//! before it (`tests/architecture.rs` holds docs/ARCHITECTURE.md's table to that).
+//! - [`model`]: plain data (Message, Decision, ids, the e-invoice model), no I/O.
+//! - [`normalize`]: amounts, currencies, dates, payment terms; pure functions.
+//! - [`einvoice`]: UBL / CII / ZUGFeRD XML → the e-invoice model, with the EN 16931 checks.
+//! - [`parse`]: bytes → Message; never panics; size limits; HTML and PDF text with layout.
+//! - [`extract`]: invoice fields without a template, scored and cross-checked.
+//! - [`rules`]: accountant-readable rule files: load, validate, evaluate.
+//! - [`review`]: which decisions need a person, corrections; no I/O.
+//! - [`vendors`]: the vendor registry's logic and the bank-details guard; no I/O.
+//! - [`receivables`]: AR invoices, what inbox decisions do to them, the dunning plan.
+//! - [`access`]: roles and API tokens. [`audit`]: the audit log's records and chain.
+//! - [`tls`]: TLS modes, loopback, CA files.
+//! - [`outbound`]: reply templates, drafts, outbox records; `send` and `dunning` sit above the
+//!   store.
+//! - [`store`]: sled trees and the blob log; the one place that writes state.
+//! - [`index`]: tantivy schema, writer, the query language, grouped search.
+//! - [`source`]: files, maildirs and mbox on disk; `source::imap` above the intake.
+//! - [`pipeline`]: opening a data directory, `process` (parse + rules), the index catch-up.
+//! - [`intake`]: the one committer used by `ingest`, `run` and `reindex`.
+//! - [`privacy`]: export, erasure, retention. [`views`]: what the CLI, socket and API print.
+//! - [`config`]: `deskmail.toml`, every problem at once. [`health`]: status of each source.
+//! - [`api`]: `deskmail serve`. [`daemon`]: `deskmail run` and its start-up check.
+//! - [`eval`], [`bench`]: measurement.
 //!
 //! See docs/ARCHITECTURE.md for the store's keys and the invariants.
 #![forbid(unsafe_code)]

@@ -5,7 +5,7 @@
 //!   is ingested, then moved to `processed/`, or to `failed/` with a `.reason` file beside it.
 //!
 //! Beside them: a rules watcher (reload on edit or SIGHUP; a broken edit keeps the last good
-//! set), the status file ([`health`]), the control socket ([`control`]), the outbox sender and
+//! set), the status file ([`crate::health`]), the control socket ([`control`]), the outbox sender and
 //! the dunning tick (every minute: reminders and dispute notices into the outbox).
 //!
 //! Shutdown is passed in as a future (SIGTERM/SIGINT in `main`, anything in tests): sources stop
