@@ -126,6 +126,9 @@ fn assert_inert(seen: &Value) {
 
 #[test]
 fn an_agent_searches_and_opens_a_thread_with_its_decision() {
+    if common::skip_without(common::Needs::Browser) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let (server, token) = serve(&data, &[root().join("fixtures/mail/ap")]);
@@ -182,6 +185,9 @@ fn an_agent_searches_and_opens_a_thread_with_its_decision() {
 /// Hostile subjects, names, bodies and attachment names must show as text and never run.
 #[test]
 fn hostile_mail_stays_inert_in_the_page() {
+    if common::skip_without(common::Needs::Browser) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("xss");
     std::fs::create_dir_all(&corpus).unwrap();
@@ -233,6 +239,9 @@ fn hostile_mail_stays_inert_in_the_page() {
 /// every line item with quantity, unit price, net amount and VAT rate, and the totals.
 #[test]
 fn an_agent_reads_an_xml_only_e_invoice_with_its_line_items() {
+    if common::skip_without(common::Needs::Browser) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let (server, token) = serve(&data, &[root().join("fixtures/einvoice/mail")]);
@@ -294,6 +303,9 @@ fn an_agent_reads_an_xml_only_e_invoice_with_its_line_items() {
 /// The correction is stored under the agent's name and the held acknowledgement is released.
 #[test]
 fn an_agent_works_the_review_queue_from_the_keyboard() {
+    if common::skip_without(common::Needs::Browser) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let drop_dir = dir.path().join("drop");
     std::fs::create_dir_all(&drop_dir).unwrap();

@@ -341,6 +341,9 @@ const PW: [(&str, &str); 2] = [("PW_AP", "secret-ap"), ("PW_AR", "secret-ar")];
 
 #[test]
 fn scenario1_a_backlog_of_1000_is_stored_exactly_once_and_never_marked_seen() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     let msgs: Vec<Vec<u8>> = (0..1000).map(|i| invoice("backlog", i)).collect();
     dv.fill("ap", &msgs);
@@ -372,6 +375,9 @@ fn scenario1_a_backlog_of_1000_is_stored_exactly_once_and_never_marked_seen() {
 
 #[test]
 fn scenario2_mail_delivered_while_idling_is_searchable_within_5s_and_rules_reload() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     let data = dv.scratch().join("data");
     // STARTTLS here (IMAPS elsewhere), and a rules dir of our own to edit while running.
@@ -438,6 +444,9 @@ fn scenario2_mail_delivered_while_idling_is_searchable_within_5s_and_rules_reloa
 
 #[test]
 fn scenario3_dovecot_restarted_mid_sync_loses_nothing_and_doubles_nothing() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     let n = 3000;
     let msgs: Vec<Vec<u8>> = (0..n).map(|i| invoice("restart", i)).collect();
@@ -475,6 +484,9 @@ fn scenario3_dovecot_restarted_mid_sync_loses_nothing_and_doubles_nothing() {
 
 #[test]
 fn scenario4_sigkill_mid_batch_then_restart_is_exactly_once() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     let n = 3000;
     let msgs: Vec<Vec<u8>> = (0..n).map(|i| invoice("killed", i)).collect();
@@ -508,6 +520,9 @@ fn scenario4_sigkill_mid_batch_then_restart_is_exactly_once() {
 
 #[test]
 fn scenario5_uidvalidity_change_resyncs_without_duplicates() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     let msgs: Vec<Vec<u8>> = (0..50).map(|i| invoice("uidv", i)).collect();
     dv.fill("ap", &msgs);
@@ -541,6 +556,9 @@ fn scenario5_uidvalidity_change_resyncs_without_duplicates() {
 
 #[test]
 fn scenario6_a_wrong_password_names_the_mailbox_backs_off_and_others_go_on() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     dv.fill("ap", &[invoice("goodbox", 1), invoice("goodbox", 2)]);
     let data = dv.scratch().join("data");
@@ -593,6 +611,9 @@ fn scenario6_a_wrong_password_names_the_mailbox_backs_off_and_others_go_on() {
 
 #[test]
 fn scenario7_move_after_processing_puts_messages_in_the_target_folder() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     let msgs: Vec<Vec<u8>> = (0..20).map(|i| invoice("moved", i)).collect();
     dv.fill("ap", &msgs);
@@ -617,6 +638,9 @@ fn scenario7_move_after_processing_puts_messages_in_the_target_folder() {
 
 #[test]
 fn scenario8_tls_verifies_names_and_never_downgrades() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     dv.fill("ap", &[invoice("tls", 1)]);
     let data = dv.scratch().join("data");
@@ -725,6 +749,9 @@ impl Drop for TokenEndpoint {
 
 #[test]
 fn oauth_xoauth2_and_oauthbearer_log_in_with_a_token_from_a_command() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let tokens = TokenEndpoint::start();
     let url = format!("http://127.0.0.1:{}/introspect?token=", tokens.port);
     let dv = Dovecot::start_with(&[("OAUTH_INTROSPECTION_URL", &url)]);
@@ -761,6 +788,9 @@ fn oauth_xoauth2_and_oauthbearer_log_in_with_a_token_from_a_command() {
 /// the decision's fields come from the embedded XML, with the business term as their source.
 #[test]
 fn an_e_invoice_hybrid_pdf_arriving_over_imap_is_read_from_its_embedded_xml() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let dv = Dovecot::start();
     let hybrid = std::fs::read(
         root().join("fixtures/einvoice/mail/zugferd-en16931-allowances-charges-hybrid.eml"),

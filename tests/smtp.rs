@@ -289,6 +289,9 @@ fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn scenario1_a_vendor_invoice_gets_exactly_one_threaded_acknowledgement() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let s = Servers::start();
     let d = Daemon::start(&s);
     s.drop_invoice("inv1", "vendor@example.test");
@@ -321,6 +324,9 @@ fn scenario1_a_vendor_invoice_gets_exactly_one_threaded_acknowledgement() {
 /// invoice (the control) is acknowledged, the acknowledgement is the only mail anywhere.
 #[test]
 fn scenario2_no_reply_to_a_bounce_an_out_of_office_a_list_or_ourselves() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let s = Servers::start();
     let d = Daemon::start(&s);
     let drop = s.dir.join("drop");
@@ -377,6 +383,9 @@ fn scenario2_no_reply_to_a_bounce_an_out_of_office_a_list_or_ourselves() {
 
 #[test]
 fn scenario3_replies_wait_while_smtp_is_down_and_go_once_when_it_is_back() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let s = Servers::start();
     s.postfix("stop");
     let d = Daemon::start(&s);
@@ -403,6 +412,9 @@ fn scenario3_replies_wait_while_smtp_is_down_and_go_once_when_it_is_back() {
 
 #[test]
 fn scenario4_a_permanent_refusal_fails_without_retries_and_shows_in_outbox_list() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let s = Servers::start();
     let d = Daemon::start(&s);
     s.drop_invoice("inv4", "rejected@example.test");
@@ -427,6 +439,9 @@ fn scenario4_a_permanent_refusal_fails_without_retries_and_shows_in_outbox_list(
 /// before marking it `sent`. On restart the record is `uncertain` and is not sent again.
 #[test]
 fn scenario5_a_crash_between_handing_over_and_marking_sent_makes_no_second_copy() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let s = Servers::start();
     let d = Daemon::start(&s);
     s.drop_invoice("inv5", "vendor@example.test");
@@ -613,6 +628,9 @@ fn delivered(raw: &str) -> (Delivered, String) {
 /// calendar (2027-03-01 is a Monday).
 #[test]
 fn scenario6_sixty_days_of_reminders_follow_the_calendar_and_the_inbox() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
     let s = Servers::start();
     let config = ar_config(&s);
     let csv = s.dir.join("receivables.csv");

@@ -78,3 +78,52 @@ pub fn import_invoices(data: &Path, csv: &Path) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// What a server-backed test needs from the machine.
+#[derive(Debug, Clone, Copy)]
+pub enum Needs {
+    /// scripts/dovecot.sh and scripts/postfix.sh start real servers, which must switch users.
+    MailServers,
+    /// Debian's Chromium, Node.js and tests/browser's playwright-core (scripts/test.sh installs them).
+    Browser,
+}
+
+/// True when the test cannot start its servers as the current user and should return at once.
+/// The skip is written straight to the terminal (past the test harness's capture) so it is seen.
+/// `scripts/test.sh` sets DESKMAIL_REQUIRE_SERVERS=1: there a missing server fails the test
+/// instead, so CI never passes by skipping.
+pub fn skip_without(needs: Needs) -> bool {
+    let missing = match needs {
+        Needs::MailServers => (!is_root()).then_some(
+            "Dovecot and Postfix are started by scripts/dovecot.sh and scripts/postfix.sh, \
+             which need root",
+        ),
+        Needs::Browser => {
+            let ready = Path::new("/usr/bin/chromium").exists()
+                && Command::new("node").arg("--version").output().is_ok()
+                && root()
+                    .join("tests/browser/node_modules/playwright-core")
+                    .exists();
+            (!ready).then_some("Chromium, Node.js or tests/browser/node_modules is missing")
+        }
+    };
+    let Some(why) = missing else {
+        return false;
+    };
+    if std::env::var_os("DESKMAIL_REQUIRE_SERVERS").is_some() {
+        panic!("{why}, and DESKMAIL_REQUIRE_SERVERS is set");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {why}; run scripts/test.sh (as root) to run it"
+    );
+    true
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
