@@ -79,6 +79,10 @@ pub struct ApiConfig {
     pub client_ca: Option<PathBuf>,
     #[serde(default = "default_auth_failures")]
     pub auth_failures_per_minute: u32,
+    /// Reverse proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For names
+    /// the client; anyone else's is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Failed authentications allowed per client address per window before it gets 429 (default).

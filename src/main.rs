@@ -215,6 +215,10 @@ enum Command {
         /// Failed authentications per client address per minute before it gets 429.
         #[arg(long, default_value_t = deskmail::api::AUTH_FAILURES_ALLOWED)]
         auth_failures_per_minute: u32,
+        /// A reverse proxy (address or network) whose X-Forwarded-For names the client;
+        /// repeat for several.
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<ipnet::IpNet>,
     },
     /// Data-protection export: everything held about an address, as a tar (JSON + .eml files).
     Export {
@@ -1025,6 +1029,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tls_key,
             client_ca,
             auth_failures_per_minute,
+            trusted_proxies,
         } => {
             let store = Arc::new(open_store(&data.data, false)?);
             // Not read-only: erasure and purge remove documents (no daemon holds the writer,
@@ -1043,7 +1048,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some(Arc::new(std::sync::RwLock::new(rules))),
                 retention,
                 index,
-                auth_failures_per_minute,
+                deskmail::api::GuardSettings {
+                    failures_allowed: auth_failures_per_minute,
+                    trusted_proxies,
+                },
             ));
             let tls = tls_cert
                 .zip(tls_key)

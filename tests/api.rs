@@ -244,13 +244,19 @@ fn revoked_tokens_stop_working_and_failed_logins_are_rate_limited() {
     let server = Server::start(&data);
     assert_eq!(server.get("/api/stats", Some(&extra)).0, 401);
     assert_eq!(server.get("/api/stats", Some(&tokens[&Role::Agent])).0, 200);
-    // Ten failures from one address (the revoked token was the first), then even a good token
-    // waits out the window.
-    for _ in 0..9 {
-        assert_eq!(server.get("/api/stats", Some("dm_guess")).0, 401);
+    // Ten wrong tokens from one address (the revoked token was the first): the eleventh waits,
+    // told how long; a valid token from the same address is still served.
+    for i in 0..9 {
+        assert_eq!(
+            server.get("/api/stats", Some(&format!("dm_{i}guess"))).0,
+            401
+        );
     }
-    assert_eq!(server.get("/api/stats", Some("dm_guess")).0, 429);
-    assert_eq!(server.get("/api/stats", Some(&tokens[&Role::Agent])).0, 429);
+    let (status, headers, _) = server.get("/api/stats", Some("dm_9guess"));
+    assert_eq!(status, 429);
+    let wait: u64 = headers["retry-after"].parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert_eq!(server.get("/api/stats", Some(&tokens[&Role::Agent])).0, 200);
     assert_eq!(server.get("/api/health", None).0, 200, "health stays open");
 }
 
@@ -1077,4 +1083,201 @@ fn attachments_download_as_inert_files_with_safe_names() {
         }
     }
     assert!(checked >= 5, "{checked}");
+}
+
+/// Security finding 2: the limiter locked out valid tokens, counted missing tokens and ignored
+/// X-Forwarded-For, so one client behind a proxy locked out the whole desk.
+#[test]
+fn finding2_one_client_behind_a_proxy_cannot_lock_out_the_desk() {
+    let (_dir, data, tokens) = setup();
+    // Missing tokens are not guesses: a page loading before its token is not locked out.
+    let plain = Server::start(&data);
+    for _ in 0..15 {
+        assert_eq!(plain.get("/api/stats", None).0, 401);
+    }
+    assert_eq!(plain.get("/api/stats", Some("dm_a1")).0, 401, "not blocked");
+    drop(plain);
+
+    let server = Server::start_with(&data, &["--trusted-proxy", "127.0.0.0/8"]);
+    let from = |client: &str, token: &str| {
+        server
+            .request_with(
+                "GET",
+                "/api/stats",
+                Some(token),
+                &[("X-Forwarded-For", client)],
+                b"",
+            )
+            .0
+    };
+    for i in 0..10 {
+        assert_eq!(from("203.0.113.7", &format!("dm_{i}x")), 401);
+    }
+    assert_eq!(from("203.0.113.7", "dm_zz"), 429, "the guesser waits");
+    assert_eq!(
+        from("198.51.100.4", "dm_yy"),
+        401,
+        "a colleague behind the proxy does not"
+    );
+    assert_eq!(
+        from("203.0.113.7", &tokens[&Role::Admin]),
+        200,
+        "a valid token never waits"
+    );
+    // A client naming itself in the header without a trusted proxy is the peer, as before.
+    drop(server);
+    let direct = Server::start(&data);
+    for i in 0..10 {
+        let status = direct
+            .request_with(
+                "GET",
+                "/api/stats",
+                Some(&format!("dm_{i}q")),
+                &[("X-Forwarded-For", &format!("192.0.2.{i}"))],
+                b"",
+            )
+            .0;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(direct.get("/api/stats", Some("dm_last")).0, 429);
+}
+
+/// Security finding 3: every refused request stored its full path and query (up to ~64 KB) in
+/// the audit log, so anyone could grow the store without a token.
+#[test]
+fn finding3_refused_requests_cannot_grow_the_audit_log() {
+    let (_dir, data, tokens) = setup();
+    let server = Server::start(&data);
+    let before = server.json("/api/audit?limit=5000", &tokens[&Role::Auditor])["records"]
+        .as_array()
+        .unwrap()
+        .len();
+    let long = format!("/api/search?q={}", "a".repeat(60_000));
+    for i in 0..50 {
+        let token = if i % 2 == 0 { None } else { Some("dm_wrong") };
+        let status = server.get(&long, token).0;
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    let records = server.json("/api/audit?limit=5000", &tokens[&Role::Auditor])["records"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let new: Vec<&Value> = records[before..].iter().collect();
+    // One record for the refusals of that minute, then the auditor's own read.
+    let refusals: Vec<&&Value> = new.iter().filter(|r| r["role"].is_null()).collect();
+    assert_eq!(refusals.len(), 1, "{new:#?}");
+    let target = refusals[0]["targets"][0].as_str().unwrap();
+    assert!(
+        target.len() < 400,
+        "target kept whole: {} bytes",
+        target.len()
+    );
+    assert!(target.ends_with("bytes)"), "{target}");
+}
+
+/// Security finding 5: idle and half-sent requests held connections forever, and with file
+/// handles gone the accept loop spun a core. HEAD on a GET route was 403.
+#[test]
+fn finding5_idle_and_half_sent_connections_are_dropped_and_head_is_answered() {
+    let (_dir, data, _tokens) = setup();
+    let server = Server::start(&data);
+    let (status, _, body) = server.request("HEAD", "/api/health", None, b"");
+    assert_eq!(status, 200);
+    assert!(body.is_empty());
+    let idle = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    half.write_all(b"GET /api/health HTTP/1.1\r\nHost: local")
+        .unwrap();
+    let started = std::time::Instant::now();
+    for mut s in [idle, half] {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        assert!(
+            !String::from_utf8_lossy(&buf).contains("200 OK"),
+            "answered a half request"
+        );
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "connections held {took:?} (the header timeout is 10 s)"
+    );
+}
+
+/// Security finding 5, the other half: out of file handles, the accept loop retried at once and
+/// burned a core while `/api/health` timed out. Now it pauses, and once the idle connections
+/// are dropped the server answers again.
+#[test]
+fn finding5_out_of_file_handles_the_server_pauses_instead_of_spinning() {
+    let (_dir, data, _tokens) = setup();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 48; exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_deskmail"))
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(common::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let server = Server { child, port };
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.child.id())).unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        // utime and stime, in clock ticks (100 per second on Linux).
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    };
+    let idle: Vec<TcpStream> = (0..80)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    assert!(
+        idle.len() > 48,
+        "the kernel's backlog takes them: {}",
+        idle.len()
+    );
+    let before = cpu();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let burned = cpu() - before;
+    assert!(
+        burned < 100,
+        "{burned} ticks of CPU in 3 s with handles exhausted"
+    );
+    // The header timeout frees the handles; then a fresh request is answered.
+    let started = std::time::Instant::now();
+    loop {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        s.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        if buf.starts_with(b"HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(40),
+            "health never answered after the idle connections timed out"
+        );
+    }
+    drop(idle);
 }

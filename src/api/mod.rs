@@ -6,8 +6,7 @@
 //! authentication is rate-limited per client address. Every authenticated request — each read
 //! of mail content, each change — is written to the hash-chained audit log with its outcome.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +31,7 @@ use crate::privacy::{self, RetentionPolicy};
 use crate::store::Store;
 use crate::views::{self, ViewError};
 
+mod limiter;
 mod review;
 pub mod server;
 
@@ -86,7 +86,24 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
 const MAX_TEST_MESSAGE: usize = 25 * 1024 * 1024;
 
 pub use crate::config::AUTH_FAILURES_ALLOWED;
-const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// A request body must have arrived whole within this.
+const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How the guard treats callers that fail to authenticate.
+#[derive(Debug, Clone)]
+pub struct GuardSettings {
+    pub failures_allowed: u32,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        GuardSettings {
+            failures_allowed: AUTH_FAILURES_ALLOWED,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
 
 pub struct ApiState {
     pub store: Arc<Store>,
@@ -97,8 +114,10 @@ pub struct ApiState {
     pub retention: RetentionPolicy,
     /// Removes erased and purged messages from the index.
     pub unindex: Arc<dyn privacy::IndexUpdates>,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-    failures_allowed: u32,
+    limiter: limiter::Limiter,
+    refusals: limiter::AuditThrottle,
+    /// Proxies whose X-Forwarded-For names the client.
+    trusted_proxies: Vec<ipnet::IpNet>,
     last_reload: Mutex<Instant>,
 }
 
@@ -122,14 +141,15 @@ impl ApiState {
         Ok(report)
     }
 
-    /// `failures_allowed`: failed authentications per client address per minute.
+    /// `guard`: failed authentications allowed per client address (and per token prefix) per
+    /// minute, and the proxies trusted to name the client.
     pub fn new(
         store: Arc<Store>,
         index: Arc<MailIndex>,
         rules: Option<SharedRules>,
         retention: RetentionPolicy,
         unindex: Arc<dyn privacy::IndexUpdates>,
-        failures_allowed: u32,
+        guard: GuardSettings,
     ) -> Arc<ApiState> {
         Arc::new(ApiState {
             store,
@@ -137,26 +157,11 @@ impl ApiState {
             rules,
             retention,
             unindex,
-            failures: Mutex::new(HashMap::new()),
-            failures_allowed,
+            limiter: limiter::Limiter::new(guard.failures_allowed),
+            refusals: limiter::AuditThrottle::default(),
+            trusted_proxies: guard.trusted_proxies,
             last_reload: Mutex::new(Instant::now()),
         })
-    }
-
-    fn blocked(&self, ip: IpAddr) -> bool {
-        let f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        f.get(&ip).is_some_and(|(n, since)| {
-            *n >= self.failures_allowed && since.elapsed() < AUTH_FAILURE_WINDOW
-        })
-    }
-
-    fn failed(&self, ip: IpAddr) {
-        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let e = f.entry(ip).or_insert((0, Instant::now()));
-        if e.1.elapsed() >= AUTH_FAILURE_WINDOW {
-            *e = (0, Instant::now());
-        }
-        e.0 += 1;
     }
 
     /// Pick up index commits made by the daemon (at most every 250 ms).
@@ -260,6 +265,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
 /// handler answered as that request's 500 instead of unwinding out of the connection task.
 fn outer_layers(router: Router) -> Router {
     router
+        // A body sent slower than this is cut off (the head has its own timeout in `server`).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            REQUEST_BODY_TIMEOUT,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
@@ -279,9 +288,15 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 fn access_for(method: &Method, path: &str) -> Option<Access> {
+    // HEAD is a GET without the body: the same roles.
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
     ROUTES
         .iter()
-        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .find(|(m, p, _)| *m == method && *p == path)
         .map(|(_, _, a)| *a)
 }
 
@@ -320,16 +335,17 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
     if access == Access::Open {
         return next.run(req).await;
     }
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ClientAddr>()
-        .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.0.ip());
-    let target = pseudonymise_addresses(
+        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |a| a.0);
+    let ip = limiter::client_addr(peer, req.headers(), &state.trusted_proxies);
+    let target = limiter::bounded_target(&pseudonymise_addresses(
         req.uri()
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or_default(),
-    );
+    ));
     let audit = |actor: &str, role: Option<Role>, outcome: String| {
         let entry = AuditEntry {
             actor: actor.to_string(),
@@ -340,7 +356,7 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
         };
         // Changes are recorded durably before the answer; reads within sled's flush interval.
         let result = state.store.audit(entry).and_then(|_| {
-            if method == Method::GET {
+            if method == Method::GET || method == Method::HEAD {
                 Ok(())
             } else {
                 state.store.flush()
@@ -352,32 +368,53 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
         }
         true
     };
-    if state.blocked(ip) {
-        audit("anonymous", None, "429 too many failed logins".into());
-        return problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many failed authentications; wait a minute",
-        );
-    }
+    // Refused requests cost one audit record per address per minute, whatever their number.
+    let refused = |outcome: &str| {
+        if let limiter::RefusalRecord::Write { earlier } = state.refusals.refused(ip) {
+            let outcome = match earlier {
+                0 => outcome.to_string(),
+                n => format!("{outcome} (and {n} more refused from this address before)"),
+            };
+            audit(&format!("anonymous@{ip}"), None, outcome);
+        }
+    };
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .unwrap_or_default();
-    // A bearer token, or else a registered client certificate (service-to-service mTLS).
+        .unwrap_or_default()
+        .to_string();
+    // A bearer token, or else a registered client certificate (service-to-service mTLS). A valid
+    // one is served whatever anyone else got wrong: it is checked before any limit.
     let record = if !token.is_empty() {
-        state.store.token(&token_hash(token)).ok().flatten()
+        state.store.token(&token_hash(&token)).ok().flatten()
     } else if let Some(ClientCert(key)) = req.extensions().get::<ClientCert>() {
         state.store.token(key).ok().flatten()
     } else {
         None
     };
     let Some(record) = record.filter(|r| r.revoked_at.is_none()) else {
-        state.failed(ip);
-        audit("anonymous", None, "401".into());
-        warn!(client = %ip, route = %action, "Refused: missing, unknown or revoked token");
+        if token.is_empty() {
+            refused("401 no token");
+            return problem(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+        }
+        if let Some(wait) = state.limiter.retry_after(ip, &token) {
+            refused("429 too many failed logins");
+            let mut res = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many failed authentications; wait a minute",
+            );
+            let secs = wait.as_secs().max(1).to_string();
+            if let Ok(v) = HeaderValue::from_str(&secs) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return res;
+        }
+        state.limiter.failed(ip, &token);
+        refused("401");
+        warn!(client = %ip, route = %action, "Refused: unknown or revoked token");
         return problem(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
     };
     let Access::Roles(allowed) = access else {

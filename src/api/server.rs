@@ -4,12 +4,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
@@ -95,6 +97,15 @@ fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, ServeError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// Connections served at once; more wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 512;
+/// A request head (and, on a kept-alive connection, the next one) must arrive within this.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The TLS handshake must finish within this.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a failed accept (out of file handles), wait this long before the next.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
 /// Bind (fails fast on a bad address or TLS files), then serve until `shutdown` resolves.
 pub async fn serve(
     app: Router,
@@ -121,11 +132,22 @@ pub async fn serve(
         if acceptor.is_some() { "https" } else { "http" }
     );
     tokio::pin!(shutdown);
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
+        // At the limit, wait for a connection to end: new ones queue in the kernel's backlog.
+        let slot = tokio::select! {
+            s = Arc::clone(&slots).acquire_owned() => s.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(c) => c,
-                Err(e) => { warn!(error = %e, "accept failed"); continue; }
+                Err(e) => {
+                    // Out of file handles (EMFILE) or memory: retrying at once only spins.
+                    warn!(error = %e, "accept failed; pausing");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
             },
             _ = &mut shutdown => break,
         };
@@ -133,6 +155,7 @@ pub async fn serve(
         let app = app.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let service = |cert: Option<ClientCert>| {
                 TowerToHyperService::new(app.map_request(
                     move |mut req: axum::http::Request<hyper::body::Incoming>| {
@@ -144,10 +167,21 @@ pub async fn serve(
                     },
                 ))
             };
-            let builder = Builder::new(TokioExecutor::new());
+            // HTTP/1.1 only (TLS offers no ALPN, so browsers speak it anyway): the automatic
+            // version sniffing would wait for a first byte with no timeout. A client that sends
+            // no complete request head in time (idle between requests included) is dropped.
+            let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
             let result = match acceptor {
-                Some(a) => match a.accept(tcp).await {
-                    Ok(tls) => {
+                Some(a) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, a.accept(tcp)).await {
+                    Err(_) => {
+                        debug!(client = %peer, "TLS handshake timed out");
+                        return;
+                    }
+                    Ok(Ok(tls)) => {
                         // A verified client certificate, named by its fingerprint.
                         let cert = tls
                             .get_ref()
@@ -159,7 +193,7 @@ pub async fn serve(
                             .serve_connection(TokioIo::new(tls), service(cert))
                             .await
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         debug!(client = %peer, error = %e, "TLS handshake failed");
                         return;
                     }

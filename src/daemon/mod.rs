@@ -240,7 +240,10 @@ pub async fn run(
                 Some(intake.rules_handle()),
                 config.retention.clone(),
                 Arc::new(intake.sender()),
-                api.auth_failures_per_minute,
+                crate::api::GuardSettings {
+                    failures_allowed: api.auth_failures_per_minute,
+                    trusted_proxies: api.trusted_proxies.clone(),
+                },
             );
             let tls = api
                 .tls_cert

@@ -61,11 +61,26 @@ impl Server {
         token: Option<&str>,
         body: &[u8],
     ) -> (u16, HashMap<String, String>, Vec<u8>) {
+        self.request_with(method, path, token, &[], body)
+    }
+
+    /// A request with extra header lines (`X-Forwarded-For`, …).
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, HashMap<String, String>, Vec<u8>) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        let mut extra = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        for (k, v) in headers {
+            extra.push_str(&format!("{k}: {v}\r\n"));
+        }
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         )
         .unwrap();
@@ -91,6 +106,9 @@ impl Server {
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect::<HashMap<_, _>>();
         let mut body = raw[split + 4..].to_vec();
+        if method == "HEAD" {
+            body.clear();
+        }
         if headers
             .get("transfer-encoding")
             .is_some_and(|v| v == "chunked")
