@@ -1,10 +1,31 @@
 //! The audit log: who read or changed what, when, with what outcome. Append-only and
 //! hash-chained: each record carries the hash of the one before, and its own hash over its
 //! contents, so an edited, removed or reordered record breaks the chain at a nameable place.
+//!
+//! A chain alone does not stop someone who can write the store: they can edit a record and
+//! re-chain everything after it, or drop the newest records and lower the counter. Two things
+//! outside the store do: a **key** (`DESKMAIL_AUDIT_KEY_FILE` or `DESKMAIL_AUDIT_KEY_COMMAND`)
+//! with which every record's hash is MACed (HMAC-SHA256), so a rewritten record cannot carry a
+//! valid MAC without it; and **anchors**, the chain's head (seq and hash) appended to a file
+//! outside the store (`DESKMAIL_AUDIT_ANCHORS`, default `DATA/audit-anchors.log`) and written
+//! to the log (the system journal under systemd) every [`ANCHOR_EVERY`] records or
+//! [`ANCHOR_INTERVAL`], so records removed from the end are missed against the last anchor.
+//! docs/SECURITY.md says exactly what is and is not detected.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use ring::hmac;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// An anchor is written at least every this many records…
+pub const ANCHOR_EVERY: u64 = 100;
+/// …and when this long has passed since the last one and there are new records.
+pub const ANCHOR_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+/// The shortest key accepted (bytes).
+const MIN_KEY_BYTES: usize = 32;
 
 /// What a caller asks to record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +52,9 @@ pub struct AuditRecord {
     pub prev: String,
     /// SHA-256 over everything above.
     pub hash: String,
+    /// HMAC-SHA256 of `hash` under the audit key, when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 impl AuditRecord {
@@ -41,6 +65,7 @@ impl AuditRecord {
             entry,
             prev,
             hash: String::new(),
+            mac: None,
         };
         r.hash = r.compute_hash();
         r
@@ -68,13 +93,201 @@ pub struct ChainBreak {
     pub reason: String,
 }
 
-/// Check records in stored order against each other and against the head (`last_seq`).
+/// The secret the records are MACed with. Never stored, never logged.
+pub struct AuditKey {
+    key: hmac::Key,
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditKey(..)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditKeyError {
+    #[error("audit key file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("audit key command {command:?}: {message}")]
+    Command { command: String, message: String },
+    #[error("the audit key has {0} bytes; at least {MIN_KEY_BYTES} are needed")]
+    TooShort(usize),
+}
+
+impl AuditKey {
+    /// A key from a file's or a command's bytes: 64+ hex digits (`openssl rand -hex 32`,
+    /// surrounding whitespace ignored) are decoded; anything else is used as it is.
+    pub fn from_bytes(bytes: &[u8]) -> Result<AuditKey, AuditKeyError> {
+        let decoded = std::str::from_utf8(bytes.trim_ascii())
+            .ok()
+            .filter(|s| s.len() >= 2 * MIN_KEY_BYTES)
+            .and_then(|s| hex::decode(s).ok());
+        let material = decoded.as_deref().unwrap_or(bytes);
+        if material.len() < MIN_KEY_BYTES {
+            return Err(AuditKeyError::TooShort(material.len()));
+        }
+        Ok(AuditKey {
+            key: hmac::Key::new(hmac::HMAC_SHA256, material),
+        })
+    }
+
+    pub fn from_file(path: &Path) -> Result<AuditKey, AuditKeyError> {
+        let bytes = std::fs::read(path).map_err(|source| AuditKeyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        AuditKey::from_bytes(&bytes)
+    }
+
+    /// The key a command prints (`sh -c`), e.g. from a secret manager.
+    pub fn from_command(command: &str) -> Result<AuditKey, AuditKeyError> {
+        let failed = |message: String| AuditKeyError::Command {
+            command: command.to_string(),
+            message,
+        };
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .map_err(|e| failed(e.to_string()))?;
+        if !out.status.success() {
+            return Err(failed(format!("exited with {}", out.status)));
+        }
+        AuditKey::from_bytes(&out.stdout)
+    }
+
+    /// `DESKMAIL_AUDIT_KEY_FILE`, else `DESKMAIL_AUDIT_KEY_COMMAND`, else none. Read from the
+    /// environment so every deskmail process writing to a store (the daemon, `serve`, the CLI
+    /// commands that audit) MACs its records alike.
+    pub fn from_env() -> Result<Option<AuditKey>, AuditKeyError> {
+        if let Some(path) = std::env::var_os("DESKMAIL_AUDIT_KEY_FILE").filter(|p| !p.is_empty()) {
+            return AuditKey::from_file(Path::new(&path)).map(Some);
+        }
+        match std::env::var("DESKMAIL_AUDIT_KEY_COMMAND") {
+            Ok(c) if !c.trim().is_empty() => AuditKey::from_command(&c).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The MAC a record with this hash carries.
+    pub fn mac(&self, hash: &str) -> String {
+        hex::encode(hmac::sign(&self.key, hash.as_bytes()).as_ref())
+    }
+
+    fn holds(&self, hash: &str, mac: &str) -> bool {
+        hex::decode(mac).is_ok_and(|m| hmac::verify(&self.key, hash.as_bytes(), &m).is_ok())
+    }
+}
+
+/// The chain's head as seen at one moment, kept outside the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub seq: u64,
+    pub hash: String,
+    /// The record's MAC when the log was keyed then: pins that it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Append an anchor for `record` (one JSON line; the file is only ever appended to).
+pub fn append_anchor(path: &Path, record: &AuditRecord) -> std::io::Result<()> {
+    let anchor = Anchor {
+        seq: record.seq,
+        hash: record.hash.clone(),
+        mac: record.mac.clone(),
+        at: record.at,
+    };
+    let mut line = serde_json::to_string(&anchor).map_err(std::io::Error::other)?;
+    line.push('\n');
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(line.as_bytes())
+}
+
+/// The anchors in a file (none when it does not exist); an unreadable line is an error, since
+/// a damaged anchor file is itself a finding.
+pub fn read_anchors(path: &Path) -> Result<Vec<Anchor>, ChainBreak> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(ChainBreak {
+                seq: 0,
+                reason: format!("anchor file {}: {e}", path.display()),
+            });
+        }
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| ChainBreak {
+                seq: 0,
+                reason: format!("anchor file {} line {}: {e}", path.display(), i + 1),
+            })
+        })
+        .collect()
+}
+
+/// What a verification established.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    pub records: u64,
+    /// Every MAC checked under the key.
+    pub keyed: bool,
+    /// Records before the first MACed one (written before the key was set).
+    pub unkeyed_prefix: u64,
+    /// Anchors the chain was checked against, and the newest one's seq.
+    pub anchors: usize,
+    pub last_anchor: Option<u64>,
+}
+
+impl std::fmt::Display for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "intact: {} records", self.records)?;
+        match (self.keyed, self.unkeyed_prefix) {
+            (false, _) => write!(
+                f,
+                "; not keyed (set DESKMAIL_AUDIT_KEY_FILE to MAC records against a store writer)"
+            )?,
+            (true, 0) => write!(f, "; every MAC checked under the audit key")?,
+            (true, n) => write!(
+                f,
+                "; MACs checked under the audit key ({n} records from before the key carry none)"
+            )?,
+        }
+        match self.last_anchor {
+            Some(seq) => write!(
+                f,
+                "; matches {} anchors (newest at record {seq})",
+                self.anchors
+            ),
+            None => write!(f, "; no anchors yet"),
+        }
+    }
+}
+
+/// Check records in stored order against each other, the head (`last_seq`), the key (every
+/// record must carry a valid MAC when one is given; a keyed log cannot be checked without it)
+/// and the anchors (each anchored record must still be there with the anchored hash).
 pub fn verify(
     records: impl Iterator<Item = AuditRecord>,
     last_seq: u64,
-) -> Result<u64, ChainBreak> {
+    key: Option<&AuditKey>,
+    anchors: &[Anchor],
+) -> Result<Verified, ChainBreak> {
     let mut expected_seq = 1;
     let mut prev = String::new();
+    let mut hashes = std::collections::BTreeMap::new();
+    let mut unkeyed_prefix = 0;
+    let wanted: std::collections::BTreeSet<u64> = anchors.iter().map(|a| a.seq).collect();
     for r in records {
         if r.seq != expected_seq {
             return Err(ChainBreak {
@@ -94,6 +307,35 @@ pub fn verify(
                 reason: "contents changed after it was written".into(),
             });
         }
+        match (key, &r.mac) {
+            (Some(k), Some(mac)) if !k.holds(&r.hash, mac) => {
+                return Err(ChainBreak {
+                    seq: r.seq,
+                    reason: "its MAC does not match: written or rewritten without the audit key"
+                        .into(),
+                });
+            }
+            (Some(_), None) if unkeyed_prefix + 1 < r.seq => {
+                return Err(ChainBreak {
+                    seq: r.seq,
+                    reason: "carries no MAC after keyed records (rewritten without the audit key)"
+                        .into(),
+                });
+            }
+            (Some(_), None) => unkeyed_prefix += 1,
+            (None, Some(_)) => {
+                return Err(ChainBreak {
+                    seq: r.seq,
+                    reason: "the log is keyed: set DESKMAIL_AUDIT_KEY_FILE (or _COMMAND) to \
+                             verify it"
+                        .into(),
+                });
+            }
+            _ => {}
+        }
+        if wanted.contains(&r.seq) {
+            hashes.insert(r.seq, (r.hash.clone(), r.mac.clone()));
+        }
         prev = r.hash.clone();
         expected_seq += 1;
     }
@@ -104,7 +346,34 @@ pub fn verify(
             reason: format!("the log ends at {count} but {last_seq} records were written"),
         });
     }
-    Ok(count)
+    for a in anchors {
+        match hashes.get(&a.seq) {
+            None => {
+                return Err(ChainBreak {
+                    seq: count + 1,
+                    reason: format!(
+                        "the log ends at {count} but record {} was anchored at {} (records \
+                         removed from the end)",
+                        a.seq, a.at
+                    ),
+                });
+            }
+            Some((h, mac)) if *h != a.hash || (a.mac.is_some() && *mac != a.mac) => {
+                return Err(ChainBreak {
+                    seq: a.seq,
+                    reason: format!("differs from its anchor of {} (rewritten)", a.at),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Verified {
+        records: count,
+        keyed: key.is_some(),
+        unkeyed_prefix: if key.is_some() { unkeyed_prefix } else { count },
+        anchors: anchors.len(),
+        last_anchor: anchors.iter().map(|a| a.seq).max(),
+    })
 }
 
 #[cfg(test)]
@@ -135,23 +404,26 @@ mod tests {
 
     #[test]
     fn an_intact_chain_verifies() {
-        assert_eq!(verify(chain(5).into_iter(), 5), Ok(5));
-        assert_eq!(verify(std::iter::empty(), 0), Ok(0));
+        assert_eq!(
+            verify(chain(5).into_iter(), 5, None, &[]).unwrap().records,
+            5
+        );
+        assert_eq!(verify(std::iter::empty(), 0, None, &[]).unwrap().records, 0);
     }
 
     #[test]
     fn edits_removals_reorders_and_truncation_are_named() {
         let mut c = chain(5);
         c[2].entry.targets = vec!["someone-else".into()];
-        assert_eq!(verify(c.into_iter(), 5).unwrap_err().seq, 3);
+        assert_eq!(verify(c.into_iter(), 5, None, &[]).unwrap_err().seq, 3);
 
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(verify(c.into_iter(), 5).unwrap_err().seq, 2);
+        assert_eq!(verify(c.into_iter(), 5, None, &[]).unwrap_err().seq, 2);
 
         let mut c = chain(5);
         c.swap(1, 2);
-        assert_eq!(verify(c.into_iter(), 5).unwrap_err().seq, 2);
+        assert_eq!(verify(c.into_iter(), 5, None, &[]).unwrap_err().seq, 2);
 
         // Renumbering after a removal still breaks the link.
         let mut c = chain(5);
@@ -159,10 +431,115 @@ mod tests {
         for (i, r) in c.iter_mut().enumerate() {
             r.seq = i as u64 + 1;
         }
-        assert_eq!(verify(c.into_iter(), 4).unwrap_err().seq, 2);
+        assert_eq!(verify(c.into_iter(), 4, None, &[]).unwrap_err().seq, 2);
 
         let c = chain(5);
-        let e = verify(c.into_iter().take(4), 5).unwrap_err();
+        let e = verify(c.into_iter().take(4), 5, None, &[]).unwrap_err();
         assert_eq!(e.seq, 5);
+    }
+
+    fn keyed_chain(n: u64, key: &AuditKey) -> Vec<AuditRecord> {
+        let mut c = chain(n);
+        for r in &mut c {
+            r.mac = Some(key.mac(&r.hash));
+        }
+        c
+    }
+
+    /// Re-chain from `from` on as someone who can write the store but has no key would.
+    fn rechain(c: &mut [AuditRecord], from: usize) {
+        for i in from..c.len() {
+            c[i].prev = if i == 0 {
+                String::new()
+            } else {
+                c[i - 1].hash.clone()
+            };
+            c[i].hash = c[i].compute_hash();
+        }
+    }
+
+    fn anchor(r: &AuditRecord) -> Anchor {
+        Anchor {
+            seq: r.seq,
+            hash: r.hash.clone(),
+            mac: r.mac.clone(),
+            at: r.at,
+        }
+    }
+
+    /// Security finding 4: rewriting record 10 and re-chaining, or dropping the newest 50
+    /// records and lowering the counter, both passed `audit verify`.
+    #[test]
+    fn finding4_a_store_writer_cannot_rechain_or_truncate_unseen() {
+        let key = AuditKey::from_bytes(&[7u8; 32]).unwrap();
+        let c = keyed_chain(120, &key);
+        let anchors = vec![anchor(&c[99])];
+        let ok = verify(c.clone().into_iter(), 120, Some(&key), &anchors).unwrap();
+        assert_eq!(
+            (ok.records, ok.keyed, ok.last_anchor),
+            (120, true, Some(100))
+        );
+
+        // Record 10 rewritten and everything after re-chained, MACs kept or stripped.
+        let mut forged = c.clone();
+        forged[9].entry.actor = "someone-else".into();
+        rechain(&mut forged, 9);
+        let e = verify(forged.clone().into_iter(), 120, Some(&key), &[]).unwrap_err();
+        assert_eq!(e.seq, 10, "{e}");
+        // MACs stripped from the rewritten part only: a gap in a keyed log.
+        for r in &mut forged[9..] {
+            r.mac = None;
+        }
+        let e = verify(forged.clone().into_iter(), 120, Some(&key), &[]).unwrap_err();
+        assert_eq!(e.seq, 10, "{e}");
+        // Stripped from all of them, the log looks written before the key: the anchor, which
+        // holds record 100's MAC, says otherwise.
+        for r in &mut forged {
+            r.mac = None;
+        }
+        let unkeyed = verify(forged.clone().into_iter(), 120, Some(&key), &[]).unwrap();
+        assert_eq!(unkeyed.unkeyed_prefix, 120, "reported, not hidden");
+        let e = verify(forged.clone().into_iter(), 120, Some(&key), &anchors).unwrap_err();
+        assert_eq!(e.seq, 100, "{e}");
+        // Without the key the anchor still catches it.
+        let e = verify(forged.into_iter(), 120, None, &anchors).unwrap_err();
+        assert_eq!(e.seq, 100, "{e}");
+
+        // The newest 50 dropped and the counter lowered to match.
+        let cut: Vec<AuditRecord> = c.iter().take(70).cloned().collect();
+        let e = verify(cut.into_iter(), 70, Some(&key), &anchors).unwrap_err();
+        assert!(e.reason.contains("removed from the end"), "{e}");
+
+        // A MAC under another key is no MAC.
+        let other = AuditKey::from_bytes(&[9u8; 32]).unwrap();
+        assert!(verify(c.into_iter(), 120, Some(&other), &[]).is_err());
+    }
+
+    #[test]
+    fn a_keyed_log_needs_its_key_and_short_keys_are_refused() {
+        let key = AuditKey::from_bytes(&[7u8; 32]).unwrap();
+        let e = verify(keyed_chain(3, &key).into_iter(), 3, None, &[]).unwrap_err();
+        assert!(e.reason.contains("DESKMAIL_AUDIT_KEY_FILE"), "{e}");
+        assert!(matches!(
+            AuditKey::from_bytes(b"short"),
+            Err(AuditKeyError::TooShort(5))
+        ));
+        // 64 hex digits are 32 bytes of key, the same key as those bytes.
+        let hex_key = AuditKey::from_bytes(format!("{}\n", hex::encode([7u8; 32])).as_bytes());
+        assert_eq!(hex_key.unwrap().mac("h"), key.mac("h"));
+    }
+
+    #[test]
+    fn anchors_round_trip_through_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anchors.log");
+        assert!(read_anchors(&path).unwrap().is_empty());
+        let c = chain(3);
+        append_anchor(&path, &c[0]).unwrap();
+        append_anchor(&path, &c[2]).unwrap();
+        let got = read_anchors(&path).unwrap();
+        assert_eq!(got, vec![anchor(&c[0]), anchor(&c[2])]);
+        std::fs::write(&path, "not json\n").unwrap();
+        assert!(read_anchors(&path).is_err());
     }
 }

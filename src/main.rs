@@ -1008,16 +1008,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify { data },
         } => {
-            let store = open_store(&data.data, false)?;
-            match store.audit_verify()? {
-                Ok(n) => {
-                    println!("audit log intact: {n} records");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("audit log broken: {e}");
-                    Ok(ExitCode::from(1))
-                }
+            // Through the daemon's socket when it holds the store.
+            let answer: serde_json::Value =
+                serde_json::from_str(&store_request(&data.data, View::AuditVerify, false)?)?;
+            let text = answer["text"].as_str().unwrap_or_default();
+            if answer["intact"] == true {
+                println!("{text}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{text}");
+                Ok(ExitCode::from(1))
             }
         }
         Command::Serve {

@@ -13,7 +13,7 @@
 //! Message-ID maps to both its message and its thread, and "indexed" is a high-water mark over
 //! the ingest log instead of a marker per message.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,12 @@ pub enum StoreError {
     Blob(#[from] blobs::BlobError),
     #[error("the store at {path} is in use by another deskmail process (sled admits one process)")]
     Locked { path: String, source: sled::Error },
+    #[error(transparent)]
+    AuditKey(#[from] crate::audit::AuditKeyError),
+    #[error(
+        "the audit log is keyed: set DESKMAIL_AUDIT_KEY_FILE (or _COMMAND) before writing to it"
+    )]
+    AuditKeyMissing,
 }
 
 /// A message ready to commit: parsed, decided, with its original bytes.
@@ -226,8 +232,12 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     blobs: BlobLog,
-    /// Audit records are numbered and chained: one writer at a time.
-    audit_lock: std::sync::Mutex<()>,
+    /// Audit records are numbered and chained: one writer at a time. Holds when the last
+    /// anchor was written.
+    audit_lock: std::sync::Mutex<std::time::Instant>,
+    /// The key audit records are MACed with (from the environment), and where anchors go.
+    audit_key: Option<crate::audit::AuditKey>,
+    anchors: PathBuf,
     /// Read-modify-write batches (a commit, an erasure, a reminder) hold this, so two of them
     /// never read the same record and the later write loses the earlier one's change.
     write_lock: std::sync::Mutex<()>,
@@ -360,11 +370,17 @@ impl Store {
             })?;
         let tree = db.open_tree("deskmail")?;
         let blobs = BlobLog::open(&dir.join("blobs"))?;
+        let anchors = std::env::var_os("DESKMAIL_AUDIT_ANCHORS")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.parent().unwrap_or(dir).join("audit-anchors.log"));
         Ok(Store {
             db,
             tree,
             blobs,
-            audit_lock: std::sync::Mutex::new(()),
+            audit_lock: std::sync::Mutex::new(std::time::Instant::now()),
+            audit_key: crate::audit::AuditKey::from_env()?,
+            anchors,
             write_lock: std::sync::Mutex::new(()),
         })
     }
@@ -927,24 +943,53 @@ impl Store {
     /// with the head counter in one atomic batch. Callers recording a change call
     /// [`Store::flush`] after it.
     pub fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
-        let _one_writer = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last_anchor = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut tx = Tx::new(&self.tree);
         let last = tx.counter(C_AUDIT)?;
-        let prev = match last {
-            0 => String::new(),
-            n => tx
-                .get_json::<AuditRecord>(S_AUDIT, &n.to_be_bytes())?
-                .map(|r| r.hash)
-                .unwrap_or_default(),
+        let previous = match last {
+            0 => None,
+            n => tx.get_json::<AuditRecord>(S_AUDIT, &n.to_be_bytes())?,
         };
-        let rec = AuditRecord::new(last + 1, Utc::now(), entry, prev);
+        if self.audit_key.is_none() && previous.as_ref().is_some_and(|p| p.mac.is_some()) {
+            // An unkeyed record after keyed ones would read as tampering.
+            return Err(StoreError::AuditKeyMissing);
+        }
+        let prev = previous.map(|r| r.hash).unwrap_or_default();
+        let mut rec = AuditRecord::new(last + 1, Utc::now(), entry, prev);
+        rec.mac = self.audit_key.as_ref().map(|k| k.mac(&rec.hash));
         tx.insert(S_AUDIT, &rec.seq.to_be_bytes(), enc(&rec)?);
         tx.set_counter(C_AUDIT, rec.seq);
         tx.apply()?;
         // No fsync per record: sled writes its log to disk within a second (flush_every_ms),
         // so a power cut can lose the last second of read records; changes are flushed by
         // their callers. An fsync per read cost ~180 ms at p99 under load.
+        if rec.seq % crate::audit::ANCHOR_EVERY == 0
+            || last_anchor.elapsed() >= crate::audit::ANCHOR_INTERVAL
+        {
+            self.anchor(&rec);
+            *last_anchor = std::time::Instant::now();
+        }
         Ok(rec)
+    }
+
+    /// Pin the chain's head outside the store: the anchor file and the log (the journal).
+    fn anchor(&self, rec: &AuditRecord) {
+        tracing::info!(seq = rec.seq, hash = %rec.hash, "Audit anchor");
+        if let Err(e) = crate::audit::append_anchor(&self.anchors, rec) {
+            tracing::warn!(path = %self.anchors.display(), error = %e, "Cannot write the audit anchor");
+        }
+    }
+
+    /// Anchor the head now (at shutdown, after a verification), if there are records.
+    pub fn anchor_audit_head(&self) -> Result<(), StoreError> {
+        let mut last_anchor = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = Tx::new(&self.tree);
+        let last = tx.counter(C_AUDIT)?;
+        if let Some(rec) = tx.get_json::<AuditRecord>(S_AUDIT, &last.to_be_bytes())? {
+            self.anchor(&rec);
+            *last_anchor = std::time::Instant::now();
+        }
+        Ok(())
     }
 
     /// Audit records from number `from` on, at most `limit`.
@@ -957,14 +1002,26 @@ impl Store {
     }
 
     /// Check the whole audit chain; the number of records, or where it breaks.
-    pub fn audit_verify(&self) -> Result<Result<u64, crate::audit::ChainBreak>, StoreError> {
+    /// Verify the chain against its head counter, the key (when set) and the anchors.
+    pub fn audit_verify(
+        &self,
+    ) -> Result<Result<crate::audit::Verified, crate::audit::ChainBreak>, StoreError> {
+        let anchors = match crate::audit::read_anchors(&self.anchors) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
+        };
         let last = Tx::new(&self.tree).counter(C_AUDIT)?;
         let mut records = Vec::new();
         for kv in self.tree.scan_prefix(key(S_AUDIT, b"")) {
             let (_, v) = kv?;
             records.push(dec::<AuditRecord>(&v)?);
         }
-        Ok(crate::audit::verify(records.into_iter(), last))
+        Ok(crate::audit::verify(
+            records.into_iter(),
+            last,
+            self.audit_key.as_ref(),
+            &anchors,
+        ))
     }
 
     /// Messages stored from one mailbox (duplicates not counted).

@@ -151,6 +151,28 @@ pub fn decision_json(d: &Decision) -> serde_json::Value {
 }
 
 /// `deskmail stats`: counts of what is stored.
+/// The audit chain checked against its head, key and anchors, as JSON: `{"intact": true,
+/// "records": …, "keyed": …, "unkeyed_prefix": …, "anchors": …, "last_anchor": …, "text": …}`
+/// or `{"intact": false, "seq": N, "reason": …, "text": …}`. A verified head is anchored.
+pub fn audit_verify(store: &Store) -> Result<String, ViewError> {
+    let answer = match store.audit_verify()? {
+        Ok(v) => {
+            store.anchor_audit_head()?;
+            let mut j = serde_json::to_value(&v)?;
+            j["intact"] = true.into();
+            j["text"] = format!("audit log {v}").into();
+            j
+        }
+        Err(e) => serde_json::json!({
+            "intact": false,
+            "seq": e.seq,
+            "reason": e.reason,
+            "text": format!("audit log broken: {e}"),
+        }),
+    };
+    Ok(serde_json::to_string(&answer)?)
+}
+
 pub fn stats(store: &Store, json: bool) -> Result<String, ViewError> {
     let s = store.stats()?;
     if json {

@@ -759,6 +759,7 @@ fn invoices_and_the_outbox_are_managed_while_the_daemon_runs() {
         o.push(run(&["review", "list", "--data", d]));
         o.push(run(&["vendors", "list", "--data", d]));
         o.push(run(&["review", "confirm", "--data", d, "ffff"]));
+        o.push(run(&["audit", "verify", "--data", d]));
         true
     });
     let o = outputs.into_inner();
@@ -787,6 +788,12 @@ fn invoices_and_the_outbox_are_managed_while_the_daemon_runs() {
         o[6].status.success() && text(6).starts_with("0 open"),
         "{}",
         text(6)
+    );
+    // The audit chain is checked on the live store, through the socket.
+    assert!(
+        o[9].status.success() && text(9).contains("audit log intact"),
+        "{}",
+        String::from_utf8_lossy(&o[9].stderr)
     );
     assert!(
         o[7].status.success() && text(7).contains("no vendors yet"),

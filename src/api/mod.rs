@@ -60,6 +60,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET",    "/api/messages/{id}/attachments/{n}", Access::Roles(&[Admin, Agent])),
     ("GET",    "/api/stats",                    Access::Roles(&[Admin, Agent, Auditor, Integration])),
     ("GET",    "/api/audit",                    Access::Roles(&[Admin, Auditor])),
+    ("GET",    "/api/audit/verify",             Access::Roles(&[Admin, Auditor])),
     ("GET",    "/api/invoices",                 Access::Roles(&[Admin, Agent, Integration])),
     ("GET",    "/api/receivables",              Access::Roles(&[Admin, Agent, Integration])),
     ("GET",    "/api/outbox",                   Access::Roles(&[Admin, Agent])),
@@ -194,7 +195,7 @@ pub struct Caller {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deskmail API", description = "Search and read AP/AR mail threads, with roles and an audit log."),
-    paths(health, search, thread, message, message_raw, attachment, stats, outbox, audit, invoices, receivables, rules_test,
+    paths(health, search, thread, message, message_raw, attachment, stats, outbox, audit, audit_verify, invoices, receivables, rules_test,
           contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off,
           review::list, review::show, review::confirm, review::correct, review::reject,
           review::vendors, review::vendor, review::confirm_iban),
@@ -229,6 +230,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/messages/{id}/attachments/{n}", get(attachment))
         .route("/api/stats", get(stats))
         .route("/api/audit", get(audit))
+        .route("/api/audit/verify", get(audit_verify))
         .route("/api/invoices", get(invoices))
         .route("/api/receivables", get(receivables))
         .route("/api/outbox", get(outbox))
@@ -704,6 +706,20 @@ fn default_audit_limit() -> usize {
 async fn audit(State(state): State<Arc<ApiState>>, Query(p): Query<AuditParams>) -> Response {
     match state.store.audit_records(p.from, p.limit.min(5000)) {
         Ok(records) => axum::Json(json!({ "records": records })).into_response(),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+/// The audit chain checked against its head, the audit key and the anchors outside the store,
+/// on the live store (the answer says which record breaks it, if one does).
+#[utoipa::path(get, path = "/api/audit/verify",
+    responses((status = 200, description = "{intact, records, keyed, unkeyed_prefix, anchors, last_anchor, text} or {intact: false, seq, reason, text}")),
+    security(("bearer" = [])))]
+async fn audit_verify(State(state): State<Arc<ApiState>>) -> Response {
+    let s = Arc::clone(&state);
+    match tokio::task::spawn_blocking(move || views::audit_verify(&s.store)).await {
+        Ok(Ok(json)) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }

@@ -90,6 +90,8 @@ pub enum View {
         iban: String,
         actor: String,
     },
+    /// The audit chain checked against its key and anchors (JSON, see `views::audit_verify`).
+    AuditVerify,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -135,6 +137,7 @@ pub fn render(
         View::Show { id, json } => views::show(store, id, *json),
         View::Thread { id, json } => views::thread(store, id, *json),
         View::Stats { json } => views::stats(store, *json),
+        View::AuditVerify => views::audit_verify(store),
         View::Invoices { json } => views::invoices(store, *json),
         View::Outbox { json } => views::outbox(store, *json),
         View::Reminders { cadence, day, json } => views::reminders(store, cadence, *day, *json),

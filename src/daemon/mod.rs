@@ -302,6 +302,10 @@ pub async fn run(
     drop(stop_tx);
     control.abort();
     let totals: IntakeTotals = tokio::task::spawn_blocking(move || intake.shutdown()).await?;
+    // The audit chain's head as we leave it, pinned outside the store.
+    if let Err(e) = pipeline.store.anchor_audit_head() {
+        warn!(error = %e, "Cannot anchor the audit log");
+    }
     health.stopped();
     let _ = std::fs::remove_file(control::socket_path(&data));
     info!(
