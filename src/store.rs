@@ -963,7 +963,7 @@ impl Store {
         // No fsync per record: sled writes its log to disk within a second (flush_every_ms),
         // so a power cut can lose the last second of read records; changes are flushed by
         // their callers. An fsync per read cost ~180 ms at p99 under load.
-        if rec.seq % crate::audit::ANCHOR_EVERY == 0
+        if rec.seq.is_multiple_of(crate::audit::ANCHOR_EVERY)
             || last_anchor.elapsed() >= crate::audit::ANCHOR_INTERVAL
         {
             self.anchor(&rec);
