@@ -588,7 +588,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let pipeline = Pipeline::open(&DataDir::new(&data.data), rules, limits)
                 .context("cannot open the data directory")?;
-            let files = deskmail::source::files::discover(&paths)?;
+            let found = deskmail::source::files::discover_all(&paths)?;
+            for (path, why) in &found.skipped {
+                eprintln!("skipped {}: {why}", path.display());
+            }
+            let files = found.files;
             let bar = progress_bar();
             let on_progress = |n: u64| {
                 if let Some(b) = &bar {

@@ -539,3 +539,33 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Issue 15's finding: `deskmail ingest DIR` where DIR/cur holds symlinks printed "ingested 0"
+/// and exited 0. The links are followed, and what cannot be followed is named.
+#[test]
+fn a_maildir_of_symlinks_is_ingested_and_a_dangling_link_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cur = dir.path().join("Maildir/cur");
+    std::fs::create_dir_all(&cur).unwrap();
+    let sources = [
+        "ap/invoice-en-us-plain-text-net30.eml",
+        "ap/credit-note-fr-avoir.eml",
+    ];
+    for (i, f) in sources.iter().enumerate() {
+        std::os::unix::fs::symlink(fixtures().join(f), cur.join(format!("{i}:2,S"))).unwrap();
+    }
+    std::os::unix::fs::symlink(dir.path().join("gone.eml"), cur.join("9:2,S")).unwrap();
+    let data = dir.path().join("data");
+    let out = bin()
+        .args(["ingest", "--json", "--data", data.to_str().unwrap()])
+        .arg(dir.path().join("Maildir"))
+        .output()
+        .unwrap();
+    let summary = json_of(&out);
+    assert_eq!(summary["ingested"], 2, "{summary}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("9:2,S") && err.contains("link to nothing readable"),
+        "{err}"
+    );
+}

@@ -20,26 +20,71 @@ pub struct InputError {
     pub source: io::Error,
 }
 
+/// How deep directories (symlinked ones included) are followed.
+const MAX_DEPTH: usize = 32;
+
+/// What discovery found, and what it passed over with the reason (a broken link, a loop).
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub files: Vec<PathBuf>,
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
 /// Expand the command-line paths into the files to read, in a stable order. A path named
 /// explicitly is always read; inside directories hidden files, maildir `tmp/` and obvious
-/// non-mail files (by extension) are skipped.
+/// non-mail files (by extension) are skipped. Symbolic links are followed (a maildir whose
+/// `cur/` holds links to messages is common with archive tools); a directory reached twice (a
+/// link loop) or deeper than 32 levels, and a dangling link, are skipped and logged.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
-    let mut out = Vec::new();
+    let found = discover_all(paths)?;
+    for (path, why) in &found.skipped {
+        tracing::warn!(path = %path.display(), reason = %why, "Skipped");
+    }
+    Ok(found.files)
+}
+
+/// [`discover`], returning what was skipped instead of logging it.
+pub fn discover_all(paths: &[PathBuf]) -> Result<Discovered, InputError> {
+    let mut found = Discovered::default();
     for p in paths {
         let meta = fs::metadata(p).map_err(|source| InputError {
             path: p.display().to_string(),
             source,
         })?;
         if meta.is_dir() {
-            walk(p, &mut out)?;
+            let mut seen = std::collections::HashSet::new();
+            walk(p, 0, &mut seen, &mut found)?;
         } else {
-            out.push(p.clone());
+            found.files.push(p.clone());
         }
     }
-    Ok(out)
+    Ok(found)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    found: &mut Discovered,
+) -> Result<(), InputError> {
+    let real = fs::canonicalize(dir).map_err(|source| InputError {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    if !seen.insert(real) {
+        found.skipped.push((
+            dir.to_path_buf(),
+            "a directory already read (a link loop)".into(),
+        ));
+        return Ok(());
+    }
+    if depth > MAX_DEPTH {
+        found.skipped.push((
+            dir.to_path_buf(),
+            format!("deeper than {MAX_DEPTH} directories"),
+        ));
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(|source| InputError {
             path: dir.display().to_string(),
@@ -53,16 +98,28 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
         if name.starts_with('.') {
             continue;
         }
-        let ft = fs::symlink_metadata(&path).map_err(|source| InputError {
-            path: path.display().to_string(),
-            source,
-        })?;
+        // Through symbolic links: what the link points at decides.
+        let ft = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) => {
+                found
+                    .skipped
+                    .push((path.clone(), format!("a link to nothing readable ({e})")));
+                continue;
+            }
+            Err(source) => {
+                return Err(InputError {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        };
         if ft.is_dir() {
             // Maildir's tmp/ holds messages still being written.
             if name == "tmp" && dir.join("cur").is_dir() {
                 continue;
             }
-            walk(&path, out)?;
+            walk(&path, depth + 1, seen, found)?;
         } else if ft.is_file() {
             let ext = path
                 .extension()
@@ -70,7 +127,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             if !NOT_MAIL_EXTENSIONS.contains(&ext.as_str()) {
-                out.push(path);
+                found.files.push(path);
             }
         }
     }
@@ -220,6 +277,39 @@ mod tests {
         assert!(
             err.to_string().starts_with("/nonexistent/deskmail: "),
             "{err}"
+        );
+    }
+
+    /// Reliability finding: a maildir whose cur/ held symlinks was silently empty.
+    #[test]
+    fn symlinked_messages_are_read_and_loops_and_dangling_links_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("archive");
+        fs::create_dir_all(&store).unwrap();
+        fs::write(store.join("m1"), "Subject: one\n\nbody\n").unwrap();
+        fs::write(store.join("m2"), "Subject: two\n\nbody\n").unwrap();
+        let cur = dir.path().join("Maildir/cur");
+        fs::create_dir_all(&cur).unwrap();
+        std::os::unix::fs::symlink(store.join("m1"), cur.join("1:2,S")).unwrap();
+        std::os::unix::fs::symlink(store.join("m2"), cur.join("2:2,S")).unwrap();
+        std::os::unix::fs::symlink(store.join("gone"), cur.join("3:2,S")).unwrap();
+        // A link back up the tree.
+        std::os::unix::fs::symlink(dir.path().join("Maildir"), cur.join("loop")).unwrap();
+        let found = discover_all(&[dir.path().join("Maildir")]).unwrap();
+        assert_eq!(found.files, vec![cur.join("1:2,S"), cur.join("2:2,S")]);
+        let reasons: Vec<String> = found
+            .skipped
+            .iter()
+            .map(|(p, why)| format!("{}: {why}", p.file_name().unwrap().to_string_lossy()))
+            .collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("3:2,S: a link to nothing readable"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons[1].starts_with("loop: a directory already read"),
+            "{reasons:?}"
         );
     }
 }
