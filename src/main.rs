@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use deskmail::access::Role;
 use deskmail::bench;
 use deskmail::config::Config;
 use deskmail::daemon::control::{self, View};
@@ -968,14 +969,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 let index = MailIndex::open_or_create(&DataDir::new(&data.data).index())?;
                 let report = deskmail::privacy::purge(&store, &index, &policy, now)?;
-                store.audit(deskmail::audit::AuditEntry {
-                    actor: cli_actor(),
-                    role: Some("admin".into()),
-                    action: "purge".into(),
-                    targets: report.message_ids.iter().map(|m| m.0.clone()).collect(),
-                    outcome: format!("{} erased", report.erased),
-                })?;
-                store.flush()?;
+                deskmail::audit::record_admin_action(
+                    &store,
+                    &cli_actor(),
+                    Role::Admin,
+                    "purge",
+                    report.message_ids.iter().map(|m| &m.0),
+                    &format!("{} erased", report.erased),
+                )?;
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
             Ok(ExitCode::SUCCESS)
@@ -1247,32 +1248,12 @@ fn cli_actor() -> String {
 
 /// Record a local admin command; a person's address is kept only as a pseudonym.
 fn cli_audit(store: &Store, action: &str, target: &str) -> Result<()> {
-    let target = deskmail::api::pseudonymise_addresses(target.trim());
-    store.audit(deskmail::audit::AuditEntry {
-        actor: cli_actor(),
-        role: Some("admin".into()),
-        action: action.into(),
-        targets: vec![target],
-        outcome: "ok".into(),
-    })?;
-    store.flush()?;
+    deskmail::audit::record_admin_action(store, &cli_actor(), Role::Admin, action, [target], "ok")?;
     Ok(())
 }
 
 fn token_command(command: TokenCommand) -> Result<ExitCode> {
     use deskmail::access::{TokenRecord, new_token, token_hash};
-    use deskmail::audit::AuditEntry;
-    let audit = |store: &Store, action: &str, target: &str| -> Result<()> {
-        store.audit(AuditEntry {
-            actor: cli_actor(),
-            role: Some("admin".into()),
-            action: action.into(),
-            targets: vec![target.into()],
-            outcome: "ok".into(),
-        })?;
-        store.flush()?;
-        Ok(())
-    };
     match command {
         TokenCommand::Create {
             data,
@@ -1294,7 +1275,7 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
                     revoked_at: None,
                 },
             )?;
-            audit(
+            cli_audit(
                 &store,
                 "token create",
                 &format!("{name} ({role}, client certificate)"),
@@ -1318,7 +1299,7 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
                     revoked_at: None,
                 },
             )?;
-            audit(&store, "token create", &format!("{name} ({role})"))?;
+            cli_audit(&store, "token create", &format!("{name} ({role})"))?;
             println!("created {role} token {name:?} (shown once; stored only as a hash):");
             println!("{token}");
         }
@@ -1350,7 +1331,7 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
                 eprintln!("no live token named {name:?}");
                 return Ok(ExitCode::from(1));
             }
-            audit(&store, "token revoke", &name)?;
+            cli_audit(&store, "token revoke", &name)?;
             println!("revoked {n} token(s) named {name:?}");
         }
     }
