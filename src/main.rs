@@ -1253,7 +1253,7 @@ fn cli_audit(store: &Store, action: &str, target: &str) -> Result<()> {
 }
 
 fn token_command(command: TokenCommand) -> Result<ExitCode> {
-    use deskmail::access::{TokenRecord, new_token, token_hash};
+    use deskmail::access;
     match command {
         TokenCommand::Create {
             data,
@@ -1265,21 +1265,8 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
             let store = open_store(&data.data, true)?;
             let der = rustls_pki_types::CertificateDer::from_pem_file(&pem)
                 .map_err(|e| anyhow!("{}: {e}", pem.display()))?;
-            let key = deskmail::api::server::client_cert_key(der.as_ref());
-            store.put_token(
-                &key,
-                &TokenRecord {
-                    name: name.clone(),
-                    role,
-                    created_at: chrono::Utc::now(),
-                    revoked_at: None,
-                },
-            )?;
-            cli_audit(
-                &store,
-                "token create",
-                &format!("{name} ({role}, client certificate)"),
-            )?;
+            let key =
+                access::register_client_cert(&store, der.as_ref(), &name, role, &cli_actor())?;
             println!("registered client certificate {key} as {role} {name:?}");
         }
         TokenCommand::Create {
@@ -1289,19 +1276,9 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
             client_cert: None,
         } => {
             let store = open_store(&data.data, true)?;
-            let token = new_token();
-            store.put_token(
-                &token_hash(&token),
-                &TokenRecord {
-                    name: name.clone(),
-                    role,
-                    created_at: chrono::Utc::now(),
-                    revoked_at: None,
-                },
-            )?;
-            cli_audit(&store, "token create", &format!("{name} ({role})"))?;
+            let new = access::create_token(&store, &name, role, &cli_actor())?;
             println!("created {role} token {name:?} (shown once; stored only as a hash):");
-            println!("{token}");
+            println!("{}", new.token);
         }
         TokenCommand::List { data, json } => {
             let store = open_store(&data.data, false)?;
@@ -1326,12 +1303,11 @@ fn token_command(command: TokenCommand) -> Result<ExitCode> {
         }
         TokenCommand::Revoke { data, name } => {
             let store = open_store(&data.data, false)?;
-            let n = store.revoke_tokens(&name)?;
+            let n = access::revoke_tokens(&store, &name, &cli_actor())?;
             if n == 0 {
                 eprintln!("no live token named {name:?}");
                 return Ok(ExitCode::from(1));
             }
-            cli_audit(&store, "token revoke", &name)?;
             println!("revoked {n} token(s) named {name:?}");
         }
     }
