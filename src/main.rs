@@ -15,6 +15,8 @@ fn main() -> ExitCode {
     cli::common::init_logging();
     match run(cli.command) {
         Ok(code) => code,
+        // Whoever read our output stopped (`deskmail search ... | head -1`): done, quietly.
+        Err(e) if cli::common::is_closed_stdout(&e) => ExitCode::SUCCESS,
         // A config with mistakes: every problem as path:line: message, exit 1 (like rules check).
         Err(e) if e.downcast_ref::<deskmail::config::ConfigErrors>().is_some() => {
             eprintln!("{e}");

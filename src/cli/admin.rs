@@ -35,8 +35,8 @@ pub fn token(command: TokenCommand) -> Result<ExitCode> {
 fn create_token(data: &DataArg, role: Role, name: &str) -> Result<ExitCode> {
     let store = open_store(&data.data, true)?;
     let new = access::create_token(&store, name, role, &cli_actor())?;
-    println!("created {role} token {name:?} (shown once; stored only as a hash):");
-    println!("{}", new.token);
+    outln!("created {role} token {name:?} (shown once; stored only as a hash):")?;
+    outln!("{}", new.token)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -46,7 +46,7 @@ fn register_client_cert(data: &DataArg, role: Role, name: &str, pem: &Path) -> R
     let der = rustls_pki_types::CertificateDer::from_pem_file(pem)
         .map_err(|e| anyhow!("{}: {e}", pem.display()))?;
     let key = access::register_client_cert(&store, der.as_ref(), name, role, &cli_actor())?;
-    println!("registered client certificate {key} as {role} {name:?}");
+    outln!("registered client certificate {key} as {role} {name:?}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -59,7 +59,7 @@ fn list_tokens(data: &DataArg, json: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for t in &tokens {
-        println!(
+        outln!(
             "{:<20} {:<12} created {}{}",
             t.name,
             t.role,
@@ -68,7 +68,7 @@ fn list_tokens(data: &DataArg, json: bool) -> Result<ExitCode> {
                 "  revoked {}",
                 r.format("%Y-%m-%d %H:%M")
             ))
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -80,7 +80,7 @@ fn revoke_tokens(data: &DataArg, name: &str) -> Result<ExitCode> {
         eprintln!("no live token named {name:?}");
         return Ok(ExitCode::from(1));
     }
-    println!("revoked {n} token(s) named {name:?}");
+    outln!("revoked {n} token(s) named {name:?}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,7 +89,7 @@ pub fn audit(command: AuditCommand) -> Result<ExitCode> {
     let store = open_store(&data.data, false)?;
     match store.audit_verify()? {
         Ok(n) => {
-            println!("audit log intact: {n} records");
+            outln!("audit log intact: {n} records")?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -105,7 +105,7 @@ pub fn export(data: &DataArg, out: &Path, email: &str) -> Result<ExitCode> {
     let (tar, n) = deskmail::privacy::export(&store, email)?;
     std::fs::write(out, tar).with_context(|| format!("cannot write {}", out.display()))?;
     cli_audit(&store, "export", email)?;
-    println!("exported {n} messages to {}", out.display());
+    outln!("exported {n} messages to {}", out.display())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -154,9 +154,9 @@ pub fn hold(data: &DataArg, release: bool, thread: &str) -> Result<ExitCode> {
         if release { "hold release" } else { "hold" },
         &tid.0,
     )?;
-    println!(
+    outln!(
         "thread {tid}: {}",
         if release { "hold released" } else { "on hold" }
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -29,7 +29,7 @@ pub fn open_store(data: &Path, create: bool) -> Result<Store> {
 
 /// Print what a view renders (from the store, or through the daemon holding it).
 pub fn print_view(data: &Path, view: View) -> Result<ExitCode> {
-    print!("{}", store_request(data, view, false)?);
+    out!("{}", store_request(data, view, false)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -86,7 +86,7 @@ pub fn workers() -> usize {
 
 /// Print a value as indented JSON.
 pub fn print_json_pretty(value: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
     Ok(())
 }
 
@@ -101,6 +101,17 @@ pub fn progress_bar() -> Option<indicatif::ProgressBar> {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(100));
     Some(bar)
+}
+
+/// A write to stdout that failed; `out!` and `outln!` return it instead of panicking.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to stdout: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+/// The reader of our output went away (`deskmail search ... | head -1`): not an error.
+pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<StdoutError>()
+        .is_some_and(|StdoutError(io)| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 pub fn init_logging() {

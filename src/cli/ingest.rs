@@ -38,7 +38,7 @@ pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        outln!("{}", serde_json::to_string(&summary)?)?;
     } else {
         print_summary(&summary)?;
     }
@@ -54,7 +54,7 @@ fn print_summary(summary: &IngestSummary) -> Result<()> {
         .iter()
         .map(|(f, n)| format!(", {n} {}", f.replace('_', " ")))
         .collect();
-    println!(
+    outln!(
         "ingested {}, duplicates {}, rejected {}{} in {:.2}s ({:.0} msg/s)",
         summary.ingested,
         summary.duplicates,
@@ -63,13 +63,13 @@ fn print_summary(summary: &IngestSummary) -> Result<()> {
         summary.seconds,
         (summary.ingested + summary.duplicates + summary.rejected) as f64
             / summary.seconds.max(1e-9)
-    );
+    )?;
     Ok(())
 }
 
 pub fn reindex(data: &DataArg) -> Result<ExitCode> {
     let n = deskmail::intake::rebuild_index(&DataDir::new(&data.data), &ParseLimits::default())?;
-    println!("reindexed {n} messages");
+    outln!("reindexed {n} messages")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -110,7 +110,7 @@ fn print_report(
     if json {
         print_json_pretty(report)?;
     } else {
-        print!("{report}");
+        out!("{report}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

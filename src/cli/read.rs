@@ -41,7 +41,7 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     if args.json {
-        println!("{}", serde_json::to_string(&results)?);
+        outln!("{}", serde_json::to_string(&results)?)?;
     } else {
         print_search(&results)?;
     }
@@ -50,20 +50,24 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
 
 fn print_search(results: &SearchResults) -> Result<()> {
     let color = std::io::stdout().is_terminal();
-    println!("{} threads", results.total_threads);
+    outln!("{} threads", results.total_threads)?;
     for t in &results.threads {
         let date = t
             .last_date
             .as_deref()
             .map_or("(no date)", |d| d.get(..10).unwrap_or(d));
-        println!(
+        outln!(
             "{}  {:<26} {:>3} msg  {}  {}",
-            date, t.category, t.message_count, t.thread_id, t.subject
-        );
+            date,
+            t.category,
+            t.message_count,
+            t.thread_id,
+            t.subject
+        )?;
         let snippet = highlighted(&t.snippet, &t.highlights, color);
         let snippet = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
         if !snippet.is_empty() {
-            println!("    {snippet}");
+            outln!("    {snippet}")?;
         }
     }
     Ok(())
@@ -117,15 +121,16 @@ pub fn status(data: &DataArg, json: bool) -> Result<ExitCode> {
 
 fn print_status(report: &StatusReport) -> Result<()> {
     if report.running {
-        println!(
+        outln!(
             "daemon: running (pid {}, rules {})",
-            report.pid, report.rules_version
-        );
+            report.pid,
+            report.rules_version
+        )?;
     } else {
-        println!("daemon: not running");
+        outln!("daemon: not running")?;
     }
     for m in &report.mailboxes {
-        println!(
+        outln!(
             "{:<16} {:<13} last sync {:<25} stored {:>7}  {}",
             m.name,
             if m.connected {
@@ -138,10 +143,10 @@ fn print_status(report: &StatusReport) -> Result<()> {
             m.last_error
                 .as_deref()
                 .map_or(String::new(), |e| format!("error: {e}"))
-        );
+        )?;
     }
     if report.mailboxes.is_empty() {
-        println!("no mailboxes (start `deskmail run --config FILE`)");
+        outln!("no mailboxes (start `deskmail run --config FILE`)")?;
     }
     Ok(())
 }

@@ -39,7 +39,7 @@ fn import(data: &DataArg, file: &Path) -> Result<ExitCode> {
                 source: file.display().to_string(),
                 actor: cli_actor(),
             };
-            print!("{}", store_request(&data.data, request, true)?);
+            out!("{}", store_request(&data.data, request, true)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {

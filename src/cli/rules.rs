@@ -43,13 +43,13 @@ fn check(rules: &RulesArg, templates: &Path) -> Result<ExitCode> {
         eprintln!("{failed} of {} examples failed", outcomes.len());
         return Ok(ExitCode::from(1));
     }
-    println!(
+    outln!(
         "rules OK: {} rules in {} files, {} examples passed (rules version {})",
         set.rule_count(),
         set.files().len(),
         outcomes.len(),
         set.version()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -84,7 +84,7 @@ fn test(rules: &RulesArg, json: bool, file: &Path) -> Result<ExitCode> {
     if json {
         print_json_pretty(&deskmail::views::decision_json(&d))?;
     } else {
-        print!("{}", deskmail::views::decision_text(&d));
+        out!("{}", deskmail::views::decision_text(&d))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -90,7 +90,7 @@ fn prepare_drop_folders(
 /// What `run --once` did (text or JSON); exit 1 if a source failed.
 fn report_once(summary: &RunSummary, json: bool) -> Result<ExitCode> {
     if json {
-        println!("{}", serde_json::to_string(summary)?);
+        outln!("{}", serde_json::to_string(summary)?)?;
     } else {
         print_once_summary(summary)?;
     }
@@ -103,25 +103,28 @@ fn report_once(summary: &RunSummary, json: bool) -> Result<ExitCode> {
 
 fn print_once_summary(summary: &RunSummary) -> Result<()> {
     let total = summary.stored + summary.duplicates + summary.rejected;
-    println!(
+    outln!(
         "stored {}, duplicates {}, rejected {} in {:.2}s ({:.0} msg/s)",
         summary.stored,
         summary.duplicates,
         summary.rejected,
         summary.seconds,
         total as f64 / summary.seconds.max(1e-9)
-    );
+    )?;
     if let Some(d) = &summary.dunning {
-        println!(
+        outln!(
             "queued {} reminders, {} dispute notices",
-            d.reminders, d.notices
-        );
+            d.reminders,
+            d.notices
+        )?;
     }
     if let Some(s) = &summary.sent {
-        println!(
+        outln!(
             "sent {}, failed {}, retrying {}",
-            s.sent, s.failed, s.retrying
-        );
+            s.sent,
+            s.failed,
+            s.retrying
+        )?;
     }
     for f in &summary.failures {
         eprintln!("failed: {f}");
@@ -138,13 +141,13 @@ pub fn config(command: ConfigCommand) -> Result<ExitCode> {
 fn check(file: &Path, rules: Option<PathBuf>) -> Result<ExitCode> {
     match deskmail::daemon::preflight(Some(file), None, rules) {
         Ok(prepared) => {
-            println!(
+            outln!(
                 "{}: OK ({} mailboxes, {} drop folders, {} rules)",
                 file.display(),
                 prepared.config.mailboxes.len(),
                 prepared.config.drop_folders.len(),
                 prepared.rules.rule_count()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(problems) => {
