@@ -77,6 +77,11 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The store key of a client certificate (DER): like a token's hash, with its own prefix.
+pub fn client_cert_key(der: &[u8]) -> String {
+    format!("cert-{}", hex::encode(Sha256::digest(der)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,8 @@ use ring::hmac;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::access::token_hash;
+
 /// An anchor is written at least every this many records…
 pub const ANCHOR_EVERY: u64 = 100;
 /// …and when this long has passed since the last one and there are new records.
@@ -83,6 +85,22 @@ impl AuditRecord {
         h.update(body.to_string().as_bytes());
         hex::encode(h.finalize())
     }
+}
+
+/// The audit log never holds an email address (a search query, a data-protection request):
+/// each becomes `contact:<first 16 hex of SHA-256 of the lowercased address>`, so an auditor can
+/// still find a person's records by hashing their address, and an erasure leaves nothing behind.
+pub fn pseudonymise_addresses(text: &str) -> String {
+    static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+            .expect("valid address pattern")
+    });
+    ADDRESS
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            let address = c[0].replace("%40", "@").to_lowercase();
+            format!("contact:{}", &token_hash(&address)[..16])
+        })
+        .into_owned()
 }
 
 /// Where the chain breaks.
@@ -400,6 +418,22 @@ mod tests {
                 r
             })
             .collect()
+    }
+
+    #[test]
+    fn addresses_in_audit_targets_become_stable_pseudonyms() {
+        let a = pseudonymise_addresses("/api/search?q=from:Jane.Doe@Example.com%20invoice");
+        let b = pseudonymise_addresses("/api/contacts/jane.doe%40example.com/erase");
+        assert!(
+            !a.contains("example.com") && !b.contains("example.com"),
+            "{a} {b}"
+        );
+        let pseudonym = |s: &str| s.split("contact:").nth(1).unwrap()[..16].to_string();
+        assert_eq!(pseudonym(&a), pseudonym(&b));
+        assert_eq!(
+            pseudonymise_addresses("/api/threads/abc"),
+            "/api/threads/abc"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //!   store.
 //! - [`store`]: sled trees and the blob log; the one place that writes state.
 //! - [`index`]: tantivy schema, writer, the query language, grouped search.
+//! - [`admin`]: tokens made and revoked, and every admin action audited, in one call each.
 //! - [`source`]: files, maildirs and mbox on disk; `source::imap` above the intake.
 //! - [`pipeline`]: opening a data directory, `process` (parse + rules), the index catch-up.
 //! - [`intake`]: the one committer used by `ingest`, `run` and `reindex`.
@@ -31,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod bench;

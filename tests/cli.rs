@@ -194,6 +194,51 @@ fn a_bad_query_says_where_it_is_wrong() {
     );
 }
 
+/// `deskmail search ... | head -1`: the reader goes away after one line and deskmail, still
+/// writing, must end quietly (not panic with "failed printing to stdout: Broken pipe", exit 101).
+#[test]
+fn a_reader_that_stops_after_one_line_ends_search_quietly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    // More output than a pipe holds (64 KiB), so deskmail is still writing when the reader goes.
+    let mbox = dir.path().join("many.mbox");
+    let mut text = String::new();
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "From a@x Thu Mar 19 10:00:00 2026\nFrom: Sender {i} <s{i}@x.example>\nSubject: \
+             quarterly statement number {i} for the accounts desk\nMessage-ID: <m{i}@x>\n\n\
+             Please find the quarterly statement {i} attached.\n\n"
+        ));
+    }
+    std::fs::write(&mbox, text).unwrap();
+    let data = dir.path().join("data");
+    let out = ingest(&data, &[&mbox]);
+    assert_eq!(out["ingested"], 1500, "{out}");
+
+    let mut child = bin()
+        .args(["search", "--limit", "1500", "--data"])
+        .arg(&data)
+        .arg("quarterly")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    assert_eq!(first, "1500 threads\n");
+    drop(reader);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "exit {:?}: {stderr}",
+        out.status
+    );
+}
+
 #[test]
 fn show_and_thread_explain_the_decision() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,12 +21,6 @@ use tracing::{debug, info, warn};
 
 use super::{ClientAddr, ClientCert};
 
-/// The store key of a client certificate (DER): like a token's hash, with its own prefix.
-pub fn client_cert_key(der: &[u8]) -> String {
-    use sha2::Digest;
-    format!("cert-{}", hex::encode(sha2::Sha256::digest(der)))
-}
-
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
     pub cert: PathBuf,
@@ -188,7 +182,7 @@ pub async fn serve(
                             .1
                             .peer_certificates()
                             .and_then(|c| c.first())
-                            .map(|c| ClientCert(client_cert_key(c.as_ref())));
+                            .map(|c| ClientCert(crate::access::client_cert_key(c.as_ref())));
                         builder
                             .serve_connection(TokioIo::new(tls), service(cert))
                             .await

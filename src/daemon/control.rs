@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tracing::{debug, warn};
 
+use crate::access::Role;
 use crate::pipeline::Pipeline;
 use crate::receivables::{Cadence, Receivable, ReceivableStatus};
 use crate::store::Store;
@@ -188,14 +189,7 @@ pub fn render(
 
 /// Record a change made on a person's request; an address in `target` is kept as a pseudonym.
 fn audited(store: &Store, actor: &str, action: &str, target: &str) -> Result<(), ViewError> {
-    store.audit(crate::audit::AuditEntry {
-        actor: actor.to_string(),
-        role: Some("admin".into()),
-        action: action.into(),
-        targets: vec![crate::api::pseudonymise_addresses(target.trim())],
-        outcome: "ok".into(),
-    })?;
-    store.flush()?;
+    crate::admin::record_admin_action(store, actor, Role::Admin, action, [target], "ok")?;
     Ok(())
 }
 

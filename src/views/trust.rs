@@ -304,7 +304,7 @@ pub fn decide(
             action: action.into(),
             targets: targets
                 .iter()
-                .map(|t| crate::api::pseudonymise_addresses(t))
+                .map(|t| crate::audit::pseudonymise_addresses(t))
                 .collect(),
             outcome: match &result {
                 Ok(_) => "ok".into(),

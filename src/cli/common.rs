@@ -1,0 +1,138 @@
+//! What several subcommands share: opening the data directory, asking the daemon when it holds
+//! the store, who the caller is, logging, the progress bar.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use deskmail::access::Role;
+use deskmail::config::Config;
+use deskmail::daemon::control::{self, View};
+use deskmail::pipeline::DataDir;
+use deskmail::rules::RuleSet;
+use deskmail::store::{Store, StoreError};
+
+/// Open an existing store (`create`: or make a new one, e.g. tokens before the first ingest).
+pub fn open_store(data: &Path, create: bool) -> Result<Store> {
+    let dir = DataDir::new(data).store();
+    if !create && !dir.exists() {
+        bail!(
+            "no store in {} (run `deskmail ingest` first)",
+            data.display()
+        );
+    }
+    Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES)
+        .with_context(|| format!("cannot open the store in {}", data.display()))
+}
+
+/// Print what a view renders (from the store, or through the daemon holding it).
+pub fn print_view(data: &Path, view: View) -> Result<ExitCode> {
+    out!("{}", store_request(data, view, false)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Render a store view (or make a desk change): directly, or through the running daemon that
+/// holds the store. `create`: a data directory without a store gets one (an import).
+pub fn store_request(data: &Path, view: View, create: bool) -> Result<String> {
+    let dir = DataDir::new(data).store();
+    if !create && !dir.exists() {
+        bail!(
+            "no store in {} (run `deskmail ingest` first)",
+            data.display()
+        );
+    }
+    match Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES) {
+        Ok(store) => {
+            let index = deskmail::privacy::IndexDir(DataDir::new(data).index());
+            Ok(control::render(&store, &index, &view)?)
+        }
+        Err(StoreError::Locked { .. }) => control::ask(&control::socket_path(data), &view)
+            .map_err(|e| anyhow!("{e} (the store is held by a running deskmail daemon)")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Who runs a local admin command, for the audit log.
+pub fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("SUDO_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+/// Record a local admin command (a person's address is kept only as a pseudonym).
+pub fn cli_audit(store: &Store, action: &str, target: &str) -> Result<()> {
+    deskmail::admin::record_admin_action(store, &cli_actor(), Role::Admin, action, [target], "ok")?;
+    Ok(())
+}
+
+/// Load a config; its problems become an error `main` prints as a list and exits 1 on.
+pub fn load_config(path: &Path) -> Result<Config> {
+    Ok(Config::load(path)?)
+}
+
+pub fn load_rules(dir: &Path) -> Result<RuleSet> {
+    RuleSet::load_dir(dir).map_err(|e| anyhow!("the rule files have errors:\n{e}"))
+}
+
+/// Parse-and-rules workers: one per core.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Print a value as indented JSON.
+pub fn print_json_pretty(value: &impl serde::Serialize) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+pub fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} messages  {per_sec}  {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(bar)
+}
+
+/// A write to stdout that failed; `out!` and `outln!` return it instead of panicking.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to stdout: {0}")]
+pub struct StdoutError(pub std::io::Error);
+
+/// The reader of our output went away (`deskmail search ... | head -1`): not an error.
+pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<StdoutError>()
+        .is_some_and(|StdoutError(io)| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    // pdf-extract logs an ERROR for every encrypted PDF; deskmail reports that per attachment.
+    let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(format!("{},pdf_extract=off,lopdf=off", default_log_level()))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+/// Quiet for one-shot commands (they print their own results); informative for the daemon.
+fn default_log_level() -> &'static str {
+    if std::env::args().nth(1).as_deref() == Some("run") {
+        "info"
+    } else {
+        "error"
+    }
+}

@@ -1,0 +1,120 @@
+//! Getting mail in and measuring it: `ingest`, `reindex`, `eval`, `bench`.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use deskmail::intake::IngestSummary;
+use deskmail::parse::ParseLimits;
+use deskmail::pipeline::{DataDir, Pipeline, raw_mail_from_files};
+
+use super::args::{BenchCommand, DataArg, IngestArgs, RulesArg};
+use super::common::{load_rules, print_json_pretty, progress_bar, workers};
+
+pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
+    let rules = Arc::new(load_rules(&args.rules.rules)?);
+    let limits = ParseLimits {
+        max_message_bytes: args.max_size,
+        ..ParseLimits::default()
+    };
+    let pipeline = Pipeline::open(&DataDir::new(&args.data.data), rules, limits)
+        .context("cannot open the data directory")?;
+    let found = deskmail::source::files::discover_all(&args.paths)?;
+    for (path, why) in &found.skipped {
+        eprintln!("skipped {}: {why}", path.display());
+    }
+    let files = found.files;
+    let bar = progress_bar();
+    let on_progress = |n: u64| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    };
+    let summary = deskmail::intake::ingest(
+        Arc::new(pipeline),
+        raw_mail_from_files(files, args.mailbox, args.role),
+        workers(),
+        &on_progress,
+    )?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if args.json {
+        outln!("{}", serde_json::to_string(&summary)?)?;
+    } else {
+        print_summary(&summary)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(summary: &IngestSummary) -> Result<()> {
+    for r in &summary.rejections {
+        eprintln!("rejected {}: {}", r.path, r.reason);
+    }
+    let flagged: String = summary
+        .flagged
+        .iter()
+        .map(|(f, n)| format!(", {n} {}", f.replace('_', " ")))
+        .collect();
+    outln!(
+        "ingested {}, duplicates {}, rejected {}{} in {:.2}s ({:.0} msg/s)",
+        summary.ingested,
+        summary.duplicates,
+        summary.rejected,
+        flagged,
+        summary.seconds,
+        (summary.ingested + summary.duplicates + summary.rejected) as f64
+            / summary.seconds.max(1e-9)
+    )?;
+    Ok(())
+}
+
+pub fn reindex(data: &DataArg) -> Result<ExitCode> {
+    let n = deskmail::intake::rebuild_index(&DataDir::new(&data.data), &ParseLimits::default())?;
+    outln!("reindexed {n} messages")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn eval(rules: &RulesArg, json: bool, dir: &Path) -> Result<ExitCode> {
+    let rules = load_rules(&rules.rules)?;
+    let report = deskmail::eval::run(dir, &rules, &ParseLimits::default())?;
+    print_report(&report, json)
+}
+
+pub fn bench(command: BenchCommand) -> Result<ExitCode> {
+    use deskmail::bench;
+    match command {
+        BenchCommand::Ingest {
+            rules,
+            scratch,
+            json,
+            path,
+        } => {
+            let rules = Arc::new(load_rules(&rules.rules)?);
+            print_report(&bench::ingest(&path, rules, scratch.as_deref())?, json)
+        }
+        BenchCommand::Documents { runs, json, files } => {
+            print_report(&bench::documents(&files, runs)?, json)
+        }
+        BenchCommand::Search {
+            data,
+            runs,
+            queries,
+        } => print_report(&bench::cli_search(&data.data, &queries, runs)?, false),
+    }
+}
+
+/// A report as indented JSON, or as its text.
+fn print_report(
+    report: &(impl serde::Serialize + std::fmt::Display),
+    json: bool,
+) -> Result<ExitCode> {
+    if json {
+        print_json_pretty(report)?;
+    } else {
+        out!("{report}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,222 @@
+//! The long-running commands: `run` (the daemon), its start-up check `config check`, and
+//! `serve` (the JSON API).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use deskmail::daemon::{Prepared, Problems, RunSummary};
+use deskmail::index::MailIndex;
+use deskmail::parse::ParseLimits;
+use deskmail::pipeline::{DataDir, Pipeline};
+
+use super::args::{ConfigCommand, RunArgs, ServeArgs};
+use super::common::{load_config, load_rules, open_store, workers};
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let mut prepared =
+        match deskmail::daemon::preflight(args.config.as_deref(), args.data, args.rules) {
+            Ok(p) => p,
+            Err(problems) => {
+                let summary = format!(
+                    "deskmail run: {} problem(s); nothing started",
+                    problems.0.len()
+                );
+                return Ok(refuse(&problems, &summary));
+            }
+        };
+    prepare_drop_folders(&mut prepared, args.drop, args.interval)?;
+    let pipeline = Pipeline::open(
+        &DataDir::new(&prepared.data),
+        Arc::clone(&prepared.rules),
+        ParseLimits::default(),
+    )
+    .context("cannot open the data directory")?;
+    let opts = deskmail::daemon::DaemonOptions {
+        prepared,
+        once: args.once,
+        workers: workers(),
+        clock: args.now,
+    };
+    let summary = block_on(deskmail::daemon::run(
+        Arc::new(pipeline),
+        opts,
+        shutdown_signal(),
+    ))??;
+    if args.once {
+        report_once(&summary, args.json)
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Every problem on stderr, then `summary`: exit 1, nothing started.
+fn refuse(problems: &Problems, summary: &str) -> ExitCode {
+    for p in &problems.0 {
+        eprintln!("{p}");
+    }
+    eprintln!("{summary}");
+    ExitCode::from(1)
+}
+
+/// Without mailboxes or drop folders in the config, the embedded default: a drop folder in the
+/// data directory. Every drop folder is created.
+fn prepare_drop_folders(
+    prepared: &mut Prepared,
+    drop: Option<PathBuf>,
+    interval: u64,
+) -> Result<()> {
+    let config = &mut prepared.config;
+    if config.mailboxes.is_empty() && config.drop_folders.is_empty() {
+        let dir = drop.unwrap_or_else(|| prepared.data.join("drop"));
+        config
+            .drop_folders
+            .push(deskmail::config::DropFolderConfig {
+                name: "drop".into(),
+                path: dir,
+                role: None,
+                interval_secs: interval.max(1),
+            });
+    }
+    for d in &config.drop_folders {
+        std::fs::create_dir_all(&d.path)
+            .with_context(|| format!("cannot create drop folder {}", d.path.display()))?;
+    }
+    Ok(())
+}
+
+/// What `run --once` did (text or JSON); exit 1 if a source failed.
+fn report_once(summary: &RunSummary, json: bool) -> Result<ExitCode> {
+    if json {
+        outln!("{}", serde_json::to_string(summary)?)?;
+    } else {
+        print_once_summary(summary)?;
+    }
+    Ok(if summary.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_once_summary(summary: &RunSummary) -> Result<()> {
+    let total = summary.stored + summary.duplicates + summary.rejected;
+    outln!(
+        "stored {}, duplicates {}, rejected {} in {:.2}s ({:.0} msg/s)",
+        summary.stored,
+        summary.duplicates,
+        summary.rejected,
+        summary.seconds,
+        total as f64 / summary.seconds.max(1e-9)
+    )?;
+    if let Some(d) = &summary.dunning {
+        outln!(
+            "queued {} reminders, {} dispute notices",
+            d.reminders,
+            d.notices
+        )?;
+    }
+    if let Some(s) = &summary.sent {
+        outln!(
+            "sent {}, failed {}, retrying {}",
+            s.sent,
+            s.failed,
+            s.retrying
+        )?;
+    }
+    for f in &summary.failures {
+        eprintln!("failed: {f}");
+    }
+    Ok(())
+}
+
+pub fn config(command: ConfigCommand) -> Result<ExitCode> {
+    let ConfigCommand::Check { file, rules } = command;
+    check(&file, rules)
+}
+
+/// `config check`: what `run` would build from the file, without starting it.
+fn check(file: &Path, rules: Option<PathBuf>) -> Result<ExitCode> {
+    match deskmail::daemon::preflight(Some(file), None, rules) {
+        Ok(prepared) => {
+            outln!(
+                "{}: OK ({} mailboxes, {} drop folders, {} rules)",
+                file.display(),
+                prepared.config.mailboxes.len(),
+                prepared.config.drop_folders.len(),
+                prepared.rules.rule_count()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            let summary = format!("{} problem(s) in {}", problems.0.len(), file.display());
+            Ok(refuse(&problems, &summary))
+        }
+    }
+}
+
+pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let store = Arc::new(open_store(&args.data.data, false)?);
+    // Not read-only: erasure and purge remove documents (no daemon holds the writer, since none
+    // holds the store).
+    let index = MailIndex::open_or_create(&DataDir::new(&args.data.data).index())
+        .context("the search index (run `deskmail reindex` to rebuild it)")?;
+    let retention = match &args.config {
+        Some(path) => load_config(path)?.retention,
+        None => Default::default(),
+    };
+    let rules = Arc::new(load_rules(&args.rules)?);
+    let index = Arc::new(index);
+    let app = deskmail::api::router(deskmail::api::ApiState::new(
+        store,
+        Arc::clone(&index),
+        Some(Arc::new(std::sync::RwLock::new(rules))),
+        retention,
+        index,
+        deskmail::api::GuardSettings {
+            failures_allowed: args.auth_failures_per_minute,
+            trusted_proxies: args.trusted_proxies,
+        },
+    ));
+    let tls = args
+        .tls_cert
+        .zip(args.tls_key)
+        .map(|(cert, key)| deskmail::api::server::TlsFiles {
+            cert,
+            key,
+            client_ca: args.client_ca,
+        });
+    block_on(deskmail::api::server::serve(
+        app,
+        args.listen,
+        tls,
+        shutdown_signal(),
+    ))??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run a future to completion on a multi-threaded tokio runtime.
+fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(future))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
