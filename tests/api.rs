@@ -17,6 +17,20 @@ use deskmail::api::{Access, ROUTES};
 use serde_json::Value;
 
 /// `deskmail audit verify --data DATA`.
+/// The sled key of audit record `n`.
+fn audit_key(n: u64) -> Vec<u8> {
+    let mut k = b"a/".to_vec();
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+/// Change the store behind deskmail's back, as someone with disk access would.
+fn with_store_tree(data: &Path, f: &dyn Fn(&sled::Tree)) {
+    let db = sled::open(data.join("store")).unwrap();
+    f(&db.open_tree("deskmail").unwrap());
+    db.flush().unwrap();
+}
+
 fn audit_verify(data: &Path) -> std::process::Output {
     deskmail(&["audit", "verify", "--data", data.to_str().unwrap()])
 }
@@ -306,17 +320,8 @@ fn audit_verify_detects_edits_removals_and_reordering() {
     let ok = verify();
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 5 records"));
-    let key = |n: u64| {
-        let mut k = b"a/".to_vec();
-        k.extend_from_slice(&n.to_be_bytes());
-        k
-    };
-    let tamper = |f: &dyn Fn(&sled::Tree)| {
-        let db = sled::open(data.join("store")).unwrap();
-        let tree = db.open_tree("deskmail").unwrap();
-        f(&tree);
-        db.flush().unwrap();
-    };
+    let key = audit_key;
+    let tamper = |f: &dyn Fn(&sled::Tree)| with_store_tree(&data, f);
     let expect_break = |seq: u64| {
         let out = verify();
         assert_eq!(out.status.code(), Some(1));
@@ -1212,7 +1217,8 @@ fn finding5_idle_and_half_sent_connections_are_dropped_and_head_is_answered() {
 #[test]
 fn finding5_out_of_file_handles_the_server_pauses_instead_of_spinning() {
     let (_dir, data, _tokens) = setup();
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg("ulimit -n 48; exec \"$@\"")
         .arg("sh")
@@ -1224,17 +1230,9 @@ fn finding5_out_of_file_handles_the_server_pauses_instead_of_spinning() {
             "--listen",
             "127.0.0.1:0",
         ])
-        .current_dir(common::root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    let server = Server { child, port };
+        .current_dir(common::root());
+    let server = Server::spawn(command);
+    let port = server.port;
     let cpu = || {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.child.id())).unwrap();
         let fields: Vec<&str> = stat
@@ -1332,16 +1330,8 @@ fn finding4_a_rewritten_or_truncated_audit_log_is_caught_by_its_key_and_anchors(
     assert_eq!(keyless.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&keyless.stderr).contains("DESKMAIL_AUDIT_KEY_FILE"));
 
-    let seq_key = |n: u64| {
-        let mut k = b"a/".to_vec();
-        k.extend_from_slice(&n.to_be_bytes());
-        k
-    };
-    let with_tree = |f: &dyn Fn(&sled::Tree)| {
-        let db = sled::open(data.join("store")).unwrap();
-        f(&db.open_tree("deskmail").unwrap());
-        db.flush().unwrap();
-    };
+    let seq_key = audit_key;
+    let with_tree = |f: &dyn Fn(&sled::Tree)| with_store_tree(&data, f);
     let saved: Vec<Vec<u8>> = {
         let db = sled::open(data.join("store")).unwrap();
         let tree = db.open_tree("deskmail").unwrap();

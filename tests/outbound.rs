@@ -295,19 +295,24 @@ fn the_example_configs_parse() {
     }
 }
 
-#[test]
-fn replies_are_dkim_signed_when_a_key_is_configured() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path());
-    let key = dir.path().join("dkim.pem");
+/// A fresh 2048-bit RSA key in PKCS#1 PEM, as a DKIM signing key.
+fn make_dkim_key(path: &Path) {
     let ok = Command::new("openssl")
         .args(["genrsa", "-traditional", "-out"])
-        .arg(&key)
+        .arg(path)
         .arg("2048")
         .stderr(Stdio::null())
         .status()
         .unwrap();
     assert!(ok.success());
+}
+
+#[test]
+fn replies_are_dkim_signed_when_a_key_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let key = dir.path().join("dkim.pem");
+    make_dkim_key(&key);
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
         "dkim = {{ domain = \"ourcompany.example\", selector = \"desk2026\", private_key_file = \"{}\" }}\n",
@@ -632,14 +637,7 @@ fn config_check_refuses_exactly_what_run_refuses() {
         templates.join("ap-acknowledge.txt"),
     )
     .unwrap();
-    let ok = Command::new("openssl")
-        .args(["genrsa", "-traditional", "-out"])
-        .arg(&key)
-        .arg("2048")
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    make_dkim_key(&key);
     let check = deskmail(&["config", "check", config.to_str().unwrap()]);
     assert!(
         check.status.success(),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use deskmail::access::Role;
 use serde_json::Value;
@@ -23,7 +23,8 @@ impl Server {
     }
 
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
-        let mut child = bin()
+        let mut command = bin();
+        command
             .args([
                 "serve",
                 "--data",
@@ -31,7 +32,13 @@ impl Server {
                 "--listen",
                 "127.0.0.1:0",
             ])
-            .args(extra)
+            .args(extra);
+        Server::spawn(command)
+    }
+
+    /// Start a prepared `deskmail serve` command and read its port from its first line.
+    pub fn spawn(mut command: Command) -> Server {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
