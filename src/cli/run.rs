@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use deskmail::daemon::{Prepared, Problems, RunSummary};
+use deskmail::daemon::{Problems, RunSummary};
 use deskmail::index::MailIndex;
 use deskmail::parse::ParseLimits;
 use deskmail::pipeline::{DataDir, Pipeline};
@@ -27,7 +27,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 return Ok(refuse(&problems, &summary));
             }
         };
-    prepare_drop_folders(&mut prepared, args.drop, args.interval)?;
+    prepared.ensure_drop_folders(args.drop, args.interval)?;
     let pipeline = Pipeline::open(
         &DataDir::new(&prepared.data),
         Arc::clone(&prepared.rules),
@@ -59,32 +59,6 @@ fn refuse(problems: &Problems, summary: &str) -> ExitCode {
     }
     eprintln!("{summary}");
     ExitCode::from(1)
-}
-
-/// Without mailboxes or drop folders in the config, the embedded default: a drop folder in the
-/// data directory. Every drop folder is created.
-fn prepare_drop_folders(
-    prepared: &mut Prepared,
-    drop: Option<PathBuf>,
-    interval: u64,
-) -> Result<()> {
-    let config = &mut prepared.config;
-    if config.mailboxes.is_empty() && config.drop_folders.is_empty() {
-        let dir = drop.unwrap_or_else(|| prepared.data.join("drop"));
-        config
-            .drop_folders
-            .push(deskmail::config::DropFolderConfig {
-                name: "drop".into(),
-                path: dir,
-                role: None,
-                interval_secs: interval.max(1),
-            });
-    }
-    for d in &config.drop_folders {
-        std::fs::create_dir_all(&d.path)
-            .with_context(|| format!("cannot create drop folder {}", d.path.display()))?;
-    }
-    Ok(())
 }
 
 /// What `run --once` did (text or JSON); exit 1 if a source failed.

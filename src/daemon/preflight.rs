@@ -27,6 +27,41 @@ pub struct Prepared {
     pub transport: Option<Transport>,
 }
 
+impl Prepared {
+    /// Without mailboxes or drop folders in the config, the embedded default: one drop folder,
+    /// `drop` or else DATA/drop, scanned every `interval_secs`. Every drop folder is created.
+    pub fn ensure_drop_folders(
+        &mut self,
+        drop: Option<PathBuf>,
+        interval_secs: u64,
+    ) -> Result<(), DropFolderError> {
+        let config = &mut self.config;
+        if config.mailboxes.is_empty() && config.drop_folders.is_empty() {
+            config.drop_folders.push(crate::config::DropFolderConfig {
+                name: "drop".into(),
+                path: drop.unwrap_or_else(|| self.data.join("drop")),
+                role: None,
+                interval_secs: interval_secs.max(1),
+            });
+        }
+        for d in &config.drop_folders {
+            std::fs::create_dir_all(&d.path).map_err(|source| DropFolderError {
+                path: d.path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A drop folder that cannot be created.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create drop folder {}: {source}", path.display())]
+pub struct DropFolderError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
 /// Every problem found, one per line (`path:line: message` where there is a line).
 #[derive(Debug, thiserror::Error)]
 #[error("{}", .0.join("\n"))]
