@@ -209,11 +209,21 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
 }
 
 impl MailIndex {
-    /// Opens the index in `dir`, creating it (and the dir) with our schema if absent.
+    /// Opens the index in `dir`, creating it (and the dir) with our schema if absent; what it
+    /// creates is private to the user.
     ///
     /// Fails with [`IndexError::SchemaMismatch`] when the index there has another schema.
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        // tantivy creates its files itself: the umask keeps them the user's alone.
+        crate::store::permissions::restrict_umask();
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io_err(dir))?;
+        }
         let (schema, _) = schema::build_schema();
         let mmap = MmapDirectory::open(dir)?;
         let index = if Index::exists(&mmap).map_err(tantivy::TantivyError::from)? {
