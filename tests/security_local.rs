@@ -1,12 +1,16 @@
-//! Issue 17, what a local user could do: read the data directory (finding 6).
+//! Issue 17, what a local user could do: read the data directory (finding 6), and talk to the
+//! daemon's control socket under another name or with an endless request line (finding 9).
 //! deskmail is started with umask 022 (what most shells and services give) throughout: what it
 //! creates must not depend on that.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 mod common;
 use common::{fixtures, root};
@@ -155,6 +159,19 @@ impl Drop for Daemon {
     }
 }
 
+/// One request line to the control socket, raw; its answer.
+fn ask_raw(socket: &Path, request: &str) -> Value {
+    let mut stream = UnixStream::connect(socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(b"\n").unwrap();
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).unwrap();
+    serde_json::from_str(&answer).unwrap()
+}
+
 /// Finding 6: a fresh data directory filled by `ingest` (store/, sled's files, blobs/, index/)
 /// and an export are the user's alone, although the shell's umask would have made them 0755
 /// and 0644.
@@ -273,4 +290,93 @@ fn finding_6_an_open_data_dir_is_warned_about_and_closed_on_start() {
         .unwrap();
     let log = succeeded(&again);
     assert!(!log.contains("was open to other users"), "{log}");
+}
+
+/// Finding 9: the control socket records a change under the caller's user as the kernel
+/// reports it (peer credentials), not under the `actor` the request claims.
+#[test]
+fn finding_9_control_actions_are_audited_under_the_peer_not_the_claimed_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let data = dir.path().join("data");
+    let socket = data.join("control.sock");
+    let mut daemon = Daemon::start(&config);
+    daemon.wait_for(Duration::from_millis(50), || socket.exists());
+    let answer = ask_raw(
+        &socket,
+        r#"{"view":"invoices_import","receivables":[],"source":"forged.csv","actor":"cli:mallory"}"#,
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
+    daemon.stop();
+
+    let id = Command::new("id").arg("-un").output().unwrap();
+    let me = format!("cli:{}", String::from_utf8_lossy(&id.stdout).trim());
+    let store = deskmail::store::Store::open(&data.join("store"), 1 << 20).unwrap();
+    let audit = store.audit_records(0, 100).unwrap();
+    let import = audit
+        .iter()
+        .find(|r| r.entry.action == "invoices import")
+        .unwrap_or_else(|| panic!("not audited: {audit:?}"));
+    assert_eq!(import.entry.actor, me);
+    assert_eq!(import.entry.targets, vec!["forged.csv".to_string()]);
+    assert!(
+        !audit.iter().any(|r| r.entry.actor.contains("mallory")),
+        "{audit:?}"
+    );
+}
+
+/// Finding 9: a request line longer than the bound gets a clear refusal, the daemon stops
+/// reading it (its memory does not follow the line) and closes that connection, and it goes
+/// on answering others.
+#[test]
+fn finding_9_an_oversized_control_request_is_refused_and_the_daemon_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let data = dir.path().join("data");
+    let socket = data.join("control.sock");
+    let mut daemon = Daemon::start(&config);
+    daemon.wait_for(Duration::from_millis(50), || socket.exists());
+
+    const OFFERED: usize = 64 << 20;
+    let limit = deskmail::daemon::control::MAX_REQUEST_BYTES;
+    assert!(limit < OFFERED / 2);
+    let stream = UnixStream::connect(&socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    // No newline, ever: the line only ends when the daemon stops reading it.
+    let offer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 20];
+        let mut written = 0;
+        while written < OFFERED {
+            match writer.write(&chunk) {
+                Ok(n) => written += n,
+                Err(_) => break,
+            }
+        }
+        written
+    });
+    let mut answer = String::new();
+    BufReader::new(&stream).read_line(&mut answer).unwrap();
+    let written = offer.join().unwrap();
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["ok"], false);
+    let error = answer["error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!("at most {} MiB", limit >> 20)),
+        "{error}"
+    );
+    assert!(
+        written < OFFERED,
+        "the daemon read all {written} bytes of a line it should have refused"
+    );
+    // The connection is closed: nothing more comes.
+    let mut rest = Vec::new();
+    let _ = (&stream).read_to_end(&mut rest);
+    assert!(rest.is_empty());
+
+    let stats = ask_raw(&socket, r#"{"view":"stats","json":true}"#);
+    assert_eq!(stats["ok"], true, "{stats}");
+    daemon.stop();
 }
