@@ -221,8 +221,9 @@ pub fn read_status(data: &Path) -> Result<StatusReport, String> {
                 f.connected = false;
             }
         }
-        // No daemon holds the store: read the counts from it directly.
-        let store_dir = data.join("store");
+        // No daemon holds the store: read the counts from it directly (opened as every command
+        // opens a data directory: sled may write a snapshot, which must be private too).
+        let store_dir = crate::pipeline::DataDir::new(data).store();
         if store_dir.exists()
             && let Ok(store) = Store::open(&store_dir, 8 << 20)
         {

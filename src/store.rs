@@ -339,11 +339,10 @@ fn dec<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, StoreError> {
 }
 
 impl Store {
-    /// Open (or create) the store in `dir`. `cache_bytes` bounds sled's page cache. What it
-    /// creates (the directories, sled's files, the blob log) is private to the user
-    /// ([`permissions`]).
+    /// Open (or create) the store in `dir`. `cache_bytes` bounds sled's page cache. Its
+    /// directories and blob segments are created private; sled's own files are private under
+    /// the umask the data directory's opening sets ([`permissions`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        permissions::restrict_umask();
         {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new()

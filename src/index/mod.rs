@@ -209,13 +209,12 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
 }
 
 impl MailIndex {
-    /// Opens the index in `dir`, creating it (and the dir) with our schema if absent; what it
-    /// creates is private to the user.
+    /// Opens the index in `dir`, creating it (and the dir, 0700) with our schema if absent.
     ///
     /// Fails with [`IndexError::SchemaMismatch`] when the index there has another schema.
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
-        // tantivy creates its files itself: the umask keeps them the user's alone.
-        crate::store::permissions::restrict_umask();
+        // tantivy creates its files itself: the umask set when the data directory was opened
+        // (`DataDir::new`) keeps them the user's alone.
         {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new()
