@@ -188,9 +188,18 @@ impl Health {
     }
 }
 
+/// Write + rename; the file names mailboxes and their errors: readable by the user alone.
 fn write_atomically(path: &Path, report: &StatusReport) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(report)?)?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?
+        .write_all(&serde_json::to_vec_pretty(report)?)?;
     std::fs::rename(tmp, path)
 }
 
@@ -212,8 +221,9 @@ pub fn read_status(data: &Path) -> Result<StatusReport, String> {
                 f.connected = false;
             }
         }
-        // No daemon holds the store: read the counts from it directly.
-        let store_dir = data.join("store");
+        // No daemon holds the store: read the counts from it directly (opened as every command
+        // opens a data directory: sled may write a snapshot, which must be private too).
+        let store_dir = crate::pipeline::DataDir::new(data).store();
         if store_dir.exists()
             && let Ok(store) = Store::open(&store_dir, 8 << 20)
         {

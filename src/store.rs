@@ -26,6 +26,7 @@ use crate::outbound::{Draft, OutboxRecord, OutboxState};
 use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
+pub mod permissions;
 mod trust;
 
 use blobs::BlobLog;
@@ -348,9 +349,18 @@ fn dec<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, StoreError> {
 }
 
 impl Store {
-    /// Open (or create) the store in `dir`. `cache_bytes` bounds sled's page cache.
+    /// Open (or create) the store in `dir`. `cache_bytes` bounds sled's page cache. Its
+    /// directories and blob segments are created private; sled's own files are private under
+    /// the umask the data directory's opening sets ([`permissions`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        }
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)

@@ -3,6 +3,13 @@
 //! `outbox list|retry` and `reminders preview` from another shell ask the daemon, which does
 //! exactly what the CLI would have done on the store (changes audited under the caller's name).
 //! One JSON request line, one JSON answer line.
+//!
+//! Who is asking is the kernel's word, not the request's: the daemon takes the caller's user
+//! from the socket's peer credentials and records changes under it (`cli:NAME`, the form the
+//! CLI uses), whatever `actor` the request carries. A request line is read up to
+//! [`MAX_REQUEST_BYTES`]; a longer one is refused and its connection closed. The socket is
+//! created inside the data directory (0700) under the private umask, so it is never open to
+//! anyone else, not even between bind and chmod.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tracing::{debug, warn};
 
 use crate::access::Role;
@@ -95,6 +102,47 @@ pub enum View {
     AuditVerify,
 }
 
+/// The longest request line the daemon reads (its newline not counted). The largest
+/// legitimate request is `invoices import`: the whole CSV, parsed by the CLI, travels as one
+/// JSON line, about 250-300 bytes per receivable. 16 MiB carries some 55,000 open invoices in
+/// one import, far beyond a desk's open-items list, while a caller can no longer make the daemon
+/// hold an unbounded line in memory (a 200 MB line used to cost it 200 MB).
+pub const MAX_REQUEST_BYTES: usize = 16 << 20;
+
+impl View {
+    /// Requests that change the store name who asks for them; the daemon puts the socket
+    /// peer's identity there before doing them.
+    fn set_actor(&mut self, who: &str) {
+        match self {
+            View::InvoicesImport { actor, .. }
+            | View::InvoiceStatus { actor, .. }
+            | View::OutboxRetry { actor, .. }
+            | View::ReviewDecide { actor, .. }
+            | View::VendorConfirmIban { actor, .. } => *actor = who.to_string(),
+            View::Show { .. }
+            | View::Thread { .. }
+            | View::Stats { .. }
+            | View::Invoices { .. }
+            | View::Outbox { .. }
+            | View::Reminders { .. }
+            | View::ReviewList { .. }
+            | View::ReviewShow { .. }
+            | View::ReviewExport { .. }
+            | View::Vendors { .. }
+            | View::VendorShow { .. } => {}
+        }
+    }
+}
+
+/// The audit name of the local user `uid`, in the CLI's form (`cli:NAME`, see `cli_actor` in
+/// main.rs); `uid:N` for a user the system has no name for.
+pub fn peer_actor(uid: u32) -> String {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(user)) => format!("cli:{}", user.name),
+        _ => format!("uid:{uid}"),
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Answer {
     ok: bool,
@@ -102,6 +150,32 @@ struct Answer {
     output: String,
     #[serde(default)]
     error: String,
+}
+
+impl Answer {
+    fn refused(error: String) -> Answer {
+        Answer {
+            ok: false,
+            output: String::new(),
+            error,
+        }
+    }
+}
+
+/// One request line of at most `limit` bytes (its newline not counted); None when it is
+/// longer, after reading no more than `limit + 1` bytes of it. A caller that closes without a
+/// newline sent what it sent.
+async fn read_request(
+    read: impl AsyncRead + Unpin,
+    limit: usize,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    let mut reader = tokio::io::BufReader::new(read.take(limit as u64 + 1));
+    reader.read_until(b'\n', &mut line).await?;
+    if line.len() > limit && line.last() != Some(&b'\n') {
+        return Ok(None);
+    }
+    Ok(Some(line))
 }
 
 pub fn socket_path(data: &Path) -> PathBuf {
@@ -199,6 +273,14 @@ pub fn ask(path: &Path, view: &View) -> Result<String, String> {
         .map_err(|e| format!("cannot reach the daemon at {}: {e}", path.display()))?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut line = serde_json::to_string(view).map_err(|e| e.to_string())?;
+    if line.len() > MAX_REQUEST_BYTES {
+        return Err(format!(
+            "the request is {} MiB; the daemon's control socket takes at most {} MiB \
+             (split the file)",
+            line.len() >> 20,
+            MAX_REQUEST_BYTES >> 20
+        ));
+    }
     line.push('\n');
     stream
         .write_all(line.as_bytes())
@@ -223,6 +305,9 @@ pub async fn serve(
     index: Arc<dyn crate::privacy::IndexUpdates>,
 ) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&path);
+    // Born private: the socket is created under the private umask, in the data directory
+    // (0700), so there is no moment at which another user could connect.
+    crate::store::permissions::restrict_umask();
     let listener = tokio::net::UnixListener::bind(&path)?;
     {
         use std::os::unix::fs::PermissionsExt;
@@ -233,41 +318,43 @@ pub async fn serve(
         let pipeline = Arc::clone(&pipeline);
         let index = Arc::clone(&index);
         tokio::spawn(async move {
+            let peer = stream.peer_cred().map(|c| c.uid());
             let (read, mut write) = stream.into_split();
-            let mut line = String::new();
-            let mut reader = tokio::io::BufReader::new(read);
-            if reader.read_line(&mut line).await.is_err() {
-                return;
-            }
-            let answer = match serde_json::from_str::<View>(&line) {
-                Ok(view) => {
-                    debug!(?view, "Control request");
-                    let r = tokio::task::spawn_blocking(move || {
-                        render(&pipeline.store, index.as_ref(), &view)
-                    })
-                    .await;
-                    match r {
-                        Ok(Ok(output)) => Answer {
-                            ok: true,
-                            output,
-                            error: String::new(),
-                        },
-                        Ok(Err(e)) => Answer {
-                            ok: false,
-                            output: String::new(),
-                            error: e.to_string(),
-                        },
-                        Err(e) => Answer {
-                            ok: false,
-                            output: String::new(),
-                            error: format!("the request failed: {e}"),
-                        },
-                    }
+            let answer = match read_request(read, MAX_REQUEST_BYTES).await {
+                Err(_) => return,
+                Ok(None) => {
+                    warn!(
+                        peer = ?peer.as_ref().ok(),
+                        limit = MAX_REQUEST_BYTES,
+                        "Control request line too long; refused and the connection closed"
+                    );
+                    Answer::refused(format!(
+                        "request refused: a request line is at most {} MiB",
+                        MAX_REQUEST_BYTES >> 20
+                    ))
                 }
-                Err(e) => Answer {
-                    ok: false,
-                    output: String::new(),
-                    error: format!("bad request: {e}"),
+                Ok(Some(line)) => match (serde_json::from_slice::<View>(&line), peer) {
+                    (Err(e), _) => Answer::refused(format!("bad request: {e}")),
+                    (Ok(_), Err(e)) => Answer::refused(format!(
+                        "cannot tell who is asking (peer credentials: {e})"
+                    )),
+                    (Ok(mut view), Ok(uid)) => {
+                        let r = tokio::task::spawn_blocking(move || {
+                            view.set_actor(&peer_actor(uid));
+                            debug!(?view, "Control request");
+                            render(&pipeline.store, index.as_ref(), &view)
+                        })
+                        .await;
+                        match r {
+                            Ok(Ok(output)) => Answer {
+                                ok: true,
+                                output,
+                                error: String::new(),
+                            },
+                            Ok(Err(e)) => Answer::refused(e.to_string()),
+                            Err(e) => Answer::refused(format!("the request failed: {e}")),
+                        }
+                    }
                 },
             };
             let mut out = serde_json::to_vec(&answer).unwrap_or_default();

@@ -209,11 +209,20 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
 }
 
 impl MailIndex {
-    /// Opens the index in `dir`, creating it (and the dir) with our schema if absent.
+    /// Opens the index in `dir`, creating it (and the dir, 0700) with our schema if absent.
     ///
     /// Fails with [`IndexError::SchemaMismatch`] when the index there has another schema.
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        // tantivy creates its files itself: the umask set when the data directory was opened
+        // (`DataDir::new`) keeps them the user's alone.
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io_err(dir))?;
+        }
         let (schema, _) = schema::build_schema();
         let mmap = MmapDirectory::open(dir)?;
         let index = if Index::exists(&mmap).map_err(tantivy::TantivyError::from)? {

@@ -585,6 +585,46 @@ mod tests {
         );
     }
 
+    /// Finding 8 (issue 17): a reminder's HTML part escapes the ERP's values (a customer name
+    /// is whatever the CSV says); the text part and the subject keep them as they are.
+    #[test]
+    fn finding_8_html_reminder_templates_escape_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
+        let hostile = r#"<script>alert(1)</script> "><img src=x onerror=alert(1)> & Co"#;
+        let mut r = receivable("A-1", "ap@acme.example", "2026-12-01");
+        r.customer = hostile.into();
+        store.import_receivables(&[r]).unwrap();
+        let templates = dir.path().join("templates");
+        std::fs::create_dir(&templates).unwrap();
+        for step in ["ar-friendly", "ar-due", "ar-reminder", "ar-final"] {
+            std::fs::write(
+                templates.join(format!("{step}.txt")),
+                "Subject: For {{ customer }}\nDear {{ customer }},\n",
+            )
+            .unwrap();
+            std::fs::write(
+                templates.join(format!("{step}.html")),
+                "<p>Dear {{ customer }},</p>",
+            )
+            .unwrap();
+        }
+        let mut d = dunning(None);
+        d.templates = Templates::load(&templates).unwrap();
+        let now: DateTime<Utc> = "2026-12-08T10:00:00Z".parse().unwrap();
+        assert_eq!(d.tick(&store, now).unwrap().reminders, 1);
+        let mail = store.outbox_list().unwrap().remove(0).mail;
+        assert_eq!(
+            mail.body_html.as_deref(),
+            Some(
+                "<p>Dear &lt;script&gt;alert(1)&lt;&#x2f;script&gt; \
+                 &quot;&gt;&lt;img src=x onerror=alert(1)&gt; &amp; Co,</p>"
+            )
+        );
+        assert_eq!(mail.body_text.trim_end(), format!("Dear {hostile},"));
+        assert_eq!(mail.subject, format!("For {hostile}"));
+    }
+
     #[test]
     fn a_misspelt_variable_in_a_reminder_template_is_caught_by_check() {
         let dir = tempfile::tempdir().unwrap();

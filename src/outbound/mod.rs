@@ -112,9 +112,13 @@ impl Templates {
         ctx: &impl Serialize,
     ) -> Option<Result<(String, Option<String>), String>> {
         let text = self.text.get(name)?;
-        let render = |src: &str| render_lenient(src, ctx).map_err(|e| e.to_string());
-        Some(render(text).and_then(|body| {
-            let html = self.html.get(name).map(|h| render(h)).transpose()?;
+        let render = |src: &str, part| render_lenient(src, ctx, part).map_err(|e| e.to_string());
+        Some(render(text, Part::Text).and_then(|body| {
+            let html = self
+                .html
+                .get(name)
+                .map(|h| render(h, Part::Html))
+                .transpose()?;
             Ok((body, html))
         }))
     }
@@ -125,9 +129,12 @@ impl Templates {
         let Some(text) = self.text.get(name) else {
             return Err(format!("no {}/{name}.txt", self.dir.display()));
         };
-        for (kind, source) in [("txt", Some(text)), ("html", self.html.get(name))] {
+        for (kind, source, part) in [
+            ("txt", Some(text), Part::Text),
+            ("html", self.html.get(name), Part::Html),
+        ] {
             let Some(source) = source else { continue };
-            render_strict(source, sample).map_err(|e| format!("{name}.{kind}: {e}"))?;
+            render_strict(source, sample, part).map_err(|e| format!("{name}.{kind}: {e}"))?;
         }
         Ok(())
     }
@@ -168,11 +175,33 @@ impl Templates {
     }
 }
 
+/// Which part of a message a template renders. The values are the sender's (subject, name,
+/// fields read from their mail) or the ERP's: in an HTML part every value is HTML-escaped, so
+/// a subject like `<script>` is shown, never run (`|safe` in a template opts out); a text part
+/// takes them as they are. Headers (the subject line) are text, encoded by lettre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Text,
+    Html,
+}
+
+fn environment(
+    part: Part,
+    undefined: minijinja::UndefinedBehavior,
+) -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(undefined);
+    env.set_auto_escape_callback(move |_| match part {
+        Part::Text => minijinja::AutoEscape::None,
+        Part::Html => minijinja::AutoEscape::Html,
+    });
+    env
+}
+
 /// Render with every variable required; an error names the unknown variables (minijinja's own
 /// message only says "undefined value").
-fn render_strict(src: &str, ctx: &impl Serialize) -> Result<String, String> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+fn render_strict(src: &str, ctx: &impl Serialize, part: Part) -> Result<String, String> {
+    let env = environment(part, minijinja::UndefinedBehavior::Strict);
     let template = env.template_from_str(src).map_err(|e| e.to_string())?;
     template.render(ctx).map_err(|e| {
         let known: Vec<String> = match serde_json::to_value(ctx) {
@@ -199,10 +228,8 @@ fn render_strict(src: &str, ctx: &impl Serialize) -> Result<String, String> {
 
 /// At send time a field the rule can extract may be missing from this message: it renders
 /// empty (templates guard with `{% if field %}`), while `check` already caught misspellings.
-fn render_lenient(src: &str, ctx: &impl Serialize) -> Result<String, minijinja::Error> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.render_str(src, ctx)
+fn render_lenient(src: &str, ctx: &impl Serialize, part: Part) -> Result<String, minijinja::Error> {
+    environment(part, minijinja::UndefinedBehavior::Lenient).render_str(src, ctx)
 }
 
 /// Why a message gets no automatic reply (RFC 3834 and common practice), or None.
@@ -516,21 +543,100 @@ mod tests {
         assert!(loop_guard(&msg("From: v@vendor.example\r\n"), &ooo, &own).is_some());
     }
 
+    /// Finding 8 (issue 17): a sender controls the subject and their name; in the HTML part of
+    /// an automatic reply they are escaped, in the text part and the subject header they stay
+    /// as written.
+    #[test]
+    fn finding_8_html_reply_templates_escape_mail_values() {
+        let script = "<script>alert(1)</script>";
+        let img = r#""><img src=x onerror=alert(1)>"#;
+        let raw = format!(
+            "From: \"\\\"><img src=x onerror=alert(1)> & Co\" <v@vendor.example>\r\n\
+             Subject: Invoice {script} & more\r\nMessage-ID: <m1@vendor.example>\r\n\r\nbody\r\n"
+        );
+        let msg = crate::parse::parse(
+            &RawMail {
+                role: None,
+                mailbox: "ap".into(),
+                origin: "t".into(),
+                bytes: raw.into_bytes(),
+            },
+            &crate::parse::ParseLimits::default(),
+        )
+        .unwrap();
+        let name = format!("{img} & Co");
+        assert_eq!(msg.subject, format!("Invoice {script} & more"));
+        assert_eq!(
+            msg.from.as_ref().unwrap().name.as_deref(),
+            Some(name.as_str())
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("ack.txt"),
+            "Re {{ subject }} from {{ sender_name }}",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("ack.html"),
+            "<p title=\"{{ sender_name }}\">{{ subject }}</p><p>{{ sender_name }}</p>",
+        )
+        .unwrap();
+        let settings = ReplySettings {
+            templates: Templates::load(dir.path()).unwrap(),
+            default_from: "ap@ourcompany.example".into(),
+            ..ReplySettings::default()
+        };
+        let decision = Decision {
+            category: "ap.invoice".into(),
+            actions: vec![crate::model::Action::Reply {
+                template: "ack".into(),
+            }],
+            ..Decision::default()
+        };
+        let drafts = settings.drafts(&msg, &decision);
+        assert_eq!(drafts.len(), 1);
+        let mail = &drafts[0].mail;
+        let html = mail.body_html.as_deref().expect("an HTML part");
+        for escaped in [
+            "&lt;script&gt;alert(1)&lt;&#x2f;script&gt;",
+            "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;",
+            "&amp; more",
+            "&amp; Co",
+        ] {
+            assert!(html.contains(escaped), "{escaped:?} missing in {html}");
+        }
+        for raw in ["<script", "<img", "\"><", " & "] {
+            assert!(!html.contains(raw), "{raw:?} went out raw in {html}");
+        }
+        // The template's own markup is not escaped.
+        assert!(
+            html.starts_with("<p title=\"") && html.ends_with("</p>"),
+            "{html}"
+        );
+        // The text part and the subject header carry the text as the sender wrote it.
+        assert_eq!(
+            mail.body_text,
+            format!("Re Invoice {script} & more from {name}")
+        );
+        assert_eq!(mail.subject, format!("Re: Invoice {script} & more"));
+    }
+
     #[test]
     fn strict_rendering_catches_a_misspelt_variable() {
         let ctx: BTreeMap<String, String> =
             [("invoice_number".to_string(), "42".to_string())].into();
         assert_eq!(
-            render_strict("No. {{ invoice_number }}", &ctx).unwrap(),
+            render_strict("No. {{ invoice_number }}", &ctx, Part::Text).unwrap(),
             "No. 42"
         );
-        let e = render_strict("No. {{ invoice_numbr }}", &ctx).unwrap_err();
+        let e = render_strict("No. {{ invoice_numbr }}", &ctx, Part::Text).unwrap_err();
         assert!(
             e.contains("unknown variable invoice_numbr") && e.contains("known: invoice_number"),
             "{e}"
         );
         assert_eq!(
-            render_lenient("{% if amount_total %}x{% endif %}y", &ctx).unwrap(),
+            render_lenient("{% if amount_total %}x{% endif %}y", &ctx, Part::Text).unwrap(),
             "y"
         );
     }

@@ -7,7 +7,7 @@
 //! for `deskmail outbox retry ID`. Transient failures (4xx, connection) are retried with
 //! backoff; permanent ones (5xx) stop the record as `failed` with the server's answer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -159,7 +159,13 @@ impl Transport {
     fn kind(c: &TransportConfig) -> Result<TransportKind, String> {
         match c {
             TransportConfig::File { dir } => {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                // Outgoing mail names people: the directory and its files are the user's only.
+                use std::os::unix::fs::DirBuilderExt;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| format!("{}: {e}", dir.display()))?;
                 Ok(TransportKind::File(dir.clone()))
             }
             TransportConfig::Smtp {
@@ -212,7 +218,7 @@ impl Transport {
             TransportKind::File(dir) => {
                 // Same id, same file: writing twice never makes two messages.
                 let tmp = dir.join(format!(".{}.tmp", rec.id));
-                let result = std::fs::write(&tmp, &bytes)
+                let result = write_private(&tmp, &bytes)
                     .and_then(|_| std::fs::rename(&tmp, dir.join(format!("{}.eml", rec.id))));
                 result.map_err(|e| SendError {
                     permanent: false,
@@ -415,4 +421,17 @@ pub async fn run_sender(store: Arc<Store>, transport: Transport, mut stop: watch
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
     }
+}
+
+/// Write `bytes` to a new file (or over an old one) readable by the user alone.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
 }

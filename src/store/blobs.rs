@@ -9,7 +9,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -65,7 +65,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BlobError + '_ {
 
 impl BlobLog {
     pub fn open(dir: &Path) -> Result<BlobLog, BlobError> {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io(dir))?;
         let last = std::fs::read_dir(dir)
             .map_err(io(dir))?
             .filter_map(|e| e.ok())
@@ -94,6 +98,7 @@ impl BlobLog {
         let file = OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(&path)
             .map_err(io(&path))?;
         let len = file.metadata().map_err(io(&path))?.len();
