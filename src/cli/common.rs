@@ -129,10 +129,12 @@ pub fn init_logging() {
 }
 
 /// Quiet for one-shot commands (they print their own results); informative for the daemon.
+/// `run` logs what it does; `serve` and the rest say only what needs an operator's eye (a
+/// data directory others could read, a file skipped).
 fn default_log_level() -> &'static str {
     if std::env::args().nth(1).as_deref() == Some("run") {
         "info"
     } else {
-        "error"
+        "warn"
     }
 }

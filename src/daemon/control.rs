@@ -129,7 +129,8 @@ impl View {
             | View::ReviewShow { .. }
             | View::ReviewExport { .. }
             | View::Vendors { .. }
-            | View::VendorShow { .. } => {}
+            | View::VendorShow { .. }
+            | View::AuditVerify => {}
         }
     }
 }
