@@ -32,7 +32,11 @@ try {
   await page.clock.setFixedTime(new Date(clock));
   page.on("dialog", (d) => { observed.dialogs.push(d.message()); d.dismiss(); });
   page.on("pageerror", (e) => observed.pageErrors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error") observed.consoleErrors.push(m.text()); });
+  // Chromium's own favicon request (the page has none) is not the page's error.
+  page.on("console", (m) => {
+    const url = m.location()?.url || "";
+    if (m.type() === "error" && !url.endsWith("/favicon.ico")) observed.consoleErrors.push(`${m.text()} ${url}`);
+  });
   page.on("request", (r) => {
     if (!r.url().startsWith(base)) observed.foreignRequests.push(r.url());
   });
