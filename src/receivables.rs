@@ -63,6 +63,35 @@ pub struct Receivable {
     pub waiting_review: Option<String>,
 }
 
+impl Receivable {
+    /// Days past the due date on `today` (negative: the days still to go before it).
+    pub fn days_overdue(&self, today: NaiveDate) -> i64 {
+        (today - self.due_date).num_days()
+    }
+
+    /// Past due on `today` and still to be chased: open, or promised for a day that has passed.
+    /// A disputed invoice waits for a person, a paid one is done.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.days_overdue(today) > 0
+            && match &self.status {
+                ReceivableStatus::Open => true,
+                ReceivableStatus::Promised { until, .. } => *until < today,
+                ReceivableStatus::Paid { .. } | ReceivableStatus::Disputed { .. } => false,
+            }
+    }
+
+    /// The inbox message that set the status (a remittance, dispute or promise); None when the
+    /// status came from the import or a person.
+    pub fn status_message(&self) -> Option<&str> {
+        match &self.status {
+            ReceivableStatus::Open => None,
+            ReceivableStatus::Paid { by_message }
+            | ReceivableStatus::Disputed { by_message }
+            | ReceivableStatus::Promised { by_message, .. } => by_message.as_deref(),
+        }
+    }
+}
+
 /// One problem in an import file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}:{line}: {message}")]
@@ -635,6 +664,37 @@ mod tests {
         assert_eq!(ok[0].currency, "EUR");
         assert_eq!(ok[0].due_date, d("2026-12-01"));
     }
+    #[test]
+    fn days_overdue_and_what_counts_as_overdue_depend_on_the_day_given() {
+        let mut r = inv("A-1", "ap@acme.example", "2026-12-01");
+        assert_eq!(r.days_overdue(d("2026-11-28")), -3, "due in 3 days");
+        assert_eq!(r.days_overdue(d("2026-12-01")), 0);
+        assert_eq!(r.days_overdue(d("2026-12-11")), 10);
+        assert!(
+            !r.is_overdue(d("2026-12-01")),
+            "due today is not overdue yet"
+        );
+        assert!(r.is_overdue(d("2026-12-02")));
+        assert_eq!(r.status_message(), None);
+        let promise: BTreeMap<String, String> =
+            [("promised_date".to_string(), "2026-12-20".to_string())].into();
+        assert!(apply_decision(&mut r, "ar.promise_to_pay", &promise, "m1"));
+        assert_eq!(r.status_message(), Some("m1"));
+        assert!(!r.is_overdue(d("2026-12-15")), "promised: not chased yet");
+        assert!(r.is_overdue(d("2026-12-21")), "the promise passed");
+        assert!(apply_decision(&mut r, "ar.dispute", &BTreeMap::new(), "m2"));
+        assert!(!r.is_overdue(d("2026-12-21")), "disputed: a person decides");
+        assert_eq!(r.status_message(), Some("m2"));
+        assert!(apply_decision(
+            &mut r,
+            "ar.remittance",
+            &BTreeMap::new(),
+            "m3"
+        ));
+        assert!(!r.is_overdue(d("2027-03-01")));
+        assert_eq!(r.status_message(), Some("m3"));
+    }
+
     fn receivable(number: &str, amount: &str, currency: &str) -> Receivable {
         Receivable {
             invoice_number: number.into(),

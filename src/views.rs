@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
+mod ar;
 mod trust;
+pub use ar::{LastReminder, ReceivableRow, StatusEvent, receivable_rows};
 pub use trust::{
     Decide, DecideError, decide, outcome_text, review_export, review_list, review_show,
     vendor_confirm_iban, vendor_show, vendors_list,

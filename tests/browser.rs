@@ -486,3 +486,189 @@ fn an_agent_works_the_review_queue_from_the_keyboard() {
     assert_eq!(state("RE-2026-1003").as_deref(), Some("queued"));
     assert_eq!(state("RE-2026-1005").as_deref(), Some("review"));
 }
+
+/// The Receivables view on a desk whose inbox disputed, paid and promised three of five
+/// imported invoices: each row has its status, days overdue counted from the person's own
+/// calendar day (the browser's clock is fixed at 23:30 UTC on 30 November, already 1 December
+/// in Berlin), the last reminder the cadence sent and the message that changed it; Enter on a
+/// row and a click on its event open that message's thread; the filters show what they name.
+#[test]
+fn an_agent_reads_the_receivables_with_their_reminders_and_the_mail_that_changed_them() {
+    if common::skip_without(common::Needs::Browser) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::ar::desk(dir.path());
+    let (server, token) = start(&data);
+    let seen = node(
+        "ar.mjs",
+        &[
+            &server.base,
+            &token,
+            "2026-11-30T23:30:00Z",
+            "Europe/Berlin",
+            "OC-2026-1001",
+            "OC-2026-1010",
+        ],
+    );
+    drop(server);
+    assert_inert(&seen);
+    assert_eq!(seen["consoleErrors"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["error"], "", "{seen}");
+    assert_eq!(seen["count"], "5 receivables · as of 2026-12-01", "{seen}");
+    let filters: Vec<&str> = seen["filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            "all (5)",
+            "open (2)",
+            "overdue (1)",
+            "disputed (1)",
+            "promised (1)",
+            "paid (1)"
+        ]
+    );
+
+    // Most overdue first; every column as a person reads it.
+    let rows: Vec<(String, Vec<String>)> = seen["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["invoice"].as_str().unwrap().to_string(),
+                r["cells"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let order: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        order,
+        [
+            "OC-2026-1010",
+            "OC-2026-1001",
+            "OC-2026-1020",
+            "OC-2026-1030",
+            "OC-2026-1040"
+        ]
+    );
+    let row = |n: &str| &rows.iter().find(|(x, _)| x == n).unwrap().1;
+    // invoice, customer, amount, due, overdue, status, last reminder, changed by
+    let disputed = row("OC-2026-1010");
+    assert_eq!(disputed[2], "8640.00 USD");
+    assert_eq!(disputed[3], "2026-11-01");
+    assert_eq!(disputed[4], "30 days overdue");
+    assert_eq!(disputed[5], "disputed");
+    assert_eq!(disputed[6], "step +14 · 2026-11-16 · sent");
+    assert!(
+        disputed[7].starts_with("ar.dispute · 2026-04-06")
+            && disputed[7].contains("Invoice OC-2026-1010 - incorrect amount"),
+        "{disputed:?}"
+    );
+    let paid = row("OC-2026-1001");
+    assert_eq!(paid[5], "paid");
+    assert!(
+        paid[7].starts_with("ar.remittance · 2026-03-27"),
+        "{paid:?}"
+    );
+    let promised = row("OC-2026-1020");
+    assert_eq!(promised[4], "21 days overdue");
+    assert_eq!(promised[5], "promised until 2026-12-15");
+    assert_eq!(promised[6], "step 0 · 2026-11-16 · sent");
+    assert!(promised[7].starts_with("ar.promise_to_pay · 2026-11-27"));
+    let open = row("OC-2026-1030");
+    assert_eq!(open[4], "18 days overdue");
+    assert_eq!(open[5], "open");
+    assert_eq!(
+        open[6], "step +7 · 2026-11-25 · sent",
+        "the later of its two reminders"
+    );
+    assert_eq!(open[7], "—");
+    let not_due = row("OC-2026-1040");
+    assert_eq!(not_due[4], "due in 10 days");
+    assert_eq!(not_due[6], "—");
+
+    // j j k from the first row.
+    assert_eq!(
+        seen["path"],
+        serde_json::json!([
+            "OC-2026-1010",
+            "OC-2026-1001",
+            "OC-2026-1020",
+            "OC-2026-1001"
+        ])
+    );
+    // Enter and a click open the thread of the message that changed the invoice, below the list.
+    let statuses = common::json_of(&deskmail(&[
+        "invoices",
+        "list",
+        "--json",
+        "--data",
+        data.to_str().unwrap(),
+    ]));
+    let by_message = |n: &str| {
+        statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["invoice_number"] == n)
+            .unwrap()["by_message"]
+            .clone()
+    };
+    assert_eq!(seen["enterSelected"], "OC-2026-1001");
+    let entered = &seen["enterThread"];
+    assert_eq!(entered["visible"], true);
+    assert!(
+        entered["messages"]
+            .as_array()
+            .unwrap()
+            .contains(&by_message("OC-2026-1001")),
+        "{entered}"
+    );
+    assert!(
+        entered["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "ar.remittance")
+    );
+    assert_eq!(seen["arStillShown"], true);
+    let clicked = &seen["clickThread"];
+    assert!(
+        clicked["messages"]
+            .as_array()
+            .unwrap()
+            .contains(&by_message("OC-2026-1010")),
+        "{clicked}"
+    );
+    assert!(
+        clicked["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "ar.dispute")
+    );
+    assert_eq!(seen["clickSelected"], "OC-2026-1010");
+
+    // Each filter shows exactly what it names.
+    let filtered = &seen["filtered"];
+    assert_eq!(filtered["disputed"], serde_json::json!(["OC-2026-1010"]));
+    assert_eq!(filtered["overdue"], serde_json::json!(["OC-2026-1030"]));
+    assert_eq!(filtered["promised"], serde_json::json!(["OC-2026-1020"]));
+    assert_eq!(filtered["paid"], serde_json::json!(["OC-2026-1001"]));
+    assert_eq!(
+        filtered["open"],
+        serde_json::json!(["OC-2026-1030", "OC-2026-1040"])
+    );
+    assert_eq!(filtered["all"].as_array().unwrap().len(), 5);
+}

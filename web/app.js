@@ -71,6 +71,7 @@ async function search(q) {
   $("thread").hidden = true;
   $("invoices").hidden = true;
   $("review").hidden = true;
+  $("ar").hidden = true;
   const results = $("results");
   results.replaceChildren(el("p", { class: "count" }, "Searching…"));
   try {
@@ -210,6 +211,7 @@ async function showInvoices() {
   showError("");
   $("thread").hidden = true;
   $("review").hidden = true;
+  $("ar").hidden = true;
   const pane = $("invoices");
   pane.hidden = false;
   try {
@@ -253,6 +255,7 @@ async function showReview(keepId) {
   showError("");
   $("thread").hidden = true;
   $("invoices").hidden = true;
+  $("ar").hidden = true;
   $("results").replaceChildren();
   $("review").hidden = false;
   try {
@@ -435,11 +438,153 @@ function reviewKeys(ev) {
   ev.preventDefault();
 }
 
+// ---- Receivables: the AR ledger with what the inbox and the cadence did to each invoice.
+
+const AR_FILTERS = [
+  ["all", () => true],
+  ["open", (r) => r.status === "open"],
+  ["overdue", (r) => r.overdue],
+  ["disputed", (r) => r.status === "disputed"],
+  ["promised", (r) => r.status === "promised"],
+  ["paid", (r) => r.status === "paid"],
+];
+const ar = { rows: [], shown: [], filter: "all", selected: 0, today: "" };
+
+// The person's own calendar day: days overdue count from the date on their desk, not the
+// server's (UTC) one.
+function localDay() {
+  const d = new Date();
+  const two = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function overdueText(days) {
+  if (days > 0) return `${plural(days, "day")} overdue`;
+  if (days === 0) return "due today";
+  return `due in ${plural(-days, "day")}`;
+}
+
+function statusText(r) {
+  return r.status === "promised" ? `promised until ${r.until}` : r.status;
+}
+
+function reminderText(m) {
+  if (!m) return "—";
+  const step = m.step === null || m.step === undefined ? "reminder"
+    : `step ${m.step > 0 ? "+" : ""}${m.step}`;
+  return `${step} · ${(m.created_at || "").slice(0, 10)} · ${replyState(m.state)}`;
+}
+
+async function showReceivables() {
+  showError("");
+  $("thread").hidden = true;
+  $("invoices").hidden = true;
+  $("review").hidden = true;
+  $("results").replaceChildren();
+  $("ar").hidden = false;
+  try {
+    const r = await api("/api/receivables?today=" + encodeURIComponent(localDay()));
+    ar.today = r.today;
+    // Most overdue first; not yet due last, soonest first.
+    ar.rows = (r.receivables || []).slice().sort((a, b) =>
+      b.days_overdue - a.days_overdue || a.invoice_number.localeCompare(b.invoice_number));
+    renderReceivables();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+function setArFilter(name) {
+  const current = ar.shown[ar.selected]?.invoice_number;
+  ar.filter = name;
+  renderReceivables(current);
+}
+
+function renderReceivables(keepNumber) {
+  const test = (AR_FILTERS.find(([n]) => n === ar.filter) || AR_FILTERS[0])[1];
+  ar.shown = ar.rows.filter(test);
+  $("ar-filters").replaceChildren(...AR_FILTERS.map(([name, t]) => {
+    const b = el("button", { type: "button", class: "ar-filter", "data-filter": name,
+      "aria-pressed": String(name === ar.filter) }, `${name} (${ar.rows.filter(t).length})`);
+    b.addEventListener("click", () => setArFilter(name));
+    return b;
+  }));
+  $("ar-count").textContent = `${plural(ar.shown.length, "receivable")} · as of ${ar.today}`;
+  const body = $("ar-list").querySelector("tbody");
+  body.replaceChildren(...ar.shown.map((r, n) => {
+    const event = r.status_event;
+    let changed = el("span", { class: "why" }, "—");
+    if (event && event.thread_id) {
+      const open = el("button", { type: "button", class: "ar-event", "data-thread": event.thread_id },
+        `${event.category} · ${(event.date || "").slice(0, 10)}`);
+      open.addEventListener("click", (ev) => { ev.stopPropagation(); selectReceivable(n); openArThread(event.thread_id); });
+      changed = el("div", {}, open, el("div", { class: "why" }, event.subject || ""));
+    } else if (event) {
+      changed = el("span", { class: "why" }, "a message no longer stored");
+    }
+    const m = r.last_reminder;
+    const tr = el("tr", { class: "ar-row", tabindex: "-1", "data-invoice": r.invoice_number },
+      el("td", {}, r.invoice_number),
+      el("td", {}, r.customer, el("div", { class: "why" }, r.customer_email)),
+      el("td", { class: "num" }, `${r.amount} ${r.currency}`),
+      el("td", {}, r.due_date),
+      el("td", { class: r.overdue ? "ar-overdue" : "" }, overdueText(r.days_overdue)),
+      el("td", {}, el("span", { class: "cat ar-status" }, statusText(r)),
+        r.waiting_review ? el("div", { class: "waiting" }, "waiting for review") : null),
+      el("td", { class: "ar-reminder" }, reminderText(m),
+        m && m.last_error ? el("div", { class: "why" }, m.last_error) : null),
+      el("td", { class: "ar-changed" }, changed));
+    tr.addEventListener("click", () => selectReceivable(n));
+    return tr;
+  }));
+  if (!ar.shown.length) {
+    body.append(el("tr", {}, el("td", { colspan: "8", class: "why" }, "No receivables here.")));
+    return;
+  }
+  const keep = keepNumber ? ar.shown.findIndex((r) => r.invoice_number === keepNumber) : -1;
+  selectReceivable(keep >= 0 ? keep : 0);
+}
+
+// The thread opens below the list, which stays as it was (j/k go on from the same row).
+async function openArThread(id) {
+  await openThread(id);
+  if (!$("ar").hidden) $("thread").scrollIntoView({ block: "start" });
+}
+
+function selectReceivable(n) {
+  ar.selected = n;
+  const rows = $("ar-list").querySelectorAll("tbody tr.ar-row");
+  rows.forEach((tr, i) => tr.classList.toggle("selected", i === n));
+  if (rows[n]) rows[n].scrollIntoView({ block: "nearest" });
+}
+
+// j/k move through the list, Enter opens the thread of the message that changed the selected
+// invoice (as a click on it does); not while typing, and Enter on a button is the button's.
+function arKeys(ev) {
+  if ($("ar").hidden || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const t = ev.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+  if (!ar.shown.length) return;
+  if (ev.key === "j" && ar.selected + 1 < ar.shown.length) selectReceivable(ar.selected + 1);
+  else if (ev.key === "k" && ar.selected > 0) selectReceivable(ar.selected - 1);
+  else if (ev.key === "Enter" && !(t instanceof HTMLButtonElement)) {
+    const event = ar.shown[ar.selected].status_event;
+    if (event && event.thread_id) openArThread(event.thread_id);
+    else showError(`${ar.shown[ar.selected].invoice_number}: no message changed it.`);
+  } else return;
+  ev.preventDefault();
+}
+
 function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   $("login").hidden = false;
   $("signout").hidden = true;
   $("invoices-button").hidden = true;
+  $("ar-button").hidden = true;
   $("review-button").hidden = true;
 }
 
@@ -447,6 +592,7 @@ function signedIn() {
   $("login").hidden = true;
   $("signout").hidden = false;
   $("invoices-button").hidden = false;
+  $("ar-button").hidden = false;
   $("review-button").hidden = false;
   refreshReviewCount();
   const q = new URLSearchParams(location.hash.slice(1)).get("q");
@@ -470,6 +616,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("signout").addEventListener("click", signOut);
   $("invoices-button").addEventListener("click", showInvoices);
   $("review-button").addEventListener("click", () => showReview());
+  $("ar-button").addEventListener("click", showReceivables);
   document.addEventListener("keydown", reviewKeys);
+  document.addEventListener("keydown", arKeys);
   if (sessionStorage.getItem(TOKEN_KEY)) signedIn(); else signOut();
 });

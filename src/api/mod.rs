@@ -763,16 +763,23 @@ struct ReceivableParams {
     status: Option<String>,
     customer: Option<String>,
     number: Option<String>,
+    today: Option<String>,
 }
 
 /// AR receivables imported from the ERP, with what the inbox made of them (paid, disputed,
 /// promised) and the reminder steps sent. Filters: `status`; `customer` (part of the name or
-/// address) and `number`, case-insensitive.
+/// address) and `number`, case-insensitive. Each receivable also has, as of `today` (default:
+/// the server's date, UTC): `days_overdue` (negative: not due yet), `overdue` (past due and
+/// open, or promised for a day that has passed), `last_reminder` ({id, step, state, created_at,
+/// updated_at, subject, last_error} or null) and `status_event`, the message that set the
+/// status ({message_id, thread_id, subject, date, category} or null).
 #[utoipa::path(get, path = "/api/receivables",
     params(("status" = Option<String>, Query, description = "open, paid, disputed or promised"),
            ("customer" = Option<String>, Query, description = "part of the customer's name or address"),
-           ("number" = Option<String>, Query, description = "part of the invoice number")),
-    responses((status = 200, description = "{receivables: [...]}"), (status = 400, description = "unknown status")),
+           ("number" = Option<String>, Query, description = "part of the invoice number"),
+           ("today" = Option<String>, Query, description = "count days overdue as of this YYYY-MM-DD (the caller's date; default the server's, UTC)")),
+    responses((status = 200, description = "{today, receivables: [{...the receivable, days_overdue, overdue, last_reminder, status_event}]}"),
+              (status = 400, description = "unknown status, or today is not YYYY-MM-DD")),
     security(("bearer" = [])))]
 async fn receivables(
     State(state): State<Arc<ApiState>>,
@@ -787,6 +794,18 @@ async fn receivables(
             &format!("status {s:?} is not one of {}", STATUSES.join(", ")),
         );
     }
+    let today = match p.today.as_deref() {
+        None => chrono::Utc::now().date_naive(),
+        Some(t) => match chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(d) => d,
+            Err(_) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    &format!("today {t:?} is not YYYY-MM-DD"),
+                );
+            }
+        },
+    };
     let contains = contains_folded;
     match state.store.receivables() {
         Ok(all) => {
@@ -802,7 +821,12 @@ async fn receivables(
                             .is_none_or(|n| contains(&r.invoice_number, n))
                 })
                 .collect();
-            axum::Json(json!({ "receivables": list })).into_response()
+            match views::receivable_rows(&state.store, list, today) {
+                Ok(rows) => {
+                    axum::Json(json!({ "today": today, "receivables": rows })).into_response()
+                }
+                Err(e) => view_error(e),
+            }
         }
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use tracing::{error, info};
 
 use super::send::OutboundConfig;
-use super::{Draft, OutboxRecord, Outgoing, TemplateError, Templates, outbox_ids};
+use super::{Draft, OutboxRecord, Outgoing, ReminderStep, TemplateError, Templates, outbox_ids};
 use crate::receivables::{Cadence, PlannedReminder, Receivable, ReceivableStatus};
 use crate::store::{Store, StoreError};
 
@@ -174,7 +174,14 @@ impl Dunning {
             let Some((draft, steps)) = self.reminder(&planned, &by_number, now) else {
                 continue;
             };
-            let rec = OutboxRecord::new(&draft, "", "", now);
+            let mut rec = OutboxRecord::new(&draft, "", "", now);
+            rec.invoices = steps
+                .iter()
+                .map(|(number, step)| ReminderStep {
+                    invoice_number: number.clone(),
+                    step: *step,
+                })
+                .collect();
             if store.queue_reminder(&rec, &steps)? {
                 info!(id = %rec.id, template = %draft.mail.template, invoices = steps.len(), "Reminder queued");
                 report.reminders += 1;
@@ -365,7 +372,7 @@ fn invoice_vars(r: &Receivable, step: i32, today: NaiveDate) -> InvoiceVars {
         currency: r.currency.clone(),
         issue_date: r.issue_date,
         due_date: r.due_date,
-        days_overdue: (today - r.due_date).num_days(),
+        days_overdue: r.days_overdue(today),
         step,
     }
 }
@@ -531,6 +538,13 @@ mod tests {
             r.mail.body_text
         );
         assert!(r.mail.in_reply_to.is_none());
+        // The record names what it reminds of (the AR view shows each invoice's last reminder).
+        let covered: Vec<(&str, i32)> = r
+            .invoices
+            .iter()
+            .map(|s| (s.invoice_number.as_str(), s.step))
+            .collect();
+        assert_eq!(covered, vec![("A-1", 7), ("A-2", -3)]);
         let steps: Vec<Vec<i32>> = store
             .receivables()
             .unwrap()

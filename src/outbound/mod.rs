@@ -322,6 +322,17 @@ pub struct OutboxRecord {
     /// corrected decision before sending.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rerender: bool,
+    /// A reminder: the invoices it is about, each with its cadence step. Empty for replies and
+    /// notices (and on reminders queued before it was recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoices: Vec<ReminderStep>,
+}
+
+/// One invoice a reminder is about, and the cadence step (days from the due date) it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderStep {
+    pub invoice_number: String,
+    pub step: i32,
 }
 
 /// What goes out: addresses, headers, bodies, and the template that made them.
@@ -379,6 +390,7 @@ impl OutboxRecord {
             source_message: source_message.to_string(),
             thread_id: thread_id.to_string(),
             rerender: false,
+            invoices: Vec::new(),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 pub mod api;
+pub mod ar;
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
