@@ -22,6 +22,8 @@ command -v postfix >/dev/null 2>&1 || need_pkgs+=(postfix)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_pkgs+=(npm)
+# tests/ops.rs: `systemd-analyze verify examples/deskmail.service`.
+command -v systemd-analyze >/dev/null 2>&1 || need_pkgs+=(systemd)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
