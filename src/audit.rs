@@ -95,8 +95,16 @@ pub fn pseudonymise_addresses(text: &str) -> String {
         regex::Regex::new(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
             .expect("valid address pattern")
     });
+    // Percent-decoded first (twice: `%2540` is an encoded `%40`), so an address spelled
+    // `jane%2Edoe%40example%2Ecom` in a query string meets the pattern like the plain one.
+    let mut decoded = text.to_string();
+    for _ in 0..2 {
+        decoded = percent_encoding::percent_decode_str(&decoded)
+            .decode_utf8_lossy()
+            .into_owned();
+    }
     ADDRESS
-        .replace_all(text, |c: &regex::Captures<'_>| {
+        .replace_all(&decoded, |c: &regex::Captures<'_>| {
             let address = c[0].replace("%40", "@").to_lowercase();
             format!("contact:{}", &token_hash(&address)[..16])
         })
@@ -424,6 +432,18 @@ mod tests {
     fn addresses_in_audit_targets_become_stable_pseudonyms() {
         let a = pseudonymise_addresses("/api/search?q=from:Jane.Doe@Example.com%20invoice");
         let b = pseudonymise_addresses("/api/contacts/jane.doe%40example.com/erase");
+        // Security finding 9: encoded forms leave no address in clear and name the same person.
+        for encoded in [
+            "/api/search?q=from%3AJane.Doe%40Example.com",
+            "/api/search?q=from:jane%2Edoe%2540example%2Ecom",
+        ] {
+            let p = pseudonymise_addresses(encoded);
+            assert!(!p.to_lowercase().contains("example"), "{p}");
+            assert!(
+                p.contains(&pseudonymise_addresses("jane.doe@example.com")),
+                "{p}"
+            );
+        }
         assert!(
             !a.contains("example.com") && !b.contains("example.com"),
             "{a} {b}"
