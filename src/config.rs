@@ -67,6 +67,24 @@ pub struct Config {
     pub outbound: Option<crate::outbound::send::OutboundConfig>,
     /// The reminder cadence for imported receivables.
     pub dunning: Option<crate::receivables::Cadence>,
+    /// Prometheus metrics on their own address (`GET /metrics`, no token).
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// `[metrics]`: where `deskmail run` serves `GET /metrics` (also on the API listener, behind a
+/// role). Plain HTTP only on loopback, like `[api]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    #[serde(default = "default_metrics_listen")]
+    pub listen: std::net::SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+}
+
+/// The conventional port for an exporter like this one, on loopback.
+pub fn default_metrics_listen() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 9464))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -365,6 +383,12 @@ impl Config {
                     keys_of::<ApiConfig>(),
                     "api setting",
                 ),
+                "metrics" => check_keys(
+                    &mut c,
+                    value.get_ref(),
+                    keys_of::<MetricsConfig>(),
+                    "metrics setting",
+                ),
                 "outbound" => check_keys(
                     &mut c,
                     value.get_ref(),
@@ -437,6 +461,7 @@ impl Config {
                     config.retention = typed(&mut c, 0, "[retention]", v).unwrap_or_default();
                 }
                 "api" => config.api = typed(&mut c, 0, "[api]", v),
+                "metrics" => config.metrics = typed(&mut c, 0, "[metrics]", v),
                 "outbound" => config.outbound = typed(&mut c, 0, "[outbound]", v),
                 "dunning" => config.dunning = typed(&mut c, 0, "[dunning]", v),
                 "mailbox" => {
@@ -484,6 +509,11 @@ impl Config {
             api.tls_key = api.tls_key.as_deref().map(resolve);
             api.client_ca = api.client_ca.as_deref().map(resolve);
             check_api(&mut c, api);
+        }
+        if let Some(m) = config.metrics.as_mut() {
+            m.tls_cert = m.tls_cert.as_deref().map(resolve);
+            m.tls_key = m.tls_key.as_deref().map(resolve);
+            check_metrics(&mut c, m);
         }
         if let Some(o) = config.outbound.as_mut() {
             o.templates = Some(resolve(
@@ -550,6 +580,7 @@ fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
         "drop_folder" => keys_of::<DropFolderConfig>(),
         "retention" => keys_of::<crate::privacy::RetentionPolicy>(),
         "api" => keys_of::<ApiConfig>(),
+        "metrics" => keys_of::<MetricsConfig>(),
         "outbound" => keys_of::<crate::outbound::send::OutboundConfig>(),
         "dunning" => keys_of::<crate::receivables::Cadence>(),
         _ => return v,
@@ -637,6 +668,26 @@ fn check_api(c: &mut Checker<'_>, api: &ApiConfig) {
     {
         if let Err(e) = std::fs::metadata(f) {
             c.err(0, format!("[api]: {}: {e}", f.display()));
+        }
+    }
+}
+
+fn check_metrics(c: &mut Checker<'_>, m: &MetricsConfig) {
+    if m.tls_cert.is_some() != m.tls_key.is_some() {
+        c.err(0, "[metrics]: give both tls_cert and tls_key, or neither");
+    }
+    if m.tls_cert.is_none() && !m.listen.ip().is_loopback() {
+        c.err(
+            0,
+            format!(
+                "[metrics]: plain HTTP is only allowed on a loopback address, not {}; add tls_cert and tls_key",
+                m.listen
+            ),
+        );
+    }
+    for f in [&m.tls_cert, &m.tls_key].into_iter().flatten() {
+        if let Err(e) = std::fs::metadata(f) {
+            c.err(0, format!("[metrics]: {}: {e}", f.display()));
         }
     }
 }
@@ -765,13 +816,14 @@ mod tests {
     /// refuse is reported as unknown, with its line.
     #[test]
     fn every_key_the_reader_accepts_is_known_to_the_checker() {
-        let sections: [(&str, &[&str]); 8] = [
+        let sections: [(&str, &[&str]); 9] = [
             ("top level", keys_of::<Config>()),
             ("daemon", keys_of::<DaemonSettings>()),
             ("mailbox", keys_of::<MailboxConfig>()),
             ("drop_folder", keys_of::<DropFolderConfig>()),
             ("retention", keys_of::<crate::privacy::RetentionPolicy>()),
             ("api", keys_of::<ApiConfig>()),
+            ("metrics", keys_of::<MetricsConfig>()),
             (
                 "outbound",
                 keys_of::<crate::outbound::send::OutboundConfig>(),
@@ -792,7 +844,8 @@ mod tests {
                 "retention",
                 "api",
                 "outbound",
-                "dunning"
+                "dunning",
+                "metrics"
             ]
         );
         assert!(keys_of::<MailboxConfig>().contains(&"poll_interval_secs"));
@@ -923,5 +976,22 @@ auth = "oauthbearer"
             .unwrap_err()
             .to_string();
         assert!(e.contains("[retention]"), "{e}");
+    }
+
+    #[test]
+    fn metrics_listen_defaults_to_loopback_and_plain_http_stays_there() {
+        let c = parse("data = \"x\"\n[metrics]\n").unwrap();
+        assert_eq!(c.metrics.unwrap().listen, default_metrics_listen());
+        let e = parse("data = \"x\"\n[metrics]\nlisten = \"0.0.0.0:9464\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[metrics]: plain HTTP is only allowed on a loopback"),
+            "{e}"
+        );
+        let e = parse("data = \"x\"\n[metrics]\nlisen = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lisen"), "{e}");
     }
 }

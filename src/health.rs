@@ -20,6 +20,9 @@ pub struct FolderHealth {
     pub last_sync: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
+    /// Messages the last search found on the server that are not stored yet.
+    #[serde(default)]
+    pub lag: u64,
 }
 
 /// One mailbox, as `deskmail status` shows it.
@@ -61,6 +64,11 @@ impl Health {
         file: Option<PathBuf>,
         store: Option<Arc<crate::pipeline::Pipeline>>,
     ) -> Health {
+        for (name, folders) in mailboxes {
+            for f in folders {
+                crate::metrics::source_known(name, f);
+            }
+        }
         let board = mailboxes
             .iter()
             .map(|(name, folders)| {
@@ -91,6 +99,7 @@ impl Health {
     }
 
     pub fn set_rules_version(&self, v: &str) {
+        crate::metrics::rules_version(v);
         if let Ok(mut m) = self.meta.lock() {
             m.rules_version = v.to_string();
         }
@@ -98,22 +107,35 @@ impl Health {
     }
 
     pub fn connected(&self, mailbox: &str, folder: &str) {
+        crate::metrics::source_connected(mailbox, folder, true);
         self.update(mailbox, folder, |f| f.connected = true);
     }
 
     pub fn disconnected(&self, mailbox: &str, folder: &str) {
+        crate::metrics::source_connected(mailbox, folder, false);
         self.update(mailbox, folder, |f| f.connected = false);
     }
 
     pub fn synced(&self, mailbox: &str, folder: &str) {
+        let now = Utc::now();
+        crate::metrics::source_connected(mailbox, folder, true);
+        crate::metrics::source_synced(mailbox, folder, now.timestamp());
         self.update(mailbox, folder, |f| {
             f.connected = true;
-            f.last_sync = Some(Utc::now());
+            f.last_sync = Some(now);
             f.last_error = None;
         });
     }
 
+    /// Messages on the server not stored yet (IMAP: found by the last search, not committed).
+    pub fn lag(&self, mailbox: &str, folder: &str, messages: u64) {
+        crate::metrics::source_lag(mailbox, folder, messages);
+        self.update(mailbox, folder, |f| f.lag = messages);
+    }
+
     pub fn failed(&self, mailbox: &str, folder: &str, error: &str) {
+        crate::metrics::source_connected(mailbox, folder, false);
+        crate::metrics::source_error(mailbox, folder);
         self.update(mailbox, folder, |f| {
             f.connected = false;
             f.last_error = Some(error.to_string());
@@ -179,8 +201,9 @@ impl Health {
         }
         if let Ok(mut b) = self.board.lock() {
             for m in b.values_mut() {
-                for f in m.folders.values_mut() {
+                for (folder, f) in m.folders.iter_mut() {
                     f.connected = false;
+                    crate::metrics::source_connected(&m.name, folder, false);
                 }
             }
         }

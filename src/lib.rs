@@ -44,6 +44,7 @@ pub mod extract;
 pub mod health;
 pub mod index;
 pub mod intake;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod outbound;

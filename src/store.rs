@@ -242,6 +242,8 @@ pub struct Store {
     /// Read-modify-write batches (a commit, an erasure, a reminder) hold this, so two of them
     /// never read the same record and the later write loses the earlier one's change.
     write_lock: std::sync::Mutex<()>,
+    /// The directory it was opened from (sled's files and the blob log), for its size.
+    dir: PathBuf,
 }
 
 /// A key (without its space) and its value.
@@ -392,6 +394,7 @@ impl Store {
             audit_key: crate::audit::AuditKey::from_env()?,
             anchors,
             write_lock: std::sync::Mutex::new(()),
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -1032,6 +1035,16 @@ impl Store {
             self.audit_key.as_ref(),
             &anchors,
         ))
+    }
+
+    /// The number of the newest audit record (the chain's head), 0 when there is none.
+    pub fn audit_head_seq(&self) -> Result<u64, StoreError> {
+        Tx::new(&self.tree).counter(C_AUDIT)
+    }
+
+    /// Bytes on disk: sled's files and the blob log (a bounded directory walk).
+    pub fn size_on_disk(&self) -> u64 {
+        crate::metrics::dir_size(&self.dir, 10_000)
     }
 
     /// Messages stored from one mailbox (duplicates not counted).

@@ -32,6 +32,7 @@ use crate::store::Store;
 use crate::views::{self, ViewError};
 
 mod limiter;
+pub mod metrics;
 mod review;
 pub mod server;
 
@@ -81,6 +82,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET",    "/api/vendors/{key}",            Access::Roles(&[Admin, Agent, Auditor, Integration])),
     // A new bank account for a vendor is the fraudster's goal: admins only.
     ("POST",   "/api/vendors/{key}/ibans",      Access::Roles(&[Admin])),
+    // Counts and sizes only (no mail content, no addresses): the people who run the desk.
+    ("GET",    "/metrics",                      Access::Roles(&[Admin, Auditor])),
 ];
 
 /// Largest message the rule dry-run accepts.
@@ -198,7 +201,7 @@ pub struct Caller {
     paths(health, search, thread, message, message_raw, attachment, stats, outbox, audit, audit_verify, invoices, receivables, rules_test,
           contact_export, contact_erase, retention_status, retention_purge, hold_on, hold_off,
           review::list, review::show, review::confirm, review::correct, review::reject,
-          review::vendors, review::vendor, review::confirm_iban),
+          review::vendors, review::vendor, review::confirm_iban, metrics::scrape),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -247,6 +250,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/api/vendors", get(review::vendors))
         .route("/api/vendors/{key}", get(review::vendor))
         .route("/api/vendors/{key}/ibans", post(review::confirm_iban))
+        .route("/metrics", get(metrics::scrape))
         .route("/api/retention", get(retention_status))
         .route("/api/retention/purge", axum::routing::post(retention_purge))
         .route(
@@ -274,6 +278,9 @@ fn outer_layers(router: Router) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        // Requests by matched route template and status, with latency; runs after routing (so
+        // the template is known), around the guard (refusals count) and the panic catcher.
+        .layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(security_headers))
 }
 

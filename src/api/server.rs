@@ -107,6 +107,18 @@ pub async fn serve(
     tls: Option<TlsFiles>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    serve_as("listening on", app, listen, tls, shutdown).await
+}
+
+/// [`serve`], announcing the bound address on stdout as `<what> <scheme>://<addr>` (the API:
+/// "listening on"; `[metrics] listen`: "metrics on").
+pub async fn serve_as(
+    what: &str,
+    app: Router,
+    listen: SocketAddr,
+    tls: Option<TlsFiles>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
     let acceptor = match &tls {
         Some(files) => Some(tls_acceptor(files)?),
         None if listen.ip().is_loopback() => None,
@@ -119,10 +131,10 @@ pub async fn serve(
             source: e,
         })?;
     let bound = listener.local_addr().unwrap_or(listen);
-    info!(listen = %bound, tls = acceptor.is_some(), "API listening");
+    info!(listen = %bound, tls = acceptor.is_some(), "{what}");
     // The first line on stdout says where (tests and scripts read the port from it).
     println!(
-        "listening on {}://{bound}",
+        "{what} {}://{bound}",
         if acceptor.is_some() { "https" } else { "http" }
     );
     tokio::pin!(shutdown);
@@ -203,6 +215,6 @@ pub async fn serve(
             }
         });
     }
-    info!("API stopped");
+    info!("{what}: stopped");
     Ok(())
 }

@@ -275,6 +275,36 @@ pub async fn run(
                 tasks.spawn(purge_periodically(state, stop_rx.clone()).map_ok());
             }
         }
+        if let Some(m) = &config.metrics {
+            let p = Arc::clone(&pipeline);
+            let app = crate::api::metrics::router(
+                Arc::clone(&pipeline.store),
+                Arc::new(move || p.index.size_on_disk()),
+                Some(intake.rules_handle()),
+            );
+            let tls = m
+                .tls_cert
+                .clone()
+                .zip(m.tls_key.clone())
+                .map(|(cert, key)| crate::api::server::TlsFiles {
+                    cert,
+                    key,
+                    client_ca: None,
+                });
+            let mut stop = stop_rx.clone();
+            let serve =
+                crate::api::server::serve_as("metrics on", app, m.listen, tls, async move {
+                    let _ = stop.changed().await;
+                });
+            tasks.spawn(
+                async move {
+                    if let Err(e) = serve.await {
+                        error!(error = %e, "The metrics listener could not start");
+                    }
+                }
+                .map_ok(),
+            );
+        }
         tasks.spawn(
             watch_rules(
                 rules_dir.clone(),
@@ -594,10 +624,14 @@ async fn watch_rules(
                 }
             }
             Ok(Err(e)) => {
+                crate::metrics::rules_reload_failed();
                 let old = crate::intake::current_rules(&rules).version().to_string();
                 error!(keeping = %old, "The edited rule files have errors; the last good rules stay active:\n{e}");
             }
-            Err(e) => error!(error = %e, "Rules reload failed"),
+            Err(e) => {
+                crate::metrics::rules_reload_failed();
+                error!(error = %e, "Rules reload failed")
+            }
         }
     }
 }

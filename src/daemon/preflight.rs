@@ -157,6 +157,18 @@ pub fn preflight(
             problems.push(format!("[api]: {e}"));
         }
     }
+    if let Some(m) = &config.metrics
+        && let (Some(cert), Some(key)) = (&m.tls_cert, &m.tls_key)
+    {
+        let files = crate::api::server::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: None,
+        };
+        if let Err(e) = crate::api::server::check_tls(&files) {
+            problems.push(format!("[metrics]: {e}"));
+        }
+    }
     match rules {
         Some(rules) if problems.is_empty() => Ok(Prepared {
             config,

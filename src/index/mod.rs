@@ -199,6 +199,8 @@ pub struct MailIndex {
     fields: Fields,
     analyzer: TextAnalyzer,
     read_only: bool,
+    /// The index directory, for its size.
+    dir: std::path::PathBuf,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -268,7 +270,13 @@ impl MailIndex {
             fields,
             analyzer: schema::text_analyzer(),
             read_only,
+            dir: dir.to_path_buf(),
         })
+    }
+
+    /// Bytes on disk (a bounded walk of the index directory).
+    pub fn size_on_disk(&self) -> u64 {
+        crate::metrics::dir_size(&self.dir, 10_000)
     }
 
     /// A writer with one indexing thread, one merge thread and `heap_bytes` of indexing memory

@@ -23,6 +23,17 @@ use crate::model::MessageId;
 use crate::pipeline::{INDEX_COMMIT_EVERY, Pipeline, Work};
 use crate::store::{BatchExtras, CommitOutcome, FolderCursor, Processed, RejectionRecord};
 
+/// A rejection's metric label: one of a small fixed set (never the detail).
+fn rejection_kind(r: &crate::parse::Rejection) -> &'static str {
+    use crate::parse::Rejection;
+    match r {
+        Rejection::Empty => "empty",
+        Rejection::TooLarge { .. } => "too_large",
+        Rejection::NotMail(_) => "not_mail",
+        Rejection::ParserFailed(_) => "parser_failed",
+    }
+}
+
 /// What the dispatcher and the workers send the committer.
 pub(super) enum ToCommitter {
     /// A batch begins: how many items to wait for, and what to answer.
@@ -151,6 +162,7 @@ impl Committer {
     }
 
     fn commit(&mut self, batch: PendingBatch) {
+        let started = Instant::now();
         let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(batch.slots.len());
         let mut processed: Vec<Processed> = Vec::with_capacity(batch.slots.len());
         let mut positions = Vec::with_capacity(batch.slots.len());
@@ -172,6 +184,7 @@ impl Committer {
                     reason,
                 }) => {
                     warn!(origin = %origin, reason = %reason, "Rejected input");
+                    crate::metrics::message_rejected(rejection_kind(&reason));
                     outcomes.push(ItemOutcome::Rejected(reason.to_string()));
                     extras.rejections.push((
                         content,
@@ -183,7 +196,10 @@ impl Committer {
                         },
                     ));
                 }
-                None => outcomes.push(ItemOutcome::Rejected("lost in the pipeline".into())),
+                None => {
+                    crate::metrics::message_rejected("lost");
+                    outcomes.push(ItemOutcome::Rejected("lost in the pipeline".into()))
+                }
             }
         }
         let t = Instant::now();
@@ -214,6 +230,11 @@ impl Committer {
             match outcome {
                 CommitOutcome::Stored { thread, seq, flags } => {
                     c.stored.fetch_add(1, Ordering::Relaxed);
+                    crate::metrics::message_ingested(
+                        &p.message.mailbox,
+                        &p.decision.category,
+                        p.decision.category_rule.as_deref(),
+                    );
                     if let Some(w) = self.writer.as_mut()
                         && let Err(e) = w.add(&p.message, &p.decision, &thread)
                     {
@@ -226,11 +247,13 @@ impl Committer {
                 }
                 CommitOutcome::Duplicate { .. } => {
                     c.duplicates.fetch_add(1, Ordering::Relaxed);
+                    crate::metrics::message_duplicate();
                     outcomes[i] = ItemOutcome::Duplicate;
                 }
             }
         }
         self.time(|s| s.index_add += t.elapsed().as_secs_f64());
+        crate::metrics::batch_committed(started.elapsed());
         let _ = batch.reply.send(Ok(BatchReport { outcomes }));
     }
 

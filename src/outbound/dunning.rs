@@ -185,6 +185,7 @@ impl Dunning {
             if store.queue_reminder(&rec, &steps)? {
                 info!(id = %rec.id, template = %draft.mail.template, invoices = steps.len(), "Reminder queued");
                 report.reminders += 1;
+                crate::metrics::reminders_planned(1);
             }
         }
         if let Some(team) = &self.cadence.notify {

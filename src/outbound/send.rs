@@ -96,6 +96,8 @@ enum TransportKind {
 pub struct SendError {
     pub permanent: bool,
     pub message: String,
+    /// For the metrics: "4xx" or "5xx" when the server answered, else "error".
+    pub result: &'static str,
 }
 
 impl Transport {
@@ -213,6 +215,7 @@ impl Transport {
         let (envelope, bytes) = build(rec, self.dkim.as_ref()).map_err(|message| SendError {
             permanent: true,
             message,
+            result: "error",
         })?;
         match &self.kind {
             TransportKind::File(dir) => {
@@ -223,6 +226,7 @@ impl Transport {
                 result.map_err(|e| SendError {
                     permanent: false,
                     message: format!("{}: {e}", dir.display()),
+                    result: "error",
                 })
             }
             TransportKind::Smtp(t) => {
@@ -232,6 +236,13 @@ impl Transport {
                     .map_err(|e| SendError {
                         permanent: e.is_permanent(),
                         message: e.to_string(),
+                        result: if e.is_permanent() {
+                            "5xx"
+                        } else if e.is_transient() {
+                            "4xx"
+                        } else {
+                            "error"
+                        },
                     })
             }
         }
@@ -381,8 +392,17 @@ pub async fn send_due(
             error!(error = %e, "Cannot update the outbox");
             continue;
         }
-        match transport.deliver(&rec).await {
+        let started = std::time::Instant::now();
+        let delivered = transport.deliver(&rec).await;
+        crate::metrics::send_attempt(
+            delivered.as_ref().map_or_else(|e| e.result, |_| "2xx"),
+            started.elapsed(),
+        );
+        match delivered {
             Ok(()) => {
+                if rec.source_message.is_empty() {
+                    crate::metrics::reminder_sent();
+                }
                 rec.state = OutboxState::Sent;
                 rec.last_error = None;
                 report.sent += 1;

@@ -588,9 +588,13 @@ impl FolderTask {
         })
         .await?;
         let Some(&max_uid) = uids.iter().filter(|&&u| u > last_uid).max() else {
+            self.health.lag(&m.name, &self.folder, 0);
             return Ok((last_uid, false));
         };
         let new_count = uids.iter().filter(|&&u| u > last_uid).count();
+        // What the server holds beyond the committed cursor, as batches commit.
+        let lag = |committed: u32| uids.iter().filter(|&&u| u > committed).count() as u64;
+        self.health.lag(&m.name, &self.folder, new_count as u64);
         info!(new = new_count, "Fetching new messages");
         let range = format!("{}:{max_uid}", last_uid + 1);
         let mut committed = last_uid;
@@ -645,6 +649,7 @@ impl FolderTask {
                         if let Some((uid, ack)) = in_flight.pop_front() {
                             wait_ack(ack, &mut stats).await?;
                             committed = uid;
+                            self.health.lag(&m.name, &self.folder, lag(committed));
                         }
                     }
                 }
@@ -658,6 +663,7 @@ impl FolderTask {
             wait_ack(ack, &mut stats).await?;
             committed = uid;
         }
+        self.health.lag(&m.name, &self.folder, lag(committed));
         info!(
             stored = stats.stored,
             duplicates = stats.duplicates,
