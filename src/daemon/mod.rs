@@ -107,15 +107,86 @@ pub async fn run(
         transport,
         ..
     } = opts.prepared;
-    let settings = config.daemon.clone();
-    let mut once_report = (None, None);
+    let r = start(pipeline, &config, &data, replies, opts.workers).await?;
+    let control = tokio::spawn(control::serve(
+        control::socket_path(&data),
+        Arc::clone(&r.pipeline),
+        Arc::new(r.intake.sender()),
+    ));
+    let (failures, dunning_report, sent) = if opts.once {
+        sync_once(
+            &r,
+            &config,
+            dunning.as_ref(),
+            transport.as_ref(),
+            opts.clock,
+        )
+        .await?
+    } else {
+        let services = Services {
+            config: &config,
+            data: &data,
+            rules_dir,
+            dunning,
+            transport,
+        };
+        serve_until(&r, services, shutdown).await?;
+        (Vec::new(), None, None)
+    };
+    control.abort();
+    let Running {
+        pipeline,
+        intake,
+        health,
+        ..
+    } = r;
+    let totals: IntakeTotals = tokio::task::spawn_blocking(move || intake.shutdown()).await?;
+    // The audit chain's head as we leave it, pinned outside the store.
+    if let Err(e) = pipeline.store.anchor_audit_head() {
+        warn!(error = %e, "Cannot anchor the audit log");
+    }
+    health.stopped();
+    let _ = std::fs::remove_file(control::socket_path(&data));
+    info!(
+        stored = totals.stored,
+        duplicates = totals.duplicates,
+        rejected = totals.rejected,
+        "Shut down cleanly"
+    );
+    Ok(RunSummary {
+        stored: totals.stored,
+        duplicates: totals.duplicates,
+        rejected: totals.rejected,
+        seconds: started.elapsed().as_secs_f64(),
+        failures,
+        dunning: dunning_report,
+        sent,
+    })
+}
+
+/// What the daemon's tasks share while it runs.
+struct Running {
+    pipeline: Arc<Pipeline>,
+    intake: Intake,
+    health: Arc<Health>,
+    settings: DaemonSettings,
+    drops: Vec<Arc<DropFolder>>,
+}
+
+/// The intake (its committer first catches the index up), the status board and the drop
+/// folders, before any source is read.
+async fn start(
+    pipeline: Arc<Pipeline>,
+    config: &crate::config::Config,
+    data: &std::path::Path,
+    replies: Option<Arc<crate::outbound::ReplySettings>>,
+    workers: usize,
+) -> anyhow::Result<Running> {
     let intake = {
         let p = Arc::clone(&pipeline);
-        let workers = opts.workers;
-        let r = replies.clone();
         let options = IntakeOptions {
             workers,
-            replies: r,
+            replies,
             index_commits: IndexCommits::Live,
         };
         tokio::task::spawn_blocking(move || Intake::start(p, options)).await??
@@ -137,16 +208,7 @@ pub async fn run(
         Some(Arc::clone(&pipeline)),
     ));
     health.set_rules_version(&intake.rules_version());
-    let control = tokio::spawn(control::serve(
-        control::socket_path(&data),
-        Arc::clone(&pipeline),
-        Arc::new(intake.sender()),
-    ));
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut failures = Vec::new();
-    let drops: Vec<Arc<DropFolder>> = config
+    let drops = config
         .drop_folders
         .iter()
         .map(|d| {
@@ -158,203 +220,248 @@ pub async fn run(
             })
         })
         .collect();
-
-    if opts.once {
-        for m in &config.mailboxes {
-            let m = Arc::new(m.clone());
-            for folder in &m.folders {
-                let task = folder_task(&m, folder, &intake, &pipeline, &health, &settings);
-                let name = task.key();
-                tasks.spawn(
-                    async move { task.sync_once().await.map_err(|e| format!("{name}: {e}")) },
-                );
-            }
-        }
-        for d in &drops {
-            let (sender, d, h) = (intake.sender(), Arc::clone(d), Arc::clone(&health));
-            tasks.spawn(async move {
-                let r = scan_once(&sender, &d, SystemTime::now() + SETTLE).await;
-                match r {
-                    Ok(_) => {
-                        h.synced(&d.name, "drop");
-                        Ok(())
-                    }
-                    Err(e) => Err(format!("{}: {e:#}", d.name)),
-                }
-            });
-        }
-        while let Some(r) = tasks.join_next().await {
-            match r {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    error!(error = %e, "Sync failed");
-                    failures.push(e);
-                }
-                Err(e) => failures.push(format!("a source task failed: {e}")),
-            }
-        }
-        // What the mail just read changed is in the store: now the cadence, then the outbox.
-        if let Some(d) = &dunning {
-            let (d, store) = (Arc::clone(d), Arc::clone(&pipeline.store));
-            let now = opts.clock.unwrap_or_else(chrono::Utc::now);
-            once_report.0 = Some(tokio::task::spawn_blocking(move || d.tick(&store, now)).await??);
-        }
-        if let Some(t) = &transport {
-            crate::outbound::send::recover(&pipeline.store);
-            once_report.1 = Some(crate::outbound::send::send_due(&pipeline.store, t, None).await);
-        }
-    } else {
-        for m in &config.mailboxes {
-            let m = Arc::new(m.clone());
-            for folder in &m.folders {
-                let task = folder_task(&m, folder, &intake, &pipeline, &health, &settings);
-                tasks.spawn(task.run(stop_rx.clone()).map_ok());
-            }
-        }
-        for d in &drops {
-            let (sender, d, h) = (intake.sender(), Arc::clone(d), Arc::clone(&health));
-            let stop = stop_rx.clone();
-            let span = info_span!("drop_folder", name = %d.name);
-            tasks.spawn(
-                watch_drop_folder(sender, d, h, stop)
-                    .instrument(span)
-                    .map_ok(),
-            );
-        }
-        if let Some(transport) = transport {
-            let store = Arc::clone(&pipeline.store);
-            tasks.spawn(
-                crate::outbound::send::run_sender(store, transport, stop_rx.clone()).map_ok(),
-            );
-        }
-        if let Some(d) = &dunning {
-            let store = Arc::clone(&pipeline.store);
-            tasks.spawn(run_dunning(Arc::clone(d), store, stop_rx.clone()).map_ok());
-        }
-        if let Some(api) = &config.api {
-            let state = crate::api::ApiState::new(
-                Arc::clone(&pipeline.store),
-                Arc::new(crate::index::MailIndex::open_read_only(
-                    &crate::pipeline::DataDir::new(&data).index(),
-                )?),
-                Some(intake.rules_handle()),
-                config.retention.clone(),
-                Arc::new(intake.sender()),
-                crate::api::GuardSettings {
-                    failures_allowed: api.auth_failures_per_minute,
-                    trusted_proxies: api.trusted_proxies.clone(),
-                },
-            );
-            let tls = api
-                .tls_cert
-                .clone()
-                .zip(api.tls_key.clone())
-                .map(|(cert, key)| crate::api::server::TlsFiles {
-                    cert,
-                    key,
-                    client_ca: api.client_ca.clone(),
-                });
-            let mut stop = stop_rx.clone();
-            let serve = crate::api::server::serve(
-                crate::api::router(Arc::clone(&state)),
-                api.listen,
-                tls,
-                async move {
-                    let _ = stop.changed().await;
-                },
-            );
-            tasks.spawn(
-                async move {
-                    if let Err(e) = serve.await {
-                        error!(error = %e, "The API could not start");
-                    }
-                }
-                .map_ok(),
-            );
-            if config.retention.is_set() {
-                tasks.spawn(purge_periodically(state, stop_rx.clone()).map_ok());
-            }
-        }
-        if let Some(m) = &config.metrics {
-            let p = Arc::clone(&pipeline);
-            let app = crate::api::metrics::router(
-                Arc::clone(&pipeline.store),
-                Arc::new(move || p.index.size_on_disk()),
-                Some(intake.rules_handle()),
-            );
-            let tls = m
-                .tls_cert
-                .clone()
-                .zip(m.tls_key.clone())
-                .map(|(cert, key)| crate::api::server::TlsFiles {
-                    cert,
-                    key,
-                    client_ca: None,
-                });
-            let mut stop = stop_rx.clone();
-            let serve =
-                crate::api::server::serve_as("metrics on", app, m.listen, tls, async move {
-                    let _ = stop.changed().await;
-                });
-            tasks.spawn(
-                async move {
-                    if let Err(e) = serve.await {
-                        error!(error = %e, "The metrics listener could not start");
-                    }
-                }
-                .map_ok(),
-            );
-        }
-        tasks.spawn(
-            watch_rules(
-                rules_dir.clone(),
-                intake.rules_handle(),
-                Arc::clone(&health),
-                settings.rules_reload_secs,
-                stop_rx.clone(),
-            )
-            .map_ok(),
-        );
-        info!(
-            mailboxes = config.mailboxes.len(),
-            drop_folders = drops.len(),
-            "Daemon running"
-        );
-        shutdown.await;
-        info!("Shutting down: finishing the batches in hand");
-        let _ = stop_tx.send(true);
-        while let Some(r) = tasks.join_next().await {
-            if let Err(e) = r {
-                error!(error = %e, "A source task failed");
-            }
-        }
-    }
-    drop(stop_tx);
-    control.abort();
-    let totals: IntakeTotals = tokio::task::spawn_blocking(move || intake.shutdown()).await?;
-    // The audit chain's head as we leave it, pinned outside the store.
-    if let Err(e) = pipeline.store.anchor_audit_head() {
-        warn!(error = %e, "Cannot anchor the audit log");
-    }
-    health.stopped();
-    let _ = std::fs::remove_file(control::socket_path(&data));
-    info!(
-        stored = totals.stored,
-        duplicates = totals.duplicates,
-        rejected = totals.rejected,
-        "Shut down cleanly"
-    );
-    Ok(RunSummary {
-        stored: totals.stored,
-        duplicates: totals.duplicates,
-        rejected: totals.rejected,
-        seconds: started.elapsed().as_secs_f64(),
-        failures,
-        dunning: once_report.0,
-        sent: once_report.1,
+    Ok(Running {
+        pipeline,
+        intake,
+        health,
+        settings: config.daemon.clone(),
+        drops,
     })
 }
 
+/// `run --once`: every source synced once, then one dunning tick at `clock` and one send pass.
+/// Returns the sources that failed and what the tick and the sender did.
+async fn sync_once(
+    r: &Running,
+    config: &crate::config::Config,
+    dunning: Option<&Arc<crate::outbound::dunning::Dunning>>,
+    transport: Option<&crate::outbound::send::Transport>,
+    clock: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<OnceOutcome> {
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut failures = Vec::new();
+    let (mut dunning_report, mut sent) = (None, None);
+    for m in &config.mailboxes {
+        let m = Arc::new(m.clone());
+        for folder in &m.folders {
+            let task = folder_task(&m, folder, &r.intake, &r.pipeline, &r.health, &r.settings);
+            let name = task.key();
+            tasks.spawn(async move { task.sync_once().await.map_err(|e| format!("{name}: {e}")) });
+        }
+    }
+    for d in &r.drops {
+        let (sender, d, h) = (r.intake.sender(), Arc::clone(d), Arc::clone(&r.health));
+        tasks.spawn(async move {
+            let r = scan_once(&sender, &d, SystemTime::now() + SETTLE).await;
+            match r {
+                Ok(_) => {
+                    h.synced(&d.name, "drop");
+                    Ok(())
+                }
+                Err(e) => Err(format!("{}: {e:#}", d.name)),
+            }
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                error!(error = %e, "Sync failed");
+                failures.push(e);
+            }
+            Err(e) => failures.push(format!("a source task failed: {e}")),
+        }
+    }
+    // What the mail just read changed is in the store: now the cadence, then the outbox.
+    if let Some(d) = dunning {
+        let (d, store) = (Arc::clone(d), Arc::clone(&r.pipeline.store));
+        let now = clock.unwrap_or_else(chrono::Utc::now);
+        dunning_report = Some(tokio::task::spawn_blocking(move || d.tick(&store, now)).await??);
+    }
+    if let Some(t) = transport {
+        crate::outbound::send::recover(&r.pipeline.store);
+        sent = Some(crate::outbound::send::send_due(&r.pipeline.store, t, None).await);
+    }
+    Ok((failures, dunning_report, sent))
+}
+
+/// The sources that failed, the dunning tick's report and the send pass's, for `run --once`.
+type OnceOutcome = (
+    Vec<String>,
+    Option<crate::outbound::dunning::TickReport>,
+    Option<crate::outbound::send::SendReport>,
+);
+
+/// What the long-running daemon starts beside its sources.
+struct Services<'a> {
+    config: &'a crate::config::Config,
+    data: &'a std::path::Path,
+    rules_dir: PathBuf,
+    dunning: Option<Arc<crate::outbound::dunning::Dunning>>,
+    transport: Option<crate::outbound::send::Transport>,
+}
+
+/// The long-running daemon: every source, the sender, the dunning tick, the API and metrics
+/// listeners and the rules watcher, until `shutdown`; then the tasks stop and are awaited.
+async fn serve_until(
+    r: &Running,
+    services: Services<'_>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let Services {
+        config,
+        data,
+        rules_dir,
+        dunning,
+        transport,
+    } = services;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for m in &config.mailboxes {
+        let m = Arc::new(m.clone());
+        for folder in &m.folders {
+            let task = folder_task(&m, folder, &r.intake, &r.pipeline, &r.health, &r.settings);
+            tasks.spawn(task.run(stop_rx.clone()).map_ok());
+        }
+    }
+    for d in &r.drops {
+        let (sender, d, h) = (r.intake.sender(), Arc::clone(d), Arc::clone(&r.health));
+        let stop = stop_rx.clone();
+        let span = info_span!("drop_folder", name = %d.name);
+        tasks.spawn(
+            watch_drop_folder(sender, d, h, stop)
+                .instrument(span)
+                .map_ok(),
+        );
+    }
+    if let Some(transport) = transport {
+        let store = Arc::clone(&r.pipeline.store);
+        tasks.spawn(crate::outbound::send::run_sender(store, transport, stop_rx.clone()).map_ok());
+    }
+    if let Some(d) = &dunning {
+        let store = Arc::clone(&r.pipeline.store);
+        tasks.spawn(run_dunning(Arc::clone(d), store, stop_rx.clone()).map_ok());
+    }
+    spawn_api(&mut tasks, r, config, data, &stop_rx)?;
+    spawn_metrics(&mut tasks, r, config, &stop_rx);
+    tasks.spawn(
+        watch_rules(
+            rules_dir.clone(),
+            r.intake.rules_handle(),
+            Arc::clone(&r.health),
+            r.settings.rules_reload_secs,
+            stop_rx.clone(),
+        )
+        .map_ok(),
+    );
+    info!(
+        mailboxes = config.mailboxes.len(),
+        drop_folders = r.drops.len(),
+        "Daemon running"
+    );
+    shutdown.await;
+    info!("Shutting down: finishing the batches in hand");
+    let _ = stop_tx.send(true);
+    while let Some(r) = tasks.join_next().await {
+        if let Err(e) = r {
+            error!(error = %e, "A source task failed");
+        }
+    }
+    Ok(())
+}
+
+/// The API on `[api] listen` (and the retention purge beside it), when configured.
+fn spawn_api(
+    tasks: &mut tokio::task::JoinSet<Result<(), String>>,
+    r: &Running,
+    config: &crate::config::Config,
+    data: &std::path::Path,
+    stop_rx: &watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    if let Some(api) = &config.api {
+        let state = crate::api::ApiState::new(
+            Arc::clone(&r.pipeline.store),
+            Arc::new(crate::index::MailIndex::open_read_only(
+                &crate::pipeline::DataDir::new(data).index(),
+            )?),
+            Some(r.intake.rules_handle()),
+            config.retention.clone(),
+            Arc::new(r.intake.sender()),
+            crate::api::GuardSettings {
+                failures_allowed: api.auth_failures_per_minute,
+                trusted_proxies: api.trusted_proxies.clone(),
+            },
+        );
+        let tls = api
+            .tls_cert
+            .clone()
+            .zip(api.tls_key.clone())
+            .map(|(cert, key)| crate::api::server::TlsFiles {
+                cert,
+                key,
+                client_ca: api.client_ca.clone(),
+            });
+        let mut stop = stop_rx.clone();
+        let serve = crate::api::server::serve(
+            crate::api::router(Arc::clone(&state)),
+            api.listen,
+            tls,
+            async move {
+                let _ = stop.changed().await;
+            },
+        );
+        tasks.spawn(
+            async move {
+                if let Err(e) = serve.await {
+                    error!(error = %e, "The API could not start");
+                }
+            }
+            .map_ok(),
+        );
+        if config.retention.is_set() {
+            tasks.spawn(purge_periodically(state, stop_rx.clone()).map_ok());
+        }
+    }
+    Ok(())
+}
+
+/// Prometheus metrics on `[metrics] listen`, when configured.
+fn spawn_metrics(
+    tasks: &mut tokio::task::JoinSet<Result<(), String>>,
+    r: &Running,
+    config: &crate::config::Config,
+    stop_rx: &watch::Receiver<bool>,
+) {
+    if let Some(m) = &config.metrics {
+        let p = Arc::clone(&r.pipeline);
+        let app = crate::api::metrics::router(
+            Arc::clone(&r.pipeline.store),
+            Arc::new(move || p.index.size_on_disk()),
+            Some(r.intake.rules_handle()),
+        );
+        let tls = m
+            .tls_cert
+            .clone()
+            .zip(m.tls_key.clone())
+            .map(|(cert, key)| crate::api::server::TlsFiles {
+                cert,
+                key,
+                client_ca: None,
+            });
+        let mut stop = stop_rx.clone();
+        let serve = crate::api::server::serve_as("metrics on", app, m.listen, tls, async move {
+            let _ = stop.changed().await;
+        });
+        tasks.spawn(
+            async move {
+                if let Err(e) = serve.await {
+                    error!(error = %e, "The metrics listener could not start");
+                }
+            }
+            .map_ok(),
+        );
+    }
+}
 /// `[dunning]` with its templates, checked; None without a cadence.
 /// Ask the cadence what is due now and then (at start, then every minute).
 async fn run_dunning(
