@@ -117,8 +117,13 @@ pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
 pub fn init_logging() {
     use tracing_subscriber::EnvFilter;
     // pdf-extract logs an ERROR for every encrypted PDF; deskmail reports that per attachment.
+    // sled warns on every open that deskmail's blob segments share its `blobs/` directory
+    // (harmless: it skips names it did not write).
     let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| {
-        EnvFilter::new(format!("{},pdf_extract=off,lopdf=off", default_log_level()))
+        EnvFilter::new(format!(
+            "{},pdf_extract=off,lopdf=off,sled=error",
+            default_log_level()
+        ))
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -128,7 +133,6 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Quiet for one-shot commands (they print their own results); informative for the daemon.
 /// `run` logs what it does; `serve` and the rest say only what needs an operator's eye (a
 /// data directory others could read, a file skipped).
 fn default_log_level() -> &'static str {
