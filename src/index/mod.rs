@@ -615,8 +615,10 @@ impl MailIndexWriter {
                 .collect::<String>()
         });
         add_text_or_sentinel(&mut doc, f.vendor_vat, vat.as_deref());
-        if let Some(date) = msg.date {
-            doc.add_date(f.date, DateTime::from_timestamp_secs(date.timestamp()));
+        // A date tantivy cannot hold (before 1677 or after 2262) leaves the document undated
+        // rather than overflowing; the store keeps the message's real date.
+        if let Some(date) = msg.date.and_then(|d| indexable_date(d.timestamp())) {
+            doc.add_date(f.date, date);
         }
         add_text_or_sentinel(&mut doc, f.mailbox, [msg.mailbox.as_str()]);
         doc
@@ -1051,3 +1053,20 @@ fn fold_whitespace(text: &str, ranges: &[std::ops::Range<usize>]) -> (String, Ve
 
 #[cfg(test)]
 mod tests;
+
+/// Seconds tantivy's date (i64 nanoseconds) can hold: 1677-09-21 to 2262-04-11.
+const DATE_SECS_LIMIT: i64 = i64::MAX / 1_000_000_000;
+
+/// A timestamp as tantivy's date, if it fits (found by fuzzing: a `Date:` or a query bound past
+/// 2262 overflowed `DateTime::from_timestamp_secs`).
+pub(crate) fn indexable_date(secs: i64) -> Option<DateTime> {
+    (-DATE_SECS_LIMIT..=DATE_SECS_LIMIT)
+        .contains(&secs)
+        .then(|| DateTime::from_timestamp_secs(secs))
+}
+
+/// A query bound as tantivy's date, clamped into the range it can hold (every indexed date is
+/// inside it, so comparisons stay exact).
+pub(crate) fn clamped_date(secs: i64) -> DateTime {
+    DateTime::from_timestamp_secs(secs.clamp(-DATE_SECS_LIMIT, DATE_SECS_LIMIT))
+}

@@ -1187,7 +1187,7 @@ impl Compiler<'_> {
 }
 
 fn date_term(field: Field, secs: i64) -> Term {
-    Term::from_field_date_for_search(field, DateTime::from_timestamp_secs(secs))
+    Term::from_field_date_for_search(field, super::clamped_date(secs))
 }
 
 fn keyword_query(field: Field, value: &str) -> Box<dyn Query> {
@@ -1567,5 +1567,26 @@ mod tests {
             "{e:?}"
         );
         assert!(p(&"w ".repeat(MAX_TERMS)).is_ok());
+    }
+
+    /// Found by the query_parse fuzz target: a date bound past 2262 (or before 1678) overflowed
+    /// tantivy's nanosecond timestamp while compiling (a panic in debug builds, a wrapped bound
+    /// in release). Such bounds are clamped to what tantivy can hold.
+    #[test]
+    fn a_date_past_2262_compiles_without_overflow() {
+        let fields = crate::index::schema::build_schema().1;
+        for q in [
+            "before:2602-11-01",
+            "after:6781-10-01",
+            "date:9999",
+            "date:>=9999-12-31",
+            "date:1000",
+            "date:<0001-01-01",
+            "date:[0000 TO 9999-12]",
+            "date:[1677-09 TO 2262-04]",
+        ] {
+            let node = p(q).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+            compile(&node, &fields);
+        }
     }
 }

@@ -933,3 +933,72 @@ fn a_foreign_schema_is_reported_and_recreate_fixes_it() {
     drop(index);
     assert!(MailIndex::open_read_only(&path).is_ok());
 }
+
+/// Found by the query_search fuzz target: dates tantivy cannot hold (its timestamps are i64
+/// nanoseconds: 1677-09-21 to 2262-04-11) overflowed when a query named one, and when a message
+/// with such a `Date:` header was indexed. Now such a message is indexed as undated (the store
+/// keeps its date) and query bounds outside the range are clamped, so every comparison with the
+/// indexed dates stays exact.
+#[test]
+fn dates_outside_tantivys_range_do_not_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    for (id, date) in [
+        ("future", "2300-01-01T00:00:00Z"),
+        ("past", "1500-06-01T00:00:00Z"),
+        ("now", "2026-11-03T14:30:00Z"),
+    ] {
+        let msg = Message {
+            id: MessageId(id.into()),
+            subject: "dated".into(),
+            date: Some(date.parse::<DateTime<Utc>>().unwrap()),
+            ..Default::default()
+        };
+        w.add(&msg, &Decision::default(), &ThreadId::of_key(id))
+            .unwrap();
+    }
+    w.commit().unwrap();
+    let ids = |q: &str| -> BTreeSet<String> {
+        index
+            .search(q, &SearchOptions::default())
+            .unwrap_or_else(|e| panic!("{q:?}: {e}"))
+            .threads
+            .into_iter()
+            .flat_map(|t| t.message_ids)
+            .collect()
+    };
+    assert_eq!(ids("dated"), set(&["future", "past", "now"]));
+    for q in [
+        "before:9999",
+        "after:1000",
+        "date:[0000 TO 9999]",
+        "date:[* TO 9999-12-31]",
+        "date:[1000-01 TO *]",
+        "date:[* TO *]",
+        "date:<=9999",
+        "date:>=0001",
+    ] {
+        assert_eq!(ids(q), set(&["now"]), "{q:?}");
+    }
+    for q in [
+        "date:2300",
+        "date:1500",
+        "after:2262-04-11",
+        "before:1677-09-21",
+    ] {
+        assert_eq!(ids(q), set(&[]), "{q:?}");
+    }
+    let r = index.search("dated", &SearchOptions::default()).unwrap();
+    let last_date = |id: &str| {
+        r.threads
+            .iter()
+            .find(|t| t.message_ids == [id])
+            .unwrap()
+            .last_date
+            .clone()
+    };
+    assert_eq!(last_date("future"), None);
+    assert_eq!(last_date("past"), None);
+    assert_eq!(last_date("now").as_deref(), Some("2026-11-03T14:30:00Z"));
+}
