@@ -141,7 +141,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         Some(path) => load_config(path)?.retention,
         None => Default::default(),
     };
-    let rules = Arc::new(load_rules(&args.rules)?);
+    let rules = Arc::new(load_rules(args.rules.as_deref())?);
     let index = Arc::new(index);
     let app = deskmail::api::router(deskmail::api::ApiState::new(
         store,
