@@ -189,6 +189,19 @@ pub fn catch_up_index(
     Ok(ids.len())
 }
 
+/// Re-add what the store queued for re-indexing (messages a thread merge moved, corrections)
+/// to the writer, uncommitted; the caller commits, then calls `Store::reindex_done` with the
+/// returned ids, so a crash in between leaves them queued.
+pub fn add_reindex_queue(
+    store: &Store,
+    writer: &mut MailIndexWriter,
+    limits: &ParseLimits,
+) -> Result<Vec<MessageId>, PipelineError> {
+    let queued = store.reindex_queue()?;
+    index_from_store(store, writer, limits, &queued)?;
+    Ok(queued)
+}
+
 /// Re-parse stored raw messages and add them to the index with their stored decisions.
 fn index_from_store(
     store: &Store,

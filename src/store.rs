@@ -27,6 +27,7 @@ use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
 pub mod permissions;
+mod threads;
 mod trust;
 
 use blobs::BlobLog;
@@ -104,14 +105,6 @@ struct IdEntry {
     /// The stored message with this Message-ID, once one arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     message: Option<MessageId>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct SubjectEntry {
-    thread: ThreadId,
-    /// Created by a reply/forward that could not be threaded by references: an original that
-    /// arrives later with the same subject joins it.
-    by_reply: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -547,11 +540,12 @@ impl Store {
             if thread.messages.is_empty() {
                 tx.remove(S_THREADS, stored.thread_id.0.as_bytes());
                 let subject = stored.message.normalized_subject.as_bytes();
-                if tx
-                    .get_json::<SubjectEntry>(S_SUBJECTS, subject)?
-                    .is_some_and(|e| e.thread == stored.thread_id)
-                {
-                    tx.remove(S_SUBJECTS, subject);
+                if let Some(mut entry) = threads::subject_entry(&tx, subject)? {
+                    if entry.forget(&stored.thread_id) {
+                        tx.remove(S_SUBJECTS, subject);
+                    } else {
+                        threads::write_subject_entry(&mut tx, subject, &entry)?;
+                    }
                 }
                 counter(&mut tx, C_THREADS)?;
                 thread_removed = true;
@@ -1080,8 +1074,19 @@ impl Store {
         Ok(self.blobs.read(r)?)
     }
 
+    /// A thread by its id, or by an id it had before a merge.
     pub fn thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
-        self.get_json(S_THREADS, id.0.as_bytes())
+        let tx = Tx::new(&self.tree);
+        match tx.get_json(S_THREADS, id.0.as_bytes())? {
+            Some(t) => Ok(Some(t)),
+            None => {
+                let now = threads::resolve(&tx, id.clone())?;
+                if &now == id {
+                    return Ok(None);
+                }
+                tx.get_json(S_THREADS, now.0.as_bytes())
+            }
+        }
     }
 
     /// Find a message by a unique prefix of its id (agents copy short ids).
@@ -1089,9 +1094,14 @@ impl Store {
         Ok(self.unique_key(S_MESSAGES, prefix)?.map(MessageId))
     }
 
-    /// Find a thread by a unique prefix of its id.
+    /// Find a thread by a unique prefix of its id, or by the whole id it had before a merge.
     pub fn resolve_thread_id(&self, prefix: &str) -> Result<Option<ThreadId>, StoreError> {
-        Ok(self.unique_key(S_THREADS, prefix)?.map(ThreadId))
+        if let Some(id) = self.unique_key(S_THREADS, prefix)? {
+            return Ok(Some(ThreadId(id)));
+        }
+        Ok(self
+            .thread(&ThreadId(prefix.to_string()))?
+            .map(|t| t.thread_id))
     }
 
     /// Messages committed to the store but not yet to the index, with their log numbers
@@ -1198,9 +1208,12 @@ fn commit_one(
     let (flag, invoice_thread) = record_invoice(t, msg, &decision)?;
     let outbound = &p.outbound;
     decision.flags.extend(flag);
-    // A reply stored before this message already named its thread.
-    let known_thread = invoice_thread.or(own_entry.map(|e| e.thread));
-    let (thread_id, mut thread) = assign_thread(t, msg, known_thread)?;
+    // The same invoice's thread, and the one a reply stored before this message named for it.
+    let known: Vec<ThreadId> = invoice_thread
+        .into_iter()
+        .chain(own_entry.map(|e| e.thread))
+        .collect();
+    let (thread_id, mut thread) = threads::assign_thread(t, msg, &known)?;
     let new_thread = thread.messages.is_empty();
 
     if thread.first_date.is_none()
@@ -1340,95 +1353,6 @@ fn queue_replies(
         t.insert(S_REPLIED, rate_key.as_bytes(), enc(&now)?);
     }
     Ok(())
-}
-
-/// Thread by a known thread (same invoice, or our own Message-ID referenced by a stored reply),
-/// then by references, then by normalised subject; otherwise start a thread keyed by the root
-/// reference. Registers every id the message carries. Returns the thread and its record so far
-/// (no messages yet for a new thread).
-fn assign_thread(
-    t: &mut Tx<'_>,
-    msg: &Message,
-    known: Option<ThreadId>,
-) -> Result<(ThreadId, ThreadRecord), StoreError> {
-    let mut found = known;
-    if found.is_none() {
-        for id in msg.in_reply_to.iter().chain(msg.references.iter().rev()) {
-            if let Some(e) = t.get_json::<IdEntry>(S_IDS, id.as_bytes())? {
-                found = Some(e.thread);
-                break;
-            }
-        }
-    }
-    let subject_key = msg.normalized_subject.as_bytes();
-    let subject_usable = msg
-        .normalized_subject
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .count()
-        >= 6;
-    let subject_entry: Option<SubjectEntry> = if subject_usable {
-        t.get_json(S_SUBJECTS, subject_key)?
-    } else {
-        None
-    };
-    if found.is_none()
-        && let Some(entry) = &subject_entry
-        && (msg.subject_is_reply || entry.by_reply)
-    {
-        found = Some(entry.thread.clone());
-    }
-    let tid = found.unwrap_or_else(|| {
-        let root = msg
-            .references
-            .first()
-            .or(msg.in_reply_to.first())
-            .or(msg.message_id.as_ref())
-            .cloned()
-            .unwrap_or_else(|| msg.id.0.clone());
-        ThreadId::of_key(&root)
-    });
-    let thread = t
-        .get_json(S_THREADS, tid.0.as_bytes())?
-        .unwrap_or_else(|| ThreadRecord {
-            thread_id: tid.clone(),
-            subject: msg.subject.clone(),
-            ..ThreadRecord::default()
-        });
-
-    if let Some(mid) = &msg.message_id {
-        t.insert(
-            S_IDS,
-            mid.as_bytes(),
-            enc(&IdEntry {
-                thread: tid.clone(),
-                message: Some(msg.id.clone()),
-            })?,
-        );
-    }
-    for id in msg.in_reply_to.iter().chain(&msg.references) {
-        if !t.contains(S_IDS, id.as_bytes())? {
-            t.insert(
-                S_IDS,
-                id.as_bytes(),
-                enc(&IdEntry {
-                    thread: tid.clone(),
-                    message: None,
-                })?,
-            );
-        }
-    }
-    if subject_usable && subject_entry.is_none() {
-        t.insert(
-            S_SUBJECTS,
-            subject_key,
-            enc(&SubjectEntry {
-                thread: tid.clone(),
-                by_reply: msg.subject_is_reply,
-            })?,
-        );
-    }
-    Ok((tid, thread))
 }
 
 /// AP invoices: remember vendor + number; the same vendor, number and amount seen again is a

@@ -286,10 +286,17 @@ impl Committer {
         let t = Instant::now();
         // The index must never be ahead of what is durable in the store.
         self.pipeline.store.flush()?;
+        let mut requeued = Vec::new();
         if let Some(w) = self.writer.as_mut() {
+            // Messages a thread merge moved carry their new thread id into this commit.
+            requeued =
+                crate::pipeline::add_reindex_queue(&self.pipeline.store, w, &self.pipeline.limits)?;
             w.commit()?;
         }
         self.pipeline.store.mark_indexed_through(self.backlog_seq)?;
+        if !requeued.is_empty() {
+            self.pipeline.store.reindex_done(&requeued)?;
+        }
         self.backlog = 0;
         self.last_index_commit = Instant::now();
         self.time(|s| s.index_commit += t.elapsed().as_secs_f64());

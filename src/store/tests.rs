@@ -1,6 +1,7 @@
 use super::*;
 use crate::model::{ExtractedField, Provenance, RawMail};
 use crate::parse::{ParseLimits, parse};
+use std::collections::BTreeMap;
 
 fn processed(text: &str) -> Processed {
     let raw = text.as_bytes().to_vec();
@@ -149,18 +150,165 @@ fn replies_thread_by_references_in_either_order() {
 fn a_reply_without_references_threads_by_normalised_subject_only_when_it_is_a_reply() {
     let (_d, s) = open();
     let orig = processed("Message-ID: <o@x>\nSubject: Invoice 4411 overdue\n\nhi\n");
-    let reply = processed("Message-ID: <q@x>\nSubject: RE: AW: Invoice 4411 overdue\n\nno refs\n");
     let unrelated_same_subject =
         processed("Message-ID: <u@x>\nSubject: Invoice 4411 overdue\n\nanother original\n");
-    let out = s
-        .commit_batch(&[orig, reply, unrelated_same_subject])
-        .unwrap();
-    assert_eq!(thread_of(&out[0]), thread_of(&out[1]));
+    let out = s.commit_batch(&[orig, unrelated_same_subject]).unwrap();
     assert_ne!(
         thread_of(&out[0]),
-        thread_of(&out[2]),
+        thread_of(&out[1]),
         "two originals with one subject stay apart"
     );
+    // A reply that carries no reference header can only be placed by its subject: it joins
+    // the originals it could answer (whichever order they came in).
+    let reply = processed("Message-ID: <q@x>\nSubject: RE: AW: Invoice 4411 overdue\n\nno refs\n");
+    let out2 = s.commit_batch(&[reply]).unwrap();
+    let joined = s.thread(&thread_of(&out[0])).unwrap().unwrap();
+    assert_eq!(joined.thread_id, thread_of(&out2[0]));
+    assert_eq!(joined.messages.len(), 3);
+    assert_eq!(s.stats().unwrap().threads, 1);
+}
+
+/// A desk's mix: a reply chain, a message whose references span two threads, two originals
+/// joined by a reference-less reply, two originals that stay apart, a lone message.
+fn thread_corpus() -> Vec<(&'static str, String)> {
+    [
+        ("p", "Message-ID: <p@x>\nSubject: Invoice INV-1 question\n\nhi\n"),
+        ("r1", "Message-ID: <r1@x>\nIn-Reply-To: <p@x>\nReferences: <p@x>\nSubject: Re: Invoice INV-1 question\n\nok\n"),
+        ("r2", "Message-ID: <r2@x>\nIn-Reply-To: <r1@x>\nReferences: <p@x> <r1@x>\nSubject: Re: Re: Invoice INV-1 question\n\nok\n"),
+        ("c", "Message-ID: <c@x>\nIn-Reply-To: <q@x>\nReferences: <q@x>\nSubject: Re: Contract renewal 2027\n\nc\n"),
+        ("d", "Message-ID: <d@x>\nIn-Reply-To: <c@x>\nReferences: <q@x> <c@x> <r1@x>\nSubject: Re: Contract renewal 2027\n\nd\n"),
+        ("o1", "Message-ID: <o1@x>\nSubject: Statement October 2026\n\n1\n"),
+        ("o2", "Message-ID: <o2@x>\nSubject: Statement October 2026\n\n2\n"),
+        ("n", "Message-ID: <n@x>\nSubject: RE: Statement October 2026\n\nn\n"),
+        ("o3", "Message-ID: <o3@x>\nSubject: Remittance advice 77\n\n3\n"),
+        ("o4", "Message-ID: <o4@x>\nSubject: Remittance advice 77\n\n4\n"),
+        ("l", "Message-ID: <l@x>\nSubject: Hello there friend\n\nl\n"),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n, t.to_string()))
+    .collect()
+}
+
+/// Commit the corpus in `order`, `chunk` messages per batch; each message's final thread.
+fn threads_after(order: &[usize], chunk: usize) -> BTreeMap<&'static str, ThreadId> {
+    let (_d, s) = open();
+    let corpus = thread_corpus();
+    let mut at_commit = Vec::new();
+    for part in order.chunks(chunk) {
+        let batch: Vec<Processed> = part.iter().map(|&i| processed(&corpus[i].1)).collect();
+        for (&i, o) in part.iter().zip(s.commit_batch(&batch).unwrap()) {
+            at_commit.push((i, thread_of(&o)));
+        }
+    }
+    let mut out = BTreeMap::new();
+    let mut members: BTreeMap<ThreadId, usize> = BTreeMap::new();
+    for (i, old) in at_commit {
+        // The id a message got when it was stored still finds its thread after merges.
+        let now = s
+            .thread(&old)
+            .unwrap()
+            .expect("an old id resolves")
+            .thread_id;
+        let id = processed(&corpus[i].1).message.id;
+        assert_eq!(s.message(&id).unwrap().unwrap().thread_id, now);
+        *members.entry(now.clone()).or_default() += 1;
+        out.insert(corpus[i].0, now);
+    }
+    assert_eq!(
+        s.stats().unwrap().threads,
+        members.len() as u64,
+        "thread counter"
+    );
+    for (t, n) in members {
+        assert_eq!(s.thread(&t).unwrap().unwrap().messages.len(), n);
+    }
+    out
+}
+
+#[test]
+fn threads_are_a_function_of_the_message_set_whatever_the_order_or_batching() {
+    let n = thread_corpus().len();
+    let forward: Vec<usize> = (0..n).collect();
+    let expected = threads_after(&forward, n);
+    let same = |a: &str, b: &str| expected[a] == expected[b];
+    for group in [&["p", "r1", "r2", "c", "d"][..], &["o1", "o2", "n"]] {
+        assert!(
+            group.iter().all(|m| same(group[0], m)),
+            "{group:?}: {expected:?}"
+        );
+    }
+    assert!(!same("p", "o1") && !same("o3", "o4") && !same("l", "p") && !same("o3", "o1"));
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut orders = vec![forward.iter().rev().cloned().collect::<Vec<_>>()];
+    for _ in 0..40 {
+        let mut o = forward.clone();
+        for i in (1..o.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            o.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+        orders.push(o);
+    }
+    for (k, order) in orders.iter().enumerate() {
+        let chunk = [1, 2, 3, n][k % 4];
+        assert_eq!(
+            threads_after(order, chunk),
+            expected,
+            "order {order:?}, batches of {chunk}"
+        );
+    }
+}
+
+#[test]
+fn a_merge_carries_the_legal_hold_and_queues_the_moved_messages_for_the_index() {
+    let (_d, s) = open();
+    let corpus = thread_corpus();
+    let c = s.commit_batch(&[processed(&corpus[3].1)]).unwrap();
+    let held = thread_of(&c[0]);
+    assert!(s.set_hold(&held, true, "legal").unwrap());
+    let _ = s.reindex_done(&s.reindex_queue().unwrap());
+    let rest: Vec<Processed> = [0, 1, 4].iter().map(|&i| processed(&corpus[i].1)).collect();
+    s.commit_batch(&rest).unwrap();
+    let merged = s.thread(&held).unwrap().unwrap();
+    assert_eq!(merged.messages.len(), 4);
+    assert!(
+        s.holds().unwrap().contains(&merged.thread_id),
+        "the hold moved"
+    );
+    assert_eq!(s.holds().unwrap().len(), 1);
+    let queued = s.reindex_queue().unwrap();
+    let moved: Vec<&MessageId> = merged
+        .messages
+        .iter()
+        .filter(|m| s.message(m).unwrap().unwrap().seq < 4 && queued.contains(m))
+        .collect();
+    assert!(
+        !moved.is_empty(),
+        "moved messages are queued for re-indexing"
+    );
+}
+
+#[test]
+fn a_subject_record_written_before_merging_threads_still_reads() {
+    let (_d, s) = open();
+    let orig = processed("Message-ID: <o@x>\nSubject: Invoice 9001 overdue\n\nhi\n");
+    let out = s.commit_batch(&[orig]).unwrap();
+    // The previous release's shape: one thread and whether a reply made it.
+    let old = serde_json::json!({ "thread": thread_of(&out[0]), "by_reply": false });
+    s.tree
+        .insert(
+            key(S_SUBJECTS, b"invoice 9001 overdue"),
+            serde_json::to_vec(&old).unwrap(),
+        )
+        .unwrap();
+    let reply = processed("Message-ID: <q@x>\nSubject: Re: Invoice 9001 overdue\n\nno refs\n");
+    let out2 = s.commit_batch(&[reply]).unwrap();
+    assert_eq!(
+        s.thread(&thread_of(&out[0])).unwrap().unwrap().thread_id,
+        thread_of(&out2[0])
+    );
+    assert_eq!(s.stats().unwrap().threads, 1);
 }
 
 #[test]
@@ -198,12 +346,15 @@ fn same_vendor_number_and_amount_is_flagged_duplicate_invoice() {
             .flags,
         vec!["duplicate_invoice"]
     );
+    // Joined threads take the smaller root id: compare where each message is now.
+    let now = |o: &CommitOutcome| s.thread(&thread_of(o)).unwrap().unwrap().thread_id;
     assert_eq!(
-        thread_of(&out[0]),
-        thread_of(&out[1]),
+        now(&out[0]),
+        now(&out[1]),
         "a resent invoice joins its original's thread"
     );
-    assert_eq!(thread_of(&out[0]), thread_of(&out[2]));
+    assert_eq!(now(&out[0]), now(&out[2]));
+    assert_eq!(s.stats().unwrap().threads, 1);
 }
 
 #[test]
