@@ -27,6 +27,7 @@ use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
 pub mod permissions;
+pub mod space;
 mod threads;
 mod trust;
 
@@ -50,6 +51,17 @@ pub enum StoreError {
         "the audit log is keyed: set DESKMAIL_AUDIT_KEY_FILE (or _COMMAND) before writing to it"
     )]
     AuditKeyMissing,
+    #[error(
+        "the disk holding {path} is nearly full: {free_mb} MB free, this batch needs about \
+         {needed_mb} MB and deskmail keeps {reserve_mb} MB in reserve (DESKMAIL_MIN_FREE_MB); \
+         nothing of the batch was written: free some space and run again"
+    )]
+    DiskFull {
+        path: String,
+        free_mb: u64,
+        reserve_mb: u64,
+        needed_mb: u64,
+    },
 }
 
 /// A message ready to commit: parsed, decided, with its original bytes.
@@ -413,6 +425,9 @@ impl Store {
         extras: &BatchExtras,
     ) -> Result<Vec<CommitOutcome>, StoreError> {
         let now = Utc::now();
+        // Before anything is written: sled must never meet a full disk (store::space).
+        let incoming: usize = batch.iter().map(|p| p.raw.len()).sum();
+        space::check(&self.dir, incoming as u64)?;
         let mut tx = self.begin();
         let mut out = Vec::with_capacity(batch.len());
         let mut per_mailbox: HashMap<&str, u64> = HashMap::new();

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Crash campaigns: kill -9 deskmail at random points, resume, and check the invariants against
+# a clean run. Results and what is promised: docs/RELIABILITY.md.
+#
+#   scripts/chaos.sh [--quick] [--kills N] [--only ingest|imap|diskfull] [CORPUS_MAILDIR]
+#
+# ingest  `deskmail ingest` of the corpus, killed N times (default 50; --quick 8 on a
+#         600-message slice), then run to the end: every message stored exactly once, threads
+#         (ids and members) equal to a clean run's, `reindex` changes nothing, audit verifies.
+# imap    `deskmail run` syncing a real Dovecot folder with `after = { move_to = "Processed" }`,
+#         killed N times (default 50; --quick 8), then `run --once`: every message stored once,
+#         INBOX empty and Processed holding them all, threads equal to a clean sync's.
+#         Needs root (scripts/dovecot.sh).
+# outage  the same sync while Dovecot restarts 20 times (--quick 5): all stored once, all moved.
+# diskfull ingest into a tmpfs a third the size it needs until ENOSPC: a clear error, the store opens, and after a
+#         remount with space the ingest completes with the clean run's threads. Needs root.
+# The binary: $DESKMAIL_BIN, else the release build in $CARGO_TARGET_DIR (built if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+
+quick=0 kills="" only="" corpus=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --kills) kills="$2"; shift ;;
+    --only) only="$2"; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) corpus="$1" ;;
+  esac
+  shift
+done
+corpus="${corpus:-$root/../shared/corpus/spamassassin}"
+[ -d "$corpus" ] || { echo "chaos.sh: no corpus at $corpus" >&2; exit 2; }
+if [ -z "$kills" ]; then
+  if [ "$quick" = 1 ]; then kills=8; else kills=50; fi
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/deskmail-target}"
+bin="${DESKMAIL_BIN:-$CARGO_TARGET_DIR/release/deskmail}"
+[ -x "$bin" ] || cargo build --release --locked
+unset DESKMAIL_DATA DESKMAIL_RULES DESKMAIL_CONFIG
+
+work="$(mktemp -d /tmp/deskmail-chaos.XXXXXX)"
+cleanup() {
+  pkill -9 -f "$work" 2>/dev/null || true
+  mountpoint -q "$work/small" 2>/dev/null && umount "$work/small"
+  for d in "$work/dovecot" "$work/dovecot-outage"; do
+    [ -d "$d" ] && "$root/scripts/dovecot.sh" stop "$d" >/dev/null 2>&1
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The corpus as a file list; --quick takes a slice so CI stays fast.
+find "$corpus" -type f | sort > "$work/files"
+if [ "$quick" = 1 ]; then
+  head -n 600 "$work/files" > "$work/files.q" && mv "$work/files.q" "$work/files"
+fi
+total=$(wc -l < "$work/files")
+
+results=()
+failed=0
+check() { # NAME CONDITION-TEXT VALUE EXPECTED
+  if [ "$3" = "$4" ]; then
+    echo "  ok   $1: $3"
+  else
+    echo "  FAIL $1: got $3, expected $4"
+    failed=1
+  fi
+}
+
+# Every stored message with its thread, as the index groups them (thread id + sorted members).
+threads_dump() { # DATA MAILBOX
+  "$bin" search --json --limit 1000000 --data "$1" "mailbox:$2" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for t in sorted(d["threads"], key=lambda t: t["thread_id"]):
+    print(t["thread_id"], " ".join(sorted(t["message_ids"])))'
+}
+
+stat() { # DATA KEY
+  "$bin" stats --json --data "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
+# Sleep a random time in [lo, hi) seconds (fractions allowed).
+random_sleep() {
+  python3 -c "import random,time; time.sleep(random.uniform($1, $2))"
+}
+
+campaign_ingest() {
+  echo "== ingest: $total messages, $kills kills"
+  local clean="$work/ingest-clean" data="$work/ingest-chaos" started injected=0
+  xargs -a "$work/files" -d '\n' "$bin" ingest --data "$clean" >/dev/null 2>&1
+  started=$(date +%s)
+  local clean_secs=$(( $(date +%s) - started + 1 ))
+  started=$(date +%s)
+  for _ in $(seq 1 "$kills"); do
+    (xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1) &
+    local pid=$!
+    random_sleep 0.05 "$clean_secs"
+    if pkill -9 -f "ingest --data $data" 2>/dev/null; then injected=$((injected + 1)); fi
+    { wait "$pid"; } 2>/dev/null || true
+  done
+  xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1
+  local secs=$(( $(date +%s) - started ))
+  local want have
+  want=$(stat "$clean" messages); have=$(stat "$data" messages)
+  check "messages stored (clean run: $want)" "" "$have" "$want"
+  check "threads" "" "$(stat "$data" threads)" "$(stat "$clean" threads)"
+  threads_dump "$clean" files > "$work/clean.threads"
+  threads_dump "$data" files > "$work/chaos.threads"
+  check "thread ids and members equal to the clean run" "" \
+    "$(cmp -s "$work/clean.threads" "$work/chaos.threads" && echo same || echo differ)" same
+  check "index documents = stored messages" "" \
+    "$(awk '{n += NF - 1} END {print n}' "$work/chaos.threads")" "$have"
+  "$bin" reindex --data "$data" >/dev/null 2>&1
+  threads_dump "$data" files > "$work/reindexed.threads"
+  check "reindex changes nothing" "" \
+    "$(cmp -s "$work/chaos.threads" "$work/reindexed.threads" && echo same || echo differ)" same
+  check "audit chain verifies" "" \
+    "$("$bin" audit verify --data "$data" >/dev/null 2>&1 && echo ok || echo broken)" ok
+  local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
+  results+=("| ingest (kill -9 during \`deskmail ingest\`) | $kills | $injected | $have | $lost | $dup | ${secs} s |")
+}
+
+campaign_imap() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "== imap: skipped (needs root for scripts/dovecot.sh)"
+    return
+  fi
+  echo "== imap: $total messages through Dovecot with move_to, $kills kills"
+  "$root/scripts/dovecot.sh" start "$work/dovecot" >/dev/null
+  # shellcheck disable=SC1091
+  . "$work/dovecot/env"
+  local new="$MAIL_ROOT/ap/Maildir/new" i=0
+  mkdir -p "$new"
+  while IFS= read -r f; do
+    cp "$f" "$new/1700000000.M${i}P1.chaos"; i=$((i + 1))
+  done < "$work/files"
+  chown -R 65534:65534 "$MAIL_ROOT"
+  local data="$work/imap-data" config="$work/imap.toml"
+  cat > "$config" <<EOF
+data = "$data"
+[daemon]
+io_timeout_secs = 10
+backoff_initial_secs = 0.2
+backoff_max_secs = 1
+
+[[mailbox]]
+name = "ap"
+host = "localhost"
+port = $IMAPS_PORT
+tls = "implicit"
+ca_file = "$CA_FILE"
+username = "ap"
+password_env = "CHAOS_PW"
+folders = ["INBOX"]
+after = { move_to = "Processed" }
+batch_size = 64
+EOF
+  export CHAOS_PW=secret-ap
+  local started injected=0
+  started=$(date +%s)
+  for _ in $(seq 1 "$kills"); do
+    "$bin" run --config "$config" >/dev/null 2>&1 &
+    local pid=$!
+    random_sleep 0.1 1.5
+    if kill -9 "$pid" 2>/dev/null; then injected=$((injected + 1)); fi
+    { wait "$pid"; } 2>/dev/null || true
+  done
+  "$bin" run --config "$config" --once >/dev/null 2>&1 || true
+  local secs=$(( $(date +%s) - started ))
+  local have inbox processed
+  have=$(stat "$data" messages)
+  inbox=$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u ap messages INBOX | sed 's/.*messages=//')
+  processed=$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u ap messages Processed | sed 's/.*messages=//')
+  local want
+  want=$(stat "$work/ingest-clean" messages 2>/dev/null || echo "$total")
+  check "messages stored (distinct in the folder: $want)" "" "$have" "$want"
+  check "INBOX after move_to" "" "$inbox" 0
+  check "Processed holds every message once" "" "$processed" "$total"
+  check "threads equal to a clean ingest of the same mail" "" \
+    "$(stat "$data" threads)" "$(stat "$work/ingest-clean" threads 2>/dev/null || stat "$data" threads)"
+  local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
+  results+=("| IMAP sync with move_to (kill -9 of \`deskmail run\`) | $kills | $injected | $have | $lost | $dup | ${secs} s |")
+  "$root/scripts/dovecot.sh" stop "$work/dovecot" >/dev/null 2>&1 || true
+}
+
+campaign_outage() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "== outage: skipped (needs root for scripts/dovecot.sh)"
+    return
+  fi
+  local restarts=20
+  [ "$quick" = 1 ] && restarts=5
+  echo "== outage: $total messages synced while Dovecot restarts $restarts times"
+  local dir="$work/dovecot-outage"
+  "$root/scripts/dovecot.sh" start "$dir" >/dev/null
+  # shellcheck disable=SC1091
+  . "$dir/env"
+  local new="$MAIL_ROOT/ap/Maildir/new" i=0
+  mkdir -p "$new"
+  while IFS= read -r f; do
+    cp "$f" "$new/1700000000.M${i}P1.outage"; i=$((i + 1))
+  done < "$work/files"
+  chown -R 65534:65534 "$MAIL_ROOT"
+  local data="$work/outage-data" config="$work/outage.toml"
+  sed -e "s|^data = .*|data = \"$data\"|" -e "s|^port = .*|port = $IMAPS_PORT|" \
+    -e "s|^ca_file = .*|ca_file = \"$CA_FILE\"|" "$work/imap.toml" > "$config"
+  export CHAOS_PW=secret-ap
+  local started
+  started=$(date +%s)
+  "$bin" run --config "$config" > "$work/outage.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 "$restarts"); do
+    random_sleep 0.2 1.0
+    "$root/scripts/dovecot.sh" restart "$dir" >/dev/null
+  done
+  # Then give the daemon time to finish: wait until INBOX is empty or 120 s pass.
+  for _ in $(seq 1 240); do
+    local left
+    left=$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u ap messages INBOX | sed 's/.*messages=//')
+    [ "$left" = 0 ] && break
+    sleep 0.5
+  done
+  kill -TERM "$pid"; { wait "$pid"; } 2>/dev/null || true
+  local secs=$(( $(date +%s) - started ))
+  local have processed want reconnects
+  have=$(stat "$data" messages)
+  processed=$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u ap messages Processed | sed 's/.*messages=//')
+  want=$(stat "$work/ingest-clean" messages)
+  reconnects=$(grep -c "will reconnect" "$work/outage.log" || true)
+  check "messages stored" "" "$have" "$want"
+  check "Processed holds every message once" "" "$processed" "$total"
+  check "the daemon saw the outages (reconnects logged > 0)" "" "$([ "$reconnects" -gt 0 ] && echo yes || echo no)" yes
+  "$root/scripts/dovecot.sh" stop "$dir" >/dev/null 2>&1 || true
+  local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
+  results+=("| IMAP sync while Dovecot restarts (outage) | 1 | $restarts restarts, $reconnects reconnects | $have | $lost | $dup | ${secs} s |")
+}
+
+campaign_diskfull() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "== disk full: skipped (needs root to mount a small tmpfs)"
+    return
+  fi
+  # The reserve deskmail keeps (DESKMAIL_MIN_FREE_MB, small here) plus half of what the clean
+  # run needed: full halfway.
+  local reserve=4 size_mb
+  size_mb=$(du -sm "$work/ingest-clean" | awk -v r="$reserve" '{m = int($1 / 2); print r + (m < 1 ? 1 : m)}')
+  echo "== disk full: ingest into a ${size_mb} MB filesystem until it is nearly full, then with space"
+  local mnt="$work/small"
+  mkdir -p "$mnt"
+  mount -t tmpfs -o "size=${size_mb}m" tmpfs "$mnt"
+  local data="$mnt/data" out rc=0
+  out=$(DESKMAIL_MIN_FREE_MB=$reserve xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" 2>&1 >/dev/null) || rc=$?
+  local said
+  said=$(grep -m1 -i -E "nearly full|no space|space left|os error 28" <<<"$out" || true)
+  check "ingest fails with a clear disk-full error" "" "$([ "$rc" != 0 ] && [ -n "$said" ] && echo yes || echo "no (exit $rc)")" yes
+  [ -n "$said" ] && echo "       said: ${said:0:200}"
+  local partial
+  partial=$(DESKMAIL_MIN_FREE_MB=$reserve stat "$data" messages 2>/dev/null || echo unreadable)
+  check "the store opens afterwards" "" "$([ "$partial" != unreadable ] && echo yes || echo no)" yes
+  mount -o remount,size=2g "$mnt"
+  DESKMAIL_MIN_FREE_MB=$reserve xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1 || true
+  local have want
+  have=$(stat "$data" messages 2>/dev/null || echo 0)
+  want=$(stat "$work/ingest-clean" messages)
+  check "ingest completes once space is freed (stored before: $partial)" "" "$have" "$want"
+  threads_dump "$data" files > "$work/full.threads"
+  threads_dump "$work/ingest-clean" files > "$work/clean2.threads"
+  check "threads equal to the clean run" "" \
+    "$(cmp -s "$work/clean2.threads" "$work/full.threads" && echo same || echo differ)" same
+  umount "$mnt"
+  local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
+  results+=("| disk full (${size_mb} MB tmpfs, then 2 GB) | 1 | refused (disk nearly full) after $partial messages | $have | $lost | $dup | — |")
+}
+
+[ -z "$only" ] || [ "$only" = ingest ] && campaign_ingest
+if [ -z "$only" ] || [ "$only" = imap ]; then
+  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  campaign_imap
+fi
+if [ -z "$only" ] || [ "$only" = outage ]; then
+  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  [ -f "$work/imap.toml" ] || { echo "chaos.sh: the outage campaign follows the imap one" >&2; exit 2; }
+  campaign_outage
+fi
+if [ -z "$only" ] || [ "$only" = diskfull ]; then
+  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  campaign_diskfull
+fi
+
+echo
+echo "| campaign | runs | faults injected | messages | lost | duplicated | time |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${results[@]}"
+if [ "$failed" != 0 ]; then
+  echo "chaos.sh: an invariant failed" >&2
+  exit 1
+fi

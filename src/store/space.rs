@@ -1,0 +1,71 @@
+//! The free-space guard. sled 0.34 does not survive running out of disk: measured here, a
+//! store ingested into a full filesystem read "corrupted data" even after space was freed
+//! (scripts/chaos.sh, the disk-full campaign). So a batch is refused while it still fits with
+//! room to spare: the store stays readable, nothing of the batch is written, and the same
+//! batch commits once space is freed (the daemon offers it again; `ingest` says what to do).
+
+use std::path::Path;
+
+use super::StoreError;
+
+/// Kept free on the data directory's filesystem by default (sled's segments, tantivy's merges,
+/// audit records and erasures all need some).
+pub const DEFAULT_RESERVE_MB: u64 = 64;
+
+const MIB: u64 = 1024 * 1024;
+
+/// The reserve: `DESKMAIL_MIN_FREE_MB`, else the default.
+pub fn reserve_bytes() -> u64 {
+    std::env::var("DESKMAIL_MIN_FREE_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_RESERVE_MB)
+        * MIB
+}
+
+/// Bytes free to an unprivileged writer on the filesystem holding `dir`; None when the
+/// filesystem cannot say (then nothing is refused).
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    let st = nix::sys::statvfs::statvfs(dir).ok()?;
+    Some((st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64))
+}
+
+/// Refuse a write of about `incoming` raw bytes that would leave less than the reserve. The
+/// store holds each message's bytes once in the blob log, its record in sled (with sled's own
+/// overhead) and its words in the index: four times the raw size is a safe upper bound.
+pub fn check(dir: &Path, incoming: u64) -> Result<(), StoreError> {
+    let Some(free) = free_bytes(dir) else {
+        return Ok(());
+    };
+    let reserve = reserve_bytes();
+    let needed = incoming.saturating_mul(4);
+    if free < reserve.saturating_add(needed) {
+        return Err(StoreError::DiskFull {
+            path: dir.display().to_string(),
+            free_mb: free / MIB,
+            reserve_mb: reserve / MIB,
+            needed_mb: needed.div_ceil(MIB),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_that_would_eat_into_the_reserve_is_refused_with_the_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let free = free_bytes(dir.path()).expect("statvfs works here");
+        assert!(check(dir.path(), 0).is_ok() || free < reserve_bytes());
+        // More than the whole filesystem has: refused, and the message says why.
+        let err = check(dir.path(), free).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{text}");
+        assert!(
+            text.contains("MB free") && text.contains("DESKMAIL_MIN_FREE_MB"),
+            "{text}"
+        );
+    }
+}
