@@ -533,7 +533,18 @@ fn reindex_rebuilds_a_damaged_index_from_the_store() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("reindexed {n} messages")
     );
-    assert_eq!(search(&data, "category:ap.invoice"), before);
+    // The same threads and hits; scores may differ (BM25 counts documents a thread merge
+    // replaced until the index merges its segments, and a rebuilt index has none).
+    let without_scores = |mut v: Value| {
+        for t in v["threads"].as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("score");
+        }
+        v
+    };
+    assert_eq!(
+        without_scores(search(&data, "category:ap.invoice")),
+        without_scores(before)
+    );
 }
 
 /// Issue 15's finding: `deskmail ingest DIR` where DIR/cur holds symlinks printed "ingested 0"

@@ -26,7 +26,7 @@ async function moveTo(page, subject) {
       await page.keyboard.press(key);
       await page.waitForFunction(
         (b) => document.querySelector(".review-item.selected .subject")?.textContent !== b,
-        before, { timeout: 2000 }).catch(() => {});
+        before, { timeout: 5000 }).catch(() => {});
       if ((await page.textContent(".review-item.selected .subject")) === before) break;
     }
   }
