@@ -75,12 +75,12 @@ use std::ops::Bound;
 
 use chrono::{Datelike, NaiveDate};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, InvertedIndexRangeQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EnableScoring, Explanation, InvertedIndexRangeQuery, Occur,
+    PhraseQuery, Query, RangeQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DateTime, Term};
+use tantivy::{DateTime, DocId, DocSet, Score, SegmentReader, Term};
 
 use super::schema::Fields;
 
@@ -1050,8 +1050,96 @@ struct Compiler<'a> {
 fn must_not(q: Box<dyn Query>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(vec![
         (Occur::Must, Box::new(AllQuery)),
-        (Occur::MustNot, q),
+        (Occur::MustNot, excluded(q)),
     ]))
+}
+
+/// A query as the excluded side of a `MustNot` clause: wrapped in [`ForwardOnly`] unless it is a
+/// single term (tantivy's term exclusion is specialised, and its postings seek correctly from
+/// any position).
+fn excluded(q: Box<dyn Query>) -> Box<dyn Query> {
+    if q.is::<TermQuery>() {
+        q
+    } else {
+        Box::new(ForwardOnly(q))
+    }
+}
+
+/// An excluded clause whose scorer is only ever moved forward.
+///
+/// tantivy 0.27's `Exclude` asks the excluded scorer `seek_danger(d)` for each included document
+/// `d`, but a phrase scorer has already moved to its own first match when it is built (or to the
+/// end, when the words never stand side by side), so that seek can go backwards. PhraseScorer
+/// guards against it only with a `debug_assert!`: a debug build (every `cargo test`) panicked on
+/// `-"statement quarterly"`, and release builds relied on behaviour tantivy does not promise.
+/// Found by the query_search fuzz target (`NOT o&d`). The wrapper's scorer keeps `DocSet`'s
+/// default `seek_danger`, which seeks only when the target is ahead and otherwise answers with the
+/// current document as the lower bound: correct for any target and any inner scorer.
+#[derive(Debug)]
+struct ForwardOnly(Box<dyn Query>);
+
+impl Clone for ForwardOnly {
+    fn clone(&self) -> Self {
+        ForwardOnly(self.0.box_clone())
+    }
+}
+
+impl Query for ForwardOnly {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(ForwardOnlyWeight(self.0.weight(scoring)?)))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
+struct ForwardOnlyWeight(Box<dyn Weight>);
+
+impl Weight for ForwardOnlyWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ForwardOnlyScorer(self.0.scorer(reader, boost)?)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+struct ForwardOnlyScorer(Box<dyn Scorer>);
+
+impl DocSet for ForwardOnlyScorer {
+    fn advance(&mut self) -> DocId {
+        self.0.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        // Never hand the inner scorer a target behind it (see the type's comment).
+        let doc = self.0.doc();
+        if doc >= target {
+            doc
+        } else {
+            self.0.seek(target)
+        }
+    }
+
+    fn doc(&self) -> DocId {
+        self.0.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.0.size_hint()
+    }
+
+    fn cost(&self) -> u64 {
+        self.0.cost()
+    }
+}
+
+impl Scorer for ForwardOnlyScorer {
+    fn score(&mut self) -> Score {
+        self.0.score()
+    }
 }
 
 impl Compiler<'_> {
@@ -1068,7 +1156,7 @@ impl Compiler<'_> {
                 for item in items {
                     match item {
                         Node::Not(inner) => {
-                            clauses.push((Occur::MustNot, self.node(inner, !negated)));
+                            clauses.push((Occur::MustNot, excluded(self.node(inner, !negated))));
                         }
                         _ => clauses.push((Occur::Must, self.node(item, negated))),
                     }
