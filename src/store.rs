@@ -27,6 +27,7 @@ use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
 pub mod permissions;
+pub mod snapshot;
 mod trust;
 
 use blobs::BlobLog;
@@ -49,6 +50,11 @@ pub enum StoreError {
         "the audit log is keyed: set DESKMAIL_AUDIT_KEY_FILE (or _COMMAND) before writing to it"
     )]
     AuditKeyMissing,
+    #[error("store I/O error at {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// A message ready to commit: parsed, decided, with its original bytes.

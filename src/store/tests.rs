@@ -2,7 +2,7 @@ use super::*;
 use crate::model::{ExtractedField, Provenance, RawMail};
 use crate::parse::{ParseLimits, parse};
 
-fn processed(text: &str) -> Processed {
+pub(super) fn processed(text: &str) -> Processed {
     let raw = text.as_bytes().to_vec();
     let message = parse(
         &RawMail {
