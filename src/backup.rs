@@ -150,7 +150,11 @@ impl std::fmt::Display for BackupSummary {
 }
 
 /// Back the store up to `out` (absolute) and record it in the audit log as `actor`'s.
-pub fn backup_audited(store: &Store, out: &Path, actor: &str) -> Result<BackupSummary, BackupError> {
+pub fn backup_audited(
+    store: &Store,
+    out: &Path,
+    actor: &str,
+) -> Result<BackupSummary, BackupError> {
     let summary = write_backup(store, out)?;
     let target = format!(
         "{} ({} messages, {} bytes)",
@@ -213,9 +217,7 @@ fn tmp_path(out: &Path) -> PathBuf {
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), BackupError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(dir))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 /// The archive itself: every member, then the manifest; fsynced.
@@ -227,8 +229,8 @@ fn write_archive(snapshot: &Snapshot<'_>, tmp: &Path) -> Result<Manifest, Backup
         .truncate(true)
         .open(tmp)
         .map_err(io(tmp))?;
-    let mut zstd = zstd::Encoder::new(BufWriter::with_capacity(1 << 20, file), ZSTD_LEVEL)
-        .map_err(io(tmp))?;
+    let mut zstd =
+        zstd::Encoder::new(BufWriter::with_capacity(1 << 20, file), ZSTD_LEVEL).map_err(io(tmp))?;
     zstd.include_checksum(true).map_err(io(tmp))?;
     let mut tar = tar::Builder::new(zstd);
     let mtime = created_at.timestamp().max(0) as u64;

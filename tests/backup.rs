@@ -80,11 +80,19 @@ fn assert_consistent(data: &Path) -> u64 {
         for m in store.stored_messages() {
             let m = m.unwrap();
             let raw = store.raw_bytes(m.raw);
-            assert!(raw.is_ok(), "message {} has no blob: {raw:?}", m.message.id.0);
+            assert!(
+                raw.is_ok(),
+                "message {} has no blob: {raw:?}",
+                m.message.id.0
+            );
             n += 1;
         }
         assert_eq!(store.stats().unwrap().messages, n, "counter vs records");
-        assert_eq!(store.message_ids().count() as u64, n, "ingest log vs records");
+        assert_eq!(
+            store.message_ids().count() as u64,
+            n,
+            "ingest log vs records"
+        );
         assert!(store.pending_index().unwrap().is_empty(), "index caught up");
         n
     };
@@ -140,12 +148,22 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
     ));
     ok(&run(
         Some(&key),
-        &["invoices", "status", "--data", s(&data), "OC-2026-1040", "paid"],
+        &[
+            "invoices",
+            "status",
+            "--data",
+            s(&data),
+            "OC-2026-1040",
+            "paid",
+        ],
     ));
     let archive = dir.path().join("desk.tar.zst");
     let said = backup(Some(&key), &data, &archive);
     assert!(said.contains("backup written to"), "{said}");
-    assert!(said.contains("audit MAC key"), "says what is not in it: {said}");
+    assert!(
+        said.contains("audit MAC key"),
+        "says what is not in it: {said}"
+    );
 
     let restored = dir.path().join("restored");
     let said = ok(&restore(&archive, &restored));
@@ -153,7 +171,13 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
 
     assert_eq!(stats(&restored), stats(&data));
     assert_eq!(stats(&data)["messages"], 99, "the fixtures (3 rejected)");
-    for q in ["invoice", "payment", "dispute", "remittance", "bank details"] {
+    for q in [
+        "invoice",
+        "payment",
+        "dispute",
+        "remittance",
+        "bank details",
+    ] {
         let (original, copy) = (hits(&data, q), hits(&restored, q));
         assert!(original.0 > 0, "{q:?} finds something");
         assert_eq!(copy, original, "search {q:?}");
@@ -170,19 +194,30 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
         let list = |d: &Path| ok(&run(None, &[what[0], what[1], "--json", "--data", s(d)]));
         assert_eq!(list(&restored), list(&data), "{what:?}");
     }
-    assert!(!json_of(&run(None, &["outbox", "list", "--json", "--data", s(&data)]))
+    assert!(
+        !json_of(&run(
+            None,
+            &["outbox", "list", "--json", "--data", s(&data)]
+        ))
         .as_array()
         .unwrap()
-        .is_empty());
+        .is_empty()
+    );
 
     // The chain came along whole (keyed records included) and the backup itself is audited in
     // the original; the key did not come along.
-    let verify = ok(&run(Some(&key), &["audit", "verify", "--data", s(&restored)]));
+    let verify = ok(&run(
+        Some(&key),
+        &["audit", "verify", "--data", s(&restored)],
+    ));
     assert!(verify.contains("audit log intact: 2 records"), "{verify}");
     let keyless = run(None, &["audit", "verify", "--data", s(&restored)]);
     assert!(!keyless.status.success(), "a keyed chain needs the key");
     let original = ok(&run(Some(&key), &["audit", "verify", "--data", s(&data)]));
-    assert!(original.contains("audit log intact: 3 records"), "{original}");
+    assert!(
+        original.contains("audit log intact: 3 records"),
+        "{original}"
+    );
     let log = deskmail::store::Store::open(&data.join("store"), 8 << 20)
         .unwrap()
         .audit_records(1, 10_000)
@@ -245,7 +280,10 @@ fn restore_refuses_a_directory_that_is_not_empty() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is not empty"), "{err}");
-    assert_eq!(std::fs::read_to_string(target.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(target.join("keep.txt")).unwrap(),
+        "mine"
+    );
     assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
     // Onto the original data directory, too.
     assert!(!restore(&archive, &data).status.success());
@@ -362,9 +400,12 @@ fn backups_taken_while_the_daemon_commits_restore_to_a_consistent_prefix() {
     )
     .unwrap();
     let daemon = Daemon::start(&config, &[]);
-    wait_for("the first commit", &daemon, Duration::from_secs(120), || {
-        stored(&data) > 0
-    });
+    wait_for(
+        "the first commit",
+        &daemon,
+        Duration::from_secs(120),
+        || stored(&data) > 0,
+    );
     let mut taken = Vec::new();
     for k in 0..4 {
         let archive = dir.path().join(format!("b{k}.tar.zst"));
@@ -373,7 +414,9 @@ fn backups_taken_while_the_daemon_commits_restore_to_a_consistent_prefix() {
         taken.push(archive);
         std::thread::sleep(Duration::from_millis(300));
     }
-    wait_for("every file", &daemon, Duration::from_secs(300), || stored(&data) == n as u64);
+    wait_for("every file", &daemon, Duration::from_secs(300), || {
+        stored(&data) == n as u64
+    });
     let log = daemon.log();
     assert_eq!(
         log.matches("Backup written").count(),
@@ -428,15 +471,21 @@ fn a_backup_of_the_running_imap_daemon_restores_with_its_cursors_and_downloads_n
     };
     let data = dv.scratch().join("data");
     let daemon = Daemon::start(&config_for(&data, "deskmail.toml"), &pw);
-    wait_for("the first batches", &daemon, Duration::from_secs(120), || {
-        stored(&data) > 0
-    });
+    wait_for(
+        "the first batches",
+        &daemon,
+        Duration::from_secs(120),
+        || stored(&data) > 0,
+    );
     let mid = dv.scratch().join("mid.tar.zst");
     let said = backup(None, &data, &mid);
     assert!(said.contains("backup written"), "{said}");
-    wait_for("the whole folder", &daemon, Duration::from_secs(300), || {
-        stored(&data) == n as u64
-    });
+    wait_for(
+        "the whole folder",
+        &daemon,
+        Duration::from_secs(300),
+        || stored(&data) == n as u64,
+    );
     let done = dv.scratch().join("done.tar.zst");
     backup(None, &data, &done);
     assert_eq!(daemon.log().matches("Backup written").count(), 2);

@@ -10,7 +10,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{ANCHORS, BackupError, FORMAT, FORMAT_VERSION, Hashing, MANIFEST, Manifest, Member, io};
+use super::{
+    ANCHORS, BackupError, FORMAT, FORMAT_VERSION, Hashing, MANIFEST, Manifest, Member, io,
+};
 use crate::parse::ParseLimits;
 use crate::pipeline::{DataDir, STORE_CACHE_BYTES};
 use crate::store::{Stats, Store};
@@ -85,8 +87,7 @@ pub fn restore(archive: &Path, target: &Path) -> Result<RestoreSummary, BackupEr
         .map_err(io(&parent))?;
     let manifest = unpack(archive, tmp.path())?;
     let stats = load_store(archive, tmp.path(), &manifest)?;
-    let indexed =
-        crate::intake::rebuild_index(&DataDir::new(tmp.path()), &ParseLimits::default())?;
+    let indexed = crate::intake::rebuild_index(&DataDir::new(tmp.path()), &ParseLimits::default())?;
     super::sync_dir(tmp.path())?;
     if target.exists() {
         std::fs::remove_dir(target).map_err(io(target))?;
@@ -276,9 +277,19 @@ fn load_store(archive: &Path, dir: &Path, manifest: &Manifest) -> Result<Stats, 
     let stats = store.stats()?;
     let c = &manifest.counts;
     let head = store.audit_head_seq()?;
-    if (stats.messages, stats.threads, stats.invoices, stats.rejected, head)
-        != (c.messages, c.threads, c.invoices, c.rejected, c.audit_records)
-    {
+    if (
+        stats.messages,
+        stats.threads,
+        stats.invoices,
+        stats.rejected,
+        head,
+    ) != (
+        c.messages,
+        c.threads,
+        c.invoices,
+        c.rejected,
+        c.audit_records,
+    ) {
         return Err(damaged(format!(
             "the restored store's counts {stats:?} (audit {head}) differ from the manifest's"
         )));

@@ -136,7 +136,11 @@ impl Store {
 }
 
 /// Write a tree's records to `path`; `each` sees every key. The number of keys.
-fn dump_tree(tree: &sled::Tree, path: &Path, mut each: impl FnMut(&[u8])) -> Result<u64, StoreError> {
+fn dump_tree(
+    tree: &sled::Tree,
+    path: &Path,
+    mut each: impl FnMut(&[u8]),
+) -> Result<u64, StoreError> {
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -148,9 +152,8 @@ fn dump_tree(tree: &sled::Tree, path: &Path, mut each: impl FnMut(&[u8])) -> Res
         let (k, v) = kv?;
         each(&k);
         for field in [&k[..], &v[..]] {
-            let len = u32::try_from(field.len()).map_err(|_| {
-                io(path)(std::io::Error::other("a key or value larger than 4 GiB"))
-            })?;
+            let len = u32::try_from(field.len())
+                .map_err(|_| io(path)(std::io::Error::other("a key or value larger than 4 GiB")))?;
             out.write_all(&len.to_be_bytes()).map_err(io(path))?;
             out.write_all(field).map_err(io(path))?;
         }
@@ -169,7 +172,9 @@ fn read_field(r: &mut impl Read, at_key: bool) -> Result<Option<Vec<u8>>, StoreE
     let mut len = [0u8; 4];
     let mut got = 0;
     while got < 4 {
-        let n = r.read(&mut len[got..]).map_err(|e| damaged(&e.to_string()))?;
+        let n = r
+            .read(&mut len[got..])
+            .map_err(|e| damaged(&e.to_string()))?;
         if n == 0 {
             return match (got, at_key) {
                 (0, true) => Ok(None),
@@ -197,15 +202,15 @@ mod tests {
                 "From: a@b.example\r\nSubject: Invoice 7\r\nMessage-ID: <snap-1@b.example>\r\n\r\nbody\r\n",
             )])
             .unwrap();
-        crate::admin::record_admin_action(
-            &store,
-            "cli:ann",
-            crate::access::Role::Admin,
-            "x",
-            ["y"],
-            "ok",
-        )
-        .unwrap();
+        store
+            .audit(crate::audit::AuditEntry {
+                actor: "cli:ann".into(),
+                role: Some("admin".into()),
+                action: "x".into(),
+                targets: vec!["y".into()],
+                outcome: "ok".into(),
+            })
+            .unwrap();
         let staging = tempfile::tempdir().unwrap();
         let snap = store.snapshot(staging.path()).unwrap();
         assert_eq!(snap.stats.messages, 1);
