@@ -461,7 +461,8 @@ fn a_backup_of_the_running_imap_daemon_restores_with_its_cursors_and_downloads_n
         std::fs::write(
             &path,
             format!(
-                "data = \"{}\"\n[daemon]\nio_timeout_secs = 10\n\n[[mailbox]]\n{}\nbatch_size = 50\n",
+                "data = \"{}\"\n[daemon]\nio_timeout_secs = 10\nbackoff_initial_secs = 0.2\n\
+                 backoff_max_secs = 1\n\n[[mailbox]]\n{}\nbatch_size = 50\n",
                 data.display(),
                 dv.imaps("ap", "ap")
             ),

@@ -79,6 +79,7 @@ pub fn restore(archive: &Path, target: &Path) -> Result<RestoreSummary, BackupEr
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
     let name = target.file_name().unwrap_or_default().to_string_lossy();
     // Removed with everything in it on any error: nothing half-restored is left.
     let tmp = tempfile::Builder::new()

@@ -285,6 +285,38 @@ mod tests {
     }
 
     #[test]
+    fn a_wipe_waits_for_a_backup_copying_the_segments_and_the_extent_covers_every_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::sync::Arc::new(BlobLog::open(dir.path()).unwrap());
+        let a = log.append(b"referenced by the snapshot").unwrap();
+        let extent = log.extent().unwrap();
+        assert_eq!(extent.len(), 1);
+        assert_eq!(
+            extent[0].len,
+            HEADER + u64::from(a.len),
+            "buffered bytes written out"
+        );
+        assert_eq!(
+            std::fs::metadata(&extent[0].path).unwrap().len(),
+            extent[0].len
+        );
+        let guard = log.exclude_wipes();
+        let wiper = {
+            let log = std::sync::Arc::clone(&log);
+            std::thread::spawn(move || log.wipe(a).unwrap())
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let copied = std::fs::read(&extent[0].path).unwrap();
+        assert!(
+            copied.windows(10).any(|w| w == b"referenced"),
+            "the wipe waited for the copy"
+        );
+        drop(guard);
+        wiper.join().unwrap();
+        assert!(log.read(a).unwrap_err().to_string().contains("erased"));
+    }
+
+    #[test]
     fn wiped_blobs_are_zeros_on_disk_and_neighbours_survive() {
         let dir = tempfile::tempdir().unwrap();
         let log = BlobLog::open(dir.path()).unwrap();
