@@ -527,3 +527,45 @@ fn a_backup_of_the_running_imap_daemon_restores_with_its_cursors_and_downloads_n
     assert_eq!(rest["duplicates"], 0, "{rest}");
     assert_eq!(stats(&partial), original);
 }
+
+#[test]
+fn a_backup_while_serve_holds_the_store_goes_through_its_control_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
+    let before = stats(&data);
+    let log = dir.path().join("serve.log");
+    let mut serve = bin()
+        .env("DESKMAIL_LOG", "info")
+        .args(["serve", "--listen", "127.0.0.1:0", "--data", s(&data)])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let socket = data.join("control.sock");
+    let start = Instant::now();
+    while !socket.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "serve made no control socket: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let archive = dir.path().join("b.tar.zst");
+    let said = backup(None, &data, &archive);
+    assert!(said.contains("backup written"), "{said}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    assert!(serve.wait().unwrap().success());
+    let served = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        served.contains("Backup written"),
+        "serve wrote it:\n{served}"
+    );
+    assert!(!socket.exists(), "the socket goes with serve");
+    let restored = dir.path().join("restored");
+    ok(&restore(&archive, &restored));
+    assert_eq!(stats(&restored), before);
+}

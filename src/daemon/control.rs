@@ -21,7 +21,6 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tracing::{debug, warn};
 
 use crate::access::Role;
-use crate::pipeline::Pipeline;
 use crate::receivables::{Cadence, Receivable, ReceivableStatus};
 use crate::store::Store;
 use crate::views::{self, ViewError};
@@ -320,10 +319,11 @@ pub fn ask(path: &Path, view: &View) -> Result<String, String> {
     }
 }
 
-/// Serve the socket until the listener task is aborted.
+/// Serve the socket until the listener task is aborted: `deskmail run` (the index changes go
+/// through its intake) and `deskmail serve` (through its own index writer).
 pub async fn serve(
     path: PathBuf,
-    pipeline: Arc<Pipeline>,
+    store: Arc<Store>,
     index: Arc<dyn crate::privacy::IndexUpdates>,
 ) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&path);
@@ -337,7 +337,7 @@ pub async fn serve(
     }
     loop {
         let (stream, _) = listener.accept().await?;
-        let pipeline = Arc::clone(&pipeline);
+        let store = Arc::clone(&store);
         let index = Arc::clone(&index);
         tokio::spawn(async move {
             let peer = stream.peer_cred().map(|c| c.uid());
@@ -364,7 +364,7 @@ pub async fn serve(
                         let r = tokio::task::spawn_blocking(move || {
                             view.set_actor(&peer_actor(uid));
                             debug!(?view, "Control request");
-                            render(&pipeline.store, index.as_ref(), &view)
+                            render(&store, index.as_ref(), &view)
                         })
                         .await;
                         match r {
