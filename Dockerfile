@@ -6,6 +6,13 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# Compiled into the binary: the web page, the shipped rules with the example messages they
+# cite, and the reply and reminder templates (tests/defaults.rs checks this list).
+COPY web ./web
+COPY rules ./rules
+COPY templates ./templates
+COPY fixtures/mail ./fixtures/mail
+COPY fixtures/einvoice/mail ./fixtures/einvoice/mail
 RUN cargo build --release --locked
 
 # --- runtime: slim Debian, non-root ---------------------------------------------------------
@@ -15,20 +22,16 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system deskmail \
  && useradd --system --gid deskmail --home-dir /var/lib/deskmail --shell /usr/sbin/nologin deskmail \
- && mkdir -p /var/lib/deskmail /srv/deskmail \
+ && mkdir -p /var/lib/deskmail \
  && chown deskmail:deskmail /var/lib/deskmail
 COPY --from=build /src/target/release/deskmail /usr/local/bin/deskmail
-# Shipped rules and the fixtures their examples point at (rules/*.toml use ../fixtures/...).
-COPY rules /srv/deskmail/rules
-COPY templates /srv/deskmail/templates
-COPY fixtures/mail /srv/deskmail/fixtures/mail
-COPY fixtures/einvoice/mail /srv/deskmail/fixtures/einvoice/mail
-WORKDIR /srv/deskmail
-ENV DESKMAIL_DATA=/var/lib/deskmail \
-    DESKMAIL_RULES=/srv/deskmail/rules
-VOLUME ["/var/lib/deskmail", "/srv/deskmail/rules", "/srv/deskmail/templates"]
+# The binary carries its rules and templates. To use edited ones: `deskmail rules export DIR`,
+# mount DIR and set DESKMAIL_RULES (and `[outbound] templates` in the config).
+ENV DESKMAIL_DATA=/var/lib/deskmail
+VOLUME ["/var/lib/deskmail"]
 USER deskmail
-# Fail the build early if the shipped rules or their examples are broken.
+WORKDIR /var/lib/deskmail
+# Fail the build early if the built-in rules or their examples are broken.
 RUN ["deskmail", "rules", "check"]
 ENTRYPOINT ["deskmail"]
 CMD ["run"]

@@ -12,14 +12,13 @@ stage="$(mktemp -d /tmp/deskmail-image.XXXXXX)"
 trap 'rm -rf "$stage"' EXIT
 install -D -m 0755 "$CARGO_TARGET_DIR/release/deskmail" "$stage/usr/local/bin/deskmail"
 
-# runtime stage: same paths as the image
-mkdir -p "$stage/srv/deskmail" "$stage/var/lib/deskmail"
-cp -r rules "$stage/srv/deskmail/rules"
-cp -r templates "$stage/srv/deskmail/templates"
-mkdir -p "$stage/srv/deskmail/fixtures"
-cp -r fixtures/mail "$stage/srv/deskmail/fixtures/mail"
-mkdir -p "$stage/srv/deskmail/fixtures/einvoice"
-cp -r fixtures/einvoice/mail "$stage/srv/deskmail/fixtures/einvoice/mail"
+# runtime stage: same paths as the image (the binary carries its rules and templates)
+mkdir -p "$stage/var/lib/deskmail"
+# Sample mail for the smoke test below only; the image holds none.
+sample="$(mktemp -d /tmp/deskmail-sample.XXXXXX)"
+trap 'rm -rf "$stage" "$sample"' EXIT
+cp -r fixtures/mail "$sample/mail"
+chmod -R a+rX "$sample"
 
 run_as_nobody() {
   if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
@@ -31,10 +30,11 @@ run_as_nobody() {
   fi
 }
 
-export DESKMAIL_DATA="$stage/var/lib/deskmail" DESKMAIL_RULES="$stage/srv/deskmail/rules"
-cd "$stage/srv/deskmail"
+export DESKMAIL_DATA="$stage/var/lib/deskmail"
+unset DESKMAIL_RULES DESKMAIL_TEMPLATES DESKMAIL_CONFIG
+cd "$stage/var/lib/deskmail"
 run_as_nobody "$stage/usr/local/bin/deskmail" --version
 run_as_nobody "$stage/usr/local/bin/deskmail" rules check
-run_as_nobody "$stage/usr/local/bin/deskmail" ingest --json fixtures/mail >/dev/null
+run_as_nobody "$stage/usr/local/bin/deskmail" ingest --json "$sample/mail" >/dev/null
 run_as_nobody "$stage/usr/local/bin/deskmail" stats --json
 echo "container layout OK: $(du -sh "$stage/usr/local/bin/deskmail" | cut -f1) binary"

@@ -516,9 +516,12 @@ impl Config {
             check_metrics(&mut c, m);
         }
         if let Some(o) = config.outbound.as_mut() {
-            o.templates = Some(resolve(
-                o.templates.as_deref().unwrap_or(Path::new("templates")),
-            ));
+            // No `templates` key: a `templates` directory beside the config (as configs written
+            // for earlier releases expect), else the built-in templates.
+            o.templates = match o.templates.as_deref() {
+                Some(dir) => Some(resolve(dir)),
+                None => Some(base.join("templates")).filter(|d| d.is_dir()),
+            };
             match &mut o.transport {
                 crate::outbound::send::TransportConfig::File { dir } => *dir = resolve(dir),
                 crate::outbound::send::TransportConfig::Smtp { ca_file, .. } => {

@@ -12,7 +12,7 @@ use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::common::init_logging();
+    cli::common::init_logging(cli.log_format);
     match run(cli.command) {
         Ok(code) => code,
         // Whoever read our output stopped (`deskmail search ... | head -1`): done, quietly.

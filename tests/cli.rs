@@ -536,55 +536,6 @@ fn reindex_rebuilds_a_damaged_index_from_the_store() {
     assert_eq!(search(&data, "category:ap.invoice"), before);
 }
 
-/// The container image carries only what the Dockerfile copies; its build runs `rules check`
-/// there. Lay out the same files and run the same check, so a rule example pointing at a fixture
-/// the image lacks fails here rather than in the image build.
-#[test]
-fn the_shipped_rules_check_in_the_container_layout_the_dockerfile_copies() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dockerfile = std::fs::read_to_string(repo.join("Dockerfile")).unwrap();
-    let stage = tempfile::tempdir().unwrap();
-    let mut copied = 0;
-    for line in dockerfile.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let [copy, from, to] = words.as_slice() else {
-            continue;
-        };
-        let Some(dest) = to.strip_prefix("/srv/deskmail/") else {
-            continue;
-        };
-        if *copy != "COPY" {
-            continue;
-        }
-        copy_tree(&repo.join(from), &stage.path().join(dest));
-        copied += 1;
-    }
-    assert!(
-        copied >= 3,
-        "the Dockerfile copies rules, templates and fixtures: {copied}"
-    );
-    let rules = stage.path().join("rules");
-    let out = run(&["rules", "check", "--rules", rules.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "rules check fails in the image's layout:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Issue 15's finding: `deskmail ingest DIR` where DIR/cur holds symlinks printed "ingested 0"
 /// and exited 0. The links are followed, and what cannot be followed is named.
 #[test]

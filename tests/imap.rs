@@ -609,6 +609,61 @@ fn scenario6_a_wrong_password_names_the_mailbox_backs_off_and_others_go_on() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// `--log-format json` (here through `DESKMAIL_LOG_FORMAT`): every stderr line is one JSON
+/// object with its level, message and the enclosing spans' fields (so a shipper can filter on
+/// the mailbox), and still no password in any line, refused or accepted.
+#[test]
+fn json_logs_are_one_object_per_line_with_span_fields_and_no_secrets() {
+    if common::skip_without(common::Needs::MailServers) {
+        return;
+    }
+    let dv = Dovecot::start();
+    dv.fill("ap", &[invoice("jsonlog", 1)]);
+    let data = dv.scratch().join("data");
+    let config = dv.config(&data, &[dv.imaps("ap", "ap"), dv.imaps("ar", "ar")]);
+    let env = [
+        ("PW_AP", "secret-ap"),
+        ("PW_AR", "not-the-password"),
+        ("DESKMAIL_LOG_FORMAT", "json"),
+    ];
+    let daemon = Daemon::start(&config, &env);
+    wait_for("ap to sync", Duration::from_secs(20), || {
+        stored_count(&data) == 1
+    });
+    wait_for("ar to be refused", Duration::from_secs(20), || {
+        daemon.log().contains("refused")
+    });
+    let log = daemon.stop();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "{log}");
+    for l in &lines {
+        assert!(l["timestamp"].is_string() && l["level"].is_string(), "{l}");
+        assert!(l["message"].is_string(), "{l}");
+    }
+    let in_mailbox = |name: &str| {
+        lines.iter().any(|l| {
+            l["spans"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s["mailbox"] == name))
+        })
+    };
+    assert!(in_mailbox("ar") && in_mailbox("ap"), "{log}");
+    // The failure's fields are the object's own keys, beside the span that names the mailbox.
+    let refused = lines
+        .iter()
+        .find(|l| l["error"].as_str().is_some_and(|e| e.contains("refused")))
+        .unwrap_or_else(|| panic!("no refusal with an error field:\n{log}"));
+    assert_eq!(refused["level"], "WARN", "{refused}");
+    assert!(refused["retry_in_secs"].is_string(), "{refused}");
+    for secret in ["secret-ap", "not-the-password"] {
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
+}
+
 #[test]
 fn scenario7_move_after_processing_puts_messages_in_the_target_folder() {
     if common::skip_without(common::Needs::MailServers) {

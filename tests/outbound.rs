@@ -250,7 +250,7 @@ fn a_template_that_uses_a_field_the_rule_cannot_extract_fails_rules_check() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("rules/20-ap.toml:")
+        err.contains("<built-in>/20-ap.toml:")
             && err.contains("ap-acknowledge")
             && err.contains("unknown variable promised_date"),
         "{err}"

@@ -14,6 +14,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr: `text` for people, `json` (one object per line, with the fields of
+    /// every enclosing span) for log shippers. `DESKMAIL_LOG` sets the filter as before.
+    #[arg(long, global = true, env = "DESKMAIL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args, Clone)]
@@ -25,9 +35,10 @@ pub struct DataArg {
 
 #[derive(Args, Clone)]
 pub struct RulesArg {
-    /// Directory of rule files (*.toml).
-    #[arg(long, env = "DESKMAIL_RULES", default_value = "rules")]
-    pub rules: PathBuf,
+    /// Directory of rule files (*.toml). Default: the rules built into deskmail (write them out
+    /// to edit with `deskmail rules export DIR`).
+    #[arg(long, env = "DESKMAIL_RULES")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -195,9 +206,9 @@ pub enum RulesCommand {
     Check {
         #[command(flatten)]
         rules: RulesArg,
-        /// Reply templates directory.
-        #[arg(long, env = "DESKMAIL_TEMPLATES", default_value = "templates")]
-        templates: PathBuf,
+        /// Reply templates directory. Default: the templates built into deskmail.
+        #[arg(long, env = "DESKMAIL_TEMPLATES")]
+        templates: Option<PathBuf>,
     },
     /// Show what the rules make of one message, without storing anything.
     Test {
@@ -207,6 +218,10 @@ pub enum RulesCommand {
         json: bool,
         file: PathBuf,
     },
+    /// Write the built-in rules (with the example messages they cite) to DIR/rules and the
+    /// built-in reply and reminder templates to DIR/templates, to edit and then use with
+    /// `--rules DIR/rules` and `[outbound] templates`. Never overwrites a file.
+    Export { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -399,7 +414,7 @@ pub enum ConfigCommand {
     /// problem listed if there is any.
     Check {
         file: PathBuf,
-        /// Rule directory. Default: the config's `rules`, else ./rules
+        /// Rule directory. Default: the config's `rules`, else the built-in rules.
         #[arg(long, env = "DESKMAIL_RULES")]
         rules: Option<PathBuf>,
     },
@@ -490,7 +505,7 @@ pub struct RunArgs {
     /// Data directory (store and index). Default: the config's `data`, else ./deskmail-data
     #[arg(long, env = "DESKMAIL_DATA")]
     pub data: Option<PathBuf>,
-    /// Rule directory. Default: the config's `rules`, else ./rules
+    /// Rule directory. Default: the config's `rules`, else the built-in rules.
     #[arg(long, env = "DESKMAIL_RULES")]
     pub rules: Option<PathBuf>,
     /// Without a config: the drop folder to watch. Default: DATA/drop
@@ -515,9 +530,9 @@ pub struct RunArgs {
 pub struct ServeArgs {
     #[command(flatten)]
     pub data: DataArg,
-    /// Rule directory for the rule dry-run (POST /api/rules/test).
-    #[arg(long, env = "DESKMAIL_RULES", default_value = "rules")]
-    pub rules: PathBuf,
+    /// Rule directory for the rule dry-run (POST /api/rules/test). Default: the built-in rules.
+    #[arg(long, env = "DESKMAIL_RULES")]
+    pub rules: Option<PathBuf>,
     /// deskmail.toml whose [retention] policy /api/retention and purge use.
     #[arg(long, env = "DESKMAIL_CONFIG")]
     pub config: Option<PathBuf>,

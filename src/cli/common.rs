@@ -11,7 +11,7 @@ use deskmail::access::Role;
 use deskmail::config::Config;
 use deskmail::daemon::control::{self, View};
 use deskmail::pipeline::DataDir;
-use deskmail::rules::RuleSet;
+use deskmail::rules::{RuleSet, RuleSource};
 use deskmail::store::{Store, StoreError};
 
 /// Open an existing store (`create`: or make a new one, e.g. tokens before the first ingest).
@@ -75,8 +75,11 @@ pub fn load_config(path: &Path) -> Result<Config> {
     Ok(Config::load(path)?)
 }
 
-pub fn load_rules(dir: &Path) -> Result<RuleSet> {
-    RuleSet::load_dir(dir).map_err(|e| anyhow!("the rule files have errors:\n{e}"))
+/// The rules in `dir`, or the built-in rules without one.
+pub fn load_rules(dir: Option<&Path>) -> Result<RuleSet> {
+    RuleSource::from_option(dir.map(Path::to_path_buf))
+        .load()
+        .map_err(|e| anyhow!("the rule files have errors:\n{e}"))
 }
 
 /// Parse-and-rules workers: one per core.
@@ -114,7 +117,7 @@ pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
         .is_some_and(|StdoutError(io)| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-pub fn init_logging() {
+pub fn init_logging(format: super::args::LogFormat) {
     use tracing_subscriber::EnvFilter;
     // pdf-extract logs an ERROR for every encrypted PDF; deskmail reports that per attachment.
     // sled warns on every open that deskmail's blob segments share its `blobs/` directory
@@ -125,12 +128,23 @@ pub fn init_logging() {
             default_log_level()
         ))
     });
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        super::args::LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        // One object per line: time, level, the event's fields, and `spans` (every enclosing
+        // span with its fields: mailbox, folder, message) so a shipper can filter on them.
+        super::args::LogFormat::Json => builder
+            .json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .flatten_event(true)
+            .try_init(),
+    };
 }
 
 /// `run` logs what it does; `serve` and the rest say only what needs an operator's eye (a

@@ -14,7 +14,7 @@ use super::args::{BenchCommand, DataArg, IngestArgs, RulesArg};
 use super::common::{load_rules, print_json_pretty, progress_bar, workers};
 
 pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
-    let rules = Arc::new(load_rules(&args.rules.rules)?);
+    let rules = Arc::new(load_rules(args.rules.rules.as_deref())?);
     let limits = ParseLimits {
         max_message_bytes: args.max_size,
         ..ParseLimits::default()
@@ -78,7 +78,7 @@ pub fn reindex(data: &DataArg) -> Result<ExitCode> {
 }
 
 pub fn eval(rules: &RulesArg, json: bool, dir: &Path) -> Result<ExitCode> {
-    let rules = load_rules(&rules.rules)?;
+    let rules = load_rules(rules.rules.as_deref())?;
     let report = deskmail::eval::run(dir, &rules, &ParseLimits::default())?;
     print_report(&report, json)
 }
@@ -92,7 +92,7 @@ pub fn bench(command: BenchCommand) -> Result<ExitCode> {
             json,
             path,
         } => {
-            let rules = Arc::new(load_rules(&rules.rules)?);
+            let rules = Arc::new(load_rules(rules.rules.as_deref())?);
             print_report(&bench::ingest(&path, rules, scratch.as_deref())?, json)
         }
         BenchCommand::Documents { runs, json, files } => {

@@ -1,31 +1,33 @@
-//! `rules check` and `rules test`.
+//! `rules check`, `rules test` and `rules export`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 
 use deskmail::model::RawMail;
 use deskmail::parse::{ParseLimits, parse};
-use deskmail::rules::RuleSet;
+use deskmail::rules::{RuleSet, RuleSource};
 
 use super::args::{RulesArg, RulesCommand};
 use super::common::{load_rules, print_json_pretty};
 
 pub fn run(command: RulesCommand) -> Result<ExitCode> {
     match command {
-        RulesCommand::Check { rules, templates } => check(&rules, &templates),
+        RulesCommand::Check { rules, templates } => check(&rules, templates.as_deref()),
         RulesCommand::Test { rules, json, file } => test(&rules, json, &file),
+        RulesCommand::Export { dir } => export(&dir),
     }
 }
 
 /// Every rule file, every example and the reply templates; problems on stderr, exit 1.
-fn check(rules: &RulesArg, templates: &Path) -> Result<ExitCode> {
-    let set = match RuleSet::load_dir(&rules.rules) {
+fn check(rules: &RulesArg, templates: Option<&Path>) -> Result<ExitCode> {
+    let source = RuleSource::from_option(rules.rules.clone());
+    let set = match source.load() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("{} error(s) in {}", e.errors.len(), rules.rules.display());
+            eprintln!("{} error(s) in {source}", e.errors.len());
             return Ok(ExitCode::from(1));
         }
     };
@@ -44,7 +46,7 @@ fn check(rules: &RulesArg, templates: &Path) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     outln!(
-        "rules OK: {} rules in {} files, {} examples passed (rules version {})",
+        "rules OK: {} rules in {} files, {} examples passed (rules version {}, {source})",
         set.rule_count(),
         set.files().len(),
         outcomes.len(),
@@ -54,8 +56,8 @@ fn check(rules: &RulesArg, templates: &Path) -> Result<ExitCode> {
 }
 
 /// The reply templates load and give every rule's reply what it needs; problems on stderr.
-fn templates_ok(set: &RuleSet, templates: &Path) -> bool {
-    let errors: Vec<String> = match deskmail::outbound::Templates::load(templates) {
+fn templates_ok(set: &RuleSet, templates: Option<&Path>) -> bool {
+    let errors: Vec<String> = match deskmail::outbound::Templates::from_option(templates) {
         Ok(t) => t.check(set).into_iter().map(|e| e.to_string()).collect(),
         Err(e) => vec![e.to_string()],
     };
@@ -70,7 +72,7 @@ fn templates_ok(set: &RuleSet, templates: &Path) -> bool {
 
 /// What the rules make of one message, stored nowhere.
 fn test(rules: &RulesArg, json: bool, file: &Path) -> Result<ExitCode> {
-    let set = load_rules(&rules.rules)?;
+    let set = load_rules(rules.rules.as_deref())?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let raw = RawMail {
         role: None,
@@ -86,5 +88,37 @@ fn test(rules: &RulesArg, json: bool, file: &Path) -> Result<ExitCode> {
     } else {
         out!("{}", deskmail::views::decision_text(&d))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The built-in rules (and their examples) into DIR/rules, the templates into DIR/templates.
+fn export(dir: &Path) -> Result<ExitCode> {
+    let rules_dir: PathBuf = dir.join("rules");
+    let templates_dir: PathBuf = dir.join("templates");
+    // Both checked before either is written: a half export would be worse than none.
+    for d in [&rules_dir, &templates_dir] {
+        if d.exists() {
+            anyhow::bail!(
+                "{} exists; choose another directory (nothing was written)",
+                d.display()
+            );
+        }
+    }
+    let rules = deskmail::rules::builtin::export(&rules_dir)?;
+    let templates = deskmail::outbound::builtin::export(&templates_dir)?;
+    outln!(
+        "wrote {} rule files and {} example messages to {}, {} templates to {}",
+        rules.rule_files.len(),
+        rules.examples.len(),
+        rules_dir.display(),
+        templates.len(),
+        templates_dir.display()
+    )?;
+    outln!(
+        "use them with: deskmail rules check --rules {} --templates {}",
+        rules_dir.display(),
+        templates_dir.display()
+    )?;
+    outln!("(and `rules = ...` and `[outbound] templates = ...` in deskmail.toml)")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -142,7 +142,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         Some(path) => load_config(path)?.retention,
         None => Default::default(),
     };
-    let rules = Arc::new(load_rules(&args.rules)?);
+    let rules = Arc::new(load_rules(args.rules.as_deref())?);
     let index = Arc::new(index);
     // Other commands (show, stats, backup...) reach the store through the control socket.
     let control = (

@@ -31,7 +31,7 @@ use crate::intake::{
     IndexCommits, Intake, IntakeOptions, IntakeSender, IntakeTotals, ItemOutcome, SharedRules,
 };
 use crate::pipeline::Pipeline;
-use crate::rules::RuleSet;
+use crate::rules::RuleSource;
 use crate::source::imap::FolderTask;
 
 /// Files younger than this may still be being written by an uploader.
@@ -101,7 +101,7 @@ pub async fn run(
     let Prepared {
         config,
         data,
-        rules_dir,
+        rules_source,
         replies,
         dunning,
         transport,
@@ -126,7 +126,7 @@ pub async fn run(
         let services = Services {
             config: &config,
             data: &data,
-            rules_dir,
+            rules_source,
             dunning,
             transport,
         };
@@ -296,7 +296,7 @@ type OnceOutcome = (
 struct Services<'a> {
     config: &'a crate::config::Config,
     data: &'a std::path::Path,
-    rules_dir: PathBuf,
+    rules_source: RuleSource,
     dunning: Option<Arc<crate::outbound::dunning::Dunning>>,
     transport: Option<crate::outbound::send::Transport>,
 }
@@ -311,7 +311,7 @@ async fn serve_until(
     let Services {
         config,
         data,
-        rules_dir,
+        rules_source,
         dunning,
         transport,
     } = services;
@@ -346,7 +346,7 @@ async fn serve_until(
     spawn_metrics(&mut tasks, r, config, &stop_rx);
     tasks.spawn(
         watch_rules(
-            rules_dir.clone(),
+            rules_source.clone(),
             r.intake.rules_handle(),
             Arc::clone(&r.health),
             r.settings.rules_reload_secs,
@@ -667,30 +667,10 @@ async fn purge_periodically(state: Arc<crate::api::ApiState>, mut stop: watch::R
     }
 }
 
-/// Names, sizes and modification times of the rule files: a change means "reload".
-fn rules_fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let mut v: Vec<_> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .map(|p| {
-                    let meta = std::fs::metadata(&p).ok();
-                    let len = meta.as_ref().map_or(0, |m| m.len());
-                    let modified = meta.and_then(|m| m.modified().ok());
-                    (p, len, modified)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// Reload the rules when a file changes or on SIGHUP. A broken edit is reported with
 /// `path:line` and the last good rule set stays active.
 async fn watch_rules(
-    dir: PathBuf,
+    source: RuleSource,
     rules: SharedRules,
     health: Arc<Health>,
     every_secs: u64,
@@ -698,7 +678,7 @@ async fn watch_rules(
 ) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).ok();
-    let mut seen = rules_fingerprint(&dir);
+    let mut seen = source.fingerprint();
     loop {
         let hangup = async {
             match hup.as_mut() {
@@ -712,15 +692,15 @@ async fn watch_rules(
             _ = stop.changed() => return,
             _ = hangup => info!("SIGHUP: reloading the rules"),
             _ = tokio::time::sleep(Duration::from_secs(every_secs.max(1))) => {
-                let now = rules_fingerprint(&dir);
+                let now = source.fingerprint();
                 if now == seen {
                     continue;
                 }
                 seen = now;
             }
         }
-        let d = dir.clone();
-        match tokio::task::spawn_blocking(move || RuleSet::load_dir(&d)).await {
+        let s = source.clone();
+        match tokio::task::spawn_blocking(move || s.load()).await {
             Ok(Ok(set)) => {
                 let version = set.version().to_string();
                 let old = crate::intake::current_rules(&rules).version().to_string();

@@ -10,15 +10,16 @@ use crate::config::Config;
 use crate::outbound::ReplySettings;
 use crate::outbound::dunning::Dunning;
 use crate::outbound::send::Transport;
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, RuleSource};
 
 /// Everything the daemon needs that can be wrong in a config or the files it names.
 pub struct Prepared {
     pub config: Config,
     /// The data directory: `--data`, else the config's `data`, else `./deskmail-data`.
     pub data: PathBuf,
-    /// The rule directory: `--rules`, else the config's `rules`, else `./rules`.
-    pub rules_dir: PathBuf,
+    /// The rules: `--rules`, else the config's `rules`, else the built-in set (a directory is
+    /// followed by the reload watcher).
+    pub rules_source: RuleSource,
     pub rules: Arc<RuleSet>,
     /// Reply templates (checked against the rules' reply actions) and addresses.
     pub replies: Option<Arc<ReplySettings>>,
@@ -93,10 +94,8 @@ pub fn preflight(
     let data = data
         .or_else(|| config.data.clone())
         .unwrap_or_else(|| PathBuf::from("deskmail-data"));
-    let rules_dir = rules
-        .or_else(|| config.rules.clone())
-        .unwrap_or_else(|| PathBuf::from("rules"));
-    let rules = match RuleSet::load_dir(&rules_dir) {
+    let rules_source = RuleSource::from_option(rules.or_else(|| config.rules.clone()));
+    let rules = match rules_source.load() {
         Ok(r) => Some(Arc::new(r)),
         Err(e) => {
             problems.extend(e.errors.iter().map(|e| e.to_string()));
@@ -173,7 +172,7 @@ pub fn preflight(
         Some(rules) if problems.is_empty() => Ok(Prepared {
             config,
             data,
-            rules_dir,
+            rules_source,
             rules,
             replies,
             dunning,
@@ -190,11 +189,8 @@ fn reply_settings(
     config: &Config,
     rules: &RuleSet,
 ) -> Result<ReplySettings, Vec<String>> {
-    let dir = o
-        .templates
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("templates"));
-    let templates = crate::outbound::Templates::load(&dir).map_err(|e| vec![format!("{e:#}")])?;
+    let templates = crate::outbound::Templates::from_option(o.templates.as_deref())
+        .map_err(|e| vec![format!("{e:#}")])?;
     let problems = templates.check(rules);
     if !problems.is_empty() {
         return Err(problems.iter().map(|e| e.to_string()).collect());

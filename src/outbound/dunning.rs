@@ -91,13 +91,9 @@ pub struct TickReport {
 impl Dunning {
     /// From `[dunning]` and `[outbound]` (templates directory, From address, dry run).
     pub fn new(cadence: &Cadence, o: &OutboundConfig) -> Result<Dunning, TemplateError> {
-        let dir = o
-            .templates
-            .clone()
-            .unwrap_or_else(|| std::path::PathBuf::from("templates"));
         Ok(Dunning {
             cadence: cadence.clone(),
-            templates: Templates::load(&dir)?,
+            templates: Templates::from_option(o.templates.as_deref())?,
             from: cadence.from.clone().unwrap_or_else(|| o.from.clone()),
             hold: o.dry_run,
         })

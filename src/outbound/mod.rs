@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::model::{Decision, Message};
 use crate::rules::RuleSet;
 
+pub mod builtin;
 pub mod dunning;
 pub mod send;
 
@@ -72,13 +73,18 @@ impl Templates {
             };
             let text = std::fs::read_to_string(&p)
                 .map_err(|e| TemplateError::Dir(p.display().to_string(), e))?;
-            match ext {
-                "txt" => t.text.insert(stem.to_string(), text),
-                "html" => t.html.insert(stem.to_string(), text),
-                _ => None,
-            };
+            t.insert(&format!("{stem}.{ext}"), text);
         }
         Ok(t)
+    }
+
+    /// Add a template by file name: `NAME.txt` (text part) or `NAME.html`; others are ignored.
+    fn insert(&mut self, file_name: &str, text: String) {
+        match file_name.rsplit_once('.') {
+            Some((stem, "txt")) => self.text.insert(stem.to_string(), text),
+            Some((stem, "html")) => self.html.insert(stem.to_string(), text),
+            _ => None,
+        };
     }
 
     /// Every reply action names a template that exists and renders with only the variables the

@@ -41,7 +41,8 @@ pub struct OutboundConfig {
     /// Hours within which one sender gets at most one automatic reply per thread.
     #[serde(default = "default_period")]
     pub reply_period_hours: u32,
-    /// Template directory (default: `templates` beside the config).
+    /// Template directory, relative to the config; without one, `templates/` beside the config
+    /// if there is one, else the built-in templates.
     pub templates: Option<PathBuf>,
     /// Decide and record replies, send nothing.
     #[serde(default)]

@@ -6,6 +6,7 @@
 //! `RegexSet` per place it looks (subject, body, a header, ...), so a message is scanned once per
 //! place, whatever the number of rules; only the rules that matched run their extractions.
 
+pub mod builtin;
 pub mod context;
 pub mod einvoice;
 pub mod file;
@@ -26,6 +27,7 @@ use file::{
     Source, ThreadPart,
 };
 
+pub use builtin::RuleSource;
 pub use context::{PriorLookup, PriorMessage, ThreadContext};
 use normalize::DateOrder;
 
@@ -653,6 +655,17 @@ impl RuleSet {
     }
 
     /// Run every example of every rule file against the whole rule set.
+    /// Every example file the rules cite, as resolved (once each, in rule order).
+    pub fn example_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = Vec::new();
+        for ex in self.rules.iter().flat_map(|r| &r.spec.examples) {
+            if !files.contains(&ex.file) {
+                files.push(ex.file.clone());
+            }
+        }
+        files
+    }
+
     pub fn run_examples(&self, limits: &crate::parse::ParseLimits) -> Vec<ExampleOutcome> {
         let mut out = Vec::new();
         for rule in &self.rules {
@@ -664,7 +677,12 @@ impl RuleSet {
                     file: ex.file.clone(),
                     mismatches: Vec::new(),
                 };
-                match std::fs::read(&ex.file) {
+                // The built-in set's examples are compiled in; a directory's are files.
+                let read = match builtin::example(&ex.file) {
+                    Some(bytes) => Ok(bytes.to_vec()),
+                    None => std::fs::read(&ex.file),
+                };
+                match read {
                     Err(e) => outcome
                         .mismatches
                         .push(format!("cannot read example {}: {e}", ex.file.display())),
