@@ -23,6 +23,7 @@
 //! - [`source`]: files, maildirs and mbox on disk; `source::imap` above the intake.
 //! - [`pipeline`]: opening a data directory, `process` (parse + rules), the index catch-up.
 //! - [`intake`]: the one committer used by `ingest`, `run` and `reindex`.
+//! - [`backup`]: `deskmail backup` (a consistent snapshot, one archive) and `restore`.
 //! - [`privacy`]: export, erasure, retention. [`views`]: what the CLI, socket and API print.
 //! - [`config`]: `deskmail.toml`, every problem at once. [`health`]: status of each source.
 //! - [`api`]: `deskmail serve`. [`daemon`]: `deskmail run` and its start-up check.
@@ -35,6 +36,7 @@ pub mod access;
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod daemon;

@@ -30,10 +30,12 @@ fn main() -> ExitCode {
 }
 
 fn run(command: Command) -> Result<ExitCode> {
-    use cli::{admin, ingest, read, receivables, review, rules, run};
+    use cli::{admin, backup, ingest, read, receivables, review, rules, run};
     match command {
         Command::Ingest(args) => ingest::ingest(args),
         Command::Reindex { data } => ingest::reindex(&data),
+        Command::Backup { data, out } => backup::backup(&data.data, &out),
+        Command::Restore { data, archive } => backup::restore(&data, &archive),
         Command::Eval { rules, json, dir } => ingest::eval(&rules, json, &dir),
         Command::Bench { command } => ingest::bench(command),
         Command::Search(args) => read::search(args),

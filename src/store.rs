@@ -27,6 +27,7 @@ use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
 pub mod permissions;
+pub mod snapshot;
 pub mod space;
 mod threads;
 mod trust;
@@ -61,6 +62,11 @@ pub enum StoreError {
         free_mb: u64,
         reserve_mb: u64,
         needed_mb: u64,
+    },
+    #[error("store I/O error at {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
     },
 }
 

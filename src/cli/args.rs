@@ -178,6 +178,20 @@ pub enum Command {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Back up the store, blobs and audit anchors to one archive (also while the daemon runs).
+    Backup {
+        #[command(flatten)]
+        data: DataArg,
+        /// The archive to write (replaced atomically if it exists).
+        out: PathBuf,
+    },
+    /// Restore an archive from `deskmail backup` into a new data directory; rebuilds the index.
+    Restore {
+        /// The new data directory (must not exist, or be empty).
+        #[arg(long)]
+        data: PathBuf,
+        archive: PathBuf,
+    },
     /// Measure throughput and memory.
     Bench {
         #[command(subcommand)]

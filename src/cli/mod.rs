@@ -23,6 +23,7 @@ macro_rules! outln {
 
 pub mod admin;
 pub mod args;
+pub mod backup;
 pub mod common;
 pub mod ingest;
 pub mod read;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
+use deskmail::daemon::control;
 use deskmail::daemon::{Problems, RunSummary};
 use deskmail::index::MailIndex;
 use deskmail::parse::ParseLimits;
@@ -143,6 +144,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let rules = Arc::new(load_rules(args.rules.as_deref())?);
     let index = Arc::new(index);
+    // Other commands (show, stats, backup...) reach the store through the control socket.
+    let control = (
+        control::socket_path(&args.data.data),
+        Arc::clone(&store),
+        Arc::clone(&index) as Arc<dyn deskmail::privacy::IndexUpdates>,
+    );
     let app = deskmail::api::router(deskmail::api::ApiState::new(
         store,
         Arc::clone(&index),
@@ -162,12 +169,14 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             key,
             client_ca: args.client_ca,
         });
-    block_on(deskmail::api::server::serve(
-        app,
-        args.listen,
-        tls,
-        shutdown_signal(),
-    ))??;
+    block_on(async move {
+        let socket = control.0.clone();
+        let control = tokio::spawn(control::serve(control.0, control.1, control.2));
+        let served = deskmail::api::server::serve(app, args.listen, tls, shutdown_signal()).await;
+        control.abort();
+        let _ = std::fs::remove_file(socket);
+        served
+    })??;
     Ok(ExitCode::SUCCESS)
 }
 

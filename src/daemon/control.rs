@@ -21,7 +21,6 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tracing::{debug, warn};
 
 use crate::access::Role;
-use crate::pipeline::Pipeline;
 use crate::receivables::{Cadence, Receivable, ReceivableStatus};
 use crate::store::Store;
 use crate::views::{self, ViewError};
@@ -100,6 +99,12 @@ pub enum View {
     },
     /// The audit chain checked against its key and anchors (JSON, see `views::audit_verify`).
     AuditVerify,
+    /// `deskmail backup`: the daemon snapshots its store between two of the committer's batches
+    /// and writes the archive to `out` (absolute); audited under the caller's name.
+    Backup {
+        out: PathBuf,
+        actor: String,
+    },
 }
 
 /// The longest request line the daemon reads (its newline not counted). The largest
@@ -108,6 +113,9 @@ pub enum View {
 /// one import, far beyond a desk's open-items list, while a caller can no longer make the daemon
 /// hold an unbounded line in memory (a 200 MB line used to cost it 200 MB).
 pub const MAX_REQUEST_BYTES: usize = 16 << 20;
+
+/// How long `deskmail backup` waits for the daemon's answer (the archive written and synced).
+const BACKUP_ANSWER_WITHIN: Duration = Duration::from_secs(6 * 3600);
 
 impl View {
     /// Requests that change the store name who asks for them; the daemon puts the socket
@@ -118,7 +126,8 @@ impl View {
             | View::InvoiceStatus { actor, .. }
             | View::OutboxRetry { actor, .. }
             | View::ReviewDecide { actor, .. }
-            | View::VendorConfirmIban { actor, .. } => *actor = who.to_string(),
+            | View::VendorConfirmIban { actor, .. }
+            | View::Backup { actor, .. } => *actor = who.to_string(),
             View::Show { .. }
             | View::Thread { .. }
             | View::Stats { .. }
@@ -214,6 +223,12 @@ pub fn render(
         View::Thread { id, json } => views::thread(store, id, *json),
         View::Stats { json } => views::stats(store, *json),
         View::AuditVerify => views::audit_verify(store),
+        View::Backup { out, actor } => crate::backup::backup_audited(store, out, actor)
+            .map(|summary| summary.to_string())
+            .map_err(|e| match e {
+                crate::backup::BackupError::Store(s) => ViewError::from(s),
+                other => ViewError::Invalid(other.to_string()),
+            }),
         View::Invoices { json } => views::invoices(store, *json),
         View::Outbox { json } => views::outbox(store, *json),
         View::Reminders { cadence, day, json } => views::reminders(store, cadence, *day, *json),
@@ -272,7 +287,12 @@ fn audited(store: &Store, actor: &str, action: &str, target: &str) -> Result<(),
 pub fn ask(path: &Path, view: &View) -> Result<String, String> {
     let mut stream = std::os::unix::net::UnixStream::connect(path)
         .map_err(|e| format!("cannot reach the daemon at {}: {e}", path.display()))?;
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    // A backup writes the whole store before it answers.
+    let wait = match view {
+        View::Backup { .. } => BACKUP_ANSWER_WITHIN,
+        _ => Duration::from_secs(30),
+    };
+    let _ = stream.set_read_timeout(Some(wait));
     let mut line = serde_json::to_string(view).map_err(|e| e.to_string())?;
     if line.len() > MAX_REQUEST_BYTES {
         return Err(format!(
@@ -299,10 +319,11 @@ pub fn ask(path: &Path, view: &View) -> Result<String, String> {
     }
 }
 
-/// Serve the socket until the listener task is aborted.
+/// Serve the socket until the listener task is aborted: `deskmail run` (the index changes go
+/// through its intake) and `deskmail serve` (through its own index writer).
 pub async fn serve(
     path: PathBuf,
-    pipeline: Arc<Pipeline>,
+    store: Arc<Store>,
     index: Arc<dyn crate::privacy::IndexUpdates>,
 ) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&path);
@@ -316,7 +337,7 @@ pub async fn serve(
     }
     loop {
         let (stream, _) = listener.accept().await?;
-        let pipeline = Arc::clone(&pipeline);
+        let store = Arc::clone(&store);
         let index = Arc::clone(&index);
         tokio::spawn(async move {
             let peer = stream.peer_cred().map(|c| c.uid());
@@ -343,7 +364,7 @@ pub async fn serve(
                         let r = tokio::task::spawn_blocking(move || {
                             view.set_actor(&peer_actor(uid));
                             debug!(?view, "Control request");
-                            render(&pipeline.store, index.as_ref(), &view)
+                            render(&store, index.as_ref(), &view)
                         })
                         .await;
                         match r {

@@ -110,7 +110,7 @@ pub async fn run(
     let r = start(pipeline, &config, &data, replies, opts.workers).await?;
     let control = tokio::spawn(control::serve(
         control::socket_path(&data),
-        Arc::clone(&r.pipeline),
+        Arc::clone(&r.pipeline.store),
         Arc::new(r.intake.sender()),
     ));
     let (failures, dunning_report, sent) = if opts.once {

@@ -11,7 +11,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock, RwLockWriteGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +54,17 @@ struct Writer {
 pub struct BlobLog {
     dir: PathBuf,
     writer: Mutex<Writer>,
+    /// Every wipe holds this shared; a backup holds it exclusively from its snapshot until its
+    /// copy of the segments is done, so no blob the snapshot refers to is zeroed under it.
+    wipes: RwLock<()>,
+}
+
+/// A segment file and how many of its bytes belong to a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentExtent {
+    pub segment: u32,
+    pub path: PathBuf,
+    pub len: u64,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BlobError + '_ {
@@ -86,6 +97,7 @@ impl BlobLog {
         Ok(BlobLog {
             dir: dir.to_path_buf(),
             writer: Mutex::new(writer),
+            wipes: RwLock::new(()),
         })
     }
 
@@ -146,6 +158,7 @@ impl BlobLog {
     /// Overwrite a blob's bytes with zeros in place and mark it erased (GDPR erasure, retention
     /// purge): the append-only log keeps its layout, the content is gone from disk.
     pub fn wipe(&self, r: BlobRef) -> Result<(), BlobError> {
+        let _no_backup_copying = self.wipes.read().unwrap_or_else(|p| p.into_inner());
         {
             let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             if w.segment == r.segment {
@@ -170,6 +183,37 @@ impl BlobLog {
             done += n as u64;
         }
         file.sync_data().map_err(io(&path))
+    }
+
+    /// Keep wipes out until the guard is dropped (a backup copying the segments).
+    pub fn exclude_wipes(&self) -> RwLockWriteGuard<'_, ()> {
+        self.wipes.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every segment with its length now, buffered blobs written out first: the prefix of the
+    /// log a snapshot taken now refers to (appends only ever go past it).
+    pub fn extent(&self) -> Result<Vec<SegmentExtent>, BlobError> {
+        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        w.out.flush().map_err(io(&self.dir))?;
+        let mut out = Vec::new();
+        for segment in 1..w.segment {
+            let path = Self::segment_path(&self.dir, segment);
+            match std::fs::metadata(&path) {
+                Ok(m) => out.push(SegmentExtent {
+                    segment,
+                    path,
+                    len: m.len(),
+                }),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(&path)(e)),
+            }
+        }
+        out.push(SegmentExtent {
+            segment: w.segment,
+            path: Self::segment_path(&self.dir, w.segment),
+            len: w.len,
+        });
+        Ok(out)
     }
 
     /// Read a blob back, checking its header and checksum.
@@ -238,6 +282,38 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let err = log.read(c).unwrap_err();
         assert!(err.to_string().contains("checksum mismatch"), "{err}");
+    }
+
+    #[test]
+    fn a_wipe_waits_for_a_backup_copying_the_segments_and_the_extent_covers_every_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::sync::Arc::new(BlobLog::open(dir.path()).unwrap());
+        let a = log.append(b"referenced by the snapshot").unwrap();
+        let extent = log.extent().unwrap();
+        assert_eq!(extent.len(), 1);
+        assert_eq!(
+            extent[0].len,
+            HEADER + u64::from(a.len),
+            "buffered bytes written out"
+        );
+        assert_eq!(
+            std::fs::metadata(&extent[0].path).unwrap().len(),
+            extent[0].len
+        );
+        let guard = log.exclude_wipes();
+        let wiper = {
+            let log = std::sync::Arc::clone(&log);
+            std::thread::spawn(move || log.wipe(a).unwrap())
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let copied = std::fs::read(&extent[0].path).unwrap();
+        assert!(
+            copied.windows(10).any(|w| w == b"referenced"),
+            "the wipe waited for the copy"
+        );
+        drop(guard);
+        wiper.join().unwrap();
+        assert!(log.read(a).unwrap_err().to_string().contains("erased"));
     }
 
     #[test]

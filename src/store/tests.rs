@@ -3,7 +3,7 @@ use crate::model::{ExtractedField, Provenance, RawMail};
 use crate::parse::{ParseLimits, parse};
 use std::collections::BTreeMap;
 
-fn processed(text: &str) -> Processed {
+pub(super) fn processed(text: &str) -> Processed {
     let raw = text.as_bytes().to_vec();
     let message = parse(
         &RawMail {
