@@ -96,7 +96,7 @@ campaign_ingest() {
   local clean_secs=$(( $(date +%s) - started + 1 ))
   started=$(date +%s)
   for _ in $(seq 1 "$kills"); do
-    (xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1) &
+    (xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1; :) &
     local pid=$!
     random_sleep 0.05 "$clean_secs"
     if pkill -9 -f "ingest --data $data" 2>/dev/null; then injected=$((injected + 1)); fi

@@ -54,7 +54,8 @@ pub enum StoreError {
     AuditKeyMissing,
     #[error(
         "the disk holding {path} is nearly full: {free_mb} MB free, this batch needs about \
-         {needed_mb} MB and deskmail keeps {reserve_mb} MB in reserve (DESKMAIL_MIN_FREE_MB); \
+         {needed_mb} MB (room for the index to merge included) and deskmail keeps \
+         {reserve_mb} MB in reserve (DESKMAIL_MIN_FREE_MB); \
          nothing of the batch was written: free some space and run again"
     )]
     DiskFull {

@@ -30,15 +30,31 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
     Some((st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64))
 }
 
+/// Bytes in the files directly under `dir` (tantivy's index directory is flat); 0 if absent.
+fn flat_dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 /// Refuse a write of about `incoming` raw bytes that would leave less than the reserve. The
 /// store holds each message's bytes once in the blob log, its record in sled (with sled's own
-/// overhead) and its words in the index: four times the raw size is a safe upper bound.
+/// overhead) and its words in the index: four times the raw size is a safe upper bound. The
+/// index beside the store (`DATA/index`) may merge its segments, which briefly needs room for a
+/// copy of them: its size is asked for too (the campaign that found the sled corruption found
+/// this as well: the guard without it let a final merge take the last bytes).
 pub fn check(dir: &Path, incoming: u64) -> Result<(), StoreError> {
     let Some(free) = free_bytes(dir) else {
         return Ok(());
     };
     let reserve = reserve_bytes();
-    let needed = incoming.saturating_mul(4);
+    let index = dir.parent().map_or(0, |data| flat_dir_bytes(&data.join("index")));
+    let needed = incoming.saturating_mul(4).saturating_add(index);
     if free < reserve.saturating_add(needed) {
         return Err(StoreError::DiskFull {
             path: dir.display().to_string(),
