@@ -53,7 +53,9 @@ pub fn check(dir: &Path, incoming: u64) -> Result<(), StoreError> {
         return Ok(());
     };
     let reserve = reserve_bytes();
-    let index = dir.parent().map_or(0, |data| flat_dir_bytes(&data.join("index")));
+    let index = dir
+        .parent()
+        .map_or(0, |data| flat_dir_bytes(&data.join("index")));
     let needed = incoming.saturating_mul(4).saturating_add(index);
     if free < reserve.saturating_add(needed) {
         return Err(StoreError::DiskFull {
