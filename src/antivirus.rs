@@ -323,7 +323,8 @@ impl Scanner {
     /// Scan one message, counting the result (and recording it in the metrics).
     pub fn scan(&self, bytes: &[u8]) -> Result<Verdict, ScanError> {
         let result = self.clamd.scan(bytes);
-        let last = |v: Option<String>| *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = v;
+        let last =
+            |v: Option<String>| *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = v;
         let (counter, label) = match &result {
             Ok(Verdict::Clean) => (&self.clean, "clean"),
             Ok(Verdict::Infected(name)) => {

@@ -1009,14 +1009,27 @@ auth = "oauthbearer"
         let a = c.antivirus.unwrap();
         assert_eq!(a.mode, crate::antivirus::Mode::On);
         assert_eq!(a.timeout_secs, 30);
-        let e = parse("data = \"x\"\n[antivirus]\nmode = \"on\"\nclamd = \"localhost\"\ntimout_secs = 3\n")
+        let e = parse(
+            "data = \"x\"\n[antivirus]\nmode = \"on\"\nclamd = \"localhost\"\ntimout_secs = 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("deskmail.toml:2: [antivirus]: clamd \"localhost\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("deskmail.toml:5: unknown antivirus setting \"timout_secs\""),
+            "{e}"
+        );
+        assert!(e.contains("timeout_secs"), "{e}");
+        let e = parse("[antivirus]\nmode = \"maybe\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("deskmail.toml:2: [antivirus]: clamd \"localhost\""), "{e}");
-        assert!(e.contains("deskmail.toml:5: unknown antivirus setting \"timout_secs\""), "{e}");
-        assert!(e.contains("timeout_secs"), "{e}");
-        let e = parse("[antivirus]\nmode = \"maybe\"\n").unwrap_err().to_string();
-        assert!(e.contains("deskmail.toml:1: [antivirus]: unknown variant `maybe`"), "{e}");
+        assert!(
+            e.contains("deskmail.toml:1: [antivirus]: unknown variant `maybe`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -193,6 +193,25 @@ pub(crate) fn process(
     }
 }
 
+/// The decision of a message the antivirus scan quarantined.
+fn quarantine_decision(verdict: &Verdict, rules_version: &str) -> Decision {
+    let (flag, virus) = match verdict {
+        Verdict::Infected(name) => (antivirus::FLAG_INFECTED, name.clone()),
+        _ => (
+            antivirus::FLAG_TOO_LARGE,
+            antivirus::TOO_LARGE_NAME.to_string(),
+        ),
+    };
+    Decision {
+        category: antivirus::QUARANTINE_CATEGORY.into(),
+        flags: vec![flag.into()],
+        rules_version: rules_version.into(),
+        confidence: 100,
+        virus: Some(virus),
+        ..Decision::default()
+    }
+}
+
 /// Index what the store holds beyond the index: log entries past the index's mark (a crash
 /// between the two commits) and messages corrected in review (their documents are replaced);
 /// commit, then move the mark and clear the queue. Returns how many.

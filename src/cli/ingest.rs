@@ -36,7 +36,8 @@ pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
     // scan stops the ingest (nothing of it stored, exit 1) instead of passing unscanned.
     let scanner = match &args.config {
         Some(path) => {
-            let config = deskmail::config::Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let config =
+                deskmail::config::Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
             deskmail::daemon::antivirus_scanner(&config)?
         }
         None => None,

@@ -242,7 +242,9 @@ pub fn antivirus_scanner(
     let Some(a) = &config.antivirus else {
         return Ok(None);
     };
-    let client = a.client().map_err(|e| anyhow::anyhow!("[antivirus]: {e}"))?;
+    let client = a
+        .client()
+        .map_err(|e| anyhow::anyhow!("[antivirus]: {e}"))?;
     Ok(client.map(|c| Arc::new(crate::antivirus::Scanner::new(c))))
 }
 
