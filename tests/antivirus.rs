@@ -35,6 +35,11 @@ struct Clamd {
 
 impl Clamd {
     fn start() -> Clamd {
+        Clamd::start_with(&[])
+    }
+
+    /// With scripts/clamd.sh's environment settings (e.g. CLAMD_STREAM_MAX).
+    fn start_with(env: &[(&str, &str)]) -> Clamd {
         let tmp = tempfile::Builder::new()
             .prefix("deskmail-clamd-")
             .tempdir()
@@ -45,13 +50,18 @@ impl Clamd {
             env: HashMap::new(),
             _tmp: tmp,
         };
-        clamd.script("start");
+        clamd.script_with("start", env);
         clamd
     }
 
     fn script(&mut self, verb: &str) {
+        self.script_with(verb, &[])
+    }
+
+    fn script_with(&mut self, verb: &str, env: &[(&str, &str)]) {
         let out = Command::new(root().join("scripts/clamd.sh"))
             .args([verb, self.dir.to_str().unwrap()])
+            .envs(env.iter().copied())
             .output()
             .expect("scripts/clamd.sh runs");
         assert!(
@@ -440,5 +450,46 @@ fn config_check_reports_an_unreachable_clamd_and_a_live_ones_version() {
         text(&out).contains(&format!("[antivirus]: cannot reach clamd at {tcp}")),
         "{}",
         text(&out)
+    );
+}
+
+#[test]
+fn a_message_over_clamds_stream_limit_is_quarantined_not_passed_unscanned() {
+    if common::skip_without(common::Needs::Clamd) {
+        return;
+    }
+    let clamd = Clamd::start_with(&[("CLAMD_STREAM_MAX", "4K")]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &antivirus_section(clamd.var("CLAMD_TCP")));
+    let small = invoice_with_attachment("INV-30020", b"small");
+    let big = invoice_with_attachment("INV-30021", &vec![b'x'; 64 * 1024]);
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(input.join("small.eml"), &small).unwrap();
+    std::fs::write(input.join("big.eml"), &big).unwrap();
+    let data = dir.path().join("data");
+    let out = bin()
+        .args(["ingest", "--json", "--data"])
+        .arg(&data)
+        .arg("--config")
+        .arg(&config)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["ingested"], 2);
+    let id = |b: &[u8]| deskmail::model::MessageId::of_bytes(b).to_string();
+    assert_ne!(
+        show(&data, &id(&small))["decision"]["category"],
+        "quarantine"
+    );
+    let d = show(&data, &id(&big))["decision"].clone();
+    assert_eq!(d["category"], "quarantine", "{d}");
+    assert_eq!(d["virus"], "deskmail.TooLargeToScan", "{d}");
+    assert!(
+        d["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&"too_large_to_scan".into()),
+        "{d}"
     );
 }
