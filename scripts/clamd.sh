@@ -34,7 +34,7 @@ EICAR_HEX=58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d53
 MARKER_HEX=4445534b4d41494c2d41562d544553542d4d41524b4552
 
 ensure_packages() {
-  command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ] && return 0
+  if command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ]; then return 0; fi
   [ "$(id -u)" = 0 ] || die "clamd is missing: install clamav-daemon (as root)"
   echo "clamd.sh: installing clamav-daemon" >&2
   # Its postinst may try to start the system service; that one fails without signatures or is
@@ -130,7 +130,7 @@ EOF
 pong() {
   local reply
   reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'zPING\0' >&3 &&
-    IFS= read -r -d '' -t 1 r <&3 && printf '%s' "$r") 2>/dev/null) || return 1
+    IFS= read -r -t 1 -d '' reply_line <&3 && printf '%s' "$reply_line") 2>/dev/null) || return 1
   [ "$reply" = PONG ]
 }
 
@@ -187,7 +187,9 @@ do_start() {
 
 do_restart() {
   local dir=$1 port
-  [ -f "$dir/env" ] && [ -f "$dir/clamd.conf" ] || die "$dir has no started clamd (run start first)"
+  if [ ! -f "$dir/env" ] || [ ! -f "$dir/clamd.conf" ]; then
+    die "$dir has no started clamd (run start first)"
+  fi
   do_stop "$dir"
   port=$(sed -n 's/^CLAMD_PORT=//p' "$dir/env")
   launch "$dir" "$port" || fail_with_log "$dir"
