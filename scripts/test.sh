@@ -18,6 +18,9 @@ if ! command -v postfix >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 fi
 command -v postfix >/dev/null 2>&1 || need_pkgs+=(postfix)
+# tests/antivirus.rs: a real clamd started by scripts/clamd.sh with signatures it writes. The
+# package's own service may fail to start without downloaded signatures; nothing uses it.
+command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ] || need_pkgs+=(clamav-daemon)
 # tests/browser.rs: the web page in Debian's Chromium, driven by Playwright (Node.js).
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs)

@@ -69,6 +69,8 @@ pub struct Config {
     pub dunning: Option<crate::receivables::Cadence>,
     /// Prometheus metrics on their own address (`GET /metrics`, no token).
     pub metrics: Option<MetricsConfig>,
+    /// Scan every message with clamd before the rules. No section: off.
+    pub antivirus: Option<crate::antivirus::AntivirusConfig>,
 }
 
 /// `[metrics]`: where `deskmail run` serves `GET /metrics` (also on the API listener, behind a
@@ -362,6 +364,7 @@ impl Config {
         // Pass 1: unknown keys anywhere, with their lines. Remember where each section starts.
         let mut mailbox_at = Vec::new();
         let mut drop_at = Vec::new();
+        let mut antivirus_at = 0;
         for (key, value) in doc.get_ref().iter() {
             let name = key.get_ref().as_ref();
             match name {
@@ -395,6 +398,15 @@ impl Config {
                     keys_of::<crate::outbound::send::OutboundConfig>(),
                     "outbound setting",
                 ),
+                "antivirus" => {
+                    antivirus_at = key.span().start;
+                    check_keys(
+                        &mut c,
+                        value.get_ref(),
+                        keys_of::<crate::antivirus::AntivirusConfig>(),
+                        "antivirus setting",
+                    )
+                }
                 "dunning" => check_keys(
                     &mut c,
                     value.get_ref(),
@@ -462,6 +474,7 @@ impl Config {
                 }
                 "api" => config.api = typed(&mut c, 0, "[api]", v),
                 "metrics" => config.metrics = typed(&mut c, 0, "[metrics]", v),
+                "antivirus" => config.antivirus = typed(&mut c, antivirus_at, "[antivirus]", v),
                 "outbound" => config.outbound = typed(&mut c, 0, "[outbound]", v),
                 "dunning" => config.dunning = typed(&mut c, 0, "[dunning]", v),
                 "mailbox" => {
@@ -538,6 +551,11 @@ impl Config {
                 );
             }
         }
+        if let Some(a) = &config.antivirus
+            && let Err(e) = a.client()
+        {
+            c.err(antivirus_at, format!("[antivirus]: {e}"));
+        }
         if let Some(d) = &config.dunning {
             check_dunning(&mut c, d, config.outbound.is_some());
         }
@@ -584,6 +602,7 @@ fn strip_unknown(v: toml::Value, section: &str) -> toml::Value {
         "retention" => keys_of::<crate::privacy::RetentionPolicy>(),
         "api" => keys_of::<ApiConfig>(),
         "metrics" => keys_of::<MetricsConfig>(),
+        "antivirus" => keys_of::<crate::antivirus::AntivirusConfig>(),
         "outbound" => keys_of::<crate::outbound::send::OutboundConfig>(),
         "dunning" => keys_of::<crate::receivables::Cadence>(),
         _ => return v,
@@ -819,7 +838,7 @@ mod tests {
     /// refuse is reported as unknown, with its line.
     #[test]
     fn every_key_the_reader_accepts_is_known_to_the_checker() {
-        let sections: [(&str, &[&str]); 9] = [
+        let sections: [(&str, &[&str]); 10] = [
             ("top level", keys_of::<Config>()),
             ("daemon", keys_of::<DaemonSettings>()),
             ("mailbox", keys_of::<MailboxConfig>()),
@@ -832,6 +851,7 @@ mod tests {
                 keys_of::<crate::outbound::send::OutboundConfig>(),
             ),
             ("dunning", keys_of::<crate::receivables::Cadence>()),
+            ("antivirus", keys_of::<crate::antivirus::AntivirusConfig>()),
         ];
         for (name, keys) in sections {
             assert!(keys.len() >= 3, "{name}: {keys:?}");
@@ -848,7 +868,8 @@ mod tests {
                 "api",
                 "outbound",
                 "dunning",
-                "metrics"
+                "metrics",
+                "antivirus"
             ]
         );
         assert!(keys_of::<MailboxConfig>().contains(&"poll_interval_secs"));
@@ -979,6 +1000,36 @@ auth = "oauthbearer"
             .unwrap_err()
             .to_string();
         assert!(e.contains("[retention]"), "{e}");
+    }
+
+    #[test]
+    fn antivirus_section_is_checked_with_lines_and_absent_means_off() {
+        assert!(parse("data = \"x\"\n").unwrap().antivirus.is_none());
+        let c = parse("data = \"x\"\n[antivirus]\nclamd = \"/run/clamd.sock\"\n").unwrap();
+        let a = c.antivirus.unwrap();
+        assert_eq!(a.mode, crate::antivirus::Mode::On);
+        assert_eq!(a.timeout_secs, 30);
+        let e = parse(
+            "data = \"x\"\n[antivirus]\nmode = \"on\"\nclamd = \"localhost\"\ntimout_secs = 3\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("deskmail.toml:2: [antivirus]: clamd \"localhost\""),
+            "{e}"
+        );
+        assert!(
+            e.contains("deskmail.toml:5: unknown antivirus setting \"timout_secs\""),
+            "{e}"
+        );
+        assert!(e.contains("timeout_secs"), "{e}");
+        let e = parse("[antivirus]\nmode = \"maybe\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("deskmail.toml:1: [antivirus]: unknown variant `maybe`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct StatusReport {
     /// False when read back from a file whose daemon is gone.
     pub running: bool,
     pub mailboxes: Vec<MailboxHealth>,
+    /// The antivirus scanner's counts and last error; None: `[antivirus]` is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub antivirus: Option<crate::antivirus::ScanStats>,
 }
 
 pub struct Health {
@@ -55,6 +58,7 @@ pub struct Health {
     meta: Mutex<StatusReport>,
     file: Option<PathBuf>,
     store: Option<Arc<crate::pipeline::Pipeline>>,
+    antivirus: Mutex<Option<Arc<crate::antivirus::Scanner>>>,
 }
 
 impl Health {
@@ -95,7 +99,16 @@ impl Health {
             }),
             file,
             store,
+            antivirus: Mutex::new(None),
         }
+    }
+
+    /// Report this scanner's counts and last error (the intake's, when `[antivirus]` is on).
+    pub fn set_antivirus(&self, scanner: Arc<crate::antivirus::Scanner>) {
+        if let Ok(mut a) = self.antivirus.lock() {
+            *a = Some(scanner);
+        }
+        self.write();
     }
 
     pub fn set_rules_version(&self, v: &str) {
@@ -156,6 +169,11 @@ impl Health {
     pub fn report(&self) -> StatusReport {
         let mut report = self.meta.lock().map(|m| m.clone()).unwrap_or_default();
         report.updated_at = Some(Utc::now());
+        report.antivirus = self
+            .antivirus
+            .lock()
+            .ok()
+            .and_then(|a| a.as_ref().map(|s| s.stats()));
         let board = self.board.lock().map(|b| b.clone()).unwrap_or_default();
         report.mailboxes = board
             .into_values()

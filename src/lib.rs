@@ -14,7 +14,7 @@
 //! - [`vendors`]: the vendor registry's logic and the bank-details guard; no I/O.
 //! - [`receivables`]: AR invoices, what inbox decisions do to them, the dunning plan.
 //! - [`access`]: roles and API tokens. [`audit`]: the audit log's records and chain.
-//! - [`tls`]: TLS modes, loopback, CA files.
+//! - [`tls`]: TLS modes, loopback, CA files. [`antivirus`]: the clamd client and scanner.
 //! - [`outbound`]: reply templates, drafts, outbox records; `send` and `dunning` sit above the
 //!   store.
 //! - [`store`]: sled trees and the blob log; the one place that writes state.
@@ -34,6 +34,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod antivirus;
 pub mod api;
 pub mod audit;
 pub mod backup;

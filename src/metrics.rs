@@ -51,6 +51,7 @@ pub struct Metrics {
     store_bytes: Gauge,
     index_bytes: Gauge,
     audit_head: Gauge,
+    antivirus_scans: Family<Labels, Counter>,
 }
 
 /// The `reason` of `deskmail_messages_rejected_total`.
@@ -58,6 +59,8 @@ pub const REJECTION_REASONS: [&str; 5] =
     ["empty", "too_large", "not_mail", "parser_failed", "lost"];
 /// The `result` of `deskmail_send_attempts_total`.
 pub const SEND_RESULTS: [&str; 4] = ["2xx", "4xx", "5xx", "error"];
+/// The `result` of `deskmail_antivirus_scans_total`.
+pub const SCAN_RESULTS: [&str; 4] = ["clean", "infected", "too_large", "error"];
 
 /// Latency buckets from 1 ms to ~33 s (doubling).
 fn seconds_buckets() -> Histogram {
@@ -93,6 +96,7 @@ impl Metrics {
             store_bytes: Gauge::default(),
             index_bytes: Gauge::default(),
             audit_head: Gauge::default(),
+            antivirus_scans: Family::default(),
         };
         // Counters are registered without `_total`: the encoder adds it.
         let r = &mut registry;
@@ -206,10 +210,20 @@ impl Metrics {
             "Sequence number of the newest audit record",
             m.audit_head.clone(),
         );
+        r.register(
+            "deskmail_antivirus_scans",
+            "Messages scanned by clamd, by result (error: not scanned, the message waits)",
+            m.antivirus_scans.clone(),
+        );
         // Series of the fixed label sets exist from the start, so a rate reads 0, not nothing
         // (a family without series is left out of the text).
         for reason in REJECTION_REASONS {
             let _ = m.rejected.get_or_create(&labels(&[("reason", reason)]));
+        }
+        for result in SCAN_RESULTS {
+            let _ = m
+                .antivirus_scans
+                .get_or_create(&labels(&[("result", result)]));
         }
         for result in SEND_RESULTS {
             let _ = m
@@ -254,6 +268,13 @@ pub fn message_ingested(mailbox: &str, category: &str, rule: Option<&str>) {
 pub fn message_rejected(reason: &'static str) {
     m().rejected
         .get_or_create(&labels(&[("reason", reason)]))
+        .inc();
+}
+
+/// `result` is one of [`SCAN_RESULTS`].
+pub fn antivirus_scan(result: &'static str) {
+    m().antivirus_scans
+        .get_or_create(&labels(&[("result", result)]))
         .inc();
 }
 

@@ -444,6 +444,18 @@ pub struct Decision {
     /// Corrections made in review, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub corrections: Vec<Correction>,
+    /// Quarantined by the antivirus scan: the signature clamd found (or
+    /// `deskmail.TooLargeToScan`). Such a message had no rule run on it, queued no reply, and
+    /// its attachments are not served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virus: Option<String>,
+}
+
+impl Decision {
+    /// True when the antivirus scan quarantined the message.
+    pub fn quarantined(&self) -> bool {
+        self.virus.is_some()
+    }
 }
 
 /// What the vendor guard found: the vendor, what the registry knows and what this message says.

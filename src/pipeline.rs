@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use tracing::{debug, info_span, warn};
 
+use crate::antivirus::{self, Scanner, Verdict};
 use crate::index::{MailIndex, MailIndexWriter};
-use crate::model::{MessageId, RawMail};
+use crate::model::{Decision, MessageId, RawMail};
 use crate::parse::{ParseLimits, Rejection, parse};
 use crate::rules::RuleSet;
 use crate::store::{Processed, Store};
@@ -75,6 +76,12 @@ pub(crate) enum Work {
         size: u64,
         reason: Rejection,
     },
+    /// The antivirus scan could not be done: the message must not be stored (nor passed), so
+    /// the committer refuses its whole batch and the source offers it again.
+    Unscanned {
+        origin: String,
+        error: String,
+    },
 }
 
 impl Pipeline {
@@ -130,9 +137,31 @@ pub(crate) fn process(
     limits: &ParseLimits,
     replies: Option<&crate::outbound::ReplySettings>,
     store: Option<&Store>,
+    scanner: Option<&Scanner>,
 ) -> Work {
     let _span = info_span!("message", origin = %raw.origin, mailbox = %raw.mailbox).entered();
+    // Before anything reads the content: a message clamd could not look at goes nowhere.
+    let verdict = match scanner.map(|s| s.scan(&raw.bytes)) {
+        Some(Err(e)) => {
+            return Work::Unscanned {
+                origin: raw.origin,
+                error: e.to_string(),
+            };
+        }
+        Some(Ok(v)) => v,
+        None => Verdict::Clean,
+    };
     match parse(&raw, limits) {
+        Ok(message) if verdict != Verdict::Clean => {
+            // No rule runs on it: no category a reply, invoice record or receivable could come
+            // from; agents see it in quarantine and in review.
+            Work::Done(Box::new(Processed {
+                outbound: Vec::new(),
+                decision: quarantine_decision(&verdict, rules.version()),
+                message,
+                raw: raw.bytes,
+            }))
+        }
         Ok(message) => {
             // Only replies have a thread to look up, and only when a rule asks about it: a
             // message costs no store read otherwise.
@@ -161,6 +190,25 @@ pub(crate) fn process(
             origin: raw.origin,
             reason,
         },
+    }
+}
+
+/// The decision of a message the antivirus scan quarantined.
+fn quarantine_decision(verdict: &Verdict, rules_version: &str) -> Decision {
+    let (flag, virus) = match verdict {
+        Verdict::Infected(name) => (antivirus::FLAG_INFECTED, name.clone()),
+        _ => (
+            antivirus::FLAG_TOO_LARGE,
+            antivirus::TOO_LARGE_NAME.to_string(),
+        ),
+    };
+    Decision {
+        category: antivirus::QUARANTINE_CATEGORY.into(),
+        flags: vec![flag.into()],
+        rules_version: rules_version.into(),
+        confidence: 100,
+        virus: Some(virus),
+        ..Decision::default()
     }
 }
 

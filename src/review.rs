@@ -23,6 +23,7 @@ pub const REVIEW_FLAGS: &[&str] = &[
     "einvoice_arithmetic",
     "no_text_layer",
     "infected_attachment",
+    "too_large_to_scan",
 ];
 
 /// Categories whose fields are checked for doubt (the numbers someone will act on).

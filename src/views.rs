@@ -303,6 +303,12 @@ fn message_text(
     thread: &ThreadId,
 ) -> Result<String, ViewError> {
     let mut out = String::new();
+    if let Some(virus) = &d.virus {
+        let _ = writeln!(
+            out,
+            "WARNING: quarantined by the antivirus scan: {virus}; do not open its attachments"
+        );
+    }
     let _ = writeln!(out, "message {}  (thread {thread})", msg.id);
     let _ = writeln!(
         out,

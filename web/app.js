@@ -150,7 +150,13 @@ function renderMessage(full) {
   for (const a of m.attachments || []) {
     attachments.append(el("li", {}, `${a.name || "(unnamed)"} — ${a.content_type}, ${a.size} bytes`));
   }
+  // Quarantined by the antivirus scan: said first and loudly; the API refuses its attachments.
+  const virus = d.virus
+    ? el("div", { class: "virus-warning", role: "alert" },
+      `Quarantined: the antivirus scan found ${d.virus}. Do not open or forward its attachments; they are not served.`)
+    : null;
   return el("article", { class: "msg", "data-message": m.id },
+    virus,
     el("div", { class: "meta" }, `${(m.date || "").replace("T", " ").slice(0, 16)} · ${address(m.from)}`),
     el("div", { class: "subject" }, m.subject || "(no subject)"),
     el("div", {}, el("span", { class: "cat" }, d.category),

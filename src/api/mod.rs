@@ -579,15 +579,19 @@ async fn message(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> 
 
 /// The original message as received (.eml).
 #[utoipa::path(get, path = "/api/messages/{id}/raw", params(("id" = String, Path, description = "message id or a unique prefix")),
-    responses((status = 200, description = "message/rfc822", content_type = "message/rfc822"), (status = 404, description = "no such message")),
+    responses((status = 200, description = "message/rfc822", content_type = "message/rfc822"), (status = 403, description = "the message is quarantined (antivirus)"), (status = 404, description = "no such message")),
     security(("bearer" = [])))]
 async fn message_raw(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
     let store = &state.store;
-    let found = store
-        .resolve_message_id(&id)
-        .ok()
-        .flatten()
-        .and_then(|mid| store.raw(&mid).ok().flatten().map(|raw| (mid, raw)));
+    let mid = store.resolve_message_id(&id).ok().flatten();
+    if let Some(refused) = mid
+        .as_ref()
+        .and_then(|m| store.message(m).ok().flatten())
+        .and_then(|stored| quarantined(&stored.decision))
+    {
+        return refused;
+    }
+    let found = mid.and_then(|mid| store.raw(&mid).ok().flatten().map(|raw| (mid, raw)));
     match found {
         Some((mid, raw)) => Response::builder()
             .header(header::CONTENT_TYPE, "message/rfc822")
@@ -601,12 +605,23 @@ async fn message_raw(State(state): State<Arc<ApiState>>, Path(id): Path<String>)
     }
 }
 
+/// A message the antivirus scan quarantined is never handed out (not its attachments, not its
+/// raw bytes, which hold them): 403 with the signature, so the page can say why.
+fn quarantined(decision: &crate::model::Decision) -> Option<Response> {
+    let virus = decision.virus.as_deref()?;
+    let body = json!({
+        "error": format!("quarantined by the antivirus scan ({virus}): not served"),
+        "virus": virus,
+    });
+    Some((StatusCode::FORBIDDEN, axum::Json(body)).into_response())
+}
+
 /// Attachment number `n` (0-based, in the order the message lists them), as a download: always
 /// `application/octet-stream` with `Content-Disposition: attachment`, so a browser never renders
 /// a hostile file, and a file name reduced to safe characters.
 #[utoipa::path(get, path = "/api/messages/{id}/attachments/{n}",
     params(("id" = String, Path, description = "message id or a unique prefix"), ("n" = usize, Path, description = "attachment number, from 0")),
-    responses((status = 200, description = "the attachment's bytes", content_type = "application/octet-stream"), (status = 404, description = "no such message or attachment")),
+    responses((status = 200, description = "the attachment's bytes", content_type = "application/octet-stream"), (status = 403, description = "the message is quarantined (antivirus)"), (status = 404, description = "no such message or attachment")),
     security(("bearer" = [])))]
 async fn attachment(
     State(state): State<Arc<ApiState>>,
@@ -621,6 +636,9 @@ async fn attachment(
     else {
         return problem(StatusCode::NOT_FOUND, "no single message with that id");
     };
+    if let Some(refused) = quarantined(&stored.decision) {
+        return refused;
+    }
     let Some(att) = stored.message.attachments.get(n) else {
         return problem(StatusCode::NOT_FOUND, "no such attachment");
     };

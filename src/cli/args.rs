@@ -478,6 +478,9 @@ pub struct IngestArgs {
     /// Messages larger than this many bytes are rejected.
     #[arg(long, default_value_t = 50 * 1024 * 1024)]
     pub max_size: usize,
+    /// deskmail.toml whose [antivirus] section applies: each message is scanned by clamd first.
+    #[arg(long, env = "DESKMAIL_CONFIG")]
+    pub config: Option<PathBuf>,
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }

@@ -32,10 +32,21 @@ pub fn ingest(args: IngestArgs) -> Result<ExitCode> {
             b.set_position(n);
         }
     };
-    let summary = deskmail::intake::ingest(
+    // `[antivirus]` of --config: every message is scanned first; a batch clamd could not
+    // scan stops the ingest (nothing of it stored, exit 1) instead of passing unscanned.
+    let scanner = match &args.config {
+        Some(path) => {
+            let config =
+                deskmail::config::Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            deskmail::daemon::antivirus_scanner(&config)?
+        }
+        None => None,
+    };
+    let summary = deskmail::intake::ingest_scanned(
         Arc::new(pipeline),
         raw_mail_from_files(files, args.mailbox, args.role),
         workers(),
+        scanner,
         &on_progress,
     )?;
     if let Some(b) = bar {

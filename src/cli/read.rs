@@ -148,5 +148,20 @@ fn print_status(report: &StatusReport) -> Result<()> {
     if report.mailboxes.is_empty() {
         outln!("no mailboxes (start `deskmail run --config FILE`)")?;
     }
+    match &report.antivirus {
+        Some(a) => outln!(
+            "antivirus: on (clamd {}): scanned {} clean, {} infected, {} too large; {} errors{}",
+            a.clamd,
+            a.clean,
+            a.infected,
+            a.too_large,
+            a.errors,
+            a.last_error
+                .as_deref()
+                .map_or(String::new(), |e| format!("; last error: {e}"))
+        )?,
+        None if report.running => outln!("antivirus: off")?,
+        None => {}
+    }
     Ok(())
 }

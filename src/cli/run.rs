@@ -29,6 +29,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             }
         };
     prepared.ensure_drop_folders(args.drop, args.interval)?;
+    // clamd down is no reason not to start: mail waits for it (see `deskmail status`).
+    if let Err(e) = deskmail::daemon::check_antivirus(&prepared.config) {
+        eprintln!("warning: {e}; messages wait until clamd answers");
+    }
     let pipeline = Pipeline::open(
         &DataDir::new(&prepared.data),
         Arc::clone(&prepared.rules),
@@ -116,8 +120,16 @@ pub fn config(command: ConfigCommand) -> Result<ExitCode> {
 fn check(file: &Path, rules: Option<PathBuf>) -> Result<ExitCode> {
     match deskmail::daemon::preflight(Some(file), None, rules) {
         Ok(prepared) => {
+            let antivirus = match deskmail::daemon::check_antivirus(&prepared.config) {
+                Ok(Some(version)) => format!(", antivirus: clamd {version}"),
+                Ok(None) => String::new(),
+                Err(e) => {
+                    let summary = format!("1 problem(s) in {}", file.display());
+                    return Ok(refuse(&Problems(vec![e]), &summary));
+                }
+            };
             outln!(
-                "{}: OK ({} mailboxes, {} drop folders, {} rules)",
+                "{}: OK ({} mailboxes, {} drop folders, {} rules{antivirus})",
                 file.display(),
                 prepared.config.mailboxes.len(),
                 prepared.config.drop_folders.len(),

@@ -14,7 +14,7 @@
 
 pub mod control;
 mod preflight;
-pub use preflight::{Prepared, Problems, preflight};
+pub use preflight::{Prepared, Problems, check_antivirus, preflight};
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -182,12 +182,14 @@ async fn start(
     replies: Option<Arc<crate::outbound::ReplySettings>>,
     workers: usize,
 ) -> anyhow::Result<Running> {
+    let scanner = antivirus_scanner(config)?;
     let intake = {
         let p = Arc::clone(&pipeline);
         let options = IntakeOptions {
             workers,
             replies,
             index_commits: IndexCommits::Live,
+            scanner: scanner.clone(),
         };
         tokio::task::spawn_blocking(move || Intake::start(p, options)).await??
     };
@@ -208,6 +210,9 @@ async fn start(
         Some(Arc::clone(&pipeline)),
     ));
     health.set_rules_version(&intake.rules_version());
+    if let Some(s) = scanner {
+        health.set_antivirus(s);
+    }
     let drops = config
         .drop_folders
         .iter()
@@ -227,6 +232,20 @@ async fn start(
         settings: config.daemon.clone(),
         drops,
     })
+}
+
+/// The scanner `[antivirus]` asks for (None: off). Start-up does not wait for clamd: while it
+/// is down, batches are refused and their sources retry, and `status` says why.
+pub fn antivirus_scanner(
+    config: &crate::config::Config,
+) -> anyhow::Result<Option<Arc<crate::antivirus::Scanner>>> {
+    let Some(a) = &config.antivirus else {
+        return Ok(None);
+    };
+    let client = a
+        .client()
+        .map_err(|e| anyhow::anyhow!("[antivirus]: {e}"))?;
+    Ok(client.map(|c| Arc::new(crate::antivirus::Scanner::new(c))))
 }
 
 /// `run --once`: every source synced once, then one dunning tick at `clock` and one send pass.

@@ -182,6 +182,22 @@ pub fn preflight(
     }
 }
 
+/// What the antivirus section means right now: `Ok(None)` off, `Ok(Some(version))` clamd
+/// answered PING and VERSION, `Err` clamd cannot be reached (or is not clamd). Not part of
+/// [`preflight`]: `run` starts anyway (mail waits until clamd is back, `status` says why),
+/// `config check` reports it as a problem.
+pub fn check_antivirus(config: &Config) -> Result<Option<String>, String> {
+    let Some(a) = &config.antivirus else {
+        return Ok(None);
+    };
+    let Some(client) = a.client().map_err(|e| format!("[antivirus]: {e}"))? else {
+        return Ok(None);
+    };
+    let unreachable = |e: crate::antivirus::ScanError| format!("[antivirus]: {e}");
+    client.ping().map_err(unreachable)?;
+    client.version().map(Some).map_err(unreachable)
+}
+
 /// The reply templates, checked against the rules' reply actions, and the addresses replies
 /// come from (and never go to).
 fn reply_settings(

@@ -163,6 +163,11 @@ impl Committer {
 
     fn commit(&mut self, batch: PendingBatch) {
         let started = Instant::now();
+        if let Some(e) = unscanned(&batch) {
+            error!(error = %e, "Antivirus scan failed; the batch will be offered again");
+            let _ = batch.reply.send(Err(e));
+            return;
+        }
         let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(batch.slots.len());
         let mut processed: Vec<Processed> = Vec::with_capacity(batch.slots.len());
         let mut positions = Vec::with_capacity(batch.slots.len());
@@ -196,7 +201,8 @@ impl Committer {
                         },
                     ));
                 }
-                None => {
+                // Refused above; `None` never happens either (a batch commits when it is full).
+                Some(Work::Unscanned { .. }) | None => {
                     crate::metrics::message_rejected("lost");
                     outcomes.push(ItemOutcome::Rejected("lost in the pipeline".into()))
                 }
@@ -302,4 +308,22 @@ impl Committer {
         self.time(|s| s.index_commit += t.elapsed().as_secs_f64());
         Ok(())
     }
+}
+
+/// The error for a batch with a message the antivirus scan could not look at: such a batch is
+/// refused whole (not stored, not passed), like a batch the store could not write.
+fn unscanned(batch: &PendingBatch) -> Option<CommitError> {
+    let mut first = None;
+    let mut count = 0;
+    for w in batch.slots.iter().flatten() {
+        if let Work::Unscanned { origin, error } = w {
+            count += 1;
+            first.get_or_insert_with(|| format!("{origin}: {error}"));
+        }
+    }
+    first.map(|error| CommitError::Unscanned {
+        unscanned: count,
+        batch: batch.slots.len(),
+        error,
+    })
 }

@@ -81,6 +81,21 @@ pub fn ingest<I>(
 where
     I: Iterator<Item = Result<RawMail, InputError>>,
 {
+    ingest_scanned(pipeline, inputs, workers, None, on_progress)
+}
+
+/// [`ingest`], each message scanned by `scanner` first (`[antivirus]`). A batch that could not
+/// be scanned stops the run with [`CommitError::Unscanned`]; nothing of it is stored.
+pub fn ingest_scanned<I>(
+    pipeline: Arc<Pipeline>,
+    inputs: I,
+    workers: usize,
+    scanner: Option<Arc<crate::antivirus::Scanner>>,
+    on_progress: &dyn Fn(u64),
+) -> Result<IngestSummary, CommitError>
+where
+    I: Iterator<Item = Result<RawMail, InputError>>,
+{
     let started = Instant::now();
     let intake = Intake::start(
         pipeline,
@@ -88,6 +103,7 @@ where
             workers,
             replies: None,
             index_commits: IndexCommits::Bulk,
+            scanner,
         },
     )?;
     let sender = intake.sender();
@@ -196,6 +212,7 @@ pub fn rebuild_index(data: &DataDir, limits: &ParseLimits) -> Result<u64, Commit
             workers: 1,
             replies: None,
             index_commits: IndexCommits::Bulk,
+            scanner: None,
         },
     )?;
     let caught_up = intake.caught_up();

@@ -32,7 +32,7 @@ use crate::store::FolderCursor;
 mod committer;
 mod ingest;
 use committer::{Committer, ToCommitter};
-pub use ingest::{IngestSummary, RejectionReport, ingest, rebuild_index};
+pub use ingest::{IngestSummary, RejectionReport, ingest, ingest_scanned, rebuild_index};
 
 /// Submissions waiting for the dispatcher (each holds up to one source batch).
 const SUBMISSION_QUEUE: usize = 4;
@@ -66,6 +66,15 @@ pub enum CommitError {
     NoWriter,
     #[error(transparent)]
     Stopped(#[from] IntakeStopped),
+    /// Fail-closed: nothing of the batch was stored; the source offers it again later.
+    #[error(
+        "{unscanned} of the batch's {batch} messages could not be scanned for viruses, so none of them was stored: {error}"
+    )]
+    Unscanned {
+        unscanned: usize,
+        batch: usize,
+        error: String,
+    },
 }
 
 /// Seconds the committer spent in each of its stages.
@@ -217,6 +226,8 @@ pub struct IntakeOptions {
     /// Reply templates and settings, when the daemon sends automatic replies.
     pub replies: Option<Arc<crate::outbound::ReplySettings>>,
     pub index_commits: IndexCommits,
+    /// Scan every message with clamd before the rules (`[antivirus]`); None: not scanned.
+    pub scanner: Option<Arc<crate::antivirus::Scanner>>,
 }
 
 pub struct Intake {
@@ -235,6 +246,7 @@ impl Intake {
             workers,
             replies,
             index_commits,
+            scanner,
         } = options;
         let timings = Arc::new(Mutex::new(StageTimings::default()));
         let mut writer = pipeline.index.writer(INDEX_HEAP_BYTES)?;
@@ -303,6 +315,7 @@ impl Intake {
             let limits = pipeline.limits;
             let replies = replies.clone();
             let store = Arc::clone(&pipeline.store);
+            let scanner = scanner.clone();
             threads.push(spawn("parse-rules", move || {
                 for (batch, index, raw) in work_rx {
                     let current = current_rules(&rules);
@@ -312,6 +325,7 @@ impl Intake {
                         &limits,
                         replies.as_deref(),
                         Some(&store),
+                        scanner.as_deref(),
                     ));
                     if commit_tx
                         .send(ToCommitter::Item { batch, index, work })

@@ -88,6 +88,8 @@ pub enum Needs {
     MailServers,
     /// Debian's Chromium, Node.js and tests/browser's playwright-core (scripts/test.sh installs them).
     Browser,
+    /// Debian's clamd (clamav-daemon), started as the current user by scripts/clamd.sh.
+    Clamd,
 }
 
 /// True when the test cannot start its servers as the current user and should return at once.
@@ -107,6 +109,11 @@ pub fn skip_without(needs: Needs) -> bool {
                     .join("tests/browser/node_modules/playwright-core")
                     .exists();
             (!ready).then_some("Chromium, Node.js or tests/browser/node_modules is missing")
+        }
+        Needs::Clamd => {
+            let found = Path::new("/usr/sbin/clamd").exists()
+                || Command::new("clamd").arg("--version").output().is_ok();
+            (!found).then_some("clamd (Debian's clamav-daemon) is not installed")
         }
     };
     let Some(why) = missing else {
