@@ -284,7 +284,7 @@ campaign_erase() {
   # The person with the most messages in the corpus.
   local who
   who=$(xargs -a "$work/files" -d '\n' grep -h -m1 -i '^From:' 2>/dev/null \
-    | grep -o -E '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+' | tr 'A-Z' 'a-z' | sort | uniq -c \
+    | grep -o -E '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+' | tr '[:upper:]' '[:lower:]' | sort | uniq -c \
     | sort -rn | awk 'NR == 1 {print $2}')
   echo "== erase: $who's messages, $kills runs killed during \`deskmail erase\`"
   local ref="$work/erase-ref" data="$work/erase-chaos" injected=0 started
