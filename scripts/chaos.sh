@@ -362,7 +362,7 @@ campaign_sender() {
   local tag
   for i in $(seq 1 "$n"); do
     # Unrelated names: vendor1/vendor10 would be look-alike domains, held for review.
-    tag=$(printf 'chaos%s' "$i" | sha256sum | tr -d '0-9' | cut -c1-10)
+    tag=$(printf 'chaos%s' "$i" | sha256sum | tr '0-9' 'g-p' | cut -c1-12)
     sed -e "s/brightline-office.example/$tag.example/g" \
       -e "s/Brightline Office Supply Co./${tag^} Supply Co./g" \
       -e "s/BRIGHTLINE OFFICE SUPPLY CO./${tag^^} SUPPLY CO./g" \
