@@ -87,8 +87,12 @@ pub fn restore(archive: &Path, target: &Path) -> Result<RestoreSummary, BackupEr
         .tempdir_in(&parent)
         .map_err(io(&parent))?;
     let manifest = unpack(archive, tmp.path())?;
-    let stats = load_store(archive, tmp.path(), &manifest)?;
-    let indexed = crate::intake::rebuild_index(&DataDir::new(tmp.path()), &ParseLimits::default())?;
+    let (store, stats) = load_store(archive, tmp.path(), &manifest)?;
+    let indexed = crate::intake::rebuild_index_of(
+        std::sync::Arc::new(store),
+        &DataDir::new(tmp.path()),
+        &ParseLimits::default(),
+    )?;
     super::sync_dir(tmp.path())?;
     if target.exists() {
         std::fs::remove_dir(target).map_err(io(target))?;
@@ -250,8 +254,12 @@ fn check_manifest(manifest: &Manifest, seen: &BTreeMap<String, Member>) -> Resul
 }
 
 /// Load the tree dumps into a new store in `dir/store` and check its counts against the
-/// manifest.
-fn load_store(archive: &Path, dir: &Path, manifest: &Manifest) -> Result<Stats, BackupError> {
+/// manifest. The store stays open for the index rebuild.
+fn load_store(
+    archive: &Path,
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<(Store, Stats), BackupError> {
     let damaged = |why: String| BackupError::Damaged {
         path: archive.display().to_string(),
         why,
@@ -296,5 +304,5 @@ fn load_store(archive: &Path, dir: &Path, manifest: &Manifest) -> Result<Stats, 
         )));
     }
     store.flush()?;
-    Ok(stats)
+    Ok((store, stats))
 }

@@ -197,6 +197,16 @@ where
 /// older schema. The number of messages indexed.
 pub fn rebuild_index(data: &DataDir, limits: &ParseLimits) -> Result<u64, CommitError> {
     let store = Arc::new(Store::open(&data.store(), STORE_CACHE_BYTES)?);
+    rebuild_index_of(store, data, limits)
+}
+
+/// `rebuild_index` with a store already open (a restore that just loaded it: sled's lock is
+/// released only when its background flusher lets go, so opening it again at once can fail).
+pub fn rebuild_index_of(
+    store: Arc<Store>,
+    data: &DataDir,
+    limits: &ParseLimits,
+) -> Result<u64, CommitError> {
     let index = MailIndex::recreate(&data.index())?;
     store.reset_indexed()?;
     let pipeline = Arc::new(Pipeline {

@@ -32,7 +32,9 @@ use crate::store::FolderCursor;
 mod committer;
 mod ingest;
 use committer::{Committer, ToCommitter};
-pub use ingest::{IngestSummary, RejectionReport, ingest, ingest_scanned, rebuild_index};
+pub use ingest::{
+    IngestSummary, RejectionReport, ingest, ingest_scanned, rebuild_index, rebuild_index_of,
+};
 
 /// Submissions waiting for the dispatcher (each holds up to one source batch).
 const SUBMISSION_QUEUE: usize = 4;
