@@ -36,8 +36,18 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-corpus="${corpus:-$root/../shared/corpus/spamassassin}"
-[ -d "$corpus" ] || { echo "chaos.sh: no corpus at $corpus" >&2; exit 2; }
+# The benchmark corpus beside the checkout (or $DESKMAIL_CORPUS); --quick falls back to the
+# project's own fixtures when a clone has no corpus beside it (CI clones anywhere).
+if [ -z "$corpus" ]; then
+  for c in "${DESKMAIL_CORPUS:-}" "$root/../shared/corpus/spamassassin" /work/shared/corpus/spamassassin; do
+    if [ -n "$c" ] && [ -d "$c" ]; then corpus="$c"; break; fi
+  done
+fi
+if [ -z "$corpus" ] && [ "$quick" = 1 ]; then
+  corpus="$root/fixtures/mail"
+  echo "chaos.sh: no benchmark corpus found; using fixtures/mail"
+fi
+[ -d "$corpus" ] || { echo "chaos.sh: no corpus at ${corpus:-../shared/corpus/spamassassin}" >&2; exit 2; }
 if [ -z "$kills" ]; then
   if [ "$quick" = 1 ]; then kills=8; else kills=50; fi
 fi
@@ -60,7 +70,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The corpus as a file list; --quick takes a slice so CI stays fast.
-find "$corpus" -type f | sort > "$work/files"
+# Only messages (the fixtures' malformed/ inputs are for rejection tests, not campaigns).
+find "$corpus" -type f ! -path '*/malformed/*' ! -name '*.json' ! -name '*.md' | sort > "$work/files"
 if [ "$quick" = 1 ]; then
   head -n 600 "$work/files" > "$work/files.q" && mv "$work/files.q" "$work/files"
 fi
