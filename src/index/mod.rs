@@ -296,6 +296,14 @@ impl MailIndex {
         // every segment costs each CLI search six file opens and its own per-field lookups.
         policy.set_min_num_segments(3);
         writer.set_merge_policy(Box::new(policy));
+        // A writer killed mid-commit (kill -9 during an erasure) can leave files no meta.json
+        // names, e.g. a segment's `.del`; the next writer picks the same name and tantivy
+        // refuses it as "already exists". Clearing the unreferenced files first lets it go on
+        // (found by scripts/chaos.sh's erasure campaign).
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(IndexError::Tantivy)?;
         Ok(MailIndexWriter {
             writer,
             reader: self.reader.clone(),
