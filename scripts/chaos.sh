@@ -79,14 +79,16 @@ total=$(wc -l < "$work/files")
 
 results=()
 failed=0
-check() { # NAME CONDITION-TEXT VALUE EXPECTED
-  if [ "$3" = "$4" ]; then
-    echo "  ok   $1: $3"
+check() { # NAME VALUE EXPECTED
+  if [ "$2" = "$3" ]; then
+    echo "  ok   $1: $2"
   else
-    echo "  FAIL $1: got $3, expected $4"
+    echo "  FAIL $1: got $2, expected $3"
     failed=1
   fi
 }
+
+same_or_differ() { cmp -s "$1" "$2" && echo same || echo differ; }
 
 # Every stored message with its thread, as the index groups them (thread id + sorted members).
 threads_dump() { # DATA MAILBOX
@@ -105,6 +107,17 @@ stat() { # DATA KEY
 random_sleep() {
   # awk, not python: an interpreter's start-up (~40 ms) would overshoot the short windows.
   sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN {printf "%.3f", lo + (hi - lo) * r / 32768}')"
+}
+
+# Put every corpus file into Dovecot user ap's INBOX (the Dovecot whose env was sourced last),
+# as mail delivered before deskmail first looks.
+fill_inbox() { # TAG
+  local new="$MAIL_ROOT/ap/Maildir/new" i=0
+  mkdir -p "$new"
+  while IFS= read -r f; do
+    cp "$f" "$new/1700000000.M${i}P1.$1"; i=$((i + 1))
+  done < "$work/files"
+  chown -R 65534:65534 "$MAIL_ROOT"
 }
 
 campaign_ingest() {
@@ -128,19 +141,19 @@ campaign_ingest() {
   local secs=$(( $(date +%s) - started ))
   local want have
   want=$(stat "$clean" messages); have=$(stat "$data" messages)
-  check "messages stored (clean run: $want)" "" "$have" "$want"
-  check "threads" "" "$(stat "$data" threads)" "$(stat "$clean" threads)"
+  check "messages stored (clean run: $want)" "$have" "$want"
+  check "threads" "$(stat "$data" threads)" "$(stat "$clean" threads)"
   threads_dump "$clean" files > "$work/clean.threads"
   threads_dump "$data" files > "$work/chaos.threads"
-  check "thread ids and members equal to the clean run" "" \
-    "$(cmp -s "$work/clean.threads" "$work/chaos.threads" && echo same || echo differ)" same
-  check "index documents = stored messages" "" \
+  check "thread ids and members equal to the clean run" \
+    "$(same_or_differ "$work/clean.threads" "$work/chaos.threads")" same
+  check "index documents = stored messages" \
     "$(awk '{n += NF - 1} END {print n}' "$work/chaos.threads")" "$have"
   "$bin" reindex --data "$data" >/dev/null 2>&1
   threads_dump "$data" files > "$work/reindexed.threads"
-  check "reindex changes nothing" "" \
-    "$(cmp -s "$work/chaos.threads" "$work/reindexed.threads" && echo same || echo differ)" same
-  check "audit chain verifies" "" \
+  check "reindex changes nothing" \
+    "$(same_or_differ "$work/chaos.threads" "$work/reindexed.threads")" same
+  check "audit chain verifies" \
     "$("$bin" audit verify --data "$data" >/dev/null 2>&1 && echo ok || echo broken)" ok
   local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
   results+=("| ingest (kill -9 during \`deskmail ingest\`) | $kills | $injected | $have | $lost | $dup | ${secs} s |")
@@ -155,12 +168,7 @@ campaign_imap() {
   "$root/scripts/dovecot.sh" start "$work/dovecot" >/dev/null
   # shellcheck disable=SC1091
   . "$work/dovecot/env"
-  local new="$MAIL_ROOT/ap/Maildir/new" i=0
-  mkdir -p "$new"
-  while IFS= read -r f; do
-    cp "$f" "$new/1700000000.M${i}P1.chaos"; i=$((i + 1))
-  done < "$work/files"
-  chown -R 65534:65534 "$MAIL_ROOT"
+  fill_inbox chaos
   local data="$work/imap-data" config="$work/imap.toml"
   cat > "$config" <<EOF
 data = "$data"
@@ -199,10 +207,10 @@ EOF
   processed=$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u ap messages Processed | sed 's/.*messages=//')
   local want
   want=$(stat "$work/ingest-clean" messages 2>/dev/null || echo "$total")
-  check "messages stored (distinct in the folder: $want)" "" "$have" "$want"
-  check "INBOX after move_to" "" "$inbox" 0
-  check "Processed holds every message once" "" "$processed" "$total"
-  check "threads equal to a clean ingest of the same mail" "" \
+  check "messages stored (distinct in the folder: $want)" "$have" "$want"
+  check "INBOX after move_to" "$inbox" 0
+  check "Processed holds every message once" "$processed" "$total"
+  check "threads equal to a clean ingest of the same mail" \
     "$(stat "$data" threads)" "$(stat "$work/ingest-clean" threads 2>/dev/null || stat "$data" threads)"
   local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
   results+=("| IMAP sync with move_to (kill -9 of \`deskmail run\`) | $kills | $injected | $have | $lost | $dup | ${secs} s |")
@@ -221,12 +229,7 @@ campaign_outage() {
   "$root/scripts/dovecot.sh" start "$dir" >/dev/null
   # shellcheck disable=SC1091
   . "$dir/env"
-  local new="$MAIL_ROOT/ap/Maildir/new" i=0
-  mkdir -p "$new"
-  while IFS= read -r f; do
-    cp "$f" "$new/1700000000.M${i}P1.outage"; i=$((i + 1))
-  done < "$work/files"
-  chown -R 65534:65534 "$MAIL_ROOT"
+  fill_inbox outage
   local data="$work/outage-data" config="$work/outage.toml"
   sed -e "s|^data = .*|data = \"$data\"|" -e "s|^port = .*|port = $IMAPS_PORT|" \
     -e "s|^ca_file = .*|ca_file = \"$CA_FILE\"|" "$work/imap.toml" > "$config"
@@ -253,9 +256,9 @@ campaign_outage() {
   processed=$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u ap messages Processed | sed 's/.*messages=//')
   want=$(stat "$work/ingest-clean" messages)
   reconnects=$(grep -c "will reconnect" "$work/outage.log" || true)
-  check "messages stored" "" "$have" "$want"
-  check "Processed holds every message once" "" "$processed" "$total"
-  check "the daemon saw the outages (reconnects logged > 0)" "" "$([ "$reconnects" -gt 0 ] && echo yes || echo no)" yes
+  check "messages stored" "$have" "$want"
+  check "Processed holds every message once" "$processed" "$total"
+  check "the daemon saw the outages (reconnects logged > 0)" "$([ "$reconnects" -gt 0 ] && echo yes || echo no)" yes
   "$root/scripts/dovecot.sh" stop "$dir" >/dev/null 2>&1 || true
   local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
   results+=("| IMAP sync while Dovecot restarts (outage) | 1 | $restarts restarts, $reconnects reconnects | $have | $lost | $dup | ${secs} s |")
@@ -278,21 +281,21 @@ campaign_diskfull() {
   out=$(DESKMAIL_MIN_FREE_MB=$reserve xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" 2>&1 >/dev/null) || rc=$?
   local said
   said=$(grep -m1 -i -E "nearly full|no space|space left|os error 28" <<<"$out" || true)
-  check "ingest fails with a clear disk-full error" "" "$([ "$rc" != 0 ] && [ -n "$said" ] && echo yes || echo "no (exit $rc)")" yes
+  check "ingest fails with a clear disk-full error" "$([ "$rc" != 0 ] && [ -n "$said" ] && echo yes || echo "no (exit $rc)")" yes
   [ -n "$said" ] && echo "       said: ${said:0:200}"
   local partial
   partial=$(DESKMAIL_MIN_FREE_MB=$reserve stat "$data" messages 2>/dev/null || echo unreadable)
-  check "the store opens afterwards" "" "$([ "$partial" != unreadable ] && echo yes || echo no)" yes
+  check "the store opens afterwards" "$([ "$partial" != unreadable ] && echo yes || echo no)" yes
   mount -o remount,size=2g "$mnt"
   DESKMAIL_MIN_FREE_MB=$reserve xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1 || true
   local have want
   have=$(stat "$data" messages 2>/dev/null || echo 0)
   want=$(stat "$work/ingest-clean" messages)
-  check "ingest completes once space is freed (stored before: $partial)" "" "$have" "$want"
+  check "ingest completes once space is freed (stored before: $partial)" "$have" "$want"
   threads_dump "$data" files > "$work/full.threads"
   threads_dump "$work/ingest-clean" files > "$work/clean2.threads"
-  check "threads equal to the clean run" "" \
-    "$(cmp -s "$work/clean2.threads" "$work/full.threads" && echo same || echo differ)" same
+  check "threads equal to the clean run" \
+    "$(same_or_differ "$work/clean2.threads" "$work/full.threads")" same
   umount "$mnt"
   local lost=$(( want > have ? want - have : 0 )) dup=$(( have > want ? have - want : 0 ))
   results+=("| disk full (${size_mb} MB tmpfs, then 2 GB) | 1 | refused (disk nearly full) after $partial messages | $have | $lost | $dup | — |")
@@ -332,22 +335,22 @@ campaign_erase() {
     cmp -s "$work/erase-ref.threads" "$work/erase-chaos.threads" || differ=$((differ + 1))
   done
   local secs=$(( $(date +%s) - started ))
-  check "runs whose threads differ from a clean erasure" "" "$differ" 0
-  check "messages left (clean erasure of $erased)" "" "$(stat "$data" messages)" "$(stat "$ref" messages)"
-  check "threads" "" "$(stat "$data" threads)" "$(stat "$ref" threads)"
-  check "thread ids and members equal to a clean erasure" "" \
-    "$(cmp -s "$work/erase-ref.threads" "$work/erase-chaos.threads" && echo same || echo differ)" same
+  check "runs whose threads differ from a clean erasure" "$differ" 0
+  check "messages left (clean erasure of $erased)" "$(stat "$data" messages)" "$(stat "$ref" messages)"
+  check "threads" "$(stat "$data" threads)" "$(stat "$ref" threads)"
+  check "thread ids and members equal to a clean erasure" \
+    "$(same_or_differ "$work/erase-ref.threads" "$work/erase-chaos.threads")" same
   local hits
   hits=$("$bin" search --json --data "$data" "from:$who" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_threads"])')
-  check "search hits for the person (from:)" "" "$hits" 0
+  check "search hits for the person (from:)" "$hits" 0
   hits=$("$bin" search --json --data "$data" "\"$who\"" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_threads"])')
-  check "search hits for the address as text" "" "$hits" 0
-  check "the address in the blob log" "" "$(cat "$data"/store/blobs/* 2>/dev/null | grep -a -c -i -F "$who" || true)" 0
+  check "search hits for the address as text" "$hits" 0
+  check "the address in the blob log" "$(cat "$data"/store/blobs/* 2>/dev/null | grep -a -c -i -F "$who" || true)" 0
   "$bin" reindex --data "$data" >/dev/null 2>&1
   threads_dump "$data" files > "$work/erase-reindexed.threads"
-  check "reindex changes nothing" "" \
-    "$(cmp -s "$work/erase-chaos.threads" "$work/erase-reindexed.threads" && echo same || echo differ)" same
-  check "audit chain verifies" "" \
+  check "reindex changes nothing" \
+    "$(same_or_differ "$work/erase-chaos.threads" "$work/erase-reindexed.threads")" same
+  check "audit chain verifies" \
     "$("$bin" audit verify --data "$data" >/dev/null 2>&1 && echo ok || echo broken)" ok
   # Not an invariant yet (issue 17, finding 7): sled's log-structured file keeps old pages.
   echo "  note sled's db file still holds the address $(grep -a -c -i -F "$who" "$data/store/db" || true) times (encryption at rest is open work)"
@@ -412,7 +415,7 @@ import json, sys
 for r in json.load(sys.stdin):
     print(r["id"], r["state"])' > "$records"
   most=$(uniq -c < "$delivered" | awk 'BEGIN {m = 0} $1 > m {m = $1} END {print m}')
-  check "deliveries per reply before retry (at most once)" "" \
+  check "deliveries per reply before retry (at most once)" \
     "$([ "$most" -le 1 ] && echo "at most 1" || echo "$most")" "at most 1"
   # What an operator does with the uncertain ones: retry those the recipient never got.
   local id state
@@ -430,10 +433,10 @@ for r in json.load(sys.stdin):
   replies=$(wc -l < "$records")
   once=$(uniq -c < "$delivered" | awk '$1 == 1' | wc -l)
   twice=$(uniq -c < "$delivered" | awk '$1 > 1' | wc -l)
-  check "stored invoices" "" "$(stat "$dir/data" messages)" "$n"
-  check "replies queued (one per invoice)" "" "$replies" "$n"
-  check "replies delivered exactly once after retrying the uncertain ones" "" "$once" "$n"
-  check "replies delivered twice" "" "$twice" 0
+  check "stored invoices" "$(stat "$dir/data" messages)" "$n"
+  check "replies queued (one per invoice)" "$replies" "$n"
+  check "replies delivered exactly once after retrying the uncertain ones" "$once" "$n"
+  check "replies delivered twice" "$twice" 0
   "$root/scripts/postfix.sh" stop "$dir/postfix" >/dev/null 2>&1 || true
   "$root/scripts/dovecot.sh" stop "$dir/dovecot" >/dev/null 2>&1 || true
   results+=("| sender through Postfix (kill -9 of \`deskmail run\` while sending) | $kills | $injected ($uncertain left uncertain) | $replies replies | $(( n - once )) | $twice | ${secs} s |")
