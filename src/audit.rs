@@ -13,7 +13,7 @@
 //! docs/SECURITY.md says exactly what is and is not detected.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use ring::hmac;
@@ -26,8 +26,6 @@ use crate::access::token_hash;
 pub const ANCHOR_EVERY: u64 = 100;
 /// …and when this long has passed since the last one and there are new records.
 pub const ANCHOR_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
-/// The shortest key accepted (bytes).
-const MIN_KEY_BYTES: usize = 32;
 
 /// What a caller asks to record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,73 +128,38 @@ impl std::fmt::Debug for AuditKey {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum AuditKeyError {
-    #[error("audit key file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("audit key command {command:?}: {message}")]
-    Command { command: String, message: String },
-    #[error("the audit key has {0} bytes; at least {MIN_KEY_BYTES} are needed")]
-    TooShort(usize),
-}
+/// The audit key's loading errors: those of any key material ([`crate::secret`]).
+pub type AuditKeyError = crate::secret::KeyError;
+
+const WHAT: &str = "audit key";
 
 impl AuditKey {
-    /// A key from a file's or a command's bytes: 64+ hex digits (`openssl rand -hex 32`,
-    /// surrounding whitespace ignored) are decoded; anything else is used as it is.
+    /// A key from a file's or a command's bytes: 64+ hex digits are decoded; anything else is
+    /// used as it is ([`crate::secret::material`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<AuditKey, AuditKeyError> {
-        let decoded = std::str::from_utf8(bytes.trim_ascii())
-            .ok()
-            .filter(|s| s.len() >= 2 * MIN_KEY_BYTES)
-            .and_then(|s| hex::decode(s).ok());
-        let material = decoded.as_deref().unwrap_or(bytes);
-        if material.len() < MIN_KEY_BYTES {
-            return Err(AuditKeyError::TooShort(material.len()));
-        }
-        Ok(AuditKey {
+        Ok(AuditKey::new(&crate::secret::material(WHAT, bytes)?))
+    }
+
+    fn new(material: &[u8]) -> AuditKey {
+        AuditKey {
             key: hmac::Key::new(hmac::HMAC_SHA256, material),
-        })
+        }
     }
 
     pub fn from_file(path: &Path) -> Result<AuditKey, AuditKeyError> {
-        let bytes = std::fs::read(path).map_err(|source| AuditKeyError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        AuditKey::from_bytes(&bytes)
+        Ok(AuditKey::new(&crate::secret::from_file(WHAT, path)?))
     }
 
     /// The key a command prints (`sh -c`), e.g. from a secret manager.
     pub fn from_command(command: &str) -> Result<AuditKey, AuditKeyError> {
-        let failed = |message: String| AuditKeyError::Command {
-            command: command.to_string(),
-            message,
-        };
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .stderr(std::process::Stdio::null())
-            .output()
-            .map_err(|e| failed(e.to_string()))?;
-        if !out.status.success() {
-            return Err(failed(format!("exited with {}", out.status)));
-        }
-        AuditKey::from_bytes(&out.stdout)
+        Ok(AuditKey::new(&crate::secret::from_command(WHAT, command)?))
     }
 
     /// `DESKMAIL_AUDIT_KEY_FILE`, else `DESKMAIL_AUDIT_KEY_COMMAND`, else none. Read from the
     /// environment so every deskmail process writing to a store (the daemon, `serve`, the CLI
     /// commands that audit) MACs its records alike.
     pub fn from_env() -> Result<Option<AuditKey>, AuditKeyError> {
-        if let Some(path) = std::env::var_os("DESKMAIL_AUDIT_KEY_FILE").filter(|p| !p.is_empty()) {
-            return AuditKey::from_file(Path::new(&path)).map(Some);
-        }
-        match std::env::var("DESKMAIL_AUDIT_KEY_COMMAND") {
-            Ok(c) if !c.trim().is_empty() => AuditKey::from_command(&c).map(Some),
-            _ => Ok(None),
-        }
+        Ok(crate::secret::from_env(WHAT, "DESKMAIL_AUDIT_KEY")?.map(|m| AuditKey::new(&m)))
     }
 
     /// The MAC a record with this hash carries.
@@ -576,7 +539,7 @@ mod tests {
         assert!(e.reason.contains("DESKMAIL_AUDIT_KEY_FILE"), "{e}");
         assert!(matches!(
             AuditKey::from_bytes(b"short"),
-            Err(AuditKeyError::TooShort(5))
+            Err(AuditKeyError::TooShort { len: 5, .. })
         ));
         // 64 hex digits are 32 bytes of key, the same key as those bytes.
         let hex_key = AuditKey::from_bytes(format!("{}\n", hex::encode([7u8; 32])).as_bytes());

@@ -36,12 +36,18 @@ pub const FORMAT: &str = "deskmail-backup";
 pub const FORMAT_VERSION: u32 = 1;
 const MANIFEST: &str = "manifest.json";
 const ANCHORS: &str = "audit-anchors.log";
+/// The store's data keys (`store::crypt`), wrapped by the master key.
+const KEYRING: &str = "store/keyring";
+/// The master key, only when it lives in the data directory (no key file or command named):
+/// the archive is then as protected as the directory was. An external key is never archived.
+const MASTER_KEY: &str = "store/master.key";
 /// zstd level: fast, and mail text still shrinks to about a quarter.
 const ZSTD_LEVEL: i32 = 3;
 /// What a backup never holds; printed with every backup and restore.
-pub const NOT_INCLUDED: &str = "not in the archive: the audit MAC key (DESKMAIL_AUDIT_KEY_FILE or \
-     _COMMAND), the config, rules and templates, TLS and DKIM keys, mailbox secrets; the search \
-     index is rebuilt on restore";
+pub const NOT_INCLUDED: &str = "not in the archive: the store's master key when it comes from \
+     DESKMAIL_STORE_KEY_FILE or _COMMAND (restore needs it), the audit MAC key \
+     (DESKMAIL_AUDIT_KEY_FILE or _COMMAND), the config, rules and templates, TLS and DKIM keys, \
+     mailbox secrets; the search index is rebuilt on restore";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -256,6 +262,13 @@ fn write_archive(snapshot: &Snapshot<'_>, tmp: &Path) -> Result<Manifest, Backup
     if let Some(anchors) = &snapshot.anchors {
         let len = anchors.len() as u64;
         members.push(append(&mut tar, ANCHORS, &anchors[..], len, mtime, tmp)?);
+    }
+    let keyring = &snapshot.keyring;
+    let len = keyring.len() as u64;
+    members.push(append(&mut tar, KEYRING, &keyring[..], len, mtime, tmp)?);
+    if let Some(master) = &snapshot.master_key {
+        let len = master.len() as u64;
+        members.push(append(&mut tar, MASTER_KEY, &master[..], len, mtime, tmp)?);
     }
     let manifest = Manifest {
         format: FORMAT.into(),

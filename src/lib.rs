@@ -57,6 +57,7 @@ pub mod privacy;
 pub mod receivables;
 pub mod review;
 pub mod rules;
+pub mod secret;
 pub mod source;
 pub mod store;
 pub mod tls;

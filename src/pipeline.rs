@@ -266,7 +266,7 @@ fn index_from_store(
             role: stored.message.role,
             mailbox: stored.message.mailbox.clone(),
             origin: stored.message.origin.clone(),
-            bytes: store.raw_bytes(stored.raw)?,
+            bytes: store.raw_bytes(&stored)?,
         };
         match parse(&raw, limits) {
             Ok(msg) => writer.add(&msg, &stored.decision, &stored.thread_id)?,

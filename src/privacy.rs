@@ -121,7 +121,7 @@ pub fn export(store: &Store, address: &str) -> Result<(Vec<u8>, usize), PrivacyE
     for m in &messages {
         add(
             &format!("messages/{}.eml", m.message.id),
-            &store.raw_bytes(m.raw)?,
+            &store.raw_bytes(m)?,
         )?;
     }
     Ok((tar.into_inner()?, messages.len()))
@@ -167,7 +167,7 @@ impl IndexUpdates for MailIndex {
         for id in ids {
             writer.delete(id)?;
         }
-        writer.commit()?;
+        writer.purge_deleted()?;
         writer.finish()?;
         self.reload()?;
         Ok(())

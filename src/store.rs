@@ -26,15 +26,19 @@ use crate::outbound::{Draft, OutboxRecord, OutboxState};
 use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
+pub mod crypt;
+mod migrate;
 pub mod permissions;
 pub mod snapshot;
 pub mod space;
 mod threads;
 mod trust;
+mod tx;
 
 use blobs::BlobLog;
 pub use blobs::BlobRef;
 pub use trust::{ReviewChange, ReviewError, ReviewOutcome};
+use tx::Tx;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -44,6 +48,8 @@ pub enum StoreError {
     Codec(#[from] serde_json::Error),
     #[error(transparent)]
     Blob(#[from] blobs::BlobError),
+    #[error("store encryption: {0}")]
+    Crypt(#[from] crypt::CryptError),
     #[error("the store at {path} is in use by another deskmail process (sled admits one process)")]
     Locked { path: String, source: sled::Error },
     #[error(transparent)]
@@ -237,6 +243,11 @@ fn strip(space_key: &[u8]) -> String {
     String::from_utf8_lossy(space_key.get(2..).unwrap_or_default()).into_owned()
 }
 
+/// What a message's sealed raw bytes are bound to (its record's key).
+fn blob_aad(id: &MessageId) -> Vec<u8> {
+    key(S_MESSAGES, id.0.as_bytes())
+}
+
 fn be_u64(v: &[u8]) -> u64 {
     u64::from_be_bytes(v.try_into().unwrap_or([0; 8]))
 }
@@ -245,6 +256,8 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     blobs: BlobLog,
+    /// Data keys, sealing and record names (encryption at rest, [`crypt`]).
+    crypt: crypt::Crypt,
     /// Audit records are numbered and chained: one writer at a time. Holds when the last
     /// anchor was written.
     audit_lock: std::sync::Mutex<std::time::Instant>,
@@ -256,102 +269,6 @@ pub struct Store {
     write_lock: std::sync::Mutex<()>,
     /// The directory it was opened from (sled's files and the blob log), for its size.
     dir: PathBuf,
-}
-
-/// A key (without its space) and its value.
-type KeyValue = (Vec<u8>, Vec<u8>);
-
-/// A batch in the making: reads see the batch's own writes; `apply` commits it atomically.
-struct Tx<'a> {
-    tree: &'a sled::Tree,
-    pending: HashMap<Vec<u8>, Option<Vec<u8>>>,
-    _writer: Option<std::sync::MutexGuard<'a, ()>>,
-}
-
-impl<'a> Tx<'a> {
-    /// For reads of counters, or a writer with its own lock (the audit chain).
-    fn new(tree: &'a sled::Tree) -> Self {
-        Tx {
-            tree,
-            pending: HashMap::new(),
-            _writer: None,
-        }
-    }
-
-    fn get(&self, space: u8, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let full = key(space, k);
-        match self.pending.get(&full) {
-            Some(v) => Ok(v.clone()),
-            None => Ok(self.tree.get(&full)?.map(|v| v.to_vec())),
-        }
-    }
-
-    fn get_json<T: for<'de> Deserialize<'de>>(
-        &self,
-        space: u8,
-        k: &[u8],
-    ) -> Result<Option<T>, StoreError> {
-        self.get(space, k)?.map(|v| dec(&v)).transpose()
-    }
-
-    fn contains(&self, space: u8, k: &[u8]) -> Result<bool, StoreError> {
-        let full = key(space, k);
-        match self.pending.get(&full) {
-            Some(v) => Ok(v.is_some()),
-            None => Ok(self.tree.contains_key(&full)?),
-        }
-    }
-
-    /// Every (key without its space, value) under `prefix`, the batch's own writes included.
-    fn scan(&self, space: u8, prefix: &[u8]) -> Result<Vec<KeyValue>, StoreError> {
-        let full = key(space, prefix);
-        let mut out: std::collections::BTreeMap<Vec<u8>, Vec<u8>> = self
-            .tree
-            .scan_prefix(&full)
-            .map(|kv| kv.map(|(k, v)| (k[2..].to_vec(), v.to_vec())))
-            .collect::<Result<_, _>>()?;
-        for (k, v) in self.pending.iter().filter(|(k, _)| k.starts_with(&full)) {
-            match v {
-                Some(v) => out.insert(k[2..].to_vec(), v.clone()),
-                None => out.remove(&k[2..]),
-            };
-        }
-        Ok(out.into_iter().collect())
-    }
-
-    fn insert(&mut self, space: u8, k: &[u8], v: impl Into<Vec<u8>>) {
-        self.pending.insert(key(space, k), Some(v.into()));
-    }
-
-    fn remove(&mut self, space: u8, k: &[u8]) {
-        self.pending.insert(key(space, k), None);
-    }
-
-    fn counter(&self, name: &[u8]) -> Result<u64, StoreError> {
-        Ok(self.get(S_META, name)?.map_or(0, |v| be_u64(&v)))
-    }
-
-    fn set_counter(&mut self, name: &[u8], value: u64) {
-        self.insert(S_META, name, value.to_be_bytes().to_vec());
-    }
-
-    fn bump(&mut self, name: &[u8], by: u64) -> Result<u64, StoreError> {
-        let next = self.counter(name)? + by;
-        self.set_counter(name, next);
-        Ok(next)
-    }
-
-    fn apply(self) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for (k, v) in self.pending {
-            match v {
-                Some(v) => batch.insert(k, v),
-                None => batch.remove(k),
-            }
-        }
-        self.tree.apply_batch(batch)?;
-        Ok(())
-    }
 }
 
 fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
@@ -367,6 +284,10 @@ impl Store {
     /// directories and blob segments are created private; sled's own files are private under
     /// the umask the data directory's opening sets ([`permissions`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        migrate::recover(dir)?;
+        if migrate::is_legacy(dir) {
+            migrate::migrate(dir, cache_bytes)?;
+        }
         {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new()
@@ -394,6 +315,9 @@ impl Store {
             })?;
         let tree = db.open_tree("deskmail")?;
         let blobs = BlobLog::open(&dir.join("blobs"))?;
+        let crypt = crypt::Crypt::open(dir)?;
+        // Data keys a crash kept from being shredded after their batch landed.
+        tx::replay_shreds(&tree, &crypt)?;
         let anchors = std::env::var_os("DESKMAIL_AUDIT_ANCHORS")
             .filter(|p| !p.is_empty())
             .map(PathBuf::from)
@@ -402,6 +326,7 @@ impl Store {
             db,
             tree,
             blobs,
+            crypt,
             audit_lock: std::sync::Mutex::new(std::time::Instant::now()),
             audit_key: crate::audit::AuditKey::from_env()?,
             anchors,
@@ -412,11 +337,29 @@ impl Store {
 
     /// A read-modify-write batch: holds the write lock until applied or dropped.
     fn begin(&self) -> Tx<'_> {
-        Tx {
-            tree: &self.tree,
-            pending: HashMap::new(),
-            _writer: Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
-        }
+        Tx::with_writer(
+            &self.tree,
+            &self.crypt,
+            self.write_lock.lock().unwrap_or_else(|p| p.into_inner()),
+        )
+    }
+
+    /// An erasure's batch: what it rewrites gets new data keys, what it removes is shredded
+    /// once the batch is on disk.
+    fn begin_erasure(&self) -> Tx<'_> {
+        self.begin().erasing()
+    }
+
+    /// Every record of a key space, opened (sealed ones decrypted).
+    fn records<T: for<'de> Deserialize<'de>>(
+        &self,
+        space: u8,
+    ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + '_ {
+        self.tree.scan_prefix(key(space, b"")).map(move |kv| {
+            let (k, v) = kv?;
+            let t = dec(&self.crypt.unseal(&k, &v)?)?;
+            Ok((k, t))
+        })
     }
 
     /// Commit a batch atomically. Outcomes are in input order.
@@ -466,6 +409,8 @@ impl Store {
     /// Make everything committed so far durable on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
+        // Data keys of records removed or re-keyed since: their batches are on disk now.
+        tx::replay_shreds(&self.tree, &self.crypt)?;
         Ok(())
     }
 
@@ -487,7 +432,7 @@ impl Store {
     }
 
     pub fn stats(&self) -> Result<Stats, StoreError> {
-        let tx = Tx::new(&self.tree);
+        let tx = Tx::new(&self.tree, &self.crypt);
         Ok(Stats {
             messages: tx.counter(C_MESSAGES)?,
             threads: tx.counter(C_THREADS)?,
@@ -514,11 +459,7 @@ impl Store {
 
     /// Every AP invoice record (vendor + number), in key order.
     pub fn invoices(&self) -> Result<Vec<InvoiceRecord>, StoreError> {
-        self.tree
-            .scan_prefix(key(S_INVOICES, b""))
-            .values()
-            .map(|v| dec(&v?))
-            .collect()
+        self.records(S_INVOICES).map(|r| Ok(r?.1)).collect()
     }
 
     /// Erase a stored message: its record, log entry and raw bytes (wiped on disk) go; its
@@ -534,7 +475,7 @@ impl Store {
         let Some(stored) = self.message(id)? else {
             return Ok(None);
         };
-        let mut tx = self.begin();
+        let mut tx = self.begin_erasure();
         let idb = id.0.as_bytes();
         tx.remove(S_MESSAGES, idb);
         tx.remove(S_LOG, &stored.seq.to_be_bytes());
@@ -661,10 +602,10 @@ impl Store {
             .case_insensitive(true)
             .build()
             .expect("an escaped literal is a valid pattern");
-        let mut tx = self.begin();
+        let mut tx = self.begin_erasure();
         let mut done = ContactErasure::default();
-        for v in self.tree.scan_prefix(key(S_OUTBOX, b"")).values() {
-            let mut r: OutboxRecord = dec(&v?)?;
+        for r in self.records::<OutboxRecord>(S_OUTBOX) {
+            let (_, mut r) = r?;
             let m = &mut r.mail;
             if !m.concerns(&address) {
                 continue;
@@ -688,8 +629,8 @@ impl Store {
             }
             done.outbox_removed.push(r.id);
         }
-        for v in self.tree.scan_prefix(key(S_RECEIVABLES, b"")).values() {
-            let mut r: Receivable = dec(&v?)?;
+        for r in self.records::<Receivable>(S_RECEIVABLES) {
+            let (_, mut r) = r?;
             if r.customer_email.eq_ignore_ascii_case(&address) {
                 r.customer_email = alias.clone();
                 tx.insert(
@@ -707,8 +648,9 @@ impl Store {
 
     /// Write an outbox record (`flush`: make it durable before going on, e.g. before sending).
     pub fn outbox_put(&self, rec: &OutboxRecord, flush: bool) -> Result<(), StoreError> {
-        self.tree
-            .insert(key(S_OUTBOX, rec.id.as_bytes()), enc(rec)?)?;
+        let mut tx = self.begin();
+        tx.insert(S_OUTBOX, rec.id.as_bytes(), enc(rec)?);
+        tx.apply()?;
         if flush {
             self.db.flush()?;
         }
@@ -722,11 +664,9 @@ impl Store {
     /// Every outbox record, oldest first.
     pub fn outbox_list(&self) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut v: Vec<OutboxRecord> = self
-            .tree
-            .scan_prefix(key(S_OUTBOX, b""))
-            .values()
-            .map(|v| dec(&v?))
-            .collect::<Result<_, _>>()?;
+            .records(S_OUTBOX)
+            .map(|r| Ok(r?.1))
+            .collect::<Result<_, StoreError>>()?;
         v.sort_by_key(|r| r.created_at);
         Ok(v)
     }
@@ -886,11 +826,7 @@ impl Store {
     }
 
     pub fn receivables(&self) -> Result<Vec<Receivable>, StoreError> {
-        self.tree
-            .scan_prefix(key(S_RECEIVABLES, b""))
-            .values()
-            .map(|v| dec(&v?))
-            .collect()
+        self.records(S_RECEIVABLES).map(|r| Ok(r?.1)).collect()
     }
 
     /// Put a thread on legal hold (retention never disposes of it) or release it.
@@ -923,10 +859,7 @@ impl Store {
 
     /// Every stored message record (a full scan: exports and retention, not hot paths).
     pub fn stored_messages(&self) -> impl Iterator<Item = Result<StoredMessage, StoreError>> + '_ {
-        self.tree
-            .scan_prefix(key(S_MESSAGES, b""))
-            .values()
-            .map(|v| dec(&v?))
+        self.records(S_MESSAGES).map(|r| Ok(r?.1))
     }
 
     /// Store a new token's record under its hash.
@@ -973,7 +906,7 @@ impl Store {
     /// [`Store::flush`] after it.
     pub fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut last_anchor = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut tx = Tx::new(&self.tree);
+        let mut tx = Tx::new(&self.tree, &self.crypt);
         let last = tx.counter(C_AUDIT)?;
         let previous = match last {
             0 => None,
@@ -1012,7 +945,7 @@ impl Store {
     /// Anchor the head now (at shutdown, after a verification), if there are records.
     pub fn anchor_audit_head(&self) -> Result<(), StoreError> {
         let mut last_anchor = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = Tx::new(&self.tree);
+        let tx = Tx::new(&self.tree, &self.crypt);
         let last = tx.counter(C_AUDIT)?;
         if let Some(rec) = tx.get_json::<AuditRecord>(S_AUDIT, &last.to_be_bytes())? {
             self.anchor(&rec);
@@ -1039,7 +972,7 @@ impl Store {
             Ok(a) => a,
             Err(e) => return Ok(Err(e)),
         };
-        let last = Tx::new(&self.tree).counter(C_AUDIT)?;
+        let last = Tx::new(&self.tree, &self.crypt).counter(C_AUDIT)?;
         let mut records = Vec::new();
         for kv in self.tree.scan_prefix(key(S_AUDIT, b"")) {
             let (_, v) = kv?;
@@ -1055,7 +988,7 @@ impl Store {
 
     /// The number of the newest audit record (the chain's head), 0 when there is none.
     pub fn audit_head_seq(&self) -> Result<u64, StoreError> {
-        Tx::new(&self.tree).counter(C_AUDIT)
+        Tx::new(&self.tree, &self.crypt).counter(C_AUDIT)
     }
 
     /// Bytes on disk: sled's files and the blob log (a bounded directory walk).
@@ -1065,7 +998,7 @@ impl Store {
 
     /// Messages stored from one mailbox (duplicates not counted).
     pub fn mailbox_count(&self, mailbox: &str) -> Result<u64, StoreError> {
-        Tx::new(&self.tree).counter(format!("{C_MAILBOX_PREFIX}{mailbox}").as_bytes())
+        Tx::new(&self.tree, &self.crypt).counter(format!("{C_MAILBOX_PREFIX}{mailbox}").as_bytes())
     }
 
     pub fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {
@@ -1086,19 +1019,26 @@ impl Store {
 
     pub fn raw(&self, id: &MessageId) -> Result<Option<Vec<u8>>, StoreError> {
         match self.message(id)? {
-            Some(m) => Ok(Some(self.blobs.read(m.raw)?)),
+            Some(m) => Ok(Some(self.raw_bytes(&m)?)),
             None => Ok(None),
         }
     }
 
     /// The original bytes behind a record already read (saves reading the record again).
-    pub fn raw_bytes(&self, r: BlobRef) -> Result<Vec<u8>, StoreError> {
-        Ok(self.blobs.read(r)?)
+    pub fn raw_bytes(&self, stored: &StoredMessage) -> Result<Vec<u8>, StoreError> {
+        let bytes = self.blobs.read(stored.raw)?;
+        if !stored.raw.sealed {
+            return Ok(bytes);
+        }
+        Ok(self
+            .crypt
+            .unseal(&blob_aad(&stored.message.id), &bytes)?
+            .into_owned())
     }
 
     /// A thread by its id, or by an id it had before a merge.
     pub fn thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
-        let tx = Tx::new(&self.tree);
+        let tx = Tx::new(&self.tree, &self.crypt);
         match tx.get_json(S_THREADS, id.0.as_bytes())? {
             Some(t) => Ok(Some(t)),
             None => {
@@ -1129,7 +1069,7 @@ impl Store {
     /// Messages committed to the store but not yet to the index, with their log numbers
     /// (invariant: the store is the truth, the index is derived).
     pub fn pending_index(&self) -> Result<Vec<(u64, MessageId)>, StoreError> {
-        let done = Tx::new(&self.tree).counter(C_INDEXED)?;
+        let done = Tx::new(&self.tree, &self.crypt).counter(C_INDEXED)?;
         let start = key(S_LOG, &(done + 1).to_be_bytes());
         let end = key(S_LOG, &u64::MAX.to_be_bytes());
         self.tree
@@ -1164,7 +1104,7 @@ impl Store {
 
     /// The last number given out in the ingest log.
     pub fn last_seq(&self) -> Result<u64, StoreError> {
-        Tx::new(&self.tree).counter(C_SEQ)
+        Tx::new(&self.tree, &self.crypt).counter(C_SEQ)
     }
 
     /// Every stored message id, in ingest order (for `reindex`).
@@ -1190,8 +1130,9 @@ impl Store {
         space: u8,
         k: &[u8],
     ) -> Result<Option<T>, StoreError> {
-        match self.tree.get(key(space, k))? {
-            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+        let full = tx::full_key(&self.crypt, space, k);
+        match self.tree.get(&full)? {
+            Some(v) => Ok(Some(dec(&self.crypt.unseal(&full, &v)?)?)),
             None => Ok(None),
         }
     }
@@ -1264,13 +1205,18 @@ fn commit_one(
         .category
         .starts_with("ar.")
         .then(|| (decision.field_strings(), decision.category.clone()));
+    // The raw bytes are sealed under the record's own data key: erasing shreds both.
+    let slot = t.new_data_key(S_MESSAGES, key)?;
     let record = StoredMessage {
         message: stored,
         decision,
         thread_id: thread_id.clone(),
         stored_at: now,
         seq,
-        raw: blobs.append(&p.raw)?,
+        raw: BlobRef {
+            sealed: true,
+            ..blobs.append(&t.crypt.seal(slot, &blob_aad(&msg.id), &p.raw)?)?
+        },
     };
     t.insert(S_MESSAGES, key, enc(&record)?);
     t.insert(S_LOG, &seq.to_be_bytes(), key);
@@ -1322,11 +1268,10 @@ fn update_receivable(
 /// Receivables waiting for a message's review stop waiting.
 fn release_receivables(t: &mut Tx<'_>, message: &str) -> Result<(), StoreError> {
     let mut waiting = Vec::new();
-    for kv in t.tree.scan_prefix(key(S_RECEIVABLES, b"")) {
-        let (k, v) = kv?;
+    for (k, v) in t.scan(S_RECEIVABLES, b"")? {
         let r: Receivable = dec(&v)?;
         if r.waiting_review.as_deref() == Some(message) {
-            waiting.push((strip(&k), r));
+            waiting.push((String::from_utf8_lossy(&k).into_owned(), r));
         }
     }
     for (k, mut r) in waiting {

@@ -196,7 +196,7 @@ fn load_message(store: &Store, id: &MessageId) -> Result<(Message, Decision, Thr
         role: stored.message.role,
         mailbox: stored.message.mailbox.clone(),
         origin: stored.message.origin.clone(),
-        bytes: store.raw_bytes(stored.raw)?,
+        bytes: store.raw_bytes(&stored)?,
     };
     let msg = parse(&raw, &ParseLimits::default()).unwrap_or(stored.message);
     Ok((msg, stored.decision, stored.thread_id))

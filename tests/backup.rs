@@ -79,7 +79,7 @@ fn assert_consistent(data: &Path) -> u64 {
         let mut n = 0u64;
         for m in store.stored_messages() {
             let m = m.unwrap();
-            let raw = store.raw_bytes(m.raw);
+            let raw = store.raw_bytes(&m);
             assert!(
                 raw.is_ok(),
                 "message {} has no blob: {raw:?}",

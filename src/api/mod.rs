@@ -643,7 +643,7 @@ async fn attachment(
         return problem(StatusCode::NOT_FOUND, "no such attachment");
     };
     let bytes = store
-        .raw_bytes(stored.raw)
+        .raw_bytes(&stored)
         .ok()
         .and_then(|raw| crate::parse::attachment_bytes(&raw, &att.sha256));
     let Some(bytes) = bytes else {

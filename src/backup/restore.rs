@@ -11,7 +11,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::{
-    ANCHORS, BackupError, FORMAT, FORMAT_VERSION, Hashing, MANIFEST, Manifest, Member, io,
+    ANCHORS, BackupError, FORMAT, FORMAT_VERSION, Hashing, KEYRING, MANIFEST, MASTER_KEY, Manifest,
+    Member, io,
 };
 use crate::parse::ParseLimits;
 use crate::pipeline::{DataDir, STORE_CACHE_BYTES};
@@ -130,6 +131,11 @@ fn member_path(dir: &Path, name: &str) -> Option<PathBuf> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if name == ANCHORS {
         return Some(dir.join(ANCHORS));
+    }
+    // The data keys (and the master key when it lived in the data directory): the store's
+    // sealed records open with nothing else.
+    if name == KEYRING || name == MASTER_KEY {
+        return Some(dir.join(name));
     }
     if let Some(n) = name.strip_prefix("store/tree-")?.strip_suffix(".kv")
         && digits(n)

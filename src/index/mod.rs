@@ -646,6 +646,28 @@ impl MailIndexWriter {
         Ok(())
     }
 
+    /// Erased documents out of the files: tantivy only marks a deleted document, and its
+    /// words stay in the segment until the segment is merged. Every segment holding deleted
+    /// documents is merged now (rewritten without them) and the old files removed. Costs a
+    /// rewrite of those segments: for erasures and retention purges, not for every commit.
+    pub fn purge_deleted(&mut self) -> Result<(), IndexError> {
+        self.writer.commit()?;
+        let with_deletes: Vec<tantivy::index::SegmentId> = self
+            .writer
+            .index()
+            .searchable_segment_metas()?
+            .into_iter()
+            .filter(|m| m.has_deletes())
+            .map(|m| m.id())
+            .collect();
+        if !with_deletes.is_empty() {
+            self.writer.merge(&with_deletes).wait()?;
+        }
+        self.writer.garbage_collect_files().wait()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
     /// Commits pending changes, then waits for merge threads so the on-disk index has few
     /// segments (end of a bulk ingest).
     pub fn finish(mut self) -> Result<(), IndexError> {

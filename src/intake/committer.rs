@@ -282,7 +282,11 @@ impl Committer {
             w.delete(id)?;
         }
         self.backlog += 1; // forces the commit below even when nothing else is pending
-        self.commit_index()
+        self.commit_index()?;
+        if let Some(w) = self.writer.as_mut() {
+            w.purge_deleted()?;
+        }
+        Ok(())
     }
 
     fn commit_index(&mut self) -> Result<(), CommitError> {

@@ -146,7 +146,7 @@ impl Transport {
             mailbox: stored.message.mailbox.clone(),
             role: stored.message.role,
             origin: stored.message.origin.clone(),
-            bytes: store.raw_bytes(stored.raw).map_err(|e| e.to_string())?,
+            bytes: store.raw_bytes(&stored).map_err(|e| e.to_string())?,
         };
         let msg = crate::parse::parse(&raw, &crate::parse::ParseLimits::default())
             .map_err(|e| e.to_string())?;

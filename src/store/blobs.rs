@@ -28,6 +28,10 @@ pub struct BlobRef {
     pub segment: u32,
     pub offset: u64,
     pub len: u32,
+    /// The bytes are sealed under the message record's data key (`store::crypt`); blobs
+    /// written before encryption existed are not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sealed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +141,7 @@ impl BlobLog {
             segment: w.segment,
             offset: w.len,
             len,
+            sealed: false,
         };
         let mut header = [0u8; HEADER as usize];
         header[..4].copy_from_slice(MAGIC);

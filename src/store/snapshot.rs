@@ -43,6 +43,10 @@ pub struct Snapshot<'a> {
     pub audit_head: u64,
     /// Keys of the `deskmail` tree by key space (`m`, `q`, `u`, `a`, ...).
     pub keys_by_space: BTreeMap<String, u64>,
+    /// The keyring's bytes (every data key the dump's records are sealed under).
+    pub keyring: Vec<u8>,
+    /// The master key file's bytes, when the key lives in the data directory.
+    pub master_key: Option<Vec<u8>>,
     _wipes: RwLockWriteGuard<'a, ()>,
 }
 
@@ -84,6 +88,15 @@ impl Store {
             });
         }
         let segments = self.blobs.extent()?;
+        self.crypt.sync()?;
+        let ring = self.crypt.keyring_path();
+        let keyring = std::fs::read(ring).map_err(io(ring))?;
+        let master_key = match self.crypt.source() {
+            super::crypt::KeySource::InDirectory(path) => {
+                Some(std::fs::read(path).map_err(io(path))?)
+            }
+            super::crypt::KeySource::External => None,
+        };
         let anchors = match std::fs::read(&self.anchors) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -96,6 +109,8 @@ impl Store {
             stats: self.stats()?,
             audit_head: self.audit_head_seq()?,
             keys_by_space,
+            keyring,
+            master_key,
             _wipes: wipes,
         };
         tracing::info!(

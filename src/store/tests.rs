@@ -298,7 +298,7 @@ fn a_subject_record_written_before_merging_threads_still_reads() {
     let old = serde_json::json!({ "thread": thread_of(&out[0]), "by_reply": false });
     s.tree
         .insert(
-            key(S_SUBJECTS, b"invoice 9001 overdue"),
+            super::tx::full_key(&s.crypt, S_SUBJECTS, b"invoice 9001 overdue"),
             serde_json::to_vec(&old).unwrap(),
         )
         .unwrap();
@@ -658,4 +658,66 @@ fn vendors_sharing_a_billing_platform_stay_apart_and_are_known_by_vat_id() {
         matches!(&again[0], CommitOutcome::Stored { flags, .. } if flags.contains(&"duplicate_invoice".to_string())),
         "{again:?}"
     );
+}
+
+#[test]
+fn an_erased_messages_old_copies_in_sled_and_the_blob_log_no_longer_open() {
+    let (_d, s) = open();
+    let p =
+        processed("Message-ID: <e@x>\nFrom: Jane <jane@x.example>\nSubject: Invoice 5\n\nbody\n");
+    let id = p.message.id.clone();
+    let out = s.commit_batch(&[p]).unwrap();
+    let thread = thread_of(&out[0]);
+    // What an attacker copying the files before the erasure (or reading sled's old pages
+    // after it) holds: the sealed record, the thread's record and the sealed raw bytes.
+    let m_key = key(S_MESSAGES, id.0.as_bytes());
+    let t_key = key(S_THREADS, thread.0.as_bytes());
+    let record = s.tree.get(&m_key).unwrap().unwrap().to_vec();
+    let thread_record = s.tree.get(&t_key).unwrap().unwrap().to_vec();
+    let raw = s.blobs.read(s.message(&id).unwrap().unwrap().raw).unwrap();
+    assert!(!record.windows(4).any(|w| w == b"Jane"));
+    assert!(s.crypt.unseal(&m_key, &record).is_ok());
+    assert!(s.crypt.unseal(&blob_aad(&id), &raw).is_ok());
+
+    s.erase_message(&id, "test").unwrap();
+    let shredded = |r: Result<std::borrow::Cow<'_, [u8]>, crypt::CryptError>| {
+        matches!(r, Err(crypt::CryptError::Shredded { .. }))
+    };
+    assert!(shredded(s.crypt.unseal(&m_key, &record)));
+    assert!(shredded(s.crypt.unseal(&blob_aad(&id), &raw)));
+    assert!(shredded(s.crypt.unseal(&t_key, &thread_record)));
+    // Reopened (a new process): still shredded, the keyring on disk says so.
+    let dir = s.dir.clone();
+    drop(s);
+    let s = Store::open(&dir, 8 << 20).unwrap();
+    assert!(shredded(s.crypt.unseal(&m_key, &record)));
+}
+
+#[test]
+fn a_rewritten_record_keeps_its_data_key_and_an_erasures_rewrite_gets_a_new_one() {
+    let (_d, s) = open();
+    let a = processed("Message-ID: <a@x>\nFrom: A <a@x.example>\nSubject: Invoice 6\n\nx\n");
+    let b = processed(
+        "Message-ID: <b@x>\nIn-Reply-To: <a@x>\nFrom: B <b@y.example>\nSubject: Re: Invoice 6\n\ny\n",
+    );
+    let (a_id, b_id) = (a.message.id.clone(), b.message.id.clone());
+    let thread = thread_of(&s.commit_batch(&[a]).unwrap()[0]);
+    let t_key = key(S_THREADS, thread.0.as_bytes());
+    let slot = |s: &Store| crypt::sealed_slot(&s.tree.get(&t_key).unwrap().unwrap()).unwrap();
+    let first = slot(&s);
+    let one_member = s.tree.get(&t_key).unwrap().unwrap().to_vec();
+    s.commit_batch(&[b]).unwrap();
+    assert_eq!(
+        slot(&s),
+        first,
+        "a commit rewrites the thread under the same key"
+    );
+    s.erase_message(&b_id, "test").unwrap();
+    assert_ne!(slot(&s), first, "the erasure's rewrite takes a new key");
+    assert!(matches!(
+        s.crypt.unseal(&t_key, &one_member),
+        Err(crypt::CryptError::Shredded { .. })
+    ));
+    let t = s.thread(&thread).unwrap().unwrap();
+    assert_eq!(t.messages, vec![a_id]);
 }

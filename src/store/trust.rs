@@ -359,9 +359,8 @@ impl super::Store {
     /// The review queue: items in `state` (None: all), newest first.
     pub fn review_items(&self, state: Option<ReviewState>) -> Result<Vec<ReviewItem>, StoreError> {
         let mut out = Vec::new();
-        for kv in self.tree.scan_prefix(super::key(S_REVIEW, b"")) {
-            let (_, v) = kv?;
-            let item: ReviewItem = dec(&v)?;
+        for item in self.records::<ReviewItem>(S_REVIEW) {
+            let (_, item) = item?;
             if state.is_none_or(|s| s == item.state) {
                 out.push(item);
             }
@@ -393,15 +392,14 @@ impl super::Store {
 
     /// Items waiting for a person.
     pub fn review_open_count(&self) -> Result<u64, StoreError> {
-        Tx::new(&self.tree).counter(C_REVIEW_OPEN)
+        Tx::new(&self.tree, &self.crypt).counter(C_REVIEW_OPEN)
     }
 
     pub fn vendors(&self) -> Result<Vec<VendorRecord>, StoreError> {
         let mut out: Vec<VendorRecord> = self
-            .tree
-            .scan_prefix(super::key(S_VENDORS, b""))
-            .map(|kv| -> Result<VendorRecord, StoreError> { dec(&kv?.1) })
-            .collect::<Result<_, _>>()?;
+            .records(S_VENDORS)
+            .map(|r| Ok(r?.1))
+            .collect::<Result<_, StoreError>>()?;
         out.sort_by_key(|v| v.name.to_lowercase());
         Ok(out)
     }

@@ -464,7 +464,7 @@ pub fn review_export(
             continue;
         };
         let name = format!("{}.eml", item.message_id);
-        std::fs::write(dir.join(&name), store.raw_bytes(stored.raw)?).map_err(io)?;
+        std::fs::write(dir.join(&name), store.raw_bytes(&stored)?).map_err(io)?;
         blocks.push_str(&crate::review::example_block(&name, &stored.decision));
         blocks.push('\n');
         n += 1;

@@ -1,0 +1,201 @@
+//! Issue 17 finding 7 (erased metadata survived in sled's files) and what fixed it: records and
+//! raw messages sealed under per-record data keys, erasure shredding them; the master key from
+//! a file; and a data directory written before encryption (fixtures/legacy, made by
+//! scripts/make-legacy-store.sh with the previous release) migrated keeping every message,
+//! decision, thread and audit record.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+mod common;
+use common::{bin, fixtures, json_of, root};
+
+const ADDRESS: &str = "crediteuren@visser-groothandel.example";
+
+fn run(data: &Path, args: &[&str]) -> Output {
+    // `--data` right after the (sub)command: `search` takes the rest as query words.
+    let at = if args[0] == "audit" { 2 } else { 1 };
+    bin()
+        .args(&args[..at])
+        .arg("--data")
+        .arg(data)
+        .args(&args[at..])
+        .env_remove("DESKMAIL_STORE_KEY_FILE")
+        .env_remove("DESKMAIL_STORE_KEY_COMMAND")
+        .output()
+        .expect("deskmail runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file below `dir` whose bytes contain `needle` (case as given).
+fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+            {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+fn hits(data: &Path, query: &str) -> usize {
+    let v: Value = serde_json::from_str(&ok(run(data, &["search", "--json", query]))).unwrap();
+    v["threads"].as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn finding_7_erased_metadata_is_unreadable_in_sleds_files_and_gone_from_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(run(&data, &["ingest", fixtures().to_str().unwrap()]));
+    let store = data.join("store");
+    // At rest, before any erasure: the person's address and subjects are sealed. (Their
+    // company's name stays: other people's messages name it too.)
+    let needles = [
+        ADDRESS,
+        "Copy of invoice OC-2026-1034",
+        "Betalingsbevestiging factuur OC-2026-1006",
+    ];
+    for n in needles {
+        assert_eq!(files_containing(&store, n), Vec::<PathBuf>::new(), "{n}");
+    }
+    assert!(hits(&data, &format!("from:{ADDRESS}")) > 0);
+    ok(run(&data, &["erase", ADDRESS]));
+    // The store files, the blob log and the index: nothing of it in any byte, and no index
+    // segment still holding deleted documents (their words would stay until a merge).
+    for n in needles {
+        assert_eq!(files_containing(&data, n), Vec::<PathBuf>::new(), "{n}");
+    }
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(data.join("index/meta.json")).unwrap()).unwrap();
+    for seg in meta["segments"].as_array().unwrap() {
+        assert!(
+            seg["deletes"].is_null(),
+            "a segment keeps deleted documents: {seg}"
+        );
+    }
+    assert_eq!(hits(&data, &format!("from:{ADDRESS}")), 0);
+    // What was not erased still reads, in a new process.
+    assert!(hits(&data, "invoice") > 0);
+    ok(run(&data, &["audit", "verify"]));
+}
+
+#[test]
+fn the_master_key_comes_from_a_key_file_and_another_key_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (k1, k2) = (dir.path().join("k1"), dir.path().join("k2"));
+    std::fs::write(&k1, "11".repeat(32)).unwrap();
+    std::fs::write(&k2, "22".repeat(32)).unwrap();
+    let with = |key: &Path, args: &[&str]| {
+        bin()
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .env("DESKMAIL_STORE_KEY_FILE", key)
+            .output()
+            .unwrap()
+    };
+    ok(with(&k1, &["ingest", fixtures().to_str().unwrap()]));
+    assert!(
+        !data.join("store/master.key").exists(),
+        "an external key is not copied into the data directory"
+    );
+    let refused = with(&k2, &["stats"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("sealed with another key"), "{err}");
+    assert!(!err.contains(&"22".repeat(32)), "the key is never printed");
+    let stats: Value = serde_json::from_str(&ok(with(&k1, &["stats", "--json"]))).unwrap();
+    assert!(stats["messages"].as_u64().unwrap() > 90, "{stats}");
+}
+
+#[test]
+fn a_store_from_before_encryption_is_migrated_keeping_every_message_decision_thread_and_audit_record()
+ {
+    let legacy = root().join("fixtures/legacy");
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(legacy.join("expected.json")).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let untar = std::process::Command::new("tar")
+        .arg("--zstd")
+        .arg("-xf")
+        .arg(legacy.join("store-format1.tar.zst"))
+        .arg("-C")
+        .arg(&data)
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let subject = expected["messages"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|m| m["message"]["subject"].as_str().unwrap_or_default())
+        .find(|s| s.len() > 12)
+        .unwrap()
+        .to_string();
+    assert!(
+        !files_containing(&data.join("store"), &subject).is_empty(),
+        "the fixture is in clear"
+    );
+
+    let stats: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    assert_eq!(stats, expected["stats"]);
+    assert!(data.join("store/keyring").exists());
+    assert!(!data.join("store.migrating").exists() && !data.join("store.old").exists());
+    assert_eq!(
+        files_containing(&data.join("store"), &subject),
+        Vec::<PathBuf>::new(),
+        "migrated records and raw messages are sealed, and the clear copies are gone"
+    );
+    for (id, want) in expected["messages"].as_object().unwrap() {
+        let mut got: Value =
+            serde_json::from_str(&ok(run(&data, &["show", "--json", id]))).unwrap();
+        got.as_object_mut().unwrap().remove("raw");
+        assert_eq!(&got, want, "message {id}");
+    }
+    for (id, want) in expected["threads"].as_object().unwrap() {
+        let got: Value = serde_json::from_str(&ok(run(&data, &["thread", "--json", id]))).unwrap();
+        assert_eq!(&got, want, "thread {id}");
+    }
+    let audit = ok(run(&data, &["audit", "verify"]));
+    assert!(audit.contains("intact: 2 records"), "{audit}");
+    // The erased message stays erased (its tombstone was carried over), and the index rebuilds
+    // from the migrated store.
+    let again = json_of(
+        &bin()
+            .args(["ingest", "--json", "--data"])
+            .arg(&data)
+            .arg(fixtures())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(again["ingested"], 0, "{again}");
+    ok(run(&data, &["reindex"]));
+    let erased = expected["erased_address"].as_str().unwrap();
+    assert_eq!(hits(&data, &format!("from:{erased}")), 0);
+    assert!(hits(&data, "invoice") > 0);
+}
