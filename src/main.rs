@@ -54,6 +54,7 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Vendors { command } => review::vendors(command),
         Command::Token { command } => admin::token(command),
         Command::Audit { command } => admin::audit(command),
+        Command::Keys { command } => admin::keys(command),
         Command::Export { data, out, email } => admin::export(&data, &out, &email),
         Command::Erase { data, email } => admin::erase(&data, &email),
         Command::Purge {

@@ -188,6 +188,14 @@ pub struct BatchExtras {
     pub rejections: Vec<(MessageId, RejectionRecord)>,
 }
 
+/// Encryption at rest, for `deskmail keys status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyStatus {
+    pub master_key: String,
+    pub data_keys: u64,
+    pub destroyed: u64,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub messages: u64,
@@ -989,6 +997,48 @@ impl Store {
     /// The number of the newest audit record (the chain's head), 0 when there is none.
     pub fn audit_head_seq(&self) -> Result<u64, StoreError> {
         Tx::new(&self.tree, &self.crypt).counter(C_AUDIT)
+    }
+
+    /// Where the master key comes from and the keyring's counts.
+    pub fn key_status(&self) -> Result<KeyStatus, StoreError> {
+        let (data_keys, destroyed) = self.crypt.counts()?;
+        Ok(KeyStatus {
+            master_key: match self.crypt.source() {
+                crypt::KeySource::External => {
+                    "from DESKMAIL_STORE_KEY_FILE / DESKMAIL_STORE_KEY_COMMAND".into()
+                }
+                crypt::KeySource::InDirectory(p) => format!(
+                    "{} (in the data directory: copies of the directory carry it)",
+                    p.display()
+                ),
+            },
+            // Slot 0 is the names key, not a record's.
+            data_keys: data_keys.saturating_sub(1),
+            destroyed,
+        })
+    }
+
+    /// Wrap every data key under a new master key (rotation): the keyring is rewritten beside
+    /// itself and renamed into place; records are not touched. The store must be dropped
+    /// afterwards and opened with the new key; a master key file in the data directory is
+    /// removed (it no longer opens the keyring).
+    pub fn rotate_master_key(&self, new_master: &[u8]) -> Result<u64, StoreError> {
+        let _writer = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let ring = self.crypt.keyring_path();
+        let tmp = ring.with_extension("rotating");
+        let live = self.crypt.rewrap_into(new_master, &tmp)?;
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| StoreError::Io { path, source }
+        };
+        std::fs::rename(&tmp, ring).map_err(io(ring))?;
+        std::fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(&self.dir))?;
+        if let crypt::KeySource::InDirectory(p) = self.crypt.source() {
+            std::fs::remove_file(p).map_err(io(p))?;
+        }
+        Ok(live.saturating_sub(1))
     }
 
     /// Bytes on disk: sled's files and the blob log (a bounded directory walk).

@@ -14,14 +14,24 @@ use common::{bin, fixtures, json_of, root};
 
 const ADDRESS: &str = "crediteuren@visser-groothandel.example";
 
-fn run(data: &Path, args: &[&str]) -> Output {
-    // `--data` right after the (sub)command: `search` takes the rest as query words.
-    let at = if args[0] == "audit" { 2 } else { 1 };
-    bin()
-        .args(&args[..at])
+/// `deskmail ARGS --data DATA`, `--data` right after the (sub)command: `search` takes the
+/// rest as query words.
+fn cmd(data: &Path, args: &[&str]) -> std::process::Command {
+    let at = if matches!(args[0], "audit" | "keys") {
+        2
+    } else {
+        1
+    };
+    let mut c = bin();
+    c.args(&args[..at])
         .arg("--data")
         .arg(data)
-        .args(&args[at..])
+        .args(&args[at..]);
+    c
+}
+
+fn run(data: &Path, args: &[&str]) -> Output {
+    cmd(data, args)
         .env_remove("DESKMAIL_STORE_KEY_FILE")
         .env_remove("DESKMAIL_STORE_KEY_COMMAND")
         .output()
@@ -198,4 +208,63 @@ fn a_store_from_before_encryption_is_migrated_keeping_every_message_decision_thr
     let erased = expected["erased_address"].as_str().unwrap();
     assert_eq!(hits(&data, &format!("from:{erased}")), 0);
     assert!(hits(&data, "invoice") > 0);
+}
+
+#[test]
+fn keys_rotate_rewraps_the_data_keys_under_a_new_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(run(&data, &["ingest", fixtures().to_str().unwrap()]));
+    let status: Value =
+        serde_json::from_str(&ok(run(&data, &["keys", "status", "--json"]))).unwrap();
+    assert!(
+        status["master_key"]
+            .as_str()
+            .unwrap()
+            .contains("master.key"),
+        "{status}"
+    );
+    assert!(status["data_keys"].as_u64().unwrap() > 90, "{status}");
+    ok(run(&data, &["erase", ADDRESS]));
+    let after: Value =
+        serde_json::from_str(&ok(run(&data, &["keys", "status", "--json"]))).unwrap();
+    assert!(after["destroyed"].as_u64().unwrap() >= 2, "{after}");
+
+    let new_key = dir.path().join("new.key");
+    std::fs::write(&new_key, "33".repeat(32)).unwrap();
+    let rotated = ok(run(
+        &data,
+        &[
+            "keys",
+            "rotate",
+            "--new-key-file",
+            new_key.to_str().unwrap(),
+        ],
+    ));
+    assert!(rotated.contains("DESKMAIL_STORE_KEY_FILE="), "{rotated}");
+    assert!(
+        !data.join("store/master.key").exists(),
+        "the old key is removed"
+    );
+    let refused = run(&data, &["stats"]);
+    assert!(
+        !refused.status.success(),
+        "the old (or a new default) key no longer opens it"
+    );
+    let with_new = |args: &[&str]| {
+        cmd(&data, args)
+            .env("DESKMAIL_STORE_KEY_FILE", &new_key)
+            .output()
+            .unwrap()
+    };
+    let search: Value =
+        serde_json::from_str(&ok(with_new(&["search", "--json", "invoice"]))).unwrap();
+    let thread = search["threads"][0]["thread_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = ok(with_new(&["thread", &thread]));
+    assert!(shown.contains("messages"), "{shown}");
+    let kept: Value = serde_json::from_str(&ok(with_new(&["keys", "status", "--json"]))).unwrap();
+    assert_eq!(kept["destroyed"], after["destroyed"]);
 }

@@ -10,7 +10,7 @@ use deskmail::access::Role;
 use deskmail::index::MailIndex;
 use deskmail::pipeline::DataDir;
 
-use super::args::{AuditCommand, DataArg, TokenCommand};
+use super::args::{AuditCommand, DataArg, KeysCommand, TokenCommand};
 use super::common::{
     cli_actor, cli_audit, load_config, open_store, print_json_pretty, store_request,
 };
@@ -101,6 +101,37 @@ pub fn audit(command: AuditCommand) -> Result<ExitCode> {
         eprintln!("{text}");
         Ok(ExitCode::from(1))
     }
+}
+
+pub fn keys(command: KeysCommand) -> Result<ExitCode> {
+    match command {
+        KeysCommand::Status { data, json } => {
+            let store = open_store(&data.data, false)?;
+            let k = store.key_status()?;
+            if json {
+                print_json_pretty(&k)?;
+            } else {
+                outln!(
+                    "master key: {}\ndata keys: {} made, {} destroyed by erasure or removal",
+                    k.master_key,
+                    k.data_keys,
+                    k.destroyed
+                )?;
+            }
+        }
+        KeysCommand::Rotate { data, new_key_file } => {
+            let new = deskmail::secret::from_file("new master key", &new_key_file)?;
+            let store = open_store(&data.data, false)?;
+            cli_audit(&store, "keys rotate", "master key")?;
+            let live = store.rotate_master_key(&new)?;
+            outln!(
+                "{live} data keys wrapped under the new master key; from now on start deskmail \
+                 with DESKMAIL_STORE_KEY_FILE={}",
+                new_key_file.display()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Everything held about an address, as a tar.

@@ -130,6 +130,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Encryption at rest: where the master key comes from, data keys made and destroyed, and
+    /// master key rotation.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Serve the JSON API (plain HTTP only on loopback; HTTPS with --tls-cert/--tls-key).
     Serve(ServeArgs),
     /// Data-protection export: everything held about an address, as a tar (JSON + .eml files).
@@ -404,6 +410,26 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         data: DataArg,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// The master key's source and the keyring's counts (data keys, destroyed by erasure).
+    Status {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Wrap every data key under a new master key (the records are not rewritten). Stop the
+    /// daemon first; afterwards start everything with DESKMAIL_STORE_KEY_FILE=NEW_KEY_FILE.
+    Rotate {
+        #[command(flatten)]
+        data: DataArg,
+        /// The new master key: 64 hex digits (`openssl rand -hex 32`) or 32+ raw bytes.
+        #[arg(long)]
+        new_key_file: PathBuf,
     },
 }
 
