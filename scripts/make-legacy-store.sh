@@ -7,7 +7,8 @@
 #
 # The committed fixture was made with the release build of commit 2394fdd (2026-12-04). The
 # directory holds fixtures/mail ingested, one contact erased (a tombstone, a pseudonymised
-# invoice record, an audit record), a thread on legal hold and a second audit record.
+# invoice record, an audit record), a thread on legal hold and a second audit record; and
+# that release's backup archive of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old="${1:?usage: scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY}"
@@ -66,4 +67,7 @@ e = json.load(open(p)); e["held_thread"] = t
 open(p, "w").write(json.dumps(e, indent=1, sort_keys=True) + "\n")
 PY
 tar -C "$data" -cf - store | zstd -19 -q -o "$out/store-format1.tar.zst" -f
+# The same directory as that release's `deskmail backup` archive (no keyring in it).
+rm -f "$out/backup-format1.tar.zst"
+"$old" backup --data "$data" "$out/backup-format1.tar.zst" > /dev/null
 ls -la "$out"

@@ -310,5 +310,21 @@ fn load_store(
         )));
     }
     store.flush()?;
-    Ok((store, stats))
+    if manifest.members.iter().any(|m| m.name == KEYRING) {
+        return Ok((store, stats));
+    }
+    // An archive from before encryption at rest: its records are in the earlier format. The
+    // keyring this open made is not theirs; without it the store reads as that format and is
+    // migrated on the next open, like a data directory of that release.
+    drop(store);
+    let store_dir = dir.join("store");
+    for made in ["keyring", "keyring.shred", "master.key"] {
+        match std::fs::remove_file(store_dir.join(made)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(&store_dir.join(made))(e));
+            }
+            _ => {}
+        }
+    }
+    Ok((Store::open(&store_dir, STORE_CACHE_BYTES)?, stats))
 }
