@@ -5,8 +5,8 @@
 #
 #   scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY
 #
-# The committed fixture was made with the release build of commit 2394fdd (2026-12-04). The
-# directory holds fixtures/mail ingested, one contact erased (a tombstone, a pseudonymised
+# The committed fixture was made with the release build of commit 2394fdd (2026-12-04), the
+# last before encryption at rest. The directory holds fixtures/mail ingested, one contact erased (a tombstone, a pseudonymised
 # invoice record, an audit record), a thread on legal hold and a second audit record; and
 # that release's backup archive of it.
 set -euo pipefail

@@ -268,3 +268,47 @@ fn keys_rotate_rewraps_the_data_keys_under_a_new_master_key() {
     let kept: Value = serde_json::from_str(&ok(with_new(&["keys", "status", "--json"]))).unwrap();
     assert_eq!(kept["destroyed"], after["destroyed"]);
 }
+
+#[test]
+fn a_backup_archive_from_before_encryption_restores_into_the_sealed_format() {
+    let legacy = root().join("fixtures/legacy");
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(legacy.join("expected.json")).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("restored");
+    ok(bin()
+        .args(["restore", "--data"])
+        .arg(&data)
+        .arg(legacy.join("backup-format1.tar.zst"))
+        .env_remove("DESKMAIL_STORE_KEY_FILE")
+        .output()
+        .unwrap());
+    assert!(data.join("store/keyring").exists());
+    let stats: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    assert_eq!(stats, expected["stats"]);
+    let (id, want) = expected["messages"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    let got: Value = serde_json::from_str(&ok(run(&data, &["show", "--json", id]))).unwrap();
+    assert_eq!(&got, want);
+    let subject = want["message"]["subject"].as_str().unwrap();
+    assert_eq!(
+        files_containing(&data.join("store"), subject),
+        Vec::<PathBuf>::new()
+    );
+    // Message-IDs were re-keyed with the restore: the same mail is recognised, not stored again.
+    let again = json_of(
+        &bin()
+            .args(["ingest", "--json", "--data"])
+            .arg(&data)
+            .arg(fixtures())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(again["ingested"], 0, "{again}");
+    let audit = ok(run(&data, &["audit", "verify"]));
+    assert!(audit.contains("intact"), "{audit}");
+}

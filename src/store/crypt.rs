@@ -99,6 +99,9 @@ pub struct Crypt {
     ring: Mutex<Ring>,
     rng: SystemRandom,
     source: KeySource,
+    /// Appends to the shred journal and its replays, one at a time: a replay racing a batch
+    /// must not drop the entry the batch just wrote.
+    journal_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Crypt {
@@ -197,6 +200,7 @@ impl Crypt {
             }),
             rng,
             source,
+            journal_lock: Mutex::new(()),
         };
         if len == 0 {
             // A new keyring: its magic, then slot 0 with the names key.
@@ -391,6 +395,7 @@ impl Crypt {
             buf.extend_from_slice(&(key.len() as u32).to_le_bytes());
             buf.extend_from_slice(key);
         }
+        let _one_at_a_time = self.journal_lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut f = OpenOptions::new()
             .append(true)
             .create(true)
@@ -403,17 +408,23 @@ impl Crypt {
     }
 
     /// Shred what the journal lists whose record no longer refers to it (`live` answers which
-    /// slot the record at a sled key is sealed under now), then empty the journal.
+    /// slot the record at a sled key is sealed under now). Entries whose record still uses its
+    /// slot (a batch not applied yet, or one that failed) stay for the next replay.
     pub fn replay_journal(
         &self,
         live: impl Fn(&[u8]) -> Result<Option<u64>, CryptError>,
     ) -> Result<usize, CryptError> {
+        let _one_at_a_time = self.journal_lock.lock().unwrap_or_else(|p| p.into_inner());
         let bytes = match std::fs::read(&self.journal) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(io(&self.journal)(e)),
         };
+        if bytes.is_empty() {
+            return Ok(0);
+        }
         let mut dead = Vec::new();
+        let mut keep = Vec::new();
         let mut at = 0;
         while at + 12 <= bytes.len() {
             let slot = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
@@ -422,18 +433,27 @@ impl Crypt {
             if end > bytes.len() {
                 break; // torn by a crash: its batch never applied, nothing to shred
             }
-            if live(&bytes[at + 12..end])? != Some(slot) {
+            if live(&bytes[at + 12..end])? == Some(slot) {
+                keep.extend_from_slice(&bytes[at..end]);
+            } else {
                 dead.push(slot);
             }
             at = end;
         }
         self.shred(&dead)?;
-        let f = OpenOptions::new()
+        // The entries still waiting replace the journal in one rename.
+        let tmp = self.journal.with_extension("shred.tmp");
+        let mut f = OpenOptions::new()
             .write(true)
+            .create(true)
             .truncate(true)
-            .open(&self.journal)
-            .map_err(io(&self.journal))?;
-        f.sync_data().map_err(io(&self.journal))?;
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io(&tmp))?;
+        f.write_all(&keep)
+            .and_then(|()| f.sync_data())
+            .map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &self.journal).map_err(io(&self.journal))?;
         Ok(dead.len())
     }
 
@@ -591,6 +611,12 @@ mod tests {
         assert_eq!(n, 1);
         assert!(matches!(c.data_key(gone), Err(CryptError::Shredded { .. })));
         assert!(c.data_key(still).is_ok());
+        // t/2's entry waits for its batch; once the record no longer uses the slot, it goes.
+        assert_eq!(c.replay_journal(|_| Ok(None)).unwrap(), 1);
+        assert!(matches!(
+            c.data_key(still),
+            Err(CryptError::Shredded { .. })
+        ));
         assert_eq!(
             c.replay_journal(|_| Ok(None)).unwrap(),
             0,

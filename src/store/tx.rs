@@ -192,9 +192,12 @@ impl<'a> Tx<'a> {
             match v {
                 Some(v) if sealed => {
                     let old = self.stored_slot(k)?;
+                    // A message's record keeps its key even in an erasure: its raw bytes in
+                    // the blob log are sealed under the same one.
+                    let keeps = !self.erasing || k[0] == super::S_MESSAGES;
                     let slot = match (self.fresh.get(k), old) {
                         (Some(&f), _) => f,
-                        (None, Some(o)) if !self.erasing => o,
+                        (None, Some(o)) if keeps => o,
                         _ => self.crypt.allocate()?.0,
                     };
                     if let Some(o) = old.filter(|o| *o != slot) {
