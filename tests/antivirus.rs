@@ -4,8 +4,7 @@
 //! passes; clamd down means nothing is stored and nothing is lost; `mode = "off"` needs no
 //! clamd; `config check` tells.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,138 +12,11 @@ use serde_json::Value;
 
 mod common;
 use common::api::{Server, create_token};
-use common::{bin, deskmail, fixtures, json_of, root};
+use common::clamd::{
+    Clamd, MARKER, antivirus_section, eicar, invoice_with_attachment, write_config,
+};
+use common::{bin, deskmail, fixtures, json_of};
 use deskmail::access::Role;
-
-/// The EICAR test string, assembled here so this file itself is not flagged by scanners.
-fn eicar() -> Vec<u8> {
-    let mut v = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$".to_vec();
-    v.extend_from_slice(b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*");
-    v
-}
-
-/// What scripts/clamd.sh's custom signature matches.
-const MARKER: &[u8] = b"DESKMAIL-AV-TEST-MARKER";
-
-/// A private clamd; stopped when dropped.
-struct Clamd {
-    dir: PathBuf,
-    env: HashMap<String, String>,
-    _tmp: tempfile::TempDir,
-}
-
-impl Clamd {
-    fn start() -> Clamd {
-        Clamd::start_with(&[])
-    }
-
-    /// With scripts/clamd.sh's environment settings (e.g. CLAMD_STREAM_MAX).
-    fn start_with(env: &[(&str, &str)]) -> Clamd {
-        let tmp = tempfile::Builder::new()
-            .prefix("deskmail-clamd-")
-            .tempdir()
-            .unwrap();
-        let dir = tmp.path().join("clamd");
-        let mut clamd = Clamd {
-            dir,
-            env: HashMap::new(),
-            _tmp: tmp,
-        };
-        clamd.script_with("start", env);
-        clamd
-    }
-
-    fn script(&mut self, verb: &str) {
-        self.script_with(verb, &[])
-    }
-
-    fn script_with(&mut self, verb: &str, env: &[(&str, &str)]) {
-        let out = Command::new(root().join("scripts/clamd.sh"))
-            .args([verb, self.dir.to_str().unwrap()])
-            .envs(env.iter().copied())
-            .output()
-            .expect("scripts/clamd.sh runs");
-        assert!(
-            out.status.success(),
-            "clamd.sh {verb}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if verb != "stop" {
-            self.env = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-        }
-    }
-
-    fn var(&self, k: &str) -> &str {
-        &self.env[k]
-    }
-}
-
-impl Drop for Clamd {
-    fn drop(&mut self) {
-        let _ = Command::new(root().join("scripts/clamd.sh"))
-            .args(["stop", self.dir.to_str().unwrap()])
-            .output();
-    }
-}
-
-/// The vendor invoice the shipped rules acknowledge, renumbered to `number` (so each variant is
-/// its own invoice) and sent with one base64 attachment holding `attachment`.
-fn invoice_with_attachment(number: &str, attachment: &[u8]) -> Vec<u8> {
-    use base64::Engine;
-    let original =
-        std::fs::read_to_string(fixtures().join("ap/invoice-en-us-plain-text-net30.eml")).unwrap();
-    let original = original
-        .replace("\r\n", "\n")
-        .replace("INV-20417", number)
-        .replace("inv-20417", &number.to_lowercase());
-    let (head, body) = original.split_once("\n\n").unwrap();
-    let head: String = head
-        .lines()
-        .filter(|l| {
-            !l.starts_with("MIME-Version")
-                && !l.starts_with("Content-Type")
-                && !l.starts_with("Content-Transfer-Encoding")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(attachment);
-    format!(
-        "{head}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n\
-         Content-Type: text/plain; charset=us-ascii\n\n{body}\n--b1\n\
-         Content-Type: application/octet-stream; name=\"statement.bin\"\n\
-         Content-Disposition: attachment; filename=\"statement.bin\"\n\
-         Content-Transfer-Encoding: base64\n\n{b64}\n--b1--\n"
-    )
-    .into_bytes()
-}
-
-/// A config watching `drop` once per second, replying through the file transport, with this
-/// `[antivirus]` section.
-fn write_config(dir: &Path, antivirus: &str) -> PathBuf {
-    let config = dir.join("deskmail.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data = \"data\"\nrules = \"{rules}\"\n[[drop_folder]]\nname = \"ap\"\npath = \"drop\"\n\
-             interval_secs = 1\n\n[outbound]\nfrom = \"ap@ourcompany.example\"\n\
-             templates = \"{templates}\"\ntransport = {{ type = \"file\", dir = \"sent\" }}\n\n{antivirus}",
-            rules = root().join("rules").display(),
-            templates = root().join("templates").display()
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all(dir.join("drop")).unwrap();
-    config
-}
-
-fn antivirus_section(clamd: &str) -> String {
-    format!("[antivirus]\nmode = \"on\"\nclamd = \"{clamd}\"\ntimeout_secs = 5\n")
-}
 
 fn show(data: &Path, id: &str) -> Value {
     json_of(&deskmail(&[

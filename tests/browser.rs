@@ -672,3 +672,66 @@ fn an_agent_reads_the_receivables_with_their_reminders_and_the_mail_that_changed
     );
     assert_eq!(filtered["all"].as_array().unwrap().len(), 5);
 }
+
+/// A message the antivirus scan quarantined (a real clamd, scripts/clamd.sh) reaches an agent
+/// with the warning first, naming the signature, and no link to open its attachment; the clean
+/// invoice beside it carries no warning.
+#[test]
+fn an_agent_sees_a_quarantined_message_with_its_warning_and_nothing_to_open() {
+    if common::skip_without(common::Needs::Browser) || common::skip_without(common::Needs::Clamd) {
+        return;
+    }
+    use common::clamd::{Clamd, antivirus_section, eicar, invoice_with_attachment, write_config};
+    let clamd = Clamd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &antivirus_section(clamd.var("CLAMD_SOCKET")));
+    let drop = dir.path().join("drop");
+    std::fs::write(
+        drop.join("clean.eml"),
+        invoice_with_attachment("INV-40001", b"a statement"),
+    )
+    .unwrap();
+    std::fs::write(
+        drop.join("eicar.eml"),
+        invoice_with_attachment("INV-40002", &eicar()),
+    )
+    .unwrap();
+    let out = common::bin()
+        .args(["run", "--once", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (server, token) = start(&dir.path().join("data"));
+
+    let seen = browse(&server, &token, "category:quarantine");
+    assert_inert(&seen);
+    assert_eq!(seen["threads"].as_array().unwrap().len(), 1, "{seen}");
+    let thread = &seen["threads"][0];
+    let warning = thread["virusWarnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("Quarantined: the antivirus scan found Deskmail.Test.EICAR"),
+        "{thread}"
+    );
+    assert_eq!(
+        thread["warningIsFirst"][0], true,
+        "the warning comes first: {thread}"
+    );
+    assert!(thread["text"].as_str().unwrap().contains("statement.bin"));
+    assert_eq!(
+        thread["links"],
+        serde_json::json!([]),
+        "nothing to open: {thread}"
+    );
+
+    let clean = browse(&server, &token, "invoice:INV-40001");
+    let warnings = clean["threads"][0]["virusWarnings"].as_array().unwrap();
+    assert!(
+        !warnings.is_empty() && warnings.iter().all(Value::is_null),
+        "{clean}"
+    );
+}

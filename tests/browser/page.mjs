@@ -46,6 +46,13 @@ try {
       einvoiceLineRows: await page.$$eval("#thread .einvoice-lines tr",
         (rs) => rs.map((r) => Array.from(r.children).map((c) => c.textContent))),
       einvoiceTotals: await page.$$eval("#thread .einvoice-totals tr", (rs) => rs.map((r) => r.textContent)),
+      // Each message's antivirus warning, in message order (null: none), and every link the
+      // thread offers (an attachment of a quarantined message must have none).
+      virusWarnings: await page.$$eval("#thread .msg",
+        (ms) => ms.map((m) => m.querySelector(".virus-warning")?.textContent ?? null)),
+      warningIsFirst: await page.$$eval("#thread .msg",
+        (ms) => ms.map((m) => m.firstElementChild?.classList.contains("virus-warning") ?? false)),
+      links: await page.$$eval("#thread a[href]", (as) => as.map((a) => a.getAttribute("href"))),
     });
   }
   await page.click("#invoices-button");

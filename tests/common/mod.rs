@@ -9,6 +9,7 @@ use serde_json::Value;
 
 pub mod api;
 pub mod ar;
+pub mod clamd;
 pub mod dovecot;
 
 pub fn root() -> &'static Path {
