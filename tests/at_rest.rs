@@ -10,7 +10,7 @@ use std::process::Output;
 use serde_json::Value;
 
 mod common;
-use common::{bin, fixtures, json_of, root};
+use common::{bin, fixtures, root, stdout_of};
 
 const ADDRESS: &str = "crediteuren@visser-groothandel.example";
 
@@ -39,13 +39,7 @@ fn run(data: &Path, args: &[&str]) -> Output {
 }
 
 fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    stdout_of(&out)
 }
 
 /// Every file below `dir` whose bytes contain `needle` (case as given).
@@ -195,14 +189,11 @@ fn a_store_from_before_encryption_is_migrated_keeping_every_message_decision_thr
     assert!(audit.contains("intact: 2 records"), "{audit}");
     // The erased message stays erased (its tombstone was carried over), and the index rebuilds
     // from the migrated store.
-    let again = json_of(
-        &bin()
-            .args(["ingest", "--json", "--data"])
-            .arg(&data)
-            .arg(fixtures())
-            .output()
-            .unwrap(),
-    );
+    let again: Value = serde_json::from_str(&ok(run(
+        &data,
+        &["ingest", "--json", fixtures().to_str().unwrap()],
+    )))
+    .unwrap();
     assert_eq!(again["ingested"], 0, "{again}");
     ok(run(&data, &["reindex"]));
     let erased = expected["erased_address"].as_str().unwrap();
@@ -300,14 +291,11 @@ fn a_backup_archive_from_before_encryption_restores_into_the_sealed_format() {
         Vec::<PathBuf>::new()
     );
     // Message-IDs were re-keyed with the restore: the same mail is recognised, not stored again.
-    let again = json_of(
-        &bin()
-            .args(["ingest", "--json", "--data"])
-            .arg(&data)
-            .arg(fixtures())
-            .output()
-            .unwrap(),
-    );
+    let again: Value = serde_json::from_str(&ok(run(
+        &data,
+        &["ingest", "--json", fixtures().to_str().unwrap()],
+    )))
+    .unwrap();
     assert_eq!(again["ingested"], 0, "{again}");
     let audit = ok(run(&data, &["audit", "verify"]));
     assert!(audit.contains("intact"), "{audit}");

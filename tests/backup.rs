@@ -12,7 +12,7 @@ use serde_json::Value;
 
 mod common;
 use common::dovecot::Dovecot;
-use common::{bin, fixtures, json_of};
+use common::{bin, fixtures, json_of, stdout_of};
 
 fn run(key: Option<&Path>, args: &[&str]) -> Output {
     let mut c = bin();
@@ -20,16 +20,6 @@ fn run(key: Option<&Path>, args: &[&str]) -> Output {
         c.env("DESKMAIL_AUDIT_KEY_FILE", k);
     }
     c.args(args).output().expect("deskmail runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn s(p: &Path) -> &str {
@@ -41,7 +31,7 @@ fn stats(data: &Path) -> Value {
 }
 
 fn backup(key: Option<&Path>, data: &Path, out: &Path) -> String {
-    ok(&run(key, &["backup", "--data", s(data), s(out)]))
+    stdout_of(&run(key, &["backup", "--data", s(data), s(out)]))
 }
 
 fn restore(archive: &Path, target: &Path) -> Output {
@@ -142,11 +132,11 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
     // Receivables, reminders in the outbox, AR mail; then the 102 fixtures and a keyed change.
     let data = common::ar::desk(dir.path());
     let key = audit_key(dir.path());
-    ok(&run(
+    stdout_of(&run(
         Some(&key),
         &["ingest", "--data", s(&data), s(&fixtures())],
     ));
-    ok(&run(
+    stdout_of(&run(
         Some(&key),
         &[
             "invoices",
@@ -166,7 +156,7 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
     );
 
     let restored = dir.path().join("restored");
-    let said = ok(&restore(&archive, &restored));
+    let said = stdout_of(&restore(&archive, &restored));
     assert!(said.contains("index rebuilt"), "{said}");
 
     assert_eq!(stats(&restored), stats(&data));
@@ -187,11 +177,11 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
         store.message_ids().take(5).map(|m| m.unwrap().0).collect()
     };
     for id in &ids {
-        let show = |d: &Path| ok(&run(None, &["show", "--json", "--data", s(d), id]));
+        let show = |d: &Path| stdout_of(&run(None, &["show", "--json", "--data", s(d), id]));
         assert_eq!(show(&restored), show(&data), "show {id}");
     }
     for what in [["outbox", "list"], ["invoices", "list"]] {
-        let list = |d: &Path| ok(&run(None, &[what[0], what[1], "--json", "--data", s(d)]));
+        let list = |d: &Path| stdout_of(&run(None, &[what[0], what[1], "--json", "--data", s(d)]));
         assert_eq!(list(&restored), list(&data), "{what:?}");
     }
     assert!(
@@ -206,14 +196,14 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
 
     // The chain came along whole (keyed records included) and the backup itself is audited in
     // the original; the key did not come along.
-    let verify = ok(&run(
+    let verify = stdout_of(&run(
         Some(&key),
         &["audit", "verify", "--data", s(&restored)],
     ));
     assert!(verify.contains("audit log intact: 2 records"), "{verify}");
     let keyless = run(None, &["audit", "verify", "--data", s(&restored)]);
     assert!(!keyless.status.success(), "a keyed chain needs the key");
-    let original = ok(&run(Some(&key), &["audit", "verify", "--data", s(&data)]));
+    let original = stdout_of(&run(Some(&key), &["audit", "verify", "--data", s(&data)]));
     assert!(
         original.contains("audit log intact: 3 records"),
         "{original}"
@@ -242,7 +232,7 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
 fn a_damaged_or_cut_archive_is_refused_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
+    stdout_of(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
     let archive = dir.path().join("good.tar.zst");
     backup(None, &data, &archive);
     let bytes = std::fs::read(&archive).unwrap();
@@ -263,14 +253,14 @@ fn a_damaged_or_cut_archive_is_refused_and_leaves_nothing_behind() {
         assert_nothing_left(&target);
     }
     // The good one still restores.
-    ok(&restore(&archive, &dir.path().join("restored-good")));
+    stdout_of(&restore(&archive, &dir.path().join("restored-good")));
 }
 
 #[test]
 fn restore_refuses_a_directory_that_is_not_empty() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
+    stdout_of(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
     let archive = dir.path().join("b.tar.zst");
     backup(None, &data, &archive);
     let target = dir.path().join("busy");
@@ -290,7 +280,7 @@ fn restore_refuses_a_directory_that_is_not_empty() {
     // An empty directory is fine.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    ok(&restore(&archive, &empty));
+    stdout_of(&restore(&archive, &empty));
     assert_eq!(stats(&empty), stats(&data));
 }
 
@@ -428,11 +418,11 @@ fn backups_taken_while_the_daemon_commits_restore_to_a_consistent_prefix() {
     let mut counts = Vec::new();
     for (k, archive) in taken.iter().enumerate() {
         let restored = dir.path().join(format!("restored-{k}"));
-        ok(&restore(archive, &restored));
+        stdout_of(&restore(archive, &restored));
         let messages = assert_consistent(&restored);
         // Reindexing from scratch changes nothing.
         let before = (stats(&restored), hits(&restored, "drop"));
-        let said = ok(&run(None, &["reindex", "--data", s(&restored)]));
+        let said = stdout_of(&run(None, &["reindex", "--data", s(&restored)]));
         assert_eq!(said.trim(), format!("reindexed {messages} messages"));
         assert_eq!((stats(&restored), hits(&restored, "drop")), before);
         assert_eq!(hits(&restored, "drop").1.len() as u64, messages);
@@ -495,7 +485,7 @@ fn a_backup_of_the_running_imap_daemon_restores_with_its_cursors_and_downloads_n
 
     // Taken after the sync: nothing to download, nothing seen twice.
     let restored = dv.scratch().join("restored");
-    ok(&restore(&done, &restored));
+    stdout_of(&restore(&done, &restored));
     assert_eq!(stats(&restored), original);
     let again = json_of(
         &bin()
@@ -512,7 +502,7 @@ fn a_backup_of_the_running_imap_daemon_restores_with_its_cursors_and_downloads_n
 
     // Taken mid-sync: the cursor matches the messages it covers, so the rest comes exactly once.
     let partial = dv.scratch().join("restored-mid");
-    ok(&restore(&mid, &partial));
+    stdout_of(&restore(&mid, &partial));
     let had = assert_consistent(&partial);
     eprintln!("the mid-sync backup holds {had} of {n} messages");
     let rest = json_of(
@@ -532,7 +522,7 @@ fn a_backup_of_the_running_imap_daemon_restores_with_its_cursors_and_downloads_n
 fn a_backup_while_serve_holds_the_store_goes_through_its_control_socket() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
+    stdout_of(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
     let before = stats(&data);
     let log = dir.path().join("serve.log");
     let mut serve = bin()
@@ -566,6 +556,6 @@ fn a_backup_while_serve_holds_the_store_goes_through_its_control_socket() {
     );
     assert!(!socket.exists(), "the socket goes with serve");
     let restored = dir.path().join("restored");
-    ok(&restore(&archive, &restored));
+    stdout_of(&restore(&archive, &restored));
     assert_eq!(stats(&restored), before);
 }

@@ -34,6 +34,17 @@ pub fn deskmail(args: &[&str]) -> Output {
     bin().args(args).output().expect("deskmail runs")
 }
 
+/// What a successful command printed on stdout (a failure shows both streams).
+pub fn stdout_of(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The JSON a successful command printed.
 pub fn json_of(out: &Output) -> Value {
     assert!(
