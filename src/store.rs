@@ -1080,10 +1080,8 @@ impl Store {
         if !stored.raw.sealed {
             return Ok(bytes);
         }
-        Ok(self
-            .crypt
-            .unseal(&blob_aad(&stored.message.id), &bytes)?
-            .into_owned())
+        let packed = self.crypt.unseal(&blob_aad(&stored.message.id), &bytes)?;
+        Ok(blobs::unpack(&packed)?)
     }
 
     /// A thread by its id, or by an id it had before a merge.
@@ -1265,7 +1263,10 @@ fn commit_one(
         seq,
         raw: BlobRef {
             sealed: true,
-            ..blobs.append(&t.crypt.seal(slot, &blob_aad(&msg.id), &p.raw)?)?
+            ..blobs.append(
+                &t.crypt
+                    .seal(slot, &blob_aad(&msg.id), &blobs::pack(&p.raw))?,
+            )?
         },
     };
     t.insert(S_MESSAGES, key, enc(&record)?);

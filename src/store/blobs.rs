@@ -2,7 +2,8 @@
 //! on every insert, and kilobyte-sized values made that the largest cost of a commit (and of
 //! sled's cache). The store keeps only a small reference (segment, offset, length) per message.
 //!
-//! Record layout: `b"DMB1"`, length (u32 LE), CRC-32 of the bytes (u32 LE), the bytes.
+//! Record layout: `b"DMB1"`, length (u32 LE), CRC-32 of the bytes (u32 LE), the bytes. A
+//! message's bytes are [`pack`]ed (zstd) and then sealed (`store::crypt`) before they come here.
 //! Ordering for crash safety: a batch's blobs are written and `sync_data`ed before the sled
 //! batch that refers to them is applied, so a reference never points at bytes that are not on
 //! disk. A crash in between leaves unreferenced bytes at the end of a segment: harmless.
@@ -28,8 +29,8 @@ pub struct BlobRef {
     pub segment: u32,
     pub offset: u64,
     pub len: u32,
-    /// The bytes are sealed under the message record's data key (`store::crypt`); blobs
-    /// written before encryption existed are not.
+    /// The bytes are [`pack`]ed and sealed under the message record's data key
+    /// (`store::crypt`); blobs written before encryption existed are neither.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sealed: bool,
 }
@@ -41,6 +42,8 @@ pub enum BlobError {
         path: String,
         source: std::io::Error,
     },
+    #[error("a stored message does not unpack: {why}")]
+    Unpack { why: &'static str },
     #[error("blob at segment {segment} offset {offset} is damaged: {why}")]
     Damaged {
         segment: u32,
@@ -259,9 +262,91 @@ impl BlobLog {
     }
 }
 
+/// A packed blob's first byte: how the rest is stored.
+const STORED: u8 = 0;
+const ZSTD: u8 = 1;
+/// zstd's fastest level: mail text still shrinks to about 40 % (2.4x on the benchmark corpus),
+/// and compressing is a small part of a commit.
+const ZSTD_LEVEL: i32 = 1;
+
+thread_local! {
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A message's raw bytes as the blob log keeps them (before sealing: ciphertext does not
+/// compress): `1`, the raw length (u32 LE), a zstd frame; or `0` and the bytes as they are when
+/// compressing does not make them smaller.
+pub fn pack(raw: &[u8]) -> Vec<u8> {
+    let compressed = COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
+        }
+        c.as_mut().and_then(|c| c.compress(raw).ok())
+    });
+    match compressed {
+        Some(z) if z.len() + 5 < raw.len() && raw.len() <= u32::MAX as usize => {
+            let mut out = Vec::with_capacity(5 + z.len());
+            out.push(ZSTD);
+            out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+            out.extend_from_slice(&z);
+            out
+        }
+        _ => {
+            let mut out = Vec::with_capacity(1 + raw.len());
+            out.push(STORED);
+            out.extend_from_slice(raw);
+            out
+        }
+    }
+}
+
+/// The raw bytes back from [`pack`]'s output.
+pub fn unpack(packed: &[u8]) -> Result<Vec<u8>, BlobError> {
+    let damaged = |why| BlobError::Unpack { why };
+    match packed.split_first() {
+        Some((&STORED, rest)) => Ok(rest.to_vec()),
+        Some((&ZSTD, rest)) if rest.len() >= 4 => {
+            let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+            let raw = zstd::bulk::decompress(&rest[4..], len)
+                .map_err(|_| damaged("the zstd frame does not decompress"))?;
+            if raw.len() != len {
+                return Err(damaged(
+                    "the decompressed length differs from the recorded one",
+                ));
+            }
+            Ok(raw)
+        }
+        _ => Err(damaged("unknown packing")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_blobs_round_trip_compressed_when_that_is_smaller() {
+        let text = b"Subject: Invoice 4711\n\nPlease pay invoice 4711. ".repeat(40);
+        let packed = pack(&text);
+        assert_eq!(packed[0], ZSTD);
+        assert!(
+            packed.len() * 3 < text.len(),
+            "{} of {}",
+            packed.len(),
+            text.len()
+        );
+        assert_eq!(unpack(&packed).unwrap(), text);
+        let noise: Vec<u8> = (0..64u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let packed = pack(&noise);
+        assert_eq!(packed[0], STORED);
+        assert_eq!(unpack(&packed).unwrap(), noise);
+        assert!(unpack(&[ZSTD, 9, 0, 0, 0, 1, 2, 3]).is_err());
+        assert!(unpack(&[7]).is_err());
+    }
 
     #[test]
     fn blobs_round_trip_across_reopen_and_damage_is_detected() {

@@ -183,7 +183,11 @@ fn copy_record(
         let mut record: StoredMessage = dec(v)?;
         // A blob that does not read stops the migration: the old store stays as it was.
         let raw = old_blobs.read(record.raw)?;
-        let sealed = crypt.seal(slot, &blob_aad(&record.message.id), &raw)?;
+        let sealed = crypt.seal(
+            slot,
+            &blob_aad(&record.message.id),
+            &super::blobs::pack(&raw),
+        )?;
         record.raw = BlobRef {
             sealed: true,
             ..new_blobs.append(&sealed)?
