@@ -365,7 +365,7 @@ impl Store {
     ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + '_ {
         self.tree.scan_prefix(key(space, b"")).map(move |kv| {
             let (k, v) = kv?;
-            let t = dec(&self.crypt.unseal(&k, &v)?)?;
+            let t = dec(&tx::open_value(&self.crypt, &k, &v)?)?;
             Ok((k, t))
         })
     }
@@ -1180,7 +1180,7 @@ impl Store {
     ) -> Result<Option<T>, StoreError> {
         let full = tx::full_key(&self.crypt, space, k);
         match self.tree.get(&full)? {
-            Some(v) => Ok(Some(dec(&self.crypt.unseal(&full, &v)?)?)),
+            Some(v) => Ok(Some(dec(&tx::open_value(&self.crypt, &full, &v)?)?)),
             None => Ok(None),
         }
     }

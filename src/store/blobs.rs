@@ -42,7 +42,7 @@ pub enum BlobError {
         path: String,
         source: std::io::Error,
     },
-    #[error("a stored message does not unpack: {why}")]
+    #[error("a stored message or record does not unpack: {why}")]
     Unpack { why: &'static str },
     #[error("blob at segment {segment} offset {offset} is damaged: {why}")]
     Damaged {

@@ -196,6 +196,6 @@ fn copy_record(
         plain = enc(&record)?;
     }
     done.sealed += 1;
-    let sealed = crypt.seal(slot, &k, &plain)?;
+    let sealed = super::tx::seal_value(crypt, slot, &k, &plain)?;
     Ok((k, sealed))
 }

@@ -25,6 +25,41 @@ pub(super) fn is_named(space: u8) -> bool {
     matches!(space, b'i' | b's' | b'r' | b'v')
 }
 
+/// Message records are the large ones (about 1–2 KB of JSON): packed (zstd) before sealing,
+/// as ciphertext does not compress.
+fn packs(full: &[u8]) -> bool {
+    full.first() == Some(&super::S_MESSAGES)
+}
+
+/// A record's value as sled keeps it: sealed under the data key in `slot`, packed first when it
+/// is a message record.
+pub(super) fn seal_value(
+    crypt: &Crypt,
+    slot: u64,
+    full: &[u8],
+    plain: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    if packs(full) {
+        Ok(crypt.seal(slot, full, &super::blobs::pack(plain))?)
+    } else {
+        Ok(crypt.seal(slot, full, plain)?)
+    }
+}
+
+/// A value read from sled in clear: opened and unpacked if sealed; a value from before
+/// encryption as it is.
+pub(super) fn open_value(crypt: &Crypt, full: &[u8], stored: &[u8]) -> Result<Vec<u8>, StoreError> {
+    if sealed_slot(stored).is_none() {
+        return Ok(stored.to_vec());
+    }
+    let plain = crypt.unseal(full, stored)?;
+    if packs(full) {
+        Ok(super::blobs::unpack(&plain)?)
+    } else {
+        Ok(plain.into_owned())
+    }
+}
+
 /// A key space's full key for a clear name.
 pub(super) fn full_key(crypt: &Crypt, space: u8, k: &[u8]) -> Vec<u8> {
     if is_named(space) {
@@ -88,7 +123,7 @@ impl<'a> Tx<'a> {
         if let Some(slot) = sealed_slot(v) {
             self.known.borrow_mut().insert(full.to_vec(), slot);
         }
-        Ok(self.crypt.unseal(full, v)?.into_owned())
+        open_value(self.crypt, full, v)
     }
 
     pub(super) fn get(&self, space: u8, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -203,7 +238,7 @@ impl<'a> Tx<'a> {
                     if let Some(o) = old.filter(|o| *o != slot) {
                         dead.push((o, k.clone()));
                     }
-                    batch.insert(k.as_slice(), self.crypt.seal(slot, k, v)?);
+                    batch.insert(k.as_slice(), seal_value(self.crypt, slot, k, v)?);
                 }
                 None if sealed => {
                     if let Some(o) = self.stored_slot(k)? {
