@@ -159,6 +159,7 @@ pub(crate) fn process(
                 outbound: Vec::new(),
                 decision: quarantine_decision(&verdict, rules.version()),
                 message,
+                packed: Some(crate::store::blobs::pack(&raw.bytes)),
                 raw: raw.bytes,
             }))
         }
@@ -181,6 +182,8 @@ pub(crate) fn process(
                 outbound,
                 message,
                 decision,
+                // Packed here, on the worker's thread, not on the committer's.
+                packed: Some(crate::store::blobs::pack(&raw.bytes)),
                 raw: raw.bytes,
             }))
         }

@@ -83,6 +83,9 @@ pub struct Processed {
     pub message: Message,
     pub decision: Decision,
     pub raw: Vec<u8>,
+    /// `raw` as the blob log keeps it ([`blobs::pack`]), made by the worker that processed the
+    /// message so the committer only seals it; None: packed at commit.
+    pub packed: Option<Vec<u8>>,
     /// Replies the decision asks for; queued in the outbox in the same batch.
     pub outbound: Vec<crate::outbound::Draft>,
 }
@@ -1255,6 +1258,10 @@ fn commit_one(
         .then(|| (decision.field_strings(), decision.category.clone()));
     // The raw bytes are sealed under the record's own data key: erasing shreds both.
     let slot = t.new_data_key(S_MESSAGES, key)?;
+    let packed = match &p.packed {
+        Some(packed) => std::borrow::Cow::Borrowed(packed),
+        None => std::borrow::Cow::Owned(blobs::pack(&p.raw)),
+    };
     let record = StoredMessage {
         message: stored,
         decision,
@@ -1263,10 +1270,7 @@ fn commit_one(
         seq,
         raw: BlobRef {
             sealed: true,
-            ..blobs.append(
-                &t.crypt
-                    .seal(slot, &blob_aad(&msg.id), &blobs::pack(&p.raw))?,
-            )?
+            ..blobs.append(&t.crypt.seal(slot, &blob_aad(&msg.id), &packed)?)?
         },
     };
     t.insert(S_MESSAGES, key, enc(&record)?);

@@ -17,6 +17,7 @@ pub(super) fn processed(text: &str) -> Processed {
     .unwrap();
     Processed {
         outbound: Vec::new(),
+        packed: None,
         message,
         decision: Decision {
             category: "other".into(),
