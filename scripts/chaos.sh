@@ -512,13 +512,14 @@ campaign_postfix() {
   fi
   local n=100 outage=60
   [ "$quick" = 1 ] && n=30 outage=12
-  echo "== postfix: $n acknowledgements while Postfix is down ${outage} s, then back with one recipient refused (5xx)"
+  echo "== postfix: $n acknowledgements while Postfix is down ${outage} s, then back with one recipient refused (5xx) and one deferred (4xx)"
   local dir="$work/pfout"
   mkdir -p "$dir/drop"
   mail_servers "$dir"
   make_invoices "$dir/drop" "$n"
-  local refused
+  local refused deferred
   refused=$(grep -m1 -i '^From:' "$dir/drop/inv7.eml" | grep -o -E '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+')
+  deferred=$(grep -m1 -i '^From:' "$dir/drop/inv8.eml" | grep -o -E '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+')
   {
     echo 'data = "data"'
     echo '[[drop_folder]]'
@@ -550,13 +551,36 @@ print(sum(len(m.get("outbox_errors", [])) for m in json.load(sys.stdin) if m["na
   "$bin" status --data "$dir/data" > "$dir/status-down.txt"
   check "status says they are retrying, with the error" \
     "$(grep -c -E '^  retrying .*(refused|Connection|connect)' "$dir/status-down.txt" || true)" "$n"
-  # The rest of the outage, then Postfix again, refusing one vendor for good.
+  # The rest of the outage, then Postfix again, refusing one vendor for good (550) and
+  # deferring another (451) until the others are settled.
   while [ $(( $(date +%s) - started )) -lt "$outage" ]; do sleep 0.5; done
+  cp "$dir/postfix/recipient_access" "$dir/recipient_access.orig"
   echo "$refused 550 5.7.1 chaos.sh refuses this recipient" >> "$dir/postfix/recipient_access"
+  cp "$dir/postfix/recipient_access" "$dir/recipient_access.5xx"
+  echo "$deferred 451 4.3.0 chaos.sh defers this recipient" >> "$dir/postfix/recipient_access"
   "$root/scripts/postfix.sh" restart "$dir/postfix" >/dev/null
   local down_secs=$(( $(date +%s) - started ))
-  # Until every reply is sent or failed (the retry backoff doubles: up to ~2 min after 60 s).
-  local sent=0 failed=0
+  # Until every reply but the deferred one is sent or failed and the deferred one has had its
+  # 4xx (the retry backoff doubles: up to ~2 min after a 60 s outage).
+  local sent=0 failed=0 deferred_error=""
+  for _ in $(seq 1 600); do
+    states=$(outbox_states "$dir/data" 2>/dev/null || true)
+    sent=$(awk '$2 == "sent"' <<<"$states" | wc -l)
+    failed=$(awk '$2 == "failed"' <<<"$states" | wc -l)
+    deferred_error=$("$bin" outbox list --json --data "$dir/data" 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join((r["last_error"] or "") for r in json.load(sys.stdin) if r["to"].lower() == sys.argv[1].lower()))' "$deferred" || true)
+    [ $((sent + failed)) -ge $((n - 1)) ] && grep -q 451 <<<"$deferred_error" && break
+    sleep 0.5
+  done
+  check "the deferred recipient's reply is queued again with the server's 4xx answer" \
+    "$(grep -q '451.*4\.3\.0' <<<"$deferred_error" && grep -q 'chaos.sh defers this recipient' <<<"$deferred_error" && echo yes || echo "no: $deferred_error")" yes
+  "$bin" status --data "$dir/data" > "$dir/status-4xx.txt"
+  check "status shows it retrying with the 4xx answer" \
+    "$(grep -c -E '^  retrying .*451.*4\.3\.0.*chaos.sh defers' "$dir/status-4xx.txt" || true)" 1
+  # Postfix accepts it again: its next retry delivers it.
+  cp "$dir/recipient_access.5xx" "$dir/postfix/recipient_access"
+  "$root/scripts/postfix.sh" restart "$dir/postfix" >/dev/null
   for _ in $(seq 1 600); do
     states=$(outbox_states "$dir/data" 2>/dev/null || true)
     sent=$(awk '$2 == "sent"' <<<"$states" | wc -l)
@@ -602,7 +626,7 @@ print(" ".join("%s:%s:%s" % (e["id"], e["state"], "550" in e["error"]) for e in 
   check "status (daemon stopped) still shows it" \
     "$("$bin" status --data "$dir/data" | grep -c -E "^  failed +$refused_id .*550" || true)" 1
   mail_servers_stop "$dir"
-  results+=("| Postfix down ${down_secs} s, then one recipient refused (5xx) | 1 | outage of ${down_secs} s ($n replies retried), 1 recipient 5xx | $n replies | $(( n - 1 - once )) | $twice | ${secs} s |")
+  results+=("| Postfix down ${down_secs} s, then one recipient refused (5xx), one deferred (4xx) | 1 | outage of ${down_secs} s ($n replies retried), 1 recipient 5xx, 1 recipient 4xx | $n replies | $(( n - 1 - once )) | $twice | ${secs} s |")
 }
 
 # Start a private Dovecot and a Postfix delivering into it under DIR, and source their env.
