@@ -149,7 +149,7 @@ campaign_ingest() {
   clean_secs=$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {printf "%.3f", (e - s) * 0.6}')
   started=$(date +%s)
   for _ in $(seq 1 "$kills"); do
-    (xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1; :) &
+    (xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1; :) 2>/dev/null &
     local pid=$!
     random_sleep 0.01 "$clean_secs"
     if pkill -9 -f "ingest --data $data" 2>/dev/null; then injected=$((injected + 1)); fi
