@@ -661,13 +661,22 @@ campaign_dunning() {
   fi
   local n=200
   [ "$quick" = 1 ] && n=60
-  local days=(2026-11-02 2026-11-09 2026-11-16 2026-11-23)
+  # One tick a day, as many days as kills (at most every day from the first step to the last,
+  # 2026-10-17 to 2026-12-08): each kill meets a tick with work to do.
+  local days
+  mapfile -t days < <(python3 -c '
+import datetime, sys
+k, span = max(1, int(sys.argv[1])), 52
+first = datetime.date(2026, 10, 17)
+n = min(k, span + 1)
+for i in range(n):
+    print(first + datetime.timedelta(days=round(i * span / max(1, n - 1))))' "$kills")
   echo "== dunning: $n customers, ticks on ${#days[@]} days through Postfix, $kills kills of \`run --once --now DAY\`"
   local dir="$work/dunning"
   mkdir -p "$dir/drop"
   mail_servers "$dir"
-  # 1 to 3 open invoices per customer, due dates spread over the weeks the ticks look at, so
-  # that each tick finds a step (-3, 0, +7, +14) due for most customers.
+  # 1 to 3 open invoices per customer, due dates spread over five weeks, so that each tick
+  # finds steps (-3, 0, +7, +14) due for some customers.
   python3 - "$n" > "$dir/ar.csv" <<'PY'
 import datetime, hashlib, sys
 n = int(sys.argv[1])
@@ -683,7 +692,9 @@ for c in range(1, n + 1):
 PY
   local steps='[ { offset = -3, template = "ar-friendly" }, { offset = 0, template = "ar-due" }, { offset = 7, template = "ar-reminder" }, { offset = 14, template = "ar-second" } ]'
   local transport
-  for transport in file smtp; do
+  # clean.toml: the same SMTP settings to a port nothing listens on (the clean run's records
+  # stay queued, nothing reaches the mailbox; its ticks take as long as the campaign's).
+  for transport in clean smtp; do
     {
       echo 'data = "data"'
       echo '[[drop_folder]]'
@@ -691,11 +702,7 @@ PY
       echo 'path = "drop"'
       echo '[outbound]'
       echo 'from = "ar@example.test"'
-      if [ "$transport" = file ]; then
-        echo 'transport = { type = "file", dir = "sent" }'
-      else
-        echo "transport = { type = \"smtp\", host = \"localhost\", port = $SMTP_PORT, tls = \"starttls\", ca_file = \"$CA_FILE\", username = \"ar\", password_env = \"SMTP_PW\" }"
-      fi
+      echo "transport = { type = \"smtp\", host = \"localhost\", port = $([ "$transport" = clean ] && echo 1 || echo "$SMTP_PORT"), tls = \"starttls\", ca_file = \"$CA_FILE\", username = \"ar\", password_env = \"SMTP_PW\" }"
       echo '[dunning]'
       echo "steps = $steps"
       echo 'business_days_only = false'
@@ -707,56 +714,47 @@ PY
   "$bin" invoices import --data "$dir/data" "$dir/ar.csv" >/dev/null
   local invoices
   invoices=$(tail -n +2 "$dir/ar.csv" | wc -l)
-  # The clean run: the same days, no kills, into files.
+  # The clean run: the same days, no kills.
   mkdir -p "$dir/clean-run/drop"
   cp -a "$dir/data" "$dir/clean-run/data"
-  cp "$dir/file.toml" "$dir/clean-run/deskmail.toml"
-  # Each day's tick, in seconds after the launch: from its first "Reminder queued" to its last
-  # (the kills aim there, give or take start-up jitter, and a little into the sending after it).
-  local day started window=()
+  cp "$dir/clean.toml" "$dir/clean-run/deskmail.toml"
+  local day started
   for day in "${days[@]}"; do
-    started=$(date +%s.%N)
-    (cd "$dir/clean-run" && "$bin" run --config deskmail.toml --once --now "${day}T10:00:00Z" \
-      --log-format json > "$dir/clean-$day.log" 2>&1)
-    window+=("$(python3 - "$started" "$dir/clean-$day.log" <<'PY'
-import datetime, json, sys
-start, times = float(sys.argv[1]), []
-for line in open(sys.argv[2]):
-    try:
-        d = json.loads(line)
-    except ValueError:
-        continue
-    if d.get("message") == "Reminder queued":
-        t = datetime.datetime.fromisoformat(d["timestamp"].replace("Z", "+00:00")).timestamp()
-        times.append(t - start)
-lo, hi = (min(times), max(times)) if times else (0.05, 0.3)
-print("%.3f %.3f" % (max(0.01, lo - 0.02), hi + 0.04))
-PY
-)")
+    (cd "$dir/clean-run" && "$bin" run --config deskmail.toml --once --now "${day}T10:00:00Z" >/dev/null 2>&1) || true
   done
   outbox_dump "$dir/clean-run/data" > "$dir/clean.outbox"
   local want
   want=$(wc -l < "$dir/clean.outbox")
-  # Kills spread over the days; each day ends with a run to the end before the next begins.
-  local injected=0 cut=0 per=$(( (kills + ${#days[@]} - 1) / ${#days[@]} )) done_kills=0 d
+  # Kills spread over the days (one a day unless there are more kills than days); each day ends
+  # with a run to the end before the next begins.
+  local injected=0 cut=0 sending=0 per=$(( (kills + ${#days[@]} - 1) / ${#days[@]} )) done_kills=0 d
   started=$(date +%s)
   for d in "${!days[@]}"; do
     day=${days[$d]}
     for _ in $(seq 1 "$per"); do
       [ "$done_kills" -ge "$kills" ] && break
       done_kills=$((done_kills + 1))
-      local before after
+      local before after day_want r deadline
       before=$(outbox_dump "$dir/data" | grep -c " $day " || true)
-      (cd "$dir" && exec "$bin" run --config smtp.toml --once --now "${day}T10:00:00Z" >/dev/null 2>&1) &
+      day_want=$(grep -c " $day " "$dir/clean.outbox" || true)
+      # The kill point: as soon as this run has logged a random number of "Reminder queued"
+      # (0 to all that are left; the polling lags a few reminders behind), or one time in four
+      # 0-0.3 s after the tick's last one, while the reminders are being sent.
+      local after_tick=0
+      r=$(( RANDOM % (day_want - before + 1) ))
+      if [ $((RANDOM % 4)) = 0 ]; then r=$((day_want - before)) after_tick=1; fi
+      : > "$dir/kill.log"
+      (cd "$dir" && exec "$bin" run --config smtp.toml --once --now "${day}T10:00:00Z" \
+        --log-format json >> "$dir/kill.log" 2>&1) &
       local pid=$!
-      # shellcheck disable=SC2086 # two numbers
-      random_sleep ${window[$d]}
+      deadline=$((EPOCHSECONDS + 20))
+      while kill -0 "$pid" 2>/dev/null && [ "$EPOCHSECONDS" -lt "$deadline" ] &&
+        [ "$(grep -c '"Reminder queued"' "$dir/kill.log" || true)" -lt "$r" ]; do :; done
+      if [ "$after_tick" = 1 ]; then random_sleep 0 0.3; sending=$((sending + 1)); fi
       if kill -9 "$pid" 2>/dev/null; then injected=$((injected + 1)); fi
       { wait "$pid"; } 2>/dev/null || true
       after=$(outbox_dump "$dir/data" | grep -c " $day " || true)
-      [ -n "${DESKMAIL_CHAOS_DEBUG:-}" ] && echo "  debug day $day window ${window[$d]} before $before after $after" >&2
-      local day_want
-      day_want=$(grep -c " $day " "$dir/clean.outbox" || true)
+      [ -n "${DESKMAIL_CHAOS_DEBUG:-}" ] && echo "  debug day $day aim $r before $before after $after of $day_want" >&2
       # Cut inside the tick: it had queued some of the day's reminders, not all.
       if [ "$after" -lt "$day_want" ] && [ "$after" -gt "$before" ]; then cut=$((cut + 1)); fi
     done
@@ -819,19 +817,19 @@ for r in sorted(json.load(sys.stdin), key=lambda r: r["invoice_number"]):
   check "audit chain verifies" \
     "$("$bin" audit verify --data "$dir/data" >/dev/null 2>&1 && echo ok || echo broken)" ok
   mail_servers_stop "$dir"
-  results+=("| dunning tick (kill -9 of \`run --once --now DAY\`, ${#days[@]} days, $n customers) | $done_kills | $injected ($cut cut a tick part-way, $uncertain left uncertain) | $want reminders | $(( want - once )) | $twice | ${secs} s |")
+  results+=("| dunning tick (kill -9 of \`run --once --now DAY\`, ${#days[@]} days, $n customers, $invoices invoices) | $done_kills | $injected ($cut cut a tick part-way, $sending aimed at the sending after it; $uncertain left uncertain) | $want reminders | $(( want - once )) | $twice | ${secs} s |")
 }
 
 campaign_purge() {
   local dir="$work/purge"
   mkdir -p "$dir"
   # Policy: keep mail for D days, the boundary (D days before now) inside a day on which the
-  # corpus has no message (the index says `date:DAY` matches nothing), near the corpus's median
-  # date: about half the mail is due, and the few minutes between a clean purge and the last
-  # resumed one cannot move a message across the boundary (checked again at the end).
+  # corpus has no message (the index says `date:DAY` matches nothing), the one of those that
+  # splits the corpus most evenly: the few minutes between a clean purge and the last resumed
+  # one cannot move a message across the boundary (checked again at the end).
   local empty_day days
   empty_day=$(python3 - "$work/files" <<'PY' | while read -r d; do
-import datetime, email.utils, sys
+import bisect, datetime, email.utils, sys
 dates = []
 for path in open(sys.argv[1]).read().splitlines():
     with open(path, "rb") as f:
@@ -848,12 +846,12 @@ for path in open(sys.argv[1]).read().splitlines():
                     pass
                 break
 dates.sort()
-median = dates[len(dates) // 2]
 seen = set(dates)
-for k in range(0, 400):
-    for d in (median - datetime.timedelta(days=k), median + datetime.timedelta(days=k)):
-        if d not in seen:
-            print(d)
+# Days without mail between the first and the last, those splitting the corpus most evenly first.
+days = [dates[0] + datetime.timedelta(days=k) for k in range((dates[-1] - dates[0]).days)]
+empty = [d for d in days if d not in seen]
+for d in sorted(empty, key=lambda d: abs(bisect.bisect_left(dates, d) / len(dates) - 0.5))[:200]:
+    print(d)
 PY
       n=$("$bin" search --json --limit 1 --data "$work/ingest-clean" "date:$d" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total_threads"])')
       if [ "$n" = 0 ]; then echo "$d"; break; fi
