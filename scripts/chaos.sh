@@ -387,6 +387,12 @@ campaign_erase() {
   # Issue 17, finding 7: sled's log-structured file keeps old pages; with encryption at rest
   # they hold the address only sealed, and its data keys are shredded.
   check "the address in sled's file (plain text)" "$(grep -a -c -i -F "$who" "$data/store/db" || true)" 0
+  check "index files holding the address (deleted documents merged away)" \
+    "$(grep -a -l -i -F "$who" "$data"/index/* 2>/dev/null | wc -l)" 0
+  local destroyed
+  destroyed=$("$bin" keys status --json --data "$data" | python3 -c 'import json,sys; print(json.load(sys.stdin)["destroyed"])')
+  check "data keys destroyed, at least one per erased message" \
+    "$([ "$destroyed" -ge "$erased" ] && echo yes || echo "no: $destroyed")" yes
   results+=("| erasure (kill -9 during \`deskmail erase\` of $erased messages) | $kills | $injected | $(stat "$data" messages) left | 0 | 0 | ${secs} s |")
 }
 
