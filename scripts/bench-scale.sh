@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Scale benchmark (issue 14): N distinct real messages, ingested into a fresh data directory.
+#
+#   scripts/bench-scale.sh [--messages N] [--quick] [--keep] [CORPUS]
+#
+# The corpus (default: the benchmark maildir beside the checkout) is cycled the way its README
+# says: each message's Message-ID is replaced by a fresh `<scale-K@example.test>`, written into
+# mbox files of 10,000 messages (N/10 for smaller N; kept under /var/tmp/deskmail-scale-N and reused by later runs;
+# --keep also keeps the data directory). Then:
+#   - ingest in ten slices of N/10 messages, one `deskmail ingest` process each, one after the
+#     other into the same data directory: msg/s of each slice (does it decay as the store
+#     grows?) and each process's peak RSS (/usr/bin/time);
+#   - the size of each part of the data directory, against the mbox bytes;
+#   - search latency with process start included (`deskmail bench search`, 50 runs each) for a
+#     single word, `from:`, a date range and `category:`.
+# --quick: 10,000 messages. The binary: $DESKMAIL_BIN, else the release build in
+# $CARGO_TARGET_DIR (built if missing). A benchmark, not a test: it prints, it asserts nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+n=100000 keep=0 corpus=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --messages) n="$2"; shift ;;
+    --quick) n=10000 ;;
+    --keep) keep=1 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) corpus="$1" ;;
+  esac
+  shift
+done
+for c in "$corpus" "${DESKMAIL_CORPUS:-}" "$root/../shared/corpus/spamassassin" /work/shared/corpus/spamassassin; do
+  if [ -n "$c" ] && [ -d "$c" ]; then corpus="$c"; break; fi
+done
+[ -d "$corpus" ] || { echo "bench-scale.sh: no corpus (give a maildir)" >&2; exit 2; }
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/deskmail-target}"
+bin="${DESKMAIL_BIN:-$CARGO_TARGET_DIR/release/deskmail}"
+[ -x "$bin" ] || cargo build --release --locked
+unset DESKMAIL_DATA DESKMAIL_RULES DESKMAIL_CONFIG
+command -v /usr/bin/time >/dev/null || { apt-get install -y time >/dev/null; }
+
+mail="/var/tmp/deskmail-scale-$n"
+if [ ! -f "$mail/done" ]; then
+  rm -rf "$mail"; mkdir -p "$mail"
+  echo "== writing $n distinct messages into $mail"
+  python3 - "$corpus" "$mail" "$n" <<'PY'
+import pathlib, re, sys
+corpus, out, n = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
+msgs = []
+for p in sorted(x for x in corpus.rglob("*") if x.is_file()):
+    b = p.read_bytes().replace(b"\r\n", b"\n")
+    if b.startswith(b"From "):
+        b = b.split(b"\n", 1)[1] if b"\n" in b else b""
+    head, sep, body = b.partition(b"\n\n")
+    head = re.sub(rb"(?im)^message-id:[^\n]*(\n[ \t][^\n]*)*\n?", b"", head + b"\n").rstrip(b"\n")
+    body = re.sub(rb"(?m)^(>*From )", rb">\1", body)  # mboxrd
+    msgs.append((head, body))
+per_file, f = max(1, min(10_000, n // 10)), None
+for k in range(n):
+    if k % per_file == 0:
+        if f: f.close()
+        f = open(out / f"part-{k // per_file:04d}.mbox", "wb")
+    head, body = msgs[k % len(msgs)]
+    f.write(b"From scale@example.test Thu Jan  1 00:00:00 2002\n")
+    f.write(b"Message-ID: <scale-%d@example.test>\n" % k + head + b"\n\n" + body + b"\n\n")
+f.close()
+PY
+  touch "$mail/done"
+fi
+mbox_bytes=$(cat "$mail"/*.mbox | wc -c)
+data="$(mktemp -d /var/tmp/deskmail-scale-data.XXXXXX)"
+cleanup() { rm -f "$data.time"; [ "$keep" = 1 ] && echo "data directory kept: $data" || rm -rf "$data"; }
+trap cleanup EXIT
+
+mapfile -t parts < <(ls "$mail"/*.mbox)
+slices=10; per=$(( (${#parts[@]} + slices - 1) / slices ))
+echo "== ingest: $n messages ($(( mbox_bytes / 1048576 )) MiB of mbox) in slices of $per file(s), $(uptime | sed 's/.*load/load/')"
+peak=0 total_s=0 stored=0
+for ((i = 0; i < ${#parts[@]}; i += per)); do
+  slice=("${parts[@]:i:per}")
+  /usr/bin/time -o "$data.time" -f "%e %M" "$bin" ingest --data "$data" "${slice[@]}" > /dev/null 2>&1
+  read -r secs rss_kb < "$data.time"
+  before=$stored
+  stored=$("$bin" stats --json --data "$data" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])')
+  rate=$(python3 -c "print(round(($stored - $before) / max($secs, 0.01)))")
+  echo "  slice $((i / per + 1)): $before → $stored messages, $secs s, $rate msg/s, peak RSS $((rss_kb / 1024)) MiB"
+  (( rss_kb > peak )) && peak=$rss_kb
+  total_s=$(python3 -c "print($total_s + $secs)")
+done
+size() { du -sb "$1" 2>/dev/null | cut -f1; }
+db=$(stat -c %s "$data/store/db"); blobs=$(size "$data/store/blobs"); index=$(size "$data/index"); all=$(size "$data")
+mb() { python3 -c "print(f'{$1 / 1e6:,.0f} MB')"; }
+echo "== data directory: $(mb "$all") = $(python3 -c "print(round($all / $mbox_bytes, 2))")x the mbox; sled db $(mb "$db"), blobs $(mb "$blobs"), index $(mb "$index")"
+echo "== search (whole process, 50 runs each)"
+for q in money "from:spamassassin.taint.org" "date:2002-08" "category:other"; do
+  printf '  %-30s ' "$q"
+  "$bin" bench search --data "$data" --runs 50 "$q" 2>&1 | tail -1 | sed 's/CLI search, whole process, 50 runs: //'
+done
+echo
+echo "| messages | ingest msg/s (all slices) | peak RSS | data dir | × mbox | sled db | blobs | index |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| $n | $(python3 -c "print(f'{round($stored / $total_s):,}')") | $((peak / 1024)) MiB | $(mb "$all") | $(python3 -c "print(round($all / $mbox_bytes, 2))") | $(mb "$db") | $(mb "$blobs") | $(mb "$index") |"
