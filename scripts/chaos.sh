@@ -122,6 +122,13 @@ stat() { # DATA KEY
 }
 
 # Sleep a random time in [lo, hi) seconds (fractions allowed).
+# A campaign that starts servers or mounts needs root; without it, say so and skip it.
+as_root() { # CAMPAIGN WHY
+  [ "$(id -u)" = 0 ] && return 0
+  echo "== $1: skipped (needs root $2)"
+  return 1
+}
+
 random_sleep() {
   # awk, not python: an interpreter's start-up (~40 ms) would overshoot the short windows.
   sleep "$(awk -v lo="$1" -v hi="$2" -v r="$RANDOM" 'BEGIN {printf "%.3f", lo + (hi - lo) * r / 32768}')"
@@ -178,10 +185,7 @@ campaign_ingest() {
 }
 
 campaign_imap() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "== imap: skipped (needs root for scripts/dovecot.sh)"
-    return
-  fi
+  as_root "imap" "for scripts/dovecot.sh" || return 0
   echo "== imap: $total messages through Dovecot with move_to, $kills kills"
   "$root/scripts/dovecot.sh" start "$work/dovecot" >/dev/null
   # shellcheck disable=SC1091
@@ -236,10 +240,7 @@ EOF
 }
 
 campaign_outage() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "== outage: skipped (needs root for scripts/dovecot.sh)"
-    return
-  fi
+  as_root "outage" "for scripts/dovecot.sh" || return 0
   local restarts=20
   [ "$quick" = 1 ] && restarts=5
   echo "== outage: $total messages synced while Dovecot restarts $restarts times"
@@ -283,10 +284,7 @@ campaign_outage() {
 }
 
 campaign_diskfull() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "== disk full: skipped (needs root to mount a small tmpfs)"
-    return
-  fi
+  as_root "disk full" "to mount a small tmpfs" || return 0
   # The reserve deskmail keeps (DESKMAIL_MIN_FREE_MB, small here) plus half of what the clean
   # run needed: full halfway.
   local reserve=4 size_mb
@@ -397,10 +395,7 @@ campaign_erase() {
 }
 
 campaign_sender() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "== sender: skipped (needs root for scripts/dovecot.sh and scripts/postfix.sh)"
-    return
-  fi
+  as_root "sender" "for scripts/dovecot.sh and scripts/postfix.sh" || return 0
   local n=300
   [ "$quick" = 1 ] && n=60
   echo "== sender: $n acknowledgements (one vendor and invoice each) through Postfix, $kills kills of the sending daemon"
@@ -513,10 +508,7 @@ for r in json.load(sys.stdin):
 }
 
 campaign_postfix() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "== postfix: skipped (needs root for scripts/dovecot.sh and scripts/postfix.sh)"
-    return
-  fi
+  as_root "postfix" "for scripts/dovecot.sh and scripts/postfix.sh" || return 0
   local n=100 outage=60
   [ "$quick" = 1 ] && n=30 outage=12
   echo "== postfix: $n acknowledgements while Postfix is down ${outage} s, then back with one recipient refused (5xx) and one deferred (4xx)"
@@ -661,10 +653,7 @@ for r in sorted(json.load(sys.stdin), key=lambda r: r["id"]):
 }
 
 campaign_dunning() {
-  if [ "$(id -u)" != 0 ]; then
-    echo "== dunning: skipped (needs root for scripts/dovecot.sh and scripts/postfix.sh)"
-    return
-  fi
+  as_root "dunning" "for scripts/dovecot.sh and scripts/postfix.sh" || return 0
   local n=200
   [ "$quick" = 1 ] && n=60
   # One tick a day, as many days as kills (at most every day from the first step to the last,
