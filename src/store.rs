@@ -826,6 +826,21 @@ impl Store {
     }
 }
 
+/// A new message's raw bytes into the blob log, packed (by its worker, or now) and sealed under
+/// a new data key its record will share: erasing shreds both.
+fn seal_raw(t: &mut Tx<'_>, blobs: &BlobLog, p: &Processed) -> Result<BlobRef, StoreError> {
+    let slot = t.new_data_key(S_MESSAGES, p.message.id.0.as_bytes())?;
+    let packed = match &p.packed {
+        Some(packed) => std::borrow::Cow::Borrowed(packed),
+        None => std::borrow::Cow::Owned(blobs::pack(&p.raw)),
+    };
+    let sealed = t.crypt.seal(slot, &blob_aad(&p.message.id), &packed)?;
+    Ok(BlobRef {
+        sealed: true,
+        ..blobs.append(&sealed)?
+    })
+}
+
 fn commit_one(
     t: &mut Tx<'_>,
     blobs: &BlobLog,
@@ -893,22 +908,14 @@ fn commit_one(
         .category
         .starts_with("ar.")
         .then(|| (decision.field_strings(), decision.category.clone()));
-    // The raw bytes are sealed under the record's own data key: erasing shreds both.
-    let slot = t.new_data_key(S_MESSAGES, key)?;
-    let packed = match &p.packed {
-        Some(packed) => std::borrow::Cow::Borrowed(packed),
-        None => std::borrow::Cow::Owned(blobs::pack(&p.raw)),
-    };
+
     let record = StoredMessage {
         message: stored,
         decision,
         thread_id: thread_id.clone(),
         stored_at: now,
         seq,
-        raw: BlobRef {
-            sealed: true,
-            ..blobs.append(&t.crypt.seal(slot, &blob_aad(&msg.id), &packed)?)?
-        },
+        raw: seal_raw(t, blobs, p)?,
     };
     t.insert(S_MESSAGES, key, enc(&record)?);
     t.insert(S_LOG, &seq.to_be_bytes(), key);

@@ -29,51 +29,12 @@ impl Store {
             idb,
             enc(&serde_json::json!({ "at": Utc::now(), "reason": reason }))?,
         );
-        let counter = |tx: &mut Tx<'_>, name: &[u8]| -> Result<(), StoreError> {
-            let n = tx.counter(name)?;
-            tx.set_counter(name, n.saturating_sub(1));
-            Ok(())
-        };
-        counter(&mut tx, C_MESSAGES)?;
-        counter(
+        decrement(&mut tx, C_MESSAGES)?;
+        decrement(
             &mut tx,
             format!("{C_MAILBOX_PREFIX}{}", stored.message.mailbox).as_bytes(),
         )?;
-        // The thread forgets the message; an empty thread goes with its subject entry.
-        let mut thread_removed = false;
-        if let Some(mut thread) =
-            tx.get_json::<ThreadRecord>(S_THREADS, stored.thread_id.0.as_bytes())?
-        {
-            thread.messages.retain(|m| m != id);
-            if thread.messages.is_empty() {
-                tx.remove(S_THREADS, stored.thread_id.0.as_bytes());
-                let subject = stored.message.normalized_subject.as_bytes();
-                if let Some(mut entry) = threads::subject_entry(&tx, subject)? {
-                    if entry.forget(&stored.thread_id) {
-                        tx.remove(S_SUBJECTS, subject);
-                    } else {
-                        threads::write_subject_entry(&mut tx, subject, &entry)?;
-                    }
-                }
-                counter(&mut tx, C_THREADS)?;
-                thread_removed = true;
-            } else {
-                // The subject shown for the thread must not be the erased message's.
-                let mut oldest: Option<(Option<DateTime<Utc>>, String)> = None;
-                for m in &thread.messages {
-                    if let Some(rec) = tx.get_json::<StoredMessage>(S_MESSAGES, m.0.as_bytes())?
-                        && oldest.as_ref().is_none_or(|(d, _)| rec.message.date < *d)
-                    {
-                        oldest = Some((rec.message.date, rec.message.subject.clone()));
-                    }
-                }
-                if let Some((date, subject)) = oldest {
-                    thread.first_date = date;
-                    thread.subject = subject;
-                }
-                tx.insert(S_THREADS, stored.thread_id.0.as_bytes(), enc(&thread)?);
-            }
-        }
+        let thread_removed = forget_in_thread(&mut tx, &stored, id)?;
         // Accounting records stay; the person does not.
         let sender = stored
             .message
@@ -190,4 +151,54 @@ impl Store {
         self.db.flush()?;
         Ok(done)
     }
+}
+
+/// The erased message leaves its thread: an empty thread goes with its subject entry, another
+/// one shows the subject of its oldest remaining message. True: the thread went.
+fn forget_in_thread(
+    tx: &mut Tx<'_>,
+    stored: &StoredMessage,
+    id: &MessageId,
+) -> Result<bool, StoreError> {
+    let mut removed = false;
+    if let Some(mut thread) =
+        tx.get_json::<ThreadRecord>(S_THREADS, stored.thread_id.0.as_bytes())?
+    {
+        thread.messages.retain(|m| m != id);
+        if thread.messages.is_empty() {
+            tx.remove(S_THREADS, stored.thread_id.0.as_bytes());
+            let subject = stored.message.normalized_subject.as_bytes();
+            if let Some(mut entry) = threads::subject_entry(tx, subject)? {
+                if entry.forget(&stored.thread_id) {
+                    tx.remove(S_SUBJECTS, subject);
+                } else {
+                    threads::write_subject_entry(tx, subject, &entry)?;
+                }
+            }
+            decrement(tx, C_THREADS)?;
+            removed = true;
+        } else {
+            // The subject shown for the thread must not be the erased message's.
+            let mut oldest: Option<(Option<DateTime<Utc>>, String)> = None;
+            for m in &thread.messages {
+                if let Some(rec) = tx.get_json::<StoredMessage>(S_MESSAGES, m.0.as_bytes())?
+                    && oldest.as_ref().is_none_or(|(d, _)| rec.message.date < *d)
+                {
+                    oldest = Some((rec.message.date, rec.message.subject.clone()));
+                }
+            }
+            if let Some((date, subject)) = oldest {
+                thread.first_date = date;
+                thread.subject = subject;
+            }
+            tx.insert(S_THREADS, stored.thread_id.0.as_bytes(), enc(&thread)?);
+        }
+    }
+    Ok(removed)
+}
+
+fn decrement(tx: &mut Tx<'_>, name: &[u8]) -> Result<(), StoreError> {
+    let n = tx.counter(name)?;
+    tx.set_counter(name, n.saturating_sub(1));
+    Ok(())
 }

@@ -226,7 +226,12 @@ impl<'a> Tx<'a> {
             let sealed = is_sealed(k[0]);
             match v {
                 Some(v) if sealed => {
-                    let old = self.stored_slot(k)?;
+                    // A fresh key is only made for a record that does not exist yet (a new
+                    // message, after the dedupe checks): no lookup for an old key on that path.
+                    let old = match self.fresh.get(k) {
+                        Some(_) => None,
+                        None => self.stored_slot(k)?,
+                    };
                     // A message's record keeps its key even in an erasure: its raw bytes in
                     // the blob log are sealed under the same one.
                     let keeps = !self.erasing || k[0] == super::S_MESSAGES;
