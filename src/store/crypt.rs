@@ -23,8 +23,9 @@
 //!
 //! Sealed value: `0xE1`, slot (u64 LE), nonce (12 bytes), ciphertext with its 16-byte tag.
 //! AES-256-GCM rather than ChaCha20-Poly1305: with AES-NI (every x86 server deskmail targets)
-//! it is about twice as fast, measured as a third of sealing's cost on ingest. Nonces are
-//! random; each data key seals one record and its rewrites, far below GCM's 2^32 limit.
+//! it is the faster of ring's two; on the ingest benchmark the difference stayed inside the
+//! run-to-run noise (docs/PERFORMANCE.md). Nonces are random; each data key seals one record and
+//! its rewrites, far below GCM's 2^32 limit.
 //! Anything else is a value written before encryption existed and is read as it is.
 
 use std::collections::HashMap;
