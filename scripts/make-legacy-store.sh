@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# Make fixtures/legacy: a data directory written by a deskmail release from before encryption
-# at rest (store format 1: records and raw messages in clear, no keyring), and what that
-# release printed about it, for tests/at_rest.rs's migration test.
+# Make fixtures/legacy: a data directory written by an earlier deskmail release, and what that
+# release printed about it, for tests/at_rest.rs's migration tests.
 #
-#   scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY
+#   scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT
 #
-# The committed fixture was made with the release build of commit 2394fdd (2026-12-04), the
-# last before encryption at rest. The directory holds fixtures/mail ingested, one contact erased (a tombstone, a pseudonymised
+# Writes store-formatFORMAT.tar.zst and backup-formatFORMAT.tar.zst, and expected.json (what
+# the release printed; both releases below printed the same for this mail, byte for byte).
+# The committed fixtures were made with the release builds of
+#   format 1 (records and raw messages in clear, no keyring): commit 2394fdd (2026-12-04), the
+#     last before encryption at rest;
+#   format 2 (sealed; message records sealed in sled, the master key in the directory):
+#     commit 0ee99b9 (2026-12-04), the last before message records moved to the blob log.
+# The directory holds fixtures/mail ingested, one contact erased (a tombstone, a pseudonymised
 # invoice record, an audit record), a thread on legal hold and a second audit record; and
 # that release's backup archive of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-old="${1:?usage: scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY}"
+old="${1:?usage: scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT}"
+format="${2:?usage: scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT}"
 out=fixtures/legacy
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-unset DESKMAIL_DATA DESKMAIL_RULES DESKMAIL_CONFIG DESKMAIL_AUDIT_KEY_FILE DESKMAIL_AUDIT_KEY_COMMAND
+unset DESKMAIL_DATA DESKMAIL_RULES DESKMAIL_CONFIG DESKMAIL_AUDIT_KEY_FILE DESKMAIL_AUDIT_KEY_COMMAND \
+  DESKMAIL_STORE_KEY_FILE DESKMAIL_STORE_KEY_COMMAND
 data="$work/data"
 "$old" ingest --data "$data" fixtures/mail > /dev/null 2>&1
 "$old" erase --data "$data" crediteuren@visser-groothandel.example > /dev/null
@@ -66,8 +73,8 @@ p, t = sys.argv[1:]
 e = json.load(open(p)); e["held_thread"] = t
 open(p, "w").write(json.dumps(e, indent=1, sort_keys=True) + "\n")
 PY
-tar -C "$data" -cf - store | zstd -19 -q -o "$out/store-format1.tar.zst" -f
-# The same directory as that release's `deskmail backup` archive (no keyring in it).
-rm -f "$out/backup-format1.tar.zst"
-"$old" backup --data "$data" "$out/backup-format1.tar.zst" > /dev/null
+tar -C "$data" -cf - store | zstd -19 -q -o "$out/store-format$format.tar.zst" -f
+# The same directory as that release's `deskmail backup` archive.
+rm -f "$out/backup-format$format.tar.zst"
+"$old" backup --data "$data" "$out/backup-format$format.tar.zst" > /dev/null
 ls -la "$out"

@@ -37,12 +37,14 @@ pub mod space;
 mod threads;
 mod trust;
 mod tx;
+mod usage;
 
 use blobs::BlobLog;
 pub use blobs::BlobRef;
 use receivables::{release_receivables, update_receivable};
 pub use trust::{ReviewChange, ReviewError, ReviewOutcome};
 use tx::Tx;
+pub use usage::{SpaceUsage, StoreUsage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -73,6 +75,15 @@ pub enum StoreError {
         free_mb: u64,
         reserve_mb: u64,
         needed_mb: u64,
+    },
+    #[error(
+        "the store at {path} is format {found}, written by a newer deskmail; this one reads \
+         formats up to {supported}: run the newer release (or restore a backup it can read)"
+    )]
+    NewerFormat {
+        path: String,
+        found: u32,
+        supported: u32,
     },
     #[error("store I/O error at {path}: {source}")]
     Io {
@@ -299,18 +310,9 @@ impl Store {
     /// directories and blob segments are created private; sled's own files are private under
     /// the umask the data directory's opening sets ([`permissions`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        migrate::recover(dir)?;
-        if migrate::is_legacy(dir) {
-            migrate::migrate(dir, cache_bytes)?;
-        }
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
-        }
+        // A new store is created private and named as the current format; an older one is
+        // migrated first (`migrate`).
+        migrate::upgrade(dir, cache_bytes)?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -355,8 +357,14 @@ impl Store {
         Tx::with_writer(
             &self.tree,
             &self.crypt,
+            &self.blobs,
             self.write_lock.lock().unwrap_or_else(|p| p.into_inner()),
         )
+    }
+
+    /// A batch for reads (counters), or for a writer with its own lock (the audit chain).
+    fn tx(&self) -> Tx<'_> {
+        Tx::new(&self.tree, &self.crypt, &self.blobs)
     }
 
     /// An erasure's batch: what it rewrites gets new data keys, what it removes is shredded
@@ -372,7 +380,7 @@ impl Store {
     ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + '_ {
         self.tree.scan_prefix(key(space, b"")).map(move |kv| {
             let (k, v) = kv?;
-            let t = dec(&tx::open_value(&self.crypt, &k, &v)?)?;
+            let t = dec(&tx::open_value(&self.crypt, &self.blobs, &k, &v)?)?;
             Ok((k, t))
         })
     }
@@ -415,8 +423,7 @@ impl Store {
         if let Some((folder, cursor)) = &extras.cursor {
             tx.insert(S_CURSORS, folder.as_bytes(), enc(cursor)?);
         }
-        // Blobs first: a reference must never reach disk before the bytes it points at.
-        self.blobs.sync()?;
+        // The batch syncs the blob log (these raw messages, the records) before sled sees it.
         tx.apply()?;
         Ok(out)
     }
@@ -447,7 +454,7 @@ impl Store {
     }
 
     pub fn stats(&self) -> Result<Stats, StoreError> {
-        let tx = Tx::new(&self.tree, &self.crypt);
+        let tx = self.tx();
         Ok(Stats {
             messages: tx.counter(C_MESSAGES)?,
             threads: tx.counter(C_THREADS)?,
@@ -554,7 +561,7 @@ impl Store {
     /// [`Store::flush`] after it.
     pub fn audit(&self, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut last_anchor = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut tx = Tx::new(&self.tree, &self.crypt);
+        let mut tx = self.tx();
         let last = tx.counter(C_AUDIT)?;
         let previous = match last {
             0 => None,
@@ -593,7 +600,7 @@ impl Store {
     /// Anchor the head now (at shutdown, after a verification), if there are records.
     pub fn anchor_audit_head(&self) -> Result<(), StoreError> {
         let mut last_anchor = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = Tx::new(&self.tree, &self.crypt);
+        let tx = self.tx();
         let last = tx.counter(C_AUDIT)?;
         if let Some(rec) = tx.get_json::<AuditRecord>(S_AUDIT, &last.to_be_bytes())? {
             self.anchor(&rec);
@@ -620,7 +627,7 @@ impl Store {
             Ok(a) => a,
             Err(e) => return Ok(Err(e)),
         };
-        let last = Tx::new(&self.tree, &self.crypt).counter(C_AUDIT)?;
+        let last = self.tx().counter(C_AUDIT)?;
         let mut records = Vec::new();
         for kv in self.tree.scan_prefix(key(S_AUDIT, b"")) {
             let (_, v) = kv?;
@@ -636,7 +643,7 @@ impl Store {
 
     /// The number of the newest audit record (the chain's head), 0 when there is none.
     pub fn audit_head_seq(&self) -> Result<u64, StoreError> {
-        Tx::new(&self.tree, &self.crypt).counter(C_AUDIT)
+        self.tx().counter(C_AUDIT)
     }
 
     /// Where the master key comes from and the keyring's counts.
@@ -688,7 +695,8 @@ impl Store {
 
     /// Messages stored from one mailbox (duplicates not counted).
     pub fn mailbox_count(&self, mailbox: &str) -> Result<u64, StoreError> {
-        Tx::new(&self.tree, &self.crypt).counter(format!("{C_MAILBOX_PREFIX}{mailbox}").as_bytes())
+        self.tx()
+            .counter(format!("{C_MAILBOX_PREFIX}{mailbox}").as_bytes())
     }
 
     pub fn message(&self, id: &MessageId) -> Result<Option<StoredMessage>, StoreError> {
@@ -726,7 +734,7 @@ impl Store {
 
     /// A thread by its id, or by an id it had before a merge.
     pub fn thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
-        let tx = Tx::new(&self.tree, &self.crypt);
+        let tx = self.tx();
         match tx.get_json(S_THREADS, id.0.as_bytes())? {
             Some(t) => Ok(Some(t)),
             None => {
@@ -757,7 +765,7 @@ impl Store {
     /// Messages committed to the store but not yet to the index, with their log numbers
     /// (invariant: the store is the truth, the index is derived).
     pub fn pending_index(&self) -> Result<Vec<(u64, MessageId)>, StoreError> {
-        let done = Tx::new(&self.tree, &self.crypt).counter(C_INDEXED)?;
+        let done = self.tx().counter(C_INDEXED)?;
         let start = key(S_LOG, &(done + 1).to_be_bytes());
         let end = key(S_LOG, &u64::MAX.to_be_bytes());
         self.tree
@@ -792,7 +800,7 @@ impl Store {
 
     /// The last number given out in the ingest log.
     pub fn last_seq(&self) -> Result<u64, StoreError> {
-        Tx::new(&self.tree, &self.crypt).counter(C_SEQ)
+        self.tx().counter(C_SEQ)
     }
 
     /// Every stored message id, in ingest order (for `reindex`).
@@ -820,7 +828,12 @@ impl Store {
     ) -> Result<Option<T>, StoreError> {
         let full = tx::full_key(&self.crypt, space, k);
         match self.tree.get(&full)? {
-            Some(v) => Ok(Some(dec(&tx::open_value(&self.crypt, &full, &v)?)?)),
+            Some(v) => Ok(Some(dec(&tx::open_value(
+                &self.crypt,
+                &self.blobs,
+                &full,
+                &v,
+            )?)?)),
             None => Ok(None),
         }
     }

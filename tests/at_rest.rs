@@ -17,7 +17,7 @@ const ADDRESS: &str = "crediteuren@visser-groothandel.example";
 /// `deskmail ARGS --data DATA`, `--data` right after the (sub)command: `search` takes the
 /// rest as query words.
 fn cmd(data: &Path, args: &[&str]) -> std::process::Command {
-    let at = if matches!(args[0], "audit" | "keys") {
+    let at = if matches!(args[0], "audit" | "keys" | "bench") {
         2
     } else {
         1
@@ -135,21 +135,20 @@ fn the_master_key_comes_from_a_key_file_and_another_key_is_refused_by_name() {
     assert!(stats["messages"].as_u64().unwrap() > 90, "{stats}");
 }
 
-#[test]
-fn a_store_from_before_encryption_is_migrated_keeping_every_message_decision_thread_and_audit_record()
- {
+/// The data directory an earlier release wrote (`store-format{format}.tar.zst`) opened by this
+/// one: every message, decision, thread, the erasure and the audit chain as that release
+/// printed them; nothing in clear; the store in the current format. The migrated directory.
+fn migrates_keeping_everything(format: u32, data: &Path) {
     let legacy = root().join("fixtures/legacy");
     let expected: Value =
         serde_json::from_slice(&std::fs::read(legacy.join("expected.json")).unwrap()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(data).unwrap();
     let untar = std::process::Command::new("tar")
         .arg("--zstd")
         .arg("-xf")
-        .arg(legacy.join("store-format1.tar.zst"))
+        .arg(legacy.join(format!("store-format{format}.tar.zst")))
         .arg("-C")
-        .arg(&data)
+        .arg(data)
         .status()
         .unwrap();
     assert!(untar.success());
@@ -161,12 +160,13 @@ fn a_store_from_before_encryption_is_migrated_keeping_every_message_decision_thr
         .find(|s| s.len() > 12)
         .unwrap()
         .to_string();
-    assert!(
+    assert_eq!(
         !files_containing(&data.join("store"), &subject).is_empty(),
-        "the fixture is in clear"
+        format == 1,
+        "format 1 is in clear, format 2 sealed"
     );
 
-    let stats: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    let stats: Value = serde_json::from_str(&ok(run(data, &["stats", "--json"]))).unwrap();
     assert_eq!(stats, expected["stats"]);
     assert!(data.join("store/keyring").exists());
     assert!(!data.join("store.migrating").exists() && !data.join("store.old").exists());
@@ -176,29 +176,80 @@ fn a_store_from_before_encryption_is_migrated_keeping_every_message_decision_thr
         "migrated records and raw messages are sealed, and the clear copies are gone"
     );
     for (id, want) in expected["messages"].as_object().unwrap() {
-        let mut got: Value =
-            serde_json::from_str(&ok(run(&data, &["show", "--json", id]))).unwrap();
+        let mut got: Value = serde_json::from_str(&ok(run(data, &["show", "--json", id]))).unwrap();
         got.as_object_mut().unwrap().remove("raw");
         assert_eq!(&got, want, "message {id}");
     }
     for (id, want) in expected["threads"].as_object().unwrap() {
-        let got: Value = serde_json::from_str(&ok(run(&data, &["thread", "--json", id]))).unwrap();
+        let got: Value = serde_json::from_str(&ok(run(data, &["thread", "--json", id]))).unwrap();
         assert_eq!(&got, want, "thread {id}");
     }
-    let audit = ok(run(&data, &["audit", "verify"]));
+    let audit = ok(run(data, &["audit", "verify"]));
     assert!(audit.contains("intact: 2 records"), "{audit}");
     // The erased message stays erased (its tombstone was carried over), and the index rebuilds
     // from the migrated store.
     let again: Value = serde_json::from_str(&ok(run(
-        &data,
+        data,
         &["ingest", "--json", fixtures().to_str().unwrap()],
     )))
     .unwrap();
     assert_eq!(again["ingested"], 0, "{again}");
-    ok(run(&data, &["reindex"]));
+    ok(run(data, &["reindex"]));
     let erased = expected["erased_address"].as_str().unwrap();
-    assert_eq!(hits(&data, &format!("from:{erased}")), 0);
-    assert!(hits(&data, "invoice") > 0);
+    assert_eq!(hits(data, &format!("from:{erased}")), 0);
+    assert!(hits(data, "invoice") > 0);
+    assert_eq!(
+        std::fs::read_to_string(data.join("store/format")).unwrap(),
+        "3\n"
+    );
+    assert_records_in_blobs(data);
+}
+
+/// Every message record lives in the blob log: sled holds only where it is (25 bytes).
+fn assert_records_in_blobs(data: &Path) {
+    let usage: Value = serde_json::from_str(&ok(run(data, &["bench", "store", "--json"]))).unwrap();
+    let m = &usage["spaces"]["m"];
+    assert!(m["records"].as_u64().unwrap() > 90, "{usage}");
+    assert_eq!(m["max_value"], 25, "{usage}");
+}
+
+#[test]
+fn a_store_from_before_encryption_is_migrated_keeping_every_message_decision_thread_and_audit_record()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    migrates_keeping_everything(1, &dir.path().join("data"));
+}
+
+#[test]
+fn a_store_with_message_records_in_sled_moves_them_to_the_blob_log_keeping_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    migrates_keeping_everything(2, &data);
+    // The moved records are still the ones sealed under their own data keys: erasing a contact
+    // after the migration shreds them, and the migrated store opens again unchanged.
+    let before: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    let keys: Value = serde_json::from_str(&ok(run(&data, &["keys", "status", "--json"]))).unwrap();
+    ok(run(&data, &["erase", "billing@brightline-office.example"]));
+    let after: Value =
+        serde_json::from_str(&ok(run(&data, &["keys", "status", "--json"]))).unwrap();
+    assert!(
+        after["destroyed"].as_u64() > keys["destroyed"].as_u64(),
+        "{keys} {after}"
+    );
+    let stats: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    assert!(stats["messages"].as_u64() < before["messages"].as_u64());
+}
+
+#[test]
+fn a_store_from_a_newer_release_is_refused_with_the_formats_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(run(&data, &["ingest", fixtures().to_str().unwrap()]));
+    std::fs::write(data.join("store/format"), "4\n").unwrap();
+    let refused = run(&data, &["stats"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("format 4") && err.contains("up to 3"), "{err}");
 }
 
 #[test]
@@ -262,6 +313,19 @@ fn keys_rotate_rewraps_the_data_keys_under_a_new_master_key() {
 
 #[test]
 fn a_backup_archive_from_before_encryption_restores_into_the_sealed_format() {
+    restores_into_the_current_format(1);
+}
+
+#[test]
+fn a_backup_archive_with_message_records_in_sled_restores_with_them_in_the_blob_log() {
+    let data = restores_into_the_current_format(2);
+    assert_records_in_blobs(&data.path().join("restored"));
+}
+
+/// The backup archive an earlier release wrote, restored: the same counts and messages,
+/// nothing in clear, Message-IDs recognised, the audit chain intact. The restored directory's
+/// parent.
+fn restores_into_the_current_format(format: u32) -> tempfile::TempDir {
     let legacy = root().join("fixtures/legacy");
     let expected: Value =
         serde_json::from_slice(&std::fs::read(legacy.join("expected.json")).unwrap()).unwrap();
@@ -270,7 +334,7 @@ fn a_backup_archive_from_before_encryption_restores_into_the_sealed_format() {
     ok(bin()
         .args(["restore", "--data"])
         .arg(&data)
-        .arg(legacy.join("backup-format1.tar.zst"))
+        .arg(legacy.join(format!("backup-format{format}.tar.zst")))
         .env_remove("DESKMAIL_STORE_KEY_FILE")
         .output()
         .unwrap());
@@ -299,4 +363,5 @@ fn a_backup_archive_from_before_encryption_restores_into_the_sealed_format() {
     assert_eq!(again["ingested"], 0, "{again}");
     let audit = ok(run(&data, &["audit", "verify"]));
     assert!(audit.contains("intact"), "{audit}");
+    dir
 }

@@ -469,6 +469,14 @@ pub enum BenchCommand {
         #[arg(required = true, num_args = 1..)]
         files: Vec<PathBuf>,
     },
+    /// Where the store's bytes go: records, key and value bytes per key space, against the
+    /// size of sled's files and the blob log (a full scan).
+    Store {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// CLI search latency: run the search command N times as separate processes.
     Search {
         #[command(flatten)]

@@ -109,6 +109,10 @@ pub fn bench(command: BenchCommand) -> Result<ExitCode> {
         BenchCommand::Documents { runs, json, files } => {
             print_report(&bench::documents(&files, runs)?, json)
         }
+        BenchCommand::Store { data, json } => {
+            let store = crate::cli::common::open_store(&data.data, false)?;
+            print_report(&store.usage()?, json)
+        }
         BenchCommand::Search {
             data,
             runs,

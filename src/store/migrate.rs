@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::blobs::{BlobLog, BlobRef};
 use super::crypt::{Crypt, KeySource};
-use super::tx::{full_key, is_named, is_sealed};
+use super::tx::{full_key, is_named, is_sealed, move_to_blobs, store_value};
 use super::{S_MESSAGES, StoreError, StoredMessage, blob_aad, dec, enc};
 
 /// Records written per sled batch while copying.
@@ -32,9 +32,56 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     dir.with_file_name(name)
 }
 
-/// A store directory from before encryption: sled's files and no keyring.
-pub(super) fn is_legacy(dir: &Path) -> bool {
-    dir.join("db").exists() && !dir.join("keyring").exists()
+/// The format this release writes.
+pub(super) const CURRENT_FORMAT: u32 = 3;
+/// The file in the store directory that names its format (formats 1 and 2 had none).
+const FORMAT_FILE: &str = "format";
+
+/// The format of the store in `dir`; None when there is no store yet.
+pub(super) fn format_of(dir: &Path) -> Result<Option<u32>, StoreError> {
+    if !dir.join("db").exists() {
+        return Ok(None);
+    }
+    if !dir.join("keyring").exists() {
+        return Ok(Some(1));
+    }
+    let path = dir.join(FORMAT_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().parse().map(Some).map_err(|_| StoreError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not a store format number: {:?}", text.trim()),
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Some(2)),
+        Err(e) => Err(io(&path)(e)),
+    }
+}
+
+/// Name the current format in `dir` (a new store, or a migrated one before its swap).
+pub(super) fn write_format(dir: &Path) -> Result<(), StoreError> {
+    let path = dir.join(FORMAT_FILE);
+    std::fs::write(&path, format!("{CURRENT_FORMAT}\n")).map_err(io(&path))
+}
+
+/// Bring the store in `dir` (closed) to the current format; a newer one is refused.
+pub(super) fn upgrade(dir: &Path, cache_bytes: u64) -> Result<(), StoreError> {
+    recover(dir)?;
+    match format_of(dir)? {
+        None => {
+            create_private(dir)?;
+            write_format(dir)
+        }
+        Some(1) => migrate(dir, cache_bytes).map(drop),
+        Some(2) => move_records(dir, cache_bytes).map(drop),
+        Some(CURRENT_FORMAT) => Ok(()),
+        Some(found) => Err(StoreError::NewerFormat {
+            path: dir.display().to_string(),
+            found,
+            supported: CURRENT_FORMAT,
+        }),
+    }
 }
 
 /// Finish a swap a crash interrupted, and clear what an earlier attempt left.
@@ -63,16 +110,13 @@ pub struct Migrated {
     pub messages: u64,
 }
 
-/// Migrate the legacy store in `dir` (closed) to the sealed format.
-pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreError> {
-    let started = std::time::Instant::now();
+/// A fresh `store.migrating` beside `dir`, if the disk has room for a copy of `needed` bytes.
+fn prepare(dir: &Path, needed: u64) -> Result<PathBuf, StoreError> {
     let migrating = sibling(dir, ".migrating");
     if migrating.exists() {
         std::fs::remove_dir_all(&migrating).map_err(io(&migrating))?;
     }
-    std::fs::create_dir_all(&migrating).map_err(io(&migrating))?;
-    // The copy needs about the old store's size (the new one is removed if it does not fit).
-    let needed = crate::metrics::dir_size(dir, usize::MAX);
+    create_private(&migrating)?;
     let reserve = super::space::reserve_bytes();
     if let Some(free) = super::space::free_bytes(&migrating)
         && free < needed.saturating_add(reserve)
@@ -85,6 +129,83 @@ pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreErr
             needed_mb: needed.div_ceil(1 << 20),
         });
     }
+    Ok(migrating)
+}
+
+fn create_private(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io(dir))
+}
+
+/// Every tree of `old_db` into `new_db`, the `deskmail` tree's records through `convert`, in
+/// batches; the blob log and the keyring are synced before each batch that refers to them.
+fn copy_trees(
+    old_db: &sled::Db,
+    new_db: &sled::Db,
+    new_blobs: &BlobLog,
+    crypt: Option<&Crypt>,
+    mut convert: impl FnMut(&[u8], &[u8]) -> Result<(Vec<u8>, Vec<u8>), StoreError>,
+) -> Result<u64, StoreError> {
+    let mut records = 0;
+    let mut names = old_db.tree_names();
+    names.sort();
+    for name in names {
+        let from = old_db.open_tree(&name)?;
+        let to = new_db.open_tree(&name)?;
+        let ours = name.as_ref() == b"deskmail";
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        let apply = |batch: sled::Batch| -> Result<(), StoreError> {
+            new_blobs.sync()?;
+            if let Some(crypt) = crypt {
+                crypt.sync()?;
+            }
+            Ok(to.apply_batch(batch)?)
+        };
+        for kv in from.iter() {
+            let (k, v) = kv?;
+            let (k, v) = if ours && k.len() >= 2 {
+                convert(&k, &v)?
+            } else {
+                (k.to_vec(), v.to_vec())
+            };
+            batch.insert(k, v);
+            records += 1;
+            in_batch += 1;
+            if in_batch == BATCH {
+                apply(std::mem::take(&mut batch))?;
+                in_batch = 0;
+            }
+        }
+        apply(batch)?;
+    }
+    new_db.flush()?;
+    Ok(records)
+}
+
+/// The finished copy named as the current format and swapped in for the old store.
+fn swap_in(dir: &Path, migrating: &Path) -> Result<(), StoreError> {
+    write_format(migrating)?;
+    let old = sibling(dir, ".old");
+    std::fs::rename(dir, &old).map_err(io(dir))?;
+    std::fs::rename(migrating, dir).map_err(io(dir))?;
+    if let Some(parent) = dir.parent() {
+        std::fs::File::open(parent)
+            .and_then(|f| f.sync_all())
+            .map_err(io(parent))?;
+    }
+    std::fs::remove_dir_all(&old).map_err(io(&old))
+}
+
+/// Migrate the legacy store in `dir` (closed) to the sealed format.
+pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreError> {
+    let started = std::time::Instant::now();
+    // The copy needs about the old store's size (the new one is removed if it does not fit).
+    let migrating = prepare(dir, crate::metrics::dir_size(dir, usize::MAX))?;
     // The master key stays where it was: the environment's, or the old directory's file.
     let (master, source) = super::crypt::master_key(dir)?;
     let source = match source {
@@ -107,46 +228,11 @@ pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreErr
         .open()?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let mut done = Migrated::default();
-    let mut names = old_db.tree_names();
-    names.sort();
-    for name in names {
-        let from = old_db.open_tree(&name)?;
-        let to = new_db.open_tree(&name)?;
-        let ours = name.as_ref() == b"deskmail";
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
-        for kv in from.iter() {
-            let (k, v) = kv?;
-            let (k, v) = if ours && k.len() >= 2 {
-                copy_record(&crypt, &old_blobs, &new_blobs, &k, &v, &mut done)?
-            } else {
-                (k.to_vec(), v.to_vec())
-            };
-            batch.insert(k, v);
-            done.records += 1;
-            in_batch += 1;
-            if in_batch == BATCH {
-                new_blobs.sync()?;
-                crypt.sync()?;
-                to.apply_batch(std::mem::take(&mut batch))?;
-                in_batch = 0;
-            }
-        }
-        new_blobs.sync()?;
-        crypt.sync()?;
-        to.apply_batch(batch)?;
-    }
-    new_db.flush()?;
+    done.records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v| {
+        copy_record(&crypt, &old_blobs, &new_blobs, k, v, &mut done)
+    })?;
     drop((new_db, old_db, new_blobs, old_blobs, crypt));
-    let old = sibling(dir, ".old");
-    std::fs::rename(dir, &old).map_err(io(dir))?;
-    std::fs::rename(&migrating, dir).map_err(io(dir))?;
-    if let Some(parent) = dir.parent() {
-        std::fs::File::open(parent)
-            .and_then(|f| f.sync_all())
-            .map_err(io(parent))?;
-    }
-    std::fs::remove_dir_all(&old).map_err(io(&old))?;
+    swap_in(dir, &migrating)?;
     tracing::info!(
         records = done.records,
         sealed = done.sealed,
@@ -156,6 +242,78 @@ pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreErr
         "Store migrated to the sealed format (records and raw messages encrypted, names hashed)"
     );
     Ok(done)
+}
+
+/// Migrate a format-2 store in `dir` (closed): every other record copied as it is, each sealed
+/// message record moved as it is (no key needed) into the blob log, sled keeping a pointer.
+/// The blob segments are hard-linked into the copy and never written again (the records go
+/// into a new segment), the keyring files copied; the copy's sled holds no old pages.
+pub(super) fn move_records(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreError> {
+    let started = std::time::Instant::now();
+    let db_bytes = std::fs::metadata(dir.join("db")).map_or(0, |m| m.len());
+    let migrating = prepare(dir, db_bytes)?;
+    for name in ["keyring", "keyring.shred", "master.key"] {
+        let from = dir.join(name);
+        if from.exists() {
+            let to = migrating.join(name);
+            std::fs::copy(&from, &to).map_err(io(&to))?;
+        }
+    }
+    let last = link_segments(&dir.join("blobs"), &migrating.join("blobs"))?;
+    let next = migrating
+        .join("blobs")
+        .join(format!("seg-{:06}.log", last + 1));
+    std::fs::File::create(&next).map_err(io(&next))?;
+    let old_db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(cache_bytes)
+        .open()?;
+    let new_db = sled::Config::new()
+        .path(&migrating)
+        .cache_capacity(cache_bytes)
+        .open()?;
+    let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
+    let mut done = Migrated::default();
+    done.records = copy_trees(&old_db, &new_db, &new_blobs, None, |k, v| {
+        Ok(match move_to_blobs(&new_blobs, k, v)? {
+            Some(pointer) => {
+                done.messages += 1;
+                (k.to_vec(), pointer)
+            }
+            None => (k.to_vec(), v.to_vec()),
+        })
+    })?;
+    drop((new_db, old_db, new_blobs));
+    swap_in(dir, &migrating)?;
+    tracing::info!(
+        records = done.records,
+        messages = done.messages,
+        secs = started.elapsed().as_secs(),
+        "Store migrated to format 3 (message records moved from sled to the blob log)"
+    );
+    Ok(done)
+}
+
+/// Hard links in `to` to every blob segment of `from`; the highest segment number (1 if none).
+fn link_segments(from: &Path, to: &Path) -> Result<u32, StoreError> {
+    create_private(to)?;
+    let mut last = 1;
+    for entry in std::fs::read_dir(from).map_err(io(from))? {
+        let entry = entry.map_err(io(from))?;
+        let name = entry.file_name();
+        let Some(n) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("seg-"))
+            .and_then(|n| n.strip_suffix(".log"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        last = last.max(n);
+        let target = to.join(&name);
+        std::fs::hard_link(entry.path(), &target).map_err(io(&target))?;
+    }
+    Ok(last)
 }
 
 /// One record of the `deskmail` tree as the sealed format keeps it.
@@ -196,6 +354,6 @@ fn copy_record(
         plain = enc(&record)?;
     }
     done.sealed += 1;
-    let sealed = super::tx::seal_value(crypt, slot, &k, &plain)?;
-    Ok((k, sealed))
+    let stored = store_value(crypt, new_blobs, slot, &k, &plain)?;
+    Ok((k, stored))
 }

@@ -122,7 +122,8 @@ impl Store {
     }
 
     /// Load a tree dump (from [`Store::snapshot`]) into this store, whose tree `name` must be
-    /// empty (a new store). The number of keys loaded.
+    /// empty (a new store). The number of keys loaded. A message record sealed in sled (a
+    /// format-2 archive) is moved into the blob log on the way, as `migrate` would.
     pub fn load_tree(&self, name: &[u8], dump: &mut dyn Read) -> Result<u64, StoreError> {
         let tree = self.db.open_tree(name)?;
         if !tree.is_empty() {
@@ -134,17 +135,25 @@ impl Store {
         let mut reader = BufReader::with_capacity(1 << 20, dump);
         let mut batch = sled::Batch::default();
         let (mut keys, mut in_batch) = (0u64, 0usize);
+        let ours = name == b"deskmail";
+        let apply = |batch: sled::Batch| -> Result<(), StoreError> {
+            self.blobs.sync()?;
+            Ok(tree.apply_batch(batch)?)
+        };
         while let Some(k) = read_field(&mut reader, true)? {
-            let v = read_field(&mut reader, false)?.unwrap_or_default();
+            let mut v = read_field(&mut reader, false)?.unwrap_or_default();
+            if ours && let Some(pointer) = super::tx::move_to_blobs(&self.blobs, &k, &v)? {
+                v = pointer;
+            }
             batch.insert(k, v);
             keys += 1;
             in_batch += 1;
             if in_batch == 10_000 {
-                tree.apply_batch(std::mem::take(&mut batch))?;
+                apply(std::mem::take(&mut batch))?;
                 in_batch = 0;
             }
         }
-        tree.apply_batch(batch)?;
+        apply(batch)?;
         self.flush()?;
         Ok(keys)
     }

@@ -673,11 +673,15 @@ fn an_erased_messages_old_copies_in_sled_and_the_blob_log_no_longer_open() {
     // after it) holds: the sealed record, the thread's record and the sealed raw bytes.
     let m_key = key(S_MESSAGES, id.0.as_bytes());
     let t_key = key(S_THREADS, thread.0.as_bytes());
-    let record = s.tree.get(&m_key).unwrap().unwrap().to_vec();
+    // Sled keeps where the message record is; the sealed record is in the blob log.
+    let pointer = s.tree.get(&m_key).unwrap().unwrap().to_vec();
+    let (_, at) = tx::parse_pointer(&pointer).expect("a message record lives in the blob log");
+    let record = s.blobs.read(at).unwrap();
     let thread_record = s.tree.get(&t_key).unwrap().unwrap().to_vec();
     let raw = s.blobs.read(s.message(&id).unwrap().unwrap().raw).unwrap();
     assert!(!record.windows(4).any(|w| w == b"Jane"));
-    assert!(tx::open_value(&s.crypt, &m_key, &record).is_ok());
+    assert!(tx::open_value(&s.crypt, &s.blobs, &m_key, &pointer).is_ok());
+    assert!(s.crypt.unseal(&m_key, &record).is_ok());
     assert!(s.crypt.unseal(&blob_aad(&id), &raw).is_ok());
 
     s.erase_message(&id, "test").unwrap();

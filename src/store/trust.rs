@@ -392,7 +392,7 @@ impl super::Store {
 
     /// Items waiting for a person.
     pub fn review_open_count(&self) -> Result<u64, StoreError> {
-        Tx::new(&self.tree, &self.crypt).counter(C_REVIEW_OPEN)
+        self.tx().counter(C_REVIEW_OPEN)
     }
 
     pub fn vendors(&self) -> Result<Vec<VendorRecord>, StoreError> {
