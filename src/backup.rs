@@ -110,6 +110,10 @@ pub struct Manifest {
     pub format: String,
     pub format_version: u32,
     pub deskmail_version: String,
+    /// The store format of the records in the tree dumps (`store::STORE_FORMAT`); archives
+    /// from before it was recorded hold format 2 (with a keyring) or 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_format: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub counts: Counts,
     pub trees: Vec<TreeEntry>,
@@ -274,6 +278,7 @@ fn write_archive(snapshot: &Snapshot<'_>, tmp: &Path) -> Result<Manifest, Backup
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
         deskmail_version: env!("CARGO_PKG_VERSION").into(),
+        store_format: Some(crate::store::STORE_FORMAT),
         created_at,
         counts: Counts {
             messages: snapshot.stats.messages,

@@ -41,6 +41,7 @@ mod usage;
 
 use blobs::BlobLog;
 pub use blobs::BlobRef;
+pub use migrate::CURRENT_FORMAT as STORE_FORMAT;
 use receivables::{release_receivables, update_receivable};
 pub use trust::{ReviewChange, ReviewError, ReviewOutcome};
 use tx::Tx;
@@ -137,7 +138,14 @@ pub struct ThreadRecord {
     pub subject: String,
     pub first_date: Option<DateTime<Utc>>,
     pub last_date: Option<DateTime<Utc>>,
-    /// Message ids in the order they were stored.
+    /// How many messages the thread has. Their ids are records of their own (`j/`), not part
+    /// of this one: a thread record is rewritten with every message it gains, and with the ids
+    /// in it a thread of n messages cost n² bytes of writes (issue 14).
+    #[serde(default)]
+    pub count: u64,
+    /// Message ids in the order they were stored: filled by [`Store::thread`] from the `j/`
+    /// records, never stored in this one.
+    #[serde(skip)]
     pub messages: Vec<MessageId>,
 }
 
@@ -226,6 +234,8 @@ pub struct Stats {
 const S_MESSAGES: u8 = b'm';
 const S_IDS: u8 = b'i';
 const S_THREADS: u8 = b't';
+/// A thread's members: `j/<thread id>\0<log number, u64 BE>` → message id.
+const S_MEMBERS: u8 = b'j';
 const S_SUBJECTS: u8 = b's';
 const S_INVOICES: u8 = b'v';
 const S_LOG: u8 = b'q';
@@ -297,6 +307,43 @@ pub struct Store {
     dir: PathBuf,
 }
 
+/// How long an open waits for sled's lock on a store this process has just closed.
+const REOPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// sled's database in `dir`. A lock held by another process is `StoreError::Locked` at once,
+/// or after `wait` (for a store this process closed a moment ago).
+fn open_sled(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open();
+        match opened {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(ref io))
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("lock") =>
+            {
+                if started.elapsed() < wait {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                }
+                return Err(StoreError::Locked {
+                    path: dir.display().to_string(),
+                    source: opened.expect_err("an error"),
+                });
+            }
+            Err(other) => return Err(StoreError::Sled(other)),
+        }
+    }
+}
+
 fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     Ok(serde_json::to_vec(v)?)
 }
@@ -310,26 +357,27 @@ impl Store {
     /// directories and blob segments are created private; sled's own files are private under
     /// the umask the data directory's opening sets ([`permissions`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        Self::open_waiting(dir, cache_bytes, std::time::Duration::ZERO)
+    }
+
+    /// Open a store this process has just closed: sled's background threads may hold its lock
+    /// for a moment after the last handle is dropped, so a lock is waited for (a few seconds).
+    pub fn reopen(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        Self::open_waiting(dir, cache_bytes, REOPEN_WAIT)
+    }
+
+    fn open_waiting(
+        dir: &Path,
+        cache_bytes: u64,
+        wait: std::time::Duration,
+    ) -> Result<Store, StoreError> {
         // A new store is created private and named as the current format; an older one is
-        // migrated first (`migrate`).
-        migrate::upgrade(dir, cache_bytes)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("lock") =>
-                {
-                    StoreError::Locked {
-                        path: dir.display().to_string(),
-                        source: e,
-                    }
-                }
-                other => StoreError::Sled(other),
-            })?;
+        // migrated first (`migrate`), and closed by it just before the open below.
+        let wait = match migrate::upgrade(dir, cache_bytes, wait)? {
+            true => REOPEN_WAIT,
+            false => wait,
+        };
+        let db = open_sled(dir, cache_bytes, wait)?;
         let tree = db.open_tree("deskmail")?;
         let blobs = BlobLog::open(&dir.join("blobs"))?;
         let crypt = crypt::Crypt::open(dir)?;
@@ -733,18 +781,28 @@ impl Store {
     }
 
     /// A thread by its id, or by an id it had before a merge.
+    /// A thread's record with its members (an id it was merged away from finds it).
     pub fn thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
         let tx = self.tx();
-        match tx.get_json(S_THREADS, id.0.as_bytes())? {
-            Some(t) => Ok(Some(t)),
+        let found = match tx.get_json::<ThreadRecord>(S_THREADS, id.0.as_bytes())? {
+            Some(t) => Some(t),
             None => {
                 let now = threads::resolve(&tx, id.clone())?;
                 if &now == id {
                     return Ok(None);
                 }
-                tx.get_json(S_THREADS, now.0.as_bytes())
+                tx.get_json(S_THREADS, now.0.as_bytes())?
             }
-        }
+        };
+        found
+            .map(|mut t| {
+                t.messages = threads::members(&tx, &t.thread_id)?
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect();
+                Ok(t)
+            })
+            .transpose()
     }
 
     /// Find a message by a unique prefix of its id (agents copy short ids).
@@ -893,7 +951,7 @@ fn commit_one(
         .chain(own_entry.map(|e| e.thread))
         .collect();
     let (thread_id, mut thread) = threads::assign_thread(t, msg, &known)?;
-    let new_thread = thread.messages.is_empty();
+    let new_thread = thread.count == 0;
 
     if thread.first_date.is_none()
         || msg
@@ -908,13 +966,14 @@ fn commit_one(
     if msg.date > thread.last_date {
         thread.last_date = msg.date;
     }
-    thread.messages.push(msg.id.clone());
+    let seq = t.bump(C_SEQ, 1)?;
+    thread.count += 1;
     t.insert(S_THREADS, thread_id.0.as_bytes(), enc(&thread)?);
+    threads::add_member(t, &thread_id, seq, &msg.id);
 
     let in_review = trust::open_review(t, msg, &mut decision, &thread_id.0, now)?;
     // Keep what cannot be re-derived cheaply; headers, body and attachment text come from `raw`.
     let stored = msg.without_derived_text();
-    let seq = t.bump(C_SEQ, 1)?;
     let flags = decision.flags.clone();
     // Only AR decisions can change a receivable: no field copies on the hot path otherwise.
     let ar_update = decision

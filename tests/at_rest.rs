@@ -206,11 +206,18 @@ fn migrates_keeping_everything(format: u32, data: &Path) {
 }
 
 /// Every message record lives in the blob log: sled holds only where it is (25 bytes).
+/// And every thread's members are `j/` records.
 fn assert_records_in_blobs(data: &Path) {
     let usage: Value = serde_json::from_str(&ok(run(data, &["bench", "store", "--json"]))).unwrap();
     let m = &usage["spaces"]["m"];
     assert!(m["records"].as_u64().unwrap() > 90, "{usage}");
     assert_eq!(m["max_value"], 25, "{usage}");
+    // A thread's members are records of their own, one per stored message.
+    let stats: Value = serde_json::from_str(&ok(run(data, &["stats", "--json"]))).unwrap();
+    assert_eq!(
+        usage["spaces"]["j"]["records"], stats["messages"],
+        "{usage}"
+    );
 }
 
 #[test]

@@ -271,13 +271,17 @@ fn load_store(
         why,
     };
     let store = Store::open(&dir.join("store"), STORE_CACHE_BYTES)?;
+    let has_keyring = manifest.members.iter().any(|m| m.name == KEYRING);
+    let format = manifest
+        .store_format
+        .unwrap_or(if has_keyring { 2 } else { 1 });
     for t in &manifest.trees {
         let name = hex::decode(&t.name_hex).map_err(|e| damaged(format!("tree name: {e}")))?;
         let path = member_path(dir, &t.member)
             .filter(|_| t.member.starts_with("store/"))
             .ok_or_else(|| damaged(format!("tree member {:?}", t.member)))?;
         let mut dump = File::open(&path).map_err(io(&path))?;
-        let keys = store.load_tree(&name, &mut dump)?;
+        let keys = store.load_tree(&name, &mut dump, format)?;
         if keys != t.keys {
             return Err(damaged(format!(
                 "tree {} has {keys} keys, the manifest says {}",
@@ -310,7 +314,7 @@ fn load_store(
         )));
     }
     store.flush()?;
-    if manifest.members.iter().any(|m| m.name == KEYRING) {
+    if has_keyring {
         return Ok((store, stats));
     }
     // An archive from before encryption at rest: its records are in the earlier format. The
@@ -326,5 +330,5 @@ fn load_store(
             _ => {}
         }
     }
-    Ok((Store::open(&store_dir, STORE_CACHE_BYTES)?, stats))
+    Ok((Store::reopen(&store_dir, STORE_CACHE_BYTES)?, stats))
 }

@@ -34,7 +34,7 @@ impl Store {
             &mut tx,
             format!("{C_MAILBOX_PREFIX}{}", stored.message.mailbox).as_bytes(),
         )?;
-        let thread_removed = forget_in_thread(&mut tx, &stored, id)?;
+        let thread_removed = forget_in_thread(&mut tx, &stored)?;
         // Accounting records stay; the person does not.
         let sender = stored
             .message
@@ -155,17 +155,14 @@ impl Store {
 
 /// The erased message leaves its thread: an empty thread goes with its subject entry, another
 /// one shows the subject of its oldest remaining message. True: the thread went.
-fn forget_in_thread(
-    tx: &mut Tx<'_>,
-    stored: &StoredMessage,
-    id: &MessageId,
-) -> Result<bool, StoreError> {
+fn forget_in_thread(tx: &mut Tx<'_>, stored: &StoredMessage) -> Result<bool, StoreError> {
     let mut removed = false;
     if let Some(mut thread) =
         tx.get_json::<ThreadRecord>(S_THREADS, stored.thread_id.0.as_bytes())?
     {
-        thread.messages.retain(|m| m != id);
-        if thread.messages.is_empty() {
+        threads::remove_member(tx, &stored.thread_id, stored.seq);
+        thread.count = thread.count.saturating_sub(1);
+        if thread.count == 0 {
             tx.remove(S_THREADS, stored.thread_id.0.as_bytes());
             let subject = stored.message.normalized_subject.as_bytes();
             if let Some(mut entry) = threads::subject_entry(tx, subject)? {
@@ -180,7 +177,8 @@ fn forget_in_thread(
         } else {
             // The subject shown for the thread must not be the erased message's.
             let mut oldest: Option<(Option<DateTime<Utc>>, String)> = None;
-            for m in &thread.messages {
+            // The batch's own removal of this member is seen by the scan.
+            for (_, m) in threads::members(tx, &stored.thread_id)? {
                 if let Some(rec) = tx.get_json::<StoredMessage>(S_MESSAGES, m.0.as_bytes())?
                     && oldest.as_ref().is_none_or(|(d, _)| rec.message.date < *d)
                 {

@@ -13,8 +13,15 @@ use std::path::{Path, PathBuf};
 
 use super::blobs::{BlobLog, BlobRef};
 use super::crypt::{Crypt, KeySource};
-use super::tx::{full_key, is_named, is_sealed, move_to_blobs, store_value};
-use super::{S_MESSAGES, StoreError, StoredMessage, blob_aad, dec, enc};
+use std::collections::HashMap;
+
+use super::threads::split_members;
+use super::tx::{
+    KeyValue, full_key, is_named, is_sealed, move_to_blobs, open_value, slot_of, store_value,
+};
+use super::{
+    S_LOG, S_MESSAGES, S_THREADS, StoreError, StoredMessage, blob_aad, dec, enc, open_sled,
+};
 
 /// Records written per sled batch while copying.
 const BATCH: usize = 4096;
@@ -33,7 +40,7 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The format this release writes.
-pub(super) const CURRENT_FORMAT: u32 = 3;
+pub const CURRENT_FORMAT: u32 = 3;
 /// The file in the store directory that names its format (formats 1 and 2 had none).
 const FORMAT_FILE: &str = "format";
 
@@ -65,17 +72,22 @@ pub(super) fn write_format(dir: &Path) -> Result<(), StoreError> {
     std::fs::write(&path, format!("{CURRENT_FORMAT}\n")).map_err(io(&path))
 }
 
-/// Bring the store in `dir` (closed) to the current format; a newer one is refused.
-pub(super) fn upgrade(dir: &Path, cache_bytes: u64) -> Result<(), StoreError> {
+/// Bring the store in `dir` (closed; `wait`: for sled's lock, see `Store::reopen`) to the
+/// current format; a newer one is refused. True when it migrated.
+pub(super) fn upgrade(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<bool, StoreError> {
     recover(dir)?;
     match format_of(dir)? {
         None => {
             create_private(dir)?;
-            write_format(dir)
+            write_format(dir).map(|()| false)
         }
-        Some(1) => migrate(dir, cache_bytes).map(drop),
-        Some(2) => move_records(dir, cache_bytes).map(drop),
-        Some(CURRENT_FORMAT) => Ok(()),
+        Some(1) => migrate(dir, cache_bytes, wait).map(|_| true),
+        Some(2) => move_records(dir, cache_bytes, wait).map(|_| true),
+        Some(CURRENT_FORMAT) => Ok(false),
         Some(found) => Err(StoreError::NewerFormat {
             path: dir.display().to_string(),
             found,
@@ -148,7 +160,7 @@ fn copy_trees(
     new_db: &sled::Db,
     new_blobs: &BlobLog,
     crypt: Option<&Crypt>,
-    mut convert: impl FnMut(&[u8], &[u8]) -> Result<(Vec<u8>, Vec<u8>), StoreError>,
+    mut convert: impl FnMut(&[u8], &[u8], &mut Vec<KeyValue>) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     let mut records = 0;
     let mut names = old_db.tree_names();
@@ -166,17 +178,20 @@ fn copy_trees(
             }
             Ok(to.apply_batch(batch)?)
         };
+        let mut out = Vec::new();
         for kv in from.iter() {
             let (k, v) = kv?;
-            let (k, v) = if ours && k.len() >= 2 {
-                convert(&k, &v)?
+            if ours && k.len() >= 2 {
+                convert(&k, &v, &mut out)?;
             } else {
-                (k.to_vec(), v.to_vec())
-            };
-            batch.insert(k, v);
+                out.push((k.to_vec(), v.to_vec()));
+            }
+            for (k, v) in out.drain(..) {
+                batch.insert(k, v);
+                in_batch += 1;
+            }
             records += 1;
-            in_batch += 1;
-            if in_batch == BATCH {
+            if in_batch >= BATCH {
                 apply(std::mem::take(&mut batch))?;
                 in_batch = 0;
             }
@@ -202,7 +217,11 @@ fn swap_in(dir: &Path, migrating: &Path) -> Result<(), StoreError> {
 }
 
 /// Migrate the legacy store in `dir` (closed) to the sealed format.
-pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreError> {
+pub(super) fn migrate(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<Migrated, StoreError> {
     let started = std::time::Instant::now();
     // The copy needs about the old store's size (the new one is removed if it does not fit).
     let migrating = prepare(dir, crate::metrics::dir_size(dir, usize::MAX))?;
@@ -217,19 +236,21 @@ pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreErr
         external => external,
     };
     let crypt = Crypt::open_with(&migrating, &master, source)?;
-    let old_db = sled::Config::new()
-        .path(dir)
-        .cache_capacity(cache_bytes)
-        .open()?;
+    let old_db = open_sled(dir, cache_bytes, wait)?;
     let old_blobs = BlobLog::open(&dir.join("blobs"))?;
-    let new_db = sled::Config::new()
-        .path(&migrating)
-        .cache_capacity(cache_bytes)
-        .open()?;
+    let new_db = open_sled(&migrating, cache_bytes, wait)?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let mut done = Migrated::default();
-    done.records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v| {
-        copy_record(&crypt, &old_blobs, &new_blobs, k, v, &mut done)
+    let mut seq_of = HashMap::new();
+    done.records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
+        note_seq(k, v, &mut seq_of);
+        let copy = Copy {
+            crypt: &crypt,
+            old_blobs: &old_blobs,
+            new_blobs: &new_blobs,
+            seq_of: &seq_of,
+        };
+        copy.record(k, v, &mut done, out)
     })?;
     drop((new_db, old_db, new_blobs, old_blobs, crypt));
     swap_in(dir, &migrating)?;
@@ -244,11 +265,17 @@ pub(super) fn migrate(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreErr
     Ok(done)
 }
 
-/// Migrate a format-2 store in `dir` (closed): every other record copied as it is, each sealed
-/// message record moved as it is (no key needed) into the blob log, sled keeping a pointer.
+/// Migrate a format-2 store in `dir` (closed): each sealed message record moved as it is into
+/// the blob log, sled keeping a pointer; each thread record opened, its members written as
+/// `j/` records and the rest sealed again under its own data key; every other record copied
+/// as it is.
 /// The blob segments are hard-linked into the copy and never written again (the records go
 /// into a new segment), the keyring files copied; the copy's sled holds no old pages.
-pub(super) fn move_records(dir: &Path, cache_bytes: u64) -> Result<Migrated, StoreError> {
+pub(super) fn move_records(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<Migrated, StoreError> {
     let started = std::time::Instant::now();
     let db_bytes = std::fs::metadata(dir.join("db")).map_or(0, |m| m.len());
     let migrating = prepare(dir, db_bytes)?;
@@ -264,26 +291,18 @@ pub(super) fn move_records(dir: &Path, cache_bytes: u64) -> Result<Migrated, Sto
         .join("blobs")
         .join(format!("seg-{:06}.log", last + 1));
     std::fs::File::create(&next).map_err(io(&next))?;
-    let old_db = sled::Config::new()
-        .path(dir)
-        .cache_capacity(cache_bytes)
-        .open()?;
-    let new_db = sled::Config::new()
-        .path(&migrating)
-        .cache_capacity(cache_bytes)
-        .open()?;
+    let old_db = open_sled(dir, cache_bytes, wait)?;
+    let new_db = open_sled(&migrating, cache_bytes, wait)?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
+    let crypt = Crypt::open(&migrating)?;
     let mut done = Migrated::default();
-    done.records = copy_trees(&old_db, &new_db, &new_blobs, None, |k, v| {
-        Ok(match move_to_blobs(&new_blobs, k, v)? {
-            Some(pointer) => {
-                done.messages += 1;
-                (k.to_vec(), pointer)
-            }
-            None => (k.to_vec(), v.to_vec()),
-        })
+    let mut seq_of = HashMap::new();
+    done.records = copy_trees(&old_db, &new_db, &new_blobs, None, |k, v, out| {
+        done.messages += u64::from(from_format_2(&crypt, &new_blobs, &mut seq_of, k, v, out)?);
+        Ok(())
     })?;
-    drop((new_db, old_db, new_blobs));
+    crypt.sync()?;
+    drop((new_db, old_db, new_blobs, crypt));
     swap_in(dir, &migrating)?;
     tracing::info!(
         records = done.records,
@@ -292,6 +311,43 @@ pub(super) fn move_records(dir: &Path, cache_bytes: u64) -> Result<Migrated, Sto
         "Store migrated to format 3 (message records moved from sled to the blob log)"
     );
     Ok(done)
+}
+
+/// One record of a format-2 store (or backup archive, in key order) as this format keeps it,
+/// into `out`: a sealed message record moved as it is into the blob log (true), sled keeping
+/// a pointer; a thread record with its members' ids opened, the ids written as `j/` records,
+/// the rest sealed again under the record's own data key; anything else as it is. `seq_of`
+/// collects the ingest log as it passes (`q/` sorts before `t/`).
+pub(super) fn from_format_2(
+    crypt: &Crypt,
+    blobs: &BlobLog,
+    seq_of: &mut HashMap<Vec<u8>, u64>,
+    k: &[u8],
+    v: &[u8],
+    out: &mut Vec<KeyValue>,
+) -> Result<bool, StoreError> {
+    note_seq(k, v, seq_of);
+    // (A thread record in clear is format 1's: its own migration splits it.)
+    if k[0] == S_THREADS
+        && let Some(slot) = slot_of(v)
+    {
+        let plain = open_value(crypt, blobs, k, v)?;
+        if let Some((record, members)) = split_members(&plain, seq_of)? {
+            out.push((k.to_vec(), store_value(crypt, blobs, slot, k, &record)?));
+            out.extend(members);
+            return Ok(false);
+        }
+    }
+    match move_to_blobs(blobs, k, v)? {
+        Some(pointer) => {
+            out.push((k.to_vec(), pointer));
+            Ok(true)
+        }
+        None => {
+            out.push((k.to_vec(), v.to_vec()));
+            Ok(false)
+        }
+    }
 }
 
 /// Hard links in `to` to every blob segment of `from`; the highest segment number (1 if none).
@@ -316,44 +372,69 @@ fn link_segments(from: &Path, to: &Path) -> Result<u32, StoreError> {
     Ok(last)
 }
 
-/// One record of the `deskmail` tree as the sealed format keeps it.
-fn copy_record(
-    crypt: &Crypt,
-    old_blobs: &BlobLog,
-    new_blobs: &BlobLog,
-    k: &[u8],
-    v: &[u8],
-    done: &mut Migrated,
-) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
-    let space = k[0];
-    let k = if is_named(space) {
-        done.renamed += 1;
-        full_key(crypt, space, &k[2..])
-    } else {
-        k.to_vec()
-    };
-    if !is_sealed(space) {
-        return Ok((k, v.to_vec()));
+/// The ingest log's entries (`q/<seq>` → message id, in clear in formats 1 and 2) as they pass:
+/// the copy numbers each thread's members with them (`q/` sorts before `t/`).
+fn note_seq(k: &[u8], v: &[u8], seq_of: &mut HashMap<Vec<u8>, u64>) {
+    if k[0] == S_LOG {
+        seq_of.insert(v.to_vec(), super::be_u64(&k[2..]));
     }
-    let (slot, _) = crypt.allocate()?;
-    let mut plain = v.to_vec();
-    if space == S_MESSAGES {
-        let mut record: StoredMessage = dec(v)?;
-        // A blob that does not read stops the migration: the old store stays as it was.
-        let raw = old_blobs.read(record.raw)?;
-        let sealed = crypt.seal(
-            slot,
-            &blob_aad(&record.message.id),
-            &super::blobs::pack(&raw),
-        )?;
-        record.raw = BlobRef {
-            sealed: true,
-            ..new_blobs.append(&sealed)?
+}
+
+/// What copying a format-1 record needs.
+struct Copy<'a> {
+    crypt: &'a Crypt,
+    old_blobs: &'a BlobLog,
+    new_blobs: &'a BlobLog,
+    seq_of: &'a HashMap<Vec<u8>, u64>,
+}
+
+impl Copy<'_> {
+    /// One record of the `deskmail` tree as the current format keeps it (more than one for a
+    /// thread record: its members become `j/` records).
+    fn record(
+        &self,
+        k: &[u8],
+        v: &[u8],
+        done: &mut Migrated,
+        out: &mut Vec<KeyValue>,
+    ) -> Result<(), StoreError> {
+        let (crypt, space) = (self.crypt, k[0]);
+        let k = if is_named(space) {
+            done.renamed += 1;
+            full_key(crypt, space, &k[2..])
+        } else {
+            k.to_vec()
         };
-        done.messages += 1;
-        plain = enc(&record)?;
+        if !is_sealed(space) {
+            out.push((k, v.to_vec()));
+            return Ok(());
+        }
+        let (slot, _) = crypt.allocate()?;
+        let mut plain = v.to_vec();
+        if space == S_MESSAGES {
+            let mut record: StoredMessage = dec(v)?;
+            // A blob that does not read stops the migration: the old store stays as it was.
+            let raw = self.old_blobs.read(record.raw)?;
+            let sealed = crypt.seal(
+                slot,
+                &blob_aad(&record.message.id),
+                &super::blobs::pack(&raw),
+            )?;
+            record.raw = BlobRef {
+                sealed: true,
+                ..self.new_blobs.append(&sealed)?
+            };
+            done.messages += 1;
+            plain = enc(&record)?;
+        } else if space == S_THREADS
+            && let Some((record, members)) = split_members(v, self.seq_of)?
+        {
+            plain = record;
+            out.extend(members);
+        }
+        done.sealed += 1;
+        let stored = store_value(crypt, self.new_blobs, slot, &k, &plain)?;
+        out.push((k, stored));
+        Ok(())
     }
-    done.sealed += 1;
-    let stored = store_value(crypt, new_blobs, slot, &k, &plain)?;
-    Ok((k, stored))
 }

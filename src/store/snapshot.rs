@@ -122,9 +122,15 @@ impl Store {
     }
 
     /// Load a tree dump (from [`Store::snapshot`]) into this store, whose tree `name` must be
-    /// empty (a new store). The number of keys loaded. A message record sealed in sled (a
-    /// format-2 archive) is moved into the blob log on the way, as `migrate` would.
-    pub fn load_tree(&self, name: &[u8], dump: &mut dyn Read) -> Result<u64, StoreError> {
+    /// empty (a new store). The number of keys read. `format`: the store format of the dump's
+    /// records; a format-2 dump's are converted on the way, as `migrate` converts a format-2
+    /// store (its thread records are opened: the archive's keyring must be in place).
+    pub fn load_tree(
+        &self,
+        name: &[u8],
+        dump: &mut dyn Read,
+        format: u32,
+    ) -> Result<u64, StoreError> {
         let tree = self.db.open_tree(name)?;
         if !tree.is_empty() {
             return Err(StoreError::Io {
@@ -135,20 +141,27 @@ impl Store {
         let mut reader = BufReader::with_capacity(1 << 20, dump);
         let mut batch = sled::Batch::default();
         let (mut keys, mut in_batch) = (0u64, 0usize);
-        let ours = name == b"deskmail";
+        let convert = name == b"deskmail" && format == 2;
         let apply = |batch: sled::Batch| -> Result<(), StoreError> {
             self.blobs.sync()?;
+            self.crypt.sync()?;
             Ok(tree.apply_batch(batch)?)
         };
+        let (mut seq_of, mut out) = (std::collections::HashMap::new(), Vec::new());
         while let Some(k) = read_field(&mut reader, true)? {
-            let mut v = read_field(&mut reader, false)?.unwrap_or_default();
-            if ours && let Some(pointer) = super::tx::move_to_blobs(&self.blobs, &k, &v)? {
-                v = pointer;
+            let v = read_field(&mut reader, false)?.unwrap_or_default();
+            if convert && k.len() >= 2 {
+                let (crypt, blobs) = (&self.crypt, &self.blobs);
+                super::migrate::from_format_2(crypt, blobs, &mut seq_of, &k, &v, &mut out)?;
+            } else {
+                out.push((k, v));
             }
-            batch.insert(k, v);
+            for (k, v) in out.drain(..) {
+                batch.insert(k, v);
+                in_batch += 1;
+            }
             keys += 1;
-            in_batch += 1;
-            if in_batch == 10_000 {
+            if in_batch >= 10_000 {
                 apply(std::mem::take(&mut batch))?;
                 in_batch = 0;
             }
@@ -246,19 +259,30 @@ mod tests {
         let b = tempfile::tempdir().unwrap();
         let copy = Store::open(&b.path().join("store"), 8 << 20).unwrap();
         let mut dump = std::fs::File::open(&tree.path).unwrap();
-        assert_eq!(copy.load_tree(b"deskmail", &mut dump).unwrap(), tree.keys);
+        assert_eq!(
+            copy.load_tree(b"deskmail", &mut dump, crate::store::STORE_FORMAT)
+                .unwrap(),
+            tree.keys
+        );
         let originals: Vec<_> = store.tree.iter().map(|kv| kv.unwrap()).collect();
         let copies: Vec<_> = copy.tree.iter().map(|kv| kv.unwrap()).collect();
         assert_eq!(originals, copies);
         // Loading twice is refused: the store is no longer empty.
         let mut dump = std::fs::File::open(&tree.path).unwrap();
-        assert!(copy.load_tree(b"deskmail", &mut dump).is_err());
+        assert!(
+            copy.load_tree(b"deskmail", &mut dump, crate::store::STORE_FORMAT)
+                .is_err()
+        );
         // A dump cut inside a record is an error, not a shorter store.
         let bytes = std::fs::read(&tree.path).unwrap();
         let c = tempfile::tempdir().unwrap();
         let cut = Store::open(&c.path().join("store"), 8 << 20).unwrap();
         let err = cut
-            .load_tree(b"deskmail", &mut &bytes[..bytes.len() - 3])
+            .load_tree(
+                b"deskmail",
+                &mut &bytes[..bytes.len() - 3],
+                crate::store::STORE_FORMAT,
+            )
             .unwrap_err();
         assert!(err.to_string().contains("ends inside a record"), "{err}");
     }

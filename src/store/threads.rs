@@ -23,14 +23,85 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    C_THREADS, IdEntry, S_HOLDS, S_IDS, S_MESSAGES, S_OUTBOX, S_SUBJECTS, S_THREAD_REPLIES,
-    S_THREADS, StoreError, StoredMessage, ThreadRecord, Tx, enc,
+    C_THREADS, IdEntry, S_HOLDS, S_IDS, S_MEMBERS, S_MESSAGES, S_OUTBOX, S_SUBJECTS,
+    S_THREAD_REPLIES, S_THREADS, StoreError, StoredMessage, ThreadRecord, Tx, enc,
 };
-use crate::model::{Message, ThreadId};
+use crate::model::{Message, MessageId, ThreadId};
 use crate::outbound::OutboxRecord;
 
 /// `l/<thread id>` → the thread it was merged into.
 pub(super) const S_THREAD_LINKS: u8 = b'l';
+
+/// A member's key below `j/`: the thread, then the message's log number (so a scan lists the
+/// members in the order they were stored).
+pub(super) fn member_key(thread: &ThreadId, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(thread.0.len() + 9);
+    k.extend_from_slice(thread.0.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub(super) fn add_member(t: &mut Tx<'_>, thread: &ThreadId, seq: u64, id: &MessageId) {
+    t.insert(S_MEMBERS, &member_key(thread, seq), id.0.as_bytes());
+}
+
+pub(super) fn remove_member(t: &mut Tx<'_>, thread: &ThreadId, seq: u64) {
+    t.remove(S_MEMBERS, &member_key(thread, seq));
+}
+
+/// A thread record without its members' ids, and their `j/` records.
+pub(super) type SplitThread = (Vec<u8>, Vec<super::tx::KeyValue>);
+
+/// A thread record of formats 1 and 2, which carried its members' ids, as this format keeps
+/// it: the record (with its count) and one `j/` record per member, numbered by `seq_of` (the
+/// ingest log). A member the log does not know (none should) goes last, in its old place.
+/// None for a record of this format (no ids in it).
+pub(super) fn split_members(
+    plain: &[u8],
+    seq_of: &std::collections::HashMap<Vec<u8>, u64>,
+) -> Result<Option<SplitThread>, StoreError> {
+    #[derive(Deserialize)]
+    struct Members {
+        #[serde(default)]
+        messages: Option<Vec<MessageId>>,
+    }
+    let Members { messages } = super::dec(plain)?;
+    let Some(messages) = messages else {
+        return Ok(None);
+    };
+    let mut record: ThreadRecord = super::dec(plain)?;
+    record.count = messages.len() as u64;
+    let n = messages.len() as u64;
+    let members = messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let seq = seq_of
+                .get(m.0.as_bytes())
+                .copied()
+                .unwrap_or(u64::MAX - n + i as u64);
+            (
+                super::key(S_MEMBERS, &member_key(&record.thread_id, seq)),
+                m.0.into_bytes(),
+            )
+        })
+        .collect();
+    Ok(Some((enc(&record)?, members)))
+}
+
+/// A thread's members (log number, message id) in the order they were stored.
+pub(super) fn members(t: &Tx<'_>, thread: &ThreadId) -> Result<Vec<(u64, MessageId)>, StoreError> {
+    let mut prefix = thread.0.as_bytes().to_vec();
+    prefix.push(0);
+    Ok(t.scan(S_MEMBERS, &prefix)?
+        .into_iter()
+        .map(|(k, v)| {
+            let seq = k.get(prefix.len()..).map_or(0, super::be_u64);
+            (seq, MessageId(String::from_utf8_lossy(&v).into_owned()))
+        })
+        .collect())
+}
 
 /// Originals remembered per subject, waiting for a reference-less reply to join them. Bounded:
 /// a subject every newsletter repeats must not grow one record without end.
@@ -233,13 +304,13 @@ fn merge_into(
             subject: msg.subject.clone(),
             ..ThreadRecord::default()
         });
-    let existed = !thread.messages.is_empty();
+    let existed = thread.count > 0;
     let mut absorbed = 0u64;
     for from in linked.iter().filter(|l| *l != target) {
         let Some(gone) = t.get_json::<ThreadRecord>(S_THREADS, from.0.as_bytes())? else {
             continue;
         };
-        move_thread(t, from, target, &gone)?;
+        move_thread(t, from, target)?;
         join_records(&mut thread, gone);
         absorbed += 1;
     }
@@ -261,7 +332,7 @@ fn join_records(into: &mut ThreadRecord, gone: ThreadRecord) {
     let older = match (gone.first_date, into.first_date) {
         (Some(g), Some(i)) => g < i,
         (Some(_), None) => true,
-        _ => into.messages.is_empty(),
+        _ => into.count == 0,
     };
     if older {
         into.first_date = gone.first_date;
@@ -272,22 +343,15 @@ fn join_records(into: &mut ThreadRecord, gone: ThreadRecord) {
     if gone.last_date > into.last_date {
         into.last_date = gone.last_date;
     }
-    for m in gone.messages {
-        if !into.messages.contains(&m) {
-            into.messages.push(m);
-        }
-    }
+    into.count += gone.count;
 }
 
 /// Move what names thread `from` to `to`: its messages (queued for re-indexing), its legal
 /// hold, its reply links and their outbox records; then link the old id to the new.
-fn move_thread(
-    t: &mut Tx<'_>,
-    from: &ThreadId,
-    to: &ThreadId,
-    gone: &ThreadRecord,
-) -> Result<(), StoreError> {
-    for m in &gone.messages {
+fn move_thread(t: &mut Tx<'_>, from: &ThreadId, to: &ThreadId) -> Result<(), StoreError> {
+    for (seq, m) in members(t, from)? {
+        remove_member(t, from, seq);
+        add_member(t, to, seq, &m);
         if let Some(mut rec) = t.get_json::<StoredMessage>(S_MESSAGES, m.0.as_bytes())? {
             rec.thread_id = to.clone();
             t.insert(S_MESSAGES, m.0.as_bytes(), enc(&rec)?);
