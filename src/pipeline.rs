@@ -288,9 +288,9 @@ pub fn raw_mail_from_files(
     role: Option<crate::model::MailboxRole>,
 ) -> impl Iterator<Item = Result<RawMail, crate::source::files::InputError>> + Send {
     files.into_iter().flat_map(move |path| {
-        match crate::source::files::read_file(&path, &mailbox, role) {
-            Ok(list) => list.into_iter().map(Ok).collect::<Vec<_>>(),
-            Err(e) => vec![Err(e)],
+        match crate::source::files::read_file_mails(&path, &mailbox, role) {
+            Ok(mails) => mails,
+            Err(e) => Box::new(std::iter::once(Err(e))),
         }
     })
 }

@@ -64,6 +64,8 @@ use snippet::Highlighter;
 pub const DEFAULT_WRITER_HEAP: usize = 40 * 1024 * 1024;
 /// tantivy refuses a writer heap below 15 MB; smaller requests are raised to this.
 pub const MIN_WRITER_HEAP: usize = 15_000_000;
+/// Documents in a segment beyond which the merge policy leaves it alone.
+const MAX_MERGED_DOCS: usize = 250_000;
 /// Maximum length of a snippet, in bytes.
 pub const SNIPPET_MAX_BYTES: usize = 200;
 
@@ -295,6 +297,10 @@ impl MailIndex {
         // Merge as soon as 3 segments of a similar size exist (tantivy's default waits for 8):
         // every segment costs each CLI search six file opens and its own per-field lookups.
         policy.set_min_num_segments(3);
+        // Segments past this size are not merged again: a merge of the whole archive costs
+        // memory and minutes at a million messages, and a search pays little for a few more
+        // large segments (issue 14).
+        policy.set_max_docs_before_merge(MAX_MERGED_DOCS);
         writer.set_merge_policy(Box::new(policy));
         // A writer killed mid-commit (kill -9 during an erasure) can leave files no meta.json
         // names, e.g. a segment's `.del`; the next writer picks the same name and tantivy
@@ -519,9 +525,21 @@ impl MailIndexWriter {
         decision: &Decision,
         thread: &ThreadId,
     ) -> Result<(), IndexError> {
-        let doc = self.document(msg, decision, thread);
         self.writer
             .delete_term(Term::from_field_text(self.fields.id, &msg.id.0));
+        self.add_new(msg, decision, thread)
+    }
+
+    /// Adds one document for a message the store has just stored, so the index cannot have one
+    /// yet (it is never ahead of the store). No delete: tantivy keeps every delete until the
+    /// commit and then runs it against every segment, a cost that grew with the index (issue 14).
+    pub fn add_new(
+        &mut self,
+        msg: &Message,
+        decision: &Decision,
+        thread: &ThreadId,
+    ) -> Result<(), IndexError> {
+        let doc = self.document(msg, decision, thread);
         self.writer.add_document(doc)?;
         Ok(())
     }

@@ -242,7 +242,7 @@ impl Committer {
                         p.decision.category_rule.as_deref(),
                     );
                     if let Some(w) = self.writer.as_mut()
-                        && let Err(e) = w.add(&p.message, &p.decision, &thread)
+                        && let Err(e) = w.add_new(&p.message, &p.decision, &thread)
                     {
                         // The store has it; the next start re-indexes from the log.
                         error!(error = %e, "Index add failed");

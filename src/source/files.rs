@@ -3,7 +3,7 @@
 //! bounded by one file.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::model::{MailboxRole, RawMail};
@@ -140,33 +140,50 @@ pub fn read_file(
     mailbox: &str,
     role: Option<MailboxRole>,
 ) -> Result<Vec<RawMail>, InputError> {
-    let mut bytes = Vec::new();
-    fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|source| InputError {
-            path: path.display().to_string(),
-            source,
-        })?;
+    read_file_mails(path, mailbox, role)?.collect()
+}
+
+/// The raw messages of one file as they are read: an mbox is read message by message (memory:
+/// one message, not the file; a 50 MB mbox read whole and split took twice its size, issue 14),
+/// anything else is one message.
+pub fn read_file_mails(
+    path: &Path,
+    mailbox: &str,
+    role: Option<MailboxRole>,
+) -> Result<Box<dyn Iterator<Item = Result<RawMail, InputError>> + Send>, InputError> {
+    let failed = |source| InputError {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut reader = io::BufReader::with_capacity(1 << 18, fs::File::open(path).map_err(failed)?);
     let origin = path.display().to_string();
-    if is_mbox(&bytes) {
-        Ok(split_mbox(&bytes)
-            .into_iter()
+    let mailbox = mailbox.to_string();
+    if is_mbox(reader.fill_buf().map_err(failed)?) {
+        let path = origin.clone();
+        let mails = MboxMessages::new(reader)
             .enumerate()
-            .map(|(i, m)| RawMail {
-                role,
-                mailbox: mailbox.to_string(),
-                origin: format!("{origin}#{}", i + 1),
-                bytes: m,
-            })
-            .collect())
-    } else {
-        Ok(vec![RawMail {
-            role,
-            mailbox: mailbox.to_string(),
-            origin,
-            bytes,
-        }])
+            .map(move |(i, m)| match m {
+                Ok(bytes) => Ok(RawMail {
+                    role,
+                    mailbox: mailbox.clone(),
+                    origin: format!("{origin}#{}", i + 1),
+                    bytes,
+                }),
+                Err(source) => Err(InputError {
+                    path: path.clone(),
+                    source,
+                }),
+            });
+        return Ok(Box::new(mails));
     }
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(failed)?;
+    Ok(Box::new(std::iter::once(Ok(RawMail {
+        role,
+        mailbox,
+        origin,
+        bytes,
+    }))))
 }
 
 /// An mbox starts with a `From ` separator line followed by a header line on the next line.
@@ -183,52 +200,86 @@ fn is_mbox(bytes: &[u8]) -> bool {
     matches!(memchr::memchr(b':', line), Some(c) if c > 0 && line[..c].iter().all(|b| b.is_ascii_graphic()))
 }
 
-/// Split an mbox (mboxrd/mboxo): messages start at `From ` lines that follow a blank line (or
-/// the start of the file); `>From ` quoting in bodies is undone.
+/// Split an mbox (mboxrd/mboxo) into messages, separator lines removed and `>From ` unquoted.
 pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut starts = vec![0usize];
-    let finder = memchr::memmem::Finder::new(b"\nFrom ");
-    let mut pos = 0;
-    while let Some(i) = finder.find(&bytes[pos..]) {
-        let at = pos + i + 1;
-        // Require a blank line before the separator (mboxrd writers always add one).
-        let before = &bytes[..at - 1];
-        if before.ends_with(b"\n") || before.ends_with(b"\n\r") || before.is_empty() {
-            starts.push(at);
-        }
-        pos = at;
-    }
-    starts.push(bytes.len());
-    starts
-        .windows(2)
-        .filter_map(|w| {
-            let chunk = &bytes[w[0]..w[1]];
-            // Drop the separator line itself.
-            let body_start = memchr::memchr(b'\n', chunk).map_or(chunk.len(), |n| n + 1);
-            let mut msg = unquote_from(&chunk[body_start..]);
-            while msg.ends_with(b"\n\n") || msg.ends_with(b"\r\n\r\n") {
-                msg.pop();
-                if msg.ends_with(b"\r") {
-                    msg.pop();
-                }
-            }
-            (!msg.is_empty()).then_some(msg)
-        })
-        .collect()
+    MboxMessages::new(bytes)
+        .collect::<io::Result<_>>()
+        .expect("reading from memory")
 }
 
-/// mboxrd: a body line `>From ` (with any number of `>`) loses one `>`.
-fn unquote_from(chunk: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(chunk.len());
-    for line in chunk.split_inclusive(|&b| b == b'\n') {
-        let gt = line.iter().take_while(|&&b| b == b'>').count();
-        if gt > 0 && line[gt..].starts_with(b"From ") {
-            out.extend_from_slice(&line[1..]);
-        } else {
-            out.extend_from_slice(line);
+/// The messages of an mbox (mboxrd/mboxo), read line by line: a `From ` line after a blank line
+/// (or first in the file) separates messages and is dropped; a body line `>From ` (with any
+/// number of `>`) loses one `>`; the blank lines before a separator are not the message's.
+pub struct MboxMessages<R> {
+    reader: R,
+    line: Vec<u8>,
+    /// The message being read; None before the first separator.
+    current: Option<Vec<u8>>,
+    prev_blank: bool,
+    done: bool,
+}
+
+impl<R: io::BufRead> MboxMessages<R> {
+    pub fn new(reader: R) -> Self {
+        MboxMessages {
+            reader,
+            line: Vec::new(),
+            current: None,
+            prev_blank: false,
+            done: false,
         }
     }
-    out
+
+    /// A message without its trailing blank lines; None when nothing is left.
+    fn finish(mut msg: Vec<u8>) -> Option<Vec<u8>> {
+        while msg.ends_with(b"\n\n") || msg.ends_with(b"\r\n\r\n") {
+            msg.pop();
+            if msg.ends_with(b"\r") {
+                msg.pop();
+            }
+        }
+        (!msg.is_empty()).then_some(msg)
+    }
+}
+
+impl<R: io::BufRead> Iterator for MboxMessages<R> {
+    type Item = io::Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<io::Result<Vec<u8>>> {
+        while !self.done {
+            self.line.clear();
+            match self.reader.read_until(b'\n', &mut self.line) {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(0) => {
+                    self.done = true;
+                    return self.current.take().and_then(Self::finish).map(Ok);
+                }
+                Ok(_) => {}
+            }
+            let line = &self.line[..];
+            if line.starts_with(b"From ") && (self.prev_blank || self.current.is_none()) {
+                self.prev_blank = false;
+                if let Some(done) = self.current.replace(Vec::new()).and_then(Self::finish) {
+                    return Some(Ok(done));
+                }
+                continue;
+            }
+            self.prev_blank = line == b"\n" || line == b"\r\n";
+            let Some(msg) = self.current.as_mut() else {
+                continue;
+            };
+            let gt = line.iter().take_while(|&&b| b == b'>').count();
+            if gt > 0 && line[gt..].starts_with(b"From ") {
+                msg.extend_from_slice(&line[1..]);
+            } else {
+                msg.extend_from_slice(line);
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -242,6 +293,31 @@ mod tests {
         assert_eq!(msgs.len(), 2);
         assert_eq!(msgs[0], b"Subject: one\n\nhello\nFrom the start\n".to_vec());
         assert_eq!(msgs[1], b"Subject: two\n\nbye\n".to_vec());
+    }
+
+    #[test]
+    fn crlf_mboxes_split_the_same_read_whole_or_from_a_file() {
+        let mbox = b"From a@x Mon\r\nSubject: one\r\n\r\nhello\r\n\r\n\r\nFrom b@x Mon\r\nFrom c@x Mon\r\nSubject: three\r\n\r\nx";
+        let msgs = split_mbox(mbox);
+        assert_eq!(
+            msgs,
+            vec![
+                b"Subject: one\r\n\r\nhello\r\n".to_vec(),
+                b"From c@x Mon\r\nSubject: three\r\n\r\nx".to_vec()
+            ]
+        );
+        // Read from a file message by message: the same messages, numbered in the origin.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("box.mbox");
+        fs::write(&path, mbox).unwrap();
+        let mails = read_file(&path, "files", None).unwrap();
+        let bytes: Vec<_> = mails.iter().map(|m| m.bytes.clone()).collect();
+        assert_eq!(bytes, msgs);
+        assert!(
+            mails[1].origin.ends_with("box.mbox#2"),
+            "{}",
+            mails[1].origin
+        );
     }
 
     #[test]
