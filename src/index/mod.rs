@@ -385,7 +385,7 @@ impl MailIndex {
             } else if hits.len() as u64 == searcher.num_docs() {
                 None
             } else {
-                Some(newest_dates(&searcher, tops.iter().map(|h| h.thread))?)
+                Some(activity_for_top(&searcher, &tops, opts.limit)?)
             };
             let mut ranked: Vec<(Option<i64>, Hit)> = tops
                 .into_iter()
@@ -837,6 +837,47 @@ fn newest_dates(
             {
                 let d = date.first(doc).map(|d| d.into_timestamp_secs());
                 *slot = (*slot).max(d);
+            }
+        }
+    }
+    Ok(newest)
+}
+
+/// The newest date of each candidate thread (any message of it, matching or not), exact where
+/// it decides the first `limit`. A thread's newest matching message (`tops`) is a lower bound
+/// of its newest message, so at least `limit` threads have one dated θ or later, θ the
+/// `limit`-th largest bound; a thread without a message dated θ or later ranks after all of
+/// them. So only the messages dated θ or later are looked at (the date column's range filter),
+/// not every message (issue 14: at a million messages that scan cost most of a search); the
+/// others keep their bound. Without `limit` dated candidates, the whole index is read.
+fn activity_for_top(
+    searcher: &Searcher,
+    tops: &[Hit],
+    limit: usize,
+) -> Result<ThreadMap<Option<i64>>, IndexError> {
+    let mut bounds: Vec<i64> = tops.iter().filter_map(|h| h.date).collect();
+    if limit == 0 || bounds.len() < limit {
+        return newest_dates(searcher, tops.iter().map(|h| h.thread));
+    }
+    let (_, theta, _) = bounds.select_nth_unstable_by(limit - 1, |a, b| b.cmp(a));
+    let since = clamped_date(*theta)..=DateTime::MAX;
+    let mut newest: ThreadMap<Option<i64>> = tops.iter().map(|h| (h.thread, h.date)).collect();
+    let mut docs = Vec::new();
+    for reader in searcher.segment_readers() {
+        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
+        let date = reader.fast_fields().date(schema::DATE)?;
+        let alive = reader.alive_bitset();
+        // The date column's own range filter (it reads the packed values in bulk).
+        docs.clear();
+        date.get_docids_for_value_range(since.clone(), 0..reader.max_doc(), &mut docs);
+        for &doc in &docs {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            if let Some(t) = thread.first(doc)
+                && let Some(slot) = newest.get_mut(&t)
+            {
+                *slot = (*slot).max(date.first(doc).map(|d| d.into_timestamp_secs()));
             }
         }
     }

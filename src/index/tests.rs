@@ -1,6 +1,6 @@
 //! Index tests on a small synthetic mailbox.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -1045,4 +1045,72 @@ fn fuzz_query_negated_phrase_does_not_panic() {
         "-\"payment reminder\" -\"statement quarterly\" overdue",
         &[],
     );
+}
+
+/// Issue 14: the newest-first ranking reads thread activity only from messages dated at or
+/// after the `limit`-th candidate; it must rank exactly like reading every message. Threads
+/// whose newest message does not match ("beta") while an older one does ("alpha") are the case
+/// a bound on matching dates alone would get wrong.
+#[test]
+fn newest_first_ranks_by_whole_thread_activity_at_any_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    let mut seed = 7u64;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    // 400 messages in 60 threads, distinct dates in random order; a quarter say "alpha".
+    let mut threads: BTreeMap<String, (bool, i64)> = BTreeMap::new();
+    let mut dates: Vec<i64> = (0..400).map(|i| 1_700_000_000 + i * 3_600).collect();
+    for i in (1..dates.len()).rev() {
+        dates.swap(i, next(i as u64 + 1) as usize);
+    }
+    for (i, &secs) in dates.iter().enumerate() {
+        let thread = ThreadId::of_key(&format!("t{}", next(60)));
+        let alpha = next(4) == 0;
+        let msg = Message {
+            id: MessageId(format!("m{i:03}")),
+            subject: if alpha { "alpha report" } else { "beta report" }.into(),
+            date: chrono::DateTime::from_timestamp(secs, 0),
+            ..Default::default()
+        };
+        w.add_new(&msg, &Decision::default(), &thread).unwrap();
+        let t = threads.entry(thread.0.clone()).or_insert((false, i64::MIN));
+        t.0 |= alpha;
+        t.1 = t.1.max(secs);
+        // Commits now and then, so there are several segments.
+        if i % 97 == 96 {
+            w.commit().unwrap();
+        }
+    }
+    w.commit().unwrap();
+    let mut expected: Vec<(i64, String)> = threads
+        .into_iter()
+        .filter(|(_, (alpha, _))| *alpha)
+        .map(|(t, (_, newest))| (newest, t))
+        .collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    for limit in [1, 2, 5, 10, 25, 100] {
+        let r = index
+            .search(
+                "alpha",
+                &SearchOptions {
+                    limit,
+                    sort: SortOrder::Newest,
+                },
+            )
+            .unwrap();
+        assert_eq!(r.total_threads, expected.len());
+        let got: Vec<&str> = r.threads.iter().map(|t| t.thread_id.as_str()).collect();
+        let want: Vec<&str> = expected
+            .iter()
+            .take(limit)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        assert_eq!(got, want, "limit {limit}");
+    }
 }
