@@ -1,8 +1,9 @@
 //! Issue 17 finding 7 (erased metadata survived in sled's files) and what fixed it: records and
 //! raw messages sealed under per-record data keys, erasure shredding them; the master key from
-//! a file; and a data directory written before encryption (fixtures/legacy, made by
-//! scripts/make-legacy-store.sh with the previous release) migrated keeping every message,
-//! decision, thread and audit record.
+//! a file; and data directories written by earlier releases (fixtures/legacy, made by
+//! scripts/make-legacy-store.sh: format 1 before encryption, format 2 before message records
+//! moved to the blob log, issue 14) migrated keeping every message, decision, thread and audit
+//! record; a newer format refused.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

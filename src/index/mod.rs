@@ -65,7 +65,7 @@ pub const DEFAULT_WRITER_HEAP: usize = 40 * 1024 * 1024;
 /// tantivy refuses a writer heap below 15 MB; smaller requests are raised to this.
 pub const MIN_WRITER_HEAP: usize = 15_000_000;
 /// Documents in a segment beyond which the merge policy leaves it alone.
-const MAX_MERGED_DOCS: usize = 250_000;
+const MAX_MERGED_DOCS: usize = 100_000;
 /// Maximum length of a snippet, in bytes.
 pub const SNIPPET_MAX_BYTES: usize = 200;
 
