@@ -29,9 +29,11 @@ pub mod blobs;
 pub mod crypt;
 mod erase;
 mod migrate;
+mod open;
 mod outbox;
 pub mod permissions;
 mod receivables;
+mod records;
 pub mod snapshot;
 pub mod space;
 mod threads;
@@ -42,7 +44,13 @@ mod usage;
 use blobs::BlobLog;
 pub use blobs::BlobRef;
 pub use migrate::CURRENT_FORMAT as STORE_FORMAT;
+use open::open_sled;
 use receivables::{release_receivables, update_receivable};
+use records::IdEntry;
+pub use records::{
+    BatchExtras, ContactErasure, ErasedMessage, FolderCursor, InvoiceRecord, KeyStatus,
+    RejectionRecord, Stats, StoredMessage, ThreadRecord,
+};
 pub use trust::{ReviewChange, ReviewError, ReviewOutcome};
 use tx::Tx;
 pub use usage::{SpaceUsage, StoreUsage};
@@ -116,118 +124,6 @@ pub enum CommitOutcome {
     },
     /// Already stored (same bytes, or same Message-ID header).
     Duplicate { existing: MessageId },
-}
-
-/// What the store keeps per message: the parsed message without what is re-derived from the raw
-/// bytes on demand (headers, body and attachment text), its decision and its thread.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredMessage {
-    pub message: Message,
-    pub decision: Decision,
-    pub thread_id: ThreadId,
-    pub stored_at: DateTime<Utc>,
-    /// Position in the ingest log.
-    pub seq: u64,
-    /// Where the original bytes are in the blob log.
-    pub raw: BlobRef,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ThreadRecord {
-    pub thread_id: ThreadId,
-    pub subject: String,
-    pub first_date: Option<DateTime<Utc>>,
-    pub last_date: Option<DateTime<Utc>>,
-    /// How many messages the thread has. Their ids are records of their own (`j/`), not part
-    /// of this one: a thread record is rewritten with every message it gains, and with the ids
-    /// in it a thread of n messages cost n² bytes of writes (issue 14).
-    #[serde(default)]
-    pub count: u64,
-    /// Message ids in the order they were stored: filled by [`Store::thread`] from the `j/`
-    /// records, never stored in this one.
-    #[serde(skip)]
-    pub messages: Vec<MessageId>,
-}
-
-/// A Message-ID seen on a stored message or in its In-Reply-To/References.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct IdEntry {
-    thread: ThreadId,
-    /// The stored message with this Message-ID, once one arrived.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    message: Option<MessageId>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InvoiceRecord {
-    pub vendor: String,
-    pub invoice_number: String,
-    pub amount: Option<String>,
-    pub currency: Option<String>,
-    pub due_date: Option<String>,
-    /// Every message that carried this invoice, first one first.
-    pub messages: Vec<MessageId>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RejectionRecord {
-    pub origin: String,
-    pub reason: String,
-    pub size: u64,
-    pub at: DateTime<Utc>,
-}
-
-/// What erasing one message did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErasedMessage {
-    pub id: MessageId,
-    pub thread_id: ThreadId,
-    pub thread_removed: bool,
-    /// AP invoice records kept (pseudonymised) that this message carried.
-    pub invoices_kept: usize,
-}
-
-/// What [`Store::erase_contact_records`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ContactErasure {
-    /// Ids of the outbox records removed (addressed to the contact).
-    pub outbox_removed: Vec<String>,
-    /// Ids of the outbox records kept with the address replaced by its pseudonym.
-    pub outbox_redacted: Vec<String>,
-    pub receivables_pseudonymised: usize,
-}
-
-/// How far one IMAP folder has been read: every UID up to `last_uid` under this `uid_validity`
-/// is committed. Written in the same sled batch as the messages it covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FolderCursor {
-    pub uid_validity: u32,
-    pub last_uid: u32,
-}
-
-/// What rides along with a batch of messages, in the same atomic write.
-#[derive(Debug, Clone, Default)]
-pub struct BatchExtras {
-    /// `(folder key, cursor)`: the folder key is `MAILBOX/FOLDER`.
-    pub cursor: Option<(String, FolderCursor)>,
-    /// Input that could not be parsed, keyed by content (counted once).
-    pub rejections: Vec<(MessageId, RejectionRecord)>,
-}
-
-/// Encryption at rest, for `deskmail keys status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyStatus {
-    pub master_key: String,
-    pub data_keys: u64,
-    pub destroyed: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    pub messages: u64,
-    pub threads: u64,
-    pub invoices: u64,
-    pub rejected: u64,
 }
 
 // Key spaces: every key is `<letter>/<key>`.
@@ -307,43 +203,6 @@ pub struct Store {
     dir: PathBuf,
 }
 
-/// How long an open waits for sled's lock on a store this process has just closed.
-const REOPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// sled's database in `dir`. A lock held by another process is `StoreError::Locked` at once,
-/// or after `wait` (for a store this process closed a moment ago).
-fn open_sled(
-    dir: &Path,
-    cache_bytes: u64,
-    wait: std::time::Duration,
-) -> Result<sled::Db, StoreError> {
-    let started = std::time::Instant::now();
-    loop {
-        let opened = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open();
-        match opened {
-            Ok(db) => return Ok(db),
-            Err(sled::Error::Io(ref io))
-                if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().contains("lock") =>
-            {
-                if started.elapsed() < wait {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    continue;
-                }
-                return Err(StoreError::Locked {
-                    path: dir.display().to_string(),
-                    source: opened.expect_err("an error"),
-                });
-            }
-            Err(other) => return Err(StoreError::Sled(other)),
-        }
-    }
-}
-
 fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>, StoreError> {
     Ok(serde_json::to_vec(v)?)
 }
@@ -353,53 +212,6 @@ fn dec<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, StoreError> {
 }
 
 impl Store {
-    /// Open (or create) the store in `dir`. `cache_bytes` bounds sled's page cache. Its
-    /// directories and blob segments are created private; sled's own files are private under
-    /// the umask the data directory's opening sets ([`permissions`]).
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        Self::open_waiting(dir, cache_bytes, std::time::Duration::ZERO)
-    }
-
-    /// Open a store this process has just closed: sled's background threads may hold its lock
-    /// for a moment after the last handle is dropped, so a lock is waited for (a few seconds).
-    pub fn reopen(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
-        Self::open_waiting(dir, cache_bytes, REOPEN_WAIT)
-    }
-
-    fn open_waiting(
-        dir: &Path,
-        cache_bytes: u64,
-        wait: std::time::Duration,
-    ) -> Result<Store, StoreError> {
-        // A new store is created private and named as the current format; an older one is
-        // migrated first (`migrate`), and closed by it just before the open below.
-        let wait = match migrate::upgrade(dir, cache_bytes, wait)? {
-            true => REOPEN_WAIT,
-            false => wait,
-        };
-        let db = open_sled(dir, cache_bytes, wait)?;
-        let tree = db.open_tree("deskmail")?;
-        let blobs = BlobLog::open(&dir.join("blobs"))?;
-        let crypt = crypt::Crypt::open(dir)?;
-        // Data keys a crash kept from being shredded after their batch landed.
-        tx::replay_shreds(&tree, &crypt)?;
-        let anchors = std::env::var_os("DESKMAIL_AUDIT_ANCHORS")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| dir.parent().unwrap_or(dir).join("audit-anchors.log"));
-        Ok(Store {
-            db,
-            tree,
-            blobs,
-            crypt,
-            audit_lock: std::sync::Mutex::new(std::time::Instant::now()),
-            audit_key: crate::audit::AuditKey::from_env()?,
-            anchors,
-            write_lock: std::sync::Mutex::new(()),
-            dir: dir.to_path_buf(),
-        })
-    }
-
     /// A read-modify-write batch: holds the write lock until applied or dropped.
     fn begin(&self) -> Tx<'_> {
         Tx::with_writer(

@@ -34,27 +34,25 @@ mod snippet;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
-use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::merge_policy::LogMergePolicy;
-use tantivy::query::{BooleanQuery, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::schema::{Field, Value};
 use tantivy::tokenizer::{PreTokenizedString, TextAnalyzer, Token};
 use tantivy::{
-    DateTime, DocAddress, DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy,
-    Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    DateTime, DocAddress, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher,
+    SegmentOrdinal, TantivyDocument, Term,
 };
 
 use crate::model::{CATEGORY_OTHER, Decision, FieldValue, Message, MessageId, ThreadId};
 
+use collect::{Hit, MatchCollector, ThreadMap, ThreadStats, activity_for_top, thread_stats};
 pub use query::QueryError;
 use schema::{EMPTY_SENTINEL, Fields, MAX_ATTACHMENT_TEXT_BYTES, MAX_BODY_BYTES};
 use snippet::Highlighter;
@@ -705,265 +703,6 @@ impl MailIndexWriter {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Collectors
-
-/// Thread ids are hash-derived (uniform bits): hash maps keyed by them need no hashing.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type ThreadMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
-
-#[derive(Debug, Clone, Copy)]
-struct Hit {
-    addr: DocAddress,
-    thread: u64,
-    /// Unix seconds.
-    date: Option<i64>,
-    score: Score,
-}
-
-/// Collects every matching doc with its thread, date and score (cheap: two fast-field reads).
-struct MatchCollector;
-
-struct MatchSegmentCollector {
-    segment: SegmentOrdinal,
-    thread: Column<u64>,
-    date: Column<DateTime>,
-    hits: Vec<Hit>,
-}
-
-impl Collector for MatchCollector {
-    type Fruit = Vec<Hit>;
-    type Child = MatchSegmentCollector;
-
-    fn for_segment(
-        &self,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<MatchSegmentCollector> {
-        Ok(MatchSegmentCollector {
-            segment,
-            thread: reader.fast_fields().u64(schema::THREAD_N)?,
-            date: reader.fast_fields().date(schema::DATE)?,
-            hits: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<Hit>>) -> tantivy::Result<Vec<Hit>> {
-        Ok(fruits.concat())
-    }
-}
-
-impl SegmentCollector for MatchSegmentCollector {
-    type Fruit = Vec<Hit>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        self.hits.push(Hit {
-            addr: DocAddress::new(self.segment, doc),
-            thread: self.thread.first(doc).unwrap_or(0),
-            date: self.date.first(doc).map(|d| d.into_timestamp_secs()),
-            score,
-        });
-    }
-
-    fn harvest(self) -> Vec<Hit> {
-        self.hits
-    }
-}
-
-/// Count, oldest message and newest date of one thread (live docs only).
-#[derive(Debug, Default, Clone, Copy)]
-struct ThreadStats {
-    count: u64,
-    /// (date or i64::MAX when undated, address): the minimum is the oldest message.
-    oldest: Option<(i64, DocAddress)>,
-    newest_date: Option<i64>,
-}
-
-impl ThreadStats {
-    fn add(&mut self, date: Option<i64>, addr: DocAddress) {
-        self.merge(ThreadStats {
-            count: 1,
-            oldest: Some((date.unwrap_or(i64::MAX), addr)),
-            newest_date: date,
-        });
-    }
-
-    fn merge(&mut self, o: ThreadStats) {
-        self.count += o.count;
-        self.oldest = match (self.oldest, o.oldest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.newest_date = self.newest_date.max(o.newest_date);
-    }
-}
-
-/// The newest date of each of the given threads over the whole index: one pass over the
-/// thread and date fast fields of every live document.
-fn newest_dates(
-    searcher: &Searcher,
-    threads: impl Iterator<Item = u64>,
-) -> Result<ThreadMap<Option<i64>>, IndexError> {
-    let mut newest: ThreadMap<Option<i64>> = threads.map(|t| (t, None)).collect();
-    for reader in searcher.segment_readers() {
-        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
-        let date = reader.fast_fields().date(schema::DATE)?;
-        let alive = reader.alive_bitset();
-        for doc in 0..reader.max_doc() {
-            if alive.is_some_and(|a| !a.is_alive(doc)) {
-                continue;
-            }
-            if let Some(t) = thread.first(doc)
-                && let Some(slot) = newest.get_mut(&t)
-            {
-                let d = date.first(doc).map(|d| d.into_timestamp_secs());
-                *slot = (*slot).max(d);
-            }
-        }
-    }
-    Ok(newest)
-}
-
-/// The newest date of each candidate thread (any message of it, matching or not), exact where
-/// it decides the first `limit`. A thread's newest matching message (`tops`) is a lower bound
-/// of its newest message, so at least `limit` threads have one dated θ or later, θ the
-/// `limit`-th largest bound; a thread without a message dated θ or later ranks after all of
-/// them. So only the messages dated θ or later are looked at (the date column's range filter),
-/// not every message (issue 14: at a million messages that scan cost most of a search); the
-/// others keep their bound. Without `limit` dated candidates, the whole index is read.
-fn activity_for_top(
-    searcher: &Searcher,
-    tops: &[Hit],
-    limit: usize,
-) -> Result<ThreadMap<Option<i64>>, IndexError> {
-    let mut bounds: Vec<i64> = tops.iter().filter_map(|h| h.date).collect();
-    if limit == 0 || bounds.len() < limit {
-        return newest_dates(searcher, tops.iter().map(|h| h.thread));
-    }
-    let (_, theta, _) = bounds.select_nth_unstable_by(limit - 1, |a, b| b.cmp(a));
-    let since = clamped_date(*theta)..=DateTime::MAX;
-    let mut newest: ThreadMap<Option<i64>> = tops.iter().map(|h| (h.thread, h.date)).collect();
-    let mut docs = Vec::new();
-    for reader in searcher.segment_readers() {
-        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
-        let date = reader.fast_fields().date(schema::DATE)?;
-        let alive = reader.alive_bitset();
-        // The date column's own range filter (it reads the packed values in bulk).
-        docs.clear();
-        date.get_docids_for_value_range(since.clone(), 0..reader.max_doc(), &mut docs);
-        for &doc in &docs {
-            if alive.is_some_and(|a| !a.is_alive(doc)) {
-                continue;
-            }
-            if let Some(t) = thread.first(doc)
-                && let Some(slot) = newest.get_mut(&t)
-            {
-                *slot = (*slot).max(date.first(doc).map(|d| d.into_timestamp_secs()));
-            }
-        }
-    }
-    Ok(newest)
-}
-
-/// Stats of the given threads over the whole index, in one query (no scoring).
-fn thread_stats(
-    searcher: &Searcher,
-    fields: &Fields,
-    threads: &[u64],
-) -> Result<ThreadMap<ThreadStats>, IndexError> {
-    let clauses: Vec<Box<dyn Query>> = threads
-        .iter()
-        .map(|&t| {
-            Box::new(TermQuery::new(
-                Term::from_field_u64(fields.thread_n, t),
-                IndexRecordOption::Basic,
-            )) as Box<dyn Query>
-        })
-        .collect();
-    Ok(searcher.search(&BooleanQuery::union(clauses), &ThreadStatsCollector)?)
-}
-
-struct ThreadStatsCollector;
-
-struct ThreadStatsSegmentCollector {
-    segment: SegmentOrdinal,
-    thread: Column<u64>,
-    date: Column<DateTime>,
-    stats: ThreadMap<ThreadStats>,
-}
-
-impl Collector for ThreadStatsCollector {
-    type Fruit = ThreadMap<ThreadStats>;
-    type Child = ThreadStatsSegmentCollector;
-
-    fn for_segment(
-        &self,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<ThreadStatsSegmentCollector> {
-        Ok(ThreadStatsSegmentCollector {
-            segment,
-            thread: reader.fast_fields().u64(schema::THREAD_N)?,
-            date: reader.fast_fields().date(schema::DATE)?,
-            stats: ThreadMap::default(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(
-        &self,
-        fruits: Vec<ThreadMap<ThreadStats>>,
-    ) -> tantivy::Result<ThreadMap<ThreadStats>> {
-        let mut all: ThreadMap<ThreadStats> = ThreadMap::default();
-        for fruit in fruits {
-            for (thread, stats) in fruit {
-                all.entry(thread).or_default().merge(stats);
-            }
-        }
-        Ok(all)
-    }
-}
-
-impl SegmentCollector for ThreadStatsSegmentCollector {
-    type Fruit = ThreadMap<ThreadStats>;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        let thread = self.thread.first(doc).unwrap_or(0);
-        let date = self.date.first(doc).map(|d| d.into_timestamp_secs());
-        self.stats
-            .entry(thread)
-            .or_default()
-            .add(date, DocAddress::new(self.segment, doc));
-    }
-
-    fn harvest(self) -> ThreadMap<ThreadStats> {
-        self.stats
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Building the hits
 
 /// Per-segment fast columns read while building hits.
@@ -1140,6 +879,7 @@ fn fold_whitespace(text: &str, ranges: &[std::ops::Range<usize>]) -> (String, Ve
     (out, ranges)
 }
 
+mod collect;
 #[cfg(test)]
 mod tests;
 

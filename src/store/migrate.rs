@@ -297,18 +297,17 @@ pub(super) fn move_records(
     let crypt = Crypt::open(&migrating)?;
     let mut done = Migrated::default();
     let mut seq_of = HashMap::new();
-    done.records = copy_trees(&old_db, &new_db, &new_blobs, None, |k, v, out| {
+    done.records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
         done.messages += u64::from(from_format_2(&crypt, &new_blobs, &mut seq_of, k, v, out)?);
         Ok(())
     })?;
-    crypt.sync()?;
     drop((new_db, old_db, new_blobs, crypt));
     swap_in(dir, &migrating)?;
     tracing::info!(
         records = done.records,
         messages = done.messages,
         secs = started.elapsed().as_secs(),
-        "Store migrated to format 3 (message records moved from sled to the blob log)"
+        "Store migrated to format 3 (message records moved to the blob log, thread members split out)"
     );
     Ok(done)
 }
