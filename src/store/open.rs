@@ -46,7 +46,7 @@ pub(super) fn open_sled(
 impl Store {
     /// Open (or create) the store in `dir`. `cache_bytes` bounds sled's page cache. Its
     /// directories and blob segments are created private; sled's own files are private under
-    /// the umask the data directory's opening sets ([`permissions`]).
+    /// the umask the data directory's opening sets ([`super::permissions`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         Self::open_waiting(dir, cache_bytes, std::time::Duration::ZERO)
     }
