@@ -403,9 +403,11 @@ async function decide(action, extra) {
   try {
     const out = await api(`/api/review/${encodeURIComponent(id)}/${action}`,
       { version: r.item.version, ...extra });
+    // The queue first, then the word that the decision is done: whoever reads the status
+    // (a person, or the browser test) then sees the queue as it is after the decision.
+    await showReview(action === "correct" ? id : undefined);
     reviewStatus(`${r.item.subject}: ${out.item.state}` +
       (out.replies && out.replies.length ? ` (${out.replies.length} reply ${action === "reject" ? "cancelled" : "released"})` : ""));
-    await showReview(action === "correct" ? id : undefined);
   } catch (e) {
     showError(e.message);
     if (e.status === 409) await showReview(id); // show what the other person did
