@@ -213,6 +213,14 @@ fn assert_records_in_blobs(data: &Path) {
     let m = &usage["spaces"]["m"];
     assert!(m["records"].as_u64().unwrap() > 90, "{usage}");
     assert_eq!(m["max_value"], 25, "{usage}");
+    // sled's files and the blob log counted apart (the records are in the log).
+    let db = std::fs::metadata(data.join("store/db")).unwrap().len();
+    assert!(usage["sled_bytes"].as_u64().unwrap() >= db, "{usage}");
+    assert!(
+        usage["sled_bytes"].as_u64().unwrap() < db + (4 << 20),
+        "{usage}"
+    );
+    assert!(usage["blob_bytes"].as_u64().unwrap() > 0, "{usage}");
     // A thread's members are records of their own, one per stored message.
     let stats: Value = serde_json::from_str(&ok(run(data, &["stats", "--json"]))).unwrap();
     assert_eq!(

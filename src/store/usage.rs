@@ -23,7 +23,8 @@ pub struct StoreUsage {
     pub spaces: BTreeMap<String, SpaceUsage>,
     /// Keys plus values of every record.
     pub logical_bytes: u64,
-    /// What sled reports for its files (`Db::size_on_disk`).
+    /// sled's own files: `db`, `conf` and its snapshots (`Db::size_on_disk` would count the
+    /// whole directory, blob log and keyring included).
     pub sled_bytes: u64,
     /// The blob log's segments.
     pub blob_bytes: u64,
@@ -47,7 +48,20 @@ impl Store {
             s.max_value = s.max_value.max(v.len() as u64);
             usage.logical_bytes += (k.len() + v.len()) as u64;
         }
-        usage.sled_bytes = self.db.size_on_disk()?;
+        usage.sled_bytes = std::fs::read_dir(&self.dir)
+            .map_err(|source| StoreError::Io {
+                path: self.dir.display().to_string(),
+                source,
+            })?
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name == "db" || name == "conf" || name.starts_with("snap.")
+            })
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum();
         usage.blob_bytes = crate::metrics::dir_size(&self.dir.join("blobs"), 100_000);
         Ok(usage)
     }
