@@ -10,8 +10,9 @@
 #   - ingest in ten slices of N/10 messages, one `deskmail ingest` process each, one after the
 #     other into the same data directory: msg/s of each slice (does it decay as the store
 #     grows?) and each process's peak RSS (/usr/bin/time);
-#   - the size of each part of the data directory, against the mbox bytes, and sled's records
-#     per key space (`deskmail bench store`);
+#   - the size of each part of the data directory, against the mbox bytes; then
+#     `deskmail compact` (its time, and the data directory after it) and sled's records per key
+#     space (`deskmail bench store`);
 #   - search latency with process start included (`deskmail bench search`, 50 runs each) for a
 #     single word, `from:`, a date range and `category:`.
 # --quick: 10,000 messages. The binary: $DESKMAIL_BIN, else the release build in
@@ -92,6 +93,11 @@ size() { du -sb "$1" 2>/dev/null | cut -f1; }
 db=$(stat -c %s "$data/store/db"); blobs=$(size "$data/store/blobs"); index=$(size "$data/index"); all=$(size "$data")
 mb() { python3 -c "print(f'{$1 / 1e6:,.0f} MB')"; }
 echo "== data directory: $(mb "$all") = $(python3 -c "print(round($all / $mbox_bytes, 2))")x the mbox; sled db $(mb "$db"), blobs $(mb "$blobs"), index $(mb "$index")"
+echo "== deskmail compact (sled rewritten in key order, as after a backfill)"
+/usr/bin/time -o "$data.time" -f "%e %M" "$bin" compact --data "$data" | sed 's/^/  /'
+read -r secs rss_kb < "$data.time"
+all_c=$(size "$data")
+echo "  $secs s, peak RSS $((rss_kb / 1024)) MiB; data directory now $(mb "$all_c") = $(python3 -c "print(round($all_c / $mbox_bytes, 2))")x the mbox"
 echo "== where sled's bytes go (deskmail bench store)"
 "$bin" bench store --data "$data" | sed 's/^/  /'
 echo "== search (whole process, 50 runs each)"

@@ -34,6 +34,7 @@ fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Ingest(args) => ingest::ingest(args),
         Command::Reindex { data } => ingest::reindex(&data),
+        Command::Compact { data, json } => ingest::compact(&data, json),
         Command::Backup { data, out } => backup::backup(&data.data, &out),
         Command::Restore { data, archive } => backup::restore(&data, &archive),
         Command::Eval { rules, json, dir } => ingest::eval(&rules, json, &dir),

@@ -44,6 +44,7 @@ mod usage;
 use blobs::BlobLog;
 pub use blobs::BlobRef;
 pub use migrate::CURRENT_FORMAT as STORE_FORMAT;
+pub use migrate::Compacted;
 use open::open_sled;
 use receivables::{release_receivables, update_receivable};
 use records::IdEntry;

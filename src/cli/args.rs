@@ -184,6 +184,15 @@ pub enum Command {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Rewrite the store compactly (the daemon stopped): every record copied in key order into
+    /// a fresh database that replaces the old one. sled's file shrinks to a fraction (it keeps
+    /// old versions of what changed), and those old pages go with it.
+    Compact {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
     /// Back up the store, blobs and audit anchors to one archive (also while the daemon runs).
     Backup {
         #[command(flatten)]

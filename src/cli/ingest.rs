@@ -88,6 +88,25 @@ pub fn reindex(data: &DataArg) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+pub fn compact(data: &DataArg, json: bool) -> Result<ExitCode> {
+    let dir = DataDir::new(&data.data).store();
+    let started = std::time::Instant::now();
+    let done = deskmail::store::Store::compact(&dir, deskmail::pipeline::STORE_CACHE_BYTES)
+        .with_context(|| format!("cannot compact the store in {}", data.data.display()))?;
+    if json {
+        print_json_pretty(&done)?;
+    } else {
+        outln!(
+            "compacted {} records in {:.1} s: sled's file {:.1} MB -> {:.1} MB",
+            done.records,
+            started.elapsed().as_secs_f64(),
+            done.sled_bytes_before as f64 / 1e6,
+            done.sled_bytes_after as f64 / 1e6
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn eval(rules: &RulesArg, json: bool, dir: &Path) -> Result<ExitCode> {
     let rules = load_rules(rules.rules.as_deref())?;
     let report = deskmail::eval::run(dir, &rules, &ParseLimits::default())?;

@@ -268,15 +268,75 @@ pub(super) fn migrate(
 /// Migrate a format-2 store in `dir` (closed): each sealed message record moved as it is into
 /// the blob log, sled keeping a pointer; each thread record opened, its members written as
 /// `j/` records and the rest sealed again under its own data key; every other record copied
-/// as it is.
-/// The blob segments are hard-linked into the copy and never written again (the records go
-/// into a new segment), the keyring files copied; the copy's sled holds no old pages.
+/// as it is (`copy_beside`).
 pub(super) fn move_records(
     dir: &Path,
     cache_bytes: u64,
     wait: std::time::Duration,
 ) -> Result<Migrated, StoreError> {
     let started = std::time::Instant::now();
+    let mut done = Migrated::default();
+    let mut seq_of = HashMap::new();
+    done.records = copy_beside(dir, cache_bytes, wait, |crypt, blobs, k, v, out| {
+        done.messages += u64::from(from_format_2(crypt, blobs, &mut seq_of, k, v, out)?);
+        Ok(())
+    })?;
+    tracing::info!(
+        records = done.records,
+        messages = done.messages,
+        secs = started.elapsed().as_secs(),
+        "Store migrated to format 3 (message records moved to the blob log, thread members split out)"
+    );
+    Ok(done)
+}
+
+/// What compacting did: sled's file before and after, and the records copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Compacted {
+    pub records: u64,
+    pub sled_bytes_before: u64,
+    pub sled_bytes_after: u64,
+}
+
+/// Copy the store in `dir` (closed, current format) into a fresh one and swap it in. sled's
+/// file keeps old versions of its tree nodes until their segment is cleaned, and a store grown
+/// message by message is several times its records; written once, in key order, it is far
+/// smaller (a 100,000-message store: 374 → 97 MB), and the old pages (with whatever an erasure
+/// removed) are gone with the old file.
+pub(super) fn compact(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<Compacted, StoreError> {
+    let db_bytes = |d: &Path| std::fs::metadata(d.join("db")).map_or(0, |m| m.len());
+    let sled_bytes_before = db_bytes(dir);
+    let records = copy_beside(dir, cache_bytes, wait, |_, _, k, v, out| {
+        out.push((k.to_vec(), v.to_vec()));
+        Ok(())
+    })?;
+    Ok(Compacted {
+        records,
+        sled_bytes_before,
+        sled_bytes_after: db_bytes(dir),
+    })
+}
+
+/// The store in `dir` (closed) copied into `store.migrating` beside it, every record of the
+/// `deskmail` tree through `convert` (with the copy's keyring and blob log), then swapped in.
+/// The blob segments are hard-linked into the copy and never written again (what `convert`
+/// appends goes to a new segment), the keyring files copied; the copy's sled holds no old pages.
+fn copy_beside(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+    mut convert: impl FnMut(
+        &Crypt,
+        &BlobLog,
+        &[u8],
+        &[u8],
+        &mut Vec<KeyValue>,
+    ) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
     let db_bytes = std::fs::metadata(dir.join("db")).map_or(0, |m| m.len());
     let migrating = prepare(dir, db_bytes)?;
     for name in ["keyring", "keyring.shred", "master.key"] {
@@ -295,21 +355,12 @@ pub(super) fn move_records(
     let new_db = open_sled(&migrating, cache_bytes, wait)?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let crypt = Crypt::open(&migrating)?;
-    let mut done = Migrated::default();
-    let mut seq_of = HashMap::new();
-    done.records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
-        done.messages += u64::from(from_format_2(&crypt, &new_blobs, &mut seq_of, k, v, out)?);
-        Ok(())
+    let records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
+        convert(&crypt, &new_blobs, k, v, out)
     })?;
     drop((new_db, old_db, new_blobs, crypt));
     swap_in(dir, &migrating)?;
-    tracing::info!(
-        records = done.records,
-        messages = done.messages,
-        secs = started.elapsed().as_secs(),
-        "Store migrated to format 3 (message records moved to the blob log, thread members split out)"
-    );
-    Ok(done)
+    Ok(records)
 }
 
 /// One record of a format-2 store (or backup archive, in key order) as this format keeps it,

@@ -57,6 +57,25 @@ impl Store {
         Self::open_waiting(dir, cache_bytes, REOPEN_WAIT)
     }
 
+    /// Rewrite the closed store in `dir` compactly (`deskmail compact`): brought to the current
+    /// format first, then copied in key order into a fresh sled and swapped in. Refused with
+    /// `StoreError::Locked` while a process (the daemon) holds it.
+    pub fn compact(dir: &Path, cache_bytes: u64) -> Result<migrate::Compacted, StoreError> {
+        if !dir.join("db").exists() {
+            return Err(StoreError::Io {
+                path: dir.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no store here"),
+            });
+        }
+        // A migration closes the store just before the copy opens it: wait for sled's lock
+        // then (a daemon holding it is refused after the wait).
+        let wait = match migrate::upgrade(dir, cache_bytes, std::time::Duration::ZERO)? {
+            true => REOPEN_WAIT,
+            false => std::time::Duration::ZERO,
+        };
+        migrate::compact(dir, cache_bytes, wait)
+    }
+
     fn open_waiting(
         dir: &Path,
         cache_bytes: u64,
