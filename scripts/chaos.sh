@@ -403,14 +403,7 @@ campaign_sender() {
   mkdir -p "$dir/drop"
   mail_servers "$dir"
   make_invoices "$dir/drop" "$n"
-  {
-    echo 'data = "data"'
-    echo '[[drop_folder]]'
-    echo 'name = "ap"'
-    echo 'path = "drop"'
-    echo 'interval_secs = 1'
-    smtp_outbound
-  } > "$dir/deskmail.toml"
+  ap_drop_config "$dir"
   export SMTP_PW=secret-ap
   local started injected=0
   started=$(date +%s)
@@ -499,6 +492,18 @@ smtp_outbound() {
   echo "transport = { type = \"smtp\", host = \"localhost\", port = $SMTP_PORT, tls = \"starttls\", ca_file = \"$CA_FILE\", username = \"ap\", password_env = \"SMTP_PW\" }"
 }
 
+# DIR/deskmail.toml: the ap drop folder (polled every second) replying through that Postfix.
+ap_drop_config() {
+  {
+    echo 'data = "data"'
+    echo '[[drop_folder]]'
+    echo 'name = "ap"'
+    echo 'path = "drop"'
+    echo 'interval_secs = 1'
+    smtp_outbound
+  } > "$1/deskmail.toml"
+}
+
 # Outbox states as "ID STATE" lines (through the daemon's socket while it runs).
 outbox_states() { # DATA
   "$bin" outbox list --json --data "$1" | python3 -c '
@@ -519,14 +524,7 @@ campaign_postfix() {
   local refused deferred
   refused=$(grep -m1 -i '^From:' "$dir/drop/inv7.eml" | grep -o -E '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+')
   deferred=$(grep -m1 -i '^From:' "$dir/drop/inv8.eml" | grep -o -E '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+')
-  {
-    echo 'data = "data"'
-    echo '[[drop_folder]]'
-    echo 'name = "ap"'
-    echo 'path = "drop"'
-    echo 'interval_secs = 1'
-    smtp_outbound
-  } > "$dir/deskmail.toml"
+  ap_drop_config "$dir"
   export SMTP_PW=secret-ap
   local started
   started=$(date +%s)

@@ -370,40 +370,9 @@ impl MailIndex {
         let mut tops: Vec<Hit> = firsts.into_values().collect();
         let mut stats: Option<ThreadMap<ThreadStats>> = None;
         if opts.sort == SortOrder::Newest {
-            // Threads rank by their latest activity (the `last_date` shown), then by their newest
-            // matching message. With few threads the stats are needed anyway; when every message
-            // matches, a thread's first hit is its newest message; else one pass over two fast
-            // fields finds every matching thread's newest date.
-            let activity: Option<ThreadMap<Option<i64>>> = if tops.len() <= opts.limit {
-                let all: Vec<u64> = tops.iter().map(|h| h.thread).collect();
-                let s = thread_stats(&searcher, &self.fields, &all)?;
-                let activity = s.iter().map(|(&t, st)| (t, st.newest_date)).collect();
-                stats = Some(s);
-                Some(activity)
-            } else if hits.len() as u64 == searcher.num_docs() {
-                None
-            } else {
-                Some(activity_for_top(&searcher, &tops, opts.limit)?)
-            };
-            let mut ranked: Vec<(Option<i64>, Hit)> = tops
-                .into_iter()
-                .map(|h| {
-                    let newest = match &activity {
-                        Some(a) => a.get(&h.thread).copied().flatten(),
-                        None => h.date,
-                    };
-                    (newest, h)
-                })
-                .collect();
-            let by_activity = |a: &(Option<i64>, Hit), b: &(Option<i64>, Hit)| {
-                b.0.cmp(&a.0).then_with(|| order(&a.1, &b.1))
-            };
-            if ranked.len() > opts.limit {
-                ranked.select_nth_unstable_by(opts.limit - 1, by_activity);
-                ranked.truncate(opts.limit);
-            }
-            ranked.sort_by(by_activity);
-            tops = ranked.into_iter().map(|(_, h)| h).collect();
+            let all_match = hits.len() as u64 == searcher.num_docs();
+            (tops, stats) =
+                rank_by_activity(&searcher, &self.fields, tops, all_match, opts.limit, order)?;
         } else {
             if tops.len() > opts.limit {
                 tops.select_nth_unstable_by(opts.limit - 1, order);
@@ -449,6 +418,52 @@ impl MailIndex {
             threads,
         })
     }
+}
+
+/// The first `limit` of the matching threads (`tops`: each thread's first hit in `order`),
+/// newest first: threads rank by their latest activity (the `last_date` shown), then by that
+/// hit. With few threads their stats are needed anyway (and returned); when every message
+/// matches, a thread's first hit is its newest message; else `activity_for_top` reads the
+/// messages recent enough to matter.
+fn rank_by_activity(
+    searcher: &Searcher,
+    fields: &Fields,
+    tops: Vec<Hit>,
+    all_match: bool,
+    limit: usize,
+    order: impl Fn(&Hit, &Hit) -> std::cmp::Ordering,
+) -> Result<(Vec<Hit>, Option<ThreadMap<ThreadStats>>), IndexError> {
+    let mut stats = None;
+    let activity: Option<ThreadMap<Option<i64>>> = if tops.len() <= limit {
+        let all: Vec<u64> = tops.iter().map(|h| h.thread).collect();
+        let s = thread_stats(searcher, fields, &all)?;
+        let activity = s.iter().map(|(&t, st)| (t, st.newest_date)).collect();
+        stats = Some(s);
+        Some(activity)
+    } else if all_match {
+        None
+    } else {
+        Some(activity_for_top(searcher, &tops, limit)?)
+    };
+    let mut ranked: Vec<(Option<i64>, Hit)> = tops
+        .into_iter()
+        .map(|h| {
+            let newest = match &activity {
+                Some(a) => a.get(&h.thread).copied().flatten(),
+                None => h.date,
+            };
+            (newest, h)
+        })
+        .collect();
+    let by_activity = |a: &(Option<i64>, Hit), b: &(Option<i64>, Hit)| {
+        b.0.cmp(&a.0).then_with(|| order(&a.1, &b.1))
+    };
+    if ranked.len() > limit {
+        ranked.select_nth_unstable_by(limit - 1, by_activity);
+        ranked.truncate(limit);
+    }
+    ranked.sort_by(by_activity);
+    Ok((ranked.into_iter().map(|(_, h)| h).collect(), stats))
 }
 
 /// Writes to the index. Uncommitted changes are discarded when the writer is dropped.
