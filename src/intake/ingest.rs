@@ -90,6 +90,39 @@ where
     ingest_scanned(pipeline, inputs, workers, None, on_progress)
 }
 
+/// Batches submitted to the intake, with the origins of their messages, oldest first.
+type InFlight = VecDeque<(Ack, Vec<String>)>;
+
+/// Take in the answers that are ready, and wait for more until at most `at_most` are out
+/// (answers come in submission order: the oldest is waited for).
+fn settle(
+    in_flight: &mut InFlight,
+    summary: &mut IngestSummary,
+    at_most: usize,
+    on_progress: &dyn Fn(u64),
+) -> Result<(), CommitError> {
+    while let Some((ack, _)) = in_flight.front_mut() {
+        let answer = match ack.try_recv() {
+            Ok(a) => a,
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) if in_flight.len() <= at_most => {
+                return Ok(());
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                let (ack, origins) = in_flight.pop_front().expect("front exists");
+                let answer = ack.blocking_recv().map_err(|_| super::IntakeStopped)?;
+                summary.count(answer?.outcomes, origins);
+                on_progress(summary.handled());
+                continue;
+            }
+            Err(_) => return Err(super::IntakeStopped.into()),
+        };
+        let (_, origins) = in_flight.pop_front().expect("front exists");
+        summary.count(answer?.outcomes, origins);
+        on_progress(summary.handled());
+    }
+    Ok(())
+}
+
 /// [`ingest`], each message scanned by `scanner` first (`[antivirus]`). A batch that could not
 /// be scanned stops the run with [`CommitError::Unscanned`]; nothing of it is stored.
 pub fn ingest_scanned<I>(
@@ -114,36 +147,8 @@ where
     )?;
     let sender = intake.sender();
     let mut summary = IngestSummary::default();
-    let mut in_flight: VecDeque<(Ack, Vec<String>)> = VecDeque::new();
+    let mut in_flight = InFlight::new();
     let mut failure: Option<CommitError> = None;
-    // Take in the answers that are ready, and wait for more until at most `at_most` are out.
-    let settle = |in_flight: &mut VecDeque<(Ack, Vec<String>)>,
-                  summary: &mut IngestSummary,
-                  at_most: usize|
-     -> Result<(), CommitError> {
-        while let Some((ack, _)) = in_flight.front_mut() {
-            let answer = match ack.try_recv() {
-                Ok(a) => a,
-                Err(tokio::sync::oneshot::error::TryRecvError::Empty)
-                    if in_flight.len() <= at_most =>
-                {
-                    return Ok(());
-                }
-                Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
-                    let (ack, origins) = in_flight.pop_front().expect("front exists");
-                    let answer = ack.blocking_recv().map_err(|_| super::IntakeStopped)?;
-                    summary.count(answer?.outcomes, origins);
-                    on_progress(summary.handled());
-                    continue;
-                }
-                Err(_) => return Err(super::IntakeStopped.into()),
-            };
-            let (_, origins) = in_flight.pop_front().expect("front exists");
-            summary.count(answer?.outcomes, origins);
-            on_progress(summary.handled());
-        }
-        Ok(())
-    };
     let mut batch: Vec<RawMail> = Vec::with_capacity(BATCH);
     let mut inputs = inputs.peekable();
     while inputs.peek().is_some() || !batch.is_empty() {
@@ -175,13 +180,13 @@ where
                 break;
             }
         }
-        if let Err(e) = settle(&mut in_flight, &mut summary, MAX_IN_FLIGHT) {
+        if let Err(e) = settle(&mut in_flight, &mut summary, MAX_IN_FLIGHT, on_progress) {
             failure = Some(e);
             break;
         }
     }
     if failure.is_none()
-        && let Err(e) = settle(&mut in_flight, &mut summary, 0)
+        && let Err(e) = settle(&mut in_flight, &mut summary, 0, on_progress)
     {
         failure = Some(e);
     }
