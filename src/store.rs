@@ -1,11 +1,13 @@
 //! The sled store: the one place that writes state, and the source of truth (the index is derived).
 //!
-//! Everything lives in one sled tree, in key spaces marked by a one-letter prefix (`m/` messages,
-//! `r/` raw bytes, ...). A batch of processed messages is prepared in memory (an overlay that
-//! reads its own writes, so threading and dedupe see earlier messages of the same batch) and
-//! applied with one atomic `apply_batch`: the message with its decision, its raw bytes, the
-//! thread update, AP invoice records, counters and its place in the ingest log land together or
-//! not at all. Keys are documented in docs/ARCHITECTURE.md.
+//! State lives in one sled tree, in key spaces marked by a one-letter prefix (`m/` messages,
+//! `t/` threads, `j/` thread members, ...), and in the blob log (`blobs`): raw messages and the
+//! message records, which sled points at. A batch of processed messages is prepared in memory
+//! (an overlay that reads its own writes, so threading and dedupe see earlier messages of the
+//! same batch) and applied with one atomic `apply_batch` after the blob log is synced: the
+//! message with its decision, its raw bytes, the thread update, AP invoice records, counters
+//! and its place in the ingest log land together or not at all. Keys are documented in
+//! docs/ARCHITECTURE.md.
 //!
 //! Speed notes (spamassassin corpus): sled's multi-tree transactions cost ~200 µs a message; one
 //! tree, one batch and ~6 keys a message cost a fraction of that. Every key is a sled lookup and
