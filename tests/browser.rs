@@ -134,7 +134,7 @@ fn an_agent_searches_and_opens_a_thread_with_its_decision() {
     let (server, token) = serve(&data, &[root().join("fixtures/mail/ap")]);
     let seen = browse(&server, &token, "invoice:INV-20417");
     assert_eq!(seen["loginShown"], true);
-    assert_eq!(seen["count"], "1 threads", "{seen}");
+    assert_eq!(seen["count"], "1 threads, 2 messages", "{seen}");
     let hit = &seen["hits"][0];
     assert!(hit["subject"].as_str().unwrap().contains("INV-20417"));
     let thread = &seen["threads"][0];
@@ -215,7 +215,7 @@ fn hostile_mail_stays_inert_in_the_page() {
     let data = dir.path().join("data");
     let (server, token) = serve(&data, &[corpus]);
     let seen = browse(&server, &token, "xsscorpus");
-    assert_eq!(seen["count"], "4 threads", "{seen}");
+    assert_eq!(seen["count"], "4 threads, 4 messages", "{seen}");
     assert_eq!(seen["threads"].as_array().unwrap().len(), 4);
     assert_inert(&seen);
     // The hostile text is there to read, as text.

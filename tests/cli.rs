@@ -226,7 +226,7 @@ fn a_reader_that_stops_after_one_line_ends_search_quietly() {
     let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     reader.read_line(&mut first).unwrap();
-    assert_eq!(first, "1500 threads\n");
+    assert_eq!(first, "1500 threads, 1500 messages\n");
     drop(reader);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

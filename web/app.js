@@ -76,7 +76,8 @@ async function search(q) {
   results.replaceChildren(el("p", { class: "count" }, "Searching…"));
   try {
     const r = await api("/api/search?limit=50&q=" + encodeURIComponent(q));
-    const list = [el("p", { class: "count" }, `${r.total_threads} threads`)];
+    const more = r.more_threads ? "more than " : "";
+    const list = [el("p", { class: "count" }, `${more}${r.total_threads} threads, ${r.total_messages} messages`)];
     for (const t of r.threads) {
       const hit = el("article", { class: "hit", tabindex: "0", "data-thread": t.thread_id },
         el("div", { class: "subject" }, t.subject || "(no subject)"),

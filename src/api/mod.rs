@@ -538,7 +538,7 @@ fn default_limit() -> usize {
     params(("q" = String, Query, description = "query, e.g. `from:acme invoice:4411`"),
            ("limit" = Option<usize>, Query, description = "threads to return (default 20)"),
            ("sort" = Option<String>, Query, description = "newest (default) or relevance")),
-    responses((status = 200, description = "{total_threads, threads: [...]}"),
+    responses((status = 200, description = "{total_threads, more_threads, total_messages, threads: [...]}"),
               (status = 400, description = "bad query, with the column")),
     security(("bearer" = [])))]
 async fn search(State(state): State<Arc<ApiState>>, Query(p): Query<SearchParams>) -> Response {

@@ -50,7 +50,12 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
 
 fn print_search(results: &SearchResults) -> Result<()> {
     let color = std::io::stdout().is_terminal();
-    outln!("{} threads", results.total_threads)?;
+    let more = if results.more_threads { "more than " } else { "" };
+    outln!(
+        "{more}{} threads, {} messages",
+        results.total_threads,
+        results.total_messages
+    )?;
     for t in &results.threads {
         let date = t
             .last_date

@@ -1,5 +1,5 @@
-//! The collectors a search runs: every match with its thread and date, per-thread stats, and
-//! each candidate thread's latest activity for newest-first ranking.
+//! The collectors a search runs on a few threads: their matches with thread, date and score,
+//! their stats, their newest dates.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -10,7 +10,7 @@ use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DateTime, DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
-use super::{Fields, IndexError, clamped_date, schema};
+use super::{Fields, IndexError, schema};
 
 /// Thread ids are hash-derived (uniform bits): hash maps keyed by them need no hashing.
 #[derive(Default)]
@@ -124,7 +124,7 @@ impl ThreadStats {
 
 /// The newest date of each of the given threads over the whole index: one pass over the
 /// thread and date fast fields of every live document.
-fn newest_dates(
+pub(super) fn newest_dates(
     searcher: &Searcher,
     threads: impl Iterator<Item = u64>,
 ) -> Result<ThreadMap<Option<i64>>, IndexError> {
@@ -142,47 +142,6 @@ fn newest_dates(
             {
                 let d = date.first(doc).map(|d| d.into_timestamp_secs());
                 *slot = (*slot).max(d);
-            }
-        }
-    }
-    Ok(newest)
-}
-
-/// The newest date of each candidate thread (any message of it, matching or not), exact where
-/// it decides the first `limit`. A thread's newest matching message (`tops`) is a lower bound
-/// of its newest message, so at least `limit` threads have one dated θ or later, θ the
-/// `limit`-th largest bound; a thread without a message dated θ or later ranks after all of
-/// them. So only the messages dated θ or later are looked at (the date column's range filter),
-/// not every message (issue 14: at a million messages that scan cost most of a search); the
-/// others keep their bound. Without `limit` dated candidates, the whole index is read.
-pub(super) fn activity_for_top(
-    searcher: &Searcher,
-    tops: &[Hit],
-    limit: usize,
-) -> Result<ThreadMap<Option<i64>>, IndexError> {
-    let mut bounds: Vec<i64> = tops.iter().filter_map(|h| h.date).collect();
-    if limit == 0 || bounds.len() < limit {
-        return newest_dates(searcher, tops.iter().map(|h| h.thread));
-    }
-    let (_, theta, _) = bounds.select_nth_unstable_by(limit - 1, |a, b| b.cmp(a));
-    let since = clamped_date(*theta)..=DateTime::MAX;
-    let mut newest: ThreadMap<Option<i64>> = tops.iter().map(|h| (h.thread, h.date)).collect();
-    let mut docs = Vec::new();
-    for reader in searcher.segment_readers() {
-        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
-        let date = reader.fast_fields().date(schema::DATE)?;
-        let alive = reader.alive_bitset();
-        // The date column's own range filter (it reads the packed values in bulk).
-        docs.clear();
-        date.get_docids_for_value_range(since.clone(), 0..reader.max_doc(), &mut docs);
-        for &doc in &docs {
-            if alive.is_some_and(|a| !a.is_alive(doc)) {
-                continue;
-            }
-            if let Some(t) = thread.first(doc)
-                && let Some(slot) = newest.get_mut(&t)
-            {
-                *slot = (*slot).max(date.first(doc).map(|d| d.into_timestamp_secs()));
             }
         }
     }

@@ -20,9 +20,11 @@
 //! # Search cost
 //!
 //! A CLI search is a whole process (open + query + print) budgeted at ≤ 5 ms on a 6,000-message
-//! index, so: the read-only open builds no file watcher and warms nothing; the matching docs are
-//! collected with their thread, date and score from fast fields only, ranked per thread without
-//! sorting them all; the stats of the returned threads (count, oldest, newest) come from one
+//! index, so: the read-only open builds no file watcher and warms nothing; one unscored pass
+//! over the matches reads their thread and date from fast fields a block at a time and keeps
+//! only the threads that can be among the first `limit` (`topk.rs`; a million matches cost no
+//! more memory than twenty), then the matches of the chosen threads alone are read back scored
+//! (`select.rs`); the stats of the returned threads (count, oldest, newest) come from one
 //! unscored query; message ids come from two u64 fast fields; the doc store is read only for the
 //! oldest and the best message of each returned thread; snippets use a lean highlighter
 //! (`snippet.rs`); empty fields are indexed with a sentinel token (see [`schema`]); and the writer
@@ -52,10 +54,12 @@ use tantivy::{
 
 use crate::model::{CATEGORY_OTHER, Decision, FieldValue, Message, MessageId, ThreadId};
 
-use collect::{Hit, MatchCollector, ThreadMap, ThreadStats, activity_for_top, thread_stats};
+use collect::{Hit, ThreadStats, thread_stats};
 pub use query::QueryError;
 use schema::{EMPTY_SENTINEL, Fields, MAX_ATTACHMENT_TEXT_BYTES, MAX_BODY_BYTES};
 use snippet::Highlighter;
+use topk::FirstsCollector;
+pub use topk::THREAD_COUNT_BOUND;
 
 /// Default writer heap: one indexing thread with this budget keeps a bulk ingest well inside the
 /// process's 150 MiB RSS budget.
@@ -164,8 +168,13 @@ impl Default for SearchOptions {
 /// The threads matching a query.
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResults {
-    /// Distinct threads among all matching messages (not only the returned ones).
+    /// Distinct threads among all matching messages (not only the returned ones), counted up to
+    /// [`THREAD_COUNT_BOUND`].
     pub total_threads: usize,
+    /// More threads match than `total_threads` (the count stopped at the bound).
+    pub more_threads: bool,
+    /// Matching messages, exact.
+    pub total_messages: u64,
     pub threads: Vec<ThreadHit>,
 }
 
@@ -326,72 +335,52 @@ impl MailIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// Runs a query (see [`query`] for the language) and groups the matching messages by thread.
+    /// Runs a query (see [`query`] for the language) and groups the matching messages by thread:
+    /// the first `limit` threads (top-k first, see `select`), with exact totals of matching
+    /// messages and of threads up to [`THREAD_COUNT_BOUND`].
     pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<SearchResults, SearchError> {
         let ast = query::parse(query, &self.analyzer)?;
         let compiled = query::compile(&ast, &self.fields);
         let searcher = self.reader.searcher();
-        let hits = searcher.search(&*compiled.query, &MatchCollector)?;
-
-        // Order of results: `Less` = comes first.
-        let order = |a: &Hit, b: &Hit| match opts.sort {
-            SortOrder::Newest => b
-                .date
-                .cmp(&a.date)
-                .then(b.score.total_cmp(&a.score))
-                .then(a.addr.cmp(&b.addr)),
-            SortOrder::Relevance => b
-                .score
-                .total_cmp(&a.score)
-                .then(b.date.cmp(&a.date))
-                .then(a.addr.cmp(&b.addr)),
+        let found = searcher.search(
+            &*compiled.query,
+            &FirstsCollector {
+                k: opts.limit,
+                sort: opts.sort,
+                only: None,
+            },
+        )?;
+        let mut results = SearchResults {
+            total_threads: if found.more_threads {
+                THREAD_COUNT_BOUND
+            } else {
+                found.threads.len()
+            },
+            more_threads: found.more_threads,
+            total_messages: found.messages,
+            threads: Vec::new(),
         };
-        // Each thread ranks by its first hit in that order (same result as sorting all hits and
-        // grouping them, without sorting them all).
-        let mut firsts: ThreadMap<Hit> =
-            ThreadMap::with_capacity_and_hasher(hits.len(), Default::default());
-        for hit in &hits {
-            firsts
-                .entry(hit.thread)
-                .and_modify(|first| {
-                    if order(hit, first).is_lt() {
-                        *first = *hit;
-                    }
-                })
-                .or_insert(*hit);
+        if opts.limit == 0 || found.firsts.is_empty() {
+            return Ok(results);
         }
-        let total_threads = firsts.len();
-        if opts.limit == 0 || total_threads == 0 {
-            return Ok(SearchResults {
-                total_threads,
-                threads: Vec::new(),
-            });
-        }
-        let mut tops: Vec<Hit> = firsts.into_values().collect();
-        let mut stats: Option<ThreadMap<ThreadStats>> = None;
-        if opts.sort == SortOrder::Newest {
-            let all_match = hits.len() as u64 == searcher.num_docs();
-            (tops, stats) =
-                rank_by_activity(&searcher, &self.fields, tops, all_match, opts.limit, order)?;
-        } else {
-            if tops.len() > opts.limit {
-                tops.select_nth_unstable_by(opts.limit - 1, order);
-                tops.truncate(opts.limit);
+        let selected = match opts.sort {
+            SortOrder::Newest => {
+                select::select_newest(&searcher, &self.fields, &*compiled.query, found, opts.limit)?
             }
-            tops.sort_by(order);
-        }
-        let selected: Vec<u64> = tops.iter().map(|h| h.thread).collect();
-        let slot: ThreadMap<usize> = selected.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-        let mut groups: Vec<Vec<Hit>> = vec![Vec::new(); selected.len()];
-        for hit in hits {
-            if let Some(&i) = slot.get(&hit.thread) {
-                groups[i].push(hit);
-            }
-        }
-
-        let stats = match stats {
+            SortOrder::Relevance => select::select_relevance(
+                &searcher,
+                &self.fields,
+                &*compiled.query,
+                found,
+                opts.limit,
+            )?,
+        };
+        let stats = match selected.stats {
             Some(stats) => stats,
-            None => thread_stats(&searcher, &self.fields, &selected)?,
+            None => {
+                let threads: Vec<u64> = selected.threads.iter().map(|(t, _)| *t).collect();
+                thread_stats(&searcher, &self.fields, &threads)?
+            }
         };
         let mut ctx = HitBuilder {
             searcher: &searcher,
@@ -408,62 +397,12 @@ impl MailIndex {
                 SNIPPET_MAX_BYTES,
             ),
         };
-        let mut threads = Vec::with_capacity(selected.len());
-        for (thread, group) in selected.into_iter().zip(groups) {
+        for (thread, group) in selected.threads {
             let stats = stats.get(&thread).copied().unwrap_or_default();
-            threads.push(ctx.thread_hit(thread, group, stats)?);
+            results.threads.push(ctx.thread_hit(thread, group, stats)?);
         }
-        Ok(SearchResults {
-            total_threads,
-            threads,
-        })
+        Ok(results)
     }
-}
-
-/// The first `limit` of the matching threads (`tops`: each thread's first hit in `order`),
-/// newest first: threads rank by their latest activity (the `last_date` shown), then by that
-/// hit. With few threads their stats are needed anyway (and returned); when every message
-/// matches, a thread's first hit is its newest message; else `activity_for_top` reads the
-/// messages recent enough to matter.
-fn rank_by_activity(
-    searcher: &Searcher,
-    fields: &Fields,
-    tops: Vec<Hit>,
-    all_match: bool,
-    limit: usize,
-    order: impl Fn(&Hit, &Hit) -> std::cmp::Ordering,
-) -> Result<(Vec<Hit>, Option<ThreadMap<ThreadStats>>), IndexError> {
-    let mut stats = None;
-    let activity: Option<ThreadMap<Option<i64>>> = if tops.len() <= limit {
-        let all: Vec<u64> = tops.iter().map(|h| h.thread).collect();
-        let s = thread_stats(searcher, fields, &all)?;
-        let activity = s.iter().map(|(&t, st)| (t, st.newest_date)).collect();
-        stats = Some(s);
-        Some(activity)
-    } else if all_match {
-        None
-    } else {
-        Some(activity_for_top(searcher, &tops, limit)?)
-    };
-    let mut ranked: Vec<(Option<i64>, Hit)> = tops
-        .into_iter()
-        .map(|h| {
-            let newest = match &activity {
-                Some(a) => a.get(&h.thread).copied().flatten(),
-                None => h.date,
-            };
-            (newest, h)
-        })
-        .collect();
-    let by_activity = |a: &(Option<i64>, Hit), b: &(Option<i64>, Hit)| {
-        b.0.cmp(&a.0).then_with(|| order(&a.1, &b.1))
-    };
-    if ranked.len() > limit {
-        ranked.select_nth_unstable_by(limit - 1, by_activity);
-        ranked.truncate(limit);
-    }
-    ranked.sort_by(by_activity);
-    Ok((ranked.into_iter().map(|(_, h)| h).collect(), stats))
 }
 
 /// Writes to the index. Uncommitted changes are discarded when the writer is dropped.
@@ -895,8 +834,12 @@ fn fold_whitespace(text: &str, ranges: &[std::ops::Range<usize>]) -> (String, Ve
 }
 
 mod collect;
+mod select;
+#[cfg(test)]
+mod select_tests;
 #[cfg(test)]
 mod tests;
+mod topk;
 
 /// Seconds tantivy's date (i64 nanoseconds) can hold: 1677-09-21 to 2262-04-11.
 const DATE_SECS_LIMIT: i64 = i64::MAX / 1_000_000_000;

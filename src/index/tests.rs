@@ -794,6 +794,8 @@ fn results_serialize_to_json() {
     let r = search(&f, "overdue");
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["total_threads"], 1);
+    assert_eq!(json["more_threads"], false);
+    assert_eq!(json["total_messages"], 1);
     assert_eq!(json["threads"][0]["message_ids"][0], "m03");
     assert!(json["threads"][0]["highlights"][0].is_array());
 }

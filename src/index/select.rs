@@ -1,0 +1,340 @@
+//! Which threads a search returns, and their matching messages: top-k first (issue 14).
+//!
+//! 1. One pass over the matches ([`FirstsCollector`]) keeps only the threads that can be among
+//!    the first `limit`, with their first hit, and counts the totals.
+//! 2. Newest first ranks a thread by its latest activity, matching or not (see
+//!    [`select_newest`]); relevance by its best match.
+//! 3. The matches of the chosen threads alone, scored, are read back with one query (the search
+//!    query intersected with those threads): they give each thread's messages, its best match
+//!    and, for ties on dates, the exact order.
+
+use std::sync::Arc;
+
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use super::collect::{Hit, MatchCollector, ThreadMap, ThreadStats, newest_dates, thread_stats};
+use super::topk::{Firsts, FirstsCollector, hit_order};
+use super::{Fields, IndexError, SortOrder, clamped_date, schema};
+
+/// Outsider threads (recent activity, matches not seen) checked per query.
+const OUTSIDER_CHUNK: usize = 256;
+
+/// The chosen threads in result order, each with its matching messages, and the stats of the
+/// threads when they were needed on the way.
+pub(super) struct Selected {
+    pub(super) threads: Vec<(u64, Vec<Hit>)>,
+    pub(super) stats: Option<ThreadMap<ThreadStats>>,
+}
+
+/// The matches of `threads` (scored), grouped by thread.
+fn matches_in(
+    searcher: &Searcher,
+    fields: &Fields,
+    query: &dyn Query,
+    threads: impl IntoIterator<Item = u64>,
+) -> Result<ThreadMap<Vec<Hit>>, IndexError> {
+    let clauses: Vec<Box<dyn Query>> = threads
+        .into_iter()
+        .map(|t| {
+            Box::new(TermQuery::new(
+                Term::from_field_u64(fields.thread_n, t),
+                IndexRecordOption::Basic,
+            )) as Box<dyn Query>
+        })
+        .collect();
+    // The thread filter scores 0, so a match's score is the search query's alone. (A union of
+    // term queries: a `TermSetQuery` walks the term dictionary with an automaton, several times
+    // slower for a few hundred threads.)
+    let only = ConstScoreQuery::new(Box::new(BooleanQuery::union(clauses)), 0.0);
+    let both = BooleanQuery::new(vec![
+        (Occur::Must, query.box_clone()),
+        (Occur::Must, Box::new(only) as Box<dyn Query>),
+    ]);
+    let mut groups: ThreadMap<Vec<Hit>> = ThreadMap::default();
+    for hit in searcher.search(&both, &MatchCollector)? {
+        groups.entry(hit.thread).or_default().push(hit);
+    }
+    Ok(groups)
+}
+
+/// The first hit of a group in `sort` order.
+fn first_of(sort: SortOrder, group: &[Hit]) -> Hit {
+    *group
+        .iter()
+        .min_by(|a, b| hit_order(sort, a, b))
+        .expect("groups are never empty")
+}
+
+/// Relevance: the kept threads are exactly the best `limit`.
+pub(super) fn select_relevance(
+    searcher: &Searcher,
+    fields: &Fields,
+    query: &dyn Query,
+    found: Firsts,
+    limit: usize,
+) -> Result<Selected, IndexError> {
+    let sort = SortOrder::Relevance;
+    let mut groups = matches_in(searcher, fields, query, found.firsts.into_keys())?;
+    let mut ranked: Vec<(Hit, u64)> = groups
+        .iter()
+        .map(|(&t, g)| (first_of(sort, g), t))
+        .collect();
+    ranked.sort_by(|a, b| hit_order(sort, &a.0, &b.0));
+    ranked.truncate(limit);
+    let threads = ranked
+        .into_iter()
+        .map(|(_, t)| (t, groups.remove(&t).unwrap_or_default()))
+        .collect();
+    Ok(Selected {
+        threads,
+        stats: None,
+    })
+}
+
+/// A candidate thread for newest first: its latest activity and its first hit (newest match;
+/// its score is not known before step 3).
+#[derive(Clone, Copy)]
+struct Candidate {
+    activity: Option<i64>,
+    first: Hit,
+}
+
+/// Newest activity first, then the newest match (scores, which break ties, are not known yet).
+fn by_activity(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    b.activity
+        .cmp(&a.activity)
+        .then(b.first.date.cmp(&a.first.date))
+}
+
+/// The `limit`-th best activity among `candidates` (`None` when there are fewer).
+fn limit_th_activity(candidates: &[Candidate], limit: usize) -> Option<Option<i64>> {
+    if candidates.len() < limit {
+        return None;
+    }
+    let mut acts: Vec<Option<i64>> = candidates.iter().map(|c| c.activity).collect();
+    let (_, a, _) = acts.select_nth_unstable_by(limit - 1, |a, b| b.cmp(a));
+    Some(*a)
+}
+
+/// Newest first: threads rank by their latest activity (the `last_date` shown, matching or not),
+/// then by their first hit.
+///
+/// Every thread with a match dated θ or later (θ the `limit`-th newest thread's newest match) is
+/// among the kept ones with its newest match, so at least `limit` of them have activity θ or
+/// later and a thread without a message dated θ or later ranks after them: activity is read
+/// only from the messages dated θ or later (the date column's range filter). A thread that was
+/// not kept may still rank among the first: its matches are older than θ but a later message of
+/// it is not. Such "outsiders" are found in the same read: the threads whose newest message is
+/// dated at or after the `limit`-th best activity A among the candidates. They are checked
+/// against the query in activity order, a chunk at a time, until the next one's activity is
+/// below A (A only rises as they join); or, when there are many, in one pass over the matches.
+pub(super) fn select_newest(
+    searcher: &Searcher,
+    fields: &Fields,
+    query: &dyn Query,
+    found: Firsts,
+    limit: usize,
+) -> Result<Selected, IndexError> {
+    let kept: Vec<Hit> = found.firsts.into_values().collect();
+    let dated = kept.iter().filter(|h| h.date.is_some()).count();
+    let mut stats = None;
+    let mut recent = ThreadMap::default();
+    let activity: ThreadMap<Option<i64>> = if !found.pruned && kept.len() <= limit {
+        // Every matching thread is here and all are returned: their stats are needed anyway.
+        let all: Vec<u64> = kept.iter().map(|h| h.thread).collect();
+        let s = thread_stats(searcher, fields, &all)?;
+        let activity = s.iter().map(|(&t, st)| (t, st.newest_date)).collect();
+        stats = Some(s);
+        activity
+    } else if dated < limit {
+        // Fewer than `limit` dated matches: not pruned (see `Keeper`), so every matching thread
+        // is here; their newest dates need the whole index (undated mail is rare).
+        debug_assert!(!found.pruned);
+        newest_dates(searcher, kept.iter().map(|h| h.thread))?
+    } else {
+        let mut dates: Vec<i64> = kept.iter().filter_map(|h| h.date).collect();
+        let (_, theta, _) = dates.select_nth_unstable_by(limit - 1, |a, b| b.cmp(a));
+        recent = threads_since(searcher, *theta)?;
+        kept.iter()
+            .map(|h| (h.thread, h.date.max(recent.get(&h.thread).copied())))
+            .collect()
+    };
+    let mut candidates: Vec<Candidate> = kept
+        .iter()
+        .map(|&first| Candidate {
+            activity: activity.get(&first.thread).copied().flatten(),
+            first,
+        })
+        .collect();
+    if found.pruned {
+        join_outsiders(searcher, fields, query, &mut candidates, limit, recent)?;
+    }
+
+    // The first `limit` by (activity, newest match), with every thread tied with the last one:
+    // scores decide those ties, and step 3 reads them.
+    candidates.sort_by(by_activity);
+    if candidates.len() > limit {
+        let last = candidates[limit - 1];
+        let keep = candidates
+            .iter()
+            .take_while(|c| by_activity(c, &last).is_le())
+            .count();
+        candidates.truncate(keep);
+    }
+    let mut groups = matches_in(
+        searcher,
+        fields,
+        query,
+        candidates.iter().map(|c| c.first.thread),
+    )?;
+    let mut ranked: Vec<(Option<i64>, Hit)> = candidates
+        .iter()
+        .filter_map(|c| {
+            let group = groups.get(&c.first.thread)?;
+            Some((c.activity, first_of(SortOrder::Newest, group)))
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| hit_order(SortOrder::Newest, &a.1, &b.1))
+    });
+    ranked.truncate(limit);
+    let threads = ranked
+        .into_iter()
+        .map(|(_, h)| (h.thread, groups.remove(&h.thread).unwrap_or_default()))
+        .collect();
+    Ok(Selected { threads, stats })
+}
+
+/// Adds to `candidates` the matching threads that were not kept but whose activity ranks them
+/// among the first `limit` (see [`select_newest`]); `recent`: every thread with a message dated
+/// θ or later, with its newest date.
+fn join_outsiders(
+    searcher: &Searcher,
+    fields: &Fields,
+    query: &dyn Query,
+    candidates: &mut Vec<Candidate>,
+    limit: usize,
+    recent: ThreadMap<i64>,
+) -> Result<(), IndexError> {
+    let Some(Some(floor)) = limit_th_activity(candidates, limit) else {
+        return Ok(());
+    };
+    let known: ThreadMap<()> = candidates.iter().map(|c| (c.first.thread, ())).collect();
+    let mut outsiders: Vec<(i64, u64)> = recent
+        .into_iter()
+        .filter(|(t, d)| *d >= floor && !known.contains_key(t))
+        .map(|(t, d)| (d, t))
+        .collect();
+    if outsiders.len() > 2 * OUTSIDER_CHUNK {
+        // Many (a query on old mail, with much mail since): one pass over the matches, looking
+        // each one's thread up, costs less than a query per chunk.
+        let only: Arc<ThreadMap<i64>> = Arc::new(outsiders.iter().map(|&(d, t)| (t, d)).collect());
+        let found = searcher.search(
+            query,
+            &FirstsCollector {
+                k: only.len(),
+                sort: SortOrder::Newest,
+                only: Some(only.clone()),
+            },
+        )?;
+        candidates.extend(found.firsts.into_values().map(|first| Candidate {
+            activity: only.get(&first.thread).copied(),
+            first,
+        }));
+        return Ok(());
+    }
+    outsiders.sort_by(|a, b| b.cmp(a));
+    let mut floor = floor;
+    for chunk in outsiders.chunks(OUTSIDER_CHUNK) {
+        if chunk[0].0 < floor {
+            break;
+        }
+        let activity: ThreadMap<i64> = chunk.iter().map(|&(d, t)| (t, d)).collect();
+        let groups = matches_in(searcher, fields, query, chunk.iter().map(|&(_, t)| t))?;
+        for (thread, group) in groups {
+            candidates.push(Candidate {
+                activity: activity.get(&thread).copied(),
+                first: first_of(SortOrder::Newest, &group),
+            });
+        }
+        if let Some(Some(a)) = limit_th_activity(candidates, limit) {
+            floor = floor.max(a);
+        }
+    }
+    Ok(())
+}
+
+/// Every thread with a message dated `since` or later, with its newest date.
+fn threads_since(searcher: &Searcher, since: i64) -> Result<ThreadMap<i64>, IndexError> {
+    let mut recent: ThreadMap<i64> = ThreadMap::default();
+    for_messages_since(searcher, since, |thread, date| {
+        let slot = recent.entry(thread).or_insert(date);
+        *slot = (*slot).max(date);
+    })?;
+    Ok(recent)
+}
+
+/// Calls `f(thread, date)` for every live message dated `since` or later (the date column's
+/// own range filter, which reads the packed values in bulk).
+fn for_messages_since(
+    searcher: &Searcher,
+    since: i64,
+    mut f: impl FnMut(u64, i64),
+) -> Result<(), IndexError> {
+    const BLOCK: u32 = 1024;
+    let range = clamped_date(since)..=tantivy::DateTime::MAX;
+    let mut rows = Vec::new();
+    let mut docs = Vec::new();
+    let mut threads = Vec::new();
+    let mut dates = Vec::new();
+    for reader in searcher.segment_readers() {
+        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
+        let date = reader.fast_fields().date(schema::DATE)?;
+        let alive = reader.alive_bitset();
+        let is_alive = |d: u32| alive.is_none_or(|a| a.is_alive(d));
+        // The values are filtered in bulk; mapping a value's row back to its document costs
+        // more per row than reading the column in document order, so with many rows the
+        // segment is read in order instead (a date range on old mail: most of the index).
+        rows.clear();
+        date.values.get_row_ids_for_value_range(
+            range.clone(),
+            0..date.values.num_vals(),
+            &mut rows,
+        );
+        if rows.len() as u32 > reader.max_doc() / 4 {
+            for start in (0..reader.max_doc()).step_by(BLOCK as usize) {
+                docs.clear();
+                docs.extend(start..(start + BLOCK).min(reader.max_doc()));
+                dates.resize(docs.len(), None);
+                date.first_vals(&docs, &mut dates);
+                threads.resize(docs.len(), None);
+                thread.first_vals(&docs, &mut threads);
+                for ((&doc, t), d) in docs.iter().zip(&threads).zip(&dates) {
+                    if let (Some(t), Some(d)) = (t, d)
+                        && *d >= *range.start()
+                        && is_alive(doc)
+                    {
+                        f(*t, d.into_timestamp_secs());
+                    }
+                }
+            }
+            continue;
+        }
+        dates.clear();
+        dates.extend(rows.iter().map(|&row| Some(date.values.get_val(row))));
+        date.index.select_batch_in_place(0, &mut rows);
+        threads.resize(rows.len(), None);
+        thread.first_vals(&rows, &mut threads);
+        for ((&doc, t), d) in rows.iter().zip(&threads).zip(&dates) {
+            if let (Some(t), Some(d)) = (t, d)
+                && is_alive(doc)
+            {
+                f(*t, d.into_timestamp_secs());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Top-k-first search against an exhaustive reference: every match collected and grouped, each
+//! thread's activity read from the whole index (what search did before issue 14).
+
+use std::collections::BTreeMap;
+
+use super::collect::{MatchCollector, ThreadMap, newest_dates};
+use super::topk::hit_order;
+use super::*;
+use crate::model::{Decision, Message, MessageId, ThreadId};
+
+/// A small deterministic generator (no dependency for a test).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "omega"];
+
+/// `n` messages in `threads` threads: dates from a few dozen values (many ties, some undated),
+/// two or three words each (scores tie too), several segments, some messages deleted.
+fn corpus(n: usize, threads: u64, seed: u64) -> (tempfile::TempDir, MailIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    let mut rng = Lcg(seed);
+    for i in 0..n {
+        let words: Vec<&str> = (0..2 + rng.below(2))
+            .map(|_| WORDS[rng.below(WORDS.len() as u64) as usize])
+            .collect();
+        let date = match rng.below(20) {
+            0 => None,
+            _ => chrono::DateTime::from_timestamp(1_700_000_000 + rng.below(40) as i64 * 86_400, 0),
+        };
+        let msg = Message {
+            id: MessageId(format!("m{i:05}")),
+            subject: words.join(" "),
+            body_text: words.join(" "),
+            date,
+            ..Default::default()
+        };
+        let thread = ThreadId::of_key(&format!("t{}", rng.below(threads)));
+        w.add_new(&msg, &Decision::default(), &thread).unwrap();
+        if i % 173 == 172 {
+            w.commit().unwrap();
+        }
+        if i % 41 == 40 {
+            w.delete(&MessageId(format!("m{:05}", i - 7))).unwrap();
+        }
+    }
+    w.commit().unwrap();
+    (dir, index)
+}
+
+/// The exhaustive search: (thread, score of its first hit, matching message ids) in order.
+fn reference(
+    index: &MailIndex,
+    q: &str,
+    sort: SortOrder,
+    limit: usize,
+) -> (usize, u64, Vec<(u64, Vec<String>)>) {
+    let ast = query::parse(q, &index.analyzer).unwrap();
+    let compiled = query::compile(&ast, &index.fields);
+    let searcher = index.reader.searcher();
+    let hits = searcher.search(&*compiled.query, &MatchCollector).unwrap();
+    let mut groups: BTreeMap<u64, Vec<Hit>> = BTreeMap::new();
+    for h in &hits {
+        groups.entry(h.thread).or_default().push(*h);
+    }
+    let activity: ThreadMap<Option<i64>> = newest_dates(&searcher, groups.keys().copied()).unwrap();
+    let mut ranked: Vec<(Option<i64>, Hit)> = groups
+        .values()
+        .map(|g| {
+            let first = *g.iter().min_by(|a, b| hit_order(sort, a, b)).unwrap();
+            (activity[&first.thread], first)
+        })
+        .collect();
+    ranked.sort_by(|a, b| match sort {
+        SortOrder::Newest => b.0.cmp(&a.0).then_with(|| hit_order(sort, &a.1, &b.1)),
+        SortOrder::Relevance => hit_order(sort, &a.1, &b.1),
+    });
+    ranked.truncate(limit);
+    let mut ctx_ids = HitBuilder {
+        searcher: &searcher,
+        fields: &index.fields,
+        columns: HashMap::new(),
+        body: Highlighter::new(
+            &compiled.body_terms,
+            index.analyzer.clone(),
+            SNIPPET_MAX_BYTES,
+        ),
+        subject: Highlighter::new(
+            &compiled.subject_terms,
+            index.analyzer.clone(),
+            SNIPPET_MAX_BYTES,
+        ),
+    };
+    let threads = ranked
+        .into_iter()
+        .map(|(_, first)| {
+            let mut g = groups[&first.thread].clone();
+            g.sort_by(|a, b| b.date.cmp(&a.date).then(a.addr.cmp(&b.addr)));
+            let ids = g
+                .iter()
+                .map(|h| ctx_ids.message_id(h.addr).unwrap())
+                .collect();
+            (first.thread, ids)
+        })
+        .collect();
+    (groups.len(), hits.len() as u64, threads)
+}
+
+#[test]
+fn top_k_first_returns_what_the_exhaustive_search_returns() {
+    for (n, threads, seed) in [(1_500, 300, 1), (900, 40, 2), (600, 600, 3)] {
+        let (_dir, index) = corpus(n, threads, seed);
+        for q in [
+            "alpha",
+            "beta gamma",
+            "alpha OR omega",
+            "-delta",
+            "omega -alpha",
+            "nothing",
+        ] {
+            for sort in [SortOrder::Newest, SortOrder::Relevance] {
+                for limit in [1, 2, 3, 7, 20, 100, 1_000] {
+                    let got = index.search(q, &SearchOptions { limit, sort }).unwrap();
+                    let (threads_total, messages, want) = reference(&index, q, sort, limit);
+                    let what = format!("corpus {seed}, {q:?}, {sort}, limit {limit}");
+                    assert_eq!(got.total_threads, threads_total, "{what}");
+                    assert!(!got.more_threads, "{what}");
+                    assert_eq!(got.total_messages, messages, "{what}");
+                    let got: Vec<(u64, Vec<String>)> = got
+                        .threads
+                        .iter()
+                        .map(|t| {
+                            (
+                                ThreadId(t.thread_id.clone()).as_u64(),
+                                t.message_ids.clone(),
+                            )
+                        })
+                        .collect();
+                    assert_eq!(got, want, "{what}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn thread_totals_are_exact_up_to_the_bound_then_say_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    // A heap large enough that the first segment is not flushed early.
+    let mut w = index.writer(200_000_000).unwrap();
+    let n = THREAD_COUNT_BOUND + 50;
+    for i in 0..n {
+        // One message per thread; every message says "all", all but 51 say "most".
+        let msg = Message {
+            id: MessageId(format!("m{i:06}")),
+            subject: if i < THREAD_COUNT_BOUND - 1 {
+                "all most"
+            } else {
+                "all"
+            }
+            .into(),
+            date: chrono::DateTime::from_timestamp(1_700_000_000 + i as i64, 0),
+            ..Default::default()
+        };
+        w.add_new(
+            &msg,
+            &Decision::default(),
+            &ThreadId::of_key(&format!("t{i}")),
+        )
+        .unwrap();
+        // A first segment past the bound on its own, then a small one.
+        if i == THREAD_COUNT_BOUND + 20 {
+            w.commit().unwrap();
+        }
+    }
+    w.commit().unwrap();
+    let opts = SearchOptions::default();
+    let all = index.search("all", &opts).unwrap();
+    assert_eq!(
+        (all.total_threads, all.more_threads),
+        (THREAD_COUNT_BOUND, true)
+    );
+    assert_eq!(all.total_messages, n as u64);
+    assert_eq!(all.threads.len(), 20);
+    // Newest first is still exact past the bound: the newest 20 messages' threads.
+    let newest: Vec<String> = all
+        .threads
+        .iter()
+        .map(|t| t.message_ids[0].clone())
+        .collect();
+    let want: Vec<String> = (n - 20..n).rev().map(|i| format!("m{i:06}")).collect();
+    assert_eq!(newest, want);
+    let most = index.search("most", &opts).unwrap();
+    assert_eq!(
+        (most.total_threads, most.more_threads, most.total_messages),
+        (THREAD_COUNT_BOUND - 1, false, THREAD_COUNT_BOUND as u64 - 1)
+    );
+}
+
+/// Threads whose matches are all old while their activity is recent ("outsiders" of the first
+/// pass), more of them than are checked a chunk at a time.
+#[test]
+fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    let mut rng = Lcg(11);
+    let threads = 1_500;
+    for t in 0..threads {
+        let thread = ThreadId::of_key(&format!("t{t}"));
+        let old = Message {
+            id: MessageId(format!("old{t:05}")),
+            subject: "ancient ledger".into(),
+            date: chrono::DateTime::from_timestamp(1_000_000_000 + t as i64 * 60, 0),
+            ..Default::default()
+        };
+        w.add_new(&old, &Decision::default(), &thread).unwrap();
+        let new = Message {
+            id: MessageId(format!("new{t:05}")),
+            subject: "fresh news".into(),
+            date: chrono::DateTime::from_timestamp(1_700_000_000 + rng.below(1_000_000) as i64, 0),
+            ..Default::default()
+        };
+        w.add_new(&new, &Decision::default(), &thread).unwrap();
+    }
+    w.commit().unwrap();
+    for limit in [1, 5, 50] {
+        let got = index
+            .search(
+                "ancient",
+                &SearchOptions {
+                    limit,
+                    sort: SortOrder::Newest,
+                },
+            )
+            .unwrap();
+        let (_, _, want) = reference(&index, "ancient", SortOrder::Newest, limit);
+        let got: Vec<(u64, Vec<String>)> = got
+            .threads
+            .iter()
+            .map(|t| {
+                (
+                    ThreadId(t.thread_id.clone()).as_u64(),
+                    t.message_ids.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "limit {limit}");
+    }
+}
