@@ -50,7 +50,11 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
 
 fn print_search(results: &SearchResults) -> Result<()> {
     let color = std::io::stdout().is_terminal();
-    let more = if results.more_threads { "more than " } else { "" };
+    let more = if results.more_threads {
+        "more than "
+    } else {
+        ""
+    };
     outln!(
         "{more}{} threads, {} messages",
         results.total_threads,
