@@ -10,11 +10,12 @@
 
 use std::sync::Arc;
 
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, Term};
+use tantivy::Searcher;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 
-use super::collect::{Hit, MatchCollector, ThreadMap, ThreadStats, newest_dates, thread_stats};
+use super::collect::{
+    Hit, MatchCollector, ThreadMap, ThreadStats, in_threads, newest_dates, thread_stats,
+};
 use super::topk::{Firsts, FirstsCollector, hit_order};
 use super::{Fields, IndexError, SortOrder, clamped_date, schema};
 
@@ -35,19 +36,8 @@ fn matches_in(
     query: &dyn Query,
     threads: impl IntoIterator<Item = u64>,
 ) -> Result<ThreadMap<Vec<Hit>>, IndexError> {
-    let clauses: Vec<Box<dyn Query>> = threads
-        .into_iter()
-        .map(|t| {
-            Box::new(TermQuery::new(
-                Term::from_field_u64(fields.thread_n, t),
-                IndexRecordOption::Basic,
-            )) as Box<dyn Query>
-        })
-        .collect();
-    // The thread filter scores 0, so a match's score is the search query's alone. (A union of
-    // term queries: a `TermSetQuery` walks the term dictionary with an automaton, several times
-    // slower for a few hundred threads.)
-    let only = ConstScoreQuery::new(Box::new(BooleanQuery::union(clauses)), 0.0);
+    // The thread filter scores 0, so a match's score is the search query's alone.
+    let only = ConstScoreQuery::new(Box::new(in_threads(fields, threads)), 0.0);
     let both = BooleanQuery::new(vec![
         (Occur::Must, query.box_clone()),
         (Occur::Must, Box::new(only) as Box<dyn Query>),

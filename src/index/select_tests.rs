@@ -116,6 +116,19 @@ fn reference(
     (groups.len(), hits.len() as u64, threads)
 }
 
+/// What `reference` returns, from a search's results.
+fn shape(r: &SearchResults) -> Vec<(u64, Vec<String>)> {
+    r.threads
+        .iter()
+        .map(|t| {
+            (
+                ThreadId(t.thread_id.clone()).as_u64(),
+                t.message_ids.clone(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn top_k_first_returns_what_the_exhaustive_search_returns() {
     for (n, threads, seed) in [(1_500, 300, 1), (900, 40, 2), (600, 600, 3)] {
@@ -136,17 +149,7 @@ fn top_k_first_returns_what_the_exhaustive_search_returns() {
                     assert_eq!(got.total_threads, threads_total, "{what}");
                     assert!(!got.more_threads, "{what}");
                     assert_eq!(got.total_messages, messages, "{what}");
-                    let got: Vec<(u64, Vec<String>)> = got
-                        .threads
-                        .iter()
-                        .map(|t| {
-                            (
-                                ThreadId(t.thread_id.clone()).as_u64(),
-                                t.message_ids.clone(),
-                            )
-                        })
-                        .collect();
-                    assert_eq!(got, want, "{what}");
+                    assert_eq!(shape(&got), want, "{what}");
                 }
             }
         }
@@ -246,16 +249,6 @@ fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
             )
             .unwrap();
         let (_, _, want) = reference(&index, "ancient", SortOrder::Newest, limit);
-        let got: Vec<(u64, Vec<String>)> = got
-            .threads
-            .iter()
-            .map(|t| {
-                (
-                    ThreadId(t.thread_id.clone()).as_u64(),
-                    t.message_ids.clone(),
-                )
-            })
-            .collect();
-        assert_eq!(got, want, "limit {limit}");
+        assert_eq!(shape(&got), want, "limit {limit}");
     }
 }
