@@ -347,7 +347,6 @@ impl MailIndex {
             &FirstsCollector {
                 k: opts.limit,
                 sort: opts.sort,
-                only: None,
             },
         )?;
         let mut results = SearchResults {

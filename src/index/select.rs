@@ -8,15 +8,15 @@
 //!    query intersected with those threads): they give each thread's messages, its best match
 //!    and, for ties on dates, the exact order.
 
-use std::sync::Arc;
-
-use tantivy::Searcher;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
+use tantivy::query::{BitSetDocSet, BooleanQuery, ConstScoreQuery, Occur, Query};
+use tantivy::{
+    BitSet, COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Searcher, SegmentOrdinal,
+};
 
 use super::collect::{
     Hit, MatchCollector, ThreadMap, ThreadStats, in_threads, newest_dates, thread_stats,
 };
-use super::topk::{Firsts, FirstsCollector, hit_order};
+use super::topk::{Firsts, hit_order};
 use super::{Fields, IndexError, SortOrder, clamped_date, schema};
 
 /// Outsider threads (recent activity, matches not seen) checked per query.
@@ -124,10 +124,10 @@ pub(super) fn select_newest(
     searcher: &Searcher,
     fields: &Fields,
     query: &dyn Query,
-    found: Firsts,
+    mut found: Firsts,
     limit: usize,
 ) -> Result<Selected, IndexError> {
-    let kept: Vec<Hit> = found.firsts.into_values().collect();
+    let kept: Vec<Hit> = std::mem::take(&mut found.firsts).into_values().collect();
     let dated = kept.iter().filter(|h| h.date.is_some()).count();
     let mut stats = None;
     let mut recent = ThreadMap::default();
@@ -159,7 +159,15 @@ pub(super) fn select_newest(
         })
         .collect();
     if found.pruned {
-        join_outsiders(searcher, fields, query, &mut candidates, limit, recent)?;
+        join_outsiders(
+            searcher,
+            fields,
+            query,
+            &mut candidates,
+            limit,
+            recent,
+            &found.matched,
+        )?;
     }
 
     // The first `limit` by (activity, newest match), with every thread tied with the last one:
@@ -208,6 +216,7 @@ fn join_outsiders(
     candidates: &mut Vec<Candidate>,
     limit: usize,
     recent: ThreadMap<i64>,
+    matched: &[(SegmentOrdinal, BitSet)],
 ) -> Result<(), IndexError> {
     let Some(Some(floor)) = limit_th_activity(candidates, limit) else {
         return Ok(());
@@ -219,18 +228,11 @@ fn join_outsiders(
         .map(|(t, d)| (d, t))
         .collect();
     if outsiders.len() > 2 * OUTSIDER_CHUNK {
-        // Many (a query on old mail, with much mail since): one pass over the matches, looking
-        // each one's thread up, costs less than a query per chunk.
-        let only: Arc<ThreadMap<i64>> = Arc::new(outsiders.iter().map(|&(d, t)| (t, d)).collect());
-        let found = searcher.search(
-            query,
-            &FirstsCollector {
-                k: only.len(),
-                sort: SortOrder::Newest,
-                only: Some(only.clone()),
-            },
-        )?;
-        candidates.extend(found.firsts.into_values().map(|first| Candidate {
+        // Many (a query on old mail, with much mail since): one pass over the matches' bits,
+        // looking each one's thread up, costs less than a query per chunk.
+        let only: ThreadMap<i64> = outsiders.iter().map(|&(d, t)| (t, d)).collect();
+        let firsts = newest_matches_of(searcher, matched, &only)?;
+        candidates.extend(firsts.into_values().map(|first| Candidate {
             activity: only.get(&first.thread).copied(),
             first,
         }));
@@ -255,6 +257,52 @@ fn join_outsiders(
         }
     }
     Ok(())
+}
+
+/// The newest match (date, then lowest address) of each of `only`'s threads that has one, read
+/// from the matches' bits: the query is not run again.
+fn newest_matches_of(
+    searcher: &Searcher,
+    matched: &[(SegmentOrdinal, BitSet)],
+    only: &ThreadMap<i64>,
+) -> Result<ThreadMap<Hit>, IndexError> {
+    let mut firsts: ThreadMap<Hit> = ThreadMap::default();
+    let mut buffer = [0 as DocId; COLLECT_BLOCK_BUFFER_LEN];
+    let mut threads = [None; COLLECT_BLOCK_BUFFER_LEN];
+    for (segment, bits) in matched {
+        let reader = searcher.segment_reader(*segment);
+        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
+        let date = reader.fast_fields().date(schema::DATE)?;
+        let mut docs = BitSetDocSet::from(bits.clone());
+        loop {
+            let n = docs.fill_buffer(&mut buffer);
+            thread.first_vals(&buffer[..n], &mut threads[..n]);
+            for (&doc, t) in buffer[..n].iter().zip(&threads[..n]) {
+                let Some(t) = *t else { continue };
+                if !only.contains_key(&t) {
+                    continue;
+                }
+                let hit = Hit {
+                    addr: DocAddress::new(*segment, doc),
+                    thread: t,
+                    date: date.first(doc).map(|d| d.into_timestamp_secs()),
+                    score: 0.0,
+                };
+                firsts
+                    .entry(t)
+                    .and_modify(|first| {
+                        if hit_order(SortOrder::Newest, &hit, first).is_lt() {
+                            *first = hit;
+                        }
+                    })
+                    .or_insert(hit);
+            }
+            if n < COLLECT_BLOCK_BUFFER_LEN {
+                break;
+            }
+        }
+    }
+    Ok(firsts)
 }
 
 /// Every thread with a message dated `since` or later, with its newest date.

@@ -8,12 +8,11 @@
 //! iteration, two fast-field reads per block).
 
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::Weight;
-use tantivy::{DateTime, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{BitSet, DateTime, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::SortOrder;
 use super::collect::{Hit, ThreadMap};
@@ -36,6 +35,9 @@ pub(super) struct Firsts {
     pub(super) firsts: ThreadMap<Hit>,
     /// The keeper dropped threads: `firsts` is not every matching thread.
     pub(super) pruned: bool,
+    /// Every match, one bit per document of each segment (an eighth of a byte per document in
+    /// the index): a later pass over the matches need not run the query again.
+    pub(super) matched: Vec<(SegmentOrdinal, BitSet)>,
 }
 
 /// Keeps each thread's first hit in the search order, for the threads that can still be among
@@ -152,23 +154,21 @@ impl Keeper {
     }
 }
 
-/// The collector of [`Firsts`]: `k` threads in `sort` order (see [`Keeper`]), of all threads
-/// or `only` of some.
+/// The collector of [`Firsts`]: `k` threads in `sort` order (see [`Keeper`]).
 pub(super) struct FirstsCollector {
     pub(super) k: usize,
     pub(super) sort: SortOrder,
-    pub(super) only: Option<Arc<ThreadMap<i64>>>,
 }
 
 pub(super) struct FirstsSegment {
     segment: SegmentOrdinal,
-    only: Option<Arc<ThreadMap<i64>>>,
     thread: Column<u64>,
     date: Column<DateTime>,
     keeper: Keeper,
     messages: u64,
     threads: ThreadMap<()>,
     more_threads: bool,
+    matched: BitSet,
     // Block buffers for the unscored pass.
     live: Vec<DocId>,
     thread_vals: Vec<Option<u64>>,
@@ -191,14 +191,8 @@ impl FirstsSegment {
     #[inline]
     fn add(&mut self, doc: DocId, thread: Option<u64>, date: Option<DateTime>, score: Score) {
         let thread = thread.unwrap_or(0);
-        if self
-            .only
-            .as_ref()
-            .is_some_and(|only| !only.contains_key(&thread))
-        {
-            return;
-        }
         self.messages += 1;
+        self.matched.insert(doc);
         self.count_thread(thread);
         self.keeper.offer(Hit {
             addr: DocAddress::new(self.segment, doc),
@@ -237,13 +231,13 @@ impl Collector for FirstsCollector {
     ) -> tantivy::Result<FirstsSegment> {
         Ok(FirstsSegment {
             segment,
-            only: self.only.clone(),
             thread: reader.fast_fields().u64(schema::THREAD_N)?,
             date: reader.fast_fields().date(schema::DATE)?,
             keeper: Keeper::new(self.k, self.sort),
             messages: 0,
             threads: ThreadMap::with_capacity_and_hasher(1024, Default::default()),
             more_threads: false,
+            matched: BitSet::with_max_value(reader.max_doc()),
             live: Vec::new(),
             thread_vals: Vec::new(),
             date_vals: Vec::new(),
@@ -304,6 +298,7 @@ impl Collector for FirstsCollector {
                 }
             }
             keeper.pruned |= fruit.pruned;
+            all.matched.extend(fruit.matched);
             for hit in fruit.firsts.into_values() {
                 keeper.offer(hit);
             }
@@ -335,6 +330,7 @@ impl SegmentCollector for FirstsSegment {
             more_threads: self.more_threads,
             firsts: self.keeper.firsts,
             pruned: self.keeper.pruned,
+            matched: vec![(self.segment, self.matched)],
         }
     }
 }
