@@ -119,7 +119,7 @@ fn limit_th_activity(candidates: &[Candidate], limit: usize) -> Option<Option<i6
 /// it is not. Such "outsiders" are found in the same read: the threads whose newest message is
 /// dated at or after the `limit`-th best activity A among the candidates. They are checked
 /// against the query in activity order, a chunk at a time, until the next one's activity is
-/// below A (A only rises as they join); or, when there are many, in one pass over the matches.
+/// below A (A only rises as they join); or, when there are many, from the matches' bits.
 pub(super) fn select_newest(
     searcher: &Searcher,
     fields: &Fields,

@@ -4,7 +4,8 @@
 //!
 //! A search used to collect every match (40 bytes each) and group them all: at a million
 //! messages a query matching most of the mail spent most of its time on that. Here the memory
-//! is bounded by `k` and the bound, and the newest-first pass reads no scores (tantivy's block
+//! is bounded by `k` and the bound, plus one bit per document of the index (which documents
+//! matched, for a later pass), and the newest-first pass reads no scores (tantivy's block
 //! iteration, two fast-field reads per block).
 
 use std::cmp::Ordering;
