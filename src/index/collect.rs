@@ -41,59 +41,6 @@ pub(super) struct Hit {
     pub(super) score: Score,
 }
 
-/// Collects every matching doc with its thread, date and score (cheap: two fast-field reads).
-pub(super) struct MatchCollector;
-
-pub(super) struct MatchSegmentCollector {
-    segment: SegmentOrdinal,
-    thread: Column<u64>,
-    date: Column<DateTime>,
-    hits: Vec<Hit>,
-}
-
-impl Collector for MatchCollector {
-    type Fruit = Vec<Hit>;
-    type Child = MatchSegmentCollector;
-
-    fn for_segment(
-        &self,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<MatchSegmentCollector> {
-        Ok(MatchSegmentCollector {
-            segment,
-            thread: reader.fast_fields().u64(schema::THREAD_N)?,
-            date: reader.fast_fields().date(schema::DATE)?,
-            hits: Vec::new(),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Vec<Hit>>) -> tantivy::Result<Vec<Hit>> {
-        Ok(fruits.concat())
-    }
-}
-
-impl SegmentCollector for MatchSegmentCollector {
-    type Fruit = Vec<Hit>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        self.hits.push(Hit {
-            addr: DocAddress::new(self.segment, doc),
-            thread: self.thread.first(doc).unwrap_or(0),
-            date: self.date.first(doc).map(|d| d.into_timestamp_secs()),
-            score,
-        });
-    }
-
-    fn harvest(self) -> Vec<Hit> {
-        self.hits
-    }
-}
-
 /// Count, oldest message and newest date of one thread (live docs only).
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct ThreadStats {
@@ -104,7 +51,7 @@ pub(super) struct ThreadStats {
 }
 
 impl ThreadStats {
-    fn add(&mut self, date: Option<i64>, addr: DocAddress) {
+    pub(super) fn add(&mut self, date: Option<i64>, addr: DocAddress) {
         self.merge(ThreadStats {
             count: 1,
             oldest: Some((date.unwrap_or(i64::MAX), addr)),

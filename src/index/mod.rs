@@ -54,7 +54,7 @@ use tantivy::{
 
 use crate::model::{CATEGORY_OTHER, Decision, FieldValue, Message, MessageId, ThreadId};
 
-use collect::{Hit, ThreadStats, thread_stats};
+use collect::{Hit, ThreadStats};
 pub use query::QueryError;
 use schema::{EMPTY_SENTINEL, Fields, MAX_ATTACHMENT_TEXT_BYTES, MAX_BODY_BYTES};
 use snippet::Highlighter;
@@ -374,13 +374,7 @@ impl MailIndex {
                 opts.limit,
             )?,
         };
-        let stats = match selected.stats {
-            Some(stats) => stats,
-            None => {
-                let threads: Vec<u64> = selected.threads.iter().map(|(t, _)| *t).collect();
-                thread_stats(&searcher, &self.fields, &threads)?
-            }
-        };
+        let stats = selected.stats;
         let mut ctx = HitBuilder {
             searcher: &searcher,
             fields: &self.fields,

@@ -8,45 +8,94 @@
 //!    query intersected with those threads): they give each thread's messages, its best match
 //!    and, for ties on dates, the exact order.
 
-use tantivy::query::{BitSetDocSet, BooleanQuery, ConstScoreQuery, Occur, Query};
+use tantivy::query::{BitSetDocSet, EnableScoring, Query};
 use tantivy::{
     BitSet, COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Searcher, SegmentOrdinal,
+    TERMINATED,
 };
 
-use super::collect::{
-    Hit, MatchCollector, ThreadMap, ThreadStats, in_threads, newest_dates, thread_stats,
-};
+use super::collect::{Hit, ThreadMap, ThreadStats, in_threads, newest_dates, thread_stats};
 use super::topk::{Firsts, hit_order};
 use super::{Fields, IndexError, SortOrder, clamped_date, schema};
 
 /// Outsider threads (recent activity, matches not seen) checked per query.
 const OUTSIDER_CHUNK: usize = 256;
 
-/// The chosen threads in result order, each with its matching messages, and the stats of the
-/// threads when they were needed on the way.
+/// The chosen threads in result order, each with its matching messages, and their stats.
 pub(super) struct Selected {
     pub(super) threads: Vec<(u64, Vec<Hit>)>,
-    pub(super) stats: Option<ThreadMap<ThreadStats>>,
+    pub(super) stats: ThreadMap<ThreadStats>,
 }
 
-/// The matches of `threads` (scored), grouped by thread.
-fn matches_in(
+/// What reading the chosen threads back gives: each one's matches and its stats.
+struct ReadBack {
+    groups: ThreadMap<Vec<Hit>>,
+    stats: ThreadMap<ThreadStats>,
+}
+
+/// Every message of `threads` (a union of term queries), once: the stats of each thread from
+/// all of them, and its matches from the first pass's bits, each scored by seeking the query's
+/// own scorer to it when `scored` (the query is not run over the index again).
+fn read_back(
     searcher: &Searcher,
     fields: &Fields,
     query: &dyn Query,
     threads: impl IntoIterator<Item = u64>,
-) -> Result<ThreadMap<Vec<Hit>>, IndexError> {
-    // The thread filter scores 0, so a match's score is the search query's alone.
-    let only = ConstScoreQuery::new(Box::new(in_threads(fields, threads)), 0.0);
-    let both = BooleanQuery::new(vec![
-        (Occur::Must, query.box_clone()),
-        (Occur::Must, Box::new(only) as Box<dyn Query>),
-    ]);
-    let mut groups: ThreadMap<Vec<Hit>> = ThreadMap::default();
-    for hit in searcher.search(&both, &MatchCollector)? {
-        groups.entry(hit.thread).or_default().push(hit);
+    matched: &[(SegmentOrdinal, BitSet)],
+    scored: bool,
+) -> Result<ReadBack, IndexError> {
+    let members =
+        in_threads(fields, threads).weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let scoring = if scored {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    let query = query.weight(scoring)?;
+    let mut out = ReadBack {
+        groups: ThreadMap::default(),
+        stats: ThreadMap::default(),
+    };
+    for &(segment, ref bits) in matched {
+        let reader = searcher.segment_reader(segment);
+        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
+        let date = reader.fast_fields().date(schema::DATE)?;
+        let alive = reader.alive_bitset();
+        let mut docs = members.scorer(reader, 1.0)?;
+        let mut scorer = if scored {
+            Some(query.scorer(reader, 1.0)?)
+        } else {
+            None
+        };
+        let mut doc = docs.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                let t = thread.first(doc).unwrap_or(0);
+                let d = date.first(doc).map(|d| d.into_timestamp_secs());
+                let addr = DocAddress::new(segment, doc);
+                out.stats.entry(t).or_default().add(d, addr);
+                if bits.contains(doc) {
+                    let score = match scorer.as_mut() {
+                        Some(s) => {
+                            if s.doc() < doc {
+                                s.seek(doc);
+                            }
+                            if s.doc() == doc { s.score() } else { 0.0 }
+                        }
+                        None => 0.0,
+                    };
+                    out.groups.entry(t).or_default().push(Hit {
+                        addr,
+                        thread: t,
+                        date: d,
+                        score,
+                    });
+                }
+            }
+            doc = docs.advance();
+        }
     }
-    Ok(groups)
+    Ok(out)
 }
 
 /// The first hit of a group in `sort` order.
@@ -66,7 +115,14 @@ pub(super) fn select_relevance(
     limit: usize,
 ) -> Result<Selected, IndexError> {
     let sort = SortOrder::Relevance;
-    let mut groups = matches_in(searcher, fields, query, found.firsts.into_keys())?;
+    let ReadBack { mut groups, stats } = read_back(
+        searcher,
+        fields,
+        query,
+        found.firsts.into_keys(),
+        &found.matched,
+        true,
+    )?;
     let mut ranked: Vec<(Hit, u64)> = groups
         .iter()
         .map(|(&t, g)| (first_of(sort, g), t))
@@ -77,10 +133,7 @@ pub(super) fn select_relevance(
         .into_iter()
         .map(|(_, t)| (t, groups.remove(&t).unwrap_or_default()))
         .collect();
-    Ok(Selected {
-        threads,
-        stats: None,
-    })
+    Ok(Selected { threads, stats })
 }
 
 /// A candidate thread for newest first: its latest activity and its first hit (newest match;
@@ -129,15 +182,13 @@ pub(super) fn select_newest(
 ) -> Result<Selected, IndexError> {
     let kept: Vec<Hit> = std::mem::take(&mut found.firsts).into_values().collect();
     let dated = kept.iter().filter(|h| h.date.is_some()).count();
-    let mut stats = None;
     let mut recent = ThreadMap::default();
     let activity: ThreadMap<Option<i64>> = if !found.pruned && kept.len() <= limit {
-        // Every matching thread is here and all are returned: their stats are needed anyway.
+        // Every matching thread is here and all are returned: their newest dates are those of
+        // their stats.
         let all: Vec<u64> = kept.iter().map(|h| h.thread).collect();
         let s = thread_stats(searcher, fields, &all)?;
-        let activity = s.iter().map(|(&t, st)| (t, st.newest_date)).collect();
-        stats = Some(s);
-        activity
+        s.iter().map(|(&t, st)| (t, st.newest_date)).collect()
     } else if dated < limit {
         // Fewer than `limit` dated matches: not pruned (see `Keeper`), so every matching thread
         // is here; their newest dates need the whole index (undated mail is rare).
@@ -181,11 +232,13 @@ pub(super) fn select_newest(
             .count();
         candidates.truncate(keep);
     }
-    let mut groups = matches_in(
+    let ReadBack { mut groups, stats } = read_back(
         searcher,
         fields,
         query,
         candidates.iter().map(|c| c.first.thread),
+        &found.matched,
+        true,
     )?;
     let mut ranked: Vec<(Option<i64>, Hit)> = candidates
         .iter()
@@ -245,8 +298,15 @@ fn join_outsiders(
             break;
         }
         let activity: ThreadMap<i64> = chunk.iter().map(|&(d, t)| (t, d)).collect();
-        let groups = matches_in(searcher, fields, query, chunk.iter().map(|&(_, t)| t))?;
-        for (thread, group) in groups {
+        let back = read_back(
+            searcher,
+            fields,
+            query,
+            chunk.iter().map(|&(_, t)| t),
+            matched,
+            false,
+        )?;
+        for (thread, group) in back.groups {
             candidates.push(Candidate {
                 activity: activity.get(&thread).copied(),
                 first: first_of(SortOrder::Newest, &group),

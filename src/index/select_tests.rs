@@ -3,10 +3,68 @@
 
 use std::collections::BTreeMap;
 
-use super::collect::{MatchCollector, ThreadMap, newest_dates};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::collect::{ThreadMap, newest_dates};
 use super::topk::hit_order;
 use super::*;
 use crate::model::{Decision, Message, MessageId, ThreadId};
+
+/// Collects every matching doc with its thread, date and score (the reference's collector: what
+/// search did before issue 14).
+struct MatchCollector;
+
+struct MatchSegmentCollector {
+    segment: SegmentOrdinal,
+    thread: Column<u64>,
+    date: Column<DateTime>,
+    hits: Vec<Hit>,
+}
+
+impl Collector for MatchCollector {
+    type Fruit = Vec<Hit>;
+    type Child = MatchSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<MatchSegmentCollector> {
+        Ok(MatchSegmentCollector {
+            segment,
+            thread: reader.fast_fields().u64(schema::THREAD_N)?,
+            date: reader.fast_fields().date(schema::DATE)?,
+            hits: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<Hit>>) -> tantivy::Result<Vec<Hit>> {
+        Ok(fruits.concat())
+    }
+}
+
+impl SegmentCollector for MatchSegmentCollector {
+    type Fruit = Vec<Hit>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.hits.push(Hit {
+            addr: DocAddress::new(self.segment, doc),
+            thread: self.thread.first(doc).unwrap_or(0),
+            date: self.date.first(doc).map(|d| d.into_timestamp_secs()),
+            score,
+        });
+    }
+
+    fn harvest(self) -> Vec<Hit> {
+        self.hits
+    }
+}
 
 /// A small deterministic generator (no dependency for a test).
 struct Lcg(u64);
@@ -64,7 +122,7 @@ fn reference(
     q: &str,
     sort: SortOrder,
     limit: usize,
-) -> (usize, u64, Vec<(u64, Vec<String>)>) {
+) -> (usize, u64, Vec<Shape>) {
     let ast = query::parse(q, &index.analyzer).unwrap();
     let compiled = query::compile(&ast, &index.fields);
     let searcher = index.reader.searcher();
@@ -110,20 +168,27 @@ fn reference(
                 .iter()
                 .map(|h| ctx_ids.message_id(h.addr).unwrap())
                 .collect();
-            (first.thread, ids)
+            // The best score, bit for bit: the search scores its read-back by seeking the
+            // query's scorer, the reference by running it.
+            let best = g.iter().map(|h| h.score).fold(f32::MIN, f32::max);
+            (first.thread, ids, best.to_bits())
         })
         .collect();
     (groups.len(), hits.len() as u64, threads)
 }
 
+/// One returned thread: its id, its matching messages, the bits of its best score.
+type Shape = (u64, Vec<String>, u32);
+
 /// What `reference` returns, from a search's results.
-fn shape(r: &SearchResults) -> Vec<(u64, Vec<String>)> {
+fn shape(r: &SearchResults) -> Vec<Shape> {
     r.threads
         .iter()
         .map(|t| {
             (
                 ThreadId(t.thread_id.clone()).as_u64(),
                 t.message_ids.clone(),
+                t.score.to_bits(),
             )
         })
         .collect()
