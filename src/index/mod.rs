@@ -23,9 +23,10 @@
 //! index, so: the read-only open builds no file watcher and warms nothing; one unscored pass
 //! over the matches reads their thread and date from fast fields a block at a time and keeps
 //! only the threads that can be among the first `limit` (`topk.rs`; a million matches cost no
-//! more memory than twenty), then the matches of the chosen threads alone are read back scored
-//! (`select.rs`); the stats of the returned threads (count, oldest, newest) come from one
-//! unscored query; message ids come from two u64 fast fields; the doc store is read only for the
+//! more memory than twenty, plus a bit per matching document), then the chosen threads alone
+//! are read back once (`select.rs`): their stats (count, oldest, newest) from every member,
+//! their matches from those bits, scored by seeking the query's scorer; message ids come from
+//! two u64 fast fields; the doc store is read only for the
 //! oldest and the best message of each returned thread; snippets use a lean highlighter
 //! (`snippet.rs`); empty fields are indexed with a sentinel token (see [`schema`]); and the writer
 //! merges segments early (3 per level).

@@ -4,9 +4,9 @@
 //!    the first `limit`, with their first hit, and counts the totals.
 //! 2. Newest first ranks a thread by its latest activity, matching or not (see
 //!    [`select_newest`]); relevance by its best match.
-//! 3. The matches of the chosen threads alone, scored, are read back with one query (the search
-//!    query intersected with those threads): they give each thread's messages, its best match
-//!    and, for ties on dates, the exact order.
+//! 3. The chosen threads alone are read back once ([`read_back`]): every member for the stats,
+//!    the matches (from the first pass's bits) scored by seeking the query's scorer; they give
+//!    each thread's messages, its best match and, for ties on dates, the exact order.
 
 use tantivy::query::{BitSetDocSet, EnableScoring, Query};
 use tantivy::{
