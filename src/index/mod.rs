@@ -336,6 +336,22 @@ impl MailIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// What turns a returned thread's matches into a [`ThreadHit`] for this query.
+    fn hit_builder<'a>(
+        &'a self,
+        searcher: &'a Searcher,
+        compiled: &query::Compiled,
+    ) -> HitBuilder<'a> {
+        let highlighter = |terms| Highlighter::new(terms, self.analyzer.clone(), SNIPPET_MAX_BYTES);
+        HitBuilder {
+            searcher,
+            fields: &self.fields,
+            columns: HashMap::new(),
+            body: highlighter(&compiled.body_terms),
+            subject: highlighter(&compiled.subject_terms),
+        }
+    }
+
     /// Runs a query (see [`query`] for the language) and groups the matching messages by thread:
     /// the first `limit` threads (top-k first, see `select`), with exact totals of matching
     /// messages and of threads up to [`THREAD_COUNT_BOUND`].
@@ -376,21 +392,7 @@ impl MailIndex {
             )?,
         };
         let stats = selected.stats;
-        let mut ctx = HitBuilder {
-            searcher: &searcher,
-            fields: &self.fields,
-            columns: HashMap::new(),
-            body: Highlighter::new(
-                &compiled.body_terms,
-                self.analyzer.clone(),
-                SNIPPET_MAX_BYTES,
-            ),
-            subject: Highlighter::new(
-                &compiled.subject_terms,
-                self.analyzer.clone(),
-                SNIPPET_MAX_BYTES,
-            ),
-        };
+        let mut ctx = self.hit_builder(&searcher, &compiled);
         for (thread, group) in selected.threads {
             let stats = stats.get(&thread).copied().unwrap_or_default();
             results.threads.push(ctx.thread_hit(thread, group, stats)?);

@@ -144,21 +144,7 @@ fn reference(
         SortOrder::Relevance => hit_order(sort, &a.1, &b.1),
     });
     ranked.truncate(limit);
-    let mut ctx_ids = HitBuilder {
-        searcher: &searcher,
-        fields: &index.fields,
-        columns: HashMap::new(),
-        body: Highlighter::new(
-            &compiled.body_terms,
-            index.analyzer.clone(),
-            SNIPPET_MAX_BYTES,
-        ),
-        subject: Highlighter::new(
-            &compiled.subject_terms,
-            index.analyzer.clone(),
-            SNIPPET_MAX_BYTES,
-        ),
-    };
+    let mut ctx_ids = index.hit_builder(&searcher, &compiled);
     let threads = ranked
         .into_iter()
         .map(|(_, first)| {
