@@ -382,9 +382,10 @@ campaign_erase() {
     "$(same_or_differ "$work/erase-chaos.threads" "$work/erase-reindexed.threads")" same
   check "audit chain verifies" \
     "$("$bin" audit verify --data "$data" >/dev/null 2>&1 && echo ok || echo broken)" ok
-  # Issue 17, finding 7: sled's log-structured file keeps old pages; with encryption at rest
-  # they hold the address only sealed, and its data keys are shredded.
-  check "the address in sled's file (plain text)" "$(grep -a -c -i -F "$who" "$data/store/db" || true)" 0
+  # Issue 17, finding 7: the key-value engine's journal and tables keep old versions until
+  # compaction; with encryption at rest they hold the address only sealed, and its data keys
+  # are shredded.
+  check "the address in the key-value files (plain text)" "$(grep -a -r -l -i -F "$who" "$data/store/kv" | wc -l)" 0
   check "index files holding the address (deleted documents merged away)" \
     "$(grep -a -l -i -F "$who" "$data"/index/* 2>/dev/null | wc -l)" 0
   local destroyed

@@ -1,10 +1,10 @@
 //! `deskmail backup` and `deskmail restore`: one archive file with a consistent snapshot of the
-//! store (every sled tree, every key; [`crate::store::snapshot`]), the blob log up to the
+//! store (its tree, every key; [`crate::store::snapshot`]), the blob log up to the
 //! snapshot's extent and the audit anchors; the search index is not in it (restore rebuilds it
 //! from the store, as `deskmail reindex` does).
 //!
 //! The archive is a tar compressed with zstd (frame checksum on). Members, in order:
-//! `store/tree-N.kv` (one per sled tree), `blobs/seg-NNNNNN.log`, `audit-anchors.log` (when
+//! `store/tree-N.kv` (one per tree: `deskmail`; archives of formats 1 to 3 also have sled's empty default tree), `blobs/seg-NNNNNN.log`, `audit-anchors.log` (when
 //! there is one) and last `manifest.json`: format and version, deskmail's version, when, the
 //! store's counts, and each member's size and SHA-256. Restore writes into a fresh directory
 //! beside the target, checks every member against the manifest, loads the store, rebuilds the
@@ -95,7 +95,7 @@ pub struct Counts {
     pub keys_by_space: BTreeMap<String, u64>,
 }
 
-/// A sled tree in the archive: its name (UTF-8 lossy for reading; `name_hex` is exact).
+/// A tree of the store in the archive: its name (UTF-8 lossy for reading; `name_hex` is exact).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TreeEntry {
     pub name: String,

@@ -95,7 +95,7 @@ fn phase(name: &str, messages: u64, bytes: u64, elapsed: Duration, rss: Option<f
     }
 }
 
-/// Full pipeline (streaming from disk into a fresh data dir: parse, rules, sled, tantivy on
+/// Full pipeline (streaming from disk into a fresh data dir: parse, rules, store, tantivy on
 /// disk), then parse-only and parse+rules over the same messages held in memory.
 pub fn ingest(
     path: &Path,
@@ -132,7 +132,7 @@ pub fn ingest(
     )?;
     let handled = summary.ingested + summary.duplicates + summary.rejected;
     phases.push(phase(
-        "full pipeline (parse+rules+sled+tantivy)",
+        "full pipeline (parse+rules+store+tantivy)",
         handled,
         summary.bytes,
         started.elapsed(),

@@ -2,7 +2,7 @@
 //!
 //! The daemon keeps the board in memory and rewrites `DATA/status.json` (write + rename) on
 //! every change, so `deskmail status` works from another shell without touching the store,
-//! which sled lets only one process open.
+//! which the store's engine lets only one process open.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -263,7 +263,7 @@ pub fn read_status(data: &Path) -> Result<StatusReport, String> {
             }
         }
         // No daemon holds the store: read the counts from it directly (opened as every command
-        // opens a data directory: sled may write a snapshot, which must be private too).
+        // opens a data directory: the store's engine writes its own files, which must be private too).
         let store_dir = crate::pipeline::DataDir::new(data).store();
         if store_dir.exists()
             && let Ok(store) = Store::open(&store_dir, 8 << 20)

@@ -197,7 +197,7 @@ impl Metrics {
         );
         r.register(
             "deskmail_store_bytes",
-            "Size of the store on disk (sled and the blob log)",
+            "Size of the store on disk (key-value files and the blob log)",
             m.store_bytes.clone(),
         );
         r.register(
@@ -420,7 +420,12 @@ pub fn dir_size(dir: &std::path::Path, max_entries: usize) -> u64 {
             *budget -= 1;
             let Ok(t) = e.file_type() else { continue };
             if t.is_file() {
-                total += e.metadata().map_or(0, |m| m.len());
+                // What the file takes on disk: a sparse file (the store engine's journal is
+                // pre-sized to 64 MiB) counts its written blocks, not its length.
+                total += e.metadata().map_or(0, |m| {
+                    use std::os::unix::fs::MetadataExt;
+                    m.len().min(m.blocks() * 512)
+                });
             } else if t.is_dir() && depth < 4 {
                 total += walk(&e.path(), depth + 1, budget);
             }

@@ -21,7 +21,7 @@ use crate::store::{Processed, Store};
 pub(crate) const INDEX_COMMIT_EVERY: usize = 20_000;
 /// The index writer's memory budget (tantivy's minimum is 15 MB per thread).
 pub const INDEX_HEAP_BYTES: usize = 40 * 1024 * 1024;
-/// sled page cache.
+/// store engine's block cache.
 pub const STORE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +42,7 @@ pub struct DataDir {
 impl DataDir {
     /// The data directory at `root`. Every command that touches one names it here first, so
     /// this is where its privacy is kept: from now on the process creates files 0600 and
-    /// directories 0700 (sled and tantivy create theirs themselves, so it is the umask), and
+    /// directories 0700 (the store's engine and tantivy create theirs themselves, so it is the umask), and
     /// an existing directory open to the group or others is reported (each entry with its
     /// path and mode) and closed to 0700 ([`crate::store::permissions`]).
     pub fn new(root: &Path) -> Self {
@@ -84,6 +84,9 @@ pub(crate) enum Work {
     },
 }
 
+/// How long opening a data directory to write to it waits for another process's lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Pipeline {
     /// Open store and index in `data`. The committer brings the index up to the store when it
     /// starts ([`crate::intake::Intake::start`]).
@@ -92,7 +95,13 @@ impl Pipeline {
         rules: Arc<RuleSet>,
         limits: ParseLimits,
     ) -> Result<Pipeline, PipelineError> {
-        let store = Arc::new(Store::open(&data.store(), STORE_CACHE_BYTES)?);
+        // A command that reads the store (`deskmail status` polled while the daemon starts)
+        // holds it for a moment: wait for it rather than fail to start.
+        let store = Arc::new(Store::open_waiting(
+            &data.store(),
+            STORE_CACHE_BYTES,
+            LOCK_WAIT,
+        )?);
         let index = match MailIndex::open_or_create(&data.index()) {
             // The index is derived: one written by an older release (another schema) is
             // rebuilt from the store instead of refusing to start (by the committer, which

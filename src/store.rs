@@ -1,16 +1,16 @@
-//! The sled store: the one place that writes state, and the source of truth (the index is derived).
+//! The store: the one place that writes state, and the source of truth (the index is derived).
 //!
-//! State lives in one sled tree, in key spaces marked by a one-letter prefix (`m/` messages,
-//! `t/` threads, `j/` thread members, ...), and in the blob log (`blobs`): raw messages and the
-//! message records, which sled points at. A batch of processed messages is prepared in memory
+//! State lives in one ordered key-value tree (fjall, [`kv`]), in key spaces marked by a
+//! one-letter prefix (`m/` messages, `t/` threads, `j/` thread members, ...), and in the blob
+//! log (`blobs`): raw messages and the message records, which the tree points at. A batch of processed messages is prepared in memory
 //! (an overlay that reads its own writes, so threading and dedupe see earlier messages of the
 //! same batch) and applied with one atomic `apply_batch` after the blob log is synced: the
 //! message with its decision, its raw bytes, the thread update, AP invoice records, counters
 //! and its place in the ingest log land together or not at all. Keys are documented in
 //! docs/ARCHITECTURE.md.
 //!
-//! Speed notes (spamassassin corpus): sled's multi-tree transactions cost ~200 µs a message; one
-//! tree, one batch and ~6 keys a message cost a fraction of that. Every key is a sled lookup and
+//! Speed notes (spamassassin corpus): sled's multi-tree transactions (format 3 and before) cost ~200 µs a message; one
+//! tree, one batch and ~6 keys a message cost a fraction of that. Every key is a lookup and
 //! an insert, so the layout keeps them few: the decision rides in the message record, a
 //! Message-ID maps to both its message and its thread, and "indexed" is a high-water mark over
 //! the ingest log instead of a marker per message.
@@ -28,8 +28,10 @@ use crate::outbound::{Draft, OutboxRecord, OutboxState};
 use crate::receivables::{Receivable, ReceivableStatus, receivable_key};
 
 pub mod blobs;
+mod codec;
 pub mod crypt;
 mod erase;
+mod kv;
 mod migrate;
 mod open;
 mod outbox;
@@ -47,7 +49,6 @@ use blobs::BlobLog;
 pub use blobs::BlobRef;
 pub use migrate::CURRENT_FORMAT as STORE_FORMAT;
 pub use migrate::Compacted;
-use open::open_sled;
 use receivables::{release_receivables, update_receivable};
 use records::IdEntry;
 pub use records::{
@@ -61,6 +62,8 @@ pub use usage::{SpaceUsage, StoreUsage};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("store database error: {0}")]
+    Kv(#[from] fjall::Error),
+    #[error("store database error (an earlier format's sled store): {0}")]
     Sled(#[from] sled::Error),
     #[error("store record could not be encoded or decoded: {0}")]
     Codec(#[from] serde_json::Error),
@@ -68,8 +71,8 @@ pub enum StoreError {
     Blob(#[from] blobs::BlobError),
     #[error("store encryption: {0}")]
     Crypt(#[from] crypt::CryptError),
-    #[error("the store at {path} is in use by another deskmail process (sled admits one process)")]
-    Locked { path: String, source: sled::Error },
+    #[error("the store at {path} is in use by another deskmail process (one process at a time)")]
+    Locked { path: String },
     #[error(transparent)]
     AuditKey(#[from] crate::audit::AuditKeyError),
     #[error(
@@ -188,8 +191,8 @@ fn be_u64(v: &[u8]) -> u64 {
 }
 
 pub struct Store {
-    db: sled::Db,
-    tree: sled::Tree,
+    /// The ordered key-value engine every record is in ([`kv`]).
+    tree: kv::Kv,
     blobs: BlobLog,
     /// Data keys, sealing and record names (encryption at rest, [`crypt`]).
     crypt: crypt::Crypt,
@@ -202,7 +205,7 @@ pub struct Store {
     /// Read-modify-write batches (a commit, an erasure, a reminder) hold this, so two of them
     /// never read the same record and the later write loses the earlier one's change.
     write_lock: std::sync::Mutex<()>,
-    /// The directory it was opened from (sled's files and the blob log), for its size.
+    /// The directory it was opened from (the engine's files and the blob log), for its size.
     dir: PathBuf,
 }
 
@@ -240,7 +243,7 @@ impl Store {
     fn records<T: for<'de> Deserialize<'de>>(
         &self,
         space: u8,
-    ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + '_ {
+    ) -> impl Iterator<Item = Result<(kv::Bytes, T), StoreError>> + '_ {
         self.tree.scan_prefix(key(space, b"")).map(move |kv| {
             let (k, v) = kv?;
             let t = dec(&tx::open_value(&self.crypt, &self.blobs, &k, &v)?)?;
@@ -261,7 +264,7 @@ impl Store {
         extras: &BatchExtras,
     ) -> Result<Vec<CommitOutcome>, StoreError> {
         let now = Utc::now();
-        // Before anything is written: sled must never meet a full disk (store::space).
+        // Before anything is written: the store must never meet a full disk (store::space).
         let incoming: usize = batch.iter().map(|p| p.raw.len()).sum();
         space::check(&self.dir, incoming as u64)?;
         let mut tx = self.begin();
@@ -286,14 +289,14 @@ impl Store {
         if let Some((folder, cursor)) = &extras.cursor {
             tx.insert(S_CURSORS, folder.as_bytes(), enc(cursor)?);
         }
-        // The batch syncs the blob log (these raw messages, the records) before sled sees it.
+        // The batch syncs the blob log (these raw messages, the records) before the tree sees it.
         tx.apply()?;
         Ok(out)
     }
 
     /// Make everything committed so far durable on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.tree.flush()?;
         // Data keys of records removed or re-keyed since: their batches are on disk now.
         tx::replay_shreds(&self.tree, &self.crypt)?;
         Ok(())
@@ -362,7 +365,7 @@ impl Store {
         } else {
             self.tree.remove(k)?;
         }
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(true)
     }
 
@@ -440,7 +443,7 @@ impl Store {
         tx.insert(S_AUDIT, &rec.seq.to_be_bytes(), enc(&rec)?);
         tx.set_counter(C_AUDIT, rec.seq);
         tx.apply()?;
-        // No fsync per record: sled writes its log to disk within a second (flush_every_ms),
+        // No fsync per record: the engine's journal is synced within a second (`kv`),
         // so a power cut can lose the last second of read records; changes are flushed by
         // their callers. An fsync per read cost ~180 ms at p99 under load.
         if rec.seq.is_multiple_of(crate::audit::ANCHOR_EVERY)
@@ -551,7 +554,7 @@ impl Store {
         Ok(live.saturating_sub(1))
     }
 
-    /// Bytes on disk: sled's files and the blob log (a bounded directory walk).
+    /// Bytes on disk: the engine's files and the blob log (a bounded directory walk).
     pub fn size_on_disk(&self) -> u64 {
         crate::metrics::dir_size(&self.dir, 10_000)
     }
@@ -571,7 +574,10 @@ impl Store {
         &self,
         header_id: &str,
     ) -> Result<Option<StoredMessage>, StoreError> {
-        let entry: Option<IdEntry> = self.get_json(S_IDS, header_id.as_bytes())?;
+        let entry = match self.get_value(S_IDS, header_id.as_bytes())? {
+            Some(v) => Some(codec::id_entry_of(&v)?),
+            None => None,
+        };
         match entry.and_then(|e| e.message) {
             Some(id) => self.message(&id),
             None => Ok(None),
@@ -599,14 +605,14 @@ impl Store {
     /// A thread's record with its members (an id it was merged away from finds it).
     pub fn thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
         let tx = self.tx();
-        let found = match tx.get_json::<ThreadRecord>(S_THREADS, id.0.as_bytes())? {
+        let found = match tx.get_thread(id)? {
             Some(t) => Some(t),
             None => {
                 let now = threads::resolve(&tx, id.clone())?;
                 if &now == id {
                     return Ok(None);
                 }
-                tx.get_json(S_THREADS, now.0.as_bytes())?
+                tx.get_thread(&now)?
             }
         };
         found
@@ -645,10 +651,7 @@ impl Store {
             .range(start..end)
             .map(|kv| {
                 let (k, v) = kv?;
-                Ok((
-                    be_u64(&k[2..]),
-                    MessageId(String::from_utf8_lossy(&v).into_owned()),
-                ))
+                Ok((be_u64(&k[2..]), codec::message_id_of(&v)?))
             })
             .collect()
     }
@@ -681,7 +684,7 @@ impl Store {
         self.tree
             .scan_prefix(key(S_LOG, b""))
             .values()
-            .map(|v| Ok(MessageId(String::from_utf8_lossy(&v?).into_owned())))
+            .map(|v| codec::message_id_of(&v?))
     }
 
     /// The key in `space` starting with `prefix`, if exactly one does.
@@ -699,14 +702,14 @@ impl Store {
         space: u8,
         k: &[u8],
     ) -> Result<Option<T>, StoreError> {
+        self.get_value(space, k)?.map(|v| dec(&v)).transpose()
+    }
+
+    /// A record's value, opened (sealed ones decrypted).
+    fn get_value(&self, space: u8, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let full = tx::full_key(&self.crypt, space, k);
         match self.tree.get(&full)? {
-            Some(v) => Ok(Some(dec(&tx::open_value(
-                &self.crypt,
-                &self.blobs,
-                &full,
-                &v,
-            )?)?)),
+            Some(v) => Ok(Some(tx::open_value(&self.crypt, &self.blobs, &full, &v)?)),
             None => Ok(None),
         }
     }
@@ -738,7 +741,7 @@ fn commit_one(
     // Same bytes means same Message-ID, so when there is one, its `i/` entry answers both dedupe
     // questions with one lookup; only messages without a Message-ID need the `m/` check.
     let own_entry: Option<IdEntry> = match &msg.message_id {
-        Some(mid) => t.get_json(S_IDS, mid.as_bytes())?,
+        Some(mid) => t.get_id_entry(mid)?,
         None => {
             // An erased message must not come back when the source offers it again.
             if t.contains(S_MESSAGES, key)? || t.contains(S_ERASED, key)? {
@@ -783,7 +786,7 @@ fn commit_one(
     }
     let seq = t.bump(C_SEQ, 1)?;
     thread.count += 1;
-    t.insert(S_THREADS, thread_id.0.as_bytes(), enc(&thread)?);
+    t.put_thread(&thread_id, &thread)?;
     threads::add_member(t, &thread_id, seq, &msg.id);
 
     let in_review = trust::open_review(t, msg, &mut decision, &thread_id.0, now)?;
@@ -805,7 +808,7 @@ fn commit_one(
         raw: seal_raw(t, blobs, p)?,
     };
     t.insert(S_MESSAGES, key, enc(&record)?);
-    t.insert(S_LOG, &seq.to_be_bytes(), key);
+    t.insert(S_LOG, &seq.to_be_bytes(), codec::message_id_value(&msg.id));
     t.bump(C_MESSAGES, 1)?;
     if new_thread {
         t.bump(C_THREADS, 1)?;

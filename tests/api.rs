@@ -17,18 +17,29 @@ use deskmail::api::{Access, ROUTES};
 use serde_json::Value;
 
 /// `deskmail audit verify --data DATA`.
-/// The sled key of audit record `n`.
+/// The store's key of audit record `n`.
 fn audit_key(n: u64) -> Vec<u8> {
     let mut k = b"a/".to_vec();
     k.extend_from_slice(&n.to_be_bytes());
     k
 }
 
+/// The store's key-value engine opened directly (fjall's database and deskmail's keyspace).
+fn open_kv(data: &Path) -> (fjall::Database, fjall::Keyspace) {
+    let db = fjall::Database::builder(data.join("store/kv"))
+        .open()
+        .unwrap();
+    let tree = db
+        .keyspace("deskmail", fjall::KeyspaceCreateOptions::default)
+        .unwrap();
+    (db, tree)
+}
+
 /// Change the store behind deskmail's back, as someone with disk access would.
-fn with_store_tree(data: &Path, f: &dyn Fn(&sled::Tree)) {
-    let db = sled::open(data.join("store")).unwrap();
-    f(&db.open_tree("deskmail").unwrap());
-    db.flush().unwrap();
+fn with_store_tree(data: &Path, f: &dyn Fn(&fjall::Keyspace)) {
+    let (db, tree) = open_kv(data);
+    f(&tree);
+    db.persist(fjall::PersistMode::SyncAll).unwrap();
 }
 
 fn audit_verify(data: &Path) -> std::process::Output {
@@ -321,7 +332,7 @@ fn audit_verify_detects_edits_removals_and_reordering() {
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 5 records"));
     let key = audit_key;
-    let tamper = |f: &dyn Fn(&sled::Tree)| with_store_tree(&data, f);
+    let tamper = |f: &dyn Fn(&fjall::Keyspace)| with_store_tree(&data, f);
     let expect_break = |seq: u64| {
         let out = verify();
         assert_eq!(out.status.code(), Some(1));
@@ -330,8 +341,7 @@ fn audit_verify_detects_edits_removals_and_reordering() {
     };
     // Edit: a record's target changed.
     let original = {
-        let db = sled::open(data.join("store")).unwrap();
-        let tree = db.open_tree("deskmail").unwrap();
+        let (_db, tree) = open_kv(&data);
         tree.get(key(2)).unwrap().unwrap().to_vec()
     };
     let edited = String::from_utf8(original.clone())
@@ -348,8 +358,7 @@ fn audit_verify_detects_edits_removals_and_reordering() {
     assert!(verify().status.success(), "restored");
     // Reorder: records 3 and 4 swapped.
     let (r3, r4) = {
-        let db = sled::open(data.join("store")).unwrap();
-        let tree = db.open_tree("deskmail").unwrap();
+        let (_db, tree) = open_kv(&data);
         (
             tree.get(key(3)).unwrap().unwrap().to_vec(),
             tree.get(key(4)).unwrap().unwrap().to_vec(),
@@ -1338,10 +1347,9 @@ fn finding4_a_rewritten_or_truncated_audit_log_is_caught_by_its_key_and_anchors(
     assert!(String::from_utf8_lossy(&keyless.stderr).contains("DESKMAIL_AUDIT_KEY_FILE"));
 
     let seq_key = audit_key;
-    let with_tree = |f: &dyn Fn(&sled::Tree)| with_store_tree(&data, f);
+    let with_tree = |f: &dyn Fn(&fjall::Keyspace)| with_store_tree(&data, f);
     let saved: Vec<Vec<u8>> = {
-        let db = sled::open(data.join("store")).unwrap();
-        let tree = db.open_tree("deskmail").unwrap();
+        let (_db, tree) = open_kv(&data);
         (1..=5)
             .map(|n| tree.get(seq_key(n)).unwrap().unwrap().to_vec())
             .collect()

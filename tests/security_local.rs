@@ -172,7 +172,7 @@ fn ask_raw(socket: &Path, request: &str) -> Value {
     serde_json::from_str(&answer).unwrap()
 }
 
-/// Finding 6: a fresh data directory filled by `ingest` (store/, sled's files, blobs/, index/)
+/// Finding 6: a fresh data directory filled by `ingest` (store/, the engine's files, blobs/, index/)
 /// and an export are the user's alone, although the shell's umask would have made them 0755
 /// and 0644.
 #[test]
@@ -267,7 +267,7 @@ fn finding_6_an_open_data_dir_is_warned_about_and_closed_on_start() {
         .unwrap(),
     );
     // What an older release left behind.
-    let db = data.join("store/db");
+    let db = data.join("store/kv/version");
     assert!(db.is_file());
     for (p, m) in [(&data, 0o755), (&data.join("store"), 0o755), (&db, 0o644)] {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();

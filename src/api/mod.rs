@@ -347,7 +347,7 @@ async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next)
             targets: vec![target.clone()],
             outcome,
         };
-        // Changes are recorded durably before the answer; reads within sled's flush interval.
+        // Changes are recorded durably before the answer; reads within the store's one-second sync.
         let result = state.store.audit(entry).and_then(|_| {
             if method == Method::GET || method == Method::HEAD {
                 Ok(())

@@ -185,7 +185,7 @@ pub enum Command {
         data: DataArg,
     },
     /// Rewrite the store compactly (the daemon stopped): every record copied in key order into
-    /// a fresh database that replaces the old one. sled's file shrinks to a fraction (it keeps
+    /// a fresh database that replaces the old one. The key-value files shrink (they keep
     /// old versions of what changed), and those old pages go with it.
     Compact {
         #[command(flatten)]
@@ -479,7 +479,7 @@ pub enum BenchCommand {
         files: Vec<PathBuf>,
     },
     /// Where the store's bytes go: records, key and value bytes per key space, against the
-    /// size of sled's files and the blob log (a full scan).
+    /// size of the key-value files and the blob log (a full scan).
     Store {
         #[command(flatten)]
         data: DataArg,

@@ -120,11 +120,12 @@ pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
 pub fn init_logging(format: super::args::LogFormat) {
     use tracing_subscriber::EnvFilter;
     // pdf-extract logs an ERROR for every encrypted PDF; deskmail reports that per attachment.
-    // sled warns on every open that deskmail's blob segments share its `blobs/` directory
-    // (harmless: it skips names it did not write).
+    // sled (opened only to migrate an older store) warns on every open that deskmail's blob
+    // segments share its `blobs/` directory (harmless: it skips names it did not write).
+    // fjall and its LSM tree narrate every open and flush at INFO; their warnings still show.
     let filter = EnvFilter::try_from_env("DESKMAIL_LOG").unwrap_or_else(|_| {
         EnvFilter::new(format!(
-            "{},pdf_extract=off,lopdf=off,sled=error",
+            "{},pdf_extract=off,lopdf=off,sled=error,fjall=warn,lsm_tree=warn",
             default_log_level()
         ))
     });

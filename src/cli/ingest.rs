@@ -97,11 +97,11 @@ pub fn compact(data: &DataArg, json: bool) -> Result<ExitCode> {
         print_json_pretty(&done)?;
     } else {
         outln!(
-            "compacted {} records in {:.1} s: sled's file {:.1} MB -> {:.1} MB",
+            "compacted {} records in {:.1} s: key-value files {:.1} MB -> {:.1} MB",
             done.records,
             started.elapsed().as_secs_f64(),
-            done.sled_bytes_before as f64 / 1e6,
-            done.sled_bytes_after as f64 / 1e6
+            done.kv_bytes_before as f64 / 1e6,
+            done.kv_bytes_after as f64 / 1e6
         )?;
     }
     Ok(ExitCode::SUCCESS)

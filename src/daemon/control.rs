@@ -1,5 +1,5 @@
 //! The daemon's control socket (`DATA/control.sock`, mode 0600): while the daemon holds the
-//! store (sled admits one process), `deskmail show|thread|stats`, `invoices list|import|status`,
+//! store (one process at a time), `deskmail show|thread|stats`, `invoices list|import|status`,
 //! `outbox list|retry` and `reminders preview` from another shell ask the daemon, which does
 //! exactly what the CLI would have done on the store (changes audited under the caller's name).
 //! One JSON request line, one JSON answer line.

@@ -1,7 +1,7 @@
 //! The committer: the one thread that writes messages to the store and the index, for every
 //! path a message takes (`deskmail ingest`, the daemon's sources, a rebuild of the index).
 //!
-//! Batches are committed strictly in submission order, each as one sled batch with its
+//! Batches are committed strictly in submission order, each as one store batch with its
 //! rejections and its cursor; every stored message is added to the index; the index is
 //! committed only after the store is flushed, so it is never ahead of what is durable
 //! (invariant 5), and the log's "indexed" mark moves after the index commit.

@@ -17,9 +17,9 @@ use crate::pipeline::{DataDir, Pipeline, STORE_CACHE_BYTES};
 use crate::source::files::InputError;
 use crate::store::Store;
 
-/// Messages per submission (one sled transaction each).
+/// Messages per submission (one store batch each).
 const BATCH: usize = 256;
-/// Batches submitted and not answered yet, at most. The committer (sled and the index) is the
+/// Batches submitted and not answered yet, at most. The committer (the store and the index) is the
 /// slowest stage: without a bound every message read would wait in its queue, parsed and with
 /// its bytes, and the memory of one run grew with its size (1.4 GiB for 100,000 messages;
 /// issue 14). Eight keep the workers busy while the committer works (four cost about 4 % on
@@ -215,7 +215,7 @@ pub fn rebuild_index(data: &DataDir, limits: &ParseLimits) -> Result<u64, Commit
     rebuild_index_of(store, data, limits)
 }
 
-/// `rebuild_index` with a store already open (a restore that just loaded it: sled's lock is
+/// `rebuild_index` with a store already open (a restore that just loaded it: the store's lock is
 /// released only when its background flusher lets go, so opening it again at once can fail).
 pub fn rebuild_index_of(
     store: Arc<Store>,

@@ -6,7 +6,7 @@
 //!  sources ──Submission──▶ dispatcher ──(batch, i, RawMail)──▶ workers (parse + rules)
 //!  (bounded mpsc)               │ Start(batch)                       │ Item(batch, i, Work)
 //!                               └──────────────▶ committer ◀─────────┘
-//!                         sled: batch + cursor + rejections in one write; reply to the source
+//!                         store: batch + cursor + rejections in one write; reply to the source
 //!                         tantivy: add; commit (store flushed first) when idle or every
 //!                         second (the daemon), every 20,000 documents (a bulk ingest)
 //! ```

@@ -1,10 +1,11 @@
-//! Raw message bytes live outside sled, in append-only segment files: sled rewrites tree nodes
-//! on every insert, and kilobyte-sized values made that the largest cost of a commit (and of
-//! sled's cache). The store keeps only a small reference (segment, offset, length) per message.
+//! Raw message bytes live outside the key-value tree, in append-only segment files: sled (the
+//! engine before format 4) rewrote tree nodes on every insert, and kilobyte-sized values made
+//! that the largest cost of a commit; an LSM tree would copy them at every compaction. The
+//! store keeps only a small reference (segment, offset, length) per message.
 //!
 //! Record layout: `b"DMB1"`, length (u32 LE), CRC-32 of the bytes (u32 LE), the bytes. A
 //! message's bytes are [`pack`]ed (zstd) and then sealed (`store::crypt`) before they come here.
-//! Ordering for crash safety: a batch's blobs are written and `sync_data`ed before the sled
+//! Ordering for crash safety: a batch's blobs are written and `sync_data`ed before the tree's
 //! batch that refers to them is applied, so a reference never points at bytes that are not on
 //! disk. A crash in between leaves unreferenced bytes at the end of a segment: harmless.
 

@@ -1,23 +1,24 @@
 //! Encryption at rest with crypto-shredding.
 //!
-//! sled is log-structured: a record overwritten or removed stays in its old pages until sled
-//! reuses them, so deleting a key never removed its bytes from disk. So the records that carry
-//! message content or personal metadata are sealed (AES-256-GCM, the record's sled key as
+//! The key-value engine is log-structured (fjall's journal and tables; sled's pages before
+//! format 4): a record overwritten or removed stays in old files until they are compacted or
+//! reused, so deleting a key never removed its bytes from disk at once. So the records that carry
+//! message content or personal metadata are sealed (AES-256-GCM, the record's key as
 //! associated data) under a **data key of their own**, and erasing is destroying that key:
-//! every old copy in sled's pages, and the raw message in the blob log, is then ciphertext
+//! every old copy in the engine's files, and the raw message in the blob log, is then ciphertext
 //! nobody can open.
 //!
 //! Data keys live in the **keyring** (`store/keyring`), a file of fixed-size slots deskmail
-//! overwrites in place (unlike sled): slot `n` holds a 32-byte data key wrapped
+//! overwrites in place (unlike the engine): slot `n` holds a 32-byte data key wrapped
 //! (AES-256-GCM, nonce = `n`) by the **master key**, which comes from outside the data
 //! directory (`DESKMAIL_STORE_KEY_FILE` or `DESKMAIL_STORE_KEY_COMMAND`) or, when neither is
 //! set, from `store/master.key` made on first open. Shredding a slot writes zeros over it and
 //! syncs. Slot 0 holds the key that names records by HMAC (`name`): subjects, Message-IDs and
-//! addresses that would otherwise be sled keys in clear. A wrong master key fails to unwrap
+//! addresses that would otherwise be keys in clear. A wrong master key fails to unwrap
 //! slot 0, so it is refused at open instead of failing later.
 //!
-//! Ordering: new slots are written and synced before the sled batch that refers to them (like
-//! the blob log); a slot is shredded only after the sled batch that stopped using it is on
+//! Ordering: new slots are written and synced before the batch that refers to them (like
+//! the blob log); a slot is shredded only after the batch that stopped using it is on
 //! disk, and a slot is only ever shredded when no live record refers to it (the shred journal,
 //! `store/keyring.shred`, is replayed with that check at open).
 //!
@@ -262,7 +263,7 @@ impl Crypt {
     }
 
     /// Write the slots allocated since the last sync and make them durable. Called before the
-    /// sled batch that refers to them is applied.
+    /// batch that refers to them is applied.
     pub fn sync(&self) -> Result<(), CryptError> {
         let mut ring = self.ring.lock().unwrap_or_else(|p| p.into_inner());
         if ring.pending.is_empty() {
@@ -308,7 +309,7 @@ impl Crypt {
         Ok(key)
     }
 
-    /// Seal `plain` under the data key in `slot`, bound to `aad` (the record's sled key).
+    /// Seal `plain` under the data key in `slot`, bound to `aad` (the record's key).
     pub fn seal(&self, slot: u64, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptError> {
         let dek = self.data_key(slot)?;
         let mut nonce = [0u8; NONCE_BYTES];
@@ -378,7 +379,7 @@ impl Crypt {
         ring.file.sync_data().map_err(io(&self.path))
     }
 
-    /// A record name (subject, Message-ID, address) as it is kept in a sled key: 32 hex digits
+    /// A record name (subject, Message-ID, address) as it is kept in a key: 32 hex digits
     /// of HMAC-SHA256 under the names key, so the key space holds no text in clear.
     pub fn name(&self, space: u8, clear: &[u8]) -> Vec<u8> {
         let mut ctx = hmac::Context::with_key(&self.names);
@@ -412,7 +413,7 @@ impl Crypt {
     }
 
     /// Shred what the journal lists whose record no longer refers to it (`live` answers which
-    /// slot the record at a sled key is sealed under now). Entries whose record still uses its
+    /// slot the record at a key is sealed under now). Entries whose record still uses its
     /// slot (a batch not applied yet, or one that failed) stay for the next replay.
     pub fn replay_journal(
         &self,

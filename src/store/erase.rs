@@ -62,7 +62,7 @@ impl Store {
         }
         // Replies to the erased message name the person too: they go, with their thread index
         // entry and the reply-period marker.
-        let thread_replies: Vec<sled::IVec> = self
+        let thread_replies: Vec<super::kv::Bytes> = self
             .tree
             .scan_prefix(key(
                 S_THREAD_REPLIES,
@@ -87,7 +87,7 @@ impl Store {
         }
         tx.apply()?;
         self.blobs.wipe(stored.raw)?;
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(Some(ErasedMessage {
             id: id.clone(),
             thread_id: stored.thread_id,
@@ -148,7 +148,7 @@ impl Store {
             }
         }
         tx.apply()?;
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(done)
     }
 }
@@ -157,9 +157,7 @@ impl Store {
 /// one shows the subject of its oldest remaining message. True: the thread went.
 fn forget_in_thread(tx: &mut Tx<'_>, stored: &StoredMessage) -> Result<bool, StoreError> {
     let mut removed = false;
-    if let Some(mut thread) =
-        tx.get_json::<ThreadRecord>(S_THREADS, stored.thread_id.0.as_bytes())?
-    {
+    if let Some(mut thread) = tx.get_thread(&stored.thread_id)? {
         threads::remove_member(tx, &stored.thread_id, stored.seq);
         thread.count = thread.count.saturating_sub(1);
         if thread.count == 0 {
@@ -189,7 +187,7 @@ fn forget_in_thread(tx: &mut Tx<'_>, stored: &StoredMessage) -> Result<bool, Sto
                 thread.first_date = date;
                 thread.subject = subject;
             }
-            tx.insert(S_THREADS, stored.thread_id.0.as_bytes(), enc(&thread)?);
+            tx.put_thread(&stored.thread_id, &thread)?;
         }
     }
     Ok(removed)

@@ -15,15 +15,18 @@ use super::blobs::{BlobLog, BlobRef};
 use super::crypt::{Crypt, KeySource};
 use std::collections::HashMap;
 
+use super::codec;
+use super::kv::{self, Kv, KvBatch};
+use super::open::open_sled;
 use super::threads::split_members;
 use super::tx::{
     KeyValue, full_key, is_named, is_sealed, move_to_blobs, open_value, slot_of, store_value,
 };
 use super::{
-    S_LOG, S_MESSAGES, S_THREADS, StoreError, StoredMessage, blob_aad, dec, enc, open_sled,
+    S_IDS, S_LOG, S_MEMBERS, S_MESSAGES, S_THREADS, StoreError, StoredMessage, blob_aad, dec, enc,
 };
 
-/// Records written per sled batch while copying.
+/// Records written per batch while copying.
 const BATCH: usize = 4096;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -39,14 +42,14 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     dir.with_file_name(name)
 }
 
-/// The format this release writes.
-pub const CURRENT_FORMAT: u32 = 3;
+/// The format this release writes. 4: the records of format 3 in fjall (`kv`) instead of sled.
+pub const CURRENT_FORMAT: u32 = 4;
 /// The file in the store directory that names its format (formats 1 and 2 had none).
 const FORMAT_FILE: &str = "format";
 
 /// The format of the store in `dir`; None when there is no store yet.
 pub(super) fn format_of(dir: &Path) -> Result<Option<u32>, StoreError> {
-    if !dir.join("db").exists() {
+    if !kv::exists(dir) && !dir.join("db").exists() {
         return Ok(None);
     }
     if !dir.join("keyring").exists() {
@@ -87,6 +90,7 @@ pub(super) fn upgrade(
         }
         Some(1) => migrate(dir, cache_bytes, wait).map(|_| true),
         Some(2) => move_records(dir, cache_bytes, wait).map(|_| true),
+        Some(3) => out_of_sled(dir, cache_bytes, wait).map(|_| true),
         Some(CURRENT_FORMAT) => Ok(false),
         Some(found) => Err(StoreError::NewerFormat {
             path: dir.display().to_string(),
@@ -153,52 +157,91 @@ fn create_private(dir: &Path) -> Result<(), StoreError> {
         .map_err(io(dir))
 }
 
-/// Every tree of `old_db` into `new_db`, the `deskmail` tree's records through `convert`, in
-/// batches; the blob log and the keyring are synced before each batch that refers to them.
-fn copy_trees(
-    old_db: &sled::Db,
-    new_db: &sled::Db,
+/// The tree of a store being copied: sled's `deskmail` tree for a store of format 1 to 3, the
+/// engine for a current one (or a restored archive whose records are of an earlier format).
+enum Source {
+    Sled(sled::Tree),
+    Kv(Kv),
+}
+
+impl Source {
+    fn open(dir: &Path, cache_bytes: u64, wait: std::time::Duration) -> Result<Self, StoreError> {
+        if kv::exists(dir) {
+            return Ok(Source::Kv(Kv::open(dir, cache_bytes, wait)?));
+        }
+        let db = open_sled(dir, cache_bytes, wait)?;
+        Ok(Source::Sled(db.open_tree("deskmail")?))
+    }
+
+    /// Every record, in key order.
+    fn records(&self) -> Box<dyn Iterator<Item = Result<KeyValue, StoreError>> + '_> {
+        match self {
+            Source::Sled(tree) => Box::new(tree.iter().map(|kv| {
+                let (k, v) = kv?;
+                Ok((k.to_vec(), v.to_vec()))
+            })),
+            Source::Kv(kv) => Box::new(kv.iter().map(|kv| {
+                let (k, v) = kv?;
+                Ok((k.to_vec(), v.to_vec()))
+            })),
+        }
+    }
+}
+
+/// The bytes the store's key-value files take (the engine's, or an earlier format's sled file).
+fn engine_bytes(dir: &Path) -> u64 {
+    if kv::exists(dir) {
+        kv::disk_bytes(dir)
+    } else {
+        std::fs::metadata(dir.join("db")).map_or(0, |m| m.len())
+    }
+}
+
+/// Every record of `old` into `new`, each through `convert` and then (with a keyring: every
+/// format from 2 on) [`compact_record`], in batches; the blob log and the keyring are synced
+/// before each batch that refers to them.
+fn copy_records(
+    old: &Source,
+    new: &Kv,
     new_blobs: &BlobLog,
     crypt: Option<&Crypt>,
     mut convert: impl FnMut(&[u8], &[u8], &mut Vec<KeyValue>) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
     let mut records = 0;
-    let mut names = old_db.tree_names();
-    names.sort();
-    for name in names {
-        let from = old_db.open_tree(&name)?;
-        let to = new_db.open_tree(&name)?;
-        let ours = name.as_ref() == b"deskmail";
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
-        let apply = |batch: sled::Batch| -> Result<(), StoreError> {
-            new_blobs.sync()?;
-            if let Some(crypt) = crypt {
-                crypt.sync()?;
-            }
-            Ok(to.apply_batch(batch)?)
-        };
-        let mut out = Vec::new();
-        for kv in from.iter() {
-            let (k, v) = kv?;
-            if ours && k.len() >= 2 {
-                convert(&k, &v, &mut out)?;
-            } else {
-                out.push((k.to_vec(), v.to_vec()));
-            }
-            for (k, v) in out.drain(..) {
-                batch.insert(k, v);
-                in_batch += 1;
-            }
-            records += 1;
-            if in_batch >= BATCH {
-                apply(std::mem::take(&mut batch))?;
-                in_batch = 0;
+    let mut batch = KvBatch::default();
+    let apply = |batch: KvBatch| -> Result<(), StoreError> {
+        new_blobs.sync()?;
+        if let Some(crypt) = crypt {
+            crypt.sync()?;
+        }
+        new.apply_batch(batch)
+    };
+    let (mut out, mut compacted) = (Vec::new(), Vec::new());
+    for kv in old.records() {
+        let (k, v) = kv?;
+        if k.len() >= 2 {
+            convert(&k, &v, &mut out)?;
+        } else {
+            out.push((k, v));
+        }
+        for (k, v) in out.drain(..) {
+            match crypt {
+                Some(crypt) if k.len() >= 2 => {
+                    compact_record(crypt, new_blobs, &k, &v, &mut compacted)?
+                }
+                _ => compacted.push((k, v)),
             }
         }
-        apply(batch)?;
+        for (k, v) in compacted.drain(..) {
+            batch.insert(k, v);
+        }
+        records += 1;
+        if batch.len() >= BATCH {
+            apply(std::mem::take(&mut batch))?;
+        }
     }
-    new_db.flush()?;
+    apply(batch)?;
+    new.flush()?;
     Ok(records)
 }
 
@@ -236,13 +279,13 @@ pub(super) fn migrate(
         external => external,
     };
     let crypt = Crypt::open_with(&migrating, &master, source)?;
-    let old_db = open_sled(dir, cache_bytes, wait)?;
+    let old_db = Source::open(dir, cache_bytes, wait)?;
     let old_blobs = BlobLog::open(&dir.join("blobs"))?;
-    let new_db = open_sled(&migrating, cache_bytes, wait)?;
+    let new_db = Kv::open(&migrating, cache_bytes, std::time::Duration::ZERO)?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let mut done = Migrated::default();
     let mut seq_of = HashMap::new();
-    done.records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
+    done.records = copy_records(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
         note_seq(k, v, &mut seq_of);
         let copy = Copy {
             crypt: &crypt,
@@ -290,41 +333,91 @@ pub(super) fn move_records(
     Ok(done)
 }
 
-/// What compacting did: sled's file before and after, and the records copied.
+/// A record as format 4 keeps it, into `out`: the value of an `i/`, `q/`, `j/` or `t/` record
+/// written by an earlier format re-encoded (`codec`), a sealed one opened and sealed again
+/// under its own data key; anything else as it is.
+pub(super) fn compact_record(
+    crypt: &Crypt,
+    blobs: &BlobLog,
+    k: &[u8],
+    v: &[u8],
+    out: &mut Vec<KeyValue>,
+) -> Result<(), StoreError> {
+    let space = k[0];
+    if !matches!(space, S_IDS | S_LOG | S_MEMBERS | S_THREADS) {
+        out.push((k.to_vec(), v.to_vec()));
+        return Ok(());
+    }
+    let value = match slot_of(v).filter(|_| is_sealed(space)) {
+        Some(slot) => {
+            let plain = open_value(crypt, blobs, k, v)?;
+            codec::compact_value(space, &plain)?
+                .map(|c| store_value(crypt, blobs, slot, k, &c))
+                .transpose()?
+        }
+        None => codec::compact_value(space, v)?,
+    };
+    out.push((k.to_vec(), value.unwrap_or_else(|| v.to_vec())));
+    Ok(())
+}
+
+/// Migrate a format-3 store in `dir` (closed): its records copied out of sled into the engine
+/// (`kv`), the small per-message ones in their binary form ([`compact_record`]).
+pub(super) fn out_of_sled(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<u64, StoreError> {
+    let started = std::time::Instant::now();
+    let before = engine_bytes(dir);
+    let records = copy_beside(dir, cache_bytes, wait, |_, _, k, v, out| {
+        out.push((k.to_vec(), v.to_vec()));
+        Ok(())
+    })?;
+    tracing::info!(
+        records,
+        sled_bytes = before,
+        kv_bytes = engine_bytes(dir),
+        secs = started.elapsed().as_secs(),
+        "Store migrated to format 4 (records moved from sled to fjall)"
+    );
+    Ok(records)
+}
+
+/// What compacting did: the key-value files before and after, and the records copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Compacted {
     pub records: u64,
-    pub sled_bytes_before: u64,
-    pub sled_bytes_after: u64,
+    pub kv_bytes_before: u64,
+    pub kv_bytes_after: u64,
 }
 
-/// Copy the store in `dir` (closed, current format) into a fresh one and swap it in. sled's
-/// file keeps old versions of its tree nodes until their segment is cleaned, and a store grown
-/// message by message is several times its records; written once, in key order, it is far
-/// smaller (a 100,000-message store: 374 → 97 MB), and the old pages (with whatever an erasure
-/// removed) are gone with the old file.
+/// Copy the store in `dir` (closed, current format) into a fresh one and swap it in: written
+/// once, in key order, its tables hold each record once (no overwritten versions, no removed
+/// records), and the old files (with whatever an erasure removed) are gone with them. Values
+/// still in an earlier encoding are written in the binary one ([`compact_record`]).
 pub(super) fn compact(
     dir: &Path,
     cache_bytes: u64,
     wait: std::time::Duration,
 ) -> Result<Compacted, StoreError> {
-    let db_bytes = |d: &Path| std::fs::metadata(d.join("db")).map_or(0, |m| m.len());
-    let sled_bytes_before = db_bytes(dir);
+    let kv_bytes_before = engine_bytes(dir);
     let records = copy_beside(dir, cache_bytes, wait, |_, _, k, v, out| {
         out.push((k.to_vec(), v.to_vec()));
         Ok(())
     })?;
     Ok(Compacted {
         records,
-        sled_bytes_before,
-        sled_bytes_after: db_bytes(dir),
+        kv_bytes_before,
+        kv_bytes_after: engine_bytes(dir),
     })
 }
 
 /// The store in `dir` (closed) copied into `store.migrating` beside it, every record of the
 /// `deskmail` tree through `convert` (with the copy's keyring and blob log), then swapped in.
 /// The blob segments are hard-linked into the copy and never written again (what `convert`
-/// appends goes to a new segment), the keyring files copied; the copy's sled holds no old pages.
+/// appends goes to a new segment), the keyring files copied; the copy's engine holds no old
+/// versions.
 fn copy_beside(
     dir: &Path,
     cache_bytes: u64,
@@ -337,8 +430,7 @@ fn copy_beside(
         &mut Vec<KeyValue>,
     ) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
-    let db_bytes = std::fs::metadata(dir.join("db")).map_or(0, |m| m.len());
-    let migrating = prepare(dir, db_bytes)?;
+    let migrating = prepare(dir, engine_bytes(dir))?;
     for name in ["keyring", "keyring.shred", "master.key"] {
         let from = dir.join(name);
         if from.exists() {
@@ -351,11 +443,11 @@ fn copy_beside(
         .join("blobs")
         .join(format!("seg-{:06}.log", last + 1));
     std::fs::File::create(&next).map_err(io(&next))?;
-    let old_db = open_sled(dir, cache_bytes, wait)?;
-    let new_db = open_sled(&migrating, cache_bytes, wait)?;
+    let old_db = Source::open(dir, cache_bytes, wait)?;
+    let new_db = Kv::open(&migrating, cache_bytes, std::time::Duration::ZERO)?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let crypt = Crypt::open(&migrating)?;
-    let records = copy_trees(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
+    let records = copy_records(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
         convert(&crypt, &new_blobs, k, v, out)
     })?;
     drop((new_db, old_db, new_blobs, crypt));

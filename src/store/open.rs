@@ -1,16 +1,18 @@
-//! Opening a store: migrating an older format first, waiting for sled's lock when this process
-//! has just closed the store, and what is loaded at open (blob log, keyring, pending shreds).
+//! Opening a store: migrating an older format first, waiting for the engine's lock when this
+//! process has just closed the store, and what is loaded at open (blob log, keyring, pending
+//! shreds). sled's database is opened here only to migrate a store of format 1 to 3.
 
 use std::path::{Path, PathBuf};
 
 use super::blobs::BlobLog;
+use super::kv::Kv;
 use super::{Store, StoreError, crypt, migrate, tx};
 
-/// How long an open waits for sled's lock on a store this process has just closed.
+/// How long an open waits for the lock on a store this process has just closed.
 const REOPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// sled's database in `dir`. A lock held by another process is `StoreError::Locked` at once,
-/// or after `wait` (for a store this process closed a moment ago).
+/// The sled database of an earlier format's store in `dir`. A lock held by another process is
+/// `StoreError::Locked` at once, or after `wait` (for a store this process closed a moment ago).
 pub(super) fn open_sled(
     dir: &Path,
     cache_bytes: u64,
@@ -35,7 +37,6 @@ pub(super) fn open_sled(
                 }
                 return Err(StoreError::Locked {
                     path: dir.display().to_string(),
-                    source: opened.expect_err("an error"),
                 });
             }
             Err(other) => return Err(StoreError::Sled(other)),
@@ -44,31 +45,32 @@ pub(super) fn open_sled(
 }
 
 impl Store {
-    /// Open (or create) the store in `dir`. `cache_bytes` bounds sled's page cache. Its
-    /// directories and blob segments are created private; sled's own files are private under
-    /// the umask the data directory's opening sets ([`super::permissions`]).
+    /// Open (or create) the store in `dir`. `cache_bytes` bounds the engine's block cache. Its
+    /// directories and blob segments are created private; the engine's own files are private
+    /// under the umask the data directory's opening sets ([`super::permissions`]).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         Self::open_waiting(dir, cache_bytes, std::time::Duration::ZERO)
     }
 
-    /// Open a store this process has just closed: sled's background threads may hold its lock
-    /// for a moment after the last handle is dropped, so a lock is waited for (a few seconds).
+    /// Open a store this process has just closed: the engine's background threads may hold its
+    /// lock for a moment after the last handle is dropped, so a lock is waited for (a few
+    /// seconds).
     pub fn reopen(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         Self::open_waiting(dir, cache_bytes, REOPEN_WAIT)
     }
 
     /// Rewrite the closed store in `dir` compactly (`deskmail compact`): brought to the current
-    /// format first, then copied in key order into a fresh sled and swapped in. Refused with
+    /// format first, then copied in key order into a fresh engine and swapped in. Refused with
     /// `StoreError::Locked` while a process (the daemon) holds it.
     pub fn compact(dir: &Path, cache_bytes: u64) -> Result<migrate::Compacted, StoreError> {
-        if !dir.join("db").exists() {
+        if migrate::format_of(dir)?.is_none() {
             return Err(StoreError::Io {
                 path: dir.display().to_string(),
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no store here"),
             });
         }
-        // A migration closes the store just before the copy opens it: wait for sled's lock
-        // then (a daemon holding it is refused after the wait).
+        // A migration closes the store just before the copy opens it: wait for the lock then
+        // (a daemon holding it is refused after the wait).
         let wait = match migrate::upgrade(dir, cache_bytes, std::time::Duration::ZERO)? {
             true => REOPEN_WAIT,
             false => std::time::Duration::ZERO,
@@ -76,7 +78,9 @@ impl Store {
         migrate::compact(dir, cache_bytes, wait)
     }
 
-    fn open_waiting(
+    /// Open (or create) the store in `dir`, waiting up to `wait` for a lock another process
+    /// holds (a process that writes waits out a command that only reads for a moment).
+    pub fn open_waiting(
         dir: &Path,
         cache_bytes: u64,
         wait: std::time::Duration,
@@ -87,8 +91,7 @@ impl Store {
             true => REOPEN_WAIT,
             false => wait,
         };
-        let db = open_sled(dir, cache_bytes, wait)?;
-        let tree = db.open_tree("deskmail")?;
+        let tree = Kv::open(dir, cache_bytes, wait)?;
         let blobs = BlobLog::open(&dir.join("blobs"))?;
         let crypt = crypt::Crypt::open(dir)?;
         // Data keys a crash kept from being shredded after their batch landed.
@@ -98,7 +101,6 @@ impl Store {
             .map(PathBuf::from)
             .unwrap_or_else(|| dir.parent().unwrap_or(dir).join("audit-anchors.log"));
         Ok(Store {
-            db,
             tree,
             blobs,
             crypt,

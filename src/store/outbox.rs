@@ -12,7 +12,7 @@ impl Store {
         tx.insert(S_OUTBOX, rec.id.as_bytes(), enc(rec)?);
         tx.apply()?;
         if flush {
-            self.db.flush()?;
+            self.tree.flush()?;
         }
         Ok(())
     }
@@ -71,7 +71,7 @@ impl Store {
                 n += 1;
             }
         }
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(n)
     }
 
@@ -110,7 +110,7 @@ impl Store {
         }
         tx.insert(S_OUTBOX, rec.id.as_bytes(), enc(rec)?);
         tx.apply()?;
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(true)
     }
 
@@ -130,7 +130,7 @@ impl Store {
             );
         }
         tx.apply()?;
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(true)
     }
 }

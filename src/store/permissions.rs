@@ -1,11 +1,11 @@
 //! The data directory belongs to the service's user alone: it holds subjects, addresses and
-//! message bodies (sled's files, the blob log, the index), so any local user who could read it
+//! message bodies (the key-value files, the blob log, the index), so any local user who could read it
 //! would bypass roles and the audit log.
 //!
 //! - [`restrict_umask`]: from the first time a data directory is opened ([`open_data_dir`],
 //!   called by `DataDir::new`, which every command that touches one goes through), every file
 //!   and directory the process creates is 0600 / 0700 whatever umask it was started with. A
-//!   umask is the one control that also covers the files sled and tantivy create themselves
+//!   umask is the one control that also covers the files the store engine and tantivy create themselves
 //!   (segments, snapshots, lock files), the control socket and the exports. It is process-wide,
 //!   so it is set there and not by `Store::open` or the index: a program (a test) that uses the
 //!   store in-process and also runs servers keeps its own umask.

@@ -19,7 +19,7 @@ impl Store {
         r.status = status;
         tx.insert(S_RECEIVABLES, k.as_bytes(), enc(&r)?);
         tx.apply()?;
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok(true)
     }
 
@@ -52,7 +52,7 @@ impl Store {
             tx.insert(S_RECEIVABLES, k.as_bytes(), enc(&rec)?);
         }
         tx.apply()?;
-        self.db.flush()?;
+        self.tree.flush()?;
         Ok((new, updated))
     }
 

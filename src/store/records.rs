@@ -86,7 +86,7 @@ pub struct ContactErasure {
 }
 
 /// How far one IMAP folder has been read: every UID up to `last_uid` under this `uid_validity`
-/// is committed. Written in the same sled batch as the messages it covers.
+/// is committed. Written in the same batch as the messages it covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderCursor {
     pub uid_validity: u32,

@@ -4,7 +4,7 @@
 //! Consistency: every multi-key change to the tree is one `apply_batch` made under the write
 //! lock (commits, erasures, reminders, review decisions: [`Store::begin`]) or under the audit
 //! lock (an audit record with its head counter). [`Store::snapshot`] holds both while it dumps
-//! every tree, so it sees no batch half-applied: in the daemon, that is between two of the
+//! the tree, so it sees no batch half-applied: in the daemon, that is between two of the
 //! committer's batches. What is left are single-key writes (an outbox record's state, a token,
 //! a legal hold), each seen whole or not at all. Under the same locks it notes how long each
 //! blob segment is: a batch's blobs are synced before its batch is applied, so every blob the
@@ -12,8 +12,9 @@
 //! are held off from before the dump until the segments are copied ([`Snapshot`] keeps the
 //! guard), so no blob the dump refers to is zeroed under the copy.
 //!
-//! The dump is deskmail's own, not sled's on-disk format: per tree, records of
-//! `u32 BE key length, key, u32 BE value length, value`, in key order.
+//! The dump is deskmail's own, not the engine's on-disk format: per tree, records of
+//! `u32 BE key length, key, u32 BE value length, value`, in key order. There is one tree,
+//! `deskmail`; archives of formats 1 to 3 (sled) also hold sled's empty `__sled__default`.
 
 use std::collections::BTreeMap;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -21,12 +22,14 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLockWriteGuard;
 
 use super::blobs::SegmentExtent;
+use super::kv::{Kv, KvBatch};
 use super::{Stats, Store, StoreError};
 
 /// One tree written to a dump file.
 #[derive(Debug, Clone)]
 pub struct TreeDump {
-    /// The tree's sled name (`deskmail`, and sled's `__sled__default`).
+    /// The tree's name (`deskmail`; archives of formats 1 to 3 also have sled's empty
+    /// `__sled__default`).
     pub name: Vec<u8>,
     pub path: PathBuf,
     pub keys: u64,
@@ -50,6 +53,9 @@ pub struct Snapshot<'a> {
     _wipes: RwLockWriteGuard<'a, ()>,
 }
 
+/// The name of the one tree a dump of this format holds.
+const TREE: &[u8] = b"deskmail";
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.display().to_string(),
@@ -66,27 +72,20 @@ impl Store {
         let _writer = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
         let _audit = self.audit_lock.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
-        let mut names = self.db.tree_names();
-        names.sort();
-        let mut trees = Vec::new();
+        let path = staging.join("tree-0.kv");
         let mut keys_by_space = BTreeMap::new();
-        for (i, name) in names.iter().enumerate() {
-            let path = staging.join(format!("tree-{i}.kv"));
-            let tree = self.db.open_tree(name)?;
-            let count_spaces = name.as_ref() == b"deskmail";
-            let keys = dump_tree(&tree, &path, |k| {
-                if count_spaces && let Some(&space) = k.first() {
-                    *keys_by_space
-                        .entry(char::from(space).to_string())
-                        .or_insert(0) += 1;
-                }
-            })?;
-            trees.push(TreeDump {
-                name: name.to_vec(),
-                path,
-                keys,
-            });
-        }
+        let keys = dump_tree(&self.tree, &path, |k| {
+            if let Some(&space) = k.first() {
+                *keys_by_space
+                    .entry(char::from(space).to_string())
+                    .or_insert(0) += 1;
+            }
+        })?;
+        let trees = vec![TreeDump {
+            name: TREE.to_vec(),
+            path,
+            keys,
+        }];
         let segments = self.blobs.extent()?;
         self.crypt.sync()?;
         let ring = self.crypt.keyring_path();
@@ -121,8 +120,9 @@ impl Store {
         Ok(snapshot)
     }
 
-    /// Load a tree dump (from [`Store::snapshot`]) into this store, whose tree `name` must be
-    /// empty (a new store). The number of keys read. `format`: the store format of the dump's
+    /// Load a tree dump (from [`Store::snapshot`]) into this store, which must be empty (a new
+    /// store). The number of keys read. A tree other than `deskmail` (sled's default tree in an
+    /// archive of format 1 to 3) holds nothing of deskmail's: it must be empty. `format`: the store format of the dump's
     /// records; a format-2 dump's are converted on the way, as `migrate` converts a format-2
     /// store (its thread records are opened: the archive's keyring must be in place).
     pub fn load_tree(
@@ -131,23 +131,36 @@ impl Store {
         dump: &mut dyn Read,
         format: u32,
     ) -> Result<u64, StoreError> {
-        let tree = self.db.open_tree(name)?;
-        if !tree.is_empty() {
+        let mut reader = BufReader::with_capacity(1 << 20, dump);
+        if name != TREE {
+            return match read_field(&mut reader, true)? {
+                None => Ok(0),
+                Some(_) => Err(StoreError::Io {
+                    path: self.dir.display().to_string(),
+                    source: std::io::Error::other(format!(
+                        "the snapshot's tree {:?} has records; deskmail keeps none there",
+                        String::from_utf8_lossy(name)
+                    )),
+                }),
+            };
+        }
+        let tree = &self.tree;
+        if !tree.is_empty()? {
             return Err(StoreError::Io {
                 path: self.dir.display().to_string(),
                 source: std::io::Error::other("loading a snapshot needs an empty store"),
             });
         }
-        let mut reader = BufReader::with_capacity(1 << 20, dump);
-        let mut batch = sled::Batch::default();
+        let mut batch = KvBatch::default();
         let (mut keys, mut in_batch) = (0u64, 0usize);
-        let convert = name == b"deskmail" && format == 2;
-        let apply = |batch: sled::Batch| -> Result<(), StoreError> {
+        let convert = format == 2;
+        let apply = |batch: KvBatch| -> Result<(), StoreError> {
             self.blobs.sync()?;
             self.crypt.sync()?;
-            Ok(tree.apply_batch(batch)?)
+            tree.apply_batch(batch)
         };
-        let (mut seq_of, mut out) = (std::collections::HashMap::new(), Vec::new());
+        let (mut seq_of, mut out, mut compacted) =
+            (std::collections::HashMap::new(), Vec::new(), Vec::new());
         while let Some(k) = read_field(&mut reader, true)? {
             let v = read_field(&mut reader, false)?.unwrap_or_default();
             if convert && k.len() >= 2 {
@@ -157,6 +170,22 @@ impl Store {
                 out.push((k, v));
             }
             for (k, v) in out.drain(..) {
+                // Records of formats 2 and 3 (sealed, with the archive's keyring in place) are
+                // kept in this format's encoding; format 1's are migrated as a whole at the next
+                // open; format 4's are in it already.
+                if (2..super::STORE_FORMAT).contains(&format) && k.len() >= 2 {
+                    super::migrate::compact_record(
+                        &self.crypt,
+                        &self.blobs,
+                        &k,
+                        &v,
+                        &mut compacted,
+                    )?;
+                } else {
+                    compacted.push((k, v));
+                }
+            }
+            for (k, v) in compacted.drain(..) {
                 batch.insert(k, v);
                 in_batch += 1;
             }
@@ -173,11 +202,7 @@ impl Store {
 }
 
 /// Write a tree's records to `path`; `each` sees every key. The number of keys.
-fn dump_tree(
-    tree: &sled::Tree,
-    path: &Path,
-    mut each: impl FnMut(&[u8]),
-) -> Result<u64, StoreError> {
+fn dump_tree(tree: &Kv, path: &Path, mut each: impl FnMut(&[u8])) -> Result<u64, StoreError> {
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -285,5 +310,24 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.to_string().contains("ends inside a record"), "{err}");
+    }
+
+    #[test]
+    fn sleds_default_tree_of_an_older_archive_loads_only_when_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
+        let empty: &[u8] = &[];
+        assert_eq!(
+            store
+                .load_tree(b"__sled__default", &mut &empty[..], 3)
+                .unwrap(),
+            0
+        );
+        let one_record = [&2u32.to_be_bytes()[..], b"k1", &1u32.to_be_bytes(), b"v"].concat();
+        let err = store
+            .load_tree(b"__sled__default", &mut &one_record[..], 3)
+            .unwrap_err();
+        assert!(err.to_string().contains("has records"), "{err}");
+        assert!(store.tree.is_empty().unwrap());
     }
 }

@@ -662,18 +662,18 @@ fn vendors_sharing_a_billing_platform_stay_apart_and_are_known_by_vat_id() {
 }
 
 #[test]
-fn an_erased_messages_old_copies_in_sled_and_the_blob_log_no_longer_open() {
+fn an_erased_messages_old_copies_in_the_store_files_and_the_blob_log_no_longer_open() {
     let (_d, s) = open();
     let p =
         processed("Message-ID: <e@x>\nFrom: Jane <jane@x.example>\nSubject: Invoice 5\n\nbody\n");
     let id = p.message.id.clone();
     let out = s.commit_batch(&[p]).unwrap();
     let thread = thread_of(&out[0]);
-    // What an attacker copying the files before the erasure (or reading sled's old pages
+    // What an attacker copying the files before the erasure (or reading the engine's old files
     // after it) holds: the sealed record, the thread's record and the sealed raw bytes.
     let m_key = key(S_MESSAGES, id.0.as_bytes());
     let t_key = key(S_THREADS, thread.0.as_bytes());
-    // Sled keeps where the message record is; the sealed record is in the blob log.
+    // The tree keeps where the message record is; the sealed record is in the blob log.
     let pointer = s.tree.get(&m_key).unwrap().unwrap().to_vec();
     let (_, at) = tx::parse_pointer(&pointer).expect("a message record lives in the blob log");
     let record = s.blobs.read(at).unwrap();

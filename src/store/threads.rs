@@ -23,8 +23,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    C_THREADS, IdEntry, S_HOLDS, S_IDS, S_MEMBERS, S_MESSAGES, S_OUTBOX, S_SUBJECTS,
-    S_THREAD_REPLIES, S_THREADS, StoreError, StoredMessage, ThreadRecord, Tx, enc,
+    C_THREADS, IdEntry, S_HOLDS, S_MEMBERS, S_MESSAGES, S_OUTBOX, S_SUBJECTS, S_THREAD_REPLIES,
+    S_THREADS, StoreError, StoredMessage, ThreadRecord, Tx, codec, enc,
 };
 use crate::model::{Message, MessageId, ThreadId};
 use crate::outbound::OutboxRecord;
@@ -43,7 +43,11 @@ pub(super) fn member_key(thread: &ThreadId, seq: u64) -> Vec<u8> {
 }
 
 pub(super) fn add_member(t: &mut Tx<'_>, thread: &ThreadId, seq: u64, id: &MessageId) {
-    t.insert(S_MEMBERS, &member_key(thread, seq), id.0.as_bytes());
+    t.insert(
+        S_MEMBERS,
+        &member_key(thread, seq),
+        codec::message_id_value(id),
+    );
 }
 
 pub(super) fn remove_member(t: &mut Tx<'_>, thread: &ThreadId, seq: u64) {
@@ -94,13 +98,13 @@ pub(super) fn split_members(
 pub(super) fn members(t: &Tx<'_>, thread: &ThreadId) -> Result<Vec<(u64, MessageId)>, StoreError> {
     let mut prefix = thread.0.as_bytes().to_vec();
     prefix.push(0);
-    Ok(t.scan(S_MEMBERS, &prefix)?
+    t.scan(S_MEMBERS, &prefix)?
         .into_iter()
         .map(|(k, v)| {
             let seq = k.get(prefix.len()..).map_or(0, super::be_u64);
-            (seq, MessageId(String::from_utf8_lossy(&v).into_owned()))
+            Ok((seq, codec::message_id_of(&v)?))
         })
-        .collect())
+        .collect()
 }
 
 /// Originals remembered per subject, waiting for a reference-less reply to join them. Bounded:
@@ -223,7 +227,7 @@ pub(super) fn assign_thread(
         link(t, k.clone())?;
     }
     for id in msg.in_reply_to.iter().chain(&msg.references) {
-        if let Some(e) = t.get_json::<IdEntry>(S_IDS, id.as_bytes())? {
+        if let Some(e) = t.get_id_entry(id)? {
             link(t, e.thread)?;
         }
     }
@@ -297,17 +301,15 @@ fn merge_into(
     linked: &[ThreadId],
     msg: &Message,
 ) -> Result<ThreadRecord, StoreError> {
-    let mut thread = t
-        .get_json::<ThreadRecord>(S_THREADS, target.0.as_bytes())?
-        .unwrap_or_else(|| ThreadRecord {
-            thread_id: target.clone(),
-            subject: msg.subject.clone(),
-            ..ThreadRecord::default()
-        });
+    let mut thread = t.get_thread(target)?.unwrap_or_else(|| ThreadRecord {
+        thread_id: target.clone(),
+        subject: msg.subject.clone(),
+        ..ThreadRecord::default()
+    });
     let existed = thread.count > 0;
     let mut absorbed = 0u64;
     for from in linked.iter().filter(|l| *l != target) {
-        let Some(gone) = t.get_json::<ThreadRecord>(S_THREADS, from.0.as_bytes())? else {
+        let Some(gone) = t.get_thread(from)? else {
             continue;
         };
         move_thread(t, from, target)?;
@@ -385,27 +387,25 @@ fn move_thread(t: &mut Tx<'_>, from: &ThreadId, to: &ThreadId) -> Result<(), Sto
 /// and the references it makes (so a parent that arrives later finds its thread).
 fn register_ids(t: &mut Tx<'_>, msg: &Message, thread: &ThreadId) -> Result<(), StoreError> {
     if let Some(mid) = &msg.message_id {
-        t.insert(
-            S_IDS,
-            mid.as_bytes(),
-            enc(&IdEntry {
+        t.put_id_entry(
+            mid,
+            &IdEntry {
                 thread: thread.clone(),
                 message: Some(msg.id.clone()),
-            })?,
-        );
+            },
+        )?;
     }
     for id in msg.in_reply_to.iter().chain(&msg.references) {
-        match t.get_json::<IdEntry>(S_IDS, id.as_bytes())? {
+        match t.get_id_entry(id)? {
             // Already pointing here, or at a thread merged into this one (resolved on read).
             Some(_) => {}
-            None => t.insert(
-                S_IDS,
-                id.as_bytes(),
-                enc(&IdEntry {
+            None => t.put_id_entry(
+                id,
+                &IdEntry {
                     thread: thread.clone(),
                     message: None,
-                })?,
-            ),
+                },
+            )?,
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! it: records of the sealed key spaces are read opened and held in clear in the batch, and
 //! sealed when it is applied; names of the named key spaces (subjects, Message-IDs, addresses)
 //! become HMACs in the key. A sealed record keeps its data key when it is rewritten, gets a new
-//! one when the batch is an erasure's (the old copies in sled's pages die with the old key),
+//! one when the batch is an erasure's (old copies in the engine's journal and tables die with the old key),
 //! and its key is shredded when the record is removed.
 
 use std::collections::HashMap;
@@ -13,7 +13,10 @@ use serde::Deserialize;
 
 use super::blobs::{BlobLog, BlobRef};
 use super::crypt::{Crypt, sealed_slot};
-use super::{StoreError, dec, key};
+use super::kv::{Kv, KvBatch};
+use super::records::{IdEntry, ThreadRecord};
+use super::{S_IDS, S_THREADS, StoreError, codec, dec, key};
+use crate::model::ThreadId;
 
 /// Key spaces whose values carry message content or personal metadata: sealed.
 pub(super) fn is_sealed(space: u8) -> bool {
@@ -27,14 +30,14 @@ pub(super) fn is_named(space: u8) -> bool {
 }
 
 /// Message records are the large ones (about 1–2 KB of JSON): packed (zstd) before sealing,
-/// as ciphertext does not compress, and kept in the blob log: sled keeps where they are.
+/// as ciphertext does not compress, and kept in the blob log: the tree keeps where they are.
 /// (Kept in sled they made most of its file, its space amplification included: 3 KB of sled
 /// file per message at 100,000 messages for 0.7 KB of sealed record; issue 14.)
 fn packs(full: &[u8]) -> bool {
     full.first() == Some(&super::S_MESSAGES)
 }
 
-/// The first byte of a sled value that points at a sealed record in the blob log: then the
+/// The first byte of a tree value that points at a sealed record in the blob log: then the
 /// record's data key slot (u64 LE), segment (u32 LE), offset (u64 LE), length (u32 LE).
 const IN_BLOBS: u8 = 0xE3;
 const POINTER_BYTES: usize = 1 + 8 + 4 + 8 + 4;
@@ -67,7 +70,7 @@ pub(super) fn parse_pointer(stored: &[u8]) -> Option<(u64, BlobRef)> {
     ))
 }
 
-/// The data key a stored value is sealed under (in sled or, for a pointer, in the blob log);
+/// The data key a stored value is sealed under (in the tree or, for a pointer, in the blob log);
 /// None for a value in clear.
 pub(super) fn slot_of(stored: &[u8]) -> Option<u64> {
     parse_pointer(stored)
@@ -85,7 +88,7 @@ fn seal_value(crypt: &Crypt, slot: u64, full: &[u8], plain: &[u8]) -> Result<Vec
     }
 }
 
-/// What sled keeps for a sealed record: the sealed value, or for a message record a pointer to
+/// What the tree keeps for a sealed record: the sealed value, or for a message record a pointer to
 /// it in the blob log (appended, buffered: sync the log before the batch that refers to it).
 pub(super) fn store_value(
     crypt: &Crypt,
@@ -103,7 +106,7 @@ pub(super) fn store_value(
 }
 
 /// A sealed message record kept in sled by the format before (a value sealed in place) moved
-/// to the blob log as it is: the pointer sled keeps instead. None for any other value.
+/// to the blob log as it is: the pointer the tree keeps instead. None for any other value.
 pub(super) fn move_to_blobs(
     blobs: &BlobLog,
     full: &[u8],
@@ -115,7 +118,7 @@ pub(super) fn move_to_blobs(
     }
 }
 
-/// A value read from sled in clear: fetched from the blob log if sled points there, opened and
+/// A value read from the tree in clear: fetched from the blob log if it points there, opened and
 /// unpacked if sealed; a value from before encryption as it is.
 pub(super) fn open_value(
     crypt: &Crypt,
@@ -155,7 +158,7 @@ pub(super) fn full_key(crypt: &Crypt, space: u8, k: &[u8]) -> Vec<u8> {
 pub(super) type KeyValue = (Vec<u8>, Vec<u8>);
 
 pub(super) struct Tx<'a> {
-    pub(super) tree: &'a sled::Tree,
+    pub(super) tree: &'a Kv,
     pub(super) crypt: &'a Crypt,
     blobs: &'a BlobLog,
     pending: HashMap<Vec<u8>, Option<Vec<u8>>>,
@@ -170,7 +173,7 @@ pub(super) struct Tx<'a> {
 
 impl<'a> Tx<'a> {
     /// For reads of counters, or a writer with its own lock (the audit chain).
-    pub(super) fn new(tree: &'a sled::Tree, crypt: &'a Crypt, blobs: &'a BlobLog) -> Self {
+    pub(super) fn new(tree: &'a Kv, crypt: &'a Crypt, blobs: &'a BlobLog) -> Self {
         Tx {
             tree,
             crypt,
@@ -184,7 +187,7 @@ impl<'a> Tx<'a> {
     }
 
     pub(super) fn with_writer(
-        tree: &'a sled::Tree,
+        tree: &'a Kv,
         crypt: &'a Crypt,
         blobs: &'a BlobLog,
         writer: std::sync::MutexGuard<'a, ()>,
@@ -228,6 +231,31 @@ impl<'a> Tx<'a> {
         k: &[u8],
     ) -> Result<Option<T>, StoreError> {
         self.get(space, k)?.map(|v| dec(&v)).transpose()
+    }
+
+    /// A thread's record (binary since format 4, JSON before: [`codec`]).
+    pub(super) fn get_thread(&self, id: &ThreadId) -> Result<Option<ThreadRecord>, StoreError> {
+        self.get(S_THREADS, id.0.as_bytes())?
+            .map(|v| codec::thread_of(&v))
+            .transpose()
+    }
+
+    /// Write thread `id`'s record.
+    pub(super) fn put_thread(&mut self, id: &ThreadId, t: &ThreadRecord) -> Result<(), StoreError> {
+        self.insert(S_THREADS, id.0.as_bytes(), codec::thread_value(t)?);
+        Ok(())
+    }
+
+    /// What a Message-ID (without brackets) names: its thread and, once it arrived, its message.
+    pub(super) fn get_id_entry(&self, mid: &str) -> Result<Option<IdEntry>, StoreError> {
+        self.get(S_IDS, mid.as_bytes())?
+            .map(|v| codec::id_entry_of(&v))
+            .transpose()
+    }
+
+    pub(super) fn put_id_entry(&mut self, mid: &str, e: &IdEntry) -> Result<(), StoreError> {
+        self.insert(S_IDS, mid.as_bytes(), codec::id_entry_value(e)?);
+        Ok(())
     }
 
     pub(super) fn contains(&self, space: u8, k: &[u8]) -> Result<bool, StoreError> {
@@ -305,7 +333,7 @@ impl<'a> Tx<'a> {
     /// stopped using are journalled and shredded once it is on disk: at once for an erasure,
     /// else at the store's next flush.
     pub(super) fn apply(self) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = KvBatch::default();
         let mut dead: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut in_blobs = false;
         for (k, v) in &self.pending {
@@ -346,7 +374,7 @@ impl<'a> Tx<'a> {
             }
         }
         // Records (and a commit's raw messages) in the blob log and new data keys before the
-        // sled batch that refers to them: a pointer never reaches disk before its bytes.
+        // batch that refers to them: a pointer never reaches disk before its bytes.
         if in_blobs {
             self.blobs.sync()?;
         }
@@ -363,12 +391,12 @@ impl<'a> Tx<'a> {
 
 /// Shred the journalled data keys no live record uses (after the batches that stopped using
 /// them are on disk).
-pub(super) fn replay_shreds(tree: &sled::Tree, crypt: &Crypt) -> Result<usize, StoreError> {
+pub(super) fn replay_shreds(tree: &Kv, crypt: &Crypt) -> Result<usize, StoreError> {
     Ok(crypt.replay_journal(|k| {
         Ok(tree
             .get(k)
             .map_err(|e| super::crypt::CryptError::Io {
-                path: "sled".into(),
+                path: "store".into(),
                 source: std::io::Error::other(e.to_string()),
             })?
             .and_then(|v| slot_of(&v)))

@@ -1,6 +1,6 @@
 //! Where the store's bytes go: records, key bytes and value bytes per key space, for
 //! `deskmail bench store` (issue 14's "find where disk goes"). Values are counted as stored
-//! (sealed and packed), which is what sled writes.
+//! (sealed and packed), which is what the engine writes.
 
 use std::collections::BTreeMap;
 
@@ -17,15 +17,14 @@ pub struct SpaceUsage {
     pub max_value: u64,
 }
 
-/// The whole tree, by key space (`m`, `i`, `t`, ...), and sled's own view of its files.
+/// The whole tree, by key space (`m`, `i`, `t`, ...), and the engine's files.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StoreUsage {
     pub spaces: BTreeMap<String, SpaceUsage>,
     /// Keys plus values of every record.
     pub logical_bytes: u64,
-    /// sled's own files: `db`, `conf` and its snapshots (`Db::size_on_disk` would count the
-    /// whole directory, blob log and keyring included).
-    pub sled_bytes: u64,
+    /// The key-value engine's files (`store/kv`: tables and journal).
+    pub kv_bytes: u64,
     /// The blob log's segments.
     pub blob_bytes: u64,
 }
@@ -48,20 +47,7 @@ impl Store {
             s.max_value = s.max_value.max(v.len() as u64);
             usage.logical_bytes += (k.len() + v.len()) as u64;
         }
-        usage.sled_bytes = std::fs::read_dir(&self.dir)
-            .map_err(|source| StoreError::Io {
-                path: self.dir.display().to_string(),
-                source,
-            })?
-            .filter_map(Result::ok)
-            .filter(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                name == "db" || name == "conf" || name.starts_with("snap.")
-            })
-            .filter_map(|e| e.metadata().ok())
-            .map(|m| m.len())
-            .sum();
+        usage.kv_bytes = super::kv::disk_bytes(&self.dir);
         usage.blob_bytes = crate::metrics::dir_size(&self.dir.join("blobs"), 100_000);
         Ok(usage)
     }
@@ -81,11 +67,11 @@ impl std::fmt::Display for StoreUsage {
                 name, s.records, s.key_bytes, s.value_bytes, s.max_value
             )?;
         }
-        let ratio = self.sled_bytes as f64 / self.logical_bytes.max(1) as f64;
+        let ratio = self.kv_bytes as f64 / self.logical_bytes.max(1) as f64;
         writeln!(
             f,
-            "records {} bytes; sled files {} bytes ({ratio:.2}x); blob log {} bytes",
-            self.logical_bytes, self.sled_bytes, self.blob_bytes
+            "records {} bytes; key-value files {} bytes ({ratio:.2}x); blob log {} bytes",
+            self.logical_bytes, self.kv_bytes, self.blob_bytes
         )
     }
 }

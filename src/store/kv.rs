@@ -1,0 +1,298 @@
+//! The ordered key-value engine under the store: fjall (an LSM tree) in `store/kv/`, one
+//! keyspace, `deskmail`, that every key space of the store (`m/`, `t/`, `q/`, ...) shares.
+//!
+//! Why not sled any more (format 4; docs/PERFORMANCE.md "Scale"): at a million messages sled
+//! 0.34 read its whole page table at every open (270 ms and 205 MB for a `deskmail show`), held
+//! 200 MiB in the daemon at rest, and its file was 8.4× the records it held. An LSM tree opens
+//! in time bounded by its table count, keeps memory to its memtables and block cache, and after
+//! compaction holds little more than its records. sled is still read to migrate a store of an
+//! earlier format (`migrate`).
+//!
+//! Durability: a batch is written to fjall's journal and handed to the OS before `apply`
+//! returns (a killed process loses nothing applied), fsynced by [`Kv::flush`] and by a
+//! background thread at least once a second (as sled's `flush_every_ms` did), so a power cut
+//! loses at most the last second of what was not flushed explicitly.
+//!
+//! Nothing outside `store` sees this type: the store's methods are the seam.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+
+use super::StoreError;
+
+/// A key or value read from the engine (cheap to clone, derefs to bytes).
+pub(super) type Bytes = fjall::Slice;
+
+/// The engine's directory inside the store directory.
+pub(super) const KV_DIR: &str = "kv";
+/// The keyspace every record lives in.
+const KEYSPACE: &str = "deskmail";
+/// How often what was applied is fsynced, at most.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// Memtable size: what a batch lands in before a table is written. Small enough that memory
+/// stays flat; large enough that tables are few.
+const MEMTABLE_BYTES: u64 = 16 << 20;
+/// Journals kept at most (fjall's minimum): what an open after a crash may have to replay.
+const JOURNALS_BYTES: u64 = 64 << 20;
+/// Memtables larger than this are written out when the store is closed.
+const REPLAY_BOUND: u64 = 2 << 20;
+
+/// One atomic batch of inserts and removals.
+#[derive(Default)]
+pub(super) struct KvBatch {
+    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl KvBatch {
+    pub(super) fn insert(&mut self, k: impl Into<Vec<u8>>, v: impl Into<Vec<u8>>) {
+        self.ops.push((k.into(), Some(v.into())));
+    }
+
+    pub(super) fn remove(&mut self, k: impl Into<Vec<u8>>) {
+        self.ops.push((k.into(), None));
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+/// The store's ordered map: fjall's database and its one keyspace, and the thread that syncs
+/// its journal once a second.
+pub(super) struct Kv {
+    db: Database,
+    ks: Keyspace,
+    /// Dropped (and the thread joined) before the database, so the lock is released on drop.
+    syncer: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for Kv {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.syncer.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+        // A large memtable is written out as a table on close: the next open replays only
+        // a small journal (replaying 16 MB costs about 150 ms, every `deskmail show` would pay).
+        if self.db.write_buffer_size() > REPLAY_BOUND
+            && let Err(e) = self.ks.rotate_memtable_and_wait()
+        {
+            tracing::warn!(error = %e, "Cannot write the store's memtable out on close");
+        }
+        if let Err(e) = self.db.persist(PersistMode::SyncAll) {
+            tracing::warn!(error = %e, "Cannot sync the store's journal on close");
+        }
+    }
+}
+
+/// Whether `dir` (a store directory) holds an engine of this kind.
+pub(super) fn exists(dir: &Path) -> bool {
+    dir.join(KV_DIR).join("version").exists()
+}
+
+/// The bytes the engine's files take on disk (its journal is a sparse file of 64 MiB: the
+/// blocks written count, not its length).
+pub(super) fn disk_bytes(dir: &Path) -> u64 {
+    crate::metrics::dir_size(&dir.join(KV_DIR), usize::MAX)
+}
+
+impl Kv {
+    /// Open (or create) the engine in `dir/kv`. `cache_bytes` bounds its block cache. A lock
+    /// held by another process is `StoreError::Locked` at once, or after `wait` (for a store
+    /// this process closed a moment ago).
+    pub(super) fn open(dir: &Path, cache_bytes: u64, wait: Duration) -> Result<Kv, StoreError> {
+        let path = dir.join(KV_DIR);
+        let started = std::time::Instant::now();
+        let db = loop {
+            match Database::builder(&path)
+                .cache_size(cache_bytes.max(1 << 20))
+                .worker_threads(1)
+                .max_journaling_size(JOURNALS_BYTES)
+                .open()
+            {
+                Ok(db) => break db,
+                Err(fjall::Error::Locked) if started.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(fjall::Error::Locked) => {
+                    return Err(StoreError::Locked {
+                        path: dir.display().to_string(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let ks = db.keyspace(KEYSPACE, || {
+            KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+        })?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let synced = db.clone();
+        let thread = std::thread::Builder::new()
+            .name("deskmail-kv-sync".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(SYNC_EVERY) {
+                    if let Err(e) = synced.persist(PersistMode::SyncData) {
+                        tracing::warn!(error = %e, "Cannot sync the store's journal");
+                    }
+                }
+            })
+            .map_err(|source| StoreError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(Kv {
+            db,
+            ks,
+            syncer: Some((stop, thread)),
+        })
+    }
+
+    pub(super) fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.ks.get(k)?)
+    }
+
+    pub(super) fn contains_key(&self, k: impl AsRef<[u8]>) -> Result<bool, StoreError> {
+        Ok(self.ks.contains_key(k)?)
+    }
+
+    /// One insert, applied at once (a batch of one).
+    pub(super) fn insert(
+        &self,
+        k: impl Into<Vec<u8>>,
+        v: impl Into<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let mut batch = KvBatch::default();
+        batch.insert(k, v);
+        self.apply_batch(batch)
+    }
+
+    /// One removal, applied at once.
+    pub(super) fn remove(&self, k: impl Into<Vec<u8>>) -> Result<(), StoreError> {
+        let mut batch = KvBatch::default();
+        batch.remove(k);
+        self.apply_batch(batch)
+    }
+
+    /// Apply every change of `batch` atomically: after a crash all of it is there or none.
+    pub(super) fn apply_batch(&self, batch: KvBatch) -> Result<(), StoreError> {
+        let mut out = self.db.batch();
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => out.insert(&self.ks, k, v),
+                None => out.remove(&self.ks, k),
+            }
+        }
+        Ok(out.commit()?)
+    }
+
+    /// Make everything applied so far durable (fsync of the journal).
+    pub(super) fn flush(&self) -> Result<(), StoreError> {
+        Ok(self.db.persist(PersistMode::SyncAll)?)
+    }
+
+    /// Every (key, value) whose key starts with `prefix`, in key order.
+    pub(super) fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> KvIter {
+        KvIter(self.ks.prefix(prefix))
+    }
+
+    /// Every (key, value) in `range`, in key order.
+    pub(super) fn range<K: AsRef<[u8]>>(&self, range: std::ops::Range<K>) -> KvIter {
+        KvIter(self.ks.range(range))
+    }
+
+    /// Every (key, value), in key order.
+    pub(super) fn iter(&self) -> KvIter {
+        KvIter(self.ks.iter())
+    }
+
+    pub(super) fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.ks.is_empty()?)
+    }
+}
+
+/// An iterator of (key, value) pairs in key order.
+pub(super) struct KvIter(fjall::Iter);
+
+impl Iterator for KvIter {
+    type Item = Result<(Bytes, Bytes), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0
+            .next()
+            .map(|guard| guard.into_inner().map_err(StoreError::from))
+    }
+}
+
+impl KvIter {
+    /// The keys alone.
+    pub(super) fn keys(self) -> impl Iterator<Item = Result<Bytes, StoreError>> {
+        self.map(|kv| kv.map(|(k, _)| k))
+    }
+
+    /// The values alone.
+    pub(super) fn values(self) -> impl Iterator<Item = Result<Bytes, StoreError>> {
+        self.map(|kv| kv.map(|(_, v)| v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_is_whole_after_reopen_and_a_second_opener_is_refused_while_it_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO).unwrap();
+        let mut batch = KvBatch::default();
+        for i in 0u32..1000 {
+            batch.insert(format!("m/{i:04}"), i.to_be_bytes().to_vec());
+        }
+        batch.remove("m/0007");
+        kv.apply_batch(batch).unwrap();
+        kv.insert("q/x", "y").unwrap();
+        // One process at a time: a second open waits for the lock, then says who holds it.
+        match Kv::open(dir.path(), 1 << 20, Duration::from_millis(50)) {
+            Err(StoreError::Locked { path }) => assert_eq!(path, dir.path().display().to_string()),
+            other => panic!("expected Locked, got {:?}", other.err()),
+        }
+        drop(kv);
+        assert!(exists(dir.path()));
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::from_secs(5)).unwrap();
+        let keys: Vec<Bytes> = kv.scan_prefix("m/").keys().map(Result::unwrap).collect();
+        assert_eq!(keys.len(), 999);
+        assert_eq!(&*keys[0], b"m/0000");
+        assert!(!kv.contains_key("m/0007").unwrap());
+        assert_eq!(&*kv.get("m/0999").unwrap().unwrap(), &999u32.to_be_bytes());
+        let range: Vec<Bytes> = kv
+            .range(b"m/0010".as_slice()..b"m/0013".as_slice())
+            .values()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(range.len(), 3);
+        assert_eq!(kv.iter().count(), 1000);
+        assert!(disk_bytes(dir.path()) > 0);
+    }
+
+    #[test]
+    fn a_memtable_written_out_on_close_leaves_little_to_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO).unwrap();
+        let mut batch = KvBatch::default();
+        for i in 0u32..20_000 {
+            batch.insert(format!("t/{i:06}"), vec![7u8; 200]);
+        }
+        kv.apply_batch(batch).unwrap();
+        assert!(kv.db.write_buffer_size() > REPLAY_BOUND);
+        drop(kv);
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::from_secs(5)).unwrap();
+        assert!(
+            kv.db.write_buffer_size() < REPLAY_BOUND,
+            "{}",
+            kv.db.write_buffer_size()
+        );
+        assert_eq!(kv.scan_prefix("t/").count(), 20_000);
+    }
+}
