@@ -5,12 +5,14 @@
 #   scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT
 #
 # Writes store-formatFORMAT.tar.zst and backup-formatFORMAT.tar.zst, and expected.json (what
-# the release printed; both releases below printed the same for this mail, byte for byte).
+# the release printed; the releases below printed the same for this mail, byte for byte).
 # The committed fixtures were made with the release builds of
 #   format 1 (records and raw messages in clear, no keyring): commit 2394fdd (2026-12-04), the
 #     last before encryption at rest;
 #   format 2 (sealed; message records sealed in sled, the master key in the directory):
-#     commit 0ee99b9 (2026-12-04), the last before message records moved to the blob log.
+#     commit 0ee99b9 (2026-12-04), the last before message records moved to the blob log;
+#   format 3 (sled, records sealed, message records in the blob log): commit 22ecf03
+#     (2026-12-05), the last before the store moved to fjall.
 # The directory holds fixtures/mail ingested, one contact erased (a tombstone, a pseudonymised
 # invoice record, an audit record), a thread on legal hold and a second audit record; and
 # that release's backup archive of it.
