@@ -9,7 +9,8 @@
 # --keep also keeps the data directory). Then:
 #   - ingest in ten slices of N/10 messages, one `deskmail ingest` process each, one after the
 #     other into the same data directory: msg/s of each slice (does it decay as the store
-#     grows?) and each process's peak RSS (/usr/bin/time);
+#     grows?) and each process's peak RSS (/usr/bin/time), with the largest anonymous and
+#     file-backed (mapped index files) parts sampled from /proc;
 #   - the size of each part of the data directory, against the mbox bytes; then
 #     `deskmail compact` (its time, and the data directory after it) and sled's records per key
 #     space (`deskmail bench store`);
@@ -77,16 +78,36 @@ trap cleanup EXIT
 mapfile -t parts < <(ls "$mail"/*.mbox)
 slices=10; per=$(( (${#parts[@]} + slices - 1) / slices ))
 echo "== ingest: $n messages ($(( mbox_bytes / 1048576 )) MiB of mbox) in slices of $per file(s), $(uptime | sed 's/.*load/load/')"
-peak=0 total_s=0 stored=0
+# RSS counts the pages of files the process maps (tantivy reads its segments, merges included,
+# through mmap) beside its own memory: sample both every 0.2 s (/proc/PID/status) and report
+# the largest anonymous part (what the process allocated) and file-backed part (page cache
+# the kernel may take back) seen.
+anon_file_peaks() { # PID: prints "max RssAnon kB, max RssFile kB" once PID is gone
+  local pid=$1 anon=0 file=0 a f
+  while [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; do
+    read -r a f < <(awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} END{print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+    if (( a > anon )); then anon=$a; fi
+    if (( f > file )); then file=$f; fi
+    sleep 0.2
+  done
+  echo "$anon $file"
+}
+peak=0 peak_anon=0 total_s=0 stored=0
 for ((i = 0; i < ${#parts[@]}; i += per)); do
   slice=("${parts[@]:i:per}")
-  /usr/bin/time -o "$data.time" -f "%e %M" "$bin" ingest --data "$data" "${slice[@]}" > /dev/null 2>&1
+  /usr/bin/time -o "$data.time" -f "%e %M" "$bin" ingest --data "$data" "${slice[@]}" > /dev/null 2>&1 &
+  timer=$!
+  child=""
+  while [ -z "$child" ] && kill -0 "$timer" 2>/dev/null; do child=$(pgrep -P "$timer" | head -1 || true); done
+  read -r anon_kb file_kb < <(anon_file_peaks "$child")
+  wait "$timer"
   read -r secs rss_kb < "$data.time"
   before=$stored
   stored=$("$bin" stats --json --data "$data" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])')
   rate=$(python3 -c "print(round(($stored - $before) / max($secs, 0.01)))")
-  echo "  slice $((i / per + 1)): $before → $stored messages, $secs s, $rate msg/s, peak RSS $((rss_kb / 1024)) MiB"
+  echo "  slice $((i / per + 1)): $before → $stored messages, $secs s, $rate msg/s, peak RSS $((rss_kb / 1024)) MiB (largest anonymous $((anon_kb / 1024)), file-backed $((file_kb / 1024)))"
   (( rss_kb > peak )) && peak=$rss_kb
+  if (( anon_kb > peak_anon )); then peak_anon=$anon_kb; fi
   total_s=$(python3 -c "print($total_s + $secs)")
 done
 # Bytes on disk: a sparse file (the store engine's journal is pre-sized to 64 MiB) counts the
@@ -113,6 +134,6 @@ for q in money "from:spamassassin.taint.org" "date:2002-08" "category:other"; do
   "$bin" bench search --data "$data" --runs 50 "$q" 2>&1 | tail -1 | sed 's/CLI search, whole process, 50 runs: //'
 done
 echo
-echo "| messages | ingest msg/s (all slices) | peak RSS | data dir | × mbox | key-value files | blobs | index |"
+echo "| messages | ingest msg/s (all slices) | peak RSS (anonymous) | data dir | × mbox | key-value files | blobs | index |"
 echo "|---|---|---|---|---|---|---|---|"
-echo "| $n | $(python3 -c "print(f'{round($stored / $total_s):,}')") | $((peak / 1024)) MiB | $(mb "$all") | $(python3 -c "print(round($all / $mbox_bytes, 2))") | $(mb "$db") | $(mb "$blobs") | $(mb "$index") |"
+echo "| $n | $(python3 -c "print(f'{round($stored / $total_s):,}')") | $((peak / 1024)) MiB ($((peak_anon / 1024)) MiB) | $(mb "$all") | $(python3 -c "print(round($all / $mbox_bytes, 2))") | $(mb "$db") | $(mb "$blobs") | $(mb "$index") |"

@@ -187,6 +187,19 @@ fn migrates_keeping_everything(format: u32, data: &Path) {
     }
     let audit = ok(run(data, &["audit", "verify"]));
     assert!(audit.contains("intact: 2 records"), "{audit}");
+    // A data-protection export opens every invoice record (`v/`: renamed and sealed again,
+    // bound to its new key, from formats 2 and 3).
+    let export = data.with_extension("export.tar");
+    let out = ok(run(
+        data,
+        &[
+            "export",
+            "--out",
+            export.to_str().unwrap(),
+            "billing@brightline-office.example",
+        ],
+    ));
+    assert!(export.metadata().unwrap().len() > 0, "{out}");
     // The erased message stays erased (its tombstone was carried over), and the index rebuilds
     // from the migrated store.
     let again: Value = serde_json::from_str(&ok(run(
@@ -241,6 +254,18 @@ fn assert_records_in_blobs(data: &Path) {
     for space in ["q", "j"] {
         assert_eq!(usage["spaces"][space]["max_value"], 18, "{space}: {usage}");
     }
+    // Named keys hold their HMAC name in 16 bytes (`i/` + 16), where formats 2 and 3 had 32
+    // hex digits; a vendor's invoice records (`v/`, sealed and bound to their key) too.
+    for space in ["i", "s", "v"] {
+        let u = &usage["spaces"][space];
+        let records = u["records"].as_u64().unwrap();
+        assert!(records > 0, "{space}: {usage}");
+        assert_eq!(
+            u["key_bytes"].as_u64(),
+            Some(records * 18),
+            "{space}: {usage}"
+        );
+    }
     // The engine's files and the blob log counted apart (the records are in the log).
     let kv = dir_bytes(&data.join("store/kv"));
     let counted = usage["kv_bytes"].as_u64().unwrap();
@@ -271,7 +296,8 @@ fn a_sled_store_of_format_3_moves_into_the_key_value_engine_keeping_everything()
     ok(run(&data, &["erase", "billing@brightline-office.example"]));
     let stats: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
     assert!(stats["messages"].as_u64().unwrap() > 80, "{stats}");
-    assert!(ok(run(&data, &["audit", "verify"])).contains("intact: 3 records"));
+    // The fixture's two records, the export's and the erasure's.
+    assert!(ok(run(&data, &["audit", "verify"])).contains("intact: 4 records"));
 }
 
 #[test]

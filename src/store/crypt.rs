@@ -46,6 +46,8 @@ const TAG_BYTES: usize = 16;
 /// A wrapped data key: 32 bytes of key and the tag.
 pub const SLOT_BYTES: u64 = (DEK_BYTES + TAG_BYTES) as u64;
 const NONCE_BYTES: usize = 12;
+/// A key name: the first 16 bytes of its HMAC (formats 2 and 3 wrote them as 32 hex digits).
+pub(super) const NAME_BYTES: usize = 16;
 /// The first byte of a sealed value.
 pub const SEALED: u8 = 0xE1;
 const ENVELOPE_HEAD: usize = 1 + 8 + NONCE_BYTES;
@@ -379,13 +381,13 @@ impl Crypt {
         ring.file.sync_data().map_err(io(&self.path))
     }
 
-    /// A record name (subject, Message-ID, address) as it is kept in a key: 32 hex digits
-    /// of HMAC-SHA256 under the names key, so the key space holds no text in clear.
+    /// A record name (subject, Message-ID, address) as it is kept in a key: the first 16
+    /// bytes of HMAC-SHA256 under the names key, so the key space holds no text in clear.
     pub fn name(&self, space: u8, clear: &[u8]) -> Vec<u8> {
         let mut ctx = hmac::Context::with_key(&self.names);
         ctx.update(&[space]);
         ctx.update(clear);
-        hex::encode(&ctx.sign().as_ref()[..16]).into_bytes()
+        ctx.sign().as_ref()[..NAME_BYTES].to_vec()
     }
 
     /// Remember slots to shred once the batch that stopped using them is durable; the journal
@@ -634,7 +636,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = crypt(dir.path(), 1).unwrap();
         let name = c.name(b's', b"invoice 4711");
-        assert_eq!(name.len(), 32);
+        assert_eq!(name.len(), NAME_BYTES);
         assert_ne!(name, c.name(b'i', b"invoice 4711"));
         drop(c);
         let f = OpenOptions::new()

@@ -20,7 +20,8 @@ use super::kv::{self, Kv, KvBatch};
 use super::open::open_sled;
 use super::threads::split_members;
 use super::tx::{
-    KeyValue, full_key, is_named, is_sealed, move_to_blobs, open_value, slot_of, store_value,
+    KeyValue, full_key, is_named, is_sealed, move_to_blobs, open_value, renamed_from_hex, slot_of,
+    store_value,
 };
 use super::{
     S_IDS, S_LOG, S_MEMBERS, S_MESSAGES, S_THREADS, StoreError, StoredMessage, blob_aad, dec, enc,
@@ -334,8 +335,10 @@ pub(super) fn move_records(
 }
 
 /// A record as format 4 keeps it, into `out`: the value of an `i/`, `q/`, `j/` or `t/` record
-/// written by an earlier format re-encoded (`codec`), a sealed one opened and sealed again
-/// under its own data key; anything else as it is.
+/// written by an earlier format re-encoded (`codec`), and the key of a named record (`i/ s/ r/
+/// v/`) with its name in bytes instead of hex (`tx::renamed_from_hex`); a sealed one among
+/// them opened and sealed again under its own data key, bound to its new key. Anything else
+/// as it is.
 pub(super) fn compact_record(
     crypt: &Crypt,
     blobs: &BlobLog,
@@ -344,20 +347,32 @@ pub(super) fn compact_record(
     out: &mut Vec<KeyValue>,
 ) -> Result<(), StoreError> {
     let space = k[0];
-    if !matches!(space, S_IDS | S_LOG | S_MEMBERS | S_THREADS) {
+    let renamed = renamed_from_hex(k);
+    let recoded = matches!(space, S_IDS | S_LOG | S_MEMBERS | S_THREADS);
+    if renamed.is_none() && !recoded {
         out.push((k.to_vec(), v.to_vec()));
         return Ok(());
     }
+    let new_k = renamed.as_deref().unwrap_or(k);
     let value = match slot_of(v).filter(|_| is_sealed(space)) {
         Some(slot) => {
             let plain = open_value(crypt, blobs, k, v)?;
-            codec::compact_value(space, &plain)?
-                .map(|c| store_value(crypt, blobs, slot, k, &c))
-                .transpose()?
+            let compact = match recoded {
+                true => codec::compact_value(space, &plain)?,
+                false => None,
+            };
+            match (compact, new_k == k) {
+                (None, true) => None,
+                (compact, _) => {
+                    let plain = compact.as_deref().unwrap_or(&plain);
+                    Some(store_value(crypt, blobs, slot, new_k, plain)?)
+                }
+            }
         }
-        None => codec::compact_value(space, v)?,
+        None if recoded => codec::compact_value(space, v)?,
+        None => None,
     };
-    out.push((k.to_vec(), value.unwrap_or_else(|| v.to_vec())));
+    out.push((new_k.to_vec(), value.unwrap_or_else(|| v.to_vec())));
     Ok(())
 }
 

@@ -29,6 +29,18 @@ pub(super) fn is_named(space: u8) -> bool {
     matches!(space, b'i' | b's' | b'r' | b'v')
 }
 
+/// The full key a record of a named key space had before format 4 named it in bytes: the same
+/// HMAC in 32 hex digits (`i/` + 32 hex). None for any other key.
+pub(super) fn renamed_from_hex(full: &[u8]) -> Option<Vec<u8>> {
+    let (&space, rest) = full.split_first()?;
+    let hex_name = rest.strip_prefix(b"/")?;
+    if !is_named(space) || hex_name.len() != 2 * super::crypt::NAME_BYTES {
+        return None;
+    }
+    let name = hex::decode(hex_name).ok()?;
+    Some(super::key(space, &name))
+}
+
 /// Message records are the large ones (about 1–2 KB of JSON): packed (zstd) before sealing,
 /// as ciphertext does not compress, and kept in the blob log: the tree keeps where they are.
 /// (Kept in sled they made most of its file, its space amplification included: 3 KB of sled
@@ -392,13 +404,43 @@ impl<'a> Tx<'a> {
 /// Shred the journalled data keys no live record uses (after the batches that stopped using
 /// them are on disk).
 pub(super) fn replay_shreds(tree: &Kv, crypt: &Crypt) -> Result<usize, StoreError> {
+    let get = |k: &[u8]| {
+        tree.get(k).map_err(|e| super::crypt::CryptError::Io {
+            path: "store".into(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    };
     Ok(crypt.replay_journal(|k| {
-        Ok(tree
-            .get(k)
-            .map_err(|e| super::crypt::CryptError::Io {
-                path: "store".into(),
-                source: std::io::Error::other(e.to_string()),
-            })?
-            .and_then(|v| slot_of(&v)))
+        // An entry journalled before format 4 names its record the way that format did.
+        let now = match get(k)? {
+            None => renamed_from_hex(k).map(|k| get(&k)).transpose()?.flatten(),
+            found => found,
+        };
+        Ok(now.and_then(|v| slot_of(&v)))
     })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renamed_from_hex;
+
+    #[test]
+    fn a_hex_name_of_a_named_space_is_renamed_in_bytes_and_nothing_else_is() {
+        let hex_name = b"i/00ff10a0b1c2d3e4f5061728394a5b6c";
+        let mut want = b"i/".to_vec();
+        want.extend_from_slice(&hex::decode(&hex_name[2..]).unwrap());
+        assert_eq!(renamed_from_hex(hex_name), Some(want.clone()));
+        assert_eq!(renamed_from_hex(&want), None, "a name in bytes stays");
+        // A space that is not named keeps its hex (message ids are ids, not names).
+        assert_eq!(
+            renamed_from_hex(b"m/00ff10a0b1c2d3e4f5061728394a5b6c"),
+            None
+        );
+        assert_eq!(renamed_from_hex(b"i/00ff10a0b1c2d3e4f5061728394a5b6"), None);
+        assert_eq!(
+            renamed_from_hex(b"i/zzff10a0b1c2d3e4f5061728394a5b6c"),
+            None
+        );
+        assert_eq!(renamed_from_hex(b"i"), None);
+    }
 }
