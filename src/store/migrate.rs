@@ -384,19 +384,17 @@ pub(super) fn out_of_sled(
     wait: std::time::Duration,
 ) -> Result<u64, StoreError> {
     let started = std::time::Instant::now();
-    let before = engine_bytes(dir);
-    let records = copy_beside(dir, cache_bytes, wait, |_, _, k, v, out| {
-        out.push((k.to_vec(), v.to_vec()));
-        Ok(())
-    })?;
+    // The same copy as compacting: `Source` reads sled, every record goes through
+    // `compact_record` on its way into the engine.
+    let copied = compact(dir, cache_bytes, wait)?;
     tracing::info!(
-        records,
-        sled_bytes = before,
-        kv_bytes = engine_bytes(dir),
+        records = copied.records,
+        sled_bytes = copied.kv_bytes_before,
+        kv_bytes = copied.kv_bytes_after,
         secs = started.elapsed().as_secs(),
         "Store migrated to format 4 (records moved from sled to fjall)"
     );
-    Ok(records)
+    Ok(copied.records)
 }
 
 /// What compacting did: the key-value files before and after, and the records copied.
