@@ -178,7 +178,9 @@ impl Kv {
 
     /// Apply every change of `batch` atomically: after a crash all of it is there or none.
     pub(super) fn apply_batch(&self, batch: KvBatch) -> Result<(), StoreError> {
-        let mut out = self.db.batch();
+        // Handed to the OS (the journal's buffer written out) before this returns: a killed
+        // process loses nothing applied; fsync is `flush` and the syncer's.
+        let mut out = self.db.batch().durability(Some(PersistMode::Buffer));
         for (k, v) in batch.ops {
             match v {
                 Some(v) => out.insert(&self.ks, k, v),
@@ -274,6 +276,39 @@ mod tests {
         assert_eq!(range.len(), 3);
         assert_eq!(kv.iter().count(), 1000);
         assert!(disk_bytes(dir.path()) > 0);
+    }
+
+    /// Set in the child process of the test below: the store directory it writes to.
+    const CHILD_DIR: &str = "DESKMAIL_KV_TEST_CHILD_DIR";
+
+    #[test]
+    fn a_batch_applied_is_there_after_the_process_dies_before_any_sync() {
+        if let Some(dir) = std::env::var_os(CHILD_DIR) {
+            let kv = Kv::open(Path::new(&dir), 1 << 20, Duration::ZERO).unwrap();
+            let mut batch = KvBatch::default();
+            for i in 0u32..3 {
+                batch.insert(format!("k/{i:03}"), vec![7u8; 100]);
+            }
+            kv.apply_batch(batch).unwrap();
+            // No drop, no sync (the syncer's first tick is a second away): what the OS was
+            // handed is all the next open finds, as after `kill -9`.
+            std::process::abort();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "store::kv::tests::a_batch_applied_is_there_after_the_process_dies_before_any_sync",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DIR, dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success(), "the child aborts");
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::from_secs(5)).unwrap();
+        assert_eq!(kv.scan_prefix("k/").count(), 3);
     }
 
     #[test]
