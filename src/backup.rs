@@ -4,11 +4,12 @@
 //! from the store, as `deskmail reindex` does).
 //!
 //! The archive is a tar compressed with zstd (frame checksum on). Members, in order:
-//! `store/tree-N.kv` (one per tree: `deskmail`; archives of formats 1 to 3 also have sled's empty default tree), `blobs/seg-NNNNNN.log`, `audit-anchors.log` (when
-//! there is one) and last `manifest.json`: format and version, deskmail's version, when, the
-//! store's counts, and each member's size and SHA-256. Restore writes into a fresh directory
-//! beside the target, checks every member against the manifest, loads the store, rebuilds the
-//! index and only then renames it into place: a damaged or cut archive leaves nothing behind.
+//! `store/tree-N.kv` (one per tree: `deskmail`; archives of formats 1 to 3 also have sled's empty
+//! default tree), `blobs/seg-NNNNNN.log`, `audit-anchors.log` (when there is one) and last
+//! `manifest.json`: format and version, deskmail's version, when, the store's counts, and each
+//! member's size and SHA-256. Restore writes into a fresh directory beside the target, checks every
+//! member against the manifest, loads the store, rebuilds the index and only then renames it into
+//! place: a damaged or cut archive leaves nothing behind.
 //!
 //! Not in the archive, by design: the audit MAC key (`DESKMAIL_AUDIT_KEY_FILE` / `_COMMAND`),
 //! the config, rules and templates, TLS and DKIM keys, mailbox secrets.

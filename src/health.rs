@@ -263,7 +263,8 @@ pub fn read_status(data: &Path) -> Result<StatusReport, String> {
             }
         }
         // No daemon holds the store: read the counts from it directly (opened as every command
-        // opens a data directory: the store's engine writes its own files, which must be private too).
+        // opens a data directory: the store's engine writes its own files, which must be private
+        // too).
         let store_dir = crate::pipeline::DataDir::new(data).store();
         if store_dir.exists()
             && let Ok(store) = Store::open(&store_dir, 8 << 20)

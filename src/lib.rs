@@ -17,7 +17,8 @@
 //! - [`tls`]: TLS modes, loopback, CA files. [`antivirus`]: the clamd client and scanner.
 //! - [`outbound`]: reply templates, drafts, outbox records; `send` and `dunning` sit above the
 //!   store.
-//! - [`store`]: the key-value engine (fjall; `store::kv`) and the blob log; the one place that writes state.
+//! - [`store`]: the key-value engine (fjall; `store::kv`) and the blob log; the one place that
+//!   writes state.
 //! - [`index`]: tantivy schema, writer, the query language, grouped search.
 //! - [`admin`]: tokens made and revoked, and every admin action audited, in one call each.
 //! - [`source`]: files, maildirs and mbox on disk; `source::imap` above the intake.

@@ -40,11 +40,11 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    /// The data directory at `root`. Every command that touches one names it here first, so
-    /// this is where its privacy is kept: from now on the process creates files 0600 and
-    /// directories 0700 (the store's engine and tantivy create theirs themselves, so it is the umask), and
-    /// an existing directory open to the group or others is reported (each entry with its
-    /// path and mode) and closed to 0700 ([`crate::store::permissions`]).
+    /// The data directory at `root`. Every command that touches one names it here first, so this is
+    /// where its privacy is kept: from now on the process creates files 0600 and directories 0700
+    /// (the store's engine and tantivy create theirs themselves, so it is the umask), and an
+    /// existing directory open to the group or others is reported (each entry with its path and
+    /// mode) and closed to 0700 ([`crate::store::permissions`]).
     pub fn new(root: &Path) -> Self {
         crate::store::permissions::open_data_dir(root);
         DataDir {

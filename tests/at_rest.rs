@@ -1,9 +1,9 @@
-//! Issue 17 finding 7 (erased metadata survived in the store engine's files) and what fixed it: records and
-//! raw messages sealed under per-record data keys, erasure shredding them; the master key from
-//! a file; and data directories written by earlier releases (fixtures/legacy, made by
-//! scripts/make-legacy-store.sh: format 1 before encryption, format 2 before message records
-//! moved to the blob log, format 3 the last in sled, issue 14) migrated keeping every message,
-//! decision, thread and audit record; a newer format refused.
+//! Issue 17 finding 7 (erased metadata survived in the store engine's files) and what fixed it:
+//! records and raw messages sealed under per-record data keys, erasure shredding them; the master
+//! key from a file; and data directories written by earlier releases (fixtures/legacy, made by
+//! scripts/make-legacy-store.sh: format 1 before encryption, format 2 before message records moved
+//! to the blob log, format 3 the last in sled, issue 14) migrated keeping every message, decision,
+//! thread and audit record; a newer format refused.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -172,8 +172,8 @@ fn ask_raw(socket: &Path, request: &str) -> Value {
     serde_json::from_str(&answer).unwrap()
 }
 
-/// Finding 6: a fresh data directory filled by `ingest` (store/, the engine's files, blobs/, index/)
-/// and an export are the user's alone, although the shell's umask would have made them 0755
+/// Finding 6: a fresh data directory filled by `ingest` (store/, the engine's files, blobs/,
+/// index/) and an export are the user's alone, although the shell's umask would have made them 0755
 /// and 0644.
 #[test]
 fn finding_6_ingest_under_umask_022_leaves_nothing_readable_by_others() {

@@ -1,14 +1,14 @@
-//! The data directory belongs to the service's user alone: it holds subjects, addresses and
-//! message bodies (the key-value files, the blob log, the index), so any local user who could read it
-//! would bypass roles and the audit log.
+//! The data directory belongs to the service's user alone: it holds subjects, addresses and message
+//! bodies (the key-value files, the blob log, the index), so any local user who could read it would
+//! bypass roles and the audit log.
 //!
 //! - [`restrict_umask`]: from the first time a data directory is opened ([`open_data_dir`],
 //!   called by `DataDir::new`, which every command that touches one goes through), every file
 //!   and directory the process creates is 0600 / 0700 whatever umask it was started with. A
-//!   umask is the one control that also covers the files the store engine and tantivy create themselves
-//!   (segments, snapshots, lock files), the control socket and the exports. It is process-wide,
-//!   so it is set there and not by `Store::open` or the index: a program (a test) that uses the
-//!   store in-process and also runs servers keeps its own umask.
+//!   umask is the one control that also covers the files the store engine and tantivy create
+//!   themselves (tables, journals, segments, lock files), the control socket and the exports.
+//!   It is process-wide, so it is set there and not by `Store::open` or the index: a program
+//!   (a test) that uses the store in-process and also runs servers keeps its own umask.
 //! - [`check_data_dir`]: an existing data directory (an older release made it 0755, its files
 //!   0644) is reported entry by entry with path and mode, and the directory itself is closed
 //!   (0700), which shuts everyone else out of everything below it without touching the files.

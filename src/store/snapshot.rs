@@ -122,9 +122,10 @@ impl Store {
 
     /// Load a tree dump (from [`Store::snapshot`]) into this store, which must be empty (a new
     /// store). The number of keys read. A tree other than `deskmail` (sled's default tree in an
-    /// archive of format 1 to 3) holds nothing of deskmail's: it must be empty. `format`: the store format of the dump's
-    /// records; a format-2 dump's are converted on the way, as `migrate` converts a format-2
-    /// store (its thread records are opened: the archive's keyring must be in place).
+    /// archive of format 1 to 3) holds nothing of deskmail's: it must be empty. `format`: the store
+    /// format of the dump's records; a format-2 dump's are converted on the way, as `migrate`
+    /// converts a format-2 store (its thread records are opened: the archive's keyring must be in
+    /// place).
     pub fn load_tree(
         &self,
         name: &[u8],

@@ -1,16 +1,17 @@
 //! The free-space guard. sled 0.34 (the engine before format 4) did not survive running out of
-//! disk: measured here, a store ingested into a full filesystem read "corrupted data" even
-//! after space was freed (scripts/chaos.sh, the disk-full campaign); fjall poisons its database
-//! on a failed journal write and refuses every write until reopened. So a batch is refused while it still fits with
-//! room to spare: the store stays readable, nothing of the batch is written, and the same
-//! batch commits once space is freed (the daemon offers it again; `ingest` says what to do).
+//! disk: measured here, a store ingested into a full filesystem read "corrupted data" even after
+//! space was freed (scripts/chaos.sh, the disk-full campaign); fjall poisons its database on a
+//! failed journal write and refuses every write until reopened. So a batch is refused while it
+//! still fits with room to spare: the store stays readable, nothing of the batch is written, and
+//! the same batch commits once space is freed (the daemon offers it again; `ingest` says what to
+//! do).
 
 use std::path::Path;
 
 use super::StoreError;
 
-/// Kept free on the data directory's filesystem by default (the engine's flushes and compactions, tantivy's merges,
-/// audit records and erasures all need some).
+/// Kept free on the data directory's filesystem by default (the engine's flushes and compactions,
+/// tantivy's merges, audit records and erasures all need some).
 pub const DEFAULT_RESERVE_MB: u64 = 64;
 
 const MIB: u64 = 1024 * 1024;
@@ -43,12 +44,12 @@ fn flat_dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Refuse a write of about `incoming` raw bytes that would leave less than the reserve. The
-/// store holds each message's bytes once in the blob log, its record in the key-value tree (with the
-/// engine's overhead) and its words in the index: four times the raw size is a safe upper bound. The
-/// index beside the store (`DATA/index`) may merge its segments, which briefly needs room for a
-/// copy of them: its size is asked for too (the campaign that found the sled corruption found
-/// this as well: the guard without it let a final merge take the last bytes).
+/// Refuse a write of about `incoming` raw bytes that would leave less than the reserve. The store
+/// holds each message's bytes once in the blob log, its record in the key-value tree (with the
+/// engine's overhead) and its words in the index: four times the raw size is a safe upper bound.
+/// The index beside the store (`DATA/index`) may merge its segments, which briefly needs room for a
+/// copy of them: its size is asked for too (the campaign that found the sled corruption found this
+/// as well: the guard without it let a final merge take the last bytes).
 pub fn check(dir: &Path, incoming: u64) -> Result<(), StoreError> {
     let Some(free) = free_bytes(dir) else {
         return Ok(());

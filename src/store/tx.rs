@@ -1,11 +1,11 @@
 //! A batch in the making: reads see the batch's own writes; `apply` commits it atomically.
 //!
-//! The batch is also where encryption at rest happens ([`super::crypt`]), so no caller sees
-//! it: records of the sealed key spaces are read opened and held in clear in the batch, and
-//! sealed when it is applied; names of the named key spaces (subjects, Message-IDs, addresses)
-//! become HMACs in the key. A sealed record keeps its data key when it is rewritten, gets a new
-//! one when the batch is an erasure's (old copies in the engine's journal and tables die with the old key),
-//! and its key is shredded when the record is removed.
+//! The batch is also where encryption at rest happens ([`super::crypt`]), so no caller sees it:
+//! records of the sealed key spaces are read opened and held in clear in the batch, and sealed when
+//! it is applied; names of the named key spaces (subjects, Message-IDs, addresses) become HMACs in
+//! the key. A sealed record keeps its data key when it is rewritten, gets a new one when the batch
+//! is an erasure's (old copies in the engine's journal and tables die with the old key), and its
+//! key is shredded when the record is removed.
 
 use std::collections::HashMap;
 
