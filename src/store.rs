@@ -1,19 +1,19 @@
 //! The store: the one place that writes state, and the source of truth (the index is derived).
 //!
-//! State lives in one ordered key-value tree (fjall, [`kv`]), in key spaces marked by a
-//! one-letter prefix (`m/` messages, `t/` threads, `j/` thread members, ...), and in the blob
-//! log (`blobs`): raw messages and the message records, which the tree points at. A batch of processed messages is prepared in memory
-//! (an overlay that reads its own writes, so threading and dedupe see earlier messages of the
-//! same batch) and applied with one atomic `apply_batch` after the blob log is synced: the
-//! message with its decision, its raw bytes, the thread update, AP invoice records, counters
-//! and its place in the ingest log land together or not at all. Keys are documented in
+//! State lives in one ordered key-value tree (fjall, [`kv`]), in key spaces marked by a one-letter
+//! prefix (`m/` messages, `t/` threads, `j/` thread members, ...), and in the blob log (`blobs`):
+//! raw messages and the message records, which the tree points at. A batch of processed messages is
+//! prepared in memory (an overlay that reads its own writes, so threading and dedupe see earlier
+//! messages of the same batch) and applied with one atomic `apply_batch` after the blob log is
+//! synced: the message with its decision, its raw bytes, the thread update, AP invoice records,
+//! counters and its place in the ingest log land together or not at all. Keys are documented in
 //! docs/ARCHITECTURE.md.
 //!
-//! Speed notes (spamassassin corpus): sled's multi-tree transactions (format 3 and before) cost ~200 µs a message; one
-//! tree, one batch and ~6 keys a message cost a fraction of that. Every key is a lookup and
-//! an insert, so the layout keeps them few: the decision rides in the message record, a
-//! Message-ID maps to both its message and its thread, and "indexed" is a high-water mark over
-//! the ingest log instead of a marker per message.
+//! Speed notes (spamassassin corpus): sled's multi-tree transactions (format 3 and before) cost
+//! ~200 µs a message; one tree, one batch and ~6 keys a message cost a fraction of that. Every key
+//! is a lookup and an insert, so the layout keeps them few: the decision rides in the message
+//! record, a Message-ID maps to both its message and its thread, and "indexed" is a high-water mark
+//! over the ingest log instead of a marker per message.
 
 use std::path::{Path, PathBuf};
 
@@ -574,11 +574,7 @@ impl Store {
         &self,
         header_id: &str,
     ) -> Result<Option<StoredMessage>, StoreError> {
-        let entry = match self.get_value(S_IDS, header_id.as_bytes())? {
-            Some(v) => Some(codec::id_entry_of(&v)?),
-            None => None,
-        };
-        match entry.and_then(|e| e.message) {
+        match self.tx().get_id_entry(header_id)?.and_then(|e| e.message) {
             Some(id) => self.message(&id),
             None => Ok(None),
         }
@@ -702,14 +698,14 @@ impl Store {
         space: u8,
         k: &[u8],
     ) -> Result<Option<T>, StoreError> {
-        self.get_value(space, k)?.map(|v| dec(&v)).transpose()
-    }
-
-    /// A record's value, opened (sealed ones decrypted).
-    fn get_value(&self, space: u8, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let full = tx::full_key(&self.crypt, space, k);
         match self.tree.get(&full)? {
-            Some(v) => Ok(Some(tx::open_value(&self.crypt, &self.blobs, &full, &v)?)),
+            Some(v) => Ok(Some(dec(&tx::open_value(
+                &self.crypt,
+                &self.blobs,
+                &full,
+                &v,
+            )?)?)),
             None => Ok(None),
         }
     }
