@@ -303,3 +303,120 @@ fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
         assert_eq!(shape(&got), want, "limit {limit}");
     }
 }
+
+/// One segment of `(words, date, thread key)` messages (ids `m00000`...), every 997th deleted.
+fn one_segment(messages: &[(&str, Option<i64>, String)]) -> (tempfile::TempDir, MailIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    // A heap large enough that the segment is not flushed early.
+    let mut w = index.writer(400_000_000).unwrap();
+    for (i, (words, date, thread)) in messages.iter().enumerate() {
+        let msg = Message {
+            id: MessageId(format!("m{i:05}")),
+            subject: words.to_string(),
+            date: date.and_then(|d| chrono::DateTime::from_timestamp(d, 0)),
+            ..Default::default()
+        };
+        w.add_new(&msg, &Decision::default(), &ThreadId::of_key(thread))
+            .unwrap();
+    }
+    w.commit().unwrap();
+    for i in (0..messages.len()).step_by(997) {
+        w.delete(&MessageId(format!("m{i:05}"))).unwrap();
+    }
+    w.commit().unwrap();
+    (dir, index)
+}
+
+/// The first pass alone, newest first with k = 20: (matches, matches whose columns it read),
+/// after checking its promise against every match: each thread whose newest match is among
+/// the 20 newest threads' (ties included) is kept, with that match.
+fn first_pass(index: &MailIndex, q: &str) -> (u64, u64) {
+    let ast = query::parse(q, &index.analyzer).unwrap();
+    let compiled = query::compile(&ast, &index.fields);
+    let searcher = index.reader.searcher();
+    let k = 20;
+    let found = searcher
+        .search(
+            &*compiled.query,
+            &super::topk::FirstsCollector::new(k, SortOrder::Newest),
+        )
+        .unwrap();
+    let mut newest: BTreeMap<u64, (Option<i64>, DocAddress)> = BTreeMap::new();
+    for h in searcher.search(&*compiled.query, &MatchCollector).unwrap() {
+        let e = newest.entry(h.thread).or_insert((h.date, h.addr));
+        if (h.date, std::cmp::Reverse(h.addr)) > (e.0, std::cmp::Reverse(e.1)) {
+            *e = (h.date, h.addr);
+        }
+    }
+    let mut dates: Vec<Option<i64>> = newest.values().map(|v| v.0).collect();
+    dates.sort_by(|a, b| b.cmp(a));
+    let kth = dates[k.min(dates.len()) - 1];
+    for (thread, (date, addr)) in newest.iter().filter(|(_, v)| v.0 >= kth) {
+        let kept = found.firsts.get(thread).map(|h| (h.date, h.addr));
+        assert_eq!(kept, Some((*date, *addr)), "{q:?}: thread {thread:x}");
+    }
+    (found.messages, found.read)
+}
+
+fn assert_like_reference(index: &MailIndex, q: &str) {
+    for limit in [1, 20, 100] {
+        let opts = SearchOptions {
+            limit,
+            sort: SortOrder::Newest,
+        };
+        let got = index.search(q, &opts).unwrap();
+        let (_, messages, want) = reference(index, q, SortOrder::Newest, limit);
+        assert_eq!(got.total_messages, messages, "{q:?}, limit {limit}");
+        assert_eq!(shape(&got), want, "{q:?}, limit {limit}");
+    }
+}
+
+/// Tens of thousands of matches in one segment: newest first reads only the matches dated after
+/// a cut when they settle the first threads, and every match when they do not (the newest
+/// crowd into two threads, or most of the segment is newer than the matches); each way, what
+/// the exhaustive search returns.
+#[test]
+fn a_large_result_reads_only_its_newest_matches_when_they_settle_the_first_threads() {
+    let mut rng = Lcg(21);
+    let day = 86_400;
+    let mut messages: Vec<(&str, Option<i64>, String)> = Vec::new();
+    // 30,000 messages saying "every" in 6,000 threads over 2,000 days (some undated), and
+    // 5,000 newer messages say "crowd", all in two threads.
+    for i in 0..30_000 {
+        let date = (rng.below(40) != 0).then(|| 1_000_000_000 + rng.below(2_000) as i64 * day);
+        messages.push(("every", date, format!("t{}", rng.below(6_000))));
+        if i < 5_000 {
+            let date = 1_000_000_000 + (2_000 + rng.below(100) as i64) * day;
+            messages.push(("crowd", Some(date), format!("c{}", i % 2)));
+        }
+    }
+    // 20,000 old messages saying "ancient crowd", before all the rest.
+    for _ in 0..20_000 {
+        let date = 900_000_000 + rng.below(1_000) as i64 * day;
+        messages.push((
+            "ancient crowd",
+            Some(date),
+            format!("a{}", rng.below(5_000)),
+        ));
+    }
+    let (_dir, index) = one_segment(&messages);
+
+    let (matches, read) = first_pass(&index, "every");
+    assert!(matches > 29_000, "{matches}");
+    assert!(read * 4 < matches, "read {read} of {matches}");
+    assert_like_reference(&index, "every");
+
+    // The newest 5,000 matches of "crowd" are two threads: the window does not settle 20.
+    let (matches, read) = first_pass(&index, "crowd");
+    assert!(
+        matches > 20_000 && read >= matches,
+        "read {read} of {matches}"
+    );
+    assert_like_reference(&index, "crowd");
+
+    // Most of the segment is newer than any "ancient" match: no window.
+    let (matches, read) = first_pass(&index, "ancient");
+    assert_eq!(read, matches);
+    assert_like_reference(&index, "ancient");
+}

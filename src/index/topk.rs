@@ -9,11 +9,17 @@
 //! iteration, two fast-field reads per block).
 
 use std::cmp::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::fastfield::AliveBitSet;
 use tantivy::query::Weight;
-use tantivy::{BitSet, DateTime, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{
+    BitSet, COLLECT_BLOCK_BUFFER_LEN, DateTime, DocAddress, DocId, DocSet, Score, SegmentOrdinal,
+    SegmentReader,
+};
 
 use super::SortOrder;
 use super::collect::{Hit, ThreadMap};
@@ -36,6 +42,9 @@ pub(super) struct Firsts {
     pub(super) firsts: ThreadMap<Hit>,
     /// The keeper dropped threads: `firsts` is not every matching thread.
     pub(super) pruned: bool,
+    /// Matches whose date and thread were read to find the first hits: all of them, or, for a
+    /// large result read newest first, those dated after a cut (see `keep_newest`).
+    pub(super) read: u64,
     /// Every match, one bit per document of each segment (an eighth of a byte per document in
     /// the index): a later pass over the matches need not run the query again.
     pub(super) matched: Vec<(SegmentOrdinal, BitSet)>,
@@ -157,8 +166,19 @@ impl Keeper {
 
 /// The collector of [`Firsts`]: `k` threads in `sort` order (see [`Keeper`]).
 pub(super) struct FirstsCollector {
-    pub(super) k: usize,
-    pub(super) sort: SortOrder,
+    k: usize,
+    sort: SortOrder,
+    past_bound: Arc<AtomicBool>,
+}
+
+impl FirstsCollector {
+    pub(super) fn new(k: usize, sort: SortOrder) -> Self {
+        FirstsCollector {
+            k,
+            sort,
+            past_bound: Arc::default(),
+        }
+    }
 }
 
 pub(super) struct FirstsSegment {
@@ -167,11 +187,13 @@ pub(super) struct FirstsSegment {
     date: Column<DateTime>,
     keeper: Keeper,
     messages: u64,
+    read: u64,
     threads: ThreadMap<()>,
     more_threads: bool,
     matched: BitSet,
+    /// Set once any segment's distinct threads passed the bound.
+    past_bound: Arc<AtomicBool>,
     // Block buffers for the unscored pass.
-    live: Vec<DocId>,
     thread_vals: Vec<Option<u64>>,
     date_vals: Vec<Option<DateTime>>,
 }
@@ -193,6 +215,7 @@ impl FirstsSegment {
     fn add(&mut self, doc: DocId, thread: Option<u64>, date: Option<DateTime>, score: Score) {
         let thread = thread.unwrap_or(0);
         self.messages += 1;
+        self.read += 1;
         self.matched.insert(doc);
         self.count_thread(thread);
         self.keeper.offer(Hit {
@@ -203,23 +226,178 @@ impl FirstsSegment {
         });
     }
 
-    /// Live docs of one block, their columns read in bulk.
-    fn add_block(&mut self, docs: &[DocId]) {
-        let n = docs.len();
-        self.thread_vals.resize(n, None);
-        self.date_vals.resize(n, None);
-        self.thread.first_vals(docs, &mut self.thread_vals[..n]);
-        self.date.first_vals(docs, &mut self.date_vals[..n]);
-        let (threads, dates) = (
-            std::mem::take(&mut self.thread_vals),
-            std::mem::take(&mut self.date_vals),
-        );
-        for ((&doc, &thread), &date) in docs.iter().zip(&threads).zip(&dates) {
-            self.add(doc, thread, date, 0.0);
+    /// One block of matches (newest first, unscored; deleted ones included): marked, and their
+    /// threads counted up to the bound (live ones only). Deleted matches leave the bits, and
+    /// the matches are counted, once the segment is done ([`Self::finish_unscored`]); which
+    /// of them the keeper takes is decided then too.
+    fn add_block(&mut self, docs: &[DocId], alive: Option<&AliveBitSet>) {
+        for &doc in docs {
+            self.matched.insert(doc);
         }
-        (self.thread_vals, self.date_vals) = (threads, dates);
+        if self.more_threads || self.past_bound.load(AtomicOrdering::Relaxed) {
+            self.more_threads = true;
+            return;
+        }
+        let mut threads = std::mem::take(&mut self.thread_vals);
+        threads.resize(docs.len(), None);
+        self.thread.first_vals(docs, &mut threads);
+        for (&doc, &t) in docs.iter().zip(&threads) {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                self.count_thread(t.unwrap_or(0));
+            }
+        }
+        self.thread_vals = threads;
+        if self.more_threads {
+            // Past the bound in one segment is past it in all: the others need not count.
+            self.past_bound.store(true, AtomicOrdering::Relaxed);
+        }
+    }
+
+    /// After the last block: the deleted matches dropped from the bits (a word at a time), the
+    /// matches counted, the keeper given its share.
+    fn finish_unscored(&mut self, alive: Option<&AliveBitSet>, max_doc: DocId) {
+        if let Some(alive) = alive {
+            self.matched.intersect_update(alive.bitset());
+        }
+        self.messages = self.matched.len() as u64;
+        self.keep_newest(max_doc);
+    }
+
+    /// Newest first: offers the keeper the segment's matches that can make a thread one of the
+    /// first `k`. With many matches, only those dated at or after a cut `T` are read (the date
+    /// column's own range filter finds them; the matches' bits pick them): when at least `k`
+    /// threads have a match dated `T` or later, no match before `T` can change the first `k`.
+    /// `T` is estimated from a sample of the matches' dates; when the estimate falls short, or
+    /// the range holds more documents than there are matches, every match is read instead.
+    fn keep_newest(&mut self, max_doc: DocId) {
+        if self.messages >= WINDOW_MIN_MATCHES
+            && let Some(cut) = self.window_cut()
+            && self.keep_since(cut, max_doc)
+        {
+            return;
+        }
+        self.keeper = Keeper::new(self.keeper.k, self.keeper.sort);
+        let matched = std::mem::replace(&mut self.matched, BitSet::with_max_value(0));
+        let mut block = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
+        for doc in bit_docs(&matched) {
+            block.push(doc);
+            if block.len() == COLLECT_BLOCK_BUFFER_LEN {
+                self.offer_block(&block);
+                block.clear();
+            }
+        }
+        self.offer_block(&block);
+        self.matched = matched;
+    }
+
+    /// The date `T` above which about [`WINDOW_TARGET`] matches (at least `8k`) should lie,
+    /// from every `n`-th match's date; `None` when the sample does not reach that far or the
+    /// range would hold more documents than there are matches.
+    fn window_cut(&self) -> Option<i64> {
+        let target = WINDOW_TARGET.max(8 * self.keeper.k as u64);
+        let step = (self.messages / WINDOW_SAMPLES).max(1);
+        let mut dates: Vec<i64> = every_nth(&self.matched, step)
+            .filter_map(|doc| self.date.first(doc))
+            .map(|d| d.into_timestamp_secs())
+            .collect();
+        let rank = (target / step) as usize;
+        if rank >= dates.len() {
+            return None;
+        }
+        let (_, cut, _) = dates.select_nth_unstable_by(rank, |a, b| b.cmp(a));
+        let cut = *cut;
+        // Documents (matching or not) dated `cut` or later, estimated from every 64th value.
+        let values = &self.date.values;
+        let rows = values.num_vals();
+        let floor = super::clamped_date(cut);
+        let newer = (0..rows)
+            .step_by(64)
+            .filter(|&r| values.get_val(r) >= floor)
+            .count() as u64;
+        (newer * 64 <= self.messages / 2).then_some(cut)
+    }
+
+    /// Offers every match dated `cut` or later; true when that gave the keeper `k` threads
+    /// (the matches before `cut` cannot change them), false to read every match instead.
+    fn keep_since(&mut self, cut: i64, max_doc: DocId) -> bool {
+        let mut docs = Vec::new();
+        self.date.get_docids_for_value_range(
+            super::clamped_date(cut)..=DateTime::MAX,
+            0..max_doc,
+            &mut docs,
+        );
+        docs.retain(|&d| self.matched.contains(d));
+        for block in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
+            self.offer_block(block);
+        }
+        self.keeper.cut();
+        if self.keeper.firsts.len() < self.keeper.k {
+            return false;
+        }
+        self.keeper.pruned |= (docs.len() as u64) < self.messages;
+        true
+    }
+
+    /// Offers a block of matches to the keeper: dates in bulk, a thread only for a match the
+    /// keeper can still take (most of a large result is older than its date floor).
+    fn offer_block(&mut self, docs: &[DocId]) {
+        self.read += docs.len() as u64;
+        let mut dates = std::mem::take(&mut self.date_vals);
+        dates.resize(docs.len(), None);
+        self.date.first_vals(docs, &mut dates);
+        for (&doc, date) in docs.iter().zip(&dates) {
+            let date = date.map(|d| d.into_timestamp_secs());
+            if self.keeper.date_floor.is_some_and(|floor| date < floor) {
+                continue;
+            }
+            self.keeper.offer(Hit {
+                addr: DocAddress::new(self.segment, doc),
+                thread: self.thread.first(doc).unwrap_or(0),
+                date,
+                score: 0.0,
+            });
+        }
+        self.date_vals = dates;
     }
 }
+
+/// The members of a bit set, in order.
+fn bit_docs(bits: &BitSet) -> impl Iterator<Item = DocId> + '_ {
+    (0..bits.max_value().div_ceil(64)).flat_map(move |bucket| {
+        let mut tiny = bits.tinyset(bucket);
+        std::iter::from_fn(move || tiny.pop_lowest().map(|i| bucket * 64 + i))
+    })
+}
+
+/// Every `step`-th member of a bit set (the first, the `step + 1`-th, ...), found by counting
+/// the bits of whole words.
+fn every_nth(bits: &BitSet, step: u64) -> impl Iterator<Item = DocId> + '_ {
+    let mut next = 0u64; // rank of the next member to yield
+    let mut seen = 0u64; // members in the buckets before this one
+    (0..bits.max_value().div_ceil(64)).flat_map(move |bucket| {
+        let tiny = bits.tinyset(bucket);
+        let len = u64::from(tiny.len());
+        let mut picked = Vec::new();
+        while next < seen + len {
+            let mut word = tiny;
+            for _ in 0..next - seen {
+                word.pop_lowest();
+            }
+            picked.extend(word.pop_lowest().map(|i| bucket * 64 + i));
+            next += step;
+        }
+        seen += len;
+        picked
+    })
+}
+
+/// Below this many matches in a segment, reading every match costs less than a window.
+const WINDOW_MIN_MATCHES: u64 = 16_384;
+/// Matches a window aims to hold (the `k` threads' newest matches are among them unless the
+/// newest matches crowd into few threads, when every match is read).
+const WINDOW_TARGET: u64 = 4_096;
+/// Matches whose dates are sampled to place the window.
+const WINDOW_SAMPLES: u64 = 1_024;
 
 impl Collector for FirstsCollector {
     type Fruit = Firsts;
@@ -236,10 +414,11 @@ impl Collector for FirstsCollector {
             date: reader.fast_fields().date(schema::DATE)?,
             keeper: Keeper::new(self.k, self.sort),
             messages: 0,
+            read: 0,
             threads: ThreadMap::with_capacity_and_hasher(1024, Default::default()),
             more_threads: false,
             matched: BitSet::with_max_value(reader.max_doc()),
-            live: Vec::new(),
+            past_bound: self.past_bound.clone(),
             thread_vals: Vec::new(),
             date_vals: Vec::new(),
         })
@@ -265,17 +444,19 @@ impl Collector for FirstsCollector {
                 }
             })?;
         } else {
-            weight.for_each_no_score(reader, &mut |docs| {
-                let mut live = std::mem::take(&mut seg.live);
-                live.clear();
-                live.extend(
-                    docs.iter()
-                        .copied()
-                        .filter(|&d| alive.is_none_or(|a| a.is_alive(d))),
-                );
-                seg.add_block(&live);
-                seg.live = live;
-            })?;
+            // The scorer, not `for_each_no_score`: tantivy's boolean weight runs a union there
+            // with the query's score combiner (a score per match and clause), while a scorer of a
+            // weight built without scoring combines nothing.
+            let mut docs = weight.scorer(reader, 1.0)?;
+            let mut buffer = [0 as DocId; COLLECT_BLOCK_BUFFER_LEN];
+            loop {
+                let n = docs.fill_buffer(&mut buffer);
+                seg.add_block(&buffer[..n], alive);
+                if n < COLLECT_BLOCK_BUFFER_LEN {
+                    break;
+                }
+            }
+            seg.finish_unscored(alive, reader.max_doc());
         }
         Ok(seg.harvest())
     }
@@ -285,6 +466,7 @@ impl Collector for FirstsCollector {
         let mut all = Firsts::default();
         for fruit in fruits {
             all.messages += fruit.messages;
+            all.read += fruit.read;
             all.more_threads |= fruit.more_threads;
             if !all.more_threads {
                 for thread in fruit.threads.into_keys() {
@@ -321,12 +503,15 @@ impl SegmentCollector for FirstsSegment {
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        self.add_block(docs);
+        self.messages += docs.len() as u64;
+        self.add_block(docs, None);
+        self.offer_block(docs);
     }
 
     fn harvest(self) -> Firsts {
         Firsts {
             messages: self.messages,
+            read: self.read,
             threads: self.threads,
             more_threads: self.more_threads,
             firsts: self.keeper.firsts,
