@@ -14,7 +14,9 @@ use tantivy::{
     TERMINATED,
 };
 
-use super::collect::{Hit, ThreadMap, ThreadStats, in_threads, newest_dates, thread_stats};
+use super::collect::{
+    BlockDates, Hit, ThreadMap, ThreadStats, in_threads, newest_dates, thread_stats,
+};
 use super::topk::{Firsts, hit_order};
 use super::{Fields, IndexError, SortOrder, clamped_date, schema};
 
@@ -197,7 +199,14 @@ pub(super) fn select_newest(
     } else {
         let mut dates: Vec<i64> = kept.iter().filter_map(|h| h.date).collect();
         let (_, theta, _) = dates.select_nth_unstable_by(limit - 1, |a, b| b.cmp(a));
-        recent = threads_since(searcher, *theta)?;
+        // Much mail since θ (a search of old mail): only the threads with a match matter, and
+        // a filter of them turns the others away before they are grouped.
+        let filter = if dated_since(searcher, *theta) > found.messages / 2 {
+            Some(MatchedThreads::of(searcher, &found.matched)?)
+        } else {
+            None
+        };
+        recent = threads_since(searcher, *theta, filter.as_ref())?;
         kept.iter()
             .map(|h| (h.thread, h.date.max(recent.get(&h.thread).copied())))
             .collect()
@@ -365,14 +374,84 @@ fn newest_matches_of(
     Ok(firsts)
 }
 
-/// Every thread with a message dated `since` or later, with its newest date.
-fn threads_since(searcher: &Searcher, since: i64) -> Result<ThreadMap<i64>, IndexError> {
+/// Every thread with a message dated `since` or later, with its newest date; with a filter,
+/// only those it lets through (and so every such thread with a match).
+fn threads_since(
+    searcher: &Searcher,
+    since: i64,
+    only: Option<&MatchedThreads>,
+) -> Result<ThreadMap<i64>, IndexError> {
     let mut recent: ThreadMap<i64> = ThreadMap::default();
     for_messages_since(searcher, since, |thread, date| {
+        if only.is_some_and(|f| !f.may_contain(thread)) {
+            return;
+        }
         let slot = recent.entry(thread).or_insert(date);
         *slot = (*slot).max(date);
     })?;
     Ok(recent)
+}
+
+/// About how many documents are dated `since` or later (every 64th date of each segment).
+fn dated_since(searcher: &Searcher, since: i64) -> u64 {
+    let floor = clamped_date(since);
+    let mut newer = 0;
+    for reader in searcher.segment_readers() {
+        let Ok(date) = reader.fast_fields().date(schema::DATE) else {
+            continue;
+        };
+        let rows = date.values.num_vals();
+        newer += 64
+            * (0..rows)
+                .step_by(64)
+                .filter(|&r| date.values.get_val(r) >= floor)
+                .count() as u64;
+    }
+    newer
+}
+
+/// The threads with a match, as one bit per hash of the thread id (thread ids are hashes
+/// already): no thread with a match is turned away, about one in forty without is let through
+/// at a hundred thousand matching threads, and the filter is half a megabyte.
+pub(super) struct MatchedThreads(Vec<u64>);
+
+impl MatchedThreads {
+    const BITS: u32 = 22;
+
+    /// From the matches' bits: the thread of each match, read in blocks.
+    fn of(searcher: &Searcher, matched: &[(SegmentOrdinal, BitSet)]) -> Result<Self, IndexError> {
+        let mut words = vec![0u64; 1 << (Self::BITS - 6)];
+        let mut buffer = [0 as DocId; COLLECT_BLOCK_BUFFER_LEN];
+        let mut threads = [None; COLLECT_BLOCK_BUFFER_LEN];
+        for (segment, bits) in matched {
+            let thread = searcher
+                .segment_reader(*segment)
+                .fast_fields()
+                .u64(schema::THREAD_N)?;
+            let mut docs = BitSetDocSet::from(bits.clone());
+            loop {
+                let n = docs.fill_buffer(&mut buffer);
+                thread.first_vals(&buffer[..n], &mut threads[..n]);
+                for t in threads[..n].iter().flatten() {
+                    let bit = Self::bit(*t);
+                    words[bit / 64] |= 1 << (bit % 64);
+                }
+                if n < COLLECT_BLOCK_BUFFER_LEN {
+                    break;
+                }
+            }
+        }
+        Ok(MatchedThreads(words))
+    }
+
+    fn bit(thread: u64) -> usize {
+        (thread >> (64 - Self::BITS)) as usize
+    }
+
+    fn may_contain(&self, thread: u64) -> bool {
+        let bit = Self::bit(thread);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
 }
 
 /// Calls `f(thread, date)` for every live message dated `since` or later (the date column's
@@ -384,18 +463,22 @@ fn for_messages_since(
 ) -> Result<(), IndexError> {
     const BLOCK: u32 = 1024;
     let range = clamped_date(since)..=tantivy::DateTime::MAX;
+    let since_secs = range.start().into_timestamp_secs();
     let mut rows = Vec::new();
     let mut docs = Vec::new();
     let mut threads = Vec::new();
     let mut dates = Vec::new();
+    let mut block_dates = BlockDates::default();
+    let (mut recent_docs, mut recent_dates) = (Vec::new(), Vec::new());
     for reader in searcher.segment_readers() {
         let thread = reader.fast_fields().u64(schema::THREAD_N)?;
         let date = reader.fast_fields().date(schema::DATE)?;
         let alive = reader.alive_bitset();
         let is_alive = |d: u32| alive.is_none_or(|a| a.is_alive(d));
         // The values are filtered in bulk; mapping a value's row back to its document costs
-        // more per row than reading the column in document order, so with many rows the
-        // segment is read in order instead (a date range on old mail: most of the index).
+        // more per row than reading the column in document order (a block at a time), so with
+        // many rows the segment is read in order instead (a date range on old mail: most of
+        // the index).
         rows.clear();
         date.values.get_row_ids_for_value_range(
             range.clone(),
@@ -406,16 +489,19 @@ fn for_messages_since(
             for start in (0..reader.max_doc()).step_by(BLOCK as usize) {
                 docs.clear();
                 docs.extend(start..(start + BLOCK).min(reader.max_doc()));
-                dates.resize(docs.len(), None);
-                date.first_vals(&docs, &mut dates);
-                threads.resize(docs.len(), None);
-                thread.first_vals(&docs, &mut threads);
-                for ((&doc, t), d) in docs.iter().zip(&threads).zip(&dates) {
-                    if let (Some(t), Some(d)) = (t, d)
-                        && *d >= *range.start()
-                        && is_alive(doc)
-                    {
-                        f(*t, d.into_timestamp_secs());
+                recent_docs.clear();
+                recent_dates.clear();
+                for (doc, d) in block_dates.read(&date, &docs) {
+                    if d >= since_secs && is_alive(doc) {
+                        recent_docs.push(doc);
+                        recent_dates.push(d);
+                    }
+                }
+                threads.resize(recent_docs.len(), None);
+                thread.first_vals(&recent_docs, &mut threads);
+                for (t, &d) in threads.iter().zip(&recent_dates) {
+                    if let Some(t) = t {
+                        f(*t, d);
                     }
                 }
             }

@@ -22,7 +22,7 @@ use tantivy::{
 };
 
 use super::SortOrder;
-use super::collect::{Hit, ThreadMap};
+use super::collect::{BlockDates, Hit, ThreadMap};
 use super::schema;
 
 /// Distinct matching threads are counted exactly up to this many; beyond it a search says
@@ -195,7 +195,7 @@ pub(super) struct FirstsSegment {
     past_bound: Arc<AtomicBool>,
     // Block buffers for the unscored pass.
     thread_vals: Vec<Option<u64>>,
-    date_vals: Vec<Option<DateTime>>,
+    block_dates: BlockDates,
 }
 
 impl FirstsSegment {
@@ -342,11 +342,8 @@ impl FirstsSegment {
     /// keeper can still take (most of a large result is older than its date floor).
     fn offer_block(&mut self, docs: &[DocId]) {
         self.read += docs.len() as u64;
-        let mut dates = std::mem::take(&mut self.date_vals);
-        dates.resize(docs.len(), None);
-        self.date.first_vals(docs, &mut dates);
-        for (&doc, date) in docs.iter().zip(&dates) {
-            let date = date.map(|d| d.into_timestamp_secs());
+        let mut dates = std::mem::take(&mut self.block_dates);
+        for (doc, date) in dates.read_all(&self.date, docs) {
             if self.keeper.date_floor.is_some_and(|floor| date < floor) {
                 continue;
             }
@@ -357,7 +354,7 @@ impl FirstsSegment {
                 score: 0.0,
             });
         }
-        self.date_vals = dates;
+        self.block_dates = dates;
     }
 }
 
@@ -420,7 +417,7 @@ impl Collector for FirstsCollector {
             matched: BitSet::with_max_value(reader.max_doc()),
             past_bound: self.past_bound.clone(),
             thread_vals: Vec::new(),
-            date_vals: Vec::new(),
+            block_dates: BlockDates::default(),
         })
     }
 
