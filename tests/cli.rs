@@ -194,6 +194,34 @@ fn a_bad_query_says_where_it_is_wrong() {
     );
 }
 
+/// Options after the search words would be searched for (the query takes every word, so that
+/// `-paid` is one): refused with the order to use, while `-word` exclusions still work.
+#[test]
+fn an_option_after_the_query_is_refused_not_searched_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures().join("ap")]);
+    let data = data.to_str().unwrap();
+    for late in [&["--limit", "1"][..], &["--json"], &["--sort=relevance"]] {
+        let mut args = vec!["search", "--data", data, "invoice"];
+        args.extend_from_slice(late);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{late:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("put options first"), "{err}");
+        assert!(out.stdout.is_empty(), "{late:?}");
+    }
+    let all = run(&["search", "--data", data, "--json", "invoice"]);
+    let but = run(&["search", "--data", data, "--json", "invoice", "-kingsbridge"]);
+    assert_eq!(all.status.code(), Some(0));
+    assert_eq!(but.status.code(), Some(0));
+    let count = |o: &std::process::Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["total_messages"].as_u64().unwrap()
+    };
+    assert!(count(&but) < count(&all), "the exclusion excluded");
+}
+
 /// `deskmail search ... | head -1`: the reader goes away after one line and deskmail, still
 /// writing, must end quietly (not panic with "failed printing to stdout: Broken pipe", exit 101).
 #[test]

@@ -10,10 +10,20 @@ use deskmail::health::StatusReport;
 use deskmail::index::{MailIndex, SearchError, SearchOptions, SearchResults, SortOrder};
 use deskmail::pipeline::DataDir;
 
-use super::args::{DataArg, SearchArgs, Sort};
+use super::args::{Cli, DataArg, SearchArgs, Sort};
 use super::common::{print_view, store_request};
 
 pub fn search(args: SearchArgs) -> Result<ExitCode> {
+    // The query takes every word after its first (so that `-paid` stays a word), options
+    // included: `deskmail search money --limit 5` would search for "limit" and "5" and say
+    // nothing. An option of this command among the words is refused instead.
+    if let Some((word, option)) = option_in_query(&args.query) {
+        eprintln!(
+            "error: `{word}` comes after the search words, where it would be searched for\n  \
+             put options first: deskmail search {option} ... WORDS"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let data = &args.data.data;
     let index = MailIndex::open_read_only(&DataDir::new(data).index()).with_context(|| {
         format!(
@@ -46,6 +56,27 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
         print_search(&results)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first query word that is one of `search`'s own long options (`--limit`, `--limit=5`),
+/// with that option's name.
+fn option_in_query(words: &[String]) -> Option<(&str, String)> {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let search = cli.find_subcommand("search")?;
+    let longs: Vec<String> = search
+        .get_arguments()
+        .chain(cli.get_arguments())
+        .filter_map(|a| a.get_long())
+        .chain(["help"])
+        .map(|l| format!("--{l}"))
+        .collect();
+    words.iter().find_map(|w| {
+        let name = w.split_once('=').map_or(w.as_str(), |(n, _)| n);
+        longs
+            .iter()
+            .find(|l| *l == name)
+            .map(|l| (w.as_str(), l.clone()))
+    })
 }
 
 fn print_search(results: &SearchResults) -> Result<()> {
