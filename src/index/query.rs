@@ -52,7 +52,8 @@
 //! - Free words and phrases match any of subject (boosted ×2), body, from, to, cc, attachment
 //!   names and attachment text. `to:` searches to and cc.
 //! - `category:X` matches category `X` and every `X.*` category (so `category:ap` matches
-//!   `ap.invoice` and `ap.reminder`); case-insensitive.
+//!   `ap.invoice` and `ap.reminder`); case-insensitive. It adds a constant 1 to a match's score
+//!   (a filter, not text).
 //! - `invoice:X` matches the invoice number exactly (case-insensitive, also ignoring punctuation:
 //!   `INV4411` finds `INV-4411`) or any run of its parts (`4411`, `inv`, `2026-0042`).
 //! - Amounts compare as f64 (`amount:500` means exactly 500.00). Decimals use a dot; commas are
@@ -75,7 +76,7 @@ use std::ops::Bound;
 
 use chrono::{Datelike, NaiveDate};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, Explanation,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Explanation,
     InvertedIndexRangeQuery, Occur, PhraseQuery, Query, RangeQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
@@ -1331,8 +1332,10 @@ impl CategoryQuery {
 }
 
 impl Query for CategoryQuery {
+    /// A category scores as a filter, a constant 1: a label the rules gave a message says
+    /// nothing about how well it matches (and `ap` and `ap.invoice` then weigh the same).
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        self.expanded(&scoring)?.weight(scoring)
+        ConstScoreQuery::new(self.expanded(&scoring)?, 1.0).weight(scoring)
     }
 }
 

@@ -1116,3 +1116,17 @@ fn newest_first_ranks_by_whole_thread_activity_at_any_limit() {
         assert_eq!(got, want, "limit {limit}");
     }
 }
+
+/// A category is a filter: it adds the same constant to every match, whichever category of the
+/// prefix a message has (`ap.invoice` and `ap.credit_note` weigh the same under `category:ap`).
+#[test]
+fn a_category_scores_as_a_constant() {
+    let f = fixture();
+    for q in ["category:ap", "category:ap.invoice", "category:other"] {
+        let r = search_opts(&f, q, SortOrder::Relevance, 100);
+        assert!(!r.threads.is_empty(), "{q}");
+        for t in &r.threads {
+            assert_eq!(t.score, 1.0, "{q}: {}", t.category);
+        }
+    }
+}
