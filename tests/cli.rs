@@ -212,7 +212,14 @@ fn an_option_after_the_query_is_refused_not_searched_for() {
         assert!(out.stdout.is_empty(), "{late:?}");
     }
     let all = run(&["search", "--data", data, "--json", "invoice"]);
-    let but = run(&["search", "--data", data, "--json", "invoice", "-kingsbridge"]);
+    let but = run(&[
+        "search",
+        "--data",
+        data,
+        "--json",
+        "invoice",
+        "-kingsbridge",
+    ]);
     assert_eq!(all.status.code(), Some(0));
     assert_eq!(but.status.code(), Some(0));
     let count = |o: &std::process::Output| {
