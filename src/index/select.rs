@@ -289,9 +289,14 @@ fn join_outsiders(
         .filter(|(t, d)| *d >= floor && !known.contains_key(t))
         .map(|(t, d)| (d, t))
         .collect();
-    if outsiders.len() > 2 * OUTSIDER_CHUNK {
-        // Many (a query on old mail, with much mail since): one pass over the matches' bits,
-        // looking each one's thread up, costs less than a query per chunk.
+    // A chunk's query looks each of its threads up in every segment (about a microsecond
+    // each); one pass over the matches' bits reads each match's thread (a few nanoseconds).
+    let matches: u64 = matched.iter().map(|(_, bits)| bits.len() as u64).sum();
+    let lookups = outsiders.len().min(OUTSIDER_CHUNK) * searcher.segment_readers().len();
+    if outsiders.len() > 2 * OUTSIDER_CHUNK || matches < lookups as u64 * 250 {
+        // Many (a query on old mail, with much mail since), or few matches for them: one pass
+        // over the matches' bits, looking each one's thread up, costs less than a query per
+        // chunk.
         let only: ThreadMap<i64> = outsiders.iter().map(|&(d, t)| (t, d)).collect();
         let firsts = newest_matches_of(searcher, matched, &only)?;
         candidates.extend(firsts.into_values().map(|first| Candidate {
