@@ -164,10 +164,11 @@ pub trait IndexUpdates: Send + Sync {
 impl IndexUpdates for MailIndex {
     fn unindex(&self, ids: &[MessageId]) -> Result<(), PrivacyError> {
         let mut writer = self.writer(crate::pipeline::INDEX_HEAP_BYTES)?;
+        let held = writer.segments_holding(ids)?;
         for id in ids {
             writer.delete(id)?;
         }
-        writer.purge_deleted()?;
+        writer.purge_deleted(&held)?;
         writer.finish()?;
         self.reload()?;
         Ok(())

@@ -224,3 +224,14 @@ impl BlockDates {
         })
     }
 }
+
+/// About how many documents of a segment are dated `since` (Unix seconds) or later, from every
+/// 64th value of its date column (a few thousand reads at 100,000 documents).
+pub(super) fn dated_since_estimate(column: &Column<DateTime>, since: i64) -> u64 {
+    let floor = super::clamped_date(since);
+    let rows = column.values.num_vals();
+    64 * (0..rows)
+        .step_by(64)
+        .filter(|&r| column.values.get_val(r) >= floor)
+        .count() as u64
+}

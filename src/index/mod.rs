@@ -44,6 +44,7 @@ use chrono::{SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
+use tantivy::index::SegmentId;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::merge_policy::LogMergePolicy;
 use tantivy::schema::{Field, Value};
@@ -624,22 +625,43 @@ impl MailIndexWriter {
         Ok(())
     }
 
+    /// The segments whose terms name any of `ids`: the ones an erasure of them must rewrite
+    /// (asked before the documents are deleted). A segment counts also when its copy is
+    /// already deleted (a message re-indexed when threads merged): its words are in the files
+    /// until the segment is rewritten.
+    pub fn segments_holding(&self, ids: &[MessageId]) -> Result<Vec<SegmentId>, IndexError> {
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let mut held = Vec::new();
+        for reader in searcher.segment_readers() {
+            let terms = reader.inverted_index(self.fields.id)?;
+            for id in ids {
+                let term = Term::from_field_text(self.fields.id, &id.0);
+                if terms
+                    .get_term_info(&term)
+                    .map_err(tantivy::TantivyError::from)?
+                    .is_some()
+                {
+                    held.push(reader.segment_id());
+                    break;
+                }
+            }
+        }
+        Ok(held)
+    }
+
     /// Erased documents out of the files: tantivy only marks a deleted document, and its
-    /// words stay in the segment until the segment is merged. Every segment holding deleted
-    /// documents is merged now (rewritten without them) and the old files removed. Costs a
-    /// rewrite of those segments: for erasures and retention purges, not for every commit.
-    pub fn purge_deleted(&mut self) -> Result<(), IndexError> {
+    /// words stay in the segment until the segment is merged. Each of `segments` (those that
+    /// held the erased documents, from [`Self::segments_holding`]) still in the index is
+    /// rewritten on its own without its deleted documents, and the old files removed; a segment
+    /// merged away meanwhile was rewritten by that merge. Segments the erasure did not touch
+    /// are left alone: at a million messages most segments hold deleted documents (thread
+    /// merges re-index messages), and merging them all was a rewrite of the whole index.
+    pub fn purge_deleted(&mut self, segments: &[SegmentId]) -> Result<(), IndexError> {
         self.writer.commit()?;
-        let with_deletes: Vec<tantivy::index::SegmentId> = self
-            .writer
-            .index()
-            .searchable_segment_metas()?
-            .into_iter()
-            .filter(|m| m.has_deletes())
-            .map(|m| m.id())
-            .collect();
-        if !with_deletes.is_empty() {
-            self.writer.merge(&with_deletes).wait()?;
+        let present = self.writer.index().searchable_segment_ids()?;
+        for segment in segments.iter().filter(|s| present.contains(s)) {
+            self.writer.merge(std::slice::from_ref(segment)).wait()?;
         }
         self.writer.garbage_collect_files().wait()?;
         self.reader.reload()?;

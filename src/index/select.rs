@@ -15,7 +15,8 @@ use tantivy::{
 };
 
 use super::collect::{
-    BlockDates, Hit, ThreadMap, ThreadStats, in_threads, newest_dates, thread_stats,
+    BlockDates, Hit, ThreadMap, ThreadStats, dated_since_estimate, in_threads, newest_dates,
+    thread_stats,
 };
 use super::topk::{Firsts, hit_order};
 use super::{Fields, IndexError, SortOrder, clamped_date, schema};
@@ -399,26 +400,18 @@ fn threads_since(
 
 /// About how many documents are dated `since` or later (every 64th date of each segment).
 fn dated_since(searcher: &Searcher, since: i64) -> u64 {
-    let floor = clamped_date(since);
-    let mut newer = 0;
-    for reader in searcher.segment_readers() {
-        let Ok(date) = reader.fast_fields().date(schema::DATE) else {
-            continue;
-        };
-        let rows = date.values.num_vals();
-        newer += 64
-            * (0..rows)
-                .step_by(64)
-                .filter(|&r| date.values.get_val(r) >= floor)
-                .count() as u64;
-    }
-    newer
+    searcher
+        .segment_readers()
+        .iter()
+        .filter_map(|reader| reader.fast_fields().date(schema::DATE).ok())
+        .map(|date| dated_since_estimate(&date, since))
+        .sum()
 }
 
 /// The threads with a match, as one bit per hash of the thread id (thread ids are hashes
 /// already): no thread with a match is turned away, about one in forty without is let through
 /// at a hundred thousand matching threads, and the filter is half a megabyte.
-pub(super) struct MatchedThreads(Vec<u64>);
+struct MatchedThreads(Vec<u64>);
 
 impl MatchedThreads {
     const BITS: u32 = 22;

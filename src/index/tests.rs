@@ -1130,3 +1130,84 @@ fn a_category_scores_as_a_constant() {
         }
     }
 }
+
+/// An erasure rewrites the segments that held what it erased, and no other: the one with the
+/// live copy, the one with an older copy already deleted (a re-index when threads merged); a
+/// segment with other deleted documents is left as it is. The erased id is then in no
+/// segment's terms.
+#[test]
+fn an_erasure_rewrites_only_the_segments_that_held_what_it_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    // Three segments, none merged by the policy meanwhile.
+    w.writer
+        .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+    let add = |w: &mut MailIndexWriter, id: &str| {
+        let msg = Message {
+            id: MessageId(id.into()),
+            subject: "ledger".into(),
+            ..Default::default()
+        };
+        w.add_new(&msg, &Decision::default(), &ThreadId::of_key(id))
+            .unwrap();
+    };
+    let segment_ids = |index: &MailIndex| -> Vec<tantivy::index::SegmentId> {
+        let mut ids: Vec<_> = index
+            .index
+            .searchable_segment_metas()
+            .unwrap()
+            .iter()
+            .map(|m| m.id())
+            .collect();
+        ids.sort();
+        ids
+    };
+    (0..10).for_each(|i| add(&mut w, &format!("x{i}")));
+    add(&mut w, "m");
+    w.commit().unwrap();
+    let first = segment_ids(&index);
+    (0..10).for_each(|i| add(&mut w, &format!("y{i}")));
+    w.delete(&MessageId("m".into())).unwrap();
+    add(&mut w, "m"); // re-indexed: the old copy deleted in the first segment
+    w.commit().unwrap();
+    let two = segment_ids(&index);
+    (0..10).for_each(|i| add(&mut w, &format!("z{i}")));
+    w.commit().unwrap();
+    let three = segment_ids(&index);
+    let third: Vec<_> = three.iter().filter(|s| !two.contains(s)).copied().collect();
+    w.delete(&MessageId("z3".into())).unwrap(); // unrelated
+    w.commit().unwrap();
+    assert_eq!(segment_ids(&index), three);
+
+    let erased = [MessageId("m".into())];
+    let mut held = w.segments_holding(&erased).unwrap();
+    held.sort();
+    assert_eq!(
+        held, two,
+        "the live copy's segment and the deleted copy's ({first:?})"
+    );
+    w.delete(&erased[0]).unwrap();
+    w.purge_deleted(&held).unwrap();
+
+    let after = segment_ids(&index);
+    assert!(
+        after.contains(&third[0]),
+        "the untouched segment stays, deletions and all"
+    );
+    assert!(
+        two.iter().all(|s| !after.contains(s)),
+        "both segments that held m rewritten"
+    );
+    index.reload().unwrap();
+    let term = Term::from_field_text(index.fields.id, "m");
+    for reader in index.reader.searcher().segment_readers() {
+        let terms = reader.inverted_index(index.fields.id).unwrap();
+        assert!(
+            terms.get_term_info(&term).unwrap().is_none(),
+            "m is still in a segment's terms"
+        );
+    }
+    let all = index.search("ledger", &SearchOptions::default()).unwrap();
+    assert_eq!(all.total_messages, 29);
+}

@@ -22,7 +22,7 @@ use tantivy::{
 };
 
 use super::SortOrder;
-use super::collect::{BlockDates, Hit, ThreadMap};
+use super::collect::{BlockDates, Hit, ThreadMap, dated_since_estimate};
 use super::schema;
 
 /// Distinct matching threads are counted exactly up to this many; beyond it a search says
@@ -306,15 +306,8 @@ impl FirstsSegment {
         }
         let (_, cut, _) = dates.select_nth_unstable_by(rank, |a, b| b.cmp(a));
         let cut = *cut;
-        // Documents (matching or not) dated `cut` or later, estimated from every 64th value.
-        let values = &self.date.values;
-        let rows = values.num_vals();
-        let floor = super::clamped_date(cut);
-        let newer = (0..rows)
-            .step_by(64)
-            .filter(|&r| values.get_val(r) >= floor)
-            .count() as u64;
-        (newer * 64 <= self.messages / 2).then_some(cut)
+        // Documents (matching or not) dated `cut` or later.
+        (dated_since_estimate(&self.date, cut) <= self.messages / 2).then_some(cut)
     }
 
     /// Offers every match dated `cut` or later; true when that gave the keeper `k` threads

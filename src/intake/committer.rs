@@ -278,13 +278,14 @@ impl Committer {
     /// Delete documents and commit at once: an erased message must stop being found now.
     fn unindex(&mut self, ids: &[MessageId]) -> Result<(), CommitError> {
         let w = self.writer.as_mut().ok_or(CommitError::NoWriter)?;
+        let held = w.segments_holding(ids)?;
         for id in ids {
             w.delete(id)?;
         }
         self.backlog += 1; // forces the commit below even when nothing else is pending
         self.commit_index()?;
         if let Some(w) = self.writer.as_mut() {
-            w.purge_deleted()?;
+            w.purge_deleted(&held)?;
         }
         Ok(())
     }
