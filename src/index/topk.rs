@@ -5,8 +5,9 @@
 //! A search used to collect every match (40 bytes each) and group them all: at a million
 //! messages a query matching most of the mail spent most of its time on that. Here the memory
 //! is bounded by `k` and the bound, plus one bit per document of the index (which documents
-//! matched, for a later pass), and the newest-first pass reads no scores (tantivy's block
-//! iteration, two fast-field reads per block).
+//! matched, for a later pass), and the newest-first pass reads no scores: it marks the
+//! matches' bits a block at a time, then reads dates and threads only of the matches that can
+//! matter (those after a cut, when a segment has many; see `FirstsSegment::keep_newest`).
 
 use std::cmp::Ordering;
 use std::sync::Arc;
