@@ -386,7 +386,7 @@ campaign_erase() {
   # compaction; with encryption at rest they hold the address only sealed, and its data keys
   # are shredded.
   check "the address in the key-value files (plain text)" "$(grep -a -r -l -i -F "$who" "$data/store/kv" | wc -l)" 0
-  check "index files holding the address (deleted documents merged away)" \
+  check "index files holding the address (the segments that held it rewritten)" \
     "$(grep -a -l -i -F "$who" "$data"/index/* 2>/dev/null | wc -l)" 0
   local destroyed
   destroyed=$("$bin" keys status --json --data "$data" | python3 -c 'import json,sys; print(json.load(sys.stdin)["destroyed"])')
