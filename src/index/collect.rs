@@ -8,7 +8,10 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DateTime, DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{
+    BitSet, COLLECT_BLOCK_BUFFER_LEN, DateTime, DocAddress, DocId, Score, Searcher, SegmentOrdinal,
+    SegmentReader, Term,
+};
 
 use super::{Fields, IndexError, schema};
 
@@ -234,4 +237,28 @@ pub(super) fn dated_since_estimate(column: &Column<DateTime>, since: i64) -> u64
         .step_by(64)
         .filter(|&r| column.values.get_val(r) >= floor)
         .count() as u64
+}
+
+/// The members of a bit set (the matches of a segment), in order.
+pub(super) fn bit_docs(bits: &BitSet) -> impl Iterator<Item = DocId> + '_ {
+    (0..bits.max_value().div_ceil(64)).flat_map(move |bucket| {
+        let mut tiny = bits.tinyset(bucket);
+        std::iter::from_fn(move || tiny.pop_lowest().map(|i| bucket * 64 + i))
+    })
+}
+
+/// Calls `f` with the members of a bit set, in order, a block of
+/// [`COLLECT_BLOCK_BUFFER_LEN`] at a time (for column reads in bulk; the set is not copied).
+pub(super) fn for_bit_blocks(bits: &BitSet, mut f: impl FnMut(&[DocId])) {
+    let mut block = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
+    for doc in bit_docs(bits) {
+        block.push(doc);
+        if block.len() == COLLECT_BLOCK_BUFFER_LEN {
+            f(&block);
+            block.clear();
+        }
+    }
+    if !block.is_empty() {
+        f(&block);
+    }
 }

@@ -8,15 +8,12 @@
 //!    the matches (from the first pass's bits) scored by seeking the query's scorer; they give
 //!    each thread's messages, its best match and, for ties on dates, the exact order.
 
-use tantivy::query::{BitSetDocSet, EnableScoring, Query};
-use tantivy::{
-    BitSet, COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Searcher, SegmentOrdinal,
-    TERMINATED,
-};
+use tantivy::query::{EnableScoring, Query};
+use tantivy::{BitSet, DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED};
 
 use super::collect::{
-    BlockDates, Hit, ThreadMap, ThreadStats, dated_since_estimate, in_threads, newest_dates,
-    thread_stats,
+    BlockDates, Hit, ThreadMap, ThreadStats, dated_since_estimate, for_bit_blocks, in_threads,
+    newest_dates, thread_stats,
 };
 use super::topk::{Firsts, hit_order};
 use super::{Fields, IndexError, SortOrder, clamped_date, schema};
@@ -342,17 +339,15 @@ fn newest_matches_of(
     only: &ThreadMap<i64>,
 ) -> Result<ThreadMap<Hit>, IndexError> {
     let mut firsts: ThreadMap<Hit> = ThreadMap::default();
-    let mut buffer = [0 as DocId; COLLECT_BLOCK_BUFFER_LEN];
-    let mut threads = [None; COLLECT_BLOCK_BUFFER_LEN];
+    let mut threads = Vec::new();
     for (segment, bits) in matched {
         let reader = searcher.segment_reader(*segment);
         let thread = reader.fast_fields().u64(schema::THREAD_N)?;
         let date = reader.fast_fields().date(schema::DATE)?;
-        let mut docs = BitSetDocSet::from(bits.clone());
-        loop {
-            let n = docs.fill_buffer(&mut buffer);
-            thread.first_vals(&buffer[..n], &mut threads[..n]);
-            for (&doc, t) in buffer[..n].iter().zip(&threads[..n]) {
+        for_bit_blocks(bits, |docs| {
+            threads.resize(docs.len(), None);
+            thread.first_vals(docs, &mut threads);
+            for (&doc, t) in docs.iter().zip(&threads) {
                 let Some(t) = *t else { continue };
                 if !only.contains_key(&t) {
                     continue;
@@ -372,10 +367,7 @@ fn newest_matches_of(
                     })
                     .or_insert(hit);
             }
-            if n < COLLECT_BLOCK_BUFFER_LEN {
-                break;
-            }
-        }
+        });
     }
     Ok(firsts)
 }
@@ -419,25 +411,20 @@ impl MatchedThreads {
     /// From the matches' bits: the thread of each match, read in blocks.
     fn of(searcher: &Searcher, matched: &[(SegmentOrdinal, BitSet)]) -> Result<Self, IndexError> {
         let mut words = vec![0u64; 1 << (Self::BITS - 6)];
-        let mut buffer = [0 as DocId; COLLECT_BLOCK_BUFFER_LEN];
-        let mut threads = [None; COLLECT_BLOCK_BUFFER_LEN];
+        let mut threads = Vec::new();
         for (segment, bits) in matched {
             let thread = searcher
                 .segment_reader(*segment)
                 .fast_fields()
                 .u64(schema::THREAD_N)?;
-            let mut docs = BitSetDocSet::from(bits.clone());
-            loop {
-                let n = docs.fill_buffer(&mut buffer);
-                thread.first_vals(&buffer[..n], &mut threads[..n]);
-                for t in threads[..n].iter().flatten() {
+            for_bit_blocks(bits, |docs| {
+                threads.resize(docs.len(), None);
+                thread.first_vals(docs, &mut threads);
+                for t in threads.iter().flatten() {
                     let bit = Self::bit(*t);
                     words[bit / 64] |= 1 << (bit % 64);
                 }
-                if n < COLLECT_BLOCK_BUFFER_LEN {
-                    break;
-                }
-            }
+            });
         }
         Ok(MatchedThreads(words))
     }

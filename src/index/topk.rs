@@ -23,7 +23,7 @@ use tantivy::{
 };
 
 use super::SortOrder;
-use super::collect::{BlockDates, Hit, ThreadMap, dated_since_estimate};
+use super::collect::{BlockDates, Hit, ThreadMap, dated_since_estimate, for_bit_blocks};
 use super::schema;
 
 /// Distinct matching threads are counted exactly up to this many; beyond it a search says
@@ -279,15 +279,7 @@ impl FirstsSegment {
         }
         self.keeper = Keeper::new(self.keeper.k, self.keeper.sort);
         let matched = std::mem::replace(&mut self.matched, BitSet::with_max_value(0));
-        let mut block = Vec::with_capacity(COLLECT_BLOCK_BUFFER_LEN);
-        for doc in bit_docs(&matched) {
-            block.push(doc);
-            if block.len() == COLLECT_BLOCK_BUFFER_LEN {
-                self.offer_block(&block);
-                block.clear();
-            }
-        }
-        self.offer_block(&block);
+        for_bit_blocks(&matched, |block| self.offer_block(block));
         self.matched = matched;
     }
 
@@ -350,14 +342,6 @@ impl FirstsSegment {
         }
         self.block_dates = dates;
     }
-}
-
-/// The members of a bit set, in order.
-fn bit_docs(bits: &BitSet) -> impl Iterator<Item = DocId> + '_ {
-    (0..bits.max_value().div_ceil(64)).flat_map(move |bucket| {
-        let mut tiny = bits.tinyset(bucket);
-        std::iter::from_fn(move || tiny.pop_lowest().map(|i| bucket * 64 + i))
-    })
 }
 
 /// Every `step`-th member of a bit set (the first, the `step + 1`-th, ...), found by counting
