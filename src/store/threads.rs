@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     C_THREADS, IdEntry, S_HOLDS, S_MEMBERS, S_MESSAGES, S_OUTBOX, S_SUBJECTS, S_THREAD_REPLIES,
-    S_THREADS, StoreError, StoredMessage, ThreadRecord, Tx, codec, enc,
+    S_THREADS, StoreError, StoredMessage, ThreadRecord, Tx, codec, dec, enc,
 };
 use crate::model::{Message, MessageId, ThreadId};
 use crate::outbound::OutboxRecord;
@@ -153,8 +153,29 @@ pub(super) fn subject_entry(
     t: &Tx<'_>,
     subject: &[u8],
 ) -> Result<Option<SubjectEntry>, StoreError> {
-    Ok(t.get_json::<SubjectEntry>(S_SUBJECTS, subject)?
-        .map(SubjectEntry::upgraded))
+    let Some(v) = t.get(S_SUBJECTS, subject)? else {
+        return Ok(None);
+    };
+    match codec::subject_of(&v) {
+        Some(parsed) => {
+            let (originals, replied) = parsed?;
+            Ok(Some(SubjectEntry {
+                originals,
+                replied,
+                ..SubjectEntry::default()
+            }))
+        }
+        None => Ok(Some(dec::<SubjectEntry>(&v)?.upgraded())),
+    }
+}
+
+/// A subject entry of an earlier format (JSON) in binary; `None` when it stays as it is.
+pub(super) fn compact_subject(plain: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    let entry = dec::<SubjectEntry>(plain)?.upgraded();
+    Ok(codec::subject_value(
+        &entry.originals,
+        entry.replied.as_ref(),
+    ))
 }
 
 pub(super) fn write_subject_entry(
@@ -162,7 +183,11 @@ pub(super) fn write_subject_entry(
     subject: &[u8],
     entry: &SubjectEntry,
 ) -> Result<(), StoreError> {
-    t.insert(S_SUBJECTS, subject, enc(entry)?);
+    let value = match codec::subject_value(&entry.originals, entry.replied.as_ref()) {
+        Some(v) => v,
+        None => enc(entry)?,
+    };
+    t.insert(S_SUBJECTS, subject, value);
     Ok(())
 }
 
@@ -267,14 +292,19 @@ pub(super) fn assign_thread(
                 *id = target.clone();
             }
         };
-        entry.originals.iter_mut().for_each(remap);
         entry.replied.iter_mut().for_each(remap);
-        let mut seen = Vec::new();
-        entry.originals.retain(|o| {
-            let first = !seen.contains(o);
-            seen.push(o.clone());
-            first
-        });
+        // Only a merge can make two originals one thread; a subject every newsletter repeats
+        // keeps up to MAX_ORIGINALS of them, read and written with each such message.
+        if entry.originals.iter().any(|o| linked.contains(o)) {
+            entry.originals.iter_mut().for_each(remap);
+            let mut kept: Vec<ThreadId> = Vec::with_capacity(entry.originals.len());
+            for o in entry.originals.drain(..) {
+                if !kept.contains(&o) {
+                    kept.push(o);
+                }
+            }
+            entry.originals = kept;
+        }
         if reference_less_reply(msg) {
             // It joined every original: one thread holds them all now.
             entry.replied = Some(target.clone());
