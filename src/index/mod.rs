@@ -31,6 +31,7 @@
 //! (`snippet.rs`); empty fields are indexed with a sentinel token (see [`schema`]); and the writer
 //! merges segments early (3 per level).
 
+pub mod address;
 pub mod query;
 pub mod schema;
 mod snippet;
@@ -505,6 +506,30 @@ impl MailIndexWriter {
         Ok(())
     }
 
+    /// The sender and recipients: as words (`Name <addr>`) and as address keywords.
+    fn add_addresses(&self, doc: &mut TantivyDocument, msg: &Message) {
+        let f = &self.fields;
+        let from = msg.from.as_ref().map(|a| a.to_string());
+        add_text_or_sentinel(doc, f.from, from.as_deref());
+        let to: Vec<String> = msg.to.iter().map(|a| a.to_string()).collect();
+        add_text_or_sentinel(doc, f.to, to.iter().map(String::as_str));
+        let cc: Vec<String> = msg.cc.iter().map(|a| a.to_string()).collect();
+        add_text_or_sentinel(doc, f.cc, cc.iter().map(String::as_str));
+        let keys = |addrs: &mut dyn Iterator<Item = &crate::model::Address>| -> Vec<String> {
+            let mut keys: Vec<String> = addrs
+                .filter_map(|a| a.email.as_deref())
+                .flat_map(address::terms)
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        };
+        let from_keys = keys(&mut msg.from.iter());
+        add_text_or_sentinel(doc, f.from_addr, from_keys.iter().map(String::as_str));
+        let to_keys = keys(&mut msg.to.iter().chain(&msg.cc));
+        add_text_or_sentinel(doc, f.to_addr, to_keys.iter().map(String::as_str));
+    }
+
     fn document(&self, msg: &Message, decision: &Decision, thread: &ThreadId) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::new();
@@ -516,12 +541,7 @@ impl MailIndexWriter {
         doc.add_text(f.thread, &thread.0);
         doc.add_u64(f.thread_n, thread.as_u64());
         add_text_or_sentinel(&mut doc, f.subject, [msg.subject.as_str()]);
-        let from = msg.from.as_ref().map(|a| a.to_string());
-        add_text_or_sentinel(&mut doc, f.from, from.as_deref());
-        let to: Vec<String> = msg.to.iter().map(|a| a.to_string()).collect();
-        add_text_or_sentinel(&mut doc, f.to, to.iter().map(String::as_str));
-        let cc: Vec<String> = msg.cc.iter().map(|a| a.to_string()).collect();
-        add_text_or_sentinel(&mut doc, f.cc, cc.iter().map(String::as_str));
+        self.add_addresses(&mut doc, msg);
         add_text_or_sentinel(
             &mut doc,
             f.body,

@@ -15,6 +15,8 @@
 //! | `subject`        | text TEXT+STORED            | deskmail      | `Message::subject`                                  |
 //! | `from`           | text TEXT+STORED            | deskmail      | `Address` display: `Name <addr>`                    |
 //! | `to`, `cc`       | text TEXT                   | deskmail      | one value per address, `Name <addr>`                |
+//! | `from_addr`      | text STRING (multi-valued)  | deskmail_kw   | the sender's address, its domain and each parent domain of two labels or more ([`super::address`]) |
+//! | `to_addr`        | text STRING (multi-valued)  | deskmail_kw   | the same for every To and Cc address               |
 //! | `body`           | text TEXT+STORED            | deskmail      | `body_text`, truncated to [`MAX_BODY_BYTES`]        |
 //! | `attachment`     | text TEXT                   | deskmail      | attachment file names                               |
 //! | `attachment_text`| text TEXT                   | deskmail      | extracted attachment text, ≤ [`MAX_ATTACHMENT_TEXT_BYTES`] in total |
@@ -29,7 +31,8 @@
 //!
 //! Keyword fields have no field norms (they are never BM25-scored on length).
 //!
-//! Every text field that a message may leave empty (`subject`, `from`, `to`, `cc`, `body`,
+//! Every text field that a message may leave empty (`subject`, `from`, `to`, `cc`,
+//! `from_addr`, `to_addr`, `body`,
 //! `attachment`, `attachment_text`, `invoice`, `invoice_exact`, `has`, `mailbox`, `vendor_vat`) then gets the
 //! pre-tokenised [`EMPTY_SENTINEL`] token instead, so that every segment has every field: tantivy
 //! builds an empty term dictionary (≈0.7 ms, once per process) the first time a query touches a
@@ -87,6 +90,8 @@ pub struct Fields {
     pub from: Field,
     pub to: Field,
     pub cc: Field,
+    pub from_addr: Field,
+    pub to_addr: Field,
     pub body: Field,
     pub attachment: Field,
     pub attachment_text: Field,
@@ -142,6 +147,8 @@ pub fn build_schema() -> (Schema, Fields) {
     let from = b.add_text_field("from", full_text.clone().set_stored());
     let to = b.add_text_field("to", full_text.clone());
     let cc = b.add_text_field("cc", full_text.clone());
+    let from_addr = b.add_text_field("from_addr", keyword.clone());
+    let to_addr = b.add_text_field("to_addr", keyword.clone());
     let body = b.add_text_field("body", full_text.clone().set_stored());
     let attachment = b.add_text_field("attachment", full_text.clone());
     let attachment_text = b.add_text_field("attachment_text", full_text.clone());
@@ -168,6 +175,8 @@ pub fn build_schema() -> (Schema, Fields) {
         from,
         to,
         cc,
+        from_addr,
+        to_addr,
         body,
         attachment,
         attachment_text,
@@ -196,6 +205,8 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         from: f("from")?,
         to: f("to")?,
         cc: f("cc")?,
+        from_addr: f("from_addr")?,
+        to_addr: f("to_addr")?,
         body: f("body")?,
         attachment: f("attachment")?,
         attachment_text: f("attachment_text")?,

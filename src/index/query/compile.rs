@@ -177,6 +177,26 @@ impl Compiler<'_> {
         }
     }
 
+    /// `tokens` (a phrase when several) in any of `fields`, the subject weighing double.
+    fn text_query(&self, fields: &[TextField], tokens: &[String]) -> Box<dyn Query> {
+        let mut per_field: Vec<Box<dyn Query>> = fields
+            .iter()
+            .map(|&f| {
+                let q = tokens_query(self.text_field(f), tokens);
+                if f == TextField::Subject && fields.len() > 1 {
+                    Box::new(BoostQuery::new(q, 2.0)) as Box<dyn Query>
+                } else {
+                    q
+                }
+            })
+            .collect();
+        if per_field.len() == 1 {
+            per_field.pop().expect("one field")
+        } else {
+            Box::new(BooleanQuery::union(per_field))
+        }
+    }
+
     fn leaf(&mut self, leaf: &Leaf, negated: bool) -> Box<dyn Query> {
         let fs = self.fields;
         match leaf {
@@ -190,23 +210,17 @@ impl Compiler<'_> {
                         }
                     }
                 }
-                let mut per_field: Vec<Box<dyn Query>> = fields
-                    .iter()
-                    .map(|&f| {
-                        let q = tokens_query(self.text_field(f), tokens);
-                        if f == TextField::Subject && fields.len() > 1 {
-                            Box::new(BoostQuery::new(q, 2.0)) as Box<dyn Query>
-                        } else {
-                            q
-                        }
-                    })
-                    .collect();
-                if per_field.len() == 1 {
-                    per_field.pop().expect("one field")
-                } else {
-                    Box::new(BooleanQuery::union(per_field))
-                }
+                self.text_query(fields, tokens)
             }
+            Leaf::Address {
+                to,
+                key,
+                fields,
+                tokens,
+            } => Box::new(AddressQuery {
+                key: Term::from_field_text(if *to { fs.to_addr } else { fs.from_addr }, key),
+                words: self.text_query(fields, tokens),
+            }),
             Leaf::Keyword { field, value } => {
                 let f = match field {
                     KeywordField::Mailbox => fs.mailbox,
@@ -258,6 +272,39 @@ impl Compiler<'_> {
                 let t = |v: &i64| date_term(fs.date, *v);
                 Box::new(RangeQuery::new(lo.as_ref().map(t), hi.as_ref().map(t)))
             }
+        }
+    }
+}
+
+/// An address or domain: its keyword where the index holds it (one term, no positions read),
+/// else the words as before ([`crate::index::address`]). Decided once for the whole index,
+/// so every segment answers the same question.
+#[derive(Debug)]
+struct AddressQuery {
+    key: Term,
+    words: Box<dyn Query>,
+}
+
+impl Query for AddressQuery {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let known = match scoring.searcher() {
+            Some(searcher) => searcher.doc_freq(&self.key)? > 0,
+            // Without a searcher there is no telling: the words, which find what they always did.
+            None => false,
+        };
+        if known {
+            TermQuery::new(self.key.clone(), IndexRecordOption::Basic).weight(scoring)
+        } else {
+            self.words.weight(scoring)
+        }
+    }
+}
+
+impl Clone for AddressQuery {
+    fn clone(&self) -> Self {
+        AddressQuery {
+            key: self.key.clone(),
+            words: self.words.box_clone(),
         }
     }
 }

@@ -164,6 +164,15 @@ pub enum Leaf {
         fields: &'static [TextField],
         tokens: Vec<String>,
     },
+    /// An address or a domain given to `from:` or `to:`: the address keyword `key`
+    /// (`to`: of To and Cc, else of From) where the index has it, else `tokens` in `fields` as
+    /// [`Leaf::Text`] ([`super::address`]).
+    Address {
+        to: bool,
+        key: String,
+        fields: &'static [TextField],
+        tokens: Vec<String>,
+    },
     /// An exact (lowercased) keyword.
     Keyword {
         field: KeywordField,
@@ -673,10 +682,16 @@ impl Parser {
             }
         };
         if let Some(fields) = text_fields {
-            return Ok(Leaf::Text {
-                fields,
-                tokens: self.tokens(&text, vpos)?,
-            });
+            let tokens = self.tokens(&text, vpos)?;
+            if let ("from" | "to", Some(key)) = (lname.as_str(), super::address::query_key(&text)) {
+                return Ok(Leaf::Address {
+                    to: lname == "to",
+                    key,
+                    fields,
+                    tokens,
+                });
+            }
+            return Ok(Leaf::Text { fields, tokens });
         }
         let lower = text.trim().to_lowercase();
         if !lower.chars().any(char::is_alphanumeric) {

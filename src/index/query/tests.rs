@@ -77,10 +77,35 @@ fn words_are_analysed_like_the_index() {
 fn fields() {
     assert_eq!(
         p("from:billing@acme-supplies.example").unwrap(),
-        text(
-            &[TextField::From],
-            &["billing", "acme", "supplies", "example"]
-        )
+        Node::Leaf(Leaf::Address {
+            to: false,
+            key: "billing@acme-supplies.example".into(),
+            fields: &[TextField::From],
+            tokens: vec![
+                "billing".into(),
+                "acme".into(),
+                "supplies".into(),
+                "example".into()
+            ],
+        })
+    );
+    assert_eq!(
+        p("to:Desk.Example").unwrap(),
+        Node::Leaf(Leaf::Address {
+            to: true,
+            key: "desk.example".into(),
+            fields: &[TextField::To, TextField::Cc],
+            tokens: vec!["desk".into(), "example".into()],
+        })
+    );
+    // cc: and names stay words.
+    assert_eq!(
+        p("cc:ar@desk.example").unwrap(),
+        text(&[TextField::Cc], &["ar", "desk", "example"])
+    );
+    assert_eq!(
+        p("from:\"ACME Sales\"").unwrap(),
+        text(&[TextField::From], &["acme", "sales"])
     );
     assert_eq!(
         p("to:bob").unwrap(),
