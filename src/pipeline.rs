@@ -232,21 +232,38 @@ pub fn catch_up_index(
     writer: &mut MailIndexWriter,
     limits: &ParseLimits,
 ) -> Result<usize, PipelineError> {
-    let pending = store.pending_index()?;
-    let corrected = store.reindex_queue()?;
-    if pending.is_empty() && corrected.is_empty() {
-        return Ok(0);
-    }
-    let last = pending.last().map(|&(seq, _)| seq);
-    let mut ids: Vec<MessageId> = pending.into_iter().map(|(_, id)| id).collect();
-    ids.extend(corrected.iter().cloned());
-    index_from_store(store, writer, limits, &ids)?;
-    writer.commit()?;
-    if let Some(last) = last {
+    catch_up_in_slices(store, writer, limits, INDEX_COMMIT_EVERY)
+}
+
+pub(crate) fn catch_up_in_slices(
+    store: &Store,
+    writer: &mut MailIndexWriter,
+    limits: &ParseLimits,
+    slice: usize,
+) -> Result<usize, PipelineError> {
+    // A slice of the log at a time, each committed and marked: a rebuild of a million messages
+    // held every document until one commit at the end (1.4 GiB of memory), and a crash in it
+    // started over from the first message.
+    let mut done = 0;
+    loop {
+        let pending = store.pending_index_first(slice)?;
+        let Some(&(last, _)) = pending.last() else {
+            break;
+        };
+        let ids: Vec<MessageId> = pending.into_iter().map(|(_, id)| id).collect();
+        index_from_store(store, writer, limits, &ids)?;
+        writer.commit()?;
         store.mark_indexed_through(last)?;
+        done += ids.len();
     }
-    store.reindex_done(&corrected)?;
-    Ok(ids.len())
+    let corrected = store.reindex_queue()?;
+    if !corrected.is_empty() {
+        index_from_store(store, writer, limits, &corrected)?;
+        writer.commit()?;
+        store.reindex_done(&corrected)?;
+        done += corrected.len();
+    }
+    Ok(done)
 }
 
 /// Re-add what the store queued for re-indexing (messages a thread merge moved, corrections)

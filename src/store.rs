@@ -640,11 +640,18 @@ impl Store {
     /// Messages committed to the store but not yet to the index, with their log numbers
     /// (invariant: the store is the truth, the index is derived).
     pub fn pending_index(&self) -> Result<Vec<(u64, MessageId)>, StoreError> {
+        self.pending_index_first(usize::MAX)
+    }
+
+    /// The first `limit` entries of [`Store::pending_index`] (a rebuild of a million messages
+    /// goes through the log a slice at a time).
+    pub fn pending_index_first(&self, limit: usize) -> Result<Vec<(u64, MessageId)>, StoreError> {
         let done = self.tx().counter(C_INDEXED)?;
         let start = key(S_LOG, &(done + 1).to_be_bytes());
         let end = key(S_LOG, &u64::MAX.to_be_bytes());
         self.tree
             .range(start..end)
+            .take(limit)
             .map(|kv| {
                 let (k, v) = kv?;
                 Ok((be_u64(&k[2..]), codec::message_id_of(&v)?))
