@@ -320,3 +320,51 @@ pub fn raw_mail_from_files(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_index_catches_up_a_slice_at_a_time_each_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
+        for n in 0..5 {
+            let raw = RawMail {
+                role: None,
+                mailbox: "ap".into(),
+                origin: format!("{n}.eml"),
+                bytes: format!("Message-ID: <c{n}@x>\nSubject: catch up {n}\n\nword{n}\n")
+                    .into_bytes(),
+            };
+            let message = parse(&raw, &ParseLimits::default()).unwrap();
+            let p = Processed {
+                message,
+                decision: Decision::default(),
+                raw: raw.bytes,
+                packed: None,
+                outbound: Vec::new(),
+            };
+            store.commit_batch(std::slice::from_ref(&p)).unwrap();
+        }
+        let index = MailIndex::open_or_create(&dir.path().join("index")).unwrap();
+        let mut w = index.writer(crate::index::MIN_WRITER_HEAP).unwrap();
+        let limits = ParseLimits::default();
+        assert_eq!(catch_up_in_slices(&store, &mut w, &limits, 2).unwrap(), 5);
+        assert!(
+            store.pending_index().unwrap().is_empty(),
+            "marked through the last"
+        );
+        index.reload().unwrap();
+        assert_eq!(index.num_docs(), 5, "every slice committed, none twice");
+        assert_eq!(
+            index
+                .search("word4", &Default::default())
+                .unwrap()
+                .total_messages,
+            1
+        );
+        // Nothing left: a second catch-up adds nothing.
+        assert_eq!(catch_up_in_slices(&store, &mut w, &limits, 2).unwrap(), 0);
+    }
+}

@@ -730,31 +730,3 @@ fn a_rewritten_record_keeps_its_data_key_and_an_erasures_rewrite_gets_a_new_one(
     let t = s.thread(&thread).unwrap().unwrap();
     assert_eq!(t.messages, vec![a_id]);
 }
-
-#[test]
-fn the_index_catches_up_a_slice_at_a_time_each_marked() {
-    let (d, s) = open();
-    let mut ids = Vec::new();
-    for n in 0..5 {
-        let p = processed(&format!(
-            "Message-ID: <c{n}@x>\nSubject: catch up {n}\n\nword{n}\n"
-        ));
-        ids.push(p.message.id.clone());
-        s.commit_batch(std::slice::from_ref(&p)).unwrap();
-    }
-    let index = crate::index::MailIndex::open_or_create(&d.path().join("index")).unwrap();
-    let mut w = index.writer(crate::index::MIN_WRITER_HEAP).unwrap();
-    let n = crate::pipeline::catch_up_in_slices(&s, &mut w, &ParseLimits::default(), 2).unwrap();
-    assert_eq!(n, 5);
-    assert!(
-        s.pending_index().unwrap().is_empty(),
-        "marked through the last"
-    );
-    index.reload().unwrap();
-    assert_eq!(index.num_docs(), 5, "every slice committed, none twice");
-    // Nothing left: a second catch-up adds nothing.
-    assert_eq!(
-        crate::pipeline::catch_up_in_slices(&s, &mut w, &ParseLimits::default(), 2).unwrap(),
-        0
-    );
-}
