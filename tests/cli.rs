@@ -611,3 +611,50 @@ fn a_maildir_of_symlinks_is_ingested_and_a_dangling_link_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn an_index_of_an_earlier_schema_is_rebuilt_by_the_next_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ap = fixtures().join("ap");
+    ingest(&data, &[&ap]);
+    let before = search(&data, "from:brightline-office.example");
+    assert!(before["total_messages"].as_u64().unwrap() >= 2);
+
+    // The index as the release before address keywords wrote it: its schema has no
+    // `from_addr`/`to_addr` (the segments are never read: the schema is compared first).
+    let meta_path = data.join("index/meta.json");
+    let mut meta: Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    meta["schema"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| !matches!(f["name"].as_str(), Some("from_addr" | "to_addr")));
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+
+    let refused = run(&[
+        "search",
+        "--data",
+        data.to_str().unwrap(),
+        "from:brightline-office.example",
+    ]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("another release") && said.contains("deskmail reindex"),
+        "{said}"
+    );
+
+    // The next ingest (here: nothing new) rebuilds it from the store before it goes on. The
+    // same threads and hits; scores may differ (a rebuilt index holds no replaced documents).
+    ingest(&data, &[&ap]);
+    let without_scores = |mut v: Value| {
+        for t in v["threads"].as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("score");
+        }
+        v
+    };
+    assert_eq!(
+        without_scores(search(&data, "from:brightline-office.example")),
+        without_scores(before)
+    );
+}

@@ -25,12 +25,19 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let data = &args.data.data;
-    let index = MailIndex::open_read_only(&DataDir::new(data).index()).with_context(|| {
-        format!(
-            "no index in {} (run `deskmail ingest` first)",
-            data.display()
-        )
-    })?;
+    let index = match MailIndex::open_read_only(&DataDir::new(data).index()) {
+        Ok(index) => index,
+        // Says what to do on its own (an index of an earlier release).
+        Err(e @ deskmail::index::IndexError::SchemaMismatch(_)) => return Err(e.into()),
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "no index in {} (run `deskmail ingest` first)",
+                    data.display()
+                )
+            });
+        }
+    };
     let q = args.query.join(" ");
     let opts = SearchOptions {
         limit: args.limit,

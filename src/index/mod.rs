@@ -88,7 +88,7 @@ pub enum IndexError {
     #[error("no search index in {} (run `deskmail reindex` to build it)", .0.display())]
     NotFound(PathBuf),
     #[error(
-        "the search index in {} was built with a different schema: delete that directory and run `deskmail reindex`",
+        "the search index in {} was built by another release (another schema): `deskmail reindex` rebuilds it from the store, as the daemon's start and `deskmail ingest` do",
         .0.display()
     )]
     SchemaMismatch(PathBuf),
