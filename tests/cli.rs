@@ -21,6 +21,15 @@ fn ingest(data: &Path, paths: &[&Path]) -> Value {
     json_of(&bin().args(&args).output().unwrap())
 }
 
+/// A search answer without its scores (BM25 counts replaced documents an index still holds
+/// until it merges them, so a rebuilt index scores otherwise).
+fn without_scores(mut v: Value) -> Value {
+    for t in v["threads"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("score");
+    }
+    v
+}
+
 fn stats(data: &Path) -> Value {
     json_of(&run(&["stats", "--json", "--data", data.to_str().unwrap()]))
 }
@@ -570,12 +579,6 @@ fn reindex_rebuilds_a_damaged_index_from_the_store() {
     );
     // The same threads and hits; scores may differ (BM25 counts documents a thread merge
     // replaced until the index merges its segments, and a rebuilt index has none).
-    let without_scores = |mut v: Value| {
-        for t in v["threads"].as_array_mut().unwrap() {
-            t.as_object_mut().unwrap().remove("score");
-        }
-        v
-    };
     assert_eq!(
         without_scores(search(&data, "category:ap.invoice")),
         without_scores(before)
@@ -647,12 +650,6 @@ fn an_index_of_an_earlier_schema_is_rebuilt_by_the_next_ingest() {
     // The next ingest (here: nothing new) rebuilds it from the store before it goes on. The
     // same threads and hits; scores may differ (a rebuilt index holds no replaced documents).
     ingest(&data, &[&ap]);
-    let without_scores = |mut v: Value| {
-        for t in v["threads"].as_array_mut().unwrap() {
-            t.as_object_mut().unwrap().remove("score");
-        }
-        v
-    };
     assert_eq!(
         without_scores(search(&data, "from:brightline-office.example")),
         without_scores(before)
