@@ -890,6 +890,8 @@ mod select_tests;
 #[cfg(test)]
 mod tests;
 mod topk;
+#[cfg(test)]
+mod writer_tests;
 
 /// Seconds tantivy's date (i64 nanoseconds) can hold: 1677-09-21 to 2262-04-11.
 const DATE_SECS_LIMIT: i64 = i64::MAX / 1_000_000_000;

@@ -1,0 +1,293 @@
+//! Index tests of the writer's lifecycle: re-adding, deleting, clearing, reopening, merging,
+//! a foreign schema, and which segments an erasure rewrites (the query tests and their
+//! synthetic mailbox are in `tests.rs`).
+
+use super::tests::{SPECS, build, check, fixture, search};
+use super::*;
+use crate::model::{Decision, Message, MessageId, ThreadId};
+
+#[test]
+fn re_adding_is_idempotent_and_delete_works() {
+    let f = fixture();
+    let mut w = f.index.writer(DEFAULT_WRITER_HEAP).unwrap();
+    let (m, d, t) = build(&SPECS[0]);
+    w.add(&m, &d, &t).unwrap();
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    assert_eq!(f.index.num_docs(), SPECS.len() as u64);
+    check(&f, "id:m01", &["m01"]);
+    let r = search(&f, "\"payment reminder\"");
+    assert_eq!(r.threads[0].message_ids, vec!["m03", "m01"]);
+    assert_eq!(r.threads[0].message_count, 3);
+
+    w.delete(&MessageId("m03".into())).unwrap();
+    w.commit().unwrap();
+    assert_eq!(f.index.num_docs(), SPECS.len() as u64 - 1);
+    check(&f, "overdue", &[]);
+    let r = search(&f, "\"payment reminder\"");
+    assert_eq!(r.threads[0].message_ids, vec!["m01"]);
+    assert_eq!(r.threads[0].message_count, 2);
+    assert_eq!(
+        r.threads[0].last_date.as_deref(),
+        Some("2026-10-21T10:00:00Z")
+    );
+
+    w.finish().unwrap();
+    // a read-only reader sees the committed state
+    let ro = MailIndex::open_read_only(&f.path().join("index")).unwrap();
+    assert_eq!(ro.num_docs(), SPECS.len() as u64 - 1);
+    assert_eq!(
+        ro.search("invoice:4411", &SearchOptions::default())
+            .unwrap()
+            .total_threads,
+        1
+    );
+    assert!(matches!(
+        ro.writer(DEFAULT_WRITER_HEAP),
+        Err(IndexError::ReadOnly)
+    ));
+}
+
+#[test]
+fn clear_takes_effect_at_commit() {
+    let f = fixture();
+    let mut w = f.index.writer(DEFAULT_WRITER_HEAP).unwrap();
+    w.clear().unwrap();
+    assert_eq!(f.index.num_docs(), SPECS.len() as u64);
+    w.commit().unwrap();
+    assert_eq!(f.index.num_docs(), 0);
+    let (m, d, t) = build(&SPECS[3]);
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    check(&f, "", &["m04"]);
+}
+
+#[test]
+fn reopening_keeps_documents() {
+    let f = fixture();
+    let dir = f.path().join("index");
+    drop(f.index);
+    let again = MailIndex::open_or_create(&dir).unwrap();
+    assert_eq!(again.num_docs(), SPECS.len() as u64);
+    let r = again.search("fällig", &SearchOptions::default()).unwrap();
+    assert_eq!(r.threads[0].message_ids, vec!["m03"]);
+}
+
+#[test]
+fn open_read_only_without_index() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        MailIndex::open_read_only(dir.path()),
+        Err(IndexError::NotFound(_))
+    ));
+}
+
+#[test]
+fn hex_message_ids_come_back_exactly() {
+    let f = fixture();
+    let mut w = f.index.writer(MIN_WRITER_HEAP).unwrap();
+    let (mut m, d, t) = build(&SPECS[4]);
+    // ids made by MessageId::of_bytes are read back from fast fields, not the doc store
+    for (i, raw) in [&b"first"[..], b"second", b"third"].into_iter().enumerate() {
+        m.id = MessageId::of_bytes(raw);
+        m.body_text = format!("hexid message number{i}");
+        m.date = Some(format!("2027-01-0{}T00:00:00Z", i + 1).parse().unwrap());
+        w.add(&m, &d, &t).unwrap();
+    }
+    // an id starting with zeros keeps them
+    m.id = MessageId(format!("{:032x}", 0xabcu64));
+    m.body_text = "hexid message zeros".into();
+    m.date = Some("2027-01-09T00:00:00Z".parse().unwrap());
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    let r = search(&f, "hexid");
+    assert_eq!(r.threads.len(), 1);
+    assert_eq!(
+        r.threads[0].message_ids,
+        vec![
+            format!("{:032x}", 0xabcu64),
+            MessageId::of_bytes(b"third").0,
+            MessageId::of_bytes(b"second").0,
+            MessageId::of_bytes(b"first").0,
+        ]
+    );
+    // the thread already held m05
+    assert_eq!(r.threads[0].message_count, 5);
+    check(
+        &f,
+        &format!("id:{}", MessageId::of_bytes(b"second").0),
+        &[&MessageId::of_bytes(b"second").0],
+    );
+}
+
+#[test]
+fn empty_fields_are_searchable_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    // A message with nothing but an id, alone in its segment.
+    let bare = Message {
+        id: MessageId("bare".into()),
+        ..Default::default()
+    };
+    w.add(&bare, &Decision::default(), &ThreadId::of_key("bare"))
+        .unwrap();
+    w.commit().unwrap();
+    let (m, d, t) = build(&SPECS[0]);
+    w.add(&m, &d, &t).unwrap();
+    w.commit().unwrap();
+    let all = index.search("", &SearchOptions::default()).unwrap();
+    assert_eq!(all.total_threads, 2);
+    let bare_hit = all
+        .threads
+        .iter()
+        .find(|t| t.message_ids == ["bare"])
+        .unwrap();
+    assert_eq!(bare_hit.subject, "");
+    assert_eq!(bare_hit.snippet, "");
+    assert_eq!(bare_hit.category, "other");
+    assert_eq!(bare_hit.last_date, None);
+    for q in [
+        "cc:acme",
+        "attachment:widgets",
+        "to:desk",
+        "invoice:4411",
+        "has:invoice",
+    ] {
+        let r = index.search(q, &SearchOptions::default()).unwrap();
+        let ids: Vec<_> = r
+            .threads
+            .iter()
+            .flat_map(|t| t.message_ids.clone())
+            .collect();
+        let expected: &[&str] = if q == "cc:acme" { &[] } else { &["m01"] };
+        assert_eq!(ids, expected, "{q}");
+    }
+    let r = index
+        .search("-has:attachment", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(r.threads[0].message_ids, vec!["bare"]);
+}
+
+#[test]
+fn finish_merges_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    for spec in SPECS {
+        let (m, d, t) = build(spec);
+        w.add(&m, &d, &t).unwrap();
+        w.commit().unwrap();
+    }
+    w.finish().unwrap();
+    let segments = index.index.searchable_segment_ids().unwrap();
+    assert!(segments.len() <= 3, "{} segments", segments.len());
+    assert_eq!(index.num_docs(), SPECS.len() as u64);
+    let r = index
+        .search("\"payment reminder\"", &SearchOptions::default())
+        .unwrap();
+    assert_eq!(r.threads[0].message_ids, vec!["m03", "m01"]);
+}
+
+#[test]
+fn a_foreign_schema_is_reported_and_recreate_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("index");
+    std::fs::create_dir_all(&path).unwrap();
+    let mut b = tantivy::schema::Schema::builder();
+    b.add_text_field("title", tantivy::schema::TEXT);
+    tantivy::Index::create_in_dir(&path, b.build()).unwrap();
+    assert!(matches!(
+        MailIndex::open_or_create(&path),
+        Err(IndexError::SchemaMismatch(_))
+    ));
+    assert!(matches!(
+        MailIndex::open_read_only(&path),
+        Err(IndexError::SchemaMismatch(_))
+    ));
+    let index = MailIndex::recreate(&path).unwrap();
+    assert_eq!(index.num_docs(), 0);
+    drop(index);
+    assert!(MailIndex::open_read_only(&path).is_ok());
+}
+
+/// An erasure rewrites the segments that held what it erased, and no other: the one with the
+/// live copy, the one with an older copy already deleted (a re-index when threads merged); a
+/// segment with other deleted documents is left as it is. The erased id is then in no
+/// segment's terms.
+#[test]
+fn an_erasure_rewrites_only_the_segments_that_held_what_it_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    // Three segments, none merged by the policy meanwhile.
+    w.writer
+        .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+    let add = |w: &mut MailIndexWriter, id: &str| {
+        let msg = Message {
+            id: MessageId(id.into()),
+            subject: "ledger".into(),
+            ..Default::default()
+        };
+        w.add_new(&msg, &Decision::default(), &ThreadId::of_key(id))
+            .unwrap();
+    };
+    let segment_ids = |index: &MailIndex| -> Vec<tantivy::index::SegmentId> {
+        let mut ids: Vec<_> = index
+            .index
+            .searchable_segment_metas()
+            .unwrap()
+            .iter()
+            .map(|m| m.id())
+            .collect();
+        ids.sort();
+        ids
+    };
+    (0..10).for_each(|i| add(&mut w, &format!("x{i}")));
+    add(&mut w, "m");
+    w.commit().unwrap();
+    let first = segment_ids(&index);
+    (0..10).for_each(|i| add(&mut w, &format!("y{i}")));
+    w.delete(&MessageId("m".into())).unwrap();
+    add(&mut w, "m"); // re-indexed: the old copy deleted in the first segment
+    w.commit().unwrap();
+    let two = segment_ids(&index);
+    (0..10).for_each(|i| add(&mut w, &format!("z{i}")));
+    w.commit().unwrap();
+    let three = segment_ids(&index);
+    let third: Vec<_> = three.iter().filter(|s| !two.contains(s)).copied().collect();
+    w.delete(&MessageId("z3".into())).unwrap(); // unrelated
+    w.commit().unwrap();
+    assert_eq!(segment_ids(&index), three);
+
+    let erased = [MessageId("m".into())];
+    let mut held = w.segments_holding(&erased).unwrap();
+    held.sort();
+    assert_eq!(
+        held, two,
+        "the live copy's segment and the deleted copy's ({first:?})"
+    );
+    w.delete(&erased[0]).unwrap();
+    w.purge_deleted(&held).unwrap();
+
+    let after = segment_ids(&index);
+    assert!(
+        after.contains(&third[0]),
+        "the untouched segment stays, deletions and all"
+    );
+    assert!(
+        two.iter().all(|s| !after.contains(s)),
+        "both segments that held m rewritten"
+    );
+    index.reload().unwrap();
+    let term = Term::from_field_text(index.fields.id, "m");
+    for reader in index.reader.searcher().segment_readers() {
+        let terms = reader.inverted_index(index.fields.id).unwrap();
+        assert!(
+            terms.get_term_info(&term).unwrap().is_none(),
+            "m is still in a segment's terms"
+        );
+    }
+    let all = index.search("ledger", &SearchOptions::default()).unwrap();
+    assert_eq!(all.total_messages, 29);
+}
