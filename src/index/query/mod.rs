@@ -10,6 +10,7 @@
 //! -paid   NOT paid              exclude
 //! (a OR b) -c                   grouping
 //! from:acme  from:billing@acme-supplies.example  to:  cc:  subject:  body:
+//! from:acme.example  to:desk.example   (every address at the domain or below it, not lookalikes)
 //! attachment:statement  (file names and attachment text)   filename:statement.pdf  (names only)
 //! category:ap.invoice   category:ap  (ap and every ap.* category; a trailing .* is accepted)
 //! invoice:4411  invoice:INV-4411   mailbox:ap   thread:<thread id>   id:<message id>
@@ -85,8 +86,8 @@ Search terms (all must match; case and accents do not matter):
   \"payment reminder\"      a phrase
   invoice OR facture      either;  (a OR b) c  groups;  -paid or NOT paid  excludes
 Fields (no space after the colon; quote values with spaces: subject:\"late fee\"):
-  from:acme  from:billing@acme.example  to:  cc:  subject:  body:
-  attachment:statement (names and text)  filename:statement.pdf
+  from:acme  from:billing@acme.example  from:acme.example (its addresses and subdomains')
+  to:  cc:  subject:  body:  attachment:statement (names and text)  filename:statement.pdf
   category:ap.invoice  category:ap (every ap.* category)  mailbox:ap
   invoice:4411  invoice:INV-4411  thread:ID  id:ID
   amount:500  amount:>500  amount:>=500  amount:<100  amount:[100 TO 500]  amount:[1000 TO *]
