@@ -496,7 +496,19 @@ impl Parser {
                 format!("\"{text}\" has nothing searchable in it (no letters or digits)"),
             );
         }
-        match lname.as_str() {
+        self.value_leaf(&lname, &text, lower, vpos)
+    }
+
+    /// A field whose value is one value, not words: a category, an invoice number, a day, a
+    /// keyword (`lower`: the value trimmed and lowercased, with a letter or digit in it).
+    fn value_leaf(
+        &self,
+        lname: &str,
+        text: &str,
+        lower: String,
+        vpos: usize,
+    ) -> Result<Leaf, QueryError> {
+        match lname {
             "category" => {
                 let prefix = lower
                     .trim_end_matches('*')
@@ -522,7 +534,7 @@ impl Parser {
                 })
             }
             "after" | "before" => {
-                let (start, end) = parse_period(&text, vpos)?;
+                let (start, end) = parse_period(text, vpos)?;
                 Ok(if lname == "after" {
                     Leaf::Date {
                         lo: Bound::Included(end),
