@@ -326,25 +326,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_index_catches_up_a_slice_at_a_time_each_marked() {
+    fn the_index_catches_up_in_slices_to_the_last_log_entry() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
         for n in 0..5 {
-            let raw = RawMail {
-                role: None,
-                mailbox: "ap".into(),
-                origin: format!("{n}.eml"),
-                bytes: format!("Message-ID: <c{n}@x>\nSubject: catch up {n}\n\nword{n}\n")
-                    .into_bytes(),
-            };
-            let message = parse(&raw, &ParseLimits::default()).unwrap();
-            let p = Processed {
-                message,
-                decision: Decision::default(),
-                raw: raw.bytes,
-                packed: None,
-                outbound: Vec::new(),
-            };
+            let p = crate::store::tests::processed(&format!(
+                "Message-ID: <c{n}@x>\nSubject: catch up {n}\n\nword{n}\n"
+            ));
             store.commit_batch(std::slice::from_ref(&p)).unwrap();
         }
         let index = MailIndex::open_or_create(&dir.path().join("index")).unwrap();
@@ -356,7 +344,11 @@ mod tests {
             "marked through the last"
         );
         index.reload().unwrap();
-        assert_eq!(index.num_docs(), 5, "every slice committed, none twice");
+        assert_eq!(
+            index.num_docs(),
+            5,
+            "slices of 2, 2 and 1, each indexed once"
+        );
         assert_eq!(
             index
                 .search("word4", &Default::default())

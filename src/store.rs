@@ -950,4 +950,4 @@ fn fold(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -3,7 +3,8 @@ use crate::model::{ExtractedField, Provenance, RawMail};
 use crate::parse::{ParseLimits, parse};
 use std::collections::BTreeMap;
 
-pub(super) fn processed(text: &str) -> Processed {
+/// A parsed message as a worker hands it to the store (category `other`, no replies).
+pub(crate) fn processed(text: &str) -> Processed {
     let raw = text.as_bytes().to_vec();
     let message = parse(
         &RawMail {
