@@ -3,9 +3,10 @@
 //!
 //! The `from`, `to` and `cc` text fields hold `Name <addr>` split into words, so a search for
 //! `from:acme.example` was a phrase of `acme` and `example`: it read word positions for every
-//! message from anyone at `acme` (a third of its time at a million messages, docs/PERFORMANCE.md),
-//! and it also matched `billing@acme.example.attacker.test` and a display name `Acme.example
-//! Fan`, lookalikes an AP desk looking for one vendor's mail should not be shown.
+//! message from anyone at `acme` (14 of its 19.5 ms in-process at a million messages,
+//! docs/PERFORMANCE.md), and it also matched `billing@acme.example.attacker.test` and a
+//! display name `Acme.example Fan`, lookalikes an AP desk looking for one vendor's mail
+//! should not be shown.
 //!
 //! So each address is also indexed whole in a keyword field (`from_addr`; `to_addr` for To and
 //! Cc), with its domain and every parent domain of two labels or more:
@@ -15,13 +16,24 @@
 //! has as such a key (`from:mail.acme`, `from:john.smith`) still finds what it found before:
 //! the words of the name and address, as a phrase ([`AddressQuery`](super::query)).
 
+use crate::model::Address;
+
+/// The keyword terms of a message's addresses (`from_addr` or `to_addr`), each once.
+pub fn keys<'a>(addresses: impl IntoIterator<Item = &'a Address>) -> Vec<String> {
+    let mut keys: Vec<String> = addresses
+        .into_iter()
+        .filter_map(|a| a.email.as_deref())
+        .flat_map(terms)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// The keyword terms of one address (lowercased): the address, then its domain and each
 /// parent domain with at least one dot. Nothing for a value without letters or digits.
 pub fn terms(email: &str) -> Vec<String> {
-    let email = email
-        .trim()
-        .trim_matches(|c| c == '<' || c == '>')
-        .to_lowercase();
+    let email = normalized(email);
     if !email.chars().any(char::is_alphanumeric) {
         return Vec::new();
     }
@@ -29,9 +41,7 @@ pub fn terms(email: &str) -> Vec<String> {
     if let Some((_, domain)) = email.rsplit_once('@') {
         let mut rest = domain;
         while rest.contains('.') && is_domain(rest) {
-            if rest != email {
-                out.push(rest.to_string());
-            }
+            out.push(rest.to_string());
             rest = rest.split_once('.').map_or("", |(_, r)| r);
         }
     }
@@ -42,10 +52,7 @@ pub fn terms(email: &str) -> Vec<String> {
 /// whitespace) or a domain (labels of letters, digits and hyphens joined by dots); `None`
 /// for anything else (a name, one word), which stays a text search.
 pub fn query_key(value: &str) -> Option<String> {
-    let v = value
-        .trim()
-        .trim_matches(|c| c == '<' || c == '>')
-        .to_lowercase();
+    let v = normalized(value);
     if v.is_empty() || v.chars().any(char::is_whitespace) {
         return None;
     }
@@ -56,6 +63,14 @@ pub fn query_key(value: &str) -> Option<String> {
         }
         None => (v.contains('.') && is_domain(&v)).then_some(v),
     }
+}
+
+/// An address as indexed and as looked up: trimmed, without angle brackets, lowercased.
+fn normalized(address: &str) -> String {
+    address
+        .trim()
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_lowercase()
 }
 
 /// Non-empty labels of letters, digits and hyphens, joined by single dots.
@@ -72,7 +87,7 @@ mod tests {
 
     use super::*;
     use crate::index::{MIN_WRITER_HEAP, MailIndex, SearchOptions, SortOrder};
-    use crate::model::{Address, Decision, Message, MessageId, ThreadId};
+    use crate::model::{Decision, Message, MessageId, ThreadId};
 
     /// An index of one message per (id, From, To) triple.
     fn index_of(mail: &[(&str, (&str, &str), &str)]) -> (tempfile::TempDir, MailIndex) {

@@ -515,18 +515,9 @@ impl MailIndexWriter {
         add_text_or_sentinel(doc, f.to, to.iter().map(String::as_str));
         let cc: Vec<String> = msg.cc.iter().map(|a| a.to_string()).collect();
         add_text_or_sentinel(doc, f.cc, cc.iter().map(String::as_str));
-        let keys = |addrs: &mut dyn Iterator<Item = &crate::model::Address>| -> Vec<String> {
-            let mut keys: Vec<String> = addrs
-                .filter_map(|a| a.email.as_deref())
-                .flat_map(address::terms)
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            keys
-        };
-        let from_keys = keys(&mut msg.from.iter());
+        let from_keys = address::keys(&msg.from);
         add_text_or_sentinel(doc, f.from_addr, from_keys.iter().map(String::as_str));
-        let to_keys = keys(&mut msg.to.iter().chain(&msg.cc));
+        let to_keys = address::keys(msg.to.iter().chain(&msg.cc));
         add_text_or_sentinel(doc, f.to_addr, to_keys.iter().map(String::as_str));
     }
 
