@@ -138,6 +138,11 @@ impl SubjectEntry {
         self
     }
 
+    /// Its binary value ([`codec::subject_value`]); `None` when an id does not fit.
+    fn binary(&self) -> Option<Vec<u8>> {
+        codec::subject_value(&self.originals, self.replied.as_ref())
+    }
+
     /// Forget a thread that went (erased); true when nothing is left to keep.
     pub(super) fn forget(&mut self, thread: &ThreadId) -> bool {
         self.originals.retain(|t| t != thread);
@@ -171,11 +176,7 @@ pub(super) fn subject_entry(
 
 /// A subject entry of an earlier format (JSON) in binary; `None` when it stays as it is.
 pub(super) fn compact_subject(plain: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-    let entry = dec::<SubjectEntry>(plain)?.upgraded();
-    Ok(codec::subject_value(
-        &entry.originals,
-        entry.replied.as_ref(),
-    ))
+    Ok(dec::<SubjectEntry>(plain)?.upgraded().binary())
 }
 
 pub(super) fn write_subject_entry(
@@ -183,7 +184,7 @@ pub(super) fn write_subject_entry(
     subject: &[u8],
     entry: &SubjectEntry,
 ) -> Result<(), StoreError> {
-    let value = match codec::subject_value(&entry.originals, entry.replied.as_ref()) {
+    let value = match entry.binary() {
         Some(v) => v,
         None => enc(entry)?,
     };
