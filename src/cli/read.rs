@@ -7,7 +7,9 @@ use anyhow::{Context, Result, anyhow};
 
 use deskmail::daemon::control::View;
 use deskmail::health::StatusReport;
-use deskmail::index::{MailIndex, SearchError, SearchOptions, SearchResults, SortOrder};
+use deskmail::index::{
+    IndexError, MailIndex, SearchError, SearchOptions, SearchResults, SortOrder,
+};
 use deskmail::pipeline::DataDir;
 
 use super::args::{Cli, DataArg, SearchArgs, Sort};
@@ -25,19 +27,20 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let data = &args.data.data;
-    let index = match MailIndex::open_read_only(&DataDir::new(data).index()) {
-        Ok(index) => index,
-        // Says what to do on its own (an index of an earlier release).
-        Err(e @ deskmail::index::IndexError::SchemaMismatch(_)) => return Err(e.into()),
-        Err(e) => {
-            return Err(e).with_context(|| {
+    let index = MailIndex::open_read_only(&DataDir::new(data).index()).map_err(|e| {
+        let context = match e {
+            IndexError::NotFound(_) => {
                 format!(
                     "no index in {} (run `deskmail ingest` first)",
                     data.display()
                 )
-            });
-        }
-    };
+            }
+            // Says where it is and what rebuilds it (an index of an earlier release).
+            IndexError::SchemaMismatch(_) => return anyhow::Error::from(e),
+            _ => format!("cannot open the search index in {}", data.display()),
+        };
+        anyhow::Error::from(e).context(context)
+    })?;
     let q = args.query.join(" ");
     let opts = SearchOptions {
         limit: args.limit,

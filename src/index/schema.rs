@@ -32,9 +32,9 @@
 //! Keyword fields have no field norms (they are never BM25-scored on length).
 //!
 //! Every text field that a message may leave empty (`subject`, `from`, `to`, `cc`,
-//! `from_addr`, `to_addr`, `body`,
-//! `attachment`, `attachment_text`, `invoice`, `invoice_exact`, `has`, `mailbox`, `vendor_vat`) then gets the
-//! pre-tokenised [`EMPTY_SENTINEL`] token instead, so that every segment has every field: tantivy
+//! `from_addr`, `to_addr`, `body`, `attachment`, `attachment_text`, `invoice`,
+//! `invoice_exact`, `has`, `mailbox`, `vendor_vat`) then gets the pre-tokenised
+//! [`EMPTY_SENTINEL`] token instead, so that every segment has every field: tantivy
 //! builds an empty term dictionary (≈0.7 ms, once per process) the first time a query touches a
 //! field a segment lacks, which would eat a CLI search's whole time budget. Queries can never
 //! produce that token (the tokenizers emit only alphanumeric runs, and keyword values are

@@ -36,6 +36,16 @@ pub(super) struct Tok {
     pub(super) pos: usize,
 }
 
+impl Tok {
+    /// A search term (what [`super::MAX_TERMS`] counts), not an operator or a parenthesis.
+    pub(super) fn is_term(&self) -> bool {
+        matches!(
+            self.kind,
+            TokKind::Word(_) | TokKind::Phrase(_) | TokKind::Field { .. }
+        )
+    }
+}
+
 fn ends_word(c: char) -> bool {
     c.is_whitespace() || c == '(' || c == ')' || c == '"'
 }

@@ -284,15 +284,6 @@ struct Parser {
     analyzer: TextAnalyzer,
 }
 
-impl Tok {
-    fn is_term(&self) -> bool {
-        matches!(
-            self.kind,
-            TokKind::Word(_) | TokKind::Phrase(_) | TokKind::Field { .. }
-        )
-    }
-}
-
 impl Parser {
     /// Runs `inner` one nesting level down, refusing to go past [`MAX_DEPTH`].
     fn nested(
