@@ -9,9 +9,10 @@
 //!   themselves (tables, journals, segments, lock files), the control socket and the exports.
 //!   It is process-wide, so it is set there and not by `Store::open` or the index: a program
 //!   (a test) that uses the store in-process and also runs servers keeps its own umask.
-//! - [`check_data_dir`]: an existing data directory (an older release made it 0755, its files
-//!   0644) is reported entry by entry with path and mode, and the directory itself is closed
-//!   (0700), which shuts everyone else out of everything below it without touching the files.
+//! - [`check_data_dir`]: an existing data directory left open (an older release made it 0755,
+//!   its files 0644) is reported entry by entry with path and mode, and the directory itself is
+//!   closed (0700), which shuts everyone else out of everything below it without touching the
+//!   files; a closed one is not walked.
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
@@ -59,10 +60,13 @@ pub struct OpenEntry {
     pub mode: u32,
 }
 
-/// Report every entry of the existing data directory `root` (itself included) that the group
-/// or others may access, as a warning with its path and mode, and close `root` to 0700. A
-/// directory that does not exist yet is fine: it will be created private. Symbolic links are
-/// not followed. Returns what was found open.
+/// When the existing data directory `root` is open to the group or others: report every entry
+/// of it (itself included) that they may access, as a warning with its path and mode, and
+/// close `root` to 0700. A closed `root` already shuts everyone else out of what is below it,
+/// so it is not walked (every command opens the data directory; a walk is a `stat` per file,
+/// and a directory closed once would warn about the same files at every start). A directory
+/// that does not exist yet is fine: it will be created private. Symbolic links are not
+/// followed. Returns what was found open.
 pub fn check_data_dir(root: &Path) -> Vec<OpenEntry> {
     let Ok(meta) = std::fs::symlink_metadata(root) else {
         return Vec::new();
@@ -70,14 +74,14 @@ pub fn check_data_dir(root: &Path) -> Vec<OpenEntry> {
     if !meta.is_dir() {
         return Vec::new();
     }
-    let mut open = Vec::new();
     let root_mode = meta.permissions().mode() & 0o7777;
-    if root_mode & GROUP_OTHER != 0 {
-        open.push(OpenEntry {
-            path: root.to_path_buf(),
-            mode: root_mode,
-        });
+    if root_mode & GROUP_OTHER == 0 {
+        return Vec::new();
     }
+    let mut open = vec![OpenEntry {
+        path: root.to_path_buf(),
+        mode: root_mode,
+    }];
     walk(root, &mut open);
     let below: Vec<&OpenEntry> = open.iter().filter(|e| e.path != root).collect();
     for (n, e) in below.iter().enumerate() {
@@ -96,21 +100,19 @@ pub fn check_data_dir(root: &Path) -> Vec<OpenEntry> {
             root.display()
         );
     }
-    if root_mode & GROUP_OTHER != 0 {
-        match std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700)) {
-            Ok(()) => warn!(
-                path = %root.display(),
-                mode = %format!("{root_mode:04o}"),
-                "The data directory was open to other users; it is 0700 now"
-            ),
-            Err(e) => warn!(
-                path = %root.display(),
-                mode = %format!("{root_mode:04o}"),
-                error = %e,
-                "The data directory is open to other users and could not be closed \
-                 (`chmod 700` it as its owner)"
-            ),
-        }
+    match std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700)) {
+        Ok(()) => warn!(
+            path = %root.display(),
+            mode = %format!("{root_mode:04o}"),
+            "The data directory was open to other users; it is 0700 now"
+        ),
+        Err(e) => warn!(
+            path = %root.display(),
+            mode = %format!("{root_mode:04o}"),
+            error = %e,
+            "The data directory is open to other users and could not be closed \
+             (`chmod 700` it as its owner)"
+        ),
     }
     open
 }
@@ -179,6 +181,16 @@ mod tests {
         assert_eq!(mode(&root), 0o700);
         // Only the directory itself is changed: it alone already shuts others out.
         assert_eq!(mode(&root.join("store/db")), 0o644);
+        // Closed, it is not walked again: the file left 0644 below it is out of others' reach.
+        assert!(check_data_dir(&root).is_empty());
+        // A closed directory whose entries an older release left open is no finding either.
+        let closed = dir.path().join("closed");
+        std::fs::create_dir_all(closed.join("store")).unwrap();
+        std::fs::write(closed.join("store/db"), "x").unwrap();
+        set(&closed.join("store"), 0o755);
+        set(&closed.join("store/db"), 0o644);
+        set(&closed, 0o700);
+        assert!(check_data_dir(&closed).is_empty());
         // A directory that is not there yet is no finding.
         assert!(check_data_dir(&dir.path().join("absent")).is_empty());
     }
