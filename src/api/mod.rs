@@ -12,18 +12,17 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tracing::{info, warn};
+use tracing::warn;
 use utoipa::OpenApi;
 
-use crate::access::{Role, token_hash};
-use crate::audit::AuditEntry;
+use crate::access::Role;
 use crate::index::MailIndex;
 use crate::index::{SearchError, SearchOptions, SortOrder};
 use crate::intake::SharedRules;
@@ -31,6 +30,7 @@ use crate::privacy::{self, RetentionPolicy};
 use crate::store::Store;
 use crate::views::{self, ViewError};
 
+mod guard;
 mod limiter;
 pub mod metrics;
 mod review;
@@ -262,7 +262,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
             axum::routing::post(rules_test)
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_TEST_MESSAGE)),
         )
-        .route_layer(middleware::from_fn_with_state(Arc::clone(&state), guard))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard::guard,
+        ))
         .with_state(state);
     outer_layers(app)
 }
@@ -311,130 +314,6 @@ fn access_for(method: &Method, path: &str) -> Option<Access> {
 
 fn problem(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "error": message }))).into_response()
-}
-
-/// Authentication, authorisation, rate limiting and the audit record, for every route.
-async fn guard(State(state): State<Arc<ApiState>>, mut req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_default();
-    let method = req.method().clone();
-    let action = format!("{method} {route}");
-    let Some(access) = access_for(&method, &route) else {
-        return problem(StatusCode::FORBIDDEN, "this route admits nobody");
-    };
-    if access == Access::Open {
-        return next.run(req).await;
-    }
-    let peer = req
-        .extensions()
-        .get::<ClientAddr>()
-        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |a| a.0);
-    let ip = limiter::client_addr(peer, req.headers(), &state.trusted_proxies);
-    let target = limiter::bounded_target(&crate::audit::pseudonymise_addresses(
-        req.uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or_default(),
-    ));
-    let audit = |actor: &str, role: Option<Role>, outcome: String| {
-        let entry = AuditEntry {
-            actor: actor.to_string(),
-            role: role.map(|r| r.name().to_string()),
-            action: action.clone(),
-            targets: vec![target.clone()],
-            outcome,
-        };
-        // Changes are recorded durably before the answer; reads within the store's one-second sync.
-        let result = state.store.audit(entry).and_then(|_| {
-            if method == Method::GET || method == Method::HEAD {
-                Ok(())
-            } else {
-                state.store.flush()
-            }
-        });
-        if let Err(e) = result {
-            warn!(error = %e, "Cannot write the audit log");
-            return false;
-        }
-        true
-    };
-    // Refused requests cost one audit record per address per minute, whatever their number.
-    let refused = |outcome: &str| {
-        if let limiter::RefusalRecord::Write { earlier } = state.refusals.refused(ip) {
-            let outcome = match earlier {
-                0 => outcome.to_string(),
-                n => format!("{outcome} (and {n} more refused from this address before)"),
-            };
-            audit(&format!("anonymous@{ip}"), None, outcome);
-        }
-    };
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_string();
-    // A bearer token, or else a registered client certificate (service-to-service mTLS). A valid
-    // one is served whatever anyone else got wrong: it is checked before any limit.
-    let record = if !token.is_empty() {
-        state.store.token(&token_hash(&token)).ok().flatten()
-    } else if let Some(ClientCert(key)) = req.extensions().get::<ClientCert>() {
-        state.store.token(key).ok().flatten()
-    } else {
-        None
-    };
-    let Some(record) = record.filter(|r| r.revoked_at.is_none()) else {
-        if token.is_empty() {
-            refused("401 no token");
-            return problem(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
-        }
-        if let Some(wait) = state.limiter.retry_after(ip, &token) {
-            refused("429 too many failed logins");
-            let mut res = problem(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too many failed authentications; wait a minute",
-            );
-            let secs = wait.as_secs().max(1).to_string();
-            if let Ok(v) = HeaderValue::from_str(&secs) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return res;
-        }
-        state.limiter.failed(ip, &token);
-        refused("401");
-        warn!(client = %ip, route = %action, "Refused: unknown or revoked token");
-        return problem(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
-    };
-    let Access::Roles(allowed) = access else {
-        unreachable!("open routes returned above")
-    };
-    if !allowed.contains(&record.role) {
-        audit(&record.name, Some(record.role), "403".into());
-        return problem(
-            StatusCode::FORBIDDEN,
-            &format!("role {} may not call {action}", record.role),
-        );
-    }
-    let (name, role) = (record.name.clone(), record.role);
-    req.extensions_mut().insert(Caller {
-        name: name.clone(),
-        role,
-    });
-    let response = next.run(req).await;
-    // A read that cannot be audited is not served.
-    if !audit(&name, Some(role), response.status().as_u16().to_string()) {
-        return problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the audit log cannot be written",
-        );
-    }
-    info!(caller = %name, route = %action, status = response.status().as_u16(), "API request");
-    response
 }
 
 async fn security_headers(req: Request, next: Next) -> Response {
