@@ -265,77 +265,25 @@ impl Intake {
         let rules: SharedRules = Arc::new(RwLock::new(Arc::clone(&pipeline.rules)));
         let counters = Arc::new(IntakeCounters::default());
         let (tx, mut rx) = mpsc::channel::<IntakeRequest>(SUBMISSION_QUEUE);
-        let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, usize, RawMail)>(WORK_QUEUE);
+        let (work_tx, work_rx) = crossbeam_channel::bounded::<Work>(WORK_QUEUE);
         let (commit_tx, commit_rx) = crossbeam_channel::unbounded::<ToCommitter>();
         let mut threads = Vec::new();
 
         let to_committer = commit_tx.clone();
         threads.push(spawn("intake-dispatch", move || {
-            let mut batch = 0u64;
-            while let Some(request) = rx.blocking_recv() {
-                let sub = match request {
-                    IntakeRequest::Batch(sub) => sub,
-                    IntakeRequest::Unindex { ids, reply } => {
-                        if to_committer
-                            .send(ToCommitter::Unindex { ids, reply })
-                            .is_err()
-                        {
-                            return;
-                        }
-                        continue;
-                    }
-                    IntakeRequest::CatchUp { reply } => {
-                        if to_committer.send(ToCommitter::CatchUp { reply }).is_err() {
-                            return;
-                        }
-                        continue;
-                    }
-                };
-                batch += 1;
-                let start = ToCommitter::Start {
-                    batch,
-                    len: sub.mails.len(),
-                    cursor: sub.cursor,
-                    durable: sub.durable,
-                    reply: sub.reply,
-                };
-                // Start goes before the items, so the committer always knows the batch first.
-                if to_committer.send(start).is_err() {
-                    return;
-                }
-                for (i, raw) in sub.mails.into_iter().enumerate() {
-                    if work_tx.send((batch, i, raw)).is_err() {
-                        return;
-                    }
-                }
-            }
+            dispatch(&mut rx, &to_committer, &work_tx)
         }));
         for _ in 0..workers.max(1) {
-            let work_rx = work_rx.clone();
-            let commit_tx = commit_tx.clone();
-            let rules = Arc::clone(&rules);
-            let limits = pipeline.limits;
-            let replies = replies.clone();
-            let store = Arc::clone(&pipeline.store);
-            let scanner = scanner.clone();
+            let worker = Worker {
+                rules: Arc::clone(&rules),
+                limits: pipeline.limits,
+                replies: replies.clone(),
+                store: Arc::clone(&pipeline.store),
+                scanner: scanner.clone(),
+            };
+            let (work_rx, commit_tx) = (work_rx.clone(), commit_tx.clone());
             threads.push(spawn("parse-rules", move || {
-                for (batch, index, raw) in work_rx {
-                    let current = current_rules(&rules);
-                    let work = Box::new(process(
-                        raw,
-                        &current,
-                        &limits,
-                        replies.as_deref(),
-                        Some(&store),
-                        scanner.as_deref(),
-                    ));
-                    if commit_tx
-                        .send(ToCommitter::Item { batch, index, work })
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
+                worker.run(work_rx, &commit_tx)
             }));
         }
         drop(commit_tx);
@@ -419,6 +367,94 @@ impl Intake {
             }
         }
         self.totals()
+    }
+}
+
+/// A piece of work for the parse + rules threads: the batch it belongs to, its place in it.
+type Work = (u64, usize, RawMail);
+
+/// The dispatcher: each batch announced to the committer, then its mails handed to the parse +
+/// rules threads; the other requests passed to the committer as they come. Returns when the
+/// submissions end or the committer has stopped.
+fn dispatch(
+    rx: &mut mpsc::Receiver<IntakeRequest>,
+    to_committer: &crossbeam_channel::Sender<ToCommitter>,
+    work_tx: &crossbeam_channel::Sender<Work>,
+) {
+    let mut batch = 0u64;
+    while let Some(request) = rx.blocking_recv() {
+        let sub = match request {
+            IntakeRequest::Batch(sub) => sub,
+            IntakeRequest::Unindex { ids, reply } => {
+                if to_committer
+                    .send(ToCommitter::Unindex { ids, reply })
+                    .is_err()
+                {
+                    return;
+                }
+                continue;
+            }
+            IntakeRequest::CatchUp { reply } => {
+                if to_committer.send(ToCommitter::CatchUp { reply }).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        batch += 1;
+        let start = ToCommitter::Start {
+            batch,
+            len: sub.mails.len(),
+            cursor: sub.cursor,
+            durable: sub.durable,
+            reply: sub.reply,
+        };
+        // Start goes before the items, so the committer always knows the batch first.
+        if to_committer.send(start).is_err() {
+            return;
+        }
+        for (i, raw) in sub.mails.into_iter().enumerate() {
+            if work_tx.send((batch, i, raw)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// One parse + rules thread: what it needs to turn a mail into the committer's work.
+struct Worker {
+    rules: SharedRules,
+    limits: crate::parse::ParseLimits,
+    replies: Option<Arc<crate::outbound::ReplySettings>>,
+    store: Arc<crate::store::Store>,
+    scanner: Option<Arc<crate::antivirus::Scanner>>,
+}
+
+impl Worker {
+    /// Parses, scans and classifies each mail with the rules current when it is taken, until
+    /// the work ends or the committer has stopped.
+    fn run(
+        self,
+        work_rx: crossbeam_channel::Receiver<Work>,
+        commit_tx: &crossbeam_channel::Sender<ToCommitter>,
+    ) {
+        for (batch, index, raw) in work_rx {
+            let current = current_rules(&self.rules);
+            let work = Box::new(process(
+                raw,
+                &current,
+                &self.limits,
+                self.replies.as_deref(),
+                Some(&self.store),
+                self.scanner.as_deref(),
+            ));
+            if commit_tx
+                .send(ToCommitter::Item { batch, index, work })
+                .is_err()
+            {
+                return;
+            }
+        }
     }
 }
 
