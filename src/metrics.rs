@@ -98,123 +98,11 @@ impl Metrics {
             audit_head: Gauge::default(),
             antivirus_scans: Family::default(),
         };
-        // Counters are registered without `_total`: the encoder adds it.
-        let r = &mut registry;
-        r.register(
-            "deskmail_messages_ingested",
-            "Messages stored, by mailbox",
-            m.ingested.clone(),
-        );
-        r.register(
-            "deskmail_messages_rejected",
-            "Inputs rejected as not storable mail, by reason",
-            m.rejected.clone(),
-        );
-        r.register(
-            "deskmail_messages_duplicate",
-            "Messages recognised as already stored",
-            m.duplicates.clone(),
-        );
-        r.register(
-            "deskmail_source_last_sync_timestamp_seconds",
-            "When the source last completed a sync (Unix time)",
-            m.source_last_sync.clone(),
-        );
-        r.register(
-            "deskmail_source_connected",
-            "1 while the source has a live connection",
-            m.source_connected.clone(),
-        );
-        r.register(
-            "deskmail_source_errors",
-            "Source errors (each followed by a reconnect)",
-            m.source_errors.clone(),
-        );
-        r.register(
-            "deskmail_source_lag_messages",
-            "Messages on the server found by the last search and not yet stored",
-            m.source_lag.clone(),
-        );
-        r.register(
-            "deskmail_intake_batch_seconds",
-            "Time to commit one intake batch to the store",
-            m.batch_seconds.clone(),
-        );
-        r.register(
-            "deskmail_outbox_records",
-            "Outbox records by state",
-            m.outbox_records.clone(),
-        );
-        r.register(
-            "deskmail_send_attempts",
-            "Send attempts by result (2xx, 4xx, 5xx, error)",
-            m.send_attempts.clone(),
-        );
-        r.register(
-            "deskmail_send_seconds",
-            "Time to hand one message to the transport",
-            m.send_seconds.clone(),
-        );
-        r.register(
-            "deskmail_reminders_planned",
-            "Payment reminders queued by the dunning cadence",
-            m.reminders_planned.clone(),
-        );
-        r.register(
-            "deskmail_reminders_sent",
-            "Payment reminders accepted by the transport",
-            m.reminders_sent.clone(),
-        );
-        r.register(
-            "deskmail_review_queue_depth",
-            "Open review items",
-            m.review_depth.clone(),
-        );
-        r.register(
-            "deskmail_decisions",
-            "Stored decisions by category and the rule that set it",
-            m.decisions.clone(),
-        );
-        r.register(
-            "deskmail_rules_version_info",
-            "The active rule set's version (value always 1)",
-            m.rules_version.clone(),
-        );
-        r.register(
-            "deskmail_rules_reload_failures",
-            "Rule reloads refused because the edited files have errors",
-            m.rules_reload_failures.clone(),
-        );
-        r.register(
-            "deskmail_api_requests",
-            "API requests by route template and status",
-            m.api_requests.clone(),
-        );
-        r.register(
-            "deskmail_api_request_seconds",
-            "API request latency by route template",
-            m.api_seconds.clone(),
-        );
-        r.register(
-            "deskmail_store_bytes",
-            "Size of the store on disk (key-value files and the blob log)",
-            m.store_bytes.clone(),
-        );
-        r.register(
-            "deskmail_index_bytes",
-            "Size of the search index on disk",
-            m.index_bytes.clone(),
-        );
-        r.register(
-            "deskmail_audit_head_seq",
-            "Sequence number of the newest audit record",
-            m.audit_head.clone(),
-        );
-        r.register(
-            "deskmail_antivirus_scans",
-            "Messages scanned by clamd, by result (error: not scanned, the message waits)",
-            m.antivirus_scans.clone(),
-        );
+        // Counters are registered without `_total`: the encoder adds it. The text lists them in
+        // this order.
+        m.register_intake(&mut registry);
+        m.register_outbound(&mut registry);
+        m.register_service(&mut registry);
         // Series of the fixed label sets exist from the start, so a rate reads 0, not nothing
         // (a family without series is left out of the text).
         for reason in REJECTION_REASONS {
@@ -231,6 +119,133 @@ impl Metrics {
                 .get_or_create(&labels(&[("result", result)]));
         }
         Metrics { registry, ..m }
+    }
+
+    /// Messages stored, rejected and duplicated; the mail sources; the intake's batches.
+    fn register_intake(&self, r: &mut Registry) {
+        r.register(
+            "deskmail_messages_ingested",
+            "Messages stored, by mailbox",
+            self.ingested.clone(),
+        );
+        r.register(
+            "deskmail_messages_rejected",
+            "Inputs rejected as not storable mail, by reason",
+            self.rejected.clone(),
+        );
+        r.register(
+            "deskmail_messages_duplicate",
+            "Messages recognised as already stored",
+            self.duplicates.clone(),
+        );
+        r.register(
+            "deskmail_source_last_sync_timestamp_seconds",
+            "When the source last completed a sync (Unix time)",
+            self.source_last_sync.clone(),
+        );
+        r.register(
+            "deskmail_source_connected",
+            "1 while the source has a live connection",
+            self.source_connected.clone(),
+        );
+        r.register(
+            "deskmail_source_errors",
+            "Source errors (each followed by a reconnect)",
+            self.source_errors.clone(),
+        );
+        r.register(
+            "deskmail_source_lag_messages",
+            "Messages on the server found by the last search and not yet stored",
+            self.source_lag.clone(),
+        );
+        r.register(
+            "deskmail_intake_batch_seconds",
+            "Time to commit one intake batch to the store",
+            self.batch_seconds.clone(),
+        );
+    }
+
+    /// The outbox and its sends, reminders, the review queue, decisions and the rules.
+    fn register_outbound(&self, r: &mut Registry) {
+        r.register(
+            "deskmail_outbox_records",
+            "Outbox records by state",
+            self.outbox_records.clone(),
+        );
+        r.register(
+            "deskmail_send_attempts",
+            "Send attempts by result (2xx, 4xx, 5xx, error)",
+            self.send_attempts.clone(),
+        );
+        r.register(
+            "deskmail_send_seconds",
+            "Time to hand one message to the transport",
+            self.send_seconds.clone(),
+        );
+        r.register(
+            "deskmail_reminders_planned",
+            "Payment reminders queued by the dunning cadence",
+            self.reminders_planned.clone(),
+        );
+        r.register(
+            "deskmail_reminders_sent",
+            "Payment reminders accepted by the transport",
+            self.reminders_sent.clone(),
+        );
+        r.register(
+            "deskmail_review_queue_depth",
+            "Open review items",
+            self.review_depth.clone(),
+        );
+        r.register(
+            "deskmail_decisions",
+            "Stored decisions by category and the rule that set it",
+            self.decisions.clone(),
+        );
+        r.register(
+            "deskmail_rules_version_info",
+            "The active rule set's version (value always 1)",
+            self.rules_version.clone(),
+        );
+        r.register(
+            "deskmail_rules_reload_failures",
+            "Rule reloads refused because the edited files have errors",
+            self.rules_reload_failures.clone(),
+        );
+    }
+
+    /// The API, the sizes of the store and the index, the audit log, the antivirus scans.
+    fn register_service(&self, r: &mut Registry) {
+        r.register(
+            "deskmail_api_requests",
+            "API requests by route template and status",
+            self.api_requests.clone(),
+        );
+        r.register(
+            "deskmail_api_request_seconds",
+            "API request latency by route template",
+            self.api_seconds.clone(),
+        );
+        r.register(
+            "deskmail_store_bytes",
+            "Size of the store on disk (key-value files and the blob log)",
+            self.store_bytes.clone(),
+        );
+        r.register(
+            "deskmail_index_bytes",
+            "Size of the search index on disk",
+            self.index_bytes.clone(),
+        );
+        r.register(
+            "deskmail_audit_head_seq",
+            "Sequence number of the newest audit record",
+            self.audit_head.clone(),
+        );
+        r.register(
+            "deskmail_antivirus_scans",
+            "Messages scanned by clamd, by result (error: not scanned, the message waits)",
+            self.antivirus_scans.clone(),
+        );
     }
 }
 
