@@ -298,7 +298,15 @@ fn index_from_store(
             bytes: store.raw_bytes(&stored)?,
         };
         match parse(&raw, limits) {
-            Ok(msg) => writer.add(&msg, &stored.decision, &stored.thread_id)?,
+            Ok(mut msg) => {
+                // The addresses of the stored record, which data-protection requests check
+                // (`privacy::messages_of` finds them by the index), even if a later release
+                // reads the headers differently.
+                msg.from = stored.message.from;
+                msg.to = stored.message.to;
+                msg.cc = stored.message.cc;
+                writer.add(&msg, &stored.decision, &stored.thread_id)?
+            }
             Err(e) => {
                 warn!(message = %id, error = %e, "Stored message no longer parses; not indexed")
             }

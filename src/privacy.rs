@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::index::MailIndex;
 use crate::model::MessageId;
@@ -54,25 +54,103 @@ fn involves(m: &StoredMessage, address: &str) -> bool {
     })
 }
 
+/// Where a request finds the messages of an address.
+#[derive(Clone, Copy)]
+pub enum Lookup<'a> {
+    /// The search index's address keywords ([`MailIndex::ids_with_address`]) and the messages
+    /// stored since its last commit, each checked against its stored record: the request
+    /// reads the person's mail, not every stored message (13 s at a million). When the index
+    /// does not account for every stored message (it is being rebuilt, or was lost), every
+    /// stored message is read instead.
+    Index(&'a MailIndex),
+    /// Every stored message is read.
+    Scan,
+}
+
 /// Every stored message involving the address.
-pub fn messages_of(store: &Store, address: &str) -> Result<Vec<StoredMessage>, PrivacyError> {
+pub fn messages_of(
+    store: &Store,
+    lookup: Lookup<'_>,
+    address: &str,
+) -> Result<Vec<StoredMessage>, PrivacyError> {
     let address = check_address(address)?;
+    let candidates = match lookup {
+        Lookup::Index(index) => indexed_candidates(store, index, &address)?,
+        Lookup::Scan => None,
+    };
     let mut found = Vec::new();
-    for m in store.stored_messages() {
-        let m = m?;
-        if involves(&m, &address) {
-            found.push(m);
+    match candidates {
+        Some(ids) => {
+            for id in ids {
+                if let Some(m) = store.message(&id)?
+                    && involves(&m, &address)
+                {
+                    found.push(m);
+                }
+            }
+        }
+        None => {
+            for m in store.stored_messages() {
+                let m = m?;
+                if involves(&m, &address) {
+                    found.push(m);
+                }
+            }
         }
     }
     found.sort_by_key(|m| m.seq);
+    found.dedup_by_key(|m| m.seq);
     Ok(found)
+}
+
+/// The messages that may involve `address` by the index (every message holding its keyword,
+/// plus every message the store holds beyond the index's mark), each once; `None` when the
+/// index cannot answer for all of them: the address has no keyword, or the index holds fewer
+/// documents than the messages stored up to its mark (it is being rebuilt, or was lost).
+fn indexed_candidates(
+    store: &Store,
+    index: &MailIndex,
+    address: &str,
+) -> Result<Option<Vec<MessageId>>, PrivacyError> {
+    // In this order (stored count, then the mark, then the index), a message stored before
+    // the request is either at or below the mark, so committed to the index before the
+    // index is read, or beyond it and in `pending`; the ingest going on meanwhile only adds.
+    let stored = store.stats()?.messages;
+    let mut pending = Vec::new();
+    for (_, id) in store.pending_index()? {
+        // Entries of messages erased since stay in the log.
+        if store.message(&id)?.is_some() {
+            pending.push(id);
+        }
+    }
+    let Some(mut ids) = index.ids_with_address(address)? else {
+        return Ok(None);
+    };
+    let indexed = index.num_docs();
+    if indexed + (pending.len() as u64) < stored {
+        warn!(
+            indexed,
+            not_yet_indexed = pending.len(),
+            stored,
+            "The index does not account for every stored message; reading them all"
+        );
+        return Ok(None);
+    }
+    ids.extend(pending);
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(ids))
 }
 
 /// A tar archive: `export.json` (every message record with its decision and thread, the AP
 /// invoice records they carried, the receivables billed to the address and the outbox records
 /// sent or queued to it or naming it) and `messages/<id>.eml` (the original bytes).
-pub fn export(store: &Store, address: &str) -> Result<(Vec<u8>, usize), PrivacyError> {
-    let messages = messages_of(store, address)?;
+pub fn export(
+    store: &Store,
+    lookup: Lookup<'_>,
+    address: &str,
+) -> Result<(Vec<u8>, usize), PrivacyError> {
+    let messages = messages_of(store, lookup, address)?;
     let address = check_address(address)?;
     let receivables: Vec<_> = store
         .receivables()?
@@ -235,9 +313,10 @@ pub fn erase_messages(
 pub fn erase_address(
     store: &Store,
     index: &dyn IndexUpdates,
+    lookup: Lookup<'_>,
     address: &str,
 ) -> Result<ErasureReport, PrivacyError> {
-    let ids: Vec<MessageId> = messages_of(store, address)?
+    let ids: Vec<MessageId> = messages_of(store, lookup, address)?
         .into_iter()
         .map(|m| m.message.id)
         .collect();
@@ -366,6 +445,65 @@ mod tests {
         assert_eq!(p.days_for("apple"), Some(730));
         assert_eq!(p.days_for("other"), Some(730));
         assert_eq!(RetentionPolicy::default().days_for("other"), None);
+    }
+
+    /// Messages from, to and copied to jane (mixed case in the headers), lookalikes that are
+    /// not hers, and one message to her stored after the index's last commit: the index's
+    /// lookup finds what reading every stored message finds. With the index lost (an empty one
+    /// beside a store that says everything is indexed) it reads every message instead.
+    #[test]
+    fn the_index_finds_a_person_s_mail_as_reading_every_message_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
+        let mail = [
+            "From: Jane <Jane@Example.com>\nTo: ap@desk.test",
+            "From: ap@desk.test\nTo: Bob <bob@example.com>, jane@example.com",
+            "From: ap@desk.test\nTo: bob@example.com\nCc: <JANE@example.COM>",
+            "From: jane@example.com.attacker.test\nTo: ap@desk.test",
+            "From: \"jane@example.com\" <mallory@evil.test>\nTo: ap@desk.test",
+            "From: ap@desk.test\nTo: x-jane@example.com",
+        ];
+        let commit = |n: usize, headers: &str| {
+            let p = crate::store::tests::processed(&format!(
+                "{headers}\nMessage-ID: <p{n}@x>\nSubject: n{n}\n\nbody {n}\n"
+            ));
+            store.commit_batch(std::slice::from_ref(&p)).unwrap();
+        };
+        for (n, headers) in mail.iter().enumerate() {
+            commit(n, headers);
+        }
+        let index = MailIndex::open_or_create(&dir.path().join("index")).unwrap();
+        let mut w = index.writer(crate::index::MIN_WRITER_HEAP).unwrap();
+        crate::pipeline::catch_up_index(&store, &mut w, &Default::default()).unwrap();
+        drop(w);
+        // Stored after the index's last commit.
+        commit(6, "From: ap@desk.test\nTo: jane@example.com");
+        assert_eq!(store.pending_index().unwrap().len(), 1);
+
+        let subjects = |lookup: Lookup<'_>| -> Vec<String> {
+            messages_of(&store, lookup, "jane@example.com")
+                .unwrap()
+                .into_iter()
+                .map(|m| m.message.subject)
+                .collect()
+        };
+        let scanned = subjects(Lookup::Scan);
+        assert_eq!(scanned, ["n0", "n1", "n2", "n6"]);
+        assert_eq!(subjects(Lookup::Index(&index)), scanned);
+        let candidates = indexed_candidates(&store, &index, "jane@example.com").unwrap();
+        assert_eq!(
+            candidates.map(|ids| ids.len()),
+            Some(4),
+            "no lookalike read"
+        );
+
+        // The index lost: the store says five messages are indexed, the index holds none.
+        let lost = MailIndex::open_or_create(&dir.path().join("lost")).unwrap();
+        assert_eq!(
+            indexed_candidates(&store, &lost, "jane@example.com").unwrap(),
+            None
+        );
+        assert_eq!(subjects(Lookup::Index(&lost)), scanned);
     }
 
     #[test]

@@ -773,8 +773,12 @@ fn privacy_error(e: privacy::PrivacyError) -> Response {
     responses((status = 200, description = "application/x-tar", content_type = "application/x-tar"), (status = 400, description = "not an address")),
     security(("bearer" = [])))]
 async fn contact_export(State(state): State<Arc<ApiState>>, Path(email): Path<String>) -> Response {
-    let store = Arc::clone(&state.store);
-    match tokio::task::spawn_blocking(move || privacy::export(&store, &email)).await {
+    let s = Arc::clone(&state);
+    match tokio::task::spawn_blocking(move || {
+        privacy::export(&s.store, privacy::Lookup::Index(&s.index), &email)
+    })
+    .await
+    {
         Ok(Ok((tar, count))) => Response::builder()
             .header(header::CONTENT_TYPE, "application/x-tar")
             .header(
@@ -797,7 +801,12 @@ async fn contact_export(State(state): State<Arc<ApiState>>, Path(email): Path<St
 async fn contact_erase(State(state): State<Arc<ApiState>>, Path(email): Path<String>) -> Response {
     let s = Arc::clone(&state);
     match tokio::task::spawn_blocking(move || {
-        privacy::erase_address(&s.store, s.unindex.as_ref(), &email)
+        privacy::erase_address(
+            &s.store,
+            s.unindex.as_ref(),
+            privacy::Lookup::Index(&s.index),
+            &email,
+        )
     })
     .await
     {

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use deskmail::access::Role;
 use deskmail::index::MailIndex;
 use deskmail::pipeline::DataDir;
+use deskmail::privacy::Lookup;
 
 use super::args::{AuditCommand, DataArg, KeysCommand, TokenCommand};
 use super::common::{
@@ -137,7 +138,11 @@ pub fn keys(command: KeysCommand) -> Result<ExitCode> {
 /// Everything held about an address, as a tar.
 pub fn export(data: &DataArg, out: &Path, email: &str) -> Result<ExitCode> {
     let store = open_store(&data.data, false)?;
-    let (tar, n) = deskmail::privacy::export(&store, email)?;
+    // The index finds the person's mail; without one (not built yet, an older schema) every
+    // stored message is read.
+    let index = MailIndex::open_read_only(&DataDir::new(&data.data).index()).ok();
+    let lookup = index.as_ref().map_or(Lookup::Scan, Lookup::Index);
+    let (tar, n) = deskmail::privacy::export(&store, lookup, email)?;
     std::fs::write(out, tar).with_context(|| format!("cannot write {}", out.display()))?;
     cli_audit(&store, "export", email)?;
     outln!("exported {n} messages to {}", out.display())?;
@@ -147,7 +152,7 @@ pub fn export(data: &DataArg, out: &Path, email: &str) -> Result<ExitCode> {
 pub fn erase(data: &DataArg, email: &str) -> Result<ExitCode> {
     let store = open_store(&data.data, false)?;
     let index = MailIndex::open_or_create(&DataDir::new(&data.data).index())?;
-    let report = deskmail::privacy::erase_address(&store, &index, email)?;
+    let report = deskmail::privacy::erase_address(&store, &index, Lookup::Index(&index), email)?;
     cli_audit(&store, "erase", email)?;
     print_json_pretty(&report)?;
     Ok(ExitCode::SUCCESS)

@@ -16,7 +16,72 @@
 //! has as such a key (`from:mail.acme`, `from:john.smith`) still finds what it found before:
 //! the words of the name and address, as a phrase ([`AddressQuery`](super::query)).
 
-use crate::model::Address;
+use tantivy::query::{BooleanQuery, EnableScoring, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, DocSet, TERMINATED, TantivyDocument, Term};
+
+use super::{IndexError, MailIndex, schema};
+use crate::model::{Address, MessageId};
+
+/// The longest address looked up by its keyword (RFC 5321's limit on a path); a longer one is
+/// no address a message can carry whole in the index.
+const MAX_ADDRESS_BYTES: usize = 254;
+
+impl MailIndex {
+    /// The messages with `address` among their From, To or Cc addresses (its keyword in
+    /// `from_addr` or `to_addr`), as of the index's latest commit; `None` when the address has
+    /// no keyword of its own (no letters or digits, or longer than an address can be).
+    /// Data-protection requests look a person's mail up here instead of reading every stored
+    /// message (`privacy::messages_of`).
+    pub fn ids_with_address(&self, address: &str) -> Result<Option<Vec<MessageId>>, IndexError> {
+        let Some(key) = terms(address).into_iter().next() else {
+            return Ok(None);
+        };
+        if key.len() > MAX_ADDRESS_BYTES {
+            return Ok(None);
+        }
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let clauses: Vec<Box<dyn Query>> = [self.fields.from_addr, self.fields.to_addr]
+            .into_iter()
+            .map(|field| {
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, &key),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn Query>
+            })
+            .collect();
+        let weight = BooleanQuery::union(clauses)
+            .weight(EnableScoring::disabled_from_searcher(&searcher))?;
+        let mut ids = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let (hi, lo) = (
+                reader.fast_fields().u64(schema::ID_HI)?,
+                reader.fast_fields().u64(schema::ID_LO)?,
+            );
+            let alive = reader.alive_bitset();
+            let mut docs = weight.scorer(reader, 1.0)?;
+            while docs.doc() != TERMINATED {
+                let doc = docs.doc();
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    let id = match (hi.first(doc), lo.first(doc)) {
+                        (Some(hi), Some(lo)) => format!("{hi:016x}{lo:016x}"),
+                        // An id that is not 32 hex digits is only in the doc store.
+                        _ => {
+                            let stored: TantivyDocument =
+                                searcher.doc(DocAddress::new(ord as u32, doc))?;
+                            let id = stored.get_first(self.fields.id).and_then(|v| v.as_str());
+                            id.unwrap_or_default().to_string()
+                        }
+                    };
+                    ids.push(MessageId(id));
+                }
+                docs.advance();
+            }
+        }
+        Ok(Some(ids))
+    }
+}
 
 /// The keyword terms of a message's addresses (`from_addr` or `to_addr`), each once.
 pub fn keys<'a>(addresses: impl IntoIterator<Item = &'a Address>) -> Vec<String> {
