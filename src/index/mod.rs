@@ -673,6 +673,10 @@ impl MailIndexWriter {
         let present = self.writer.index().searchable_segment_ids()?;
         for segment in segments.iter().filter(|s| present.contains(s)) {
             self.writer.merge(std::slice::from_ref(segment)).wait()?;
+            // Let go of the segment just rewritten: the reader's maps of its files keep every
+            // page the merge read resident in this process until they are dropped (2.1 GB of
+            // RSS for an erasure that rewrote a million messages' segments).
+            self.reader.reload()?;
         }
         self.writer.garbage_collect_files().wait()?;
         self.reader.reload()?;
