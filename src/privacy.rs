@@ -142,67 +142,128 @@ fn indexed_candidates(
     Ok(Some(ids))
 }
 
-/// A tar archive: `export.json` (every message record with its decision and thread, the AP
-/// invoice records they carried, the receivables billed to the address and the outbox records
-/// sent or queued to it or naming it) and `messages/<id>.eml` (the original bytes).
-pub fn export(
-    store: &Store,
-    lookup: Lookup<'_>,
-    address: &str,
-) -> Result<(Vec<u8>, usize), PrivacyError> {
-    let messages = messages_of(store, lookup, address)?;
-    let address = check_address(address)?;
-    let receivables: Vec<_> = store
-        .receivables()?
-        .into_iter()
-        .filter(|r| r.customer_email.eq_ignore_ascii_case(&address))
-        .collect();
-    let outbox: Vec<_> = store
-        .outbox_list()?
-        .into_iter()
-        .filter(|r| r.mail.concerns(&address))
-        .collect();
-    let ids: Vec<&MessageId> = messages.iter().map(|m| &m.message.id).collect();
-    let invoices: Vec<_> = store
-        .invoices()?
-        .into_iter()
-        .filter(|i| i.messages.iter().any(|m| ids.contains(&m)))
-        .collect();
-    let summary = serde_json::json!({
-        "subject": address,
-        "exported_at": Utc::now(),
-        "messages": messages.iter().map(|m| serde_json::json!({
-            "id": m.message.id,
-            "thread_id": m.thread_id,
-            "stored_at": m.stored_at,
-            "message": m.message,
-            "decision": m.decision,
-            "raw": format!("messages/{}.eml", m.message.id),
-        })).collect::<Vec<_>>(),
-        "invoices": invoices,
-        "receivables": receivables,
-        "outbox": outbox,
-    });
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut add = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(bytes.len() as u64);
-        h.set_mode(0o600);
-        h.set_mtime(Utc::now().timestamp().max(0) as u64);
-        h.set_cksum();
-        tar.append_data(&mut h, name, bytes)
-    };
-    add(
-        "export.json",
-        &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
-    )?;
-    for m in &messages {
-        add(
-            &format!("messages/{}.eml", m.message.id),
-            &store.raw_bytes(m)?,
-        )?;
+/// What a data-protection export holds about an address, found (one pass over the records it
+/// needs) before the archive is written: the caller knows how many messages it has before the
+/// first byte goes out.
+pub struct Export {
+    address: String,
+    exported_at: DateTime<Utc>,
+    messages: Vec<StoredMessage>,
+    /// The AP invoice records, receivables and outbox records (a person's few).
+    invoices: serde_json::Value,
+    receivables: serde_json::Value,
+    outbox: serde_json::Value,
+}
+
+/// `export.json`, borrowed from an [`Export`] as it is written (a tree of JSON values of every
+/// message record was five times the size of the file).
+#[derive(Serialize)]
+struct Summary<'a> {
+    subject: &'a str,
+    exported_at: DateTime<Utc>,
+    messages: Vec<MessageEntry<'a>>,
+    invoices: &'a serde_json::Value,
+    receivables: &'a serde_json::Value,
+    outbox: &'a serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct MessageEntry<'a> {
+    id: &'a MessageId,
+    thread_id: &'a crate::model::ThreadId,
+    stored_at: DateTime<Utc>,
+    message: &'a crate::model::Message,
+    decision: &'a crate::model::Decision,
+    raw: String,
+}
+
+impl Export {
+    /// Everything held about `address`: its messages (see [`messages_of`]), the AP invoice
+    /// records they carried, the receivables billed to it and the outbox records sent or
+    /// queued to it or naming it.
+    pub fn of(store: &Store, lookup: Lookup<'_>, address: &str) -> Result<Export, PrivacyError> {
+        let messages = messages_of(store, lookup, address)?;
+        let address = check_address(address)?;
+        let receivables: Vec<_> = store
+            .receivables()?
+            .into_iter()
+            .filter(|r| r.customer_email.eq_ignore_ascii_case(&address))
+            .collect();
+        let outbox: Vec<_> = store
+            .outbox_list()?
+            .into_iter()
+            .filter(|r| r.mail.concerns(&address))
+            .collect();
+        let ids: std::collections::HashSet<&MessageId> =
+            messages.iter().map(|m| &m.message.id).collect();
+        let invoices: Vec<_> = store
+            .invoices()?
+            .into_iter()
+            .filter(|i| i.messages.iter().any(|m| ids.contains(m)))
+            .collect();
+        fn json(records: impl Serialize) -> Result<serde_json::Value, std::io::Error> {
+            serde_json::to_value(records).map_err(std::io::Error::other)
+        }
+        Ok(Export {
+            address,
+            exported_at: Utc::now(),
+            invoices: json(invoices)?,
+            receivables: json(receivables)?,
+            outbox: json(outbox)?,
+            messages,
+        })
     }
-    Ok((tar.into_inner()?, messages.len()))
+
+    /// How many messages the archive holds.
+    pub fn messages(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// The archive, a tar written into `out` as it is made (one message's bytes in memory at a
+    /// time; a contact with tens of thousands of messages made a tar of 700 MB in memory):
+    /// `export.json` (the records above) and `messages/<id>.eml` (the original bytes).
+    pub fn write_to(&self, store: &Store, out: impl std::io::Write) -> Result<(), PrivacyError> {
+        let mut tar = tar::Builder::new(out);
+        let mut add = |name: &str, bytes: &[u8]| -> std::io::Result<()> {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o600);
+            h.set_mtime(Utc::now().timestamp().max(0) as u64);
+            h.set_cksum();
+            tar.append_data(&mut h, name, bytes)
+        };
+        let summary = Summary {
+            subject: &self.address,
+            exported_at: self.exported_at,
+            messages: self
+                .messages
+                .iter()
+                .map(|m| MessageEntry {
+                    id: &m.message.id,
+                    thread_id: &m.thread_id,
+                    stored_at: m.stored_at,
+                    message: &m.message,
+                    decision: &m.decision,
+                    raw: format!("messages/{}.eml", m.message.id),
+                })
+                .collect(),
+            invoices: &self.invoices,
+            receivables: &self.receivables,
+            outbox: &self.outbox,
+        };
+        add(
+            "export.json",
+            &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
+        )?;
+        for m in &self.messages {
+            add(
+                &format!("messages/{}.eml", m.message.id),
+                &store.raw_bytes(m)?,
+            )?;
+        }
+        tar.into_inner()?.flush()?;
+        Ok(())
+    }
 }
 
 /// What an erasure or purge did: counts and ids, never content.

@@ -655,3 +655,54 @@ fn an_index_of_an_earlier_schema_is_rebuilt_by_the_next_ingest() {
         without_scores(before)
     );
 }
+
+/// `export` archives every message with the address in From, To or Cc (found by the index)
+/// with its original bytes, as `search` counts them; a write that fails says so, exits
+/// non-zero, and never removes what it was told to write to when that is not a file.
+#[test]
+fn export_archives_a_person_s_mail_and_a_failed_write_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures()]);
+    let d = data.to_str().unwrap();
+    let who = "markus.weber@ourcompany.example";
+    let out = dir.path().join("export.tar");
+    run(&["export", "--data", d, "--out", out.to_str().unwrap(), who]);
+
+    let mut summary = Value::Null;
+    let mut emls = 0;
+    let mut archive = tar::Archive::new(std::fs::File::open(&out).unwrap());
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        if name == "export.json" {
+            summary = serde_json::from_slice(&bytes).unwrap();
+        } else {
+            assert!(
+                name.starts_with("messages/") && name.ends_with(".eml"),
+                "{name}"
+            );
+            let text = String::from_utf8_lossy(&bytes).to_lowercase();
+            let head = text.split("\n\n").next().unwrap_or_default().to_string();
+            assert!(head.contains(who), "{name} does not name {who}");
+            emls += 1;
+        }
+    }
+    let messages = summary["messages"].as_array().unwrap().len();
+    assert!(messages >= 4, "{messages}");
+    assert_eq!(emls, messages);
+    let found = search(&data, &format!("from:{who} OR to:{who}"));
+    assert_eq!(found["total_messages"].as_u64(), Some(messages as u64));
+
+    let full = Path::new("/dev/full");
+    let o = bin()
+        .args(["export", "--data", d, "--out", "/dev/full", who])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot write /dev/full"), "{err}");
+    assert!(full.exists(), "the device is still there");
+}

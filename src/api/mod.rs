@@ -774,22 +774,80 @@ fn privacy_error(e: privacy::PrivacyError) -> Response {
     security(("bearer" = [])))]
 async fn contact_export(State(state): State<Arc<ApiState>>, Path(email): Path<String>) -> Response {
     let s = Arc::clone(&state);
-    match tokio::task::spawn_blocking(move || {
-        privacy::export(&s.store, privacy::Lookup::Index(&s.index), &email)
+    let export = match tokio::task::spawn_blocking(move || {
+        privacy::Export::of(&s.store, privacy::Lookup::Index(&s.index), &email)
     })
     .await
     {
-        Ok(Ok((tar, count))) => Response::builder()
-            .header(header::CONTENT_TYPE, "application/x-tar")
-            .header(
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"deskmail-export.tar\"",
-            )
-            .header("x-deskmail-messages", count.to_string())
-            .body(Body::from(tar))
-            .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "response")),
-        Ok(Err(e)) => privacy_error(e),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Ok(Ok(export)) => export,
+        Ok(Err(e)) => return privacy_error(e),
+        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let count = export.messages();
+    // The archive goes out as it is written, a chunk at a time: a contact's ten thousand
+    // messages are not held in memory at once.
+    let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_CHUNKS_IN_FLIGHT);
+    let store = Arc::clone(&state.store);
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkSender {
+            tx: tx.clone(),
+            chunk: Vec::with_capacity(EXPORT_CHUNK_BYTES),
+        };
+        if let Err(e) = export.write_to(&store, &mut out) {
+            // The client sees the download cut short, never a tar that looks whole.
+            warn!(error = %e, "A data-protection export stopped part way");
+            let _ = tx.blocking_send(Err(std::io::Error::other("the export stopped part way")));
+        }
+    });
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/x-tar")
+        .header(
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"deskmail-export.tar\"",
+        )
+        .header("x-deskmail-messages", count.to_string())
+        .body(Body::from_stream(chunks))
+        .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "response"))
+}
+
+/// Bytes of an export's archive per chunk of the response.
+const EXPORT_CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks written ahead of what the client has taken.
+const EXPORT_CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Writes an export's archive into the response, a chunk at a time, waiting while the client
+/// is behind; an error once the client has gone.
+struct ChunkSender {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+}
+
+impl ChunkSender {
+    fn send(&mut self) -> std::io::Result<()> {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(EXPORT_CHUNK_BYTES));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.chunk.extend_from_slice(buf);
+        if self.chunk.len() >= EXPORT_CHUNK_BYTES {
+            self.send()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        self.send()
     }
 }
 

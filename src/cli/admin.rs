@@ -142,10 +142,23 @@ pub fn export(data: &DataArg, out: &Path, email: &str) -> Result<ExitCode> {
     // stored message is read.
     let index = MailIndex::open_read_only(&DataDir::new(&data.data).index()).ok();
     let lookup = index.as_ref().map_or(Lookup::Scan, Lookup::Index);
-    let (tar, n) = deskmail::privacy::export(&store, lookup, email)?;
-    std::fs::write(out, tar).with_context(|| format!("cannot write {}", out.display()))?;
+    let export = deskmail::privacy::Export::of(&store, lookup, email)?;
+    // Written as it is made; a failed export leaves no partial archive behind.
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    if let Err(e) = export.write_to(&store, std::io::BufWriter::new(file)) {
+        // Only a file this command made: never a device or a link it was told to write to.
+        if std::fs::symlink_metadata(out).is_ok_and(|m| m.is_file()) {
+            let _ = std::fs::remove_file(out);
+        }
+        return Err(anyhow::Error::from(e).context(format!("cannot write {}", out.display())));
+    }
     cli_audit(&store, "export", email)?;
-    outln!("exported {n} messages to {}", out.display())?;
+    outln!(
+        "exported {} messages to {}",
+        export.messages(),
+        out.display()
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
