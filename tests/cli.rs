@@ -203,6 +203,27 @@ fn a_bad_query_says_where_it_is_wrong() {
     );
 }
 
+/// A data directory without an index (nothing ingested yet, or the index removed): search
+/// says so once, with both ways to make one, and exits 2.
+#[test]
+fn search_without_an_index_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for data in [dir.path().join("new"), dir.path().join("removed")] {
+        if data.ends_with("removed") {
+            ingest(&data, &[&fixtures().join("ap")]);
+            std::fs::remove_dir_all(data.join("index")).unwrap();
+        }
+        let out = run(&["search", "--data", data.to_str().unwrap(), "invoice"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.matches("no search index").count(), 1, "{err}");
+        assert!(
+            err.contains("deskmail ingest") && err.contains("deskmail reindex"),
+            "{err}"
+        );
+    }
+}
+
 /// Options after the search words would be searched for (the query takes every word, so that
 /// `-paid` is one): refused with the order to use, while `-word` exclusions still work.
 #[test]
@@ -667,7 +688,8 @@ fn export_archives_a_person_s_mail_and_a_failed_write_says_so() {
     let d = data.to_str().unwrap();
     let who = "markus.weber@ourcompany.example";
     let out = dir.path().join("export.tar");
-    run(&["export", "--data", d, "--out", out.to_str().unwrap(), who]);
+    let o = run(&["export", "--data", d, "--out", out.to_str().unwrap(), who]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let mut summary = Value::Null;
     let mut emls = 0;

@@ -29,11 +29,13 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
     let data = &args.data.data;
     let index = MailIndex::open_read_only(&DataDir::new(data).index()).map_err(|e| {
         let context = match e {
+            // Said once, for a new data directory and for one whose index was removed alike.
             IndexError::NotFound(_) => {
-                format!(
-                    "no index in {} (run `deskmail ingest` first)",
+                return anyhow::anyhow!(
+                    "no search index in {}: `deskmail ingest` makes one with the first mail, \
+                     `deskmail reindex` rebuilds it from the mail already stored",
                     data.display()
-                )
+                );
             }
             // Says where it is and what rebuilds it (an index of an earlier release).
             IndexError::SchemaMismatch(_) => return anyhow::Error::from(e),
