@@ -882,9 +882,17 @@ async fn contact_erase(State(state): State<Arc<ApiState>>, Path(email): Path<Str
 #[utoipa::path(get, path = "/api/retention", responses((status = 200, description = "{policy, messages, due, held, threads_on_hold}")),
     security(("bearer" = [])))]
 async fn retention_status(State(state): State<Arc<ApiState>>) -> Response {
-    match privacy::retention_due(&state.store, &state.retention, chrono::Utc::now()) {
-        Ok((_, status)) => axum::Json(status).into_response(),
-        Err(e) => privacy_error(e),
+    // It reads every stored message (13 s at a million): on a blocking thread, not one of the
+    // runtime's, which serve every other request meanwhile.
+    let s = Arc::clone(&state);
+    match tokio::task::spawn_blocking(move || {
+        privacy::retention_due(&s.store, &s.retention, chrono::Utc::now())
+    })
+    .await
+    {
+        Ok(Ok((_, status))) => axum::Json(status).into_response(),
+        Ok(Err(e)) => privacy_error(e),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
