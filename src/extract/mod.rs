@@ -813,11 +813,30 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         order: std::cell::OnceCell::new(),
     };
     let zones: Vec<Zones> = docs.iter().map(|d| Zones::of(d, own)).collect();
+    let (candidates, currencies) = candidates_of(&docs, &zones, &order);
+    let mut out = Vec::new();
+    amount_fields(&candidates, &currencies, &mut out);
+    date_fields(&candidates, &order, &text, &mut out);
+    number_fields(&candidates, &mut out);
+    party_fields(msg, &docs, &zones, own, &mut out);
+    out
+}
+
+/// What [`extract`] returns: each field's name with what was read.
+type Fields = Vec<(&'static str, ExtractedField)>;
+
+/// Every candidate value of every document (a PDF's weighed above the body around it), with the
+/// currencies seen; an amount due stands for the total when no total is written.
+fn candidates_of(
+    docs: &[Doc<'_>],
+    zones: &[Zones],
+    order: &LazyOrder<'_>,
+) -> (Vec<Candidate>, Vec<String>) {
     let mut candidates = Vec::new();
     let mut currencies = Vec::new();
-    for (doc, zone) in docs.iter().zip(&zones) {
+    for (doc, zone) in docs.iter().zip(zones) {
         let mut finder = Finder {
-            order: &order,
+            order,
             candidates: Vec::new(),
             currencies: Vec::new(),
             doc,
@@ -831,7 +850,6 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         }));
         currencies.extend(finder.currencies);
     }
-    let mut out = Vec::new();
 
     // "Totaal te betalen", "Amount due" and no other total: the amount to pay is the total.
     if !candidates.iter().any(|c| c.field == Field::Total) {
@@ -846,7 +864,13 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             .collect();
         candidates.extend(dues);
     }
-    let (total, net, tax) = choose_amounts(&candidates);
+    (candidates, currencies)
+}
+
+/// Total, net and tax, as sure as their cross-check makes them; the amount due when it differs
+/// from the total; the currency.
+fn amount_fields(candidates: &[Candidate], currencies: &[String], out: &mut Fields) {
+    let (total, net, tax) = choose_amounts(candidates);
     // The cross-check decides how sure the amounts are: net + tax = total makes all three
     // near-certain; three that disagree are doubtful whatever their labels said.
     let sums = match (total, net, tax) {
@@ -860,7 +884,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         ("amount_tax", tax),
     ] {
         if let Some(c) = c {
-            let (n, mut f) = field(name, c, &candidates);
+            let (n, mut f) = field(name, c, candidates);
             match sums {
                 Some(true) => {
                     f.confidence = 98;
@@ -880,11 +904,11 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         }
     }
     if let Some(t) = total
-        && let Some(due) = ranked(&candidates, Field::Due)
+        && let Some(due) = ranked(candidates, Field::Due)
             .into_iter()
             .find(|d| amount_of(d) != amount_of(t) && amount_of(d) > Decimal::ZERO)
     {
-        out.push(field("amount_due", due, &candidates));
+        out.push(field("amount_due", due, candidates));
     }
     let currency = [total, net, tax]
         .into_iter()
@@ -896,7 +920,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             } => Some(cur.clone()),
             _ => None,
         })
-        .or_else(|| most_common(&currencies));
+        .or_else(|| most_common(currencies));
     if let Some(cur) = currency {
         let sure = if total.is_some() { 95 } else { 80 };
         out.push(simple(
@@ -907,14 +931,18 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             sure,
         ));
     }
+}
 
-    let invoice_date = ranked(&candidates, Field::InvoiceDate).into_iter().next();
+/// The invoice date, the due date (or else payment terms in the text), each settling the
+/// other's day/month order where it can.
+fn date_fields(candidates: &[Candidate], order: &LazyOrder<'_>, text: &str, out: &mut Fields) {
+    let invoice_date = ranked(candidates, Field::InvoiceDate).into_iter().next();
     let issued = invoice_date.and_then(|c| match c.value {
         FieldValue::Date { value } => Some(value),
         _ => None,
     });
     let due_date =
-        ranked(&candidates, Field::DueDate)
+        ranked(candidates, Field::DueDate)
             .into_iter()
             .find(|c| match (&c.value, issued) {
                 (FieldValue::Date { value }, Some(i)) => *value >= i,
@@ -930,14 +958,14 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         out.push(date_field(
             "invoice_date",
             c,
-            &candidates,
-            &order,
+            candidates,
+            order,
             order_settled,
         ));
     }
     match due_date {
         Some(c) => {
-            let (n, mut f) = date_field("due_date", c, &candidates, &order, order_settled);
+            let (n, mut f) = date_field("due_date", c, candidates, order, order_settled);
             if issued.is_some() {
                 // It follows the invoice date, as it must.
                 f.confidence = (f.confidence + 5).min(95);
@@ -945,7 +973,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             out.push((n, f));
         }
         None => {
-            if let Some(days) = normalize::parse_payment_terms(&text) {
+            if let Some(days) = normalize::parse_payment_terms(text) {
                 out.push(simple(
                     "payment_terms",
                     FieldValue::Days { value: days },
@@ -956,18 +984,31 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             }
         }
     }
-    let number = ranked(&candidates, Field::InvoiceNumber).into_iter().next();
-    let po = ranked(&candidates, Field::Po)
+}
+
+/// The invoice number, and the PO number when it is another value.
+fn number_fields(candidates: &[Candidate], out: &mut Fields) {
+    let number = ranked(candidates, Field::InvoiceNumber).into_iter().next();
+    let po = ranked(candidates, Field::Po)
         .into_iter()
         .find(|p| number.is_none_or(|n| n.value != p.value));
     if let Some(c) = number {
-        out.push(field("invoice_number", c, &candidates));
+        out.push(field("invoice_number", c, candidates));
     }
     if let Some(c) = po {
-        out.push(field("po_number", c, &candidates));
+        out.push(field("po_number", c, candidates));
     }
+}
 
-    if let Some((vat, how)) = seller_id(&docs, &zones, own, ids::vat_ids) {
+/// The seller's VAT id and IBAN, and the vendor's name.
+fn party_fields(
+    msg: &Message,
+    docs: &[Doc<'_>],
+    zones: &[Zones],
+    own: Option<&Regex>,
+    out: &mut Fields,
+) {
+    if let Some((vat, how)) = seller_id(docs, zones, own, ids::vat_ids) {
         out.push(simple(
             "vendor_vat_id",
             FieldValue::Text { value: vat.clone() },
@@ -976,7 +1017,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             90,
         ));
     }
-    if let Some((iban, how)) = seller_id(&docs, &zones, own, ids::ibans) {
+    if let Some((iban, how)) = seller_id(docs, zones, own, ids::ibans) {
         out.push(simple(
             "iban",
             FieldValue::Text {
@@ -988,7 +1029,7 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
         ));
     }
     let sender = msg.from.as_ref().and_then(|a| a.name.as_deref());
-    let vendor = vendor::vendor(&docs, &zones, own, sender);
+    let vendor = vendor::vendor(docs, zones, own, sender);
     if let Some((name, how, score)) = vendor {
         let confidence = (50.0 + 40.0 * score).clamp(0.0, 95.0).round() as u8;
         let (n, f) = simple(
@@ -1009,7 +1050,6 @@ pub fn extract(msg: &Message, settings: &Settings) -> Vec<(&'static str, Extract
             },
         ));
     }
-    out
 }
 
 fn most_common(list: &[String]) -> Option<String> {
