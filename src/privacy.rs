@@ -567,6 +567,69 @@ mod tests {
         assert_eq!(subjects(Lookup::Index(&lost)), scanned);
     }
 
+    /// What a retention run decides: periods by category (the longest matching prefix), a
+    /// held thread kept, and mail without a date or dated in the future counting from when it
+    /// was stored.
+    #[test]
+    fn retention_counts_from_the_date_or_from_when_stored_and_keeps_held_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
+        let mail = [
+            ("old-other", "Mon, 1 Jan 2001 10:00:00 +0000", "other"),
+            (
+                "old-invoice",
+                "Mon, 1 Jan 2001 10:00:00 +0000",
+                "ap.invoice",
+            ),
+            ("held", "Mon, 1 Jan 2001 10:00:00 +0000", "other"),
+            ("y2010", "Fri, 1 Jan 2010 10:00:00 +0000", "other"),
+            ("y2020", "Wed, 1 Jan 2020 10:00:00 +0000", "other"),
+            ("future", "Fri, 1 Jan 2999 10:00:00 +0000", "other"),
+            ("undated", "", "other"),
+        ];
+        for (id, date, category) in mail {
+            let date = if date.is_empty() {
+                String::new()
+            } else {
+                format!("Date: {date}\n")
+            };
+            let mut p = crate::store::tests::processed(&format!(
+                "{date}Message-ID: <{id}@x>\nSubject: {id}\n\nbody\n"
+            ));
+            p.decision.category = category.into();
+            store.commit_batch(std::slice::from_ref(&p)).unwrap();
+        }
+        let held = store.message_by_header_id("held@x").unwrap().unwrap();
+        store.set_hold(&held.thread_id, true, "test").unwrap();
+        let policy = RetentionPolicy {
+            default_days: Some(3650),
+            categories: [("ap.invoice".to_string(), 36500)].into_iter().collect(),
+            purge_every_hours: None,
+        };
+        let decide = |now: DateTime<Utc>| {
+            let (due, status) = retention_due(&store, &policy, now).unwrap();
+            let mut due: Vec<String> = due
+                .iter()
+                .map(|id| store.message(id).unwrap().unwrap().message.subject)
+                .collect();
+            due.sort();
+            (due, status.messages, status.held)
+        };
+        assert_eq!(
+            decide(Utc::now()),
+            (vec!["old-other".into(), "y2010".into()], 7, 1)
+        );
+        // Eleven years on, the undated and the future-dated are due too (stored today).
+        let later = Utc::now() + chrono::Duration::days(11 * 366);
+        let (due, _, held) = decide(later);
+        assert_eq!(
+            due,
+            ["future", "old-other", "undated", "y2010", "y2020"],
+            "the invoice keeps its hundred years"
+        );
+        assert_eq!(held, 1);
+    }
+
     #[test]
     fn addresses_are_checked() {
         assert!(check_address("not an address").is_err());
