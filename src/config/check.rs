@@ -493,6 +493,28 @@ fn check_mailbox(c: &mut Checker<'_>, at: usize, m: &MailboxConfig) {
             Err(e) => c.err(at, format!("{who}: ca_file {}: {e}", ca.display())),
         }
     }
+    check_credentials(c, at, &who, m);
+    if m.folders.is_empty() {
+        c.err(at, format!("{who}: folders is empty"));
+    }
+    match &m.after {
+        AfterProcessing::MoveTo(f) if m.folders.contains(f) => c.err(
+            at,
+            format!("{who}: after.move_to {f:?} is also a watched folder (messages would loop)"),
+        ),
+        AfterProcessing::MoveTo(f) | AfterProcessing::Flag(f) if f.trim().is_empty() => {
+            c.err(at, format!("{who}: after needs a folder or flag name"))
+        }
+        _ => {}
+    }
+    if m.batch_size == 0 || m.batch_size > 10_000 {
+        c.err(at, format!("{who}: batch_size must be 1..=10000"));
+    }
+}
+
+/// A mailbox's credentials: exactly one password source for a password, a token command (and no
+/// password) for OAuth, and the named variable or file there.
+fn check_credentials(c: &mut Checker<'_>, at: usize, who: &str, m: &MailboxConfig) {
     let password_sources = [
         m.password_env.is_some(),
         m.password_file.is_some(),
@@ -540,21 +562,5 @@ fn check_mailbox(c: &mut Checker<'_>, at: usize, m: &MailboxConfig) {
         && let Err(e) = std::fs::metadata(f)
     {
         c.err(at, format!("{who}: password_file {}: {e}", f.display()));
-    }
-    if m.folders.is_empty() {
-        c.err(at, format!("{who}: folders is empty"));
-    }
-    match &m.after {
-        AfterProcessing::MoveTo(f) if m.folders.contains(f) => c.err(
-            at,
-            format!("{who}: after.move_to {f:?} is also a watched folder (messages would loop)"),
-        ),
-        AfterProcessing::MoveTo(f) | AfterProcessing::Flag(f) if f.trim().is_empty() => {
-            c.err(at, format!("{who}: after needs a folder or flag name"))
-        }
-        _ => {}
-    }
-    if m.batch_size == 0 || m.batch_size > 10_000 {
-        c.err(at, format!("{who}: batch_size must be 1..=10000"));
     }
 }
