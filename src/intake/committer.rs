@@ -168,46 +168,12 @@ impl Committer {
             let _ = batch.reply.send(Err(e));
             return;
         }
-        let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(batch.slots.len());
-        let mut processed: Vec<Processed> = Vec::with_capacity(batch.slots.len());
-        let mut positions = Vec::with_capacity(batch.slots.len());
-        let mut extras = BatchExtras {
-            cursor: batch.cursor,
-            rejections: Vec::new(),
-        };
-        for (i, work) in batch.slots.into_iter().enumerate() {
-            match work {
-                Some(Work::Done(p)) => {
-                    outcomes.push(ItemOutcome::Stored { flags: Vec::new() });
-                    processed.push(*p);
-                    positions.push(i);
-                }
-                Some(Work::Rejected {
-                    origin,
-                    content,
-                    size,
-                    reason,
-                }) => {
-                    warn!(origin = %origin, reason = %reason, "Rejected input");
-                    crate::metrics::message_rejected(rejection_kind(&reason));
-                    outcomes.push(ItemOutcome::Rejected(reason.to_string()));
-                    extras.rejections.push((
-                        content,
-                        RejectionRecord {
-                            origin,
-                            reason: reason.to_string(),
-                            size,
-                            at: chrono::Utc::now(),
-                        },
-                    ));
-                }
-                // Refused above; `None` never happens either (a batch commits when it is full).
-                Some(Work::Unscanned { .. }) | None => {
-                    crate::metrics::message_rejected("lost");
-                    outcomes.push(ItemOutcome::Rejected("lost in the pipeline".into()))
-                }
-            }
-        }
+        let Sorted {
+            mut outcomes,
+            processed,
+            positions,
+            extras,
+        } = Sorted::of(batch.slots, batch.cursor);
         let t = Instant::now();
         let result = self
             .pipeline
@@ -232,7 +198,23 @@ impl Committer {
         c.rejected
             .fetch_add(extras.rejections.len() as u64, Ordering::Relaxed);
         let t = Instant::now();
-        for ((p, outcome), &i) in processed.iter().zip(stored).zip(&positions) {
+        self.index_stored(&processed, stored, &positions, &mut outcomes);
+        self.time(|s| s.index_add += t.elapsed().as_secs_f64());
+        crate::metrics::batch_committed(started.elapsed());
+        let _ = batch.reply.send(Ok(BatchReport { outcomes }));
+    }
+
+    /// After the store commit: each stored message counted and added to the index, each
+    /// duplicate counted; their outcomes set.
+    fn index_stored(
+        &mut self,
+        processed: &[Processed],
+        stored: Vec<CommitOutcome>,
+        positions: &[usize],
+        outcomes: &mut [ItemOutcome],
+    ) {
+        let c = &self.counters;
+        for ((p, outcome), &i) in processed.iter().zip(stored).zip(positions) {
             match outcome {
                 CommitOutcome::Stored { thread, seq, flags } => {
                     c.stored.fetch_add(1, Ordering::Relaxed);
@@ -258,9 +240,6 @@ impl Committer {
                 }
             }
         }
-        self.time(|s| s.index_add += t.elapsed().as_secs_f64());
-        crate::metrics::batch_committed(started.elapsed());
-        let _ = batch.reply.send(Ok(BatchReport { outcomes }));
     }
 
     /// Index what the store logged beyond the index (a correction made in review, a rebuild),
@@ -331,4 +310,64 @@ fn unscanned(batch: &PendingBatch) -> Option<CommitError> {
         batch: batch.slots.len(),
         error,
     })
+}
+
+/// A batch's slots sorted out before the store commit: what to store (with each one's place in
+/// the batch), the rejections to record with the folder cursor, and every slot's outcome so far.
+struct Sorted {
+    outcomes: Vec<ItemOutcome>,
+    processed: Vec<Processed>,
+    positions: Vec<usize>,
+    extras: BatchExtras,
+}
+
+impl Sorted {
+    fn of(slots: Vec<Option<Work>>, cursor: Option<(String, FolderCursor)>) -> Sorted {
+        let mut outcomes: Vec<ItemOutcome> = Vec::with_capacity(slots.len());
+        let mut processed: Vec<Processed> = Vec::with_capacity(slots.len());
+        let mut positions = Vec::with_capacity(slots.len());
+        let mut extras = BatchExtras {
+            cursor,
+            rejections: Vec::new(),
+        };
+        for (i, work) in slots.into_iter().enumerate() {
+            match work {
+                Some(Work::Done(p)) => {
+                    outcomes.push(ItemOutcome::Stored { flags: Vec::new() });
+                    processed.push(*p);
+                    positions.push(i);
+                }
+                Some(Work::Rejected {
+                    origin,
+                    content,
+                    size,
+                    reason,
+                }) => {
+                    warn!(origin = %origin, reason = %reason, "Rejected input");
+                    crate::metrics::message_rejected(rejection_kind(&reason));
+                    outcomes.push(ItemOutcome::Rejected(reason.to_string()));
+                    extras.rejections.push((
+                        content,
+                        RejectionRecord {
+                            origin,
+                            reason: reason.to_string(),
+                            size,
+                            at: chrono::Utc::now(),
+                        },
+                    ));
+                }
+                // Refused above; `None` never happens either (a batch commits when it is full).
+                Some(Work::Unscanned { .. }) | None => {
+                    crate::metrics::message_rejected("lost");
+                    outcomes.push(ItemOutcome::Rejected("lost in the pipeline".into()))
+                }
+            }
+        }
+        Sorted {
+            outcomes,
+            processed,
+            positions,
+            extras,
+        }
+    }
 }
