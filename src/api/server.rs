@@ -162,59 +162,71 @@ pub async fn serve_as(
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let service = |cert: Option<ClientCert>| {
-                TowerToHyperService::new(app.map_request(
-                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                        req.extensions_mut().insert(ClientAddr(peer));
-                        if let Some(c) = cert.clone() {
-                            req.extensions_mut().insert(c);
-                        }
-                        req.map(axum::body::Body::new)
-                    },
-                ))
-            };
-            // HTTP/1.1 only (TLS offers no ALPN, so browsers speak it anyway): the automatic
-            // version sniffing would wait for a first byte with no timeout. A client that sends
-            // no complete request head in time (idle between requests included) is dropped.
-            let mut builder = Builder::new(TokioExecutor::new()).http1_only();
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT);
-            let result = match acceptor {
-                Some(a) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, a.accept(tcp)).await {
-                    Err(_) => {
-                        debug!(client = %peer, "TLS handshake timed out");
-                        return;
-                    }
-                    Ok(Ok(tls)) => {
-                        // A verified client certificate, named by its fingerprint.
-                        let cert = tls
-                            .get_ref()
-                            .1
-                            .peer_certificates()
-                            .and_then(|c| c.first())
-                            .map(|c| ClientCert(crate::access::client_cert_key(c.as_ref())));
-                        builder
-                            .serve_connection(TokioIo::new(tls), service(cert))
-                            .await
-                    }
-                    Ok(Err(e)) => {
-                        debug!(client = %peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                },
-                None => {
-                    builder
-                        .serve_connection(TokioIo::new(tcp), service(None))
-                        .await
-                }
-            };
-            if let Err(e) = result {
-                debug!(client = %peer, error = %e, "connection ended with an error");
-            }
+            serve_connection(app, acceptor, tcp, peer).await;
         });
     }
     info!("{what}: stopped");
     Ok(())
+}
+
+/// One connection: its TLS handshake (within [`HANDSHAKE_TIMEOUT`]) when there is an acceptor,
+/// then HTTP/1.1 requests until it ends, each request told the client's address and verified
+/// certificate.
+async fn serve_connection(
+    app: Router,
+    acceptor: Option<TlsAcceptor>,
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+) {
+    let service = |cert: Option<ClientCert>| {
+        TowerToHyperService::new(app.map_request(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ClientAddr(peer));
+                if let Some(c) = cert.clone() {
+                    req.extensions_mut().insert(c);
+                }
+                req.map(axum::body::Body::new)
+            },
+        ))
+    };
+    // HTTP/1.1 only (TLS offers no ALPN, so browsers speak it anyway): the automatic
+    // version sniffing would wait for a first byte with no timeout. A client that sends
+    // no complete request head in time (idle between requests included) is dropped.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let result = match acceptor {
+        Some(a) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, a.accept(tcp)).await {
+            Err(_) => {
+                debug!(client = %peer, "TLS handshake timed out");
+                return;
+            }
+            Ok(Ok(tls)) => {
+                // A verified client certificate, named by its fingerprint.
+                let cert = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| ClientCert(crate::access::client_cert_key(c.as_ref())));
+                builder
+                    .serve_connection(TokioIo::new(tls), service(cert))
+                    .await
+            }
+            Ok(Err(e)) => {
+                debug!(client = %peer, error = %e, "TLS handshake failed");
+                return;
+            }
+        },
+        None => {
+            builder
+                .serve_connection(TokioIo::new(tcp), service(None))
+                .await
+        }
+    };
+    if let Err(e) = result {
+        debug!(client = %peer, error = %e, "connection ended with an error");
+    }
 }
