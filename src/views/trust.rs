@@ -96,31 +96,7 @@ pub fn review_show(store: &Store, id_prefix: &str, json: bool) -> Result<String,
         .map(|r| json!({ "id": r.id, "state": r.state, "template": r.mail.template, "to": r.mail.to }))
         .collect();
     if json {
-        // The texts the values came from, named as the fields' provenance names them, so the
-        // page can show each value beside its words.
-        let mut texts = vec![
-            json!({ "source": "subject", "text": msg.subject }),
-            json!({ "source": "body", "text": bounded(&msg.body_text) }),
-        ];
-        for a in &msg.attachments {
-            if let Some(t) = &a.text {
-                let name = a.name.as_deref().unwrap_or("(unnamed)");
-                texts.push(json!({ "source": format!("attachment:{name}"), "text": bounded(t) }));
-            }
-        }
-        return Ok(serde_json::to_string_pretty(&json!({
-            "item": item,
-            "message": { "id": msg.id, "from": msg.from, "subject": msg.subject, "date": msg.date },
-            "texts": texts,
-            "category": d.category,
-            "confidence": d.confidence,
-            "overall_confidence": d.overall_confidence(),
-            "fields": field_json(&d),
-            "flags": d.flags,
-            "guard": d.guard,
-            "corrections": d.corrections,
-            "replies": waiting,
-        }))? + "\n");
+        return review_json(&item, &msg, &d, waiting);
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -148,29 +124,7 @@ pub fn review_show(store: &Store, id_prefix: &str, json: bool) -> Result<String,
         );
     }
     if let Some(g) = &d.guard {
-        let _ = writeln!(out, "vendor guard: {} ({})", g.vendor, g.vendor_id);
-        let _ = writeln!(
-            out,
-            "  known IBANs:   {}",
-            if g.known_ibans.is_empty() {
-                "none".to_string()
-            } else {
-                g.known_ibans.join(", ")
-            }
-        );
-        if let Some(new) = &g.new_iban {
-            let _ = writeln!(out, "  this message:  {new}");
-        }
-        if let Some(s) = &g.sender_domain {
-            let _ = writeln!(
-                out,
-                "  sender domain: {s} (known: {})",
-                g.known_domains.join(", ")
-            );
-        }
-        for f in &g.findings {
-            let _ = writeln!(out, "  {f}");
-        }
+        write_guard(&mut out, g);
     }
     for c in &d.corrections {
         let _ = writeln!(
@@ -191,6 +145,69 @@ pub fn review_show(store: &Store, id_prefix: &str, json: bool) -> Result<String,
         );
     }
     Ok(out)
+}
+
+/// `review show --json`: the item, the message, the texts the values came from, the decision
+/// with its fields, guard and corrections, and the replies waiting on it.
+fn review_json(
+    item: &crate::review::ReviewItem,
+    msg: &crate::model::Message,
+    d: &Decision,
+    waiting: Vec<serde_json::Value>,
+) -> Result<String, ViewError> {
+    // The texts the values came from, named as the fields' provenance names them, so the
+    // page can show each value beside its words.
+    let mut texts = vec![
+        json!({ "source": "subject", "text": msg.subject }),
+        json!({ "source": "body", "text": bounded(&msg.body_text) }),
+    ];
+    for a in &msg.attachments {
+        if let Some(t) = &a.text {
+            let name = a.name.as_deref().unwrap_or("(unnamed)");
+            texts.push(json!({ "source": format!("attachment:{name}"), "text": bounded(t) }));
+        }
+    }
+    Ok(serde_json::to_string_pretty(&json!({
+        "item": item,
+        "message": { "id": msg.id, "from": msg.from, "subject": msg.subject, "date": msg.date },
+        "texts": texts,
+        "category": d.category,
+        "confidence": d.confidence,
+        "overall_confidence": d.overall_confidence(),
+        "fields": field_json(d),
+        "flags": d.flags,
+        "guard": d.guard,
+        "corrections": d.corrections,
+        "replies": waiting,
+    }))? + "\n")
+}
+
+/// The vendor guard's finding, for `review show`: the IBANs known and the message's, the sender's
+/// domain against the known ones, and what was found.
+fn write_guard(out: &mut String, g: &crate::model::GuardFinding) {
+    let _ = writeln!(out, "vendor guard: {} ({})", g.vendor, g.vendor_id);
+    let _ = writeln!(
+        out,
+        "  known IBANs:   {}",
+        if g.known_ibans.is_empty() {
+            "none".to_string()
+        } else {
+            g.known_ibans.join(", ")
+        }
+    );
+    if let Some(new) = &g.new_iban {
+        let _ = writeln!(out, "  this message:  {new}");
+    }
+    if let Some(s) = &g.sender_domain {
+        let _ = writeln!(
+            out,
+            "  sender domain: {s} (known: {})",
+            g.known_domains.join(", ")
+        );
+    }
+    for f in &g.findings {
+        let _ = writeln!(out, "  {f}");
+    }
 }
 
 /// A text cut to what a reviewer reads (the first 64 KiB, on a character boundary).
