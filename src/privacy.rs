@@ -99,14 +99,14 @@ pub fn messages_of(
         }
     }
     found.sort_by_key(|m| m.seq);
-    found.dedup_by_key(|m| m.seq);
     Ok(found)
 }
 
 /// The messages that may involve `address` by the index (every message holding its keyword,
 /// plus every message the store holds beyond the index's mark), each once; `None` when the
-/// index cannot answer for all of them: the address has no keyword, or the index holds fewer
-/// documents than the messages stored up to its mark (it is being rebuilt, or was lost).
+/// index cannot answer for all of them (the address has no keyword, or the index holds fewer
+/// documents than the messages stored up to its mark: it was lost or damaged) or when most
+/// messages are beyond its mark (a rebuild under way: reading them in order costs less).
 fn indexed_candidates(
     store: &Store,
     index: &MailIndex,
@@ -116,12 +116,14 @@ fn indexed_candidates(
     // the request is either at or below the mark, so committed to the index before the
     // index is read, or beyond it and in `pending`; the ingest going on meanwhile only adds.
     let stored = store.stats()?.messages;
-    let mut pending = Vec::new();
-    for (_, id) in store.pending_index()? {
-        // Entries of messages erased since stay in the log.
-        if store.message(&id)?.is_some() {
-            pending.push(id);
-        }
+    // An erasure removes its message's log entry with the message.
+    let pending: Vec<MessageId> = store
+        .pending_index()?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    if pending.len() as u64 > stored / 2 {
+        return Ok(None);
     }
     let Some(mut ids) = index.ids_with_address(address)? else {
         return Ok(None);
@@ -558,7 +560,17 @@ mod tests {
             "no lookalike read"
         );
 
-        // The index lost: the store says five messages are indexed, the index holds none.
+        // A rebuild under way (the mark back at the start): most messages are beyond it, and
+        // reading them in order costs less than looking each up.
+        store.reset_indexed().unwrap();
+        assert_eq!(
+            indexed_candidates(&store, &index, "jane@example.com").unwrap(),
+            None
+        );
+        assert_eq!(subjects(Lookup::Index(&index)), scanned);
+        store.mark_indexed_through(6).unwrap();
+
+        // The index lost: the store says six messages are indexed, the index holds none.
         let lost = MailIndex::open_or_create(&dir.path().join("lost")).unwrap();
         assert_eq!(
             indexed_candidates(&store, &lost, "jane@example.com").unwrap(),
