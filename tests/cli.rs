@@ -717,6 +717,13 @@ fn export_archives_a_person_s_mail_and_a_failed_write_says_so() {
     assert_eq!(emls, messages);
     let found = search(&data, &format!("from:{who} OR to:{who}"));
     assert_eq!(found["total_messages"].as_u64(), Some(messages as u64));
+    // Another export to the same path replaces the archive whole, and leaves nothing beside it.
+    let first = std::fs::read(&out).unwrap();
+    let o = run(&["export", "--data", d, "--out", out.to_str().unwrap(), who]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read(&out).unwrap().len(), first.len());
+    let beside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(beside.len(), 2, "the data directory and the archive only");
 
     let full = Path::new("/dev/full");
     let o = bin()

@@ -143,15 +143,28 @@ pub fn export(data: &DataArg, out: &Path, email: &str) -> Result<ExitCode> {
     let index = MailIndex::open_read_only(&DataDir::new(&data.data).index()).ok();
     let lookup = index.as_ref().map_or(Lookup::Scan, Lookup::Index);
     let export = deskmail::privacy::Export::of(&store, lookup, email)?;
-    // Written as it is made; a failed export leaves no partial archive behind.
-    let file =
-        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
-    if let Err(e) = export.write_to(&store, std::io::BufWriter::new(file)) {
-        // Only a file this command made: never a device or a link it was told to write to.
-        if std::fs::symlink_metadata(out).is_ok_and(|m| m.is_file()) {
-            let _ = std::fs::remove_file(out);
-        }
-        return Err(anyhow::Error::from(e).context(format!("cannot write {}", out.display())));
+    // Written as it is made, into a file beside `out` that takes its name once whole: a failed
+    // export leaves neither a partial archive nor a lost earlier one. A device or a pipe is
+    // written to as it is.
+    let cannot = || format!("cannot write {}", out.display());
+    if std::fs::metadata(out).is_ok_and(|m| !m.is_file()) {
+        let device = std::fs::OpenOptions::new()
+            .write(true)
+            .open(out)
+            .with_context(cannot)?;
+        export
+            .write_to(&store, std::io::BufWriter::new(device))
+            .with_context(cannot)?;
+    } else {
+        let dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut part = tempfile::NamedTempFile::new_in(dir).with_context(cannot)?;
+        export
+            .write_to(&store, std::io::BufWriter::new(part.as_file_mut()))
+            .with_context(cannot)?;
+        part.persist(out).with_context(cannot)?;
     }
     cli_audit(&store, "export", email)?;
     outln!(
