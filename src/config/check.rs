@@ -403,47 +403,45 @@ fn check_dunning(c: &mut Checker<'_>, d: &crate::receivables::Cadence, has_outbo
 }
 
 fn check_api(c: &mut Checker<'_>, api: &ApiConfig) {
-    if api.tls_cert.is_some() != api.tls_key.is_some() {
-        c.err(0, "[api]: give both tls_cert and tls_key, or neither");
-    }
-    if api.tls_cert.is_none() && !api.listen.ip().is_loopback() {
-        c.err(
-            0,
-            format!(
-                "[api]: plain HTTP is only allowed on a loopback address, not {}; add tls_cert and tls_key",
-                api.listen
-            ),
-        );
-    }
+    let files = [&api.tls_cert, &api.tls_key, &api.client_ca];
+    check_listener(c, "[api]", api.listen, &api.tls_cert, &api.tls_key, files);
     if api.client_ca.is_some() && api.tls_cert.is_none() {
         c.err(0, "[api]: client_ca (mTLS) needs tls_cert and tls_key");
-    }
-    for f in [&api.tls_cert, &api.tls_key, &api.client_ca]
-        .into_iter()
-        .flatten()
-    {
-        if let Err(e) = std::fs::metadata(f) {
-            c.err(0, format!("[api]: {}: {e}", f.display()));
-        }
     }
 }
 
 fn check_metrics(c: &mut Checker<'_>, m: &MetricsConfig) {
-    if m.tls_cert.is_some() != m.tls_key.is_some() {
-        c.err(0, "[metrics]: give both tls_cert and tls_key, or neither");
+    let files = [&m.tls_cert, &m.tls_key];
+    check_listener(c, "[metrics]", m.listen, &m.tls_cert, &m.tls_key, files);
+}
+
+/// A listener of `section`: a certificate and its key together or neither, plain HTTP only on
+/// a loopback address, and each of `files` there.
+fn check_listener<const N: usize>(
+    c: &mut Checker<'_>,
+    section: &str,
+    listen: std::net::SocketAddr,
+    cert: &Option<PathBuf>,
+    key: &Option<PathBuf>,
+    files: [&Option<PathBuf>; N],
+) {
+    if cert.is_some() != key.is_some() {
+        c.err(
+            0,
+            format!("{section}: give both tls_cert and tls_key, or neither"),
+        );
     }
-    if m.tls_cert.is_none() && !m.listen.ip().is_loopback() {
+    if cert.is_none() && !listen.ip().is_loopback() {
         c.err(
             0,
             format!(
-                "[metrics]: plain HTTP is only allowed on a loopback address, not {}; add tls_cert and tls_key",
-                m.listen
+                "{section}: plain HTTP is only allowed on a loopback address, not {listen}; add tls_cert and tls_key"
             ),
         );
     }
-    for f in [&m.tls_cert, &m.tls_key].into_iter().flatten() {
+    for f in files.into_iter().flatten() {
         if let Err(e) = std::fs::metadata(f) {
-            c.err(0, format!("[metrics]: {}: {e}", f.display()));
+            c.err(0, format!("{section}: {}: {e}", f.display()));
         }
     }
 }
