@@ -410,12 +410,7 @@ fn seller_id(
                 {
                     continue;
                 }
-                let line_text: String = line
-                    .phrases
-                    .iter()
-                    .map(|p| p.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("  ");
+                let line_text = line_text(line);
                 let buyer_line = std::cell::OnceCell::new();
                 let buyer_line = || {
                     *buyer_line.get_or_init(|| {

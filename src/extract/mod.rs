@@ -441,12 +441,7 @@ impl Finder<'_> {
         let layout = self.doc.layout.clone();
         for page in &layout.pages {
             for line in &page.lines {
-                let text: String = line
-                    .phrases
-                    .iter()
-                    .map(|p| p.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("  ");
+                let text = line_text(line);
                 for m in po.find_iter(&text) {
                     let found = Found(
                         FieldValue::Text {
@@ -604,6 +599,15 @@ fn below<'p>(
         }
     }
     None
+}
+
+/// A layout line's phrases as one text, two spaces between them (the gap a cell leaves).
+fn line_text(line: &crate::model::LayoutLine) -> String {
+    line.phrases
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 /// The message's text, for the date order and for payment terms.
