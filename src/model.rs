@@ -227,6 +227,15 @@ pub struct Message {
 }
 
 impl Message {
+    /// When the message's retention period starts: its Date header, or when it was stored
+    /// when it has none or claims a date after that (a future date would keep it too long).
+    pub fn retention_from(&self, stored_at: DateTime<Utc>) -> DateTime<Utc> {
+        match self.date {
+            Some(d) if d <= stored_at => d,
+            _ => stored_at,
+        }
+    }
+
     /// A copy without what is re-derived from the raw bytes (headers, body and attachment text),
     /// built field by field so the large parts are never copied.
     pub fn without_derived_text(&self) -> Message {

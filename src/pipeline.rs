@@ -305,7 +305,7 @@ fn index_from_store(
                 msg.from = stored.message.from;
                 msg.to = stored.message.to;
                 msg.cc = stored.message.cc;
-                writer.add(&msg, &stored.decision, &stored.thread_id)?
+                writer.add(&msg, &stored.decision, &stored.thread_id, stored.stored_at)?
             }
             Err(e) => {
                 warn!(message = %id, error = %e, "Stored message no longer parses; not indexed")

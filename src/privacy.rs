@@ -104,14 +104,32 @@ pub fn messages_of(
 
 /// The messages that may involve `address` by the index (every message holding its keyword,
 /// plus every message the store holds beyond the index's mark), each once; `None` when the
-/// index cannot answer for all of them (the address has no keyword, or the index holds fewer
-/// documents than the messages stored up to its mark: it was lost or damaged) or when most
-/// messages are beyond its mark (a rebuild under way: reading them in order costs less).
+/// address has no keyword or the index cannot answer ([`by_index`]).
 fn indexed_candidates(
     store: &Store,
     index: &MailIndex,
     address: &str,
 ) -> Result<Option<Vec<MessageId>>, PrivacyError> {
+    Ok(by_index(store, index, || index.ids_with_address(address))?.map(|c| c.ids))
+}
+
+/// What the index names for a request, with every message the store holds beyond its mark.
+struct Candidates {
+    /// Each once, in id order.
+    ids: Vec<MessageId>,
+    /// The messages stored when the request began.
+    stored: u64,
+}
+
+/// The index's answer (`find`) and the messages stored beyond its mark; `None` when `find` has
+/// none, when the index holds fewer documents than the messages stored up to its mark (it was
+/// lost or damaged), or when most messages are beyond its mark (a rebuild under way: reading
+/// them in order costs less). The caller checks each candidate against its stored record.
+fn by_index(
+    store: &Store,
+    index: &MailIndex,
+    find: impl FnOnce() -> Result<Option<Vec<MessageId>>, crate::index::IndexError>,
+) -> Result<Option<Candidates>, PrivacyError> {
     // In this order (stored count, then the mark, then the index), a message stored before
     // the request is either at or below the mark, so committed to the index before the
     // index is read, or beyond it and in `pending`; the ingest going on meanwhile only adds.
@@ -125,7 +143,7 @@ fn indexed_candidates(
     if pending.len() as u64 > stored / 2 {
         return Ok(None);
     }
-    let Some(mut ids) = index.ids_with_address(address)? else {
+    let Some(mut ids) = find()? else {
         return Ok(None);
     };
     let indexed = index.num_docs();
@@ -141,7 +159,7 @@ fn indexed_candidates(
     ids.extend(pending);
     ids.sort_unstable();
     ids.dedup();
-    Ok(Some(ids))
+    Ok(Some(Candidates { ids, stored }))
 }
 
 /// What a data-protection export holds about an address, found (one pass over the records it
@@ -427,15 +445,6 @@ impl RetentionPolicy {
     }
 }
 
-/// A message's age counts from its Date header, or from when it was stored when it has none
-/// (or claims a date in the future).
-fn age_from(m: &StoredMessage) -> DateTime<Utc> {
-    match m.message.date {
-        Some(d) if d <= m.stored_at => d,
-        _ => m.stored_at,
-    }
-}
-
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetentionStatus {
     pub policy: RetentionPolicy,
@@ -447,9 +456,12 @@ pub struct RetentionStatus {
     pub threads_on_hold: usize,
 }
 
-/// What is due for disposal at `now`, and what holds keep.
+/// What is due for disposal at `now`, and what holds keep. By the index (`lookup`), only the
+/// messages whose retention began before their category's cutoff are read, with those stored
+/// since its last commit; each is judged on its stored record, as reading every one does.
 pub fn retention_due(
     store: &Store,
+    lookup: Lookup<'_>,
     policy: &RetentionPolicy,
     now: DateTime<Utc>,
 ) -> Result<(Vec<MessageId>, RetentionStatus), PrivacyError> {
@@ -459,34 +471,75 @@ pub fn retention_due(
         threads_on_hold: holds.len(),
         ..RetentionStatus::default()
     };
-    let mut due = Vec::new();
-    for m in store.stored_messages() {
-        let m = m?;
-        status.messages += 1;
+    let mut due: Vec<(u64, MessageId)> = Vec::new();
+    let mut judge = |m: StoredMessage, status: &mut RetentionStatus| {
         let Some(days) = policy.days_for(&m.decision.category) else {
-            continue;
+            return;
         };
-        if now - age_from(&m) <= chrono::Duration::days(i64::from(days)) {
-            continue;
+        if now - m.message.retention_from(m.stored_at) <= chrono::Duration::days(i64::from(days)) {
+            return;
         }
         if holds.contains(&m.thread_id) {
             status.held += 1;
         } else {
-            due.push(m.message.id.clone());
+            due.push((m.seq, m.message.id));
+        }
+    };
+    if !policy.is_set() {
+        status.messages = store.stats()?.messages as usize;
+        return Ok((Vec::new(), status));
+    }
+    let candidates = match lookup {
+        Lookup::Index(index) => by_index(store, index, || {
+            index
+                .ids_retained_before(|category| index_cutoff(policy, now, category))
+                .map(Some)
+        })?,
+        Lookup::Scan => None,
+    };
+    match candidates {
+        Some(candidates) => {
+            status.messages = candidates.stored as usize;
+            for id in candidates.ids {
+                if let Some(m) = store.message(&id)? {
+                    judge(m, &mut status);
+                }
+            }
+        }
+        None => {
+            for m in store.stored_messages() {
+                status.messages += 1;
+                judge(m?, &mut status);
+            }
         }
     }
+    due.sort_unstable();
     status.due = due.len();
-    Ok((due, status))
+    Ok((due.into_iter().map(|(_, id)| id).collect(), status))
+}
+
+/// The `retention_from` (seconds) before which a message of the index's `category` may be
+/// due at `now`: a second late, since the index holds whole seconds; the index's `other` is
+/// also a message with no category. `None`: kept for ever.
+fn index_cutoff(policy: &RetentionPolicy, now: DateTime<Utc>, category: &str) -> Option<i64> {
+    let days = |category: &str| policy.days_for(category);
+    let days = if category == crate::model::CATEGORY_OTHER {
+        days(category).into_iter().chain(days("")).min()
+    } else {
+        days(category)
+    }?;
+    Some((now - chrono::Duration::days(i64::from(days))).timestamp() + 1)
 }
 
 /// Dispose of everything past its retention period (not on hold). Logs counts and ids.
 pub fn purge(
     store: &Store,
     index: &dyn IndexUpdates,
+    lookup: Lookup<'_>,
     policy: &RetentionPolicy,
     now: DateTime<Utc>,
 ) -> Result<ErasureReport, PrivacyError> {
-    let (due, _) = retention_due(store, policy, now)?;
+    let (due, _) = retention_due(store, lookup, policy, now)?;
     erase_messages(store, index, &due, "retention period ended")
 }
 
@@ -580,8 +633,11 @@ mod tests {
     }
 
     /// What a retention run decides: periods by category (the longest matching prefix), a
-    /// held thread kept, and mail without a date or dated in the future counting from when it
-    /// was stored.
+    /// held thread kept, mail without a date or dated in the future counting from when it
+    /// was stored, and mail with no category taking the default period, not `other`'s (the
+    /// index calls it `other`). By the index (one message stored after its last commit) it
+    /// decides what reading every message decides, reading fewer; with the index lost, it
+    /// reads them all.
     #[test]
     fn retention_counts_from_the_date_or_from_when_stored_and_keeps_held_threads() {
         let dir = tempfile::tempdir().unwrap();
@@ -594,12 +650,15 @@ mod tests {
                 "ap.invoice",
             ),
             ("held", "Mon, 1 Jan 2001 10:00:00 +0000", "other"),
+            ("uncategorised", "Wed, 1 Jan 2014 10:00:00 +0000", ""),
             ("y2010", "Fri, 1 Jan 2010 10:00:00 +0000", "other"),
+            ("y2014", "Wed, 1 Jan 2014 10:00:00 +0000", "other"),
             ("y2020", "Wed, 1 Jan 2020 10:00:00 +0000", "other"),
             ("future", "Fri, 1 Jan 2999 10:00:00 +0000", "other"),
             ("undated", "", "other"),
         ];
-        for (id, date, category) in mail {
+        let index = MailIndex::open_or_create(&dir.path().join("index")).unwrap();
+        for (n, (id, date, category)) in mail.into_iter().enumerate() {
             let date = if date.is_empty() {
                 String::new()
             } else {
@@ -610,33 +669,89 @@ mod tests {
             ));
             p.decision.category = category.into();
             store.commit_batch(std::slice::from_ref(&p)).unwrap();
+            // The last is stored after the index's last commit.
+            if n == mail.len() - 2 {
+                let mut w = index.writer(crate::index::MIN_WRITER_HEAP).unwrap();
+                crate::pipeline::catch_up_index(&store, &mut w, &Default::default()).unwrap();
+            }
         }
+        assert_eq!(store.pending_index().unwrap().len(), 1);
         let held = store.message_by_header_id("held@x").unwrap().unwrap();
         store.set_hold(&held.thread_id, true, "test").unwrap();
         let policy = RetentionPolicy {
             default_days: Some(3650),
-            categories: [("ap.invoice".to_string(), 36500)].into_iter().collect(),
+            categories: [
+                ("ap.invoice".to_string(), 36500),
+                ("other".to_string(), 5000),
+            ]
+            .into_iter()
+            .collect(),
             purge_every_hours: None,
         };
+        let lost = MailIndex::open_or_create(&dir.path().join("lost")).unwrap();
         let decide = |now: DateTime<Utc>| {
-            let (due, status) = retention_due(&store, &policy, now).unwrap();
-            let mut due: Vec<String> = due
-                .iter()
-                .map(|id| store.message(id).unwrap().unwrap().message.subject)
-                .collect();
-            due.sort();
-            (due, status.messages, status.held)
+            let mut decided = [Lookup::Scan, Lookup::Index(&index), Lookup::Index(&lost)]
+                .map(|lookup| {
+                    let (due, status) = retention_due(&store, lookup, &policy, now).unwrap();
+                    let mut due: Vec<String> = due
+                        .iter()
+                        .map(|id| store.message(id).unwrap().unwrap().message.subject)
+                        .collect();
+                    due.sort();
+                    (due, status.messages, status.held)
+                })
+                .into_iter();
+            let scanned = decided.next().unwrap();
+            assert!(decided.all(|d| d == scanned), "by the index as by reading");
+            scanned
         };
+        let now = Utc::now();
         assert_eq!(
-            decide(Utc::now()),
-            (vec!["old-other".into(), "y2010".into()], 7, 1)
+            decide(now),
+            (
+                vec!["old-other".into(), "uncategorised".into(), "y2010".into()],
+                9,
+                1
+            )
         );
-        // Eleven years on, the undated and the future-dated are due too (stored today).
-        let later = Utc::now() + chrono::Duration::days(11 * 366);
+        // What the index names: before the cutoff of their category in the index, `other`
+        // taking the shorter of its own period and the default's (an uncategorised message is
+        // `other` there); y2014 is read and kept (within `other`'s 5,000 days).
+        let mut named: Vec<String> = index
+            .ids_retained_before(|category| index_cutoff(&policy, now, category))
+            .unwrap()
+            .iter()
+            .map(|id| store.message(id).unwrap().unwrap().message.subject)
+            .collect();
+        named.sort();
+        assert_eq!(
+            named,
+            ["held", "old-other", "uncategorised", "y2010", "y2014"]
+        );
+        // To the millisecond: the uncategorised message is due just after its 3,650 days,
+        // not at them (the index holds whole seconds).
+        let dated = DateTime::parse_from_rfc2822("Wed, 1 Jan 2014 10:00:00 +0000")
+            .unwrap()
+            .to_utc();
+        let at = dated + chrono::Duration::days(3650);
+        let uncategorised = "uncategorised".to_string();
+        assert!(!decide(at).0.contains(&uncategorised));
+        let just_after = at + chrono::Duration::milliseconds(1);
+        assert!(decide(just_after).0.contains(&uncategorised));
+        // Fourteen years on, the undated and the future-dated are due too (stored today).
+        let later = now + chrono::Duration::days(14 * 366);
         let (due, _, held) = decide(later);
         assert_eq!(
             due,
-            ["future", "old-other", "undated", "y2010", "y2020"],
+            [
+                "future",
+                "old-other",
+                "uncategorised",
+                "undated",
+                "y2010",
+                "y2014",
+                "y2020"
+            ],
             "the invoice keeps its hundred years"
         );
         assert_eq!(held, 1);

@@ -127,6 +127,7 @@ pub enum CommitOutcome {
         thread: ThreadId,
         flags: Vec<String>,
         seq: u64,
+        stored_at: DateTime<Utc>,
     },
     /// Already stored (same bytes, or same Message-ID header).
     Duplicate { existing: MessageId },
@@ -826,6 +827,7 @@ fn commit_one(
         thread: thread_id,
         flags,
         seq,
+        stored_at: now,
     })
 }
 

@@ -189,13 +189,17 @@ pub fn purge(data: &DataArg, config: &Path, dry_run: bool) -> Result<ExitCode> {
     let policy = load_config(config)?.retention;
     let store = open_store(&data.data, false)?;
     let now = chrono::Utc::now();
+    let index_dir = DataDir::new(&data.data).index();
     if dry_run {
-        let (_, status) = deskmail::privacy::retention_due(&store, &policy, now)?;
+        // Without an index (not built yet, an older schema) every stored message is read.
+        let index = MailIndex::open_read_only(&index_dir).ok();
+        let lookup = index.as_ref().map_or(Lookup::Scan, Lookup::Index);
+        let (_, status) = deskmail::privacy::retention_due(&store, lookup, &policy, now)?;
         print_json_pretty(&status)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let index = MailIndex::open_or_create(&DataDir::new(&data.data).index())?;
-    let report = deskmail::privacy::purge(&store, &index, &policy, now)?;
+    let index = MailIndex::open_or_create(&index_dir)?;
+    let report = deskmail::privacy::purge(&store, &index, Lookup::Index(&index), &policy, now)?;
     deskmail::admin::record_admin_action(
         &store,
         &cli_actor(),

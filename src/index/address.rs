@@ -17,10 +17,11 @@
 //! the words of the name and address, as a phrase ([`AddressQuery`](super::query)).
 
 use tantivy::query::{BooleanQuery, EnableScoring, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, DocSet, TERMINATED, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocSet, TERMINATED, Term};
 
-use super::{IndexError, MailIndex, schema};
+use super::ids::SegmentIds;
+use super::{IndexError, MailIndex};
 use crate::model::{Address, MessageId};
 
 /// The longest address looked up by its keyword (RFC 5321's limit on a path); a longer one is
@@ -55,26 +56,13 @@ impl MailIndex {
             .weight(EnableScoring::disabled_from_searcher(&searcher))?;
         let mut ids = Vec::new();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-            let (hi, lo) = (
-                reader.fast_fields().u64(schema::ID_HI)?,
-                reader.fast_fields().u64(schema::ID_LO)?,
-            );
+            let segment_ids = SegmentIds::of(&searcher, ord as u32)?;
             let alive = reader.alive_bitset();
             let mut docs = weight.scorer(reader, 1.0)?;
             while docs.doc() != TERMINATED {
                 let doc = docs.doc();
                 if alive.is_none_or(|a| a.is_alive(doc)) {
-                    let id = match (hi.first(doc), lo.first(doc)) {
-                        (Some(hi), Some(lo)) => format!("{hi:016x}{lo:016x}"),
-                        // An id that is not 32 hex digits is only in the doc store.
-                        _ => {
-                            let stored: TantivyDocument =
-                                searcher.doc(DocAddress::new(ord as u32, doc))?;
-                            let id = stored.get_first(self.fields.id).and_then(|v| v.as_str());
-                            id.unwrap_or_default().to_string()
-                        }
-                    };
-                    ids.push(MessageId(id));
+                    ids.push(MessageId(segment_ids.id(&searcher, self.fields.id, doc)?));
                 }
                 docs.advance();
             }
@@ -174,8 +162,13 @@ mod tests {
                 body_text: "hello".into(),
                 ..Default::default()
             };
-            w.add(&msg, &Decision::default(), &ThreadId::of_key(id))
-                .unwrap();
+            w.add(
+                &msg,
+                &Decision::default(),
+                &ThreadId::of_key(id),
+                chrono::Utc::now(),
+            )
+            .unwrap();
         }
         w.commit().unwrap();
         (dir, index)

@@ -32,6 +32,7 @@
 //! merges segments early (3 per level).
 
 pub mod address;
+mod ids;
 pub mod query;
 pub mod schema;
 mod snippet;
@@ -43,7 +44,7 @@ use std::str::FromStr;
 
 use chrono::{SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::StrColumn;
 use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
 use tantivy::indexer::IndexWriterOptions;
@@ -481,15 +482,18 @@ fn truncate_str(s: &str, max: usize) -> &str {
 
 impl MailIndexWriter {
     /// Adds one document for this message, replacing any earlier one with the same message id.
+    /// `stored_at` is when the store took it (where its retention counts from when it has no
+    /// date of its own).
     pub fn add(
         &mut self,
         msg: &Message,
         decision: &Decision,
         thread: &ThreadId,
+        stored_at: chrono::DateTime<Utc>,
     ) -> Result<(), IndexError> {
         self.writer
             .delete_term(Term::from_field_text(self.fields.id, &msg.id.0));
-        self.add_new(msg, decision, thread)
+        self.add_new(msg, decision, thread, stored_at)
     }
 
     /// Adds one document for a message the store has just stored, so the index cannot have one
@@ -500,8 +504,13 @@ impl MailIndexWriter {
         msg: &Message,
         decision: &Decision,
         thread: &ThreadId,
+        stored_at: chrono::DateTime<Utc>,
     ) -> Result<(), IndexError> {
-        let doc = self.document(msg, decision, thread);
+        let mut doc = self.document(msg, decision, thread);
+        doc.add_i64(
+            self.fields.retention_from,
+            msg.retention_from(stored_at).timestamp(),
+        );
         self.writer.add_document(doc)?;
         Ok(())
     }
@@ -707,8 +716,7 @@ impl MailIndexWriter {
 /// Per-segment fast columns read while building hits.
 struct SegmentColumns {
     category: Option<StrColumn>,
-    id_hi: Column<u64>,
-    id_lo: Column<u64>,
+    ids: ids::SegmentIds,
 }
 
 struct HitBuilder<'a> {
@@ -735,8 +743,7 @@ impl HitBuilder<'_> {
             let ff = self.searcher.segment_reader(segment).fast_fields();
             let cols = SegmentColumns {
                 category: ff.str(schema::CATEGORY)?,
-                id_hi: ff.u64(schema::ID_HI)?,
-                id_lo: ff.u64(schema::ID_LO)?,
+                ids: ids::SegmentIds::of(self.searcher, segment)?,
             };
             self.columns.insert(segment, cols);
         }
@@ -756,15 +763,9 @@ impl HitBuilder<'_> {
     }
 
     fn message_id(&mut self, addr: DocAddress) -> Result<String, IndexError> {
+        let (searcher, id) = (self.searcher, self.fields.id);
         let cols = self.columns(addr.segment_ord)?;
-        if let (Some(hi), Some(lo)) = (cols.id_hi.first(addr.doc_id), cols.id_lo.first(addr.doc_id))
-        {
-            return Ok(format!("{hi:016x}{lo:016x}"));
-        }
-        let doc: TantivyDocument = self.searcher.doc(addr)?;
-        Ok(stored_str(&doc, self.fields.id)
-            .unwrap_or_default()
-            .to_string())
+        cols.ids.id(searcher, id, addr.doc_id)
     }
 
     fn thread_hit(
@@ -879,6 +880,7 @@ fn fold_whitespace(text: &str, ranges: &[std::ops::Range<usize>]) -> (String, Ve
 }
 
 mod collect;
+mod retention;
 mod select;
 #[cfg(test)]
 mod select_tests;

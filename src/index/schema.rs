@@ -25,6 +25,7 @@
 //! | `invoice_exact`  | text STRING                 | deskmail_kw   | the same, whole (`inv-4411`) and alphanumerics only (`inv4411`) |
 //! | `amount`         | f64 INDEXED+FAST            | —             | `fields["amount_total"]` when it is an `Amount`     |
 //! | `date`           | date INDEXED+FAST+STORED    | —             | `Message::date` (seconds, UTC); absent when no date |
+//! | `retention_from` | i64 FAST                    | —             | `Message::retention_from` (seconds, UTC): where the retention period counts from ([`super::retention`]) |
 //! | `has`            | text STRING (multi-valued)  | deskmail_kw   | `attachment`, `invoice`, `amount`, `einvoice`       |
 //! | `vendor_vat`     | text STRING                 | deskmail_kw   | `fields["vendor_vat_id"]`, spaces removed           |
 //! | `mailbox`        | text STRING                 | deskmail_kw   | `Message::mailbox`                                  |
@@ -100,6 +101,7 @@ pub struct Fields {
     pub invoice_exact: Field,
     pub amount: Field,
     pub date: Field,
+    pub retention_from: Field,
     pub has: Field,
     pub mailbox: Field,
     pub vendor_vat: Field,
@@ -111,6 +113,7 @@ pub const DATE: &str = "date";
 pub const ID_HI: &str = "id_hi";
 pub const ID_LO: &str = "id_lo";
 pub const CATEGORY: &str = "category";
+pub const RETENTION_FROM: &str = "retention_from";
 
 fn text_indexing(tokenizer: &str, record: IndexRecordOption, norms: bool) -> TextFieldIndexing {
     TextFieldIndexing::default()
@@ -162,6 +165,7 @@ pub fn build_schema() -> (Schema, Fields) {
             .set_fast()
             .set_precision(DateTimePrecision::Seconds),
     );
+    let retention_from = b.add_i64_field(RETENTION_FROM, FAST);
     let has = b.add_text_field("has", keyword.clone());
     let mailbox = b.add_text_field("mailbox", keyword.clone());
     let vendor_vat = b.add_text_field("vendor_vat", keyword);
@@ -185,6 +189,7 @@ pub fn build_schema() -> (Schema, Fields) {
         invoice_exact,
         amount,
         date,
+        retention_from,
         has,
         mailbox,
         vendor_vat,
@@ -215,6 +220,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         invoice_exact: f("invoice_exact")?,
         amount: f("amount")?,
         date: f(DATE)?,
+        retention_from: f(RETENTION_FROM)?,
         has: f("has")?,
         mailbox: f("mailbox")?,
         vendor_vat: f("vendor_vat")?,

@@ -104,7 +104,8 @@ fn corpus(n: usize, threads: u64, seed: u64) -> (tempfile::TempDir, MailIndex) {
             ..Default::default()
         };
         let thread = ThreadId::of_key(&format!("t{}", rng.below(threads)));
-        w.add_new(&msg, &Decision::default(), &thread).unwrap();
+        w.add_new(&msg, &Decision::default(), &thread, chrono::Utc::now())
+            .unwrap();
         if i % 173 == 172 {
             w.commit().unwrap();
         }
@@ -231,6 +232,7 @@ fn thread_totals_are_exact_up_to_the_bound_then_say_more() {
             &msg,
             &Decision::default(),
             &ThreadId::of_key(&format!("t{i}")),
+            chrono::Utc::now(),
         )
         .unwrap();
         // A first segment past the bound on its own, then a small one.
@@ -279,14 +281,16 @@ fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
             date: chrono::DateTime::from_timestamp(1_000_000_000 + t as i64 * 60, 0),
             ..Default::default()
         };
-        w.add_new(&old, &Decision::default(), &thread).unwrap();
+        w.add_new(&old, &Decision::default(), &thread, chrono::Utc::now())
+            .unwrap();
         let new = Message {
             id: MessageId(format!("new{t:05}")),
             subject: "fresh news".into(),
             date: chrono::DateTime::from_timestamp(1_700_000_000 + rng.below(1_000_000) as i64, 0),
             ..Default::default()
         };
-        w.add_new(&new, &Decision::default(), &thread).unwrap();
+        w.add_new(&new, &Decision::default(), &thread, chrono::Utc::now())
+            .unwrap();
     }
     w.commit().unwrap();
     for limit in [1, 5, 50] {
@@ -317,8 +321,13 @@ fn one_segment(messages: &[(&str, Option<i64>, String)]) -> (tempfile::TempDir, 
             date: date.and_then(|d| chrono::DateTime::from_timestamp(d, 0)),
             ..Default::default()
         };
-        w.add_new(&msg, &Decision::default(), &ThreadId::of_key(thread))
-            .unwrap();
+        w.add_new(
+            &msg,
+            &Decision::default(),
+            &ThreadId::of_key(thread),
+            chrono::Utc::now(),
+        )
+        .unwrap();
     }
     w.commit().unwrap();
     for i in (0..messages.len()).step_by(997) {

@@ -290,7 +290,7 @@ pub(super) fn fixture() -> Fixture {
     let mut w = index.writer(MIN_WRITER_HEAP).expect("writer");
     for spec in SPECS {
         let (m, d, t) = build(spec);
-        w.add(&m, &d, &t).expect("add");
+        w.add(&m, &d, &t, chrono::Utc::now()).expect("add");
     }
     w.commit().expect("commit");
     Fixture { _dir: dir, index }
@@ -752,8 +752,13 @@ fn dates_outside_tantivys_range_do_not_overflow() {
             date: Some(date.parse::<DateTime<Utc>>().unwrap()),
             ..Default::default()
         };
-        w.add(&msg, &Decision::default(), &ThreadId::of_key(id))
-            .unwrap();
+        w.add(
+            &msg,
+            &Decision::default(),
+            &ThreadId::of_key(id),
+            chrono::Utc::now(),
+        )
+        .unwrap();
     }
     w.commit().unwrap();
     let ids = |q: &str| -> BTreeSet<String> {
@@ -875,7 +880,8 @@ fn newest_first_ranks_by_whole_thread_activity_at_any_limit() {
             date: chrono::DateTime::from_timestamp(secs, 0),
             ..Default::default()
         };
-        w.add_new(&msg, &Decision::default(), &thread).unwrap();
+        w.add_new(&msg, &Decision::default(), &thread, chrono::Utc::now())
+            .unwrap();
         let t = threads.entry(thread.0.clone()).or_insert((false, i64::MIN));
         t.0 |= alpha;
         t.1 = t.1.max(secs);

@@ -11,8 +11,8 @@ fn re_adding_is_idempotent_and_delete_works() {
     let f = fixture();
     let mut w = f.index.writer(DEFAULT_WRITER_HEAP).unwrap();
     let (m, d, t) = build(&SPECS[0]);
-    w.add(&m, &d, &t).unwrap();
-    w.add(&m, &d, &t).unwrap();
+    w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
+    w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
     w.commit().unwrap();
     assert_eq!(f.index.num_docs(), SPECS.len() as u64);
     check(&f, "id:m01", &["m01"]);
@@ -57,7 +57,7 @@ fn clear_takes_effect_at_commit() {
     w.commit().unwrap();
     assert_eq!(f.index.num_docs(), 0);
     let (m, d, t) = build(&SPECS[3]);
-    w.add(&m, &d, &t).unwrap();
+    w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
     w.commit().unwrap();
     check(&f, "", &["m04"]);
 }
@@ -92,13 +92,13 @@ fn hex_message_ids_come_back_exactly() {
         m.id = MessageId::of_bytes(raw);
         m.body_text = format!("hexid message number{i}");
         m.date = Some(format!("2027-01-0{}T00:00:00Z", i + 1).parse().unwrap());
-        w.add(&m, &d, &t).unwrap();
+        w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
     }
     // an id starting with zeros keeps them
     m.id = MessageId(format!("{:032x}", 0xabcu64));
     m.body_text = "hexid message zeros".into();
     m.date = Some("2027-01-09T00:00:00Z".parse().unwrap());
-    w.add(&m, &d, &t).unwrap();
+    w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
     w.commit().unwrap();
     let r = search(&f, "hexid");
     assert_eq!(r.threads.len(), 1);
@@ -130,11 +130,16 @@ fn empty_fields_are_searchable_neighbours() {
         id: MessageId("bare".into()),
         ..Default::default()
     };
-    w.add(&bare, &Decision::default(), &ThreadId::of_key("bare"))
-        .unwrap();
+    w.add(
+        &bare,
+        &Decision::default(),
+        &ThreadId::of_key("bare"),
+        chrono::Utc::now(),
+    )
+    .unwrap();
     w.commit().unwrap();
     let (m, d, t) = build(&SPECS[0]);
-    w.add(&m, &d, &t).unwrap();
+    w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
     w.commit().unwrap();
     let all = index.search("", &SearchOptions::default()).unwrap();
     assert_eq!(all.total_threads, 2);
@@ -176,7 +181,7 @@ fn finish_merges_segments() {
     let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
     for spec in SPECS {
         let (m, d, t) = build(spec);
-        w.add(&m, &d, &t).unwrap();
+        w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
         w.commit().unwrap();
     }
     w.finish().unwrap();
@@ -234,8 +239,13 @@ fn an_erasure_rewrites_only_the_segments_that_held_what_it_erased() {
             }),
             ..Default::default()
         };
-        w.add_new(&msg, &Decision::default(), &ThreadId::of_key(id))
-            .unwrap();
+        w.add_new(
+            &msg,
+            &Decision::default(),
+            &ThreadId::of_key(id),
+            chrono::Utc::now(),
+        )
+        .unwrap();
     };
     let segment_ids = |index: &MailIndex| -> Vec<tantivy::index::SegmentId> {
         let mut ids: Vec<_> = index

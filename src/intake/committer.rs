@@ -216,7 +216,12 @@ impl Committer {
         let c = &self.counters;
         for ((p, outcome), &i) in processed.iter().zip(stored).zip(positions) {
             match outcome {
-                CommitOutcome::Stored { thread, seq, flags } => {
+                CommitOutcome::Stored {
+                    thread,
+                    seq,
+                    flags,
+                    stored_at,
+                } => {
                     c.stored.fetch_add(1, Ordering::Relaxed);
                     crate::metrics::message_ingested(
                         &p.message.mailbox,
@@ -224,7 +229,7 @@ impl Committer {
                         p.decision.category_rule.as_deref(),
                     );
                     if let Some(w) = self.writer.as_mut()
-                        && let Err(e) = w.add_new(&p.message, &p.decision, &thread)
+                        && let Err(e) = w.add_new(&p.message, &p.decision, &thread, stored_at)
                     {
                         // The store has it; the next start re-indexes from the log.
                         error!(error = %e, "Index add failed");
