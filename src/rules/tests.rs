@@ -1,6 +1,7 @@
 use super::*;
 use crate::model::Action;
 use crate::parse::{ParseLimits, parse};
+use compile::{Mode, ascii_word_boundaries, expand};
 
 fn rules(text: &str) -> RuleSet {
     RuleSet::from_sources(Path::new("rules"), &[("rules/t.toml".into(), text.into())]).unwrap()
