@@ -14,6 +14,12 @@ use toml::de::{DeTable, DeValue};
 
 use crate::model::Action;
 
+mod cond;
+#[cfg(test)]
+mod tests;
+
+use cond::leaf_source;
+
 /// One problem in a rule file, located by line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleError {
@@ -547,86 +553,49 @@ impl Reader<'_> {
             match k.get_ref().as_ref() {
                 "name" => rule.name = self.string(v, "name").unwrap_or_default(),
                 "description" => rule.description = self.string(v, "description"),
-                "category" => {
-                    if let Some(c) = self.string(v, "category") {
-                        if c.is_empty() || !c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '_') {
-                            self.err(v.span(), format!("category {c:?} must be lowercase letters, digits, '.' and '_' (like \"ap.invoice\")"));
-                        }
-                        rule.category = Some(c);
-                    }
-                }
-                "priority" => match v.get_ref() {
-                    DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-                        Ok(p) => rule.priority = p,
-                        Err(_) => self.err(v.span(), "priority is not a valid whole number"),
-                    },
-                    other => self.err(v.span(), format!("\"priority\" must be a whole number, not {}", other.type_str())),
-                },
+                "category" => rule.category = self.category(v),
+                "priority" => rule.priority = self.priority(v).unwrap_or(rule.priority),
                 "stop" => rule.stop = self.boolean(v, "stop").unwrap_or(false),
                 "confidence" => rule.confidence = self.percent(v, "confidence"),
                 "review" => rule.review = self.boolean(v, "review").unwrap_or(false),
                 "review_below" => rule.review_below = self.percent(v, "review_below"),
                 "disabled" => rule.disabled = self.boolean(v, "disabled").unwrap_or(false),
-                "case_sensitive" => rule.case_sensitive = self.boolean(v, "case_sensitive").unwrap_or(false),
+                "case_sensitive" => {
+                    rule.case_sensitive = self.boolean(v, "case_sensitive").unwrap_or(false)
+                }
                 "when" => {
                     saw_when = true;
                     if let Some(c) = self.cond_table(v) {
                         rule.when = c;
                     }
                 }
-                "extract" => {
-                    if let Some(t) = self.table(v, "extract") {
-                        for (name, spec) in t.iter() {
-                            // A list of specs for one field: alternatives, tried in order.
-                            let specs: Vec<&SpannedValue<'_>> = match spec.get_ref() {
-                                DeValue::Array(arr) => arr.iter().collect(),
-                                _ => vec![spec],
-                            };
-                            for spec in specs {
-                                if let Some(f) = self.field(name.get_ref(), spec) {
-                                    rule.extract.push(f);
-                                }
-                            }
-                        }
-                    }
-                }
-                "actions" => match v.get_ref() {
-                    DeValue::Array(arr) => {
-                        for a in arr.iter() {
-                            if let Some(action) = self.action(a) {
-                                rule.actions.push(action);
-                            }
-                        }
-                    }
-                    other => self.err(v.span(), format!("\"actions\" must be a list like [ {{ reply = \"template\" }} ], not {}", other.type_str())),
-                },
-                "example" => match v.get_ref() {
-                    DeValue::Array(arr) => {
-                        for e in arr.iter() {
-                            if let Some(ex) = self.example(e, dir) {
-                                rule.examples.push(ex);
-                            }
-                        }
-                    }
-                    _ => self.err(v.span(), "examples must be written as [[rule.example]] sections"),
-                },
+                "extract" => rule.extract.extend(self.extract_table(v)),
+                "actions" => rule.actions.extend(self.actions(v)),
+                "example" => rule.examples.extend(self.examples(v, dir)),
                 other => self.unknown(k, other, "rule key", RULE_KEYS),
             }
         }
-        if rule.name.trim().is_empty() && self.errors.len() == errors_before {
-            self.err(item.span(), "rule has no \"name\"");
+        if self.errors.len() == errors_before {
+            self.check_whole(item, &rule, saw_when);
         }
-        if !saw_when && self.errors.len() == errors_before {
+        (self.errors.len() == errors_before).then_some(rule)
+    }
+
+    /// A rule with no name, no `when`, or nothing it does is reported, the first of these only
+    /// (once its keys read without error).
+    fn check_whole(&mut self, item: &SpannedValue<'_>, rule: &RuleSpec, saw_when: bool) {
+        if rule.name.trim().is_empty() {
+            self.err(item.span(), "rule has no \"name\"");
+            return;
+        }
+        if !saw_when {
             self.err(
                 item.span(),
                 format!("rule {:?} has no \"when\" conditions", rule.name),
             );
+            return;
         }
-        if rule.category.is_none()
-            && rule.extract.is_empty()
-            && rule.actions.is_empty()
-            && self.errors.len() == errors_before
-        {
+        if rule.category.is_none() && rule.extract.is_empty() && rule.actions.is_empty() {
             self.err(
                 item.span(),
                 format!(
@@ -635,225 +604,89 @@ impl Reader<'_> {
                 ),
             );
         }
-        (self.errors.len() == errors_before).then_some(rule)
     }
 
-    /// A table of conditions: all/any/not/at_least+of, plus leaf keys (ANDed).
-    fn cond_table(&mut self, v: &SpannedValue<'_>) -> Option<Cond> {
-        let t = match v.get_ref() {
-            DeValue::Table(t) => t,
+    /// `category = "ap.invoice"`: lowercase letters, digits, '.' and '_'.
+    fn category(&mut self, v: &SpannedValue<'_>) -> Option<String> {
+        let c = self.string(v, "category")?;
+        let allowed =
+            |ch: char| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '_';
+        if c.is_empty() || !c.chars().all(allowed) {
+            self.err(v.span(), format!("category {c:?} must be lowercase letters, digits, '.' and '_' (like \"ap.invoice\")"));
+        }
+        Some(c)
+    }
+
+    fn priority(&mut self, v: &SpannedValue<'_>) -> Option<i64> {
+        match v.get_ref() {
+            DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    self.err(v.span(), "priority is not a valid whole number");
+                    None
+                }
+            },
             other => {
                 self.err(
                     v.span(),
                     format!(
-                        "a condition must be a table like {{ subject = \"invoice\" }}, not {}",
+                        "\"priority\" must be a whole number, not {}",
                         other.type_str()
                     ),
                 );
-                return None;
-            }
-        };
-        if t.is_empty() {
-            self.err(v.span(), "empty condition {}");
-            return None;
-        }
-        let mut parts = Vec::new();
-        let mut at_least: Option<(usize, Range<usize>)> = None;
-        let mut of: Option<Vec<Cond>> = None;
-        for (k, val) in t.iter() {
-            let key = k.get_ref().as_ref();
-            match key {
-                "all" => parts.push(Cond::All(self.cond_list(val, "all"))),
-                "any" => parts.push(Cond::Any(self.cond_list(val, "any"))),
-                "not" => {
-                    let list = match val.get_ref() {
-                        DeValue::Table(_) => self.cond_table(val).into_iter().collect(),
-                        _ => self.cond_list(val, "not"),
-                    };
-                    parts.push(Cond::Not(list));
-                }
-                "at_least" => match val.get_ref() {
-                    DeValue::Integer(i) => match i.as_str().parse::<usize>() {
-                        Ok(n) if n >= 1 => at_least = Some((n, val.span())),
-                        _ => self.err(val.span(), "\"at_least\" must be a whole number ≥ 1"),
-                    },
-                    other => self.err(
-                        val.span(),
-                        format!(
-                            "\"at_least\" must be a whole number, not {}",
-                            other.type_str()
-                        ),
-                    ),
-                },
-                "of" => of = Some(self.cond_list(val, "of")),
-                "has_attachment" => {
-                    if let Some(b) = self.boolean(val, "has_attachment") {
-                        parts.push(Cond::HasAttachment(b));
-                    }
-                }
-                "field" => {
-                    if let Some(fields) = self.table(val, "field") {
-                        for (name, test) in fields.iter() {
-                            if let Some(test) = self.field_test(name.get_ref(), test) {
-                                parts.push(Cond::Field {
-                                    name: name.get_ref().to_string(),
-                                    test,
-                                });
-                            }
-                        }
-                    }
-                }
-                "thread" => {
-                    if let Some(t) = self.table(val, "thread") {
-                        for (name, pats) in t.iter() {
-                            let part = match name.get_ref().as_ref() {
-                                "first_from" => ThreadPart::FirstFrom,
-                                "first_category" => ThreadPart::FirstCategory,
-                                "previous_category" => ThreadPart::PreviousCategory,
-                                other => {
-                                    self.unknown(name, other, "thread condition", THREAD_KEYS);
-                                    continue;
-                                }
-                            };
-                            let patterns =
-                                self.patterns(pats, &format!("thread.{}", name.get_ref()));
-                            parts.push(Cond::Match {
-                                source: Source::Thread(part),
-                                patterns,
-                            });
-                        }
-                    }
-                }
-                "header" => {
-                    if let Some(h) = self.table(val, "header") {
-                        for (name, pats) in h.iter() {
-                            let patterns =
-                                self.patterns(pats, &format!("header.{}", name.get_ref()));
-                            parts.push(Cond::Match {
-                                source: Source::Header(name.get_ref().to_string()),
-                                patterns,
-                            });
-                        }
-                    }
-                }
-                _ => match leaf_source(key) {
-                    Some(source) => {
-                        let patterns = self.patterns(val, key);
-                        parts.push(Cond::Match { source, patterns });
-                    }
-                    None => self.unknown(k, key, "condition", CONDITION_KEYS),
-                },
+                None
             }
         }
-        match (at_least, of) {
-            (Some((n, span)), Some(list)) => {
-                if n > list.len() {
-                    self.err(
-                        span,
-                        format!(
-                            "\"at_least = {n}\" but \"of\" lists only {} conditions",
-                            list.len()
-                        ),
-                    );
-                }
-                parts.push(Cond::AtLeast(n, list));
-            }
-            (Some((_, span)), None) => {
-                self.err(span, "\"at_least\" needs \"of = [ ... ]\" beside it")
-            }
-            (None, Some(_)) => self.err(v.span(), "\"of\" needs \"at_least = N\" beside it"),
-            (None, None) => {}
-        }
-        Some(if parts.len() == 1 {
-            parts.pop().unwrap_or(Cond::All(Vec::new()))
-        } else {
-            Cond::All(parts)
-        })
     }
 
-    fn cond_list(&mut self, v: &SpannedValue<'_>, what: &str) -> Vec<Cond> {
+    /// `extract = { NAME = spec or [spec, ...] }`: a list of specs for one field are
+    /// alternatives, tried in order.
+    fn extract_table(&mut self, v: &SpannedValue<'_>) -> Vec<FieldSpec> {
+        let Some(t) = self.table(v, "extract") else {
+            return Vec::new();
+        };
+        let mut fields = Vec::new();
+        for (name, spec) in t.iter() {
+            let specs: Vec<&SpannedValue<'_>> = match spec.get_ref() {
+                DeValue::Array(arr) => arr.iter().collect(),
+                _ => vec![spec],
+            };
+            fields.extend(
+                specs
+                    .into_iter()
+                    .filter_map(|spec| self.field(name.get_ref(), spec)),
+            );
+        }
+        fields
+    }
+
+    fn actions(&mut self, v: &SpannedValue<'_>) -> Vec<Action> {
         match v.get_ref() {
-            DeValue::Array(arr) => arr.iter().filter_map(|c| self.cond_table(c)).collect(),
+            DeValue::Array(arr) => arr.iter().filter_map(|a| self.action(a)).collect(),
             other => {
-                self.err(v.span(), format!("\"{what}\" must be a list of conditions like [ {{ subject = \"x\" }} ], not {}", other.type_str()));
+                self.err(
+                    v.span(),
+                    format!(
+                        "\"actions\" must be a list like [ {{ reply = \"template\" }} ], not {}",
+                        other.type_str()
+                    ),
+                );
                 Vec::new()
             }
         }
     }
 
-    /// `field.amount_total = { min = "1000" }`, `field.due_date = { max = "2026-12-31" }`, or
-    /// `field.vendor_vat_id = '^DE'`.
-    fn field_test(&mut self, name: &str, v: &SpannedValue<'_>) -> Option<FieldTest> {
-        let DeValue::Table(t) = v.get_ref() else {
-            return Some(FieldTest::Patterns(
-                self.patterns(v, &format!("field.{name}")),
-            ));
-        };
-        let mut bounds: [Option<(String, Range<usize>)>; 2] = [None, None];
-        for (k, val) in t.iter() {
-            let slot = match k.get_ref().as_ref() {
-                "min" => 0,
-                "max" => 1,
-                other => {
-                    self.unknown(k, other, "field range key", &["min", "max"]);
-                    continue;
-                }
-            };
-            let text = match val.get_ref() {
-                DeValue::String(s) => s.to_string(),
-                DeValue::Integer(i) => i.as_str().to_string(),
-                DeValue::Float(f) => f.as_str().to_string(),
-                other => {
-                    self.err(
-                        val.span(),
-                        format!(
-                            "\"{}\" must be an amount like \"1000.00\" or a date like \"2026-12-31\", not {}",
-                            k.get_ref(),
-                            other.type_str()
-                        ),
-                    );
-                    continue;
-                }
-            };
-            bounds[slot] = Some((text, val.span()));
+    fn examples(&mut self, v: &SpannedValue<'_>, dir: &Path) -> Vec<ExampleSpec> {
+        match v.get_ref() {
+            DeValue::Array(arr) => arr.iter().filter_map(|e| self.example(e, dir)).collect(),
+            _ => {
+                self.err(
+                    v.span(),
+                    "examples must be written as [[rule.example]] sections",
+                );
+                Vec::new()
+            }
         }
-        if bounds.iter().all(Option::is_none) {
-            self.err(v.span(), format!("field.{name} needs \"min\" or \"max\""));
-            return None;
-        }
-        let dates: Vec<Option<chrono::NaiveDate>> = bounds
-            .iter()
-            .map(|b| {
-                b.as_ref()
-                    .and_then(|(t, _)| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
-            })
-            .collect();
-        let numbers: Vec<Option<rust_decimal::Decimal>> = bounds
-            .iter()
-            .map(|b| b.as_ref().and_then(|(t, _)| t.trim().parse().ok()))
-            .collect();
-        let given = bounds.iter().filter(|b| b.is_some()).count();
-        if dates.iter().filter(|d| d.is_some()).count() == given {
-            return Some(FieldTest::Date {
-                min: dates[0],
-                max: dates[1],
-            });
-        }
-        if numbers.iter().filter(|n| n.is_some()).count() == given {
-            return Some(FieldTest::Number {
-                min: numbers[0],
-                max: numbers[1],
-            });
-        }
-        for (text, span) in bounds.into_iter().flatten() {
-            self.err(
-                span,
-                format!(
-                    "{text:?} is neither a number like \"1000.00\" nor a date like \"2026-12-31\" (min and max must be the same kind)"
-                ),
-            );
-        }
-        None
     }
 
     fn field(&mut self, name: &str, v: &SpannedValue<'_>) -> Option<FieldSpec> {
@@ -984,25 +817,6 @@ impl Reader<'_> {
     }
 }
 
-fn leaf_source(key: &str) -> Option<Source> {
-    Some(match key {
-        "subject" => Source::Subject,
-        "from" => Source::From,
-        "from_name" => Source::FromName,
-        "from_address" => Source::FromAddress,
-        "to" => Source::To,
-        "body" => Source::Body,
-        "text" => Source::Text,
-        "attachment_name" => Source::AttachmentName,
-        "attachment_type" => Source::AttachmentType,
-        "attachment_text" => Source::AttachmentText,
-        "einvoice" => Source::EInvoice,
-        "role" => Source::Role,
-        "replies_to" => Source::RepliesTo,
-        _ => return None,
-    })
-}
-
 fn extract_source(s: &str) -> Option<Source> {
     if let Some(h) = s.strip_prefix("header.") {
         return (!h.is_empty()).then(|| Source::Header(h.to_string()));
@@ -1027,117 +841,5 @@ fn default_kind(name: &str) -> FieldKind {
         FieldKind::Days
     } else {
         FieldKind::Text
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(text: &str) -> Result<RuleFile, Vec<String>> {
-        let (file, errs) = read_rule_file("rules/t.toml", Path::new("rules"), text);
-        if errs.is_empty() {
-            Ok(file)
-        } else {
-            Err(errs.iter().map(|e| e.to_string()).collect())
-        }
-    }
-
-    #[test]
-    fn a_good_rule_reads_into_specs() {
-        let f = read(
-            r#"
-[[rule]]
-name = "vendor invoice"
-category = "ap.invoice"
-priority = 50
-when.any = [ { subject = "invoice" }, { attachment_name = ["inv.*\\.pdf$", "rechnung"] } ]
-when.not = [ { header."Auto-Submitted" = "auto-replied" } ]
-extract.invoice_number = { pattern = "invoice no\\.? {ref}" }
-extract.amount_total = { pattern = "total {amount}", from = ["body", "attachments"] }
-actions = [ { reply = "ap-acknowledge" }, { move_to = "AP/Received" } ]
-
-[[rule.example]]
-file = "../fixtures/x.eml"
-expect = { category = "ap.invoice", invoice_number = "INV-1" }
-"#,
-        )
-        .unwrap();
-        let r = &f.rules[0];
-        assert_eq!(r.name, "vendor invoice");
-        assert_eq!(r.priority, 50);
-        assert_eq!(r.extract.len(), 2);
-        let amount = r.extract.iter().find(|f| f.name == "amount_total").unwrap();
-        assert_eq!(amount.kind, FieldKind::Amount);
-        assert_eq!(amount.from, vec![Source::Body, Source::AttachmentText]);
-        assert_eq!(r.actions.len(), 2);
-        assert_eq!(r.examples[0].file, Path::new("rules/../fixtures/x.eml"));
-        match &r.when {
-            Cond::All(parts) => {
-                assert!(matches!(&parts[0], Cond::Any(list) if list.len() == 2));
-                assert!(
-                    matches!(&parts[1], Cond::Not(list) if matches!(&list[0], Cond::Match { source: Source::Header(h), .. } if h == "Auto-Submitted"))
-                );
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn every_mistake_is_reported_at_once_with_its_line() {
-        let errs = read(
-            r#"[[rule]]
-name = "a"
-category = "ap.invoice"
-when = { subjct = "invoice" }
-
-[[rule]]
-name = "b"
-category = "Bad Category"
-when = { subject = "x" }
-extract.total = { pattern = "x", type = "money" }
-actions = [ { repyl = "t" } ]
-"#,
-        )
-        .unwrap_err();
-        assert_eq!(
-            errs,
-            vec![
-                "rules/t.toml:4: unknown condition \"subjct\" (did you mean \"subject\"?)",
-                "rules/t.toml:8: category \"Bad Category\" must be lowercase letters, digits, '.' and '_' (like \"ap.invoice\")",
-                "rules/t.toml:10: unknown field type \"money\" (expected text, amount, date, days or currency)",
-                "rules/t.toml:11: unknown action \"repyl\" (did you mean \"reply\"?)",
-            ]
-        );
-    }
-
-    #[test]
-    fn toml_syntax_errors_carry_a_line() {
-        let errs = read("[[rule]]\nname = \"a\nwhen = {}\n").unwrap_err();
-        assert!(
-            errs[0].starts_with("rules/t.toml:2: TOML syntax"),
-            "{errs:?}"
-        );
-    }
-
-    #[test]
-    fn missing_parts_are_named() {
-        let errs = read("[[rule]]\nname = \"a\"\ncategory = \"x\"\n").unwrap_err();
-        assert_eq!(
-            errs,
-            vec!["rules/t.toml:1: rule \"a\" has no \"when\" conditions"]
-        );
-        let errs = read("[[rule]]\nname = \"a\"\nwhen = { body = \"x\" }\n").unwrap_err();
-        assert_eq!(
-            errs,
-            vec![
-                "rules/t.toml:1: rule \"a\" sets no category, extracts nothing and has no actions"
-            ]
-        );
-        let errs = read("[[rule]]\nname = \"a\"\ncategory = \"x\"\nwhen = { at_least = 3, of = [ { body = \"x\" } ] }\n").unwrap_err();
-        assert_eq!(
-            errs,
-            vec!["rules/t.toml:4: \"at_least = 3\" but \"of\" lists only 1 conditions"]
-        );
     }
 }
