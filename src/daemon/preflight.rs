@@ -102,72 +102,9 @@ pub fn preflight(
             None
         }
     };
-    let mut replies = None;
-    let mut transport = None;
-    if let Some(o) = &config.outbound {
-        if let Some(rules) = &rules {
-            match reply_settings(o, &config, rules) {
-                Ok(r) => replies = Some(Arc::new(r)),
-                Err(found) => problems.extend(found),
-            }
-        }
-        if !o.dry_run {
-            match Transport::from_config(o) {
-                Ok(t) => {
-                    transport = Some(match &replies {
-                        Some(r) => t.with_templates(r.templates.clone()),
-                        None => t,
-                    })
-                }
-                Err(e) => problems.push(format!("[outbound] transport: {e}")),
-            }
-        }
-    }
-    let dunning = match (&config.dunning, &config.outbound) {
-        (Some(cadence), Some(o)) => match Dunning::new(cadence, o) {
-            Ok(d) => {
-                let found = d.check();
-                if found.is_empty() {
-                    Some(Arc::new(d))
-                } else {
-                    let found = found
-                        .into_iter()
-                        .map(|p| format!("reminder templates: {p}"));
-                    problems.extend(found);
-                    None
-                }
-            }
-            Err(e) => {
-                problems.push(format!("[dunning]: {e:#}"));
-                None
-            }
-        },
-        _ => None,
-    };
-    if let Some(api) = &config.api
-        && let (Some(cert), Some(key)) = (&api.tls_cert, &api.tls_key)
-    {
-        let files = crate::api::server::TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-            client_ca: api.client_ca.clone(),
-        };
-        if let Err(e) = crate::api::server::check_tls(&files) {
-            problems.push(format!("[api]: {e}"));
-        }
-    }
-    if let Some(m) = &config.metrics
-        && let (Some(cert), Some(key)) = (&m.tls_cert, &m.tls_key)
-    {
-        let files = crate::api::server::TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-            client_ca: None,
-        };
-        if let Err(e) = crate::api::server::check_tls(&files) {
-            problems.push(format!("[metrics]: {e}"));
-        }
-    }
+    let (replies, transport) = outbound(&config, rules.as_deref(), &mut problems);
+    let dunning = dunning(&config, &mut problems);
+    listeners_tls(&config, &mut problems);
     match rules {
         Some(rules) if problems.is_empty() => Ok(Prepared {
             config,
@@ -179,6 +116,90 @@ pub fn preflight(
             transport,
         }),
         _ => Err(Problems(problems)),
+    }
+}
+
+/// The replies' settings (when the rules loaded) and the transport (unless a dry run) of
+/// `[outbound]`.
+fn outbound(
+    config: &Config,
+    rules: Option<&RuleSet>,
+    problems: &mut Vec<String>,
+) -> (Option<Arc<ReplySettings>>, Option<Transport>) {
+    let Some(o) = &config.outbound else {
+        return (None, None);
+    };
+    let replies = rules.and_then(|rules| match reply_settings(o, config, rules) {
+        Ok(r) => Some(Arc::new(r)),
+        Err(found) => {
+            problems.extend(found);
+            None
+        }
+    });
+    let transport = if o.dry_run {
+        None
+    } else {
+        match Transport::from_config(o) {
+            Ok(t) => Some(match &replies {
+                Some(r) => t.with_templates(r.templates.clone()),
+                None => t,
+            }),
+            Err(e) => {
+                problems.push(format!("[outbound] transport: {e}"));
+                None
+            }
+        }
+    };
+    (replies, transport)
+}
+
+/// `[dunning]` with its reminder templates checked (it needs `[outbound]`).
+fn dunning(config: &Config, problems: &mut Vec<String>) -> Option<Arc<Dunning>> {
+    let (Some(cadence), Some(o)) = (&config.dunning, &config.outbound) else {
+        return None;
+    };
+    match Dunning::new(cadence, o) {
+        Ok(d) => {
+            let found = d.check();
+            if found.is_empty() {
+                return Some(Arc::new(d));
+            }
+            let found = found
+                .into_iter()
+                .map(|p| format!("reminder templates: {p}"));
+            problems.extend(found);
+            None
+        }
+        Err(e) => {
+            problems.push(format!("[dunning]: {e:#}"));
+            None
+        }
+    }
+}
+
+/// The API's and the metrics listener's certificate and key, when they serve TLS.
+fn listeners_tls(config: &Config, problems: &mut Vec<String>) {
+    let api = config
+        .api
+        .as_ref()
+        .map(|a| ("api", &a.tls_cert, &a.tls_key, &a.client_ca));
+    let none = None;
+    let metrics = config
+        .metrics
+        .as_ref()
+        .map(|m| ("metrics", &m.tls_cert, &m.tls_key, &none));
+    for (section, cert, key, client_ca) in api.into_iter().chain(metrics) {
+        let (Some(cert), Some(key)) = (cert, key) else {
+            continue;
+        };
+        let files = crate::api::server::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: client_ca.clone(),
+        };
+        if let Err(e) = crate::api::server::check_tls(&files) {
+            problems.push(format!("[{section}]: {e}"));
+        }
     }
 }
 
@@ -234,4 +255,40 @@ fn reply_settings(
         period_hours: o.reply_period_hours,
         dry_run: o.dry_run,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listener's certificate that does not load is a problem of its own section, the API's
+    /// and the metrics listener's both reported.
+    #[test]
+    fn each_listener_s_certificate_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        let p = not_pem.display();
+        let config = dir.path().join("deskmail.toml");
+        let listeners = format!(
+            "[api]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{p}\"\ntls_key = \"{p}\"\n\
+             [metrics]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"{p}\"\ntls_key = \"{p}\"\n"
+        );
+        let drop = dir.path().join("drop");
+        std::fs::write(
+            &config,
+            format!(
+                "data = \"{}\"\n[[drop_folder]]\nname = \"ap\"\npath = \"{}\"\n{listeners}",
+                dir.path().join("data").display(),
+                drop.display()
+            ),
+        )
+        .unwrap();
+        let Err(Problems(problems)) = preflight(Some(&config), None, None) else {
+            panic!("a certificate that does not load passed");
+        };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("[api]: "), "{problems:?}");
+        assert!(problems[1].starts_with("[metrics]: "), "{problems:?}");
+    }
 }
