@@ -146,111 +146,127 @@ pub fn import_csv_reader<R: std::io::Read>(
         Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
         Err(e) => return Err(vec![err(1, e.to_string())]),
     };
-    let mut errors = Vec::new();
-    for h in &headers {
-        if !COLUMNS.contains(&h.as_str()) {
-            errors.push(err(
-                1,
-                format!("unknown column {h:?} (columns: {})", COLUMNS.join(", ")),
-            ));
-        }
-    }
-    for required in &COLUMNS[..7] {
-        if !headers.iter().any(|h| h == required) {
-            errors.push(err(1, format!("missing column {required:?}")));
-        }
-    }
+    let mut errors: Vec<ImportError> = header_problems(&headers)
+        .into_iter()
+        .map(|m| err(1, m))
+        .collect();
     if !errors.is_empty() {
         return Err(errors);
     }
-    let col = |name: &str| headers.iter().position(|h| h == name);
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(err(line, e.to_string()));
-                continue;
+        let row = match record {
+            Ok(record) => Row {
+                headers: &headers,
+                record,
             }
+            .receivable(),
+            Err(e) => Err(vec![e.to_string()]),
         };
-        let get = |name: &str| {
-            col(name)
-                .and_then(|c| record.get(c))
-                .unwrap_or("")
-                .to_string()
-        };
-        let date = |name: &str, errors: &mut Vec<ImportError>| {
-            NaiveDate::parse_from_str(&get(name), "%Y-%m-%d")
-                .map_err(|_| {
-                    errors.push(err(
-                        line,
-                        format!("{name} {:?} is not YYYY-MM-DD", get(name)),
-                    ))
-                })
-                .ok()
-        };
-        let issue = date("issue_date", &mut errors);
-        let due = date("due_date", &mut errors);
-        let amount = get("amount");
-        if amount.parse::<rust_decimal::Decimal>().is_err() {
-            errors.push(err(
-                line,
-                format!("amount {amount:?} is not a number like 1234.56"),
-            ));
-        }
-        let email = get("customer_email");
-        if !email.contains('@') {
-            errors.push(err(
-                line,
-                format!("customer_email {email:?} is not an address"),
-            ));
-        }
-        let number = get("invoice_number");
-        if number.is_empty() {
-            errors.push(err(line, "invoice_number is empty".into()));
-        }
-        let timezone = Some(get("timezone")).filter(|t| !t.is_empty());
-        if let Some(tz) = &timezone
-            && tz.parse::<chrono_tz::Tz>().is_err()
-        {
-            errors.push(err(
-                line,
-                format!("timezone {tz:?} is not an IANA zone like Europe/Berlin"),
-            ));
-        }
-        let status = match get("status").to_ascii_lowercase().as_str() {
-            "" | "open" => ReceivableStatus::Open,
-            "paid" => ReceivableStatus::Paid { by_message: None },
-            "disputed" => ReceivableStatus::Disputed { by_message: None },
-            other => {
-                errors.push(err(
-                    line,
-                    format!("status {other:?} must be open, paid or disputed"),
-                ));
-                ReceivableStatus::Open
-            }
-        };
-        if let (Some(issue_date), Some(due_date)) = (issue, due) {
-            out.push(Receivable {
-                invoice_number: number,
-                customer: get("customer"),
-                customer_email: email,
-                amount,
-                currency: get("currency").to_ascii_uppercase(),
-                issue_date,
-                due_date,
-                timezone,
-                status,
-                steps_sent: Vec::new(),
-                waiting_review: None,
-            });
+        match row {
+            Ok(r) => out.push(r),
+            Err(problems) => errors.extend(problems.into_iter().map(|m| err(line, m))),
         }
     }
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// Unknown columns, then missing required ones.
+fn header_problems(headers: &[String]) -> Vec<String> {
+    let unknown = headers
+        .iter()
+        .filter(|h| !COLUMNS.contains(&h.as_str()))
+        .map(|h| format!("unknown column {h:?} (columns: {})", COLUMNS.join(", ")));
+    let missing = COLUMNS[..7]
+        .iter()
+        .filter(|required| !headers.iter().any(|h| h == *required))
+        .map(|required| format!("missing column {required:?}"));
+    unknown.chain(missing).collect()
+}
+
+/// One line of the import, its values by column name.
+struct Row<'a> {
+    headers: &'a [String],
+    record: csv::StringRecord,
+}
+
+impl Row<'_> {
+    fn get(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .and_then(|c| self.record.get(c))
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn date(&self, name: &str, problems: &mut Vec<String>) -> Option<NaiveDate> {
+        let text = self.get(name);
+        let date = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
+        if date.is_none() {
+            problems.push(format!("{name} {text:?} is not YYYY-MM-DD"));
+        }
+        date
+    }
+
+    /// The receivable, or every problem of the line (in column order).
+    fn receivable(&self) -> Result<Receivable, Vec<String>> {
+        let mut problems = Vec::new();
+        let issue = self.date("issue_date", &mut problems);
+        let due = self.date("due_date", &mut problems);
+        let amount = self.get("amount");
+        if amount.parse::<rust_decimal::Decimal>().is_err() {
+            problems.push(format!("amount {amount:?} is not a number like 1234.56"));
+        }
+        let email = self.get("customer_email");
+        if !email.contains('@') {
+            problems.push(format!("customer_email {email:?} is not an address"));
+        }
+        let number = self.get("invoice_number");
+        if number.is_empty() {
+            problems.push("invoice_number is empty".into());
+        }
+        let timezone = Some(self.get("timezone")).filter(|t| !t.is_empty());
+        if let Some(tz) = &timezone
+            && tz.parse::<chrono_tz::Tz>().is_err()
+        {
+            problems.push(format!(
+                "timezone {tz:?} is not an IANA zone like Europe/Berlin"
+            ));
+        }
+        let status = match self.get("status").to_ascii_lowercase().as_str() {
+            "" | "open" => ReceivableStatus::Open,
+            "paid" => ReceivableStatus::Paid { by_message: None },
+            "disputed" => ReceivableStatus::Disputed { by_message: None },
+            other => {
+                problems.push(format!("status {other:?} must be open, paid or disputed"));
+                ReceivableStatus::Open
+            }
+        };
+        let (Some(issue_date), Some(due_date)) = (issue, due) else {
+            return Err(problems);
+        };
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Receivable {
+            invoice_number: number,
+            customer: self.get("customer"),
+            customer_email: email,
+            amount,
+            currency: self.get("currency").to_ascii_uppercase(),
+            issue_date,
+            due_date,
+            timezone,
+            status,
+            steps_sent: Vec::new(),
+            waiting_review: None,
+        })
     }
 }
 
