@@ -105,43 +105,12 @@ pub(super) fn observe_vendor(
         return Ok(());
     };
     let known = find_vendor(t, &obs)?;
-    // Checked whoever the message claims to be from: an imitator copies the real vendor's
-    // name and VAT ID, only its domain is its own.
-    if let Some(domain) = &obs.domain
-        && !vendors::is_free_mail(domain)
-        && t.get(S_VENDOR_KEYS, format!("domain:{domain}").as_bytes())?
-            .is_none()
-        && let Some((imitated, real)) = imitated_vendor(t, domain)?
-    {
-        d.flags.push(vendors::FLAG_LOOKALIKE.into());
-        d.guard = Some(vendors::lookalike_finding(&imitated, domain, &real));
-        d.vendor_id = Some(imitated.id.clone());
+    if imitates_a_vendor(t, &obs, d)? {
         // An imitator learns nothing: its IBAN and domain never enter the registry.
         return Ok(());
     }
-    let mut record = match known {
-        Some(r) => r,
-        None => {
-            // A vendor enters the registry when a document names it (a VAT ID or a name): a
-            // bare domain or IBAN says too little to be a vendor everyone else is matched to.
-            let Some(first) = obs.vat_id.clone().or_else(|| obs.name.clone()) else {
-                if let Some((flags, finding)) = vendors::check_unknown(&obs) {
-                    d.flags.extend(flags.into_iter().map(String::from));
-                    d.guard = Some(finding);
-                }
-                return Ok(());
-            };
-            VendorRecord {
-                id: vendors::new_id(&first),
-                name: obs.name.clone().unwrap_or_else(|| first.clone()),
-                vat_ids: Vec::new(),
-                ibans: Vec::new(),
-                domains: Vec::new(),
-                first_seen: now,
-                last_seen: now,
-                messages: 0,
-            }
-        }
+    let Some(mut record) = known.or_else(|| new_vendor(&obs, d, now)) else {
+        return Ok(());
     };
     // A letter announcing new bank details is checked even from a vendor seen for the first
     // time: it is the fraudster's opening move.
@@ -153,13 +122,80 @@ pub(super) fn observe_vendor(
         }
         d.guard = Some(finding);
     }
+    d.vendor_id = Some(record.id.clone());
+    learn(&mut record, &obs, msg, d, now);
+    save_vendor(t, &record)
+}
+
+/// Checked whoever the message claims to be from: an imitator copies the real vendor's name
+/// and VAT ID, only its domain is its own. True (the decision flagged, with a finding) when
+/// the sender's domain imitates a known vendor's.
+fn imitates_a_vendor(
+    t: &mut Tx<'_>,
+    obs: &vendors::Observation,
+    d: &mut Decision,
+) -> Result<bool, StoreError> {
+    let Some(domain) = &obs.domain else {
+        return Ok(false);
+    };
+    if vendors::is_free_mail(domain)
+        || t.get(S_VENDOR_KEYS, format!("domain:{domain}").as_bytes())?
+            .is_some()
+    {
+        return Ok(false);
+    }
+    let Some((imitated, real)) = imitated_vendor(t, domain)? else {
+        return Ok(false);
+    };
+    d.flags.push(vendors::FLAG_LOOKALIKE.into());
+    d.guard = Some(vendors::lookalike_finding(&imitated, domain, &real));
+    d.vendor_id = Some(imitated.id.clone());
+    Ok(true)
+}
+
+/// A vendor enters the registry when a document names it (a VAT ID or a name): a bare domain
+/// or IBAN says too little to be a vendor everyone else is matched to (such mail is still
+/// checked, and flagged on the decision).
+fn new_vendor(
+    obs: &vendors::Observation,
+    d: &mut Decision,
+    now: DateTime<Utc>,
+) -> Option<VendorRecord> {
+    let Some(first) = obs.vat_id.clone().or_else(|| obs.name.clone()) else {
+        if let Some((flags, finding)) = vendors::check_unknown(obs) {
+            d.flags.extend(flags.into_iter().map(String::from));
+            d.guard = Some(finding);
+        }
+        return None;
+    };
+    Some(VendorRecord {
+        id: vendors::new_id(&first),
+        name: obs.name.clone().unwrap_or_else(|| first.clone()),
+        vat_ids: Vec::new(),
+        ibans: Vec::new(),
+        domains: Vec::new(),
+        first_seen: now,
+        last_seen: now,
+        messages: 0,
+    })
+}
+
+/// What the message adds to the vendor's record: its name, a VAT ID, an IBAN (trusted on first
+/// use, unless a letter announcing a change is where it was read), a domain (not from mail
+/// flagged for bank details).
+fn learn(
+    record: &mut VendorRecord,
+    obs: &vendors::Observation,
+    msg: &Message,
+    d: &Decision,
+    now: DateTime<Utc>,
+) {
     if let Some(name) = &obs.name
         && record.vat_ids.contains(&record.name)
     {
         // Named after its VAT ID until a document gave its name.
         record.name = name.clone();
     }
-    d.vendor_id = Some(record.id.clone());
     record.last_seen = now;
     record.messages += 1;
     if let Some(v) = &obs.vat_id
@@ -170,7 +206,6 @@ pub(super) fn observe_vendor(
     if let Some(iban) = &obs.iban
         && !record.ibans.iter().any(|k| &k.iban == iban)
     {
-        // Trusted on first use, unless a letter announcing a change is where it was read.
         let state = if record.confirmed_ibans().is_empty() && !obs.announces_bank_change {
             IbanState::Confirmed
         } else {
@@ -190,22 +225,26 @@ pub(super) fn observe_vendor(
     {
         record.domains.push(domain.clone());
     }
-    let id = record.id.clone();
+}
+
+/// The record and the keys it is found by (VAT IDs, confirmed IBANs, domains, its name).
+fn save_vendor(t: &mut Tx<'_>, record: &VendorRecord) -> Result<(), StoreError> {
+    let id = &record.id;
     for v in &record.vat_ids {
-        index_identity(t, "vat", v, &id)?;
+        index_identity(t, "vat", v, id)?;
     }
     for i in record
         .ibans
         .iter()
         .filter(|i| i.state == IbanState::Confirmed)
     {
-        index_identity(t, "iban", &i.iban, &id)?;
+        index_identity(t, "iban", &i.iban, id)?;
     }
     for dom in &record.domains {
-        index_identity(t, "domain", dom, &id)?;
+        index_identity(t, "domain", dom, id)?;
     }
-    index_identity(t, "name", &fold(&record.name), &id)?;
-    t.insert(S_VENDORS, id.as_bytes(), enc(&record)?);
+    index_identity(t, "name", &fold(&record.name), id)?;
+    t.insert(S_VENDORS, id.as_bytes(), enc(record)?);
     Ok(())
 }
 
