@@ -11,9 +11,16 @@ use crate::model::{EInvoice, EInvoiceTotals};
 /// `BR-CO-15: total with VAT (BT-112) 1801.78 ≠ net (BT-109) 1514.08 + VAT (BT-110) 287.60 = 1801.68`.
 pub fn arithmetic(e: &EInvoice) -> Vec<String> {
     let mut out = Vec::new();
-    let t: &EInvoiceTotals = &e.totals;
-    let zero = Decimal::ZERO;
+    lines_and_allowances(e, &mut out);
+    net_and_tax(e, &mut out);
+    total_and_due(&e.totals, &mut out);
+    vat_per_rate(e, &mut out);
+    out
+}
 
+/// BR-CO-10 to BR-CO-12: the lines, the allowances and the charges add up to their totals.
+fn lines_and_allowances(e: &EInvoice, out: &mut Vec<String>) {
+    let t = &e.totals;
     // BR-CO-10: sum of line net amounts = BT-106.
     if let Some(line_total) = t.line_total
         && !e.lines.is_empty()
@@ -51,6 +58,13 @@ pub fn arithmetic(e: &EInvoice) -> Vec<String> {
             }
         }
     }
+}
+
+/// BR-CO-13 and BR-CO-14: the net total from the line total, allowances and charges; the VAT
+/// total from the breakdown.
+fn net_and_tax(e: &EInvoice, out: &mut Vec<String>) {
+    let t = &e.totals;
+    let zero = Decimal::ZERO;
     // BR-CO-13: BT-109 = BT-106 − BT-107 + BT-108.
     if let (Some(net), Some(line_total)) = (t.net, t.line_total) {
         let expected = line_total - t.allowances.unwrap_or(zero) + t.charges.unwrap_or(zero);
@@ -74,6 +88,11 @@ pub fn arithmetic(e: &EInvoice) -> Vec<String> {
             ));
         }
     }
+}
+
+/// BR-CO-15 and BR-CO-16: the total with VAT, and the amount due.
+fn total_and_due(t: &EInvoiceTotals, out: &mut Vec<String>) {
+    let zero = Decimal::ZERO;
     // BR-CO-15: BT-112 = BT-109 + BT-110.
     if let (Some(total), Some(net)) = (t.total, t.net) {
         let tax = t.tax.unwrap_or(zero);
@@ -95,6 +114,9 @@ pub fn arithmetic(e: &EInvoice) -> Vec<String> {
             ));
         }
     }
+}
+
+fn vat_per_rate(e: &EInvoice, out: &mut Vec<String>) {
     // BR-CO-17: each VAT category's tax = taxable amount × rate, rounded to two decimals
     // (one cent of tolerance for the rounding the rule allows).
     for v in &e.vat {
@@ -108,5 +130,4 @@ pub fn arithmetic(e: &EInvoice) -> Vec<String> {
             }
         }
     }
-    out
 }

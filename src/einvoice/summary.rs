@@ -35,42 +35,8 @@ fn rate(r: &Option<Decimal>) -> String {
     r.map_or_else(|| "—".into(), |r| format!("{}%", r.normalize()))
 }
 
-/// The whole e-invoice as text: header, parties, payment, lines, VAT breakdown, totals, and
-/// failed arithmetic checks.
-pub fn summary_text(e: &EInvoice) -> String {
-    let mut out = String::new();
-    let what = match e.kind {
-        EInvoiceKind::Invoice => "Invoice",
-        EInvoiceKind::CreditNote => "Credit note",
-    };
-    let _ = writeln!(
-        out,
-        "E-invoice ({}, {}): {what} {}",
-        e.syntax,
-        e.profile,
-        opt(&e.number)
-    );
-    let _ = writeln!(
-        out,
-        "Issued {}, due {}, currency {}",
-        opt(&e.issue_date),
-        opt(&e.due_date),
-        opt(&e.currency)
-    );
-    party_lines(&mut out, "Seller", &e.seller);
-    party_lines(&mut out, "Buyer", &e.buyer);
-    for (label, value) in [
-        ("Buyer reference", &e.buyer_reference),
-        ("Purchase order", &e.po_number),
-        ("Preceding invoice", &e.preceding_invoice),
-        ("Payment terms", &e.payment_terms),
-        ("IBAN", &e.iban),
-        ("BIC", &e.bic),
-    ] {
-        if let Some(v) = value {
-            let _ = writeln!(out, "{label}: {v}");
-        }
-    }
+/// The lines, allowances and charges, and the VAT breakdown.
+fn line_items(out: &mut String, e: &EInvoice) {
     if !e.lines.is_empty() {
         out.push_str("Lines:\n");
         for (i, l) in e.lines.iter().enumerate() {
@@ -115,6 +81,10 @@ pub fn summary_text(e: &EInvoice) -> String {
             );
         }
     }
+}
+
+/// The document totals (BT-106 to BT-115) and the VAT in the accounting currency.
+fn totals(out: &mut String, e: &EInvoice) {
     let t = &e.totals;
     for (label, value) in [
         ("Sum of lines (BT-106)", t.line_total),
@@ -137,6 +107,46 @@ pub fn summary_text(e: &EInvoice) -> String {
             "VAT in accounting currency (BT-111): {amount} {currency}"
         );
     }
+}
+
+/// The whole e-invoice as text: header, parties, payment, lines, VAT breakdown, totals, and
+/// failed arithmetic checks.
+pub fn summary_text(e: &EInvoice) -> String {
+    let mut out = String::new();
+    let what = match e.kind {
+        EInvoiceKind::Invoice => "Invoice",
+        EInvoiceKind::CreditNote => "Credit note",
+    };
+    let _ = writeln!(
+        out,
+        "E-invoice ({}, {}): {what} {}",
+        e.syntax,
+        e.profile,
+        opt(&e.number)
+    );
+    let _ = writeln!(
+        out,
+        "Issued {}, due {}, currency {}",
+        opt(&e.issue_date),
+        opt(&e.due_date),
+        opt(&e.currency)
+    );
+    party_lines(&mut out, "Seller", &e.seller);
+    party_lines(&mut out, "Buyer", &e.buyer);
+    for (label, value) in [
+        ("Buyer reference", &e.buyer_reference),
+        ("Purchase order", &e.po_number),
+        ("Preceding invoice", &e.preceding_invoice),
+        ("Payment terms", &e.payment_terms),
+        ("IBAN", &e.iban),
+        ("BIC", &e.bic),
+    ] {
+        if let Some(v) = value {
+            let _ = writeln!(out, "{label}: {v}");
+        }
+    }
+    line_items(&mut out, e);
+    totals(&mut out, e);
     for problem in &e.arithmetic {
         let _ = writeln!(out, "Arithmetic check failed: {problem}");
     }
