@@ -229,6 +229,27 @@ impl async_imap::Authenticator for &mut OAuth {
 /// Connect, secure and log in. Returns the session and whether the server offers IDLE / MOVE.
 pub async fn connect(m: &MailboxConfig, s: &DaemonSettings) -> Result<(Session, Caps), ImapError> {
     let io = s.io_timeout();
+    let client = secured(m, io).await?;
+    let mut session = log_in(client, m, io).await?;
+    // Drain greetings' leftovers; the set of capabilities can change after login.
+    let caps = within(io, "reading capabilities", async {
+        session
+            .capabilities()
+            .await
+            .map_err(|e| During("reading capabilities", e))
+    })
+    .await?;
+    let caps = Caps {
+        idle: caps.has_str("IDLE"),
+        mv: caps.has_str("MOVE"),
+        uidplus: caps.has_str("UIDPLUS"),
+    };
+    Ok((session, caps))
+}
+
+/// A connection to the mailbox's server, secured as configured (implicit TLS, STARTTLS, or
+/// plain), past the server's greeting.
+async fn secured(m: &MailboxConfig, io: Duration) -> Result<Client<ImapStream>, ImapError> {
     let port = m.port();
     let addr = format!("{}:{port}", m.host);
     let tcp = within(io, "connecting", async {
@@ -275,6 +296,17 @@ pub async fn connect(m: &MailboxConfig, s: &DaemonSettings) -> Result<(Session, 
             client
         }
     };
+    Ok(client)
+}
+
+/// Logged in with the mailbox's secret (password, XOAUTH2 or OAUTHBEARER); the secret is
+/// dropped as soon as it is sent.
+async fn log_in(
+    client: Client<ImapStream>,
+    m: &MailboxConfig,
+    io: Duration,
+) -> Result<Session, ImapError> {
+    let port = m.port();
     let secret = read_secret(m).await?;
     let auth_error = |e: async_imap::error::Error| ImapError::Auth {
         user: m.username.clone(),
@@ -283,7 +315,7 @@ pub async fn connect(m: &MailboxConfig, s: &DaemonSettings) -> Result<(Session, 
             other => other.to_string(),
         },
     };
-    let mut session = match m.auth {
+    let session = match m.auth {
         AuthMethod::Password => {
             within(io, "logging in", async {
                 client
@@ -322,20 +354,26 @@ pub async fn connect(m: &MailboxConfig, s: &DaemonSettings) -> Result<(Session, 
         }
     };
     drop(secret);
-    // Drain greetings' leftovers; the set of capabilities can change after login.
-    let caps = within(io, "reading capabilities", async {
+    Ok(session)
+}
+
+/// The UIDs above `last_uid` in the selected folder. UID SEARCH first: "n:*" on a folder whose
+/// highest UID is below n still returns that last message, and an empty folder answers some
+/// servers' FETCH with an error.
+async fn new_uids(
+    session: &mut Session,
+    last_uid: u32,
+    io: Duration,
+) -> Result<Vec<u32>, ImapError> {
+    let query = format!("UID {}:*", last_uid.saturating_add(1));
+    let uids = within(io, "searching for new messages", async {
         session
-            .capabilities()
+            .uid_search(&query)
             .await
-            .map_err(|e| During("reading capabilities", e))
+            .map_err(|e| During("searching for new messages", e))
     })
     .await?;
-    let caps = Caps {
-        idle: caps.has_str("IDLE"),
-        mv: caps.has_str("MOVE"),
-        uidplus: caps.has_str("UIDPLUS"),
-    };
-    Ok((session, caps))
+    Ok(uids.into_iter().collect())
 }
 
 async fn greeting(client: &mut Client<ImapStream>, io: Duration) -> Result<(), ImapError> {
@@ -577,16 +615,7 @@ impl FolderTask {
     ) -> Result<(u32, bool), ImapError> {
         let io = self.settings.io_timeout();
         let m = &self.mailbox;
-        // UID SEARCH first: "n:*" on a folder whose highest UID is below n still returns that
-        // last message, and an empty folder answers some servers' FETCH with an error.
-        let query = format!("UID {}:*", last_uid.saturating_add(1));
-        let uids = within(io, "searching for new messages", async {
-            session
-                .uid_search(&query)
-                .await
-                .map_err(|e| During("searching for new messages", e))
-        })
-        .await?;
+        let uids = new_uids(session, last_uid, io).await?;
         let Some(&max_uid) = uids.iter().filter(|&&u| u > last_uid).max() else {
             self.health.lag(&m.name, &self.folder, 0);
             return Ok((last_uid, false));
@@ -629,15 +658,7 @@ impl FolderTask {
                 }
                 let bytes = fetch.body().unwrap_or_default().to_vec();
                 batch_bytes += bytes.len();
-                batch.push(RawMail {
-                    role: m.role,
-                    mailbox: m.name.clone(),
-                    origin: format!(
-                        "imap://{}/{};UIDVALIDITY={uid_validity};UID={uid}",
-                        m.name, self.folder
-                    ),
-                    bytes,
-                });
+                batch.push(self.raw_mail(uid_validity, uid, bytes));
                 batch_max = batch_max.max(uid);
                 if batch.len() >= m.batch_size || batch_bytes >= BATCH_BYTES {
                     let ack = self
@@ -672,6 +693,20 @@ impl FolderTask {
             "Synced"
         );
         Ok((committed, interrupted))
+    }
+
+    /// A fetched message, named by where it came from.
+    fn raw_mail(&self, uid_validity: u32, uid: u32, bytes: Vec<u8>) -> RawMail {
+        let m = &self.mailbox;
+        RawMail {
+            role: m.role,
+            mailbox: m.name.clone(),
+            origin: format!(
+                "imap://{}/{};UIDVALIDITY={uid_validity};UID={uid}",
+                m.name, self.folder
+            ),
+            bytes,
+        }
     }
 
     async fn submit(
