@@ -90,8 +90,7 @@ pub(super) fn newest_dates(
             if let Some(t) = thread.first(doc)
                 && let Some(slot) = newest.get_mut(&t)
             {
-                let d = date.first(doc).map(|d| d.into_timestamp_secs());
-                *slot = (*slot).max(d);
+                *slot = (*slot).max(date_of(&date, doc));
             }
         }
     }
@@ -172,7 +171,7 @@ impl SegmentCollector for ThreadStatsSegmentCollector {
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let thread = self.thread.first(doc).unwrap_or(0);
-        let date = self.date.first(doc).map(|d| d.into_timestamp_secs());
+        let date = date_of(&self.date, doc);
         self.stats
             .entry(thread)
             .or_default()
@@ -184,10 +183,12 @@ impl SegmentCollector for ThreadStatsSegmentCollector {
     }
 }
 
-/// Reads the dates of sorted documents a block at a time. The date column is optional (undated
-/// mail), and reading it one document at a time ranks each document in the column's index
-/// (the most expensive part of a pass over many matches); a sorted block is ranked a block of
-/// the index at a time and its values decoded together.
+/// A document's date in Unix seconds, `None` when it is undated.
+pub(super) fn date_of(column: &Column<DateTime>, doc: DocId) -> Option<i64> {
+    column.first(doc).and_then(super::dated)
+}
+
+/// Reads the dates of sorted documents a block at a time, their values decoded together.
 #[derive(Default)]
 pub(super) struct BlockDates {
     docs: Vec<DocId>,
@@ -211,7 +212,8 @@ impl BlockDates {
         self.docs
             .iter()
             .copied()
-            .zip(self.dates.iter().map(|d| d.into_timestamp_secs()))
+            .zip(self.dates.iter().map(|&d| super::dated(d)))
+            .filter_map(|(doc, date)| Some((doc, date?)))
     }
 
     /// The date of each of `docs` (sorted), `None` for undated ones, in order.

@@ -622,11 +622,10 @@ impl MailIndexWriter {
                 .collect::<String>()
         });
         add_text_or_sentinel(&mut doc, f.vendor_vat, vat.as_deref());
-        // A date tantivy cannot hold (before 1677 or after 2262) leaves the document undated
-        // rather than overflowing; the store keeps the message's real date.
-        if let Some(date) = msg.date.and_then(|d| indexable_date(d.timestamp())) {
-            doc.add_date(f.date, date);
-        }
+        // A date before 1901-12-14 or after 2262 (which tantivy cannot hold) leaves the document
+        // undated rather than overflowing; the store keeps the message's real date.
+        let date = msg.date.and_then(|d| indexable_date(d.timestamp()));
+        doc.add_date(f.date, date.unwrap_or_else(undated));
         add_text_or_sentinel(&mut doc, f.mailbox, [msg.mailbox.as_str()]);
         doc
     }
@@ -890,19 +889,40 @@ mod topk;
 #[cfg(test)]
 mod writer_tests;
 
-/// Seconds tantivy's date (i64 nanoseconds) can hold: 1677-09-21 to 2262-04-11.
+/// Seconds tantivy's date (i64 nanoseconds) can hold: up to 2262-04-11.
 const DATE_SECS_LIMIT: i64 = i64::MAX / 1_000_000_000;
+/// The second that marks an undated message in the date column (1901-12-13T20:45:52Z). The
+/// column packs each value in the bits its segment's span needs, and its range filter has a
+/// fast path up to 32 bits: a mark this close keeps mail dated up to 2038 within it (one at
+/// tantivy's own minimum, 1677, would not). A message claiming an older date indexes as undated
+/// (there was no e-mail; the store keeps the date it claims).
+const UNDATED_SECS: i64 = i32::MIN as i64;
+/// The oldest second a message's indexed date can be.
+const DATE_SECS_MIN: i64 = UNDATED_SECS + 1;
 
 /// A timestamp as tantivy's date, if it fits (found by fuzzing: a `Date:` or a query bound past
 /// 2262 overflowed `DateTime::from_timestamp_secs`).
 pub(crate) fn indexable_date(secs: i64) -> Option<DateTime> {
-    (-DATE_SECS_LIMIT..=DATE_SECS_LIMIT)
+    (DATE_SECS_MIN..=DATE_SECS_LIMIT)
         .contains(&secs)
         .then(|| DateTime::from_timestamp_secs(secs))
 }
 
-/// A query bound as tantivy's date, clamped into the range it can hold (every indexed date is
-/// inside it, so comparisons stay exact).
+/// A query bound as tantivy's date, clamped into the range a message's date can hold (every
+/// indexed date is inside it, so comparisons stay exact, and the undated mark is below it).
 pub(crate) fn clamped_date(secs: i64) -> DateTime {
-    DateTime::from_timestamp_secs(secs.clamp(-DATE_SECS_LIMIT, DATE_SECS_LIMIT))
+    DateTime::from_timestamp_secs(secs.clamp(DATE_SECS_MIN, DATE_SECS_LIMIT))
+}
+
+/// What the date column holds for an undated message. Every document has a value, so the
+/// column maps a document to its row directly: an optional column ranks each document in its
+/// index first, the largest part of reading the dates of many matches (issue 14).
+pub(crate) fn undated() -> DateTime {
+    DateTime::from_timestamp_secs(UNDATED_SECS)
+}
+
+/// A date column's value in Unix seconds, `None` for the undated mark.
+pub(crate) fn dated(value: DateTime) -> Option<i64> {
+    let secs = value.into_timestamp_secs();
+    (secs != UNDATED_SECS).then_some(secs)
 }

@@ -24,7 +24,7 @@
 //! | `invoice`        | text, freqs+positions       | deskmail      | `fields["invoice_number"]`: `INV-4411` → `inv`,`4411` |
 //! | `invoice_exact`  | text STRING                 | deskmail_kw   | the same, whole (`inv-4411`) and alphanumerics only (`inv4411`) |
 //! | `amount`         | f64 INDEXED+FAST            | —             | `fields["amount_total"]` when it is an `Amount`     |
-//! | `date`           | date INDEXED+FAST+STORED    | —             | `Message::date` (seconds, UTC); absent when no date |
+//! | `date`           | date FAST                   | —             | `Message::date` (seconds, UTC); an undated message holds a mark below any date (`undated`), so every document has a value |
 //! | `retention_from` | i64 FAST                    | —             | `Message::retention_from` (seconds, UTC): where the retention period counts from ([`super::retention`]) |
 //! | `has`            | text STRING (multi-valued)  | deskmail_kw   | `attachment`, `invoice`, `amount`, `einvoice`       |
 //! | `vendor_vat`     | text STRING                 | deskmail_kw   | `fields["vendor_vat_id"]`, spaces removed           |
@@ -43,7 +43,7 @@
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, NumericOptions,
-    STORED, Schema, TextFieldIndexing, TextOptions,
+    Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
@@ -161,7 +161,7 @@ pub fn build_schema() -> (Schema, Fields) {
     let amount = b.add_f64_field("amount", NumericOptions::from(INDEXED).set_fast());
     let date = b.add_date_field(
         DATE,
-        DateOptions::from(INDEXED | STORED)
+        DateOptions::default()
             .set_fast()
             .set_precision(DateTimePrecision::Seconds),
     );

@@ -12,7 +12,7 @@ use tantivy::query::{EnableScoring, Query};
 use tantivy::{BitSet, DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED};
 
 use super::collect::{
-    BlockDates, Hit, ThreadMap, ThreadStats, dated_since_estimate, for_bit_blocks, in_threads,
+    Hit, ThreadMap, ThreadStats, date_of, dated_since_estimate, for_bit_blocks, in_threads,
     newest_dates, thread_stats,
 };
 use super::topk::{Firsts, hit_order};
@@ -71,7 +71,7 @@ fn read_back(
         while doc != TERMINATED {
             if alive.is_none_or(|a| a.is_alive(doc)) {
                 let t = thread.first(doc).unwrap_or(0);
-                let d = date.first(doc).map(|d| d.into_timestamp_secs());
+                let d = date_of(&date, doc);
                 let addr = DocAddress::new(segment, doc);
                 out.stats.entry(t).or_default().add(d, addr);
                 if bits.contains(doc) {
@@ -355,7 +355,7 @@ fn newest_matches_of(
                 let hit = Hit {
                     addr: DocAddress::new(*segment, doc),
                     thread: t,
-                    date: date.first(doc).map(|d| d.into_timestamp_secs()),
+                    date: date_of(&date, doc),
                     score: 0.0,
                 };
                 firsts
@@ -440,67 +440,32 @@ impl MatchedThreads {
 }
 
 /// Calls `f(thread, date)` for every live message dated `since` or later (the date column's
-/// own range filter, which reads the packed values in bulk).
+/// own range filter, which reads the packed values in bulk; every document has a date value,
+/// so its rows are its documents).
 fn for_messages_since(
     searcher: &Searcher,
     since: i64,
     mut f: impl FnMut(u64, i64),
 ) -> Result<(), IndexError> {
-    const BLOCK: u32 = 1024;
     let range = clamped_date(since)..=tantivy::DateTime::MAX;
-    let since_secs = range.start().into_timestamp_secs();
-    let mut rows = Vec::new();
     let mut docs = Vec::new();
     let mut threads = Vec::new();
     let mut dates = Vec::new();
-    let mut block_dates = BlockDates::default();
-    let (mut recent_docs, mut recent_dates) = (Vec::new(), Vec::new());
     for reader in searcher.segment_readers() {
         let thread = reader.fast_fields().u64(schema::THREAD_N)?;
         let date = reader.fast_fields().date(schema::DATE)?;
         let alive = reader.alive_bitset();
-        let is_alive = |d: u32| alive.is_none_or(|a| a.is_alive(d));
-        // The values are filtered in bulk; mapping a value's row back to its document costs
-        // more per row than reading the column in document order (a block at a time), so with
-        // many rows the segment is read in order instead (a date range on old mail: most of
-        // the index).
-        rows.clear();
-        date.values.get_row_ids_for_value_range(
-            range.clone(),
-            0..date.values.num_vals(),
-            &mut rows,
-        );
-        if rows.len() as u32 > reader.max_doc() / 4 {
-            for start in (0..reader.max_doc()).step_by(BLOCK as usize) {
-                docs.clear();
-                docs.extend(start..(start + BLOCK).min(reader.max_doc()));
-                recent_docs.clear();
-                recent_dates.clear();
-                for (doc, d) in block_dates.read(&date, &docs) {
-                    if d >= since_secs && is_alive(doc) {
-                        recent_docs.push(doc);
-                        recent_dates.push(d);
-                    }
-                }
-                threads.resize(recent_docs.len(), None);
-                thread.first_vals(&recent_docs, &mut threads);
-                for (t, &d) in threads.iter().zip(&recent_dates) {
-                    if let Some(t) = t {
-                        f(*t, d);
-                    }
-                }
-            }
-            continue;
+        docs.clear();
+        date.get_docids_for_value_range(range.clone(), 0..reader.max_doc(), &mut docs);
+        if let Some(alive) = alive {
+            docs.retain(|&d| alive.is_alive(d));
         }
-        dates.clear();
-        dates.extend(rows.iter().map(|&row| Some(date.values.get_val(row))));
-        date.index.select_batch_in_place(0, &mut rows);
-        threads.resize(rows.len(), None);
-        thread.first_vals(&rows, &mut threads);
-        for ((&doc, t), d) in rows.iter().zip(&threads).zip(&dates) {
-            if let (Some(t), Some(d)) = (t, d)
-                && is_alive(doc)
-            {
+        threads.resize(docs.len(), None);
+        thread.first_vals(&docs, &mut threads);
+        dates.resize(docs.len(), None);
+        date.first_vals(&docs, &mut dates);
+        for (t, d) in threads.iter().zip(&dates) {
+            if let (Some(t), Some(d)) = (t, d) {
                 f(*t, d.into_timestamp_secs());
             }
         }

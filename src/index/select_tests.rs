@@ -56,7 +56,7 @@ impl SegmentCollector for MatchSegmentCollector {
         self.hits.push(Hit {
             addr: DocAddress::new(self.segment, doc),
             thread: self.thread.first(doc).unwrap_or(0),
-            date: self.date.first(doc).map(|d| d.into_timestamp_secs()),
+            date: super::collect::date_of(&self.date, doc),
             score,
         });
     }

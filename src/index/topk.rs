@@ -23,7 +23,7 @@ use tantivy::{
 };
 
 use super::SortOrder;
-use super::collect::{BlockDates, Hit, ThreadMap, dated_since_estimate, for_bit_blocks};
+use super::collect::{BlockDates, Hit, ThreadMap, date_of, dated_since_estimate, for_bit_blocks};
 use super::schema;
 
 /// Distinct matching threads are counted exactly up to this many; beyond it a search says
@@ -213,7 +213,7 @@ impl FirstsSegment {
     }
 
     #[inline]
-    fn add(&mut self, doc: DocId, thread: Option<u64>, date: Option<DateTime>, score: Score) {
+    fn add(&mut self, doc: DocId, thread: Option<u64>, date: Option<i64>, score: Score) {
         let thread = thread.unwrap_or(0);
         self.messages += 1;
         self.read += 1;
@@ -222,7 +222,7 @@ impl FirstsSegment {
         self.keeper.offer(Hit {
             addr: DocAddress::new(self.segment, doc),
             thread,
-            date: date.map(|d| d.into_timestamp_secs()),
+            date,
             score,
         });
     }
@@ -290,8 +290,7 @@ impl FirstsSegment {
         let target = WINDOW_TARGET.max(8 * self.keeper.k as u64);
         let step = (self.messages / WINDOW_SAMPLES).max(1);
         let mut dates: Vec<i64> = every_nth(&self.matched, step)
-            .filter_map(|doc| self.date.first(doc))
-            .map(|d| d.into_timestamp_secs())
+            .filter_map(|doc| date_of(&self.date, doc))
             .collect();
         let rank = (target / step) as usize;
         if rank >= dates.len() {
@@ -473,7 +472,7 @@ impl SegmentCollector for FirstsSegment {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let thread = self.thread.first(doc);
-        let date = self.date.first(doc);
+        let date = date_of(&self.date, doc);
         self.add(doc, thread, date, score);
     }
 

@@ -8,7 +8,7 @@ use tantivy::query::{
     InvertedIndexRangeQuery, Occur, PhraseQuery, Query, RangeQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DateTime, DocId, DocSet, Score, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
 use super::{KeywordField, Leaf, Node, TextField};
 use crate::index::schema::Fields;
@@ -262,15 +262,14 @@ impl Compiler<'_> {
                 Box::new(RangeQuery::new(lo.as_ref().map(t), hi.as_ref().map(t)))
             }
             Leaf::Date { lo, hi } => {
-                if matches!((lo, hi), (Bound::Unbounded, Bound::Unbounded)) {
-                    // `date:[* TO *]`: any dated message.
-                    return Box::new(RangeQuery::new(
-                        Bound::Included(Term::from_field_date_for_search(fs.date, DateTime::MIN)),
-                        Bound::Unbounded,
-                    ));
-                }
+                // From the first second a message's date can be (`date:[* TO *]`, `date:<P`):
+                // the undated mark lies below it.
                 let t = |v: &i64| date_term(fs.date, *v);
-                Box::new(RangeQuery::new(lo.as_ref().map(t), hi.as_ref().map(t)))
+                let lo = match lo {
+                    Bound::Unbounded => Bound::Included(date_term(fs.date, i64::MIN)),
+                    lo => lo.as_ref().map(t),
+                };
+                Box::new(RangeQuery::new(lo, hi.as_ref().map(t)))
             }
         }
     }
