@@ -471,6 +471,7 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     let data = dir.path().join("data");
     let drop = dir.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
+    let log = dir.path().join("daemon.log");
     let mut child = bin()
         .args([
             "run",
@@ -481,8 +482,9 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
             "--drop",
             drop.to_str().unwrap(),
         ])
+        .env("DESKMAIL_LOG", "deskmail::daemon::control=debug")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let guard = KillOnDrop(child.id());
@@ -502,8 +504,8 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     }
     let reason = std::fs::read_to_string(drop.join("failed/junk.eml.reason")).unwrap();
     assert!(reason.contains("not an email message"), "{reason}");
-    // While the daemon holds the store, sled-backed commands go through its control socket;
-    // search reads the index directly.
+    // While the daemon holds the store, store commands and searches go through its control
+    // socket.
     assert_eq!(stats(&data)["messages"], 1);
     // The file is moved once the store has it; the index commits within a second after.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -524,6 +526,19 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
         assert!(Instant::now() < deadline, "not searchable within 5 s");
         std::thread::sleep(Duration::from_millis(100));
     };
+    let daemon_log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        daemon_log.contains("Control request") && daemon_log.contains("invoice:INV-20417"),
+        "the search did not go through the daemon: {daemon_log}"
+    );
+    // A bad query through the daemon is said as the CLI says its own.
+    let bad = run(&["search", "--data", data.to_str().unwrap(), "date:2026-13"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        said.contains("month must be 01 to 12") && said.contains('^'),
+        "{said}"
+    );
     let thread_id = hits["threads"][0]["thread_id"]
         .as_str()
         .unwrap()
@@ -552,6 +567,20 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     std::mem::forget(guard);
     assert!(exit.success(), "daemon exit: {exit:?}");
     assert_eq!(stats(&data)["messages"], 1);
+    // Stopped: the CLI searches the index itself and finds what the daemon answered.
+    let own = search(&data, "invoice:INV-20417");
+    for key in ["total_threads", "total_messages"] {
+        assert_eq!(own[key], hits[key], "{key}");
+    }
+    for key in [
+        "thread_id",
+        "message_ids",
+        "subject",
+        "snippet",
+        "last_date",
+    ] {
+        assert_eq!(own["threads"][0][key], hits["threads"][0][key], "{key}");
+    }
     // Stopped: status says so, and still counts from the store.
     let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();

@@ -7,8 +7,8 @@
 //! of mail content, each change — is written to the hash-chained audit log with its outcome.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -122,7 +122,7 @@ pub struct ApiState {
     refusals: limiter::AuditThrottle,
     /// Proxies whose X-Forwarded-For names the client.
     trusted_proxies: Vec<ipnet::IpNet>,
-    last_reload: Mutex<Instant>,
+    reloader: crate::index::Reloader,
 }
 
 impl ApiState {
@@ -165,19 +165,13 @@ impl ApiState {
             limiter: limiter::Limiter::new(guard.failures_allowed),
             refusals: limiter::AuditThrottle::default(),
             trusted_proxies: guard.trusted_proxies,
-            last_reload: Mutex::new(Instant::now()),
+            reloader: Default::default(),
         })
     }
 
-    /// Pick up index commits made by the daemon (at most every 250 ms).
+    /// Pick up index commits made by the daemon.
     fn refresh_index(&self) {
-        let mut last = self.last_reload.lock().unwrap_or_else(|p| p.into_inner());
-        if last.elapsed() >= Duration::from_millis(250) {
-            if let Err(e) = self.index.reload() {
-                warn!(error = %e, "Index reload failed");
-            }
-            *last = Instant::now();
-        }
+        self.reloader.refresh(&self.index);
     }
 }
 

@@ -46,7 +46,7 @@ pub fn store_request(data: &Path, view: View, create: bool) -> Result<String> {
     match Store::open(&dir, deskmail::pipeline::STORE_CACHE_BYTES) {
         Ok(store) => {
             let index = deskmail::privacy::IndexDir(DataDir::new(data).index());
-            Ok(control::render(&store, &index, &view)?)
+            Ok(control::render(&store, &index, None, &view)?)
         }
         Err(StoreError::Locked { .. }) => control::ask(&control::socket_path(data), &view)
             .map_err(|e| anyhow!("{e} (the store is held by a running deskmail daemon)")),

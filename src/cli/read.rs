@@ -1,11 +1,12 @@
 //! Reading what is stored: `search`, `show`, `thread`, `stats`, `status`.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 
-use deskmail::daemon::control::View;
+use deskmail::daemon::control::{self, SearchAnswer, View};
 use deskmail::health::StatusReport;
 use deskmail::index::{
     IndexError, MailIndex, SearchError, SearchOptions, SearchResults, SortOrder,
@@ -26,7 +27,44 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let data = &args.data.data;
+    let q = args.query.join(" ");
+    let opts = SearchOptions {
+        limit: args.limit,
+        sort: match args.sort {
+            Sort::Newest => SortOrder::Newest,
+            Sort::Relevance => SortOrder::Relevance,
+        },
+    };
+    let results = match find(&args.data.data, &q, opts)? {
+        SearchAnswer::Results(r) => r,
+        SearchAnswer::BadQuery(e) => {
+            eprintln!(
+                "error: bad query: {e}\n  {q}\n  {}^",
+                " ".repeat(e.position)
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if args.json {
+        outln!("{}", serde_json::to_string(&results)?)?;
+    } else {
+        print_search(&results)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A search through the running daemon when there is one (its index is open and warm), else
+/// on the index itself.
+fn find(data: &Path, q: &str, opts: SearchOptions) -> Result<SearchAnswer> {
+    if let Ok(daemon) = control::connect(&control::socket_path(data)) {
+        let view = View::Search {
+            query: q.to_string(),
+            limit: opts.limit,
+            sort: opts.sort,
+        };
+        let answer = control::ask_on(daemon, &view).map_err(|e| anyhow!(e))?;
+        return serde_json::from_str(&answer).context("the daemon's search answer");
+    }
     let index = MailIndex::open_read_only(&DataDir::new(data).index()).map_err(|e| {
         let context = match e {
             // Said once, for a new data directory and for one whose index was removed alike.
@@ -43,34 +81,15 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
         };
         anyhow::Error::from(e).context(context)
     })?;
-    let q = args.query.join(" ");
-    let opts = SearchOptions {
-        limit: args.limit,
-        sort: match args.sort {
-            Sort::Newest => SortOrder::Newest,
-            Sort::Relevance => SortOrder::Relevance,
-        },
-    };
-    let results = match index.search(&q, &opts) {
-        Ok(r) => r,
-        Err(SearchError::Query(e)) => {
-            eprintln!(
-                "error: bad query: {e}\n  {q}\n  {}^",
-                " ".repeat(e.position)
-            );
-            return Ok(ExitCode::from(2));
-        }
+    let answer = match index.search(q, &opts) {
+        Ok(r) => SearchAnswer::Results(r),
+        Err(SearchError::Query(e)) => SearchAnswer::BadQuery(e),
         Err(e) => return Err(e.into()),
     };
-    if args.json {
-        outln!("{}", serde_json::to_string(&results)?)?;
-    } else {
-        print_search(&results)?;
-    }
-    // The process ends here: its exit releases the index's memory maps (several per segment)
-    // at once, where dropping the index unmaps them one call each.
+    // The process ends after printing: its exit releases the index's memory maps (several per
+    // segment) at once, where dropping the index unmaps them one call each.
     std::mem::forget(index);
-    Ok(ExitCode::SUCCESS)
+    Ok(answer)
 }
 
 /// The first query word that is one of `search`'s own long options (`--limit`, `--limit=5`),

@@ -161,6 +161,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         control::socket_path(&args.data.data),
         Arc::clone(&store),
         Arc::clone(&index) as Arc<dyn deskmail::privacy::IndexUpdates>,
+        Arc::new(control::SearchIndex::new(Arc::clone(&index))),
     );
     let app = deskmail::api::router(deskmail::api::ApiState::new(
         store,
@@ -183,7 +184,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         });
     block_on(async move {
         let socket = control.0.clone();
-        let control = tokio::spawn(control::serve(control.0, control.1, control.2));
+        let control = tokio::spawn(control::serve(
+            control.0,
+            control.1,
+            control.2,
+            Some(control.3),
+        ));
         let served = deskmail::api::server::serve(app, args.listen, tls, shutdown_signal()).await;
         control.abort();
         let _ = std::fs::remove_file(socket);

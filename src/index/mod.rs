@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{SecondsFormat, TimeZone, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tantivy::columnar::StrColumn;
 use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
@@ -59,6 +59,7 @@ use tantivy::{
 use crate::model::{CATEGORY_OTHER, Decision, FieldValue, Message, MessageId, ThreadId};
 
 use collect::{Hit, ThreadStats};
+pub use live::Reloader;
 pub use query::QueryError;
 use schema::{EMPTY_SENTINEL, Fields, MAX_ATTACHMENT_TEXT_BYTES, MAX_BODY_BYTES};
 use snippet::Highlighter;
@@ -119,7 +120,7 @@ impl From<tantivy::TantivyError> for SearchError {
 }
 
 /// Order of the threads in [`SearchResults`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortOrder {
     /// By each thread's latest activity — the date of its newest message, matching or not (the
@@ -170,7 +171,7 @@ impl Default for SearchOptions {
 }
 
 /// The threads matching a query.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SearchResults {
     /// Distinct threads among all matching messages (not only the returned ones), counted up to
     /// [`THREAD_COUNT_BOUND`].
@@ -183,7 +184,7 @@ pub struct SearchResults {
 }
 
 /// One thread with at least one matching message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThreadHit {
     pub thread_id: String,
     /// Subject of the thread's oldest message.
@@ -328,13 +329,13 @@ impl MailIndex {
         })
     }
 
-    /// Number of (live) messages in the index.
     /// See commits made since the reader was opened (by this or another process).
     pub fn reload(&self) -> Result<(), IndexError> {
         self.reader.reload()?;
         Ok(())
     }
 
+    /// Number of (live) messages in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
@@ -879,6 +880,7 @@ fn fold_whitespace(text: &str, ranges: &[std::ops::Range<usize>]) -> (String, Ve
 }
 
 mod collect;
+mod live;
 mod retention;
 mod select;
 #[cfg(test)]

@@ -97,7 +97,7 @@ Fields (no space after the colon; quote values with spaces: subject:\"late fee\"
 An empty query lists every thread.";
 
 /// A syntax or value error in a search query.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("at column {}: {message}", .position + 1)]
 pub struct QueryError {
     /// Char offset (0-based) of the offending part of the query.
