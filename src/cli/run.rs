@@ -161,7 +161,10 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         control::socket_path(&args.data.data),
         Arc::clone(&store),
         Arc::clone(&index) as Arc<dyn deskmail::privacy::IndexUpdates>,
-        Arc::new(control::SearchIndex::new(Arc::clone(&index))),
+        Arc::new(control::SearchIndex::of(
+            Arc::clone(&index),
+            DataDir::new(&args.data.data).index(),
+        )),
     );
     let app = deskmail::api::router(deskmail::api::ApiState::new(
         store,

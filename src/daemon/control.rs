@@ -215,21 +215,50 @@ pub enum SearchAnswer {
 
 /// The daemon's index as the control socket searches it, seeing the writer's commits.
 pub struct SearchIndex {
-    index: Arc<MailIndex>,
+    dir: PathBuf,
+    /// Opened at the first search (read-only) unless given.
+    open: std::sync::Mutex<Option<Arc<MailIndex>>>,
     reloader: Reloader,
 }
 
 impl SearchIndex {
-    pub fn new(index: Arc<MailIndex>) -> Self {
+    /// The index in `dir`, opened read-only at the first search (and again after a failure).
+    pub fn at(dir: PathBuf) -> Self {
         SearchIndex {
-            index,
+            dir,
+            open: Default::default(),
             reloader: Reloader::default(),
         }
     }
 
+    /// An index this process already has open (`deskmail serve`'s).
+    pub fn of(index: Arc<MailIndex>, dir: PathBuf) -> Self {
+        SearchIndex {
+            dir,
+            open: std::sync::Mutex::new(Some(index)),
+            reloader: Reloader::default(),
+        }
+    }
+
+    fn index(&self) -> Result<Arc<MailIndex>, ViewError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(index) = open.as_ref() {
+            return Ok(Arc::clone(index));
+        }
+        let index = Arc::new(MailIndex::open_read_only(&self.dir).map_err(|e| {
+            ViewError::Invalid(format!(
+                "cannot open the search index in {}: {e}",
+                self.dir.display()
+            ))
+        })?);
+        *open = Some(Arc::clone(&index));
+        Ok(index)
+    }
+
     fn answer(&self, query: &str, opts: &SearchOptions) -> Result<SearchAnswer, ViewError> {
-        self.reloader.refresh(&self.index);
-        match self.index.search(query, opts) {
+        let index = self.index()?;
+        self.reloader.refresh(&index);
+        match index.search(query, opts) {
             Ok(results) => Ok(SearchAnswer::Results(results)),
             Err(SearchError::Query(e)) => Ok(SearchAnswer::BadQuery(e)),
             Err(e) => Err(ViewError::Invalid(format!("search: {e}"))),

@@ -112,7 +112,9 @@ pub async fn run(
         control::socket_path(&data),
         Arc::clone(&r.pipeline.store),
         Arc::new(r.intake.sender()),
-        search_index(&data),
+        Some(Arc::new(control::SearchIndex::at(
+            crate::pipeline::DataDir::new(&data).index(),
+        ))),
     ));
     let (failures, dunning_report, sent) = if opts.once {
         sync_once(
@@ -388,18 +390,6 @@ async fn serve_until(
         }
     }
     Ok(())
-}
-
-/// The index the control socket searches (`deskmail search` from another shell); None, with a
-/// warning, when it cannot be opened: the CLI then searches on its own.
-fn search_index(data: &std::path::Path) -> Option<Arc<control::SearchIndex>> {
-    match crate::index::MailIndex::open_read_only(&crate::pipeline::DataDir::new(data).index()) {
-        Ok(index) => Some(Arc::new(control::SearchIndex::new(Arc::new(index)))),
-        Err(e) => {
-            warn!(error = %e, "Cannot open the index for searches through the control socket");
-            None
-        }
-    }
 }
 
 /// The API on `[api] listen` (and the retention purge beside it), when configured.
