@@ -2,6 +2,8 @@
 # Benchmark (not a test): API search latency and throughput with wrk against `deskmail serve` on
 # 127.0.0.1, over the SpamAssassin corpus. Each request is authenticated and audited, as in use.
 # Usage: scripts/bench-api.sh   (CORPUS=maildir, SECONDS_PER_RUN=10, DESKMAIL=binary)
+# DATA=dir: serve that data directory instead of ingesting the corpus into a fresh one (the
+# 1M directory `scripts/bench-scale.sh --keep` leaves; a token named bench is added to it).
 set -euo pipefail
 [ -n "${CORPUS:-}" ] && [[ "$CORPUS" != /* ]] && CORPUS=$PWD/$CORPUS
 cd "$(dirname "$0")/.."
@@ -17,10 +19,15 @@ command -v wrk >/dev/null 2>&1 || {
 WORK=$(mktemp -d)
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-"$DESKMAIL" ingest --data "$WORK/data" "$CORPUS" | tail -1
-TOKEN=$("$DESKMAIL" token create --data "$WORK/data" --role agent --name bench | tail -1)
+if [ -n "${DATA:-}" ]; then
+  data=$DATA
+else
+  data=$WORK/data
+  "$DESKMAIL" ingest --data "$data" "$CORPUS" | tail -1
+fi
+TOKEN=$("$DESKMAIL" token create --data "$data" --role agent --name bench | tail -1)
 export TOKEN
-"$DESKMAIL" serve --data "$WORK/data" --listen 127.0.0.1:0 --auth-failures-per-minute 1000000 >"$WORK/serve.out" 2>&1 &
+"$DESKMAIL" serve --data "$data" --listen 127.0.0.1:0 --auth-failures-per-minute 1000000 >"$WORK/serve.out" 2>&1 &
 PID=$!
 for _ in $(seq 50); do grep -q listening "$WORK/serve.out" && break; sleep 0.1; done
 URL=$(sed -n 's/^listening on //p' "$WORK/serve.out")
