@@ -485,3 +485,30 @@ pub async fn serve(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_index_that_cannot_open_says_so_and_opens_once_it_can() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("index");
+        let search = SearchIndex::at(at.clone());
+        let opts = SearchOptions::default();
+        let refused = search.answer("invoice", &opts).unwrap_err().to_string();
+        assert!(
+            refused.contains("cannot open the search index"),
+            "{refused}"
+        );
+        MailIndex::open_or_create(&at).unwrap();
+        match search.answer("invoice", &opts).unwrap() {
+            SearchAnswer::Results(r) => assert_eq!(r.total_messages, 0),
+            SearchAnswer::BadQuery(e) => panic!("{e}"),
+        }
+        match search.answer("date:2026-13", &opts).unwrap() {
+            SearchAnswer::BadQuery(e) => assert!(e.message.contains("month"), "{e}"),
+            SearchAnswer::Results(_) => panic!("a bad query was answered"),
+        }
+    }
+}
