@@ -188,45 +188,26 @@ pub(super) fn date_of(column: &Column<DateTime>, doc: DocId) -> Option<i64> {
     column.first(doc).and_then(super::dated)
 }
 
-/// Reads the dates of sorted documents a block at a time, their values decoded together.
+/// Reads the dates of sorted documents a block at a time, their values decoded together
+/// (every document has a value: its row is the document itself).
 #[derive(Default)]
 pub(super) struct BlockDates {
-    docs: Vec<DocId>,
-    rows: Vec<u32>,
-    dates: Vec<DateTime>,
+    dates: Vec<Option<DateTime>>,
 }
 
 impl BlockDates {
-    /// The dated ones of `docs` (sorted) with their dates in Unix seconds, in order.
+    /// The date of each of `docs` (sorted) in Unix seconds, `None` for undated ones, in order.
     pub(super) fn read<'a>(
-        &'a mut self,
-        column: &Column<DateTime>,
-        docs: &[DocId],
-    ) -> impl Iterator<Item = (DocId, i64)> + 'a {
-        self.docs.clear();
-        self.rows.clear();
-        column.row_ids_for_docs(docs, &mut self.docs, &mut self.rows);
-        self.dates.clear();
-        self.dates.resize(self.rows.len(), DateTime::MIN);
-        column.values.get_vals(&self.rows, &mut self.dates);
-        self.docs
-            .iter()
-            .copied()
-            .zip(self.dates.iter().map(|&d| super::dated(d)))
-            .filter_map(|(doc, date)| Some((doc, date?)))
-    }
-
-    /// The date of each of `docs` (sorted), `None` for undated ones, in order.
-    pub(super) fn read_all<'a>(
         &'a mut self,
         column: &Column<DateTime>,
         docs: &'a [DocId],
     ) -> impl Iterator<Item = (DocId, Option<i64>)> + 'a {
-        let mut dated = self.read(column, docs).peekable();
-        docs.iter().map(move |&doc| {
-            let date = dated.next_if(|&(d, _)| d == doc).map(|(_, date)| date);
-            (doc, date)
-        })
+        self.dates.clear();
+        self.dates.resize(docs.len(), None);
+        column.first_vals(docs, &mut self.dates);
+        docs.iter()
+            .copied()
+            .zip(self.dates.iter().map(|d| d.and_then(super::dated)))
     }
 }
 

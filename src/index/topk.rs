@@ -328,7 +328,7 @@ impl FirstsSegment {
     fn offer_block(&mut self, docs: &[DocId]) {
         self.read += docs.len() as u64;
         let mut dates = std::mem::take(&mut self.block_dates);
-        for (doc, date) in dates.read_all(&self.date, docs) {
+        for (doc, date) in dates.read(&self.date, docs) {
             if self.keeper.date_floor.is_some_and(|floor| date < floor) {
                 continue;
             }
