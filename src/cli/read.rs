@@ -8,9 +8,7 @@ use anyhow::{Context, Result, anyhow};
 
 use deskmail::daemon::control::{self, SearchAnswer, View};
 use deskmail::health::StatusReport;
-use deskmail::index::{
-    IndexError, MailIndex, SearchError, SearchOptions, SearchResults, SortOrder,
-};
+use deskmail::index::{IndexError, MailIndex, SearchOptions, SearchResults, SortOrder};
 use deskmail::pipeline::DataDir;
 
 use super::args::{Cli, DataArg, SearchArgs, Sort};
@@ -81,11 +79,7 @@ fn find(data: &Path, q: &str, opts: SearchOptions) -> Result<SearchAnswer> {
         };
         anyhow::Error::from(e).context(context)
     })?;
-    let answer = match index.search(q, &opts) {
-        Ok(r) => SearchAnswer::Results(r),
-        Err(SearchError::Query(e)) => SearchAnswer::BadQuery(e),
-        Err(e) => return Err(e.into()),
-    };
+    let answer = SearchAnswer::of(index.search(q, &opts))?;
     // The process ends after printing: its exit releases the index's memory maps (several per
     // segment) at once, where dropping the index unmaps them one call each.
     std::mem::forget(index);

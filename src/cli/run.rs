@@ -161,10 +161,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         control::socket_path(&args.data.data),
         Arc::clone(&store),
         Arc::clone(&index) as Arc<dyn deskmail::privacy::IndexUpdates>,
-        Arc::new(control::SearchIndex::of(
-            Arc::clone(&index),
-            DataDir::new(&args.data.data).index(),
-        )),
+        Arc::new(control::SearchIndex::of(Arc::clone(&index))),
     );
     let app = deskmail::api::router(deskmail::api::ApiState::new(
         store,

@@ -213,6 +213,18 @@ pub enum SearchAnswer {
     BadQuery(QueryError),
 }
 
+impl SearchAnswer {
+    /// A search's outcome as the socket carries it: a bad query is an answer, any other error
+    /// is not.
+    pub fn of(outcome: Result<SearchResults, SearchError>) -> Result<SearchAnswer, SearchError> {
+        match outcome {
+            Ok(results) => Ok(SearchAnswer::Results(results)),
+            Err(SearchError::Query(e)) => Ok(SearchAnswer::BadQuery(e)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The daemon's index as the control socket searches it, seeing the writer's commits.
 pub struct SearchIndex {
     dir: PathBuf,
@@ -232,9 +244,9 @@ impl SearchIndex {
     }
 
     /// An index this process already has open (`deskmail serve`'s).
-    pub fn of(index: Arc<MailIndex>, dir: PathBuf) -> Self {
+    pub fn of(index: Arc<MailIndex>) -> Self {
         SearchIndex {
-            dir,
+            dir: index.dir().to_path_buf(),
             open: std::sync::Mutex::new(Some(index)),
             reloader: Reloader::default(),
         }
@@ -258,11 +270,8 @@ impl SearchIndex {
     fn answer(&self, query: &str, opts: &SearchOptions) -> Result<SearchAnswer, ViewError> {
         let index = self.index()?;
         self.reloader.refresh(&index);
-        match index.search(query, opts) {
-            Ok(results) => Ok(SearchAnswer::Results(results)),
-            Err(SearchError::Query(e)) => Ok(SearchAnswer::BadQuery(e)),
-            Err(e) => Err(ViewError::Invalid(format!("search: {e}"))),
-        }
+        SearchAnswer::of(index.search(query, opts))
+            .map_err(|e| ViewError::Invalid(format!("search: {e}")))
     }
 }
 

@@ -213,7 +213,7 @@ pub struct MailIndex {
     fields: Fields,
     analyzer: TextAnalyzer,
     read_only: bool,
-    /// The index directory, for its size.
+    /// The index directory (its size; where a reader opened on it looks).
     dir: std::path::PathBuf,
 }
 
@@ -291,6 +291,11 @@ impl MailIndex {
     /// Bytes on disk (a bounded walk of the index directory).
     pub fn size_on_disk(&self) -> u64 {
         crate::metrics::dir_size(&self.dir, 10_000)
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// A writer with one indexing thread, one merge thread and `heap_bytes` of indexing memory
