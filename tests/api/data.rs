@@ -252,18 +252,9 @@ fn the_daemon_serves_the_api_and_erases_through_its_own_index_writer() {
         ),
     )
     .unwrap();
-    let mut child = bin()
-        .args(["run", "--config", config.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line.trim().rsplit(':').next().unwrap().parse().unwrap();
-    let server = Server { child, port };
+    let mut run = bin();
+    run.args(["run", "--config", config.to_str().unwrap()]);
+    let server = Server::spawn(run);
     std::fs::copy(
         fixtures().join("ap/invoice-en-us-plain-text-net30.eml"),
         drop.join("a.eml"),

@@ -6,8 +6,9 @@ use super::*;
 fn https_with_a_certificate_serves_the_api_and_plain_clients_are_turned_away() {
     let (dir, data, tokens) = setup();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let ok = Command::new("openssl")
-        .args([
+    openssl(
+        dir.path(),
+        &[
             "req",
             "-x509",
             "-newkey",
@@ -17,21 +18,16 @@ fn https_with_a_certificate_serves_the_api_and_plain_clients_are_turned_away() {
             "-nodes",
             "-days",
             "1",
-        ])
-        .args([
             "-subj",
             "/CN=localhost",
             "-addext",
             "subjectAltName=DNS:localhost",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(ok.success());
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ],
+    );
     let server = Server::start_with(
         &data,
         &[
@@ -78,7 +74,7 @@ fn https_with_a_certificate_serves_the_api_and_plain_clients_are_turned_away() {
     assert!(!String::from_utf8_lossy(&answer).contains("\"status\""));
 }
 
-/// openssl in a directory: a CA and certificates it signs.
+/// openssl in a directory: a self-signed certificate, a CA and certificates it signs.
 fn openssl(dir: &Path, args: &[&str]) {
     let ok = Command::new("openssl")
         .current_dir(dir)
