@@ -24,7 +24,8 @@ RUN apt-get update \
  && useradd --system --gid deskmail --home-dir /var/lib/deskmail --shell /usr/sbin/nologin deskmail \
  && mkdir -p /var/lib/deskmail \
  && chown deskmail:deskmail /var/lib/deskmail
-COPY --from=build /src/target/release/deskmail /usr/local/bin/deskmail
+# Two executables, side by side: `deskmail` (searches) runs `deskmail-engine` for the rest.
+COPY --from=build /src/target/release/deskmail /src/target/release/deskmail-engine /usr/local/bin/
 # The binary carries its rules and templates. To use edited ones: `deskmail rules export DIR`,
 # mount DIR and set DESKMAIL_RULES (and `[outbound] templates` in the config).
 ENV DESKMAIL_DATA=/var/lib/deskmail

@@ -10,7 +10,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/deskmail-target}"
 cargo build --release --locked
 stage="$(mktemp -d /tmp/deskmail-image.XXXXXX)"
 trap 'rm -rf "$stage"' EXIT
-install -D -m 0755 "$CARGO_TARGET_DIR/release/deskmail" "$stage/usr/local/bin/deskmail"
+install -D -m 0755 -t "$stage/usr/local/bin" "$CARGO_TARGET_DIR/release/deskmail" \
+  "$CARGO_TARGET_DIR/release/deskmail-engine"
 
 # runtime stage: same paths as the image (the binary carries its rules and templates)
 mkdir -p "$stage/var/lib/deskmail"
@@ -37,4 +38,5 @@ run_as_nobody "$stage/usr/local/bin/deskmail" --version
 run_as_nobody "$stage/usr/local/bin/deskmail" rules check
 run_as_nobody "$stage/usr/local/bin/deskmail" ingest --json "$sample/mail" >/dev/null
 run_as_nobody "$stage/usr/local/bin/deskmail" stats --json
-echo "container layout OK: $(du -sh "$stage/usr/local/bin/deskmail" | cut -f1) binary"
+run_as_nobody "$stage/usr/local/bin/deskmail" search --json invoice >/dev/null
+echo "container layout OK: $(du -sh "$stage/usr/local/bin" | cut -f1) of executables"

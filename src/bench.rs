@@ -199,9 +199,12 @@ impl fmt::Display for SearchReport {
 }
 
 /// Time `deskmail search --data DIR --json QUERY` as separate processes (process start included),
-/// cycling through the queries.
+/// cycling through the queries: the `deskmail` front beside this executable, as people run it.
 pub fn cli_search(data: &Path, queries: &[String], runs: usize) -> anyhow::Result<SearchReport> {
-    let exe = std::env::current_exe()?;
+    let exe = match crate::exe::beside_this(crate::exe::FRONT) {
+        Some(front) => front,
+        None => std::env::current_exe()?,
+    };
     let mut times = Vec::with_capacity(runs);
     for i in 0..runs.max(1) {
         let q = &queries[i % queries.len()];

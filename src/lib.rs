@@ -44,6 +44,7 @@ pub mod config;
 pub mod daemon;
 pub mod einvoice;
 pub mod eval;
+pub mod exe;
 pub mod extract;
 pub mod health;
 pub mod index;

@@ -1,5 +1,7 @@
-//! The deskmail command line: parse arguments, hand each subcommand to its module in `cli`
-//! (which calls the library and prints), turn the outcome into an exit code.
+//! `deskmail-engine`, the deskmail command line with every subcommand: parse arguments, hand
+//! each subcommand to its module in `cli` (which calls the library and prints), turn the
+//! outcome into an exit code. People type `deskmail` (src/front.rs), which answers a search
+//! itself and runs this executable, with the same arguments, for everything else.
 
 mod cli;
 
@@ -12,25 +14,12 @@ use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::common::init_logging(cli.log_format);
-    match run(cli.command) {
-        Ok(code) => code,
-        // Whoever read our output stopped (`deskmail search ... | head -1`): done, quietly.
-        Err(e) if cli::common::is_closed_stdout(&e) => ExitCode::SUCCESS,
-        // A config with mistakes: every problem as path:line: message, exit 1 (like rules check).
-        Err(e) if e.downcast_ref::<deskmail::config::ConfigErrors>().is_some() => {
-            eprintln!("{e}");
-            ExitCode::from(1)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    cli::output::init_logging(cli.log_format);
+    cli::output::exit_code(run(cli.command))
 }
 
 fn run(command: Command) -> Result<ExitCode> {
-    use cli::{admin, backup, ingest, read, receivables, review, rules, run};
+    use cli::{admin, backup, ingest, read, receivables, review, rules, run, search};
     match command {
         Command::Ingest(args) => ingest::ingest(args),
         Command::Reindex { data } => ingest::reindex(&data),
@@ -39,7 +28,7 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Restore { data, archive } => backup::restore(&data, &archive),
         Command::Eval { rules, json, dir } => ingest::eval(&rules, json, &dir),
         Command::Bench { command } => ingest::bench(command),
-        Command::Search(args) => read::search(args),
+        Command::Search(args) => search::search(args),
         Command::Show { data, json, id } => read::show(&data, json, id),
         Command::Thread { data, json, id } => read::thread(&data, json, id),
         Command::Stats { data, json } => read::stats(&data, json),

@@ -21,7 +21,8 @@ fn table_rows(architecture: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every library source file with its module path (`a`, `a::b`), main.rs and the CLI left out.
+/// Every library source file with its module path (`a`, `a::b`), the two executables' roots
+/// (main.rs, front.rs) and the CLI left out.
 fn library_files(dir: &Path, prefix: &[String], out: &mut Vec<(PathBuf, Vec<String>)>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -31,7 +32,7 @@ fn library_files(dir: &Path, prefix: &[String], out: &mut Vec<(PathBuf, Vec<Stri
     for entry in entries {
         let name = entry.file_name().to_string_lossy().to_string();
         let path = entry.path();
-        if prefix.is_empty() && matches!(name.as_str(), "main.rs" | "lib.rs" | "cli") {
+        if prefix.is_empty() && matches!(name.as_str(), "main.rs" | "front.rs" | "lib.rs" | "cli") {
             continue;
         }
         if path.is_dir() {

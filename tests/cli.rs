@@ -203,6 +203,75 @@ fn a_bad_query_says_where_it_is_wrong() {
     );
 }
 
+/// `deskmail` answers a search itself and runs `deskmail-engine` for everything else: copied
+/// alone into a directory it still searches, with the engine's answer (JSON and text, a bad
+/// query's error too), while any other command, help included, names the executable it needs.
+#[test]
+fn the_front_searches_alone_and_runs_the_engine_for_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures()]);
+    let alone = dir.path().join("bin").join("deskmail");
+    std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_deskmail"), &alone).unwrap();
+    let command = |exe: &Path, args: &[&str]| {
+        Command::new(exe)
+            .args(args)
+            .env_remove("DESKMAIL_DATA")
+            .env_remove("DESKMAIL_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let engine = Path::new(env!("CARGO_BIN_EXE_deskmail-engine"));
+    let data = data.to_str().unwrap();
+    for args in [
+        &[
+            "search", "--json", "--limit", "50", "--data", data, "invoice",
+        ][..],
+        &[
+            "search",
+            "--data",
+            data,
+            "from:acme OR category:ap",
+            "-paid",
+        ],
+    ] {
+        let (front, engine) = (command(&alone, args), command(engine, args));
+        assert!(
+            front.status.success(),
+            "{}",
+            String::from_utf8_lossy(&front.stderr)
+        );
+        assert_eq!(front.stdout, engine.stdout, "{args:?}");
+        assert!(front.stdout.len() > 100, "found something");
+    }
+    let bad = ["search", "--data", data, "amount:[100 TO 500"];
+    let (front, engine) = (command(&alone, &bad), command(engine, &bad));
+    assert_eq!(
+        (front.status.code(), &front.stderr),
+        (Some(2), &engine.stderr)
+    );
+
+    for args in [
+        &["stats", "--data", data][..],
+        &["search", "--help"],
+        &["--version"],
+    ] {
+        let out = command(&alone, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cannot run deskmail-engine"),
+            "{args:?}: {err}"
+        );
+    }
+    // Beside the engine (as installed), the same commands are the engine's.
+    let stats = json_of(&run(&["stats", "--json", "--data", data]));
+    assert!(stats["messages"].as_u64().unwrap() > 0);
+    let version = run(&["--version"]);
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("deskmail "));
+}
+
 /// A data directory without an index (nothing ingested yet, or the index removed): search
 /// says so once, with both ways to make one, and exits 2.
 #[test]
