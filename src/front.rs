@@ -1,43 +1,64 @@
-//! `deskmail`, the command people type: it answers `deskmail search` itself and runs
-//! `deskmail-engine` (installed beside it) with the same arguments for everything else, help,
-//! version and argument errors included (src/exe.rs says why there are two).
+//! `deskmail`, the command people type: it answers `deskmail search` itself, and `show`,
+//! `thread` and `stats` when a daemon holds the store (they are the daemon's to render then);
+//! it runs `deskmail-engine` (installed beside it) with the same arguments for everything else,
+//! help, version and argument errors included (src/exe.rs says why there are two).
 //!
-//! The arguments are parsed with the engine's own definitions (`cli::args`), so a search means
-//! here exactly what it means there, and the search itself is the engine's code (`cli::search`).
+//! The arguments are parsed with the engine's own definitions (`cli::args`), so a command means
+//! here exactly what it means there, and what answers it is the engine's code (`cli::search`,
+//! `cli::ask`).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-/// The parts of the engine's command line a search needs, compiled here from the same files.
+/// The parts of the engine's command line a search needs, compiled here from the same files
+/// (with `out!` and `outln!`).
+#[macro_use]
 #[path = "cli"]
 mod cli {
-    // `out!` (without a newline) is the engine's; a search prints whole lines.
     #[macro_use]
-    #[allow(unused_macros)]
     pub mod output;
 
     // Every subcommand's arguments are defined here (to parse exactly as the engine does); only
     // search's are read here, the rest by the engine.
     #[allow(dead_code)]
     pub mod args;
+    pub mod ask;
     pub mod search;
 }
+
+use deskmail::daemon::control::View;
 
 use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    match Cli::try_parse_from(&argv) {
-        Ok(Cli {
-            command: Command::Search(args),
-            log_format,
-        }) => {
+    let Ok(Cli {
+        command,
+        log_format,
+    }) = Cli::try_parse_from(&argv)
+    else {
+        return run_engine(argv);
+    };
+    let (data, view) = match command {
+        Command::Search(args) => {
             cli::output::init_logging(log_format);
-            cli::output::exit_code(cli::search::search(args))
+            return cli::output::exit_code(cli::search::search(args));
         }
-        _ => run_engine(argv),
+        Command::Show { data, json, id } => (data, View::Show { id, json }),
+        Command::Thread { data, json, id } => (data, View::Thread { id, json }),
+        Command::Stats { data, json } => (data, View::Stats { json }),
+        _ => return run_engine(argv),
+    };
+    match cli::ask::daemon(&data.data, &view) {
+        Ok(answer) => {
+            cli::output::init_logging(log_format);
+            let printed = answer.and_then(|text| Ok(out!("{text}")?));
+            cli::output::exit_code(printed.map(|()| ExitCode::SUCCESS))
+        }
+        // No daemon: the engine opens the store itself.
+        Err(_) => run_engine(argv),
     }
 }
 

@@ -622,6 +622,24 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     let missing = run(&["show", "--data", data.to_str().unwrap(), "ffffffff"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no single message"));
+    // The `deskmail` front asks the daemon itself: a copy without the engine beside it answers
+    // the same, errors included.
+    let alone = dir.path().join("alone").join("deskmail");
+    std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_deskmail"), &alone).unwrap();
+    let front = |args: &[&str]| Command::new(&alone).args(args).output().unwrap();
+    let data_arg = data.to_str().unwrap();
+    for args in [
+        &["stats", "--json", "--data", data_arg][..],
+        &["thread", "--data", data_arg, &thread_id],
+    ] {
+        assert_eq!(front(args).stdout, run(args).stdout, "{args:?}");
+    }
+    let missing_alone = front(&["show", "--data", data_arg, "ffffffff"]);
+    assert_eq!(
+        (missing_alone.status.code(), missing_alone.stderr),
+        (Some(2), missing.stderr)
+    );
     let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status[0]["name"], "drop");

@@ -48,8 +48,13 @@ pub fn store_request(data: &Path, view: View, create: bool) -> Result<String> {
             let index = deskmail::privacy::IndexDir(DataDir::new(data).index());
             Ok(control::render(&store, &index, None, &view)?)
         }
-        Err(StoreError::Locked { .. }) => control::ask(&control::socket_path(data), &view)
-            .map_err(|e| anyhow!("{e} (the store is held by a running deskmail daemon)")),
+        Err(StoreError::Locked { .. }) => super::ask::daemon(data, &view).unwrap_or_else(|e| {
+            Err(anyhow!(
+                "cannot reach the daemon at {}: {e} (the store is held by a running deskmail \
+                 daemon)",
+                control::socket_path(data).display()
+            ))
+        }),
         Err(e) => Err(e.into()),
     }
 }
