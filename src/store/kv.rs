@@ -99,6 +99,19 @@ pub(super) fn disk_bytes(dir: &Path) -> u64 {
     crate::metrics::dir_size(&dir.join(KV_DIR), usize::MAX)
 }
 
+/// Another opener holds the engine's lock file in `path` (the lock is released again at once
+/// when it is free; no lock file: a new store, nobody holds it).
+fn lock_is_held(path: &Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path.join("lock"))
+    else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
 impl Kv {
     /// Open (or create) the engine in `dir/kv`. `cache_bytes` bounds its block cache. A lock
     /// held by another process is `StoreError::Locked` at once, or after `wait` (for a store
@@ -107,6 +120,18 @@ impl Kv {
         let path = dir.join(KV_DIR);
         let started = std::time::Instant::now();
         let db = loop {
+            // fjall retries a held lock twice, 100 ms apart, before it says so: every command
+            // run beside the daemon paid 200 ms to learn that it must ask the daemon. The lock
+            // is looked at first; fjall's own check stays for a lock taken in between.
+            if lock_is_held(&path) {
+                if started.elapsed() < wait {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+                return Err(StoreError::Locked {
+                    path: dir.display().to_string(),
+                });
+            }
             match Database::builder(&path)
                 .cache_size(cache_bytes.max(1 << 20))
                 .worker_threads(1)
@@ -260,6 +285,18 @@ mod tests {
             Err(StoreError::Locked { path }) => assert_eq!(path, dir.path().display().to_string()),
             other => panic!("expected Locked, got {:?}", other.err()),
         }
+        // Without a wait it says so at once: fjall on its own retries for 200 ms, which every
+        // command run beside the daemon paid before asking it.
+        let asked = std::time::Instant::now();
+        assert!(matches!(
+            Kv::open(dir.path(), 1 << 20, Duration::ZERO),
+            Err(StoreError::Locked { .. })
+        ));
+        assert!(
+            asked.elapsed() < Duration::from_millis(150),
+            "{:?}",
+            asked.elapsed()
+        );
         drop(kv);
         assert!(exists(dir.path()));
         let kv = Kv::open(dir.path(), 1 << 20, Duration::from_secs(5)).unwrap();
