@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// The parts of the engine's command line a search needs, compiled here from the same files
-/// (with `out!` and `outln!`).
+/// The parts of the engine's command line the front's commands need, compiled here from the
+/// same files (with `out!` and `outln!`).
 #[macro_use]
 #[path = "cli"]
 mod cli {
@@ -21,7 +21,7 @@ mod cli {
     pub mod output;
 
     // Every subcommand's arguments are defined here (to parse exactly as the engine does); only
-    // search's are read here, the rest by the engine.
+    // those of search, show, thread and stats are read here, the rest by the engine.
     #[allow(dead_code)]
     pub mod args;
     pub mod ask;
@@ -67,8 +67,17 @@ fn main() -> ExitCode {
 /// cannot be run.
 fn run_engine(argv: Vec<OsString>) -> ExitCode {
     use std::os::unix::process::CommandExt;
-    let engine = deskmail::exe::beside_this(deskmail::exe::ENGINE)
-        .unwrap_or_else(|| deskmail::exe::ENGINE.into());
+    // Beside this executable only, never from PATH: the front must not run whatever another
+    // directory calls deskmail-engine.
+    let Some(engine) = deskmail::exe::beside_this(deskmail::exe::ENGINE) else {
+        eprintln!(
+            "error: cannot run {0}: `{0}` runs every command but search, and is installed in \
+             the same directory as `{1}`",
+            deskmail::exe::ENGINE,
+            deskmail::exe::FRONT
+        );
+        return ExitCode::from(2);
+    };
     let mut command = std::process::Command::new(&engine);
     command.args(argv.iter().skip(1));
     // clap names the program after argv[0]: usage and errors still say `deskmail`.
@@ -76,12 +85,6 @@ fn run_engine(argv: Vec<OsString>) -> ExitCode {
         command.arg0(name);
     }
     let error = command.exec();
-    eprintln!(
-        "error: cannot run {} ({error}): `{}` runs every command but search, and is installed \
-         beside `{}`",
-        engine.display(),
-        deskmail::exe::ENGINE,
-        deskmail::exe::FRONT
-    );
+    eprintln!("error: cannot run {}: {error}", engine.display());
     ExitCode::from(2)
 }
