@@ -2,7 +2,7 @@
 //! the product build on (ingest/search/stats/show/rules JSON), idempotency, and bad input.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -622,24 +622,7 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     let missing = run(&["show", "--data", data.to_str().unwrap(), "ffffffff"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no single message"));
-    // The `deskmail` front asks the daemon itself: a copy without the engine beside it answers
-    // the same, errors included.
-    let alone = dir.path().join("alone").join("deskmail");
-    std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_deskmail"), &alone).unwrap();
-    let front = |args: &[&str]| Command::new(&alone).args(args).output().unwrap();
-    let data_arg = data.to_str().unwrap();
-    for args in [
-        &["stats", "--json", "--data", data_arg][..],
-        &["thread", "--data", data_arg, &thread_id],
-    ] {
-        assert_eq!(front(args).stdout, run(args).stdout, "{args:?}");
-    }
-    let missing_alone = front(&["show", "--data", data_arg, "ffffffff"]);
-    assert_eq!(
-        (missing_alone.status.code(), missing_alone.stderr),
-        (Some(2), missing.stderr)
-    );
+    the_front_alone_asks_the_daemon(dir.path(), &data, &thread_id, &missing);
     let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status[0]["name"], "drop");
@@ -655,7 +638,38 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     assert!(exit.success(), "daemon exit: {exit:?}");
     assert_eq!(stats(&data)["messages"], 1);
     // Stopped: the CLI searches the index itself and finds what the daemon answered.
-    let own = search(&data, "invoice:INV-20417");
+    assert_the_same_threads(&search(&data, "invoice:INV-20417"), &hits);
+    // Stopped: status says so, and still counts from the store.
+    let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status[0]["connected"], false);
+    assert_eq!(status[0]["messages_stored"], 1);
+}
+
+/// The `deskmail` front asks a running daemon itself: a copy without the engine beside it
+/// answers as the engine does, errors included (`missing`: the engine's `show` of an unknown id).
+fn the_front_alone_asks_the_daemon(dir: &Path, data: &Path, thread_id: &str, missing: &Output) {
+    let alone = dir.join("alone").join("deskmail");
+    std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_deskmail"), &alone).unwrap();
+    let front = |args: &[&str]| Command::new(&alone).args(args).output().unwrap();
+    let data_arg = data.to_str().unwrap();
+    for args in [
+        &["stats", "--json", "--data", data_arg][..],
+        &["thread", "--data", data_arg, thread_id],
+    ] {
+        assert_eq!(front(args).stdout, run(args).stdout, "{args:?}");
+    }
+    let missing_alone = front(&["show", "--data", data_arg, "ffffffff"]);
+    assert_eq!(
+        (missing_alone.status.code(), &missing_alone.stderr),
+        (Some(2), &missing.stderr)
+    );
+}
+
+/// Two search answers found the same threads (totals, and the first thread's ids, subject,
+/// snippet and date).
+fn assert_the_same_threads(own: &Value, hits: &Value) {
     for key in ["total_threads", "total_messages"] {
         assert_eq!(own[key], hits[key], "{key}");
     }
@@ -668,11 +682,6 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     ] {
         assert_eq!(own["threads"][0][key], hits["threads"][0][key], "{key}");
     }
-    // Stopped: status says so, and still counts from the store.
-    let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status[0]["connected"], false);
-    assert_eq!(status[0]["messages_stored"], 1);
 }
 
 /// Kills a spawned daemon if the test fails before stopping it.
