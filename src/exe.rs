@@ -1,11 +1,13 @@
 //! deskmail's two executables, installed side by side: `deskmail`, the command people type,
 //! a front that answers a search itself (with the index and the daemon's control socket, no
-//! more), and `deskmail-engine`, every subcommand, which the front runs for all the rest.
+//! more; also `show`, `thread` and `stats` when a daemon holds the store), and
+//! `deskmail-engine`, every subcommand, which the front runs for all the rest.
 //!
 //! Why two: a process's start costs in proportion to what its executable links. The whole
-//! command line (mail servers, TLS, PDFs, the store, the rules) costs a search ~2 ms before
-//! `main` (the dynamic loader's relocations: ~850 page faults against ~200), most of a search
-//! through the daemon (docs/PERFORMANCE.md, "A front for searches"). `git` and `cargo` run
+//! command line (mail servers, TLS, PDFs, the store, the rules) cost a search ~1.5 ms before
+//! `main` (the dynamic loader's relocations: ~850 page faults against ~340), a fifth of a word
+//! search through the daemon at a million messages (docs/PERFORMANCE.md, "A front for
+//! searches"). `git` and `cargo` run
 //! their subcommands the same way.
 
 use std::path::PathBuf;
