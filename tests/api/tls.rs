@@ -5,28 +5,14 @@ use super::*;
 #[test]
 fn https_with_a_certificate_serves_the_api_and_plain_clients_are_turned_away() {
     let (dir, data, tokens) = setup();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    openssl(
+    self_signed(
         dir.path(),
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-keyout",
-            "key.pem",
-            "-out",
-            "cert.pem",
-        ],
+        "localhost",
+        &["-addext", "subjectAltName=DNS:localhost"],
+    );
+    let (cert, key) = (
+        dir.path().join("localhost.pem"),
+        dir.path().join("localhost.key"),
     );
     let server = Server::start_with(
         &data,
@@ -86,27 +72,37 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(ok.success(), "openssl {args:?}");
 }
 
-fn make_ca(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-        ],
+/// A self-signed certificate for `name` (`NAME.pem`, its key `NAME.key`): a server's own, or a
+/// CA's. `extra`: more `openssl req` arguments (a subjectAltName).
+fn self_signed(dir: &Path, name: &str, extra: &[&str]) {
+    let (subject, key, cert) = (
+        format!("/CN={name}"),
+        format!("{name}.key"),
+        format!("{name}.pem"),
     );
+    let mut args = vec![
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &subject,
+        "-keyout",
+        &key,
+        "-out",
+        &cert,
+    ];
+    args.extend_from_slice(extra);
+    openssl(dir, &args);
+}
+
+fn make_ca(dir: &Path, name: &str) {
+    self_signed(dir, name, &[]);
 }
 
 fn make_cert(dir: &Path, ca: &str, name: &str, ext: &str) {
