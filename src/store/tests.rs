@@ -291,6 +291,67 @@ fn a_merge_carries_the_legal_hold_and_queues_the_moved_messages_for_the_index() 
     );
 }
 
+/// `n` originals with one subject, one batch each (so they arrive in order), and their threads.
+fn originals(s: &Store, subject: &str, n: usize) -> Vec<ThreadId> {
+    (0..n)
+        .map(|i| {
+            let m = processed(&format!(
+                "Message-ID: <o{i}@x>\nSubject: {subject}\n\nstatement {i}\n"
+            ));
+            thread_of(&s.commit_batch(&[m]).unwrap()[0])
+        })
+        .collect()
+}
+
+/// A reply without references to a subject every month repeats joins only the most recent
+/// originals; the older ones stay apart.
+#[test]
+fn a_reference_less_reply_joins_only_the_most_recent_originals() {
+    let (_d, s) = open();
+    let n = threads::MAX_ORIGINALS + 2;
+    let threads = originals(&s, "Your monthly statement", n);
+    let reply = processed("Message-ID: <r@x>\nSubject: Re: Your monthly statement\n\nno refs\n");
+    let joined = thread_of(&s.commit_batch(&[reply]).unwrap()[0]);
+    let record = s.thread(&joined).unwrap().unwrap();
+    assert_eq!(record.messages.len(), threads::MAX_ORIGINALS + 1);
+    for old in &threads[..2] {
+        let apart = s.thread(old).unwrap().unwrap();
+        assert_ne!(apart.thread_id, joined, "an older original stays apart");
+        assert_eq!(apart.messages.len(), 1);
+    }
+    assert_eq!(s.stats().unwrap().threads, 3);
+}
+
+/// An entry written under the earlier bound (64) keeps only the most recent originals once
+/// the next one with its subject arrives.
+#[test]
+fn a_subject_entry_over_the_bound_shrinks_with_its_next_message() {
+    let (_d, s) = open();
+    let subject = "Invoice 5150 reminder";
+    let mut threads = originals(&s, subject, threads::MAX_ORIGINALS + 4);
+    let mut tx = s.begin();
+    tx.insert(
+        S_SUBJECTS,
+        b"invoice 5150 reminder",
+        codec::subject_value(&threads, None).unwrap(),
+    );
+    tx.apply().unwrap();
+    let next = processed(&format!(
+        "Message-ID: <next@x>\nSubject: {subject}\n\nlatest\n"
+    ));
+    threads.push(thread_of(&s.commit_batch(&[next]).unwrap()[0]));
+    let reply = processed("Message-ID: <r@x>\nSubject: RE: Invoice 5150 reminder\n\nno refs\n");
+    let joined = thread_of(&s.commit_batch(&[reply]).unwrap()[0]);
+    assert_eq!(
+        s.thread(&joined).unwrap().unwrap().messages.len(),
+        threads::MAX_ORIGINALS + 1
+    );
+    assert_eq!(
+        s.stats().unwrap().threads as usize,
+        threads.len() - threads::MAX_ORIGINALS + 1
+    );
+}
+
 #[test]
 fn a_subject_record_written_before_merging_threads_still_reads() {
     let (_d, s) = open();
