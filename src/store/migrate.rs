@@ -84,9 +84,14 @@ pub(super) fn upgrade(
     wait: std::time::Duration,
 ) -> Result<bool, StoreError> {
     recover(dir)?;
+    create_private(dir)?;
+    let _only_one = upgrade_lock(dir, wait.max(UPGRADE_LOCK_WAIT))?;
     match format_of(dir)? {
         None => {
-            create_private(dir)?;
+            // The keys first: a store whose engine files exist without a keyring reads as
+            // format 1, and another process opening it then would migrate it (found when a
+            // daemon and a `deskmail stats` opened a new data directory at the same moment).
+            drop(Crypt::open(dir)?);
             write_format(dir).map(|()| false)
         }
         Some(1) => migrate(dir, cache_bytes, wait).map(|_| true),
@@ -98,6 +103,42 @@ pub(super) fn upgrade(
             found,
             supported: CURRENT_FORMAT,
         }),
+    }
+}
+
+/// How long an open waits for another process's creation or migration of the store before
+/// it says the store is locked (creating one takes milliseconds).
+const UPGRADE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The file in the store directory whose lock one process at a time holds to create or migrate.
+const UPGRADE_LOCK_FILE: &str = "upgrade.lock";
+
+/// Hold the store directory's upgrade lock, waiting up to `wait` for another process to let
+/// it go; released when the file is dropped.
+fn upgrade_lock(dir: &Path, wait: std::time::Duration) -> Result<std::fs::File, StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(UPGRADE_LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io(&path))?;
+    let started = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked {
+                    path: dir.display().to_string(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+        }
     }
 }
 

@@ -792,3 +792,49 @@ fn a_rewritten_record_keeps_its_data_key_and_an_erasures_rewrite_gets_a_new_one(
     let t = s.thread(&thread).unwrap().unwrap();
     assert_eq!(t.messages, vec![a_id]);
 }
+
+/// Processes that open a new store at the same moment (a daemon starting while `deskmail stats`
+/// polls) each get it or `Locked`: none finds it half made (its engine's files without a
+/// keyring read as the oldest format, which an open would then migrate), and the keys they
+/// agree on open it afterwards.
+#[test]
+fn opens_racing_to_create_a_store_get_it_or_locked_and_one_set_of_keys() {
+    for round in 0..20 {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("store");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
+        let handles: Vec<_> = (0..12u64)
+            .map(|i| {
+                let (dir, barrier) = (dir.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    // Spread over the few milliseconds a creation takes, so that some arrive
+                    // while the first one is half way.
+                    std::thread::sleep(std::time::Duration::from_micros(400 * i));
+                    match Store::open(&dir, 1 << 20) {
+                        Ok(store) => {
+                            let m = processed("Message-ID: <race@x>\nSubject: Race\n\nhi\n");
+                            store
+                                .commit_batch(&[m])
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        }
+                        Err(StoreError::Locked { .. }) => Ok(()),
+                        Err(e) => Err(e.to_string()),
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Err(e) = h.join().unwrap() {
+                panic!("round {round}: an open failed: {e}");
+            }
+        }
+        let store = Store::reopen(&dir, 1 << 20).unwrap();
+        assert!(store.stats().unwrap().messages <= 1, "round {round}");
+        assert_eq!(
+            migrate::format_of(&dir).unwrap(),
+            Some(migrate::CURRENT_FORMAT)
+        );
+    }
+}
