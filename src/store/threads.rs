@@ -111,9 +111,9 @@ pub(super) fn members(t: &Tx<'_>, thread: &ThreadId) -> Result<Vec<(u64, Message
 /// to join them. Bounded: a subject every newsletter or monthly statement repeats must not
 /// grow one record without end, and such a reply answers one recent original, which it cannot
 /// name: joining more of them only makes a larger wrong thread. The record is read and written
-/// with every message with its subject: at 64 it was the largest record a message rewrote and
-/// most of the committer's slowdown between the first and the tenth 100,000 messages (issue
-/// 14: 16.5 s → 13.7 s of store commits for 100,000 messages into the 1M store at 8).
+/// with every message with its subject: at 64 it was the largest record a message rewrote, and
+/// about half of what the committer's store commits grew by between the first and the tenth
+/// 100,000 messages (issue 14; docs/PERFORMANCE.md).
 pub(super) const MAX_ORIGINALS: usize = 8;
 
 /// What a normalised subject (`s/<subject>`) knows: the threads of originals with it, and the
