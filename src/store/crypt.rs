@@ -182,14 +182,7 @@ impl Crypt {
         source: KeySource,
     ) -> Result<Crypt, CryptError> {
         let path = store_dir.join("keyring");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io(&path))?;
+        let file = super::permissions::open_private_rw(&path).map_err(io(&path))?;
         let len = file.metadata().map_err(io(&path))?.len();
         let head = MAGIC.len() as u64;
         let wrap = wrapping_key(master);

@@ -115,16 +115,8 @@ const UPGRADE_LOCK_FILE: &str = "upgrade.lock";
 /// Hold the store directory's upgrade lock, waiting up to `wait` for another process to let
 /// it go; released when the file is dropped.
 fn upgrade_lock(dir: &Path, wait: std::time::Duration) -> Result<std::fs::File, StoreError> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join(UPGRADE_LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(io(&path))?;
+    let file = super::permissions::open_private_rw(&path).map_err(io(&path))?;
     let started = std::time::Instant::now();
     loop {
         match file.try_lock() {

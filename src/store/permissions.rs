@@ -60,6 +60,19 @@ pub struct OpenEntry {
     pub mode: u32,
 }
 
+/// Open (or create, private: 0600 whatever the umask) a file the store reads and writes in
+/// place, such as its keyring or a lock file.
+pub(super) fn open_private_rw(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
 /// When the existing data directory `root` is open to the group or others: report every entry
 /// of it (itself included) that they may access, as a warning with its path and mode, and
 /// close `root` to 0700. A closed `root` already shuts everyone else out of what is below it,
