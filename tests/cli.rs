@@ -576,30 +576,7 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     // While the daemon holds the store, store commands and searches go through its control
     // socket.
     assert_eq!(stats(&data)["messages"], 1);
-    // The file is moved once the store has it; the index commits within a second after.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let hits = loop {
-        let out = run(&[
-            "search",
-            "--json",
-            "--data",
-            data.to_str().unwrap(),
-            "invoice:INV-20417",
-        ]);
-        if out.status.success() {
-            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-            if v["total_threads"] == 1 {
-                break v;
-            }
-        }
-        assert!(Instant::now() < deadline, "not searchable within 5 s");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let daemon_log = std::fs::read_to_string(&log).unwrap();
-    assert!(
-        daemon_log.contains("Control request") && daemon_log.contains("invoice:INV-20417"),
-        "the search did not go through the daemon: {daemon_log}"
-    );
+    let hits = searched_through_the_daemon(&data, &log, "invoice:INV-20417");
     // A bad query through the daemon is said as the CLI says its own.
     let bad = run(&["search", "--data", data.to_str().unwrap(), "date:2026-13"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -623,11 +600,10 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no single message"));
     the_front_alone_asks_the_daemon(dir.path(), &data, &thread_id, &missing);
-    let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status[0]["name"], "drop");
-    assert_eq!(status[0]["connected"], true);
-    assert_eq!(status[0]["messages_stored"], 1);
+    let status = drop_status(&data);
+    assert_eq!(status["name"], "drop");
+    assert_eq!(status["connected"], true);
+    assert_eq!(status["messages_stored"], 1);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -640,10 +616,40 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     // Stopped: the CLI searches the index itself and finds what the daemon answered.
     assert_the_same_threads(&search(&data, "invoice:INV-20417"), &hits);
     // Stopped: status says so, and still counts from the store.
-    let status = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
-    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status[0]["connected"], false);
-    assert_eq!(status[0]["messages_stored"], 1);
+    let status = drop_status(&data);
+    assert_eq!(status["connected"], false);
+    assert_eq!(status["messages_stored"], 1);
+}
+
+/// The first thread of `query` once the index has its message (the file is moved once the
+/// store has it; the index commits within a second after), asked of the daemon (its log, at
+/// debug, names the control request).
+fn searched_through_the_daemon(data: &Path, log: &Path, query: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let hits = loop {
+        let out = run(&["search", "--json", "--data", data.to_str().unwrap(), query]);
+        if out.status.success() {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            if v["total_threads"] == 1 {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "not searchable within 5 s");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let daemon_log = std::fs::read_to_string(log).unwrap();
+    assert!(
+        daemon_log.contains("Control request") && daemon_log.contains(query),
+        "the search did not go through the daemon: {daemon_log}"
+    );
+    hits
+}
+
+/// What `deskmail status` says of the first (here the only) source, the drop folder.
+fn drop_status(data: &Path) -> Value {
+    let out = run(&["status", "--data", data.to_str().unwrap(), "--json"]);
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    status[0].clone()
 }
 
 /// The `deskmail` front asks a running daemon itself: a copy without the engine beside it
