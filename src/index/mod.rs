@@ -31,6 +31,7 @@
 //! (`snippet.rs`); empty fields are indexed with a sentinel token (see [`schema`]); and the writer
 //! merges segments early (3 per level).
 
+mod activity;
 pub mod address;
 mod ids;
 pub mod query;
@@ -41,6 +42,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
@@ -215,6 +217,8 @@ pub struct MailIndex {
     read_only: bool,
     /// The index directory (its size; where a reader opened on it looks).
     dir: std::path::PathBuf,
+    /// Each thread's activity beside every document, kept by long-running readers.
+    activity: Arc<activity::ActivityCache>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -285,6 +289,7 @@ impl MailIndex {
             analyzer: schema::text_analyzer(),
             read_only,
             dir: dir.to_path_buf(),
+            activity: Default::default(),
         })
     }
 
@@ -340,6 +345,33 @@ impl MailIndex {
         Ok(())
     }
 
+    /// Keeps each thread's latest activity beside every document from now on, for a process
+    /// that searches the index many times (see `activity`): built on a thread of its own for
+    /// each new set of segments the reader sees; cheap to call before every search.
+    pub fn keep_thread_activity(&self) {
+        self.activity.keep(&self.reader.searcher());
+    }
+
+    /// Builds the activity table for the segments the reader reads, here and now.
+    #[cfg(test)]
+    fn build_thread_activity(&self) {
+        self.activity.build(&self.reader.searcher());
+    }
+
+    /// Drops the activity table: searches read activity without it again.
+    #[cfg(test)]
+    fn forget_thread_activity(&self) {
+        self.activity.forget();
+    }
+
+    /// Whether a search now would rank by the activity table (built for these segments).
+    #[cfg(test)]
+    fn has_thread_activity(&self) -> bool {
+        self.activity
+            .for_searcher(&self.reader.searcher())
+            .is_some()
+    }
+
     /// Number of (live) messages in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -369,9 +401,13 @@ impl MailIndex {
         let ast = query::parse(query, &self.analyzer)?;
         let compiled = query::compile(&ast, &self.fields);
         let searcher = self.reader.searcher();
+        let activity = match opts.sort {
+            SortOrder::Newest => self.activity.for_searcher(&searcher),
+            SortOrder::Relevance => None,
+        };
         let found = searcher.search(
             &*compiled.query,
-            &FirstsCollector::new(opts.limit, opts.sort),
+            &FirstsCollector::new(opts.limit, opts.sort, activity.clone()),
         )?;
         // What a slow search spent its time on (`DESKMAIL_LOG=deskmail::index=debug`): the
         // pass over the matches, then the choice of threads, then their hits.
@@ -391,9 +427,14 @@ impl MailIndex {
             return Ok(results);
         }
         let selected = match opts.sort {
-            SortOrder::Newest => {
-                select::select_newest(&searcher, &self.fields, &*compiled.query, found, opts.limit)?
-            }
+            SortOrder::Newest => select::select_newest(
+                &searcher,
+                &self.fields,
+                &*compiled.query,
+                found,
+                opts.limit,
+                activity.as_deref(),
+            )?,
             SortOrder::Relevance => select::select_relevance(
                 &searcher,
                 &self.fields,
@@ -413,6 +454,7 @@ impl MailIndex {
             matches,
             read,
             kept,
+            activity_table = activity.is_some(),
             first_pass_us = first_pass.as_micros() as u64,
             selection_us = selection.as_micros() as u64,
             total_us = started.elapsed().as_micros() as u64,

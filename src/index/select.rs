@@ -11,6 +11,7 @@
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{BitSet, DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED};
 
+use super::activity::Activity;
 use super::collect::{
     Hit, ThreadMap, ThreadStats, date_of, dated_since_estimate, for_bit_blocks, in_threads,
     newest_dates, thread_stats,
@@ -173,17 +174,26 @@ fn limit_th_activity(candidates: &[Candidate], limit: usize) -> Option<Option<i6
 /// dated at or after the `limit`-th best activity A among the candidates. They are checked
 /// against the query in activity order, a chunk at a time, until the next one's activity is
 /// below A (A only rises as they join); or, when there are many, from the matches' bits.
+///
+/// With the table of each thread's activity (`table`, built for the segments it reads; the first
+/// pass ranked by it), the kept threads are every matching thread that can rank among the
+/// first `limit`, each with its activity: none of the above is read.
 pub(super) fn select_newest(
     searcher: &Searcher,
     fields: &Fields,
     query: &dyn Query,
     mut found: Firsts,
     limit: usize,
+    table: Option<&Activity>,
 ) -> Result<Selected, IndexError> {
     let kept: Vec<Hit> = std::mem::take(&mut found.firsts).into_values().collect();
     let dated = kept.iter().filter(|h| h.date.is_some()).count();
     let mut recent = ThreadMap::default();
-    let activity: ThreadMap<Option<i64>> = if !found.pruned && kept.len() <= limit {
+    let activity: ThreadMap<Option<i64>> = if let Some(table) = table {
+        kept.iter()
+            .map(|h| (h.thread, table.of_doc(h.addr)))
+            .collect()
+    } else if !found.pruned && kept.len() <= limit {
         // Every matching thread is here and all are returned: their newest dates are those of
         // their stats.
         let all: Vec<u64> = kept.iter().map(|h| h.thread).collect();
@@ -216,7 +226,7 @@ pub(super) fn select_newest(
             first,
         })
         .collect();
-    if found.pruned {
+    if found.pruned && table.is_none() {
         join_outsiders(
             searcher,
             fields,

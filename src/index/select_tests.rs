@@ -181,30 +181,42 @@ fn shape(r: &SearchResults) -> Vec<Shape> {
         .collect()
 }
 
+/// Every search, then every search again with the table of threads' activity that a
+/// long-running reader keeps (see `activity`), built for the generation it reads.
+fn without_then_with_the_activity_table(index: &MailIndex, mut searches: impl FnMut(&str)) {
+    assert!(!index.has_thread_activity());
+    searches("without the table");
+    index.build_thread_activity();
+    assert!(index.has_thread_activity());
+    searches("with the table");
+}
+
 #[test]
 fn top_k_first_returns_what_the_exhaustive_search_returns() {
     for (n, threads, seed) in [(1_500, 300, 1), (900, 40, 2), (600, 600, 3)] {
         let (_dir, index) = corpus(n, threads, seed);
-        for q in [
-            "alpha",
-            "beta gamma",
-            "alpha OR omega",
-            "-delta",
-            "omega -alpha",
-            "nothing",
-        ] {
-            for sort in [SortOrder::Newest, SortOrder::Relevance] {
-                for limit in [1, 2, 3, 7, 20, 100, 1_000] {
-                    let got = index.search(q, &SearchOptions { limit, sort }).unwrap();
-                    let (threads_total, messages, want) = reference(&index, q, sort, limit);
-                    let what = format!("corpus {seed}, {q:?}, {sort}, limit {limit}");
-                    assert_eq!(got.total_threads, threads_total, "{what}");
-                    assert!(!got.more_threads, "{what}");
-                    assert_eq!(got.total_messages, messages, "{what}");
-                    assert_eq!(shape(&got), want, "{what}");
+        without_then_with_the_activity_table(&index, |table| {
+            for q in [
+                "alpha",
+                "beta gamma",
+                "alpha OR omega",
+                "-delta",
+                "omega -alpha",
+                "nothing",
+            ] {
+                for sort in [SortOrder::Newest, SortOrder::Relevance] {
+                    for limit in [1, 2, 3, 7, 20, 100, 1_000] {
+                        let got = index.search(q, &SearchOptions { limit, sort }).unwrap();
+                        let (threads_total, messages, want) = reference(&index, q, sort, limit);
+                        let what = format!("corpus {seed}, {table}, {q:?}, {sort}, limit {limit}");
+                        assert_eq!(got.total_threads, threads_total, "{what}");
+                        assert!(!got.more_threads, "{what}");
+                        assert_eq!(got.total_messages, messages, "{what}");
+                        assert_eq!(shape(&got), want, "{what}");
+                    }
                 }
             }
-        }
+        });
     }
 }
 
@@ -293,19 +305,53 @@ fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
             .unwrap();
     }
     w.commit().unwrap();
-    for limit in [1, 5, 50] {
-        let got = index
-            .search(
-                "ancient",
-                &SearchOptions {
-                    limit,
-                    sort: SortOrder::Newest,
-                },
-            )
-            .unwrap();
-        let (_, _, want) = reference(&index, "ancient", SortOrder::Newest, limit);
-        assert_eq!(shape(&got), want, "limit {limit}");
-    }
+    without_then_with_the_activity_table(&index, |table| {
+        for limit in [1, 5, 50] {
+            let got = index
+                .search(
+                    "ancient",
+                    &SearchOptions {
+                        limit,
+                        sort: SortOrder::Newest,
+                    },
+                )
+                .unwrap();
+            let (_, _, want) = reference(&index, "ancient", SortOrder::Newest, limit);
+            assert_eq!(shape(&got), want, "{table}, limit {limit}");
+        }
+    });
+
+    // A reload that finds no new commit reads the same segments: the table stays.
+    index.reload().unwrap();
+    assert!(index.has_thread_activity());
+
+    // A reply to one of the oldest threads, committed: the table built for the segments
+    // before is not used (a search ranking by it would put that thread last), and the one
+    // built for the new generation ranks the thread first.
+    let reply = Message {
+        id: MessageId("reply".into()),
+        subject: "late reply".into(),
+        date: chrono::DateTime::from_timestamp(1_800_000_000, 0),
+        ..Default::default()
+    };
+    let old = ThreadId::of_key("t0");
+    w.add_new(&reply, &Decision::default(), &old, chrono::Utc::now())
+        .unwrap();
+    w.commit().unwrap();
+    index.reload().unwrap();
+    let first = |index: &MailIndex| {
+        let got = index.search("ancient", &SearchOptions::default()).unwrap();
+        assert_eq!(
+            shape(&got),
+            reference(index, "ancient", SortOrder::Newest, 20).2
+        );
+        got.threads[0].message_ids.clone()
+    };
+    assert!(!index.has_thread_activity());
+    assert_eq!(first(&index), ["old00000"]);
+    index.build_thread_activity();
+    assert!(index.has_thread_activity());
+    assert_eq!(first(&index), ["old00000"]);
 }
 
 /// One segment of `(words, date, thread key)` messages (ids `m00000`...), every 997th deleted.
@@ -348,7 +394,7 @@ fn first_pass(index: &MailIndex, q: &str) -> (u64, u64) {
     let found = searcher
         .search(
             &*compiled.query,
-            &super::topk::FirstsCollector::new(k, SortOrder::Newest),
+            &super::topk::FirstsCollector::new(k, SortOrder::Newest, None),
         )
         .unwrap();
     let mut newest: BTreeMap<u64, (Option<i64>, DocAddress)> = BTreeMap::new();
@@ -368,7 +414,14 @@ fn first_pass(index: &MailIndex, q: &str) -> (u64, u64) {
     (found.messages, found.read)
 }
 
+/// Newest first against the exhaustive search, without the activity table and with it.
 fn assert_like_reference(index: &MailIndex, q: &str) {
+    index.forget_thread_activity();
+    without_then_with_the_activity_table(index, |table| assert_like_reference_now(index, q, table));
+    index.forget_thread_activity();
+}
+
+fn assert_like_reference_now(index: &MailIndex, q: &str, table: &str) {
     for limit in [1, 20, 100] {
         let opts = SearchOptions {
             limit,
@@ -376,8 +429,11 @@ fn assert_like_reference(index: &MailIndex, q: &str) {
         };
         let got = index.search(q, &opts).unwrap();
         let (_, messages, want) = reference(index, q, SortOrder::Newest, limit);
-        assert_eq!(got.total_messages, messages, "{q:?}, limit {limit}");
-        assert_eq!(shape(&got), want, "{q:?}, limit {limit}");
+        assert_eq!(
+            got.total_messages, messages,
+            "{q:?}, {table}, limit {limit}"
+        );
+        assert_eq!(shape(&got), want, "{q:?}, {table}, limit {limit}");
     }
 }
 

@@ -23,6 +23,7 @@ use tantivy::{
 };
 
 use super::SortOrder;
+use super::activity::{self, Activity};
 use super::collect::{BlockDates, Hit, ThreadMap, date_of, dated_since_estimate, for_bit_blocks};
 use super::schema;
 
@@ -58,7 +59,10 @@ pub(super) struct Firsts {
 ///   address); the keeper keeps every thread whose newest match is dated at or after the `k`-th
 ///   newest such date (ties at that date are all kept, since scores, unknown here, order them).
 ///   So every thread with a match dated at or after the final cut is kept, with its exact
-///   newest match; that is what newest-first ranking by activity builds on.
+///   newest match; that is what newest-first ranking by activity builds on. With the table of
+///   each thread's activity ([`Activity`]) the key is that activity instead of the match's
+///   date (all of a thread's matches share it): every thread whose activity is at or after
+///   the `k`-th best is kept, which is the ranking itself.
 /// - Relevance: the exact search order (score, date, address); exactly the best `k` are kept.
 ///
 /// The map is cut back when it reaches twice its last size (at least `2k`), so the work is
@@ -67,7 +71,10 @@ struct Keeper {
     k: usize,
     sort: SortOrder,
     firsts: ThreadMap<Hit>,
-    /// Newest first: hits dated before this cannot make a thread one of the first `k`.
+    /// Newest first: the threads' activity, when the reader keeps it.
+    activity: Option<Arc<Activity>>,
+    /// Newest first: hits keyed (dated, or their thread active) before this cannot make a
+    /// thread one of the first `k`.
     date_floor: Option<Option<i64>>,
     /// Relevance: hits ordered after this one cannot.
     hit_floor: Option<Hit>,
@@ -91,12 +98,23 @@ pub(super) fn hit_order(sort: SortOrder, a: &Hit, b: &Hit) -> Ordering {
     }
 }
 
+/// What newest first ranks a hit by: its thread's activity when the table is there, else its
+/// date.
+#[inline]
+fn newest_key(activity: Option<&Activity>, hit: &Hit) -> Option<i64> {
+    match activity {
+        Some(table) => table.of_doc(hit.addr),
+        None => hit.date,
+    }
+}
+
 impl Keeper {
-    fn new(k: usize, sort: SortOrder) -> Self {
+    fn new(k: usize, sort: SortOrder, activity: Option<Arc<Activity>>) -> Self {
         Keeper {
             k: k.max(1),
             sort,
             firsts: ThreadMap::default(),
+            activity,
             date_floor: None,
             hit_floor: None,
             next_cut: 2 * k.max(1),
@@ -107,7 +125,9 @@ impl Keeper {
     #[inline]
     fn below_floor(&self, hit: &Hit) -> bool {
         match self.sort {
-            SortOrder::Newest => self.date_floor.is_some_and(|floor| hit.date < floor),
+            SortOrder::Newest => self
+                .date_floor
+                .is_some_and(|floor| newest_key(self.activity.as_deref(), hit) < floor),
             SortOrder::Relevance => self
                 .hit_floor
                 .is_some_and(|floor| hit_order(self.sort, hit, &floor).is_gt()),
@@ -140,11 +160,15 @@ impl Keeper {
             let before = self.firsts.len();
             match self.sort {
                 SortOrder::Newest => {
-                    let mut dates: Vec<Option<i64>> =
-                        self.firsts.values().map(|h| h.date).collect();
+                    let activity = self.activity.as_deref();
+                    let mut dates: Vec<Option<i64>> = self
+                        .firsts
+                        .values()
+                        .map(|h| newest_key(activity, h))
+                        .collect();
                     let (_, kth, _) = dates.select_nth_unstable_by(k - 1, |a, b| b.cmp(a));
                     let floor = *kth;
-                    self.firsts.retain(|_, h| h.date >= floor);
+                    self.firsts.retain(|_, h| newest_key(activity, h) >= floor);
                     self.date_floor = Some(floor);
                 }
                 SortOrder::Relevance => {
@@ -169,14 +193,17 @@ impl Keeper {
 pub(super) struct FirstsCollector {
     k: usize,
     sort: SortOrder,
+    /// Newest first: each thread's activity, when the reader keeps it for these segments.
+    activity: Option<Arc<Activity>>,
     past_bound: Arc<AtomicBool>,
 }
 
 impl FirstsCollector {
-    pub(super) fn new(k: usize, sort: SortOrder) -> Self {
+    pub(super) fn new(k: usize, sort: SortOrder, activity: Option<Arc<Activity>>) -> Self {
         FirstsCollector {
             k,
             sort,
+            activity: activity.filter(|_| sort == SortOrder::Newest),
             past_bound: Arc::default(),
         }
     }
@@ -270,14 +297,27 @@ impl FirstsSegment {
     /// threads have a match dated `T` or later, no match before `T` can change the first `k`.
     /// `T` is estimated from a sample of the matches' dates; when the estimate falls short, or
     /// the range holds more documents than there are matches, every match is read instead.
+    ///
+    /// With the activity table the window is the matches of the most recently active threads:
+    /// the segment's documents in order of activity, the first [`WINDOW_TARGET`] matches
+    /// among them and every match tied with the last (see `Activity::most_active_matches`).
     fn keep_newest(&mut self, max_doc: DocId) {
-        if self.messages >= WINDOW_MIN_MATCHES
-            && let Some(cut) = self.window_cut()
-            && self.keep_since(cut, max_doc)
-        {
-            return;
+        if self.messages >= WINDOW_MIN_MATCHES {
+            let kept = match self.keeper.activity.clone() {
+                Some(table) => self.keep_most_active(&table),
+                None => self
+                    .window_cut()
+                    .is_some_and(|cut| self.keep_since(cut, max_doc)),
+            };
+            if kept {
+                return;
+            }
         }
-        self.keeper = Keeper::new(self.keeper.k, self.keeper.sort);
+        self.keeper = Keeper::new(
+            self.keeper.k,
+            self.keeper.sort,
+            self.keeper.activity.clone(),
+        );
         let matched = std::mem::replace(&mut self.matched, BitSet::with_max_value(0));
         for_bit_blocks(&matched, |block| self.offer_block(block));
         self.matched = matched;
@@ -312,6 +352,20 @@ impl FirstsSegment {
             &mut docs,
         );
         docs.retain(|&d| self.matched.contains(d));
+        self.keep_window(&docs)
+    }
+
+    /// Offers the matches of the most recently active threads (see [`Self::keep_newest`]);
+    /// true when they gave the keeper `k` threads.
+    fn keep_most_active(&mut self, table: &Activity) -> bool {
+        let target = WINDOW_TARGET.max(8 * self.keeper.k as u64) as usize;
+        let docs = table.most_active_matches(self.segment, &self.matched, target);
+        self.keep_window(&docs)
+    }
+
+    /// Offers a window of matches: true when that gave the keeper `k` threads (the matches
+    /// outside it cannot change them), false to read every match instead.
+    fn keep_window(&mut self, docs: &[DocId]) -> bool {
         for block in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
             self.offer_block(block);
         }
@@ -327,6 +381,24 @@ impl FirstsSegment {
     /// keeper can still take (most of a large result is older than its date floor).
     fn offer_block(&mut self, docs: &[DocId]) {
         self.read += docs.len() as u64;
+        if let Some(table) = self.keeper.activity.clone() {
+            // Ranked by the thread's activity: a match's date is read only when the keeper can
+            // take it.
+            let keys = table.in_segment(self.segment);
+            for &doc in docs {
+                let key = keys.get(doc as usize).copied().and_then(activity::as_date);
+                if self.keeper.date_floor.is_some_and(|floor| key < floor) {
+                    continue;
+                }
+                self.keeper.offer(Hit {
+                    addr: DocAddress::new(self.segment, doc),
+                    thread: self.thread.first(doc).unwrap_or(0),
+                    date: date_of(&self.date, doc),
+                    score: 0.0,
+                });
+            }
+            return;
+        }
         let mut dates = std::mem::take(&mut self.block_dates);
         for (doc, date) in dates.read(&self.date, docs) {
             if self.keeper.date_floor.is_some_and(|floor| date < floor) {
@@ -386,7 +458,7 @@ impl Collector for FirstsCollector {
             segment,
             thread: reader.fast_fields().u64(schema::THREAD_N)?,
             date: reader.fast_fields().date(schema::DATE)?,
-            keeper: Keeper::new(self.k, self.sort),
+            keeper: Keeper::new(self.k, self.sort, self.activity.clone()),
             messages: 0,
             read: 0,
             threads: ThreadMap::with_capacity_and_hasher(1024, Default::default()),
@@ -436,7 +508,7 @@ impl Collector for FirstsCollector {
     }
 
     fn merge_fruits(&self, fruits: Vec<Firsts>) -> tantivy::Result<Firsts> {
-        let mut keeper = Keeper::new(self.k, self.sort);
+        let mut keeper = Keeper::new(self.k, self.sort, self.activity.clone());
         let mut all = Firsts::default();
         for fruit in fruits {
             all.messages += fruit.messages;
