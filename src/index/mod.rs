@@ -78,6 +78,11 @@ const MAX_MERGED_DOCS: usize = 100_000;
 /// Maximum length of a snippet, in bytes.
 pub const SNIPPET_MAX_BYTES: usize = 200;
 
+/// A returned thread lists at most this many of its matching messages (the newest); its
+/// `matching_messages` counts them all. A page of twenty long threads otherwise carried
+/// thousands of ids (140 KB for `date:2002-08` at a million messages) that no view shows.
+pub const MAX_MESSAGE_IDS: usize = 100;
+
 /// Opening, writing or reading the index failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -202,8 +207,11 @@ pub struct ThreadHit {
     pub snippet: String,
     /// Byte ranges `[start, end)` of `snippet` to highlight.
     pub highlights: Vec<(usize, usize)>,
-    /// Matching messages of this thread, newest first.
+    /// Matching messages of this thread, newest first: at most [`MAX_MESSAGE_IDS`].
     pub message_ids: Vec<String>,
+    /// Matching messages of this thread, all of them.
+    #[serde(default)]
+    pub matching_messages: u64,
     /// Best score among the thread's matching messages.
     pub score: f32,
 }
@@ -850,6 +858,7 @@ impl HitBuilder<'_> {
         let category = self.category(group[0].addr)?;
         let message_ids = group
             .iter()
+            .take(MAX_MESSAGE_IDS)
             .map(|h| self.message_id(h.addr))
             .collect::<Result<Vec<_>, _>>()?;
 
@@ -862,6 +871,7 @@ impl HitBuilder<'_> {
             snippet,
             highlights,
             message_ids,
+            matching_messages: group.len() as u64,
             score: best.score,
         })
     }

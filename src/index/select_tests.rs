@@ -153,19 +153,21 @@ fn reference(
             g.sort_by(|a, b| b.date.cmp(&a.date).then(a.addr.cmp(&b.addr)));
             let ids = g
                 .iter()
+                .take(MAX_MESSAGE_IDS)
                 .map(|h| ctx_ids.message_id(h.addr).unwrap())
                 .collect();
             // The best score, bit for bit: the search scores its read-back by seeking the
             // query's scorer, the reference by running it.
             let best = g.iter().map(|h| h.score).fold(f32::MIN, f32::max);
-            (first.thread, ids, best.to_bits())
+            (first.thread, ids, g.len() as u64, best.to_bits())
         })
         .collect();
     (groups.len(), hits.len() as u64, threads)
 }
 
-/// One returned thread: its id, its matching messages, the bits of its best score.
-type Shape = (u64, Vec<String>, u32);
+/// One returned thread: its id, its newest matching messages, how many match, the bits of its
+/// best score.
+type Shape = (u64, Vec<String>, u64, u32);
 
 /// What `reference` returns, from a search's results.
 fn shape(r: &SearchResults) -> Vec<Shape> {
@@ -175,6 +177,7 @@ fn shape(r: &SearchResults) -> Vec<Shape> {
             (
                 ThreadId(t.thread_id.clone()).as_u64(),
                 t.message_ids.clone(),
+                t.matching_messages,
                 t.score.to_bits(),
             )
         })

@@ -496,6 +496,7 @@ fn grouping_by_thread() {
     let hit = &r.threads[0];
     assert_eq!(hit.thread_id, tid("t-acme"));
     assert_eq!(hit.message_ids, vec!["m03", "m01"]);
+    assert_eq!(hit.matching_messages, 2);
     assert_eq!(hit.message_count, 3);
     // subject of the oldest message, date of the newest message of the whole thread
     assert_eq!(hit.subject, "Invoice INV-4411 for October");
@@ -943,4 +944,36 @@ fn a_category_scores_as_a_constant() {
             assert_eq!(t.score, 1.0, "{q}: {}", t.category);
         }
     }
+}
+
+/// A long thread lists its newest matching messages up to the bound, and counts them all.
+#[test]
+fn a_long_thread_lists_its_newest_matches_up_to_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    let thread = ThreadId::of_key("long");
+    let n = MAX_MESSAGE_IDS + 50;
+    for i in 0..n + 30 {
+        // The first `n` say "ledger"; the 30 newest do not.
+        let msg = Message {
+            id: MessageId(format!("m{i:04}")),
+            subject: if i < n { "ledger" } else { "other" }.into(),
+            date: chrono::DateTime::from_timestamp(1_700_000_000 + i as i64 * 60, 0),
+            ..Default::default()
+        };
+        w.add_new(&msg, &Decision::default(), &thread, chrono::Utc::now())
+            .unwrap();
+    }
+    w.commit().unwrap();
+    let r = index.search("ledger", &SearchOptions::default()).unwrap();
+    let hit = &r.threads[0];
+    assert_eq!(hit.matching_messages, n as u64);
+    assert_eq!(hit.message_count, (n + 30) as u64);
+    let newest: Vec<String> = (n - MAX_MESSAGE_IDS..n)
+        .rev()
+        .map(|i| format!("m{i:04}"))
+        .collect();
+    assert_eq!(hit.message_ids, newest);
+    assert_eq!(r.total_messages, n as u64);
 }
