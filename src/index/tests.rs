@@ -459,6 +459,15 @@ fn dates_and_boundaries() {
     // m05 is 2026-10-01T23:59:59Z, m06 2026-10-02T00:00:00Z
     check(&f, "date:2026-10-01", &["m05"]);
     check(&f, "after:2026-10-01 before:2026-10-03", &["m06"]);
+    // several date conditions in one conjunction: the tightest bounds of each side
+    check(&f, "date:<=2026-10-01 date:>=2026-10-01", &["m05"]);
+    check(&f, "after:2026-10-01 date:2026-10-01", &[]);
+    check(&f, "after:2026-09-30 after:2026-11-30", &["m10", "m11"]);
+    check(
+        &f,
+        "before:2026-10-03 date:2026 before:2026-10-02",
+        &["m05"],
+    );
     check(&f, "before:2026-10-02", &["m05", "m07"]);
     check(&f, "after:2026-11-30", &["m10", "m11"]);
     check(&f, "after:2026-11", &["m10", "m11"]);

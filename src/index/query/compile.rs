@@ -147,13 +147,27 @@ impl Compiler<'_> {
             }
             Node::And(items) => {
                 let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                // The date conditions of a conjunction are one range: `after:X before:Y` as two
+                // ranges intersected read the date column twice and walked every document on
+                // either side (at a million messages, three times the time of `date:` for the
+                // same month).
+                let mut dates: Option<(Bound<i64>, Bound<i64>)> = None;
                 for item in items {
                     match item {
                         Node::Not(inner) => {
                             clauses.push((Occur::MustNot, excluded(self.node(inner, !negated))));
                         }
+                        Node::Leaf(Leaf::Date { lo, hi }) => {
+                            dates = Some(match dates {
+                                None => (*lo, *hi),
+                                Some((l, h)) => (tighter(l, *lo, true), tighter(h, *hi, false)),
+                            });
+                        }
                         _ => clauses.push((Occur::Must, self.node(item, negated))),
                     }
+                }
+                if let Some((lo, hi)) = dates {
+                    clauses.push((Occur::Must, self.leaf(&Leaf::Date { lo, hi }, negated)));
                 }
                 if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
                     clauses.push((Occur::Must, Box::new(AllQuery)));
@@ -273,6 +287,25 @@ impl Compiler<'_> {
             }
         }
     }
+}
+
+/// The tighter of two lower (`lower`) or two upper bounds: the higher lower bound, the lower
+/// upper one; at the same value the excluding one.
+fn tighter(a: Bound<i64>, b: Bound<i64>, lower: bool) -> Bound<i64> {
+    let (x, y) = match (a, b) {
+        (Bound::Unbounded, other) | (other, Bound::Unbounded) => return other,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            (x, y)
+        }
+    };
+    if x == y {
+        return if matches!(a, Bound::Excluded(_)) {
+            a
+        } else {
+            b
+        };
+    }
+    if (x > y) == lower { a } else { b }
 }
 
 /// An address or domain: its keyword where the index holds it (one term, no positions read),
@@ -402,5 +435,27 @@ fn tokens_query(field: Field, tokens: &[String]) -> Box<dyn Query> {
                 .map(|t| Term::from_field_text(field, t))
                 .collect(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    #[test]
+    fn the_tighter_bound_is_the_narrower_range() {
+        use Bound::{Excluded as E, Included as I, Unbounded as U};
+        for (a, b, lower, want) in [
+            (U, I(5), true, I(5)),
+            (I(5), U, false, I(5)),
+            (I(3), I(5), true, I(5)),
+            (I(3), I(5), false, I(3)),
+            (I(5), E(5), true, E(5)),
+            (E(5), I(5), false, E(5)),
+            (E(4), I(5), true, I(5)),
+            (E(4), I(5), false, E(4)),
+        ] {
+            assert_eq!(tighter(a, b, lower), want, "{a:?} {b:?} lower {lower}");
+        }
     }
 }

@@ -397,3 +397,20 @@ fn a_date_past_2262_compiles_without_overflow() {
         compile(&node, &fields);
     }
 }
+
+/// The date conditions of one conjunction become one range query (two intersected walked the
+/// documents on both sides of each bound); other conjunctions keep theirs.
+#[test]
+fn a_conjunctions_date_conditions_compile_to_one_range() {
+    let fields = crate::index::schema::build_schema().1;
+    let ranges = |q: &str| {
+        let node = p(q).unwrap_or_else(|e| panic!("{q:?}: {e}"));
+        format!("{:?}", compile(&node, &fields).query)
+            .matches("RangeQuery")
+            .count()
+    };
+    assert_eq!(ranges("after:2002-09-01 before:2002-10-01"), 1);
+    assert_eq!(ranges("money after:2002-09 date:2002 before:2003"), 1);
+    assert_eq!(ranges("(after:2002-09 OR money) before:2003"), 2);
+    assert_eq!(ranges("after:2002-09 -before:2002-10"), 2);
+}
