@@ -15,6 +15,7 @@
 //! same segments: the table is kept.)
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tantivy::BitSet;
 use tantivy::index::SegmentId;
@@ -204,7 +205,16 @@ pub(super) struct ActivityCache {
 struct CacheState {
     table: Option<Arc<Activity>>,
     building: bool,
+    /// No new build starts before this: after a build that took `t`, `REST_FACTOR × t`. A
+    /// daemon that indexes new mail while it is searched changes its segments at every commit;
+    /// without a rest each reload would rebuild (about a tenth of a second at a million
+    /// messages). Searches in between read activity without the table.
+    rest_until: Option<Instant>,
 }
+
+/// A build is followed by a rest this many times as long: building takes at most a tenth of a
+/// core however often the segments change.
+const REST_FACTOR: u32 = 9;
 
 impl ActivityCache {
     /// The table for the segments `searcher` reads, if it is built.
@@ -218,7 +228,10 @@ impl ActivityCache {
     pub(super) fn keep(self: &Arc<Self>, searcher: &Searcher) {
         {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            if state.building || state.table.as_ref().is_some_and(|t| t.is_for(searcher)) {
+            if state.building
+                || state.table.as_ref().is_some_and(|t| t.is_for(searcher))
+                || state.rest_until.is_some_and(|t| Instant::now() < t)
+            {
                 return;
             }
             state.building = true;
@@ -239,16 +252,36 @@ impl ActivityCache {
 
     #[cfg(test)]
     pub(super) fn forget(&self) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).table = None;
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.table = None;
+        state.rest_until = None;
+    }
+
+    /// Rests for `rest` from now (none: may build at once).
+    #[cfg(test)]
+    pub(super) fn rest(&self, rest: Option<std::time::Duration>) {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .rest_until = rest.map(|r| Instant::now() + r);
+    }
+
+    #[cfg(test)]
+    pub(super) fn is_building(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .building
     }
 
     /// Builds the table for `searcher` here and now (a reader that wants it before its next
     /// search; tests).
     pub(super) fn build(&self, searcher: &Searcher) {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let built = Activity::of(searcher);
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.building = false;
+        state.rest_until = Some(Instant::now() + started.elapsed() * REST_FACTOR);
         match built {
             Ok(table) => {
                 tracing::debug!(

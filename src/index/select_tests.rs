@@ -514,3 +514,44 @@ fn the_cut_agrees_with_every_match_on_random_corpora() {
     }
     assert!(cut_taken >= 6, "the cut was taken {cut_taken} times of 12");
 }
+
+/// What a long-running reader does before each search (`Reloader::refresh`): the table is
+/// built on a thread of its own, not again while it fits the segments, and not while the
+/// cache rests after a build.
+#[test]
+fn a_long_running_reader_builds_the_table_in_the_background_and_rests_between_builds() {
+    let (_dir, index) = corpus(600, 60, 9);
+    let wait_for_table = |index: &MailIndex| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !index.has_thread_activity() {
+            assert!(std::time::Instant::now() < deadline, "no table after 10 s");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    index.keep_thread_activity();
+    wait_for_table(&index);
+    assert!(!index.activity.is_building());
+    index.keep_thread_activity();
+    assert!(
+        !index.activity.is_building(),
+        "rebuilt for the same segments"
+    );
+
+    // New segments while the cache rests: no build, and searches read without the table.
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    w.delete(&MessageId("m00003".into())).unwrap();
+    w.commit().unwrap();
+    index.reload().unwrap();
+    index
+        .activity
+        .rest(Some(std::time::Duration::from_secs(3_600)));
+    index.keep_thread_activity();
+    assert!(!index.activity.is_building());
+    assert!(!index.has_thread_activity());
+    assert_like_reference_now(&index, "alpha", "resting");
+
+    index.activity.rest(None);
+    index.keep_thread_activity();
+    wait_for_table(&index);
+    assert_like_reference_now(&index, "alpha", "rebuilt");
+}
