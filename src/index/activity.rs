@@ -19,11 +19,9 @@ use std::time::Instant;
 
 use tantivy::BitSet;
 use tantivy::index::SegmentId;
-use tantivy::{
-    COLLECT_BLOCK_BUFFER_LEN, DateTime, DocAddress, DocId, Opstamp, Searcher, SegmentOrdinal,
-};
+use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Opstamp, Searcher, SegmentOrdinal};
 
-use super::collect::ThreadMap;
+use super::collect::{ThreadDates, ThreadMap};
 use super::{IndexError, schema};
 
 /// A document whose thread has no dated message, or a deleted document.
@@ -66,27 +64,21 @@ impl Activity {
     pub(super) fn of(searcher: &Searcher) -> Result<Activity, IndexError> {
         let mut newest: ThreadMap<i64> = ThreadMap::default();
         newest.reserve(searcher.num_docs() as usize / 2);
-        let mut threads = Vec::new();
-        let mut dates = Vec::new();
         for reader in searcher.segment_readers() {
-            let thread = reader.fast_fields().u64(schema::THREAD_N)?;
-            let date = reader.fast_fields().date(schema::DATE)?;
+            let mut columns = ThreadDates::of(reader)?;
             let alive = reader.alive_bitset();
             for_doc_blocks(reader.max_doc(), |docs| {
-                threads.resize(docs.len(), None);
-                thread.first_vals(docs, &mut threads);
-                dates.resize(docs.len(), None::<DateTime>);
-                date.first_vals(docs, &mut dates);
-                for ((&doc, t), d) in docs.iter().zip(&threads).zip(&dates) {
+                for (doc, t, d) in columns.read(docs) {
                     if alive.is_some_and(|a| !a.is_alive(doc)) {
                         continue;
                     }
-                    let d = d.and_then(super::dated).unwrap_or(UNDATED);
+                    let d = d.unwrap_or(UNDATED);
                     let slot = newest.entry(t.unwrap_or(0)).or_insert(d);
                     *slot = (*slot).max(d);
                 }
             });
         }
+        let mut threads = Vec::new();
         let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         for reader in searcher.segment_readers() {
             let thread = reader.fast_fields().u64(schema::THREAD_N)?;

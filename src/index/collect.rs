@@ -211,6 +211,45 @@ impl BlockDates {
     }
 }
 
+/// The thread and date columns of one segment, read for sorted documents a block at a time.
+pub(super) struct ThreadDates {
+    thread: Column<u64>,
+    date: Column<DateTime>,
+    threads: Vec<Option<u64>>,
+    dates: Vec<Option<DateTime>>,
+}
+
+impl ThreadDates {
+    pub(super) fn of(reader: &SegmentReader) -> Result<Self, IndexError> {
+        Ok(ThreadDates {
+            thread: reader.fast_fields().u64(schema::THREAD_N)?,
+            date: reader.fast_fields().date(schema::DATE)?,
+            threads: Vec::new(),
+            dates: Vec::new(),
+        })
+    }
+
+    pub(super) fn date(&self) -> &Column<DateTime> {
+        &self.date
+    }
+
+    /// Each of `docs` (sorted) with its thread and its date in Unix seconds (`None` when
+    /// undated), the values of the block decoded together.
+    pub(super) fn read<'a>(
+        &'a mut self,
+        docs: &'a [DocId],
+    ) -> impl Iterator<Item = (DocId, Option<u64>, Option<i64>)> + 'a {
+        self.threads.resize(docs.len(), None);
+        self.thread.first_vals(docs, &mut self.threads);
+        self.dates.resize(docs.len(), None);
+        self.date.first_vals(docs, &mut self.dates);
+        docs.iter()
+            .zip(&self.threads)
+            .zip(&self.dates)
+            .map(|((&doc, &t), d)| (doc, t, d.and_then(super::dated)))
+    }
+}
+
 /// About how many documents of a segment are dated `since` (Unix seconds) or later, from every
 /// 64th value of its date column (a few thousand reads at 100,000 documents).
 pub(super) fn dated_since_estimate(column: &Column<DateTime>, since: i64) -> u64 {

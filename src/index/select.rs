@@ -13,8 +13,8 @@ use tantivy::{BitSet, DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED};
 
 use super::activity::Activity;
 use super::collect::{
-    Hit, ThreadMap, ThreadStats, date_of, dated_since_estimate, for_bit_blocks, in_threads,
-    newest_dates, thread_stats,
+    Hit, ThreadDates, ThreadMap, ThreadStats, date_of, dated_since_estimate, for_bit_blocks,
+    in_threads, newest_dates, thread_stats,
 };
 use super::topk::{Firsts, hit_order};
 use super::{Fields, IndexError, SortOrder, clamped_date, schema};
@@ -459,24 +459,19 @@ fn for_messages_since(
 ) -> Result<(), IndexError> {
     let range = clamped_date(since)..=tantivy::DateTime::MAX;
     let mut docs = Vec::new();
-    let mut threads = Vec::new();
-    let mut dates = Vec::new();
     for reader in searcher.segment_readers() {
-        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
-        let date = reader.fast_fields().date(schema::DATE)?;
+        let mut columns = ThreadDates::of(reader)?;
         let alive = reader.alive_bitset();
         docs.clear();
-        date.get_docids_for_value_range(range.clone(), 0..reader.max_doc(), &mut docs);
+        columns
+            .date()
+            .get_docids_for_value_range(range.clone(), 0..reader.max_doc(), &mut docs);
         if let Some(alive) = alive {
             docs.retain(|&d| alive.is_alive(d));
         }
-        threads.resize(docs.len(), None);
-        thread.first_vals(&docs, &mut threads);
-        dates.resize(docs.len(), None);
-        date.first_vals(&docs, &mut dates);
-        for (t, d) in threads.iter().zip(&dates) {
+        for (_, t, d) in columns.read(&docs) {
             if let (Some(t), Some(d)) = (t, d) {
-                f(*t, d.into_timestamp_secs());
+                f(t, d);
             }
         }
     }
