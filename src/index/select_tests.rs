@@ -555,3 +555,29 @@ fn a_long_running_reader_builds_the_table_in_the_background_and_rests_between_bu
     wait_for_table(&index);
     assert_like_reference_now(&index, "alpha", "rebuilt");
 }
+
+/// The table holds, beside every live document, the date of its thread's newest live message
+/// (none for a thread without a dated one); beside a deleted document, nothing.
+#[test]
+fn the_table_holds_each_documents_thread_activity() {
+    let (_dir, index) = corpus(900, 40, 12);
+    let searcher = index.reader.searcher();
+    let table = super::activity::Activity::of(&searcher).unwrap();
+    let mut threads: BTreeMap<DocAddress, u64> = BTreeMap::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let thread = reader.fast_fields().u64(schema::THREAD_N).unwrap();
+        for doc in 0..reader.max_doc() {
+            let addr = DocAddress::new(ord as u32, doc);
+            if reader.alive_bitset().is_some_and(|a| !a.is_alive(doc)) {
+                assert_eq!(table.of_doc(addr), None, "deleted {addr:?}");
+            } else {
+                threads.insert(addr, thread.first(doc).unwrap());
+            }
+        }
+    }
+    let newest = newest_dates(&searcher, threads.values().copied()).unwrap();
+    assert!(newest.values().any(Option::is_some));
+    for (addr, thread) in threads {
+        assert_eq!(table.of_doc(addr), newest[&thread], "{addr:?}");
+    }
+}

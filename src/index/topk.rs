@@ -23,7 +23,7 @@ use tantivy::{
 };
 
 use super::SortOrder;
-use super::activity::{self, Activity};
+use super::activity::Activity;
 use super::collect::{BlockDates, Hit, ThreadMap, date_of, dated_since_estimate, for_bit_blocks};
 use super::schema;
 
@@ -384,14 +384,14 @@ impl FirstsSegment {
         if let Some(table) = self.keeper.activity.clone() {
             // Ranked by the thread's activity: a match's date is read only when the keeper can
             // take it.
-            let keys = table.in_segment(self.segment);
             for &doc in docs {
-                let key = keys.get(doc as usize).copied().and_then(activity::as_date);
+                let addr = DocAddress::new(self.segment, doc);
+                let key = table.of_doc(addr);
                 if self.keeper.date_floor.is_some_and(|floor| key < floor) {
                     continue;
                 }
                 self.keeper.offer(Hit {
-                    addr: DocAddress::new(self.segment, doc),
+                    addr,
                     thread: self.thread.first(doc).unwrap_or(0),
                     date: date_of(&self.date, doc),
                     score: 0.0,
