@@ -24,7 +24,7 @@ impl Default for Reloader {
 
 impl Reloader {
     /// Reloads `index` when the last reload is older than [`RELOAD_EVERY`], and keeps its
-    /// threads' activity for the generation it reads (a long-running reader searches often).
+    /// threads' activity for the segments it reads (a long-running reader searches often).
     pub fn refresh(&self, index: &MailIndex) {
         let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if last.elapsed() >= RELOAD_EVERY {
