@@ -37,8 +37,6 @@ fn segments_of(searcher: &Searcher) -> Segments {
 
 /// The activity of each document's thread, for one set of segments.
 pub(super) struct Activity {
-    /// The searcher generation it was built from (a later one replaces it).
-    generation: u64,
     /// The segments it was built from: a searcher reading others cannot use it.
     identity: Segments,
     /// The distinct activities (Unix seconds), ascending: a document holds its thread's rank
@@ -116,7 +114,6 @@ impl Activity {
             });
         }
         Ok(Activity {
-            generation: searcher.generation().generation_id(),
             identity: segments_of(searcher),
             distinct: distinct.into_boxed_slice(),
             segments,
@@ -202,8 +199,7 @@ struct CacheState {
     building: bool,
     /// No new build starts before this: after a build that took `t`, `REST_FACTOR × t`. A
     /// daemon that indexes new mail while it is searched changes its segments at every commit;
-    /// without a rest each reload would rebuild (about a tenth of a second at a million
-    /// messages). Searches in between read activity without the table.
+    /// without a rest each reload would rebuild (about 0.2 s at a million messages). Searches in between read activity without the table.
     rest_until: Option<Instant>,
 }
 
@@ -269,8 +265,8 @@ impl ActivityCache {
             .building
     }
 
-    /// Builds the table for `searcher` here and now (a reader that wants it before its next
-    /// search; tests).
+    /// Builds the table for `searcher` here and now (on the thread [`Self::keep`] starts, and in
+    /// tests). One build runs at a time, so the table it stores is the newest.
     pub(super) fn build(&self, searcher: &Searcher) {
         let started = Instant::now();
         let built = Activity::of(searcher);
@@ -284,14 +280,7 @@ impl ActivityCache {
                     took_ms = started.elapsed().as_millis() as u64,
                     "thread activity table built"
                 );
-                // A newer generation's table may have been stored meanwhile.
-                if state
-                    .table
-                    .as_ref()
-                    .is_none_or(|t| t.generation < table.generation)
-                {
-                    state.table = Some(Arc::new(table));
-                }
+                state.table = Some(Arc::new(table));
             }
             Err(e) => tracing::warn!(error = %e, "Cannot build the thread activity table"),
         }

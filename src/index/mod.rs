@@ -360,26 +360,6 @@ impl MailIndex {
         self.activity.keep(&self.reader.searcher());
     }
 
-    /// Builds the activity table for the segments the reader reads, here and now.
-    #[cfg(test)]
-    fn build_thread_activity(&self) {
-        self.activity.build(&self.reader.searcher());
-    }
-
-    /// Drops the activity table: searches read activity without it again.
-    #[cfg(test)]
-    fn forget_thread_activity(&self) {
-        self.activity.forget();
-    }
-
-    /// Whether a search now would rank by the activity table (built for these segments).
-    #[cfg(test)]
-    fn has_thread_activity(&self) -> bool {
-        self.activity
-            .for_searcher(&self.reader.searcher())
-            .is_some()
-    }
-
     /// Number of (live) messages in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()

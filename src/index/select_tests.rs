@@ -184,13 +184,26 @@ fn shape(r: &SearchResults) -> Vec<Shape> {
         .collect()
 }
 
+/// Builds the activity table for the segments the reader reads, here and now.
+fn build_thread_activity(index: &MailIndex) {
+    index.activity.build(&index.reader.searcher());
+}
+
+/// Whether a search now would rank by the activity table (built for these segments).
+fn has_thread_activity(index: &MailIndex) -> bool {
+    index
+        .activity
+        .for_searcher(&index.reader.searcher())
+        .is_some()
+}
+
 /// Every search, then every search again with the table of threads' activity that a
 /// long-running reader keeps (see `activity`), built for the generation it reads.
 fn without_then_with_the_activity_table(index: &MailIndex, mut searches: impl FnMut(&str)) {
-    assert!(!index.has_thread_activity());
+    assert!(!has_thread_activity(index));
     searches("without the table");
-    index.build_thread_activity();
-    assert!(index.has_thread_activity());
+    build_thread_activity(index);
+    assert!(has_thread_activity(index));
     searches("with the table");
 }
 
@@ -326,7 +339,7 @@ fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
 
     // A reload that finds no new commit reads the same segments: the table stays.
     index.reload().unwrap();
-    assert!(index.has_thread_activity());
+    assert!(has_thread_activity(&index));
 
     // A reply to one of the oldest threads, committed: the table built for the segments
     // before is not used (a search ranking by it would put that thread last), and the one
@@ -350,10 +363,10 @@ fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
         );
         got.threads[0].message_ids.clone()
     };
-    assert!(!index.has_thread_activity());
+    assert!(!has_thread_activity(&index));
     assert_eq!(first(&index), ["old00000"]);
-    index.build_thread_activity();
-    assert!(index.has_thread_activity());
+    build_thread_activity(&index);
+    assert!(has_thread_activity(&index));
     assert_eq!(first(&index), ["old00000"]);
 }
 
@@ -419,9 +432,9 @@ fn first_pass(index: &MailIndex, q: &str) -> (u64, u64) {
 
 /// Newest first against the exhaustive search, without the activity table and with it.
 fn assert_like_reference(index: &MailIndex, q: &str) {
-    index.forget_thread_activity();
+    index.activity.forget();
     without_then_with_the_activity_table(index, |table| assert_like_reference_now(index, q, table));
-    index.forget_thread_activity();
+    index.activity.forget();
 }
 
 fn assert_like_reference_now(index: &MailIndex, q: &str, table: &str) {
@@ -523,7 +536,7 @@ fn a_long_running_reader_builds_the_table_in_the_background_and_rests_between_bu
     let (_dir, index) = corpus(600, 60, 9);
     let wait_for_table = |index: &MailIndex| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !index.has_thread_activity() {
+        while !has_thread_activity(index) {
             assert!(std::time::Instant::now() < deadline, "no table after 10 s");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
@@ -547,7 +560,7 @@ fn a_long_running_reader_builds_the_table_in_the_background_and_rests_between_bu
         .rest(Some(std::time::Duration::from_secs(3_600)));
     index.keep_thread_activity();
     assert!(!index.activity.is_building());
-    assert!(!index.has_thread_activity());
+    assert!(!has_thread_activity(&index));
     assert_like_reference_now(&index, "alpha", "resting");
 
     index.activity.rest(None);
