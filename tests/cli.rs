@@ -272,6 +272,44 @@ fn the_front_searches_alone_and_runs_the_engine_for_the_rest() {
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("deskmail "));
 }
 
+/// The end of an ingest leaves each thread's activity beside the index: a search without a
+/// daemon ranks newest first with it (no reading the activity back), and answers exactly what
+/// it answers without it.
+#[test]
+fn a_search_after_an_ingest_ranks_with_the_activity_the_ingest_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &[&fixtures()]);
+    let table = data.join("index/thread-activity");
+    let aside = dir.path().join("thread-activity");
+    assert!(table.is_file());
+    let searched = |q: &str| {
+        let out = bin()
+            .args(["search", "--json", "--limit", "50", "--data"])
+            .args([data.to_str().unwrap(), q])
+            .env("DESKMAIL_LOG", "deskmail::index=debug")
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        (json_of(&out), log)
+    };
+    for q in [
+        "invoice",
+        "category:ap.invoice",
+        "after:2020-01-01",
+        "-invoice",
+    ] {
+        let (with, log) = searched(q);
+        assert!(log.contains("activity_table=true"), "{q}: {log}");
+        assert!(with["total_threads"].as_u64().unwrap() > 0, "{q}: {with}");
+        std::fs::rename(&table, &aside).unwrap();
+        let (without, log) = searched(q);
+        assert!(log.contains("activity_table=false"), "{q}: {log}");
+        assert_eq!(with, without, "{q}");
+        std::fs::rename(&aside, &table).unwrap();
+    }
+}
+
 /// A data directory without an index (nothing ingested yet, or the index removed): search
 /// says so once, with both ways to make one, and exits 2.
 #[test]

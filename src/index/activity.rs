@@ -14,10 +14,13 @@
 //! did without it. (A reload that finds no new commit gives a new searcher generation of the
 //! same segments: the table is kept.)
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tantivy::BitSet;
+use tantivy::directory::{Directory, MmapDirectory, OwnedBytes};
 use tantivy::index::SegmentId;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, Opstamp, Searcher, SegmentOrdinal};
 
@@ -35,24 +38,47 @@ fn segments_of(searcher: &Searcher) -> Segments {
         .collect()
 }
 
-/// The activity of each document's thread, for one set of segments.
+/// The table's file in the index directory: written by whoever builds a table (the end of a
+/// bulk ingest, a long-running reader), read by a search that finds none in memory, above all
+/// a CLI search without a daemon, which cannot spend the 0.2 s a build takes at a million
+/// messages. Reading it maps it (through tantivy's directory): a search touches only the pages
+/// it looks at.
+pub(super) const FILE: &str = "thread-activity";
+
+/// Layout (little-endian): this magic; the segment count; per segment its id (32 hex digits),
+/// delete stamp (`u64::MAX`: none), document count and dated-document count; the count of
+/// distinct activities and the activities (`i64`, ascending); then per segment its ranks (one
+/// `u32` per document) and its dated documents most recently active first (`u32` each).
+const MAGIC: &[u8; 8] = b"DMACT\x00\x00\x01";
+const NO_DELETES: u64 = u64::MAX;
+
+/// The activity of each document's thread, for one set of segments, in its file layout (built
+/// in memory or mapped from [`FILE`]).
 pub(super) struct Activity {
     /// The segments it was built from: a searcher reading others cannot use it.
     identity: Segments,
+    bytes: OwnedBytes,
     /// The distinct activities (Unix seconds), ascending: a document holds its thread's rank
     /// among them, 4 bytes instead of 8.
-    distinct: Box<[i64]>,
+    distinct: Span,
     /// Per segment ordinal.
-    segments: Vec<SegmentActivity>,
+    segments: Vec<SegmentSpans>,
+}
+
+/// Where an array lies in the table's bytes: its offset and number of elements.
+#[derive(Clone, Copy)]
+struct Span {
+    at: usize,
+    len: usize,
 }
 
 /// One segment's part of the table.
-struct SegmentActivity {
+struct SegmentSpans {
     /// Per document: its thread's activity as `1 +` its index in `distinct` (so ranks order
     /// like activities), or [`UNDATED`] (no dated message in the thread, or deleted).
-    ranks: Box<[u32]>,
+    ranks: Span,
     /// The documents with a dated thread, most recently active first.
-    by_activity: Box<[DocId]>,
+    by_activity: Span,
 }
 
 /// The rank of a document whose thread has no dated message, or of a deleted document.
@@ -108,28 +134,112 @@ impl Activity {
                 .filter(|&d| ranks[d as usize] != UNDATED)
                 .collect();
             by_activity.sort_unstable_by_key(|&d| std::cmp::Reverse(ranks[d as usize]));
-            segments.push(SegmentActivity {
-                ranks: ranks.into_boxed_slice(),
-                by_activity: by_activity.into_boxed_slice(),
-            });
+            segments.push((ranks, by_activity));
+        }
+        let bytes = encode(&segments_of(searcher), &distinct, &segments);
+        Activity::decode(OwnedBytes::new(bytes)).map_err(|why| IndexError::Io {
+            path: PathBuf::from(FILE),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
+        })
+    }
+
+    /// The table in `bytes`, checked whole: a short, long or foreign file is refused.
+    fn decode(bytes: OwnedBytes) -> Result<Activity, &'static str> {
+        let mut r = Cursor {
+            data: bytes.as_slice(),
+            at: 0,
+        };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err("not a thread activity table");
+        }
+        let count = u32_of(r.take(4)?) as usize;
+        let mut identity = Vec::with_capacity(count);
+        let mut sizes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let id = std::str::from_utf8(r.take(32)?).map_err(|_| "bad segment id")?;
+            let id = SegmentId::from_uuid_string(id).map_err(|_| "bad segment id")?;
+            let deletes = u64_of(r.take(8)?);
+            identity.push((id, (deletes != NO_DELETES).then_some(deletes)));
+            sizes.push((u32_of(r.take(4)?) as usize, u32_of(r.take(4)?) as usize));
+        }
+        let len = usize::try_from(u64_of(r.take(8)?)).map_err(|_| "too large")?;
+        let distinct = r.span(len, 8)?;
+        let mut segments = Vec::with_capacity(count);
+        for (max_doc, dated) in sizes {
+            let ranks = r.span(max_doc, 4)?;
+            let by_activity = r.span(dated, 4)?;
+            segments.push(SegmentSpans { ranks, by_activity });
+        }
+        if r.at != r.data.len() {
+            return Err("trailing bytes");
         }
         Ok(Activity {
-            identity: segments_of(searcher),
-            distinct: distinct.into_boxed_slice(),
+            identity,
+            bytes,
+            distinct,
             segments,
         })
+    }
+
+    /// The table written in the index directory `dir`, if there is one that reads whole.
+    pub(super) fn read(dir: &Path) -> Option<Activity> {
+        // A missing file is the usual case (no ingest has finished since the index changed).
+        let file = MmapDirectory::open(dir)
+            .ok()?
+            .open_read(Path::new(FILE))
+            .ok()?;
+        let bytes = file.read_bytes().ok()?;
+        Activity::decode(bytes)
+            .map_err(|why| tracing::warn!(why, "Ignoring the thread activity table on disk"))
+            .ok()
+    }
+
+    /// Writes the table into the index directory `dir`, replacing the one there at once (a
+    /// reader maps either the old file or the new one, never half of one).
+    pub(super) fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
+        let written = std::fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(self.bytes.as_slice()))
+            .and_then(|()| std::fs::rename(&tmp, dir.join(FILE)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    /// Builds the table for `searcher` and writes it into the index directory `dir` (the end
+    /// of a bulk ingest, so that the searches after it find it).
+    pub(super) fn write_for(searcher: &Searcher, dir: &Path) -> Result<(), IndexError> {
+        let table = Activity::of(searcher)?;
+        table.write(dir).map_err(|source| IndexError::Io {
+            path: dir.join(FILE),
+            source,
+        })
+    }
+
+    #[inline]
+    fn u32_in(&self, span: Span, i: usize) -> Option<u32> {
+        if i >= span.len {
+            return None;
+        }
+        let at = span.at + 4 * i;
+        self.bytes.as_slice().get(at..at + 4).map(u32_of)
     }
 
     /// The activity of the thread of the document at `addr`: its newest message's date.
     #[inline]
     pub(super) fn of_doc(&self, addr: DocAddress) -> Option<i64> {
-        let rank = *self
-            .segments
-            .get(addr.segment_ord as usize)?
-            .ranks
-            .get(addr.doc_id as usize)?;
-        rank.checked_sub(1)
-            .and_then(|at| self.distinct.get(at as usize).copied())
+        let seg = self.segments.get(addr.segment_ord as usize)?;
+        let rank = self.u32_in(seg.ranks, addr.doc_id as usize)?;
+        let at = rank.checked_sub(1)? as usize;
+        if at >= self.distinct.len {
+            return None;
+        }
+        let at = self.distinct.at + 8 * at;
+        self.bytes
+            .as_slice()
+            .get(at..at + 8)
+            .map(|b| u64_of(b) as i64)
     }
 
     /// The first `target` members of `matched` (one segment's matches) in order of their
@@ -145,16 +255,20 @@ impl Activity {
         let Some(seg) = self.segments.get(segment as usize) else {
             return Vec::new();
         };
+        let by = seg.by_activity;
+        let Some(order) = self.bytes.as_slice().get(by.at..by.at + 4 * by.len) else {
+            return Vec::new();
+        };
         let mut docs = Vec::with_capacity(target + target / 4);
         let mut last = None;
-        for &doc in seg.by_activity.iter() {
-            let key = seg.ranks[doc as usize];
-            if docs.len() >= target && last != Some(key) {
+        for doc in order.chunks_exact(4).map(u32_of) {
+            let key = self.u32_in(seg.ranks, doc as usize);
+            if docs.len() >= target && last != key {
                 break;
             }
             if doc < matched.max_value() && matched.contains(doc) {
                 docs.push(doc);
-                last = Some(key);
+                last = key;
             }
         }
         docs.sort_unstable();
@@ -165,12 +279,69 @@ impl Activity {
     fn is_for(&self, searcher: &Searcher) -> bool {
         let readers = searcher.segment_readers();
         self.identity.len() == readers.len()
-            && self
-                .identity
-                .iter()
-                .zip(readers)
-                .all(|(&(id, deletes), r)| id == r.segment_id() && deletes == r.delete_opstamp())
+            && self.identity.iter().zip(&self.segments).zip(readers).all(
+                |((&(id, deletes), seg), r)| {
+                    id == r.segment_id()
+                        && deletes == r.delete_opstamp()
+                        && seg.ranks.len == r.max_doc() as usize
+                },
+            )
     }
+}
+
+/// The table's bytes ([`MAGIC`]'s layout) for `identity`, `distinct` and each segment's ranks
+/// and documents in order of activity.
+fn encode(identity: &Segments, distinct: &[i64], segments: &[(Vec<u32>, Vec<DocId>)]) -> Vec<u8> {
+    let docs: usize = segments.iter().map(|(r, b)| r.len() + b.len()).sum();
+    let mut out = Vec::with_capacity(16 + identity.len() * 48 + distinct.len() * 8 + docs * 4);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(identity.len() as u32).to_le_bytes());
+    for ((id, deletes), (ranks, by_activity)) in identity.iter().zip(segments) {
+        out.extend_from_slice(id.uuid_string().as_bytes());
+        out.extend_from_slice(&deletes.unwrap_or(NO_DELETES).to_le_bytes());
+        out.extend_from_slice(&(ranks.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(by_activity.len() as u32).to_le_bytes());
+    }
+    out.extend_from_slice(&(distinct.len() as u64).to_le_bytes());
+    for d in distinct {
+        out.extend_from_slice(&d.to_le_bytes());
+    }
+    for (ranks, by_activity) in segments {
+        for r in ranks.iter().chain(by_activity) {
+            out.extend_from_slice(&r.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// Reads the table's bytes in order.
+struct Cursor<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        let end = self.at.checked_add(n).ok_or("too large")?;
+        let part = self.data.get(self.at..end).ok_or("truncated")?;
+        self.at = end;
+        Ok(part)
+    }
+
+    /// An array of `len` elements of `size` bytes here.
+    fn span(&mut self, len: usize, size: usize) -> Result<Span, &'static str> {
+        let at = self.at;
+        self.take(len.checked_mul(size).ok_or("too large")?)?;
+        Ok(Span { at, len })
+    }
+}
+
+fn u32_of(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn u64_of(b: &[u8]) -> u64 {
+    u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
 /// Calls `f` with the documents `0..max_doc` a block at a time.
@@ -187,19 +358,24 @@ fn for_doc_blocks(max_doc: DocId, mut f: impl FnMut(&[DocId])) {
 }
 
 /// The table of the newest segments a long-running reader has seen, and whether one is
-/// being built. A CLI search, which reads the index once, never builds one.
-#[derive(Default)]
+/// being built. A CLI search, which reads the index once, never builds one: it uses the
+/// table on disk when that is for the segments it reads.
 pub(super) struct ActivityCache {
+    /// The index directory, where [`FILE`] is.
+    dir: PathBuf,
     state: Mutex<CacheState>,
 }
 
 #[derive(Default)]
 struct CacheState {
     table: Option<Arc<Activity>>,
+    /// [`FILE`] was looked at (once a process: a table found later is built here).
+    looked_on_disk: bool,
     building: bool,
     /// No new build starts before this: after a build that took `t`, `REST_FACTOR × t`. A
     /// daemon that indexes new mail while it is searched changes its segments at every commit;
-    /// without a rest each reload would rebuild (about 0.2 s at a million messages). Searches in between read activity without the table.
+    /// without a rest each reload would rebuild (about 0.2 s at a million messages). Searches
+    /// in between read activity without the table.
     rest_until: Option<Instant>,
 }
 
@@ -208,15 +384,33 @@ struct CacheState {
 const REST_FACTOR: u32 = 9;
 
 impl ActivityCache {
-    /// The table for the segments `searcher` reads, if it is built.
+    /// The cache of the index in `dir`.
+    pub(super) fn at(dir: &Path) -> Self {
+        ActivityCache {
+            dir: dir.to_path_buf(),
+            state: Mutex::default(),
+        }
+    }
+
+    /// The table for the segments `searcher` reads, if it is built (here, or on disk by the
+    /// last bulk ingest or long-running reader).
     pub(super) fn for_searcher(&self, searcher: &Searcher) -> Option<Arc<Activity>> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !state.looked_on_disk {
+            state.looked_on_disk = true;
+            if state.table.is_none() {
+                state.table = Activity::read(&self.dir).map(Arc::new);
+            }
+        }
         state.table.as_ref().filter(|t| t.is_for(searcher)).cloned()
     }
 
     /// Starts building the table for `searcher` on a thread of its own unless it exists or
     /// one is being built.
     pub(super) fn keep(self: &Arc<Self>, searcher: &Searcher) {
+        if self.for_searcher(searcher).is_some() {
+            return;
+        }
         {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             if state.building
@@ -241,11 +435,17 @@ impl ActivityCache {
         }
     }
 
+    /// Drops the table, in memory and on disk.
     #[cfg(test)]
     pub(super) fn forget(&self) {
+        match std::fs::remove_file(self.dir.join(FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("{e}"),
+            _ => {}
+        }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.table = None;
         state.rest_until = None;
+        state.looked_on_disk = false;
     }
 
     /// Rests for `rest` from now (none: may build at once).
@@ -280,6 +480,10 @@ impl ActivityCache {
                     took_ms = started.elapsed().as_millis() as u64,
                     "thread activity table built"
                 );
+                // The next process to open the index (a CLI search above all) finds it.
+                if let Err(e) = table.write(&self.dir) {
+                    tracing::warn!(error = %e, "Cannot write the thread activity table");
+                }
                 state.table = Some(Arc::new(table));
             }
             Err(e) => tracing::warn!(error = %e, "Cannot build the thread activity table"),

@@ -297,7 +297,7 @@ impl MailIndex {
             analyzer: schema::text_analyzer(),
             read_only,
             dir: dir.to_path_buf(),
-            activity: Default::default(),
+            activity: Arc::new(activity::ActivityCache::at(dir)),
         })
     }
 
@@ -344,6 +344,7 @@ impl MailIndex {
             writer,
             reader: self.reader.clone(),
             fields: self.fields.clone(),
+            dir: self.dir.clone(),
         })
     }
 
@@ -457,6 +458,8 @@ pub struct MailIndexWriter {
     writer: IndexWriter<TantivyDocument>,
     reader: IndexReader,
     fields: Fields,
+    /// The index directory, where [`Self::finish`] leaves each thread's activity.
+    dir: PathBuf,
 }
 
 /// Adds the non-empty values, or the [`EMPTY_SENTINEL`] token when there is none.
@@ -728,12 +731,18 @@ impl MailIndexWriter {
     }
 
     /// Commits pending changes, then waits for merge threads so the on-disk index has few
-    /// segments (end of a bulk ingest).
+    /// segments (end of a bulk ingest), and leaves each thread's activity for the segments it
+    /// ends with beside them: the searches that follow, a CLI's without a daemon above all,
+    /// rank newest first without reading it back (`activity`).
     pub fn finish(mut self) -> Result<(), IndexError> {
         self.writer.commit()?;
         let reader = self.reader.clone();
         self.writer.wait_merging_threads()?;
         reader.reload()?;
+        // The table is an aid, not the index: a failure to write it costs speed, not results.
+        if let Err(e) = activity::Activity::write_for(&reader.searcher(), &self.dir) {
+            tracing::warn!(error = %e, "Cannot leave the thread activity table beside the index");
+        }
         Ok(())
     }
 

@@ -590,7 +590,68 @@ fn the_table_holds_each_documents_thread_activity() {
     }
     let newest = newest_dates(&searcher, threads.values().copied()).unwrap();
     assert!(newest.values().any(Option::is_some));
+    // The same table written and mapped back.
+    table.write(&index.dir).unwrap();
+    let mapped = super::activity::Activity::read(&index.dir).unwrap();
     for (addr, thread) in threads {
         assert_eq!(table.of_doc(addr), newest[&thread], "{addr:?}");
+        assert_eq!(mapped.of_doc(addr), newest[&thread], "{addr:?} mapped");
+    }
+}
+
+/// The end of a bulk ingest (`MailIndexWriter::finish`) leaves the table beside the index: a
+/// new reader (a CLI search) maps it and ranks with it, until the index changes.
+#[test]
+fn a_table_left_by_a_bulk_ingest_serves_new_readers_until_the_index_changes() {
+    let (dir, index) = corpus(900, 40, 13);
+    index.writer(MIN_WRITER_HEAP).unwrap().finish().unwrap();
+    assert!(dir.path().join(super::activity::FILE).is_file());
+    let reader = MailIndex::open_read_only(dir.path()).unwrap();
+    assert!(has_thread_activity(&reader), "a new reader maps the table");
+    for q in ["alpha", "beta -gamma", "delta OR omega", "nothing"] {
+        assert_like_reference_now(&reader, q, "the table on disk");
+    }
+
+    // A reply to a thread makes it the most recently active; the table on disk is for the
+    // segments before it and a new reader does not use it.
+    let thread = ThreadId::of_key("t7");
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    let reply = Message {
+        id: MessageId("reply".into()),
+        subject: "omega".into(),
+        date: chrono::DateTime::from_timestamp(1_800_000_000, 0),
+        ..Default::default()
+    };
+    w.add_new(&reply, &Decision::default(), &thread, chrono::Utc::now())
+        .unwrap();
+    w.commit().unwrap();
+    let reader = MailIndex::open_read_only(dir.path()).unwrap();
+    assert!(!has_thread_activity(&reader), "a table of older segments");
+    assert_like_reference_now(&reader, "alpha", "a table of older segments on disk");
+    let first = reader.search("alpha", &SearchOptions::default()).unwrap();
+    assert_eq!(first.threads[0].thread_id, thread.0);
+}
+
+/// A table file cut short, grown, of another kind or empty is not used, and searches are
+/// what they are without one.
+#[test]
+fn a_damaged_table_on_disk_is_ignored() {
+    let (dir, index) = corpus(600, 30, 14);
+    index.writer(MIN_WRITER_HEAP).unwrap().finish().unwrap();
+    let file = dir.path().join(super::activity::FILE);
+    let good = std::fs::read(&file).unwrap();
+    let mut foreign = good.clone();
+    foreign[0] ^= 0xff;
+    let damaged: [(&str, Vec<u8>); 4] = [
+        ("cut short", good[..good.len() - 3].to_vec()),
+        ("grown", [&good[..], &[0u8; 4]].concat()),
+        ("another kind", foreign),
+        ("empty", Vec::new()),
+    ];
+    for (how, bytes) in damaged {
+        std::fs::write(&file, bytes).unwrap();
+        let reader = MailIndex::open_read_only(dir.path()).unwrap();
+        assert!(!has_thread_activity(&reader), "{how}");
+        assert_like_reference_now(&reader, "alpha", how);
     }
 }
