@@ -1,5 +1,6 @@
-//! Each thread's latest activity beside every document, kept by a process that keeps the index
-//! open (the daemon's control socket, `deskmail serve`).
+//! Each thread's latest activity beside every document: built by a process that keeps the
+//! index open (the daemon's control socket, `deskmail serve`) and at the end of a bulk ingest,
+//! and left beside the segments ([`FILE`]) for the next process that searches them.
 //!
 //! Newest first ranks a thread by the date of its newest message, matching or not. Without
 //! this table a search learns that from the messages dated after its first page's matches
@@ -9,10 +10,10 @@
 //! the ones it keeps.
 //!
 //! The table is exact for one set of segments with their deletions and is used only by a
-//! search reading that very set; it is built from scratch on a thread of its own when a
-//! long-running reader sees a new set, and until it is ready searches read activity as they
-//! did without it. (A reload that finds no new commit gives a new searcher generation of the
-//! same segments: the table is kept.)
+//! search reading that very set; a long-running reader builds it from scratch on a thread of
+//! its own when it sees a new set, and until it is ready searches read activity as they did
+//! without it. (A reload that finds no new commit gives a new searcher generation of the same
+//! segments: the table is kept.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -470,6 +471,13 @@ impl ActivityCache {
     pub(super) fn build(&self, searcher: &Searcher) {
         let started = Instant::now();
         let built = Activity::of(searcher);
+        // Written before the lock is taken: searches wait for no disk. The next process to
+        // open the index (a CLI search above all) finds it.
+        if let Ok(table) = &built
+            && let Err(e) = table.write(&self.dir)
+        {
+            tracing::warn!(error = %e, "Cannot write the thread activity table");
+        }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.building = false;
         state.rest_until = Some(Instant::now() + started.elapsed() * REST_FACTOR);
@@ -480,10 +488,6 @@ impl ActivityCache {
                     took_ms = started.elapsed().as_millis() as u64,
                     "thread activity table built"
                 );
-                // The next process to open the index (a CLI search above all) finds it.
-                if let Err(e) = table.write(&self.dir) {
-                    tracing::warn!(error = %e, "Cannot write the thread activity table");
-                }
                 state.table = Some(Arc::new(table));
             }
             Err(e) => tracing::warn!(error = %e, "Cannot build the thread activity table"),
