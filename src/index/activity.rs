@@ -263,13 +263,19 @@ impl Activity {
         let mut docs = Vec::with_capacity(target + target / 4);
         let mut last = None;
         for doc in order.chunks_exact(4).map(u32_of) {
-            let key = self.u32_in(seg.ranks, doc as usize);
-            if docs.len() >= target && last != key {
-                break;
-            }
-            if doc < matched.max_value() && matched.contains(doc) {
+            let is_match = doc < matched.max_value() && matched.contains(doc);
+            // A rank is read (a random access into the segment's ranks) only for a match, and
+            // past the target for each document until the ranks leave the last match's.
+            if docs.len() >= target {
+                if self.u32_in(seg.ranks, doc as usize) != last {
+                    break;
+                }
+                if is_match {
+                    docs.push(doc);
+                }
+            } else if is_match {
                 docs.push(doc);
-                last = key;
+                last = self.u32_in(seg.ranks, doc as usize);
             }
         }
         docs.sort_unstable();
