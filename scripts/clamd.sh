@@ -199,8 +199,18 @@ do_restart() {
   fi
   do_stop "$dir"
   port=$(sed -n 's/^CLAMD_PORT=//p' "$dir/env")
-  launch "$dir" "$port" || fail_with_log "$dir"
-  cat "$dir/env"
+  # The same port again. Under a loaded machine clamd's parent has exited non-zero right after
+  # binding, with nothing in its output (as on start): one more try, saying so.
+  local attempt
+  for attempt in 1 2; do
+    if launch "$dir" "$port"; then
+      cat "$dir/env"
+      return 0
+    fi
+    echo "clamd.sh: clamd did not restart (attempt $attempt): $(tail -c 300 "$dir/clamd.out" 2>/dev/null)" >&2
+    do_stop "$dir"
+  done
+  fail_with_log "$dir"
 }
 
 [ $# -eq 2 ] || usage
