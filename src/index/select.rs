@@ -6,7 +6,8 @@
 //!    [`select_newest`]); relevance by its best match.
 //! 3. The chosen threads alone are read back once ([`read_back`]): every member for the stats,
 //!    the matches (from the first pass's bits) scored by seeking the query's scorer; they give
-//!    each thread's messages, its best match and, for ties on dates, the exact order.
+//!    each thread's messages and its best match (scores are shown, and pick the snippet; newest
+//!    first orders by dates and addresses alone).
 
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{BitSet, DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED};
@@ -145,11 +146,13 @@ struct Candidate {
     first: Hit,
 }
 
-/// Newest activity first, then the newest match (scores, which break ties, are not known yet).
+/// Newest activity first, then the newest match, then its address (the search order of
+/// newest first, see `hit_order`): a total order, known before anything is read back.
 fn by_activity(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
     b.activity
         .cmp(&a.activity)
         .then(b.first.date.cmp(&a.first.date))
+        .then(a.first.addr.cmp(&b.first.addr))
 }
 
 /// The `limit`-th best activity among `candidates` (`None` when there are fewer).
@@ -238,17 +241,10 @@ pub(super) fn select_newest(
         )?;
     }
 
-    // The first `limit` by (activity, newest match), with every thread tied with the last one:
-    // scores decide those ties, and step 3 reads them.
+    // The first `limit` by (activity, newest match, its address): exactly the threads returned,
+    // however many tie on their dates, so step 3 reads back no more than a page.
     candidates.sort_by(by_activity);
-    if candidates.len() > limit {
-        let last = candidates[limit - 1];
-        let keep = candidates
-            .iter()
-            .take_while(|c| by_activity(c, &last).is_le())
-            .count();
-        candidates.truncate(keep);
-    }
+    candidates.truncate(limit);
     let ReadBack { mut groups, stats } = read_back(
         searcher,
         fields,

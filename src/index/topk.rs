@@ -57,7 +57,8 @@ pub(super) struct Firsts {
 ///
 /// - Newest first, without scores: a thread's first hit is its newest match (then the lowest
 ///   address); the keeper keeps every thread whose newest match is dated at or after the `k`-th
-///   newest such date (ties at that date are all kept, since scores, unknown here, order them).
+///   newest such date (ties at that date are all kept; their newest matches' addresses order
+///   them later).
 ///   So every thread with a match dated at or after the final cut is kept, with its exact
 ///   newest match; that is what newest-first ranking by activity builds on. With the table of
 ///   each thread's activity ([`Activity`]) the key is that activity instead of the match's
@@ -85,11 +86,11 @@ struct Keeper {
 /// The search order of two hits (`Less` = first).
 pub(super) fn hit_order(sort: SortOrder, a: &Hit, b: &Hit) -> Ordering {
     match sort {
-        SortOrder::Newest => b
-            .date
-            .cmp(&a.date)
-            .then(b.score.total_cmp(&a.score))
-            .then(a.addr.cmp(&b.addr)),
+        // Newest first orders by date alone, then by address (the order the mail was indexed
+        // in), not by score: the threads tied at the last place of a page are then ordered by
+        // what the first pass already knows, not by reading every one of them back (a
+        // thousand undated messages, or an archive's copies of one day, tie on their date).
+        SortOrder::Newest => b.date.cmp(&a.date).then(a.addr.cmp(&b.addr)),
         SortOrder::Relevance => b
             .score
             .total_cmp(&a.score)
