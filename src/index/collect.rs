@@ -62,7 +62,7 @@ impl ThreadStats {
         });
     }
 
-    fn merge(&mut self, o: ThreadStats) {
+    pub(super) fn merge(&mut self, o: ThreadStats) {
         self.count += o.count;
         self.oldest = match (self.oldest, o.oldest) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -75,6 +75,8 @@ pub const DEFAULT_WRITER_HEAP: usize = 40 * 1024 * 1024;
 pub const MIN_WRITER_HEAP: usize = 15_000_000;
 /// Documents in a segment beyond which the merge policy leaves it alone.
 const MAX_MERGED_DOCS: usize = 100_000;
+/// Threads at most that one search's pass over the matches runs on (one segment each at a time).
+const SEARCH_THREADS: usize = 4;
 /// Maximum length of a snippet, in bytes.
 pub const SNIPPET_MAX_BYTES: usize = 200;
 
@@ -227,6 +229,9 @@ pub struct MailIndex {
     dir: std::path::PathBuf,
     /// Each thread's activity beside every document, kept by long-running readers.
     activity: Arc<activity::ActivityCache>,
+    /// The threads a search's pass over the matches runs on, one segment at a time each
+    /// (started by the first search of an index with several segments; see `search_executor`).
+    executor: std::sync::OnceLock<Option<tantivy::Executor>>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -298,6 +303,7 @@ impl MailIndex {
             read_only,
             dir: dir.to_path_buf(),
             activity: Arc::new(activity::ActivityCache::at(dir)),
+            executor: std::sync::OnceLock::new(),
         })
     }
 
@@ -382,6 +388,69 @@ impl MailIndex {
         }
     }
 
+    /// The pool a search's pass over the matches runs its segments on: one thread per core
+    /// (at most [`SEARCH_THREADS`]), for an index of more than one segment on a machine of more
+    /// than one core; `None` (the calling thread) otherwise or when the threads cannot start.
+    fn search_executor(&self, searcher: &Searcher) -> Option<&tantivy::Executor> {
+        if searcher.segment_readers().len() < 2 {
+            return None;
+        }
+        self.executor
+            .get_or_init(|| {
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                let threads = cores.min(SEARCH_THREADS);
+                if threads < 2 {
+                    return None;
+                }
+                tantivy::Executor::multi_thread(threads, "search-")
+                    .inspect_err(|e| tracing::warn!(error = %e, "search runs on one thread"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// The chosen threads as results, in their order: built in as many contiguous parts as
+    /// the pool has threads, side by side (each hit reads two stored documents, a snippet and
+    /// its ids from columns a new process has never touched).
+    fn thread_hits(
+        &self,
+        searcher: &Searcher,
+        compiled: &query::Compiled,
+        executor: &tantivy::Executor,
+        selected: select::Selected,
+    ) -> Result<Vec<ThreadHit>, IndexError> {
+        let ways = match executor {
+            tantivy::Executor::ThreadPool(pool) => pool.current_num_threads(),
+            tantivy::Executor::SingleThread => 1,
+        };
+        let per_part = selected.threads.len().div_ceil(ways).max(1);
+        let mut threads = selected.threads;
+        let mut parts = Vec::new();
+        while !threads.is_empty() {
+            let rest = threads.split_off(per_part.min(threads.len()));
+            parts.push(std::mem::replace(&mut threads, rest));
+        }
+        let stats = &selected.stats;
+        let built = executor.map(
+            |part: Vec<(u64, Vec<Hit>)>| {
+                let mut ctx = self.hit_builder(searcher, compiled);
+                Ok(part
+                    .into_iter()
+                    .map(|(thread, group)| {
+                        let stats = stats.get(&thread).copied().unwrap_or_default();
+                        ctx.thread_hit(thread, group, stats)
+                    })
+                    .collect::<Result<Vec<_>, IndexError>>())
+            },
+            parts.into_iter(),
+        )?;
+        let mut hits = Vec::new();
+        for part in built {
+            hits.extend(part?);
+        }
+        Ok(hits)
+    }
+
     /// Runs a query (see [`query`] for the language) and groups the matching messages by thread:
     /// the first `limit` threads (top-k first, see `select`), with exact totals of matching
     /// messages and of threads up to [`THREAD_COUNT_BOUND`].
@@ -394,10 +463,12 @@ impl MailIndex {
             SortOrder::Newest => self.activity.for_searcher(&searcher),
             SortOrder::Relevance => None,
         };
-        let found = searcher.search(
-            &*compiled.query,
-            &FirstsCollector::new(opts.limit, opts.sort, activity.clone()),
-        )?;
+        let collector = FirstsCollector::new(opts.limit, opts.sort, activity.clone());
+        let one_thread = tantivy::Executor::single_thread();
+        let executor = self.search_executor(&searcher).unwrap_or(&one_thread);
+        let scoring = collector.scoring(&searcher);
+        let found =
+            searcher.search_with_executor(&*compiled.query, &collector, executor, scoring)?;
         // What a slow search spent its time on (`DESKMAIL_LOG=deskmail::index=debug`): the
         // pass over the matches, then the choice of threads, then their hits.
         let first_pass = started.elapsed();
@@ -415,30 +486,20 @@ impl MailIndex {
         if opts.limit == 0 || found.firsts.is_empty() {
             return Ok(results);
         }
+        let reading = select::Reading {
+            searcher: &searcher,
+            fields: &self.fields,
+            query: &*compiled.query,
+            executor,
+        };
         let selected = match opts.sort {
-            SortOrder::Newest => select::select_newest(
-                &searcher,
-                &self.fields,
-                &*compiled.query,
-                found,
-                opts.limit,
-                activity.as_deref(),
-            )?,
-            SortOrder::Relevance => select::select_relevance(
-                &searcher,
-                &self.fields,
-                &*compiled.query,
-                found,
-                opts.limit,
-            )?,
+            SortOrder::Newest => {
+                select::select_newest(&reading, found, opts.limit, activity.as_deref())?
+            }
+            SortOrder::Relevance => select::select_relevance(&reading, found, opts.limit)?,
         };
         let selection = started.elapsed();
-        let stats = selected.stats;
-        let mut ctx = self.hit_builder(&searcher, &compiled);
-        for (thread, group) in selected.threads {
-            let stats = stats.get(&thread).copied().unwrap_or_default();
-            results.threads.push(ctx.thread_hit(thread, group, stats)?);
-        }
+        results.threads = self.thread_hits(&searcher, &compiled, executor, selected)?;
         tracing::debug!(
             matches,
             read,

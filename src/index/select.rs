@@ -9,8 +9,8 @@
 //!    each thread's messages and its best match (scores are shown, and pick the snippet; newest
 //!    first orders by dates and addresses alone).
 
-use tantivy::query::{EnableScoring, Query};
-use tantivy::{BitSet, DocAddress, DocSet, Searcher, SegmentOrdinal, TERMINATED};
+use tantivy::query::{EnableScoring, Query, Weight};
+use tantivy::{BitSet, DocAddress, DocSet, Executor, Searcher, SegmentOrdinal, TERMINATED};
 
 use super::activity::Activity;
 use super::collect::{
@@ -29,7 +29,18 @@ pub(super) struct Selected {
     pub(super) stats: ThreadMap<ThreadStats>,
 }
 
+/// What the steps after the first pass read with.
+pub(super) struct Reading<'a> {
+    pub(super) searcher: &'a Searcher,
+    pub(super) fields: &'a Fields,
+    /// The query the first pass ran (its scorer scores the read-back matches).
+    pub(super) query: &'a dyn Query,
+    /// The pool a read of every segment runs on (the first pass's).
+    pub(super) executor: &'a Executor,
+}
+
 /// What reading the chosen threads back gives: each one's matches and its stats.
+#[derive(Default)]
 struct ReadBack {
     groups: ThreadMap<Vec<Hit>>,
     stats: ThreadMap<ThreadStats>,
@@ -37,65 +48,86 @@ struct ReadBack {
 
 /// Every message of `threads` (a union of term queries), once: the stats of each thread from
 /// all of them, and its matches from the first pass's bits, each scored by seeking the query's
-/// own scorer to it when `scored` (the query is not run over the index again).
+/// own scorer to it when `scored` (the query is not run over the index again). The segments
+/// are read side by side on the first pass's pool.
 fn read_back(
-    searcher: &Searcher,
-    fields: &Fields,
-    query: &dyn Query,
+    r: &Reading,
     threads: impl IntoIterator<Item = u64>,
     matched: &[(SegmentOrdinal, BitSet)],
     scored: bool,
 ) -> Result<ReadBack, IndexError> {
     let members =
-        in_threads(fields, threads).weight(EnableScoring::disabled_from_searcher(searcher))?;
+        in_threads(r.fields, threads).weight(EnableScoring::disabled_from_searcher(r.searcher))?;
     let scoring = if scored {
-        EnableScoring::enabled_from_searcher(searcher)
+        EnableScoring::enabled_from_searcher(r.searcher)
     } else {
-        EnableScoring::disabled_from_searcher(searcher)
+        EnableScoring::disabled_from_searcher(r.searcher)
     };
-    let query = query.weight(scoring)?;
-    let mut out = ReadBack {
-        groups: ThreadMap::default(),
-        stats: ThreadMap::default(),
-    };
-    for &(segment, ref bits) in matched {
-        let reader = searcher.segment_reader(segment);
-        let thread = reader.fast_fields().u64(schema::THREAD_N)?;
-        let date = reader.fast_fields().date(schema::DATE)?;
-        let alive = reader.alive_bitset();
-        let mut docs = members.scorer(reader, 1.0)?;
-        let mut scorer = if scored {
-            Some(query.scorer(reader, 1.0)?)
-        } else {
-            None
-        };
-        let mut doc = docs.doc();
-        while doc != TERMINATED {
-            if alive.is_none_or(|a| a.is_alive(doc)) {
-                let t = thread.first(doc).unwrap_or(0);
-                let d = date_of(&date, doc);
-                let addr = DocAddress::new(segment, doc);
-                out.stats.entry(t).or_default().add(d, addr);
-                if bits.contains(doc) {
-                    let score = match scorer.as_mut() {
-                        Some(s) => {
-                            if s.doc() < doc {
-                                s.seek(doc);
-                            }
-                            if s.doc() == doc { s.score() } else { 0.0 }
-                        }
-                        None => 0.0,
-                    };
-                    out.groups.entry(t).or_default().push(Hit {
-                        addr,
-                        thread: t,
-                        date: d,
-                        score,
-                    });
-                }
-            }
-            doc = docs.advance();
+    let query = r.query.weight(scoring)?;
+    let parts = r.executor.map(
+        |(segment, bits)| {
+            let query = scored.then_some(&*query);
+            read_back_segment(r.searcher, &*members, query, *segment, bits)
+        },
+        matched.iter(),
+    )?;
+    let mut out = ReadBack::default();
+    for part in parts {
+        for (thread, hits) in part.groups {
+            out.groups.entry(thread).or_default().extend(hits);
         }
+        for (thread, stats) in part.stats {
+            out.stats.entry(thread).or_default().merge(stats);
+        }
+    }
+    Ok(out)
+}
+
+/// [`read_back`] of one segment: `members` finds the chosen threads' messages, `bits` says
+/// which of them match, `query` (when scored) scores those.
+fn read_back_segment(
+    searcher: &Searcher,
+    members: &dyn Weight,
+    query: Option<&dyn Weight>,
+    segment: SegmentOrdinal,
+    bits: &BitSet,
+) -> tantivy::Result<ReadBack> {
+    let reader = searcher.segment_reader(segment);
+    let thread = reader.fast_fields().u64(schema::THREAD_N)?;
+    let date = reader.fast_fields().date(schema::DATE)?;
+    let alive = reader.alive_bitset();
+    let mut docs = members.scorer(reader, 1.0)?;
+    let mut scorer = match query {
+        Some(q) => Some(q.scorer(reader, 1.0)?),
+        None => None,
+    };
+    let mut out = ReadBack::default();
+    let mut doc = docs.doc();
+    while doc != TERMINATED {
+        if alive.is_none_or(|a| a.is_alive(doc)) {
+            let t = thread.first(doc).unwrap_or(0);
+            let d = date_of(&date, doc);
+            let addr = DocAddress::new(segment, doc);
+            out.stats.entry(t).or_default().add(d, addr);
+            if bits.contains(doc) {
+                let score = match scorer.as_mut() {
+                    Some(s) => {
+                        if s.doc() < doc {
+                            s.seek(doc);
+                        }
+                        if s.doc() == doc { s.score() } else { 0.0 }
+                    }
+                    None => 0.0,
+                };
+                out.groups.entry(t).or_default().push(Hit {
+                    addr,
+                    thread: t,
+                    date: d,
+                    score,
+                });
+            }
+        }
+        doc = docs.advance();
     }
     Ok(out)
 }
@@ -110,21 +142,13 @@ fn first_of(sort: SortOrder, group: &[Hit]) -> Hit {
 
 /// Relevance: the kept threads are exactly the best `limit`.
 pub(super) fn select_relevance(
-    searcher: &Searcher,
-    fields: &Fields,
-    query: &dyn Query,
+    r: &Reading,
     found: Firsts,
     limit: usize,
 ) -> Result<Selected, IndexError> {
     let sort = SortOrder::Relevance;
-    let ReadBack { mut groups, stats } = read_back(
-        searcher,
-        fields,
-        query,
-        found.firsts.into_keys(),
-        &found.matched,
-        true,
-    )?;
+    let ReadBack { mut groups, stats } =
+        read_back(r, found.firsts.into_keys(), &found.matched, true)?;
     let mut ranked: Vec<(Hit, u64)> = groups
         .iter()
         .map(|(&t, g)| (first_of(sort, g), t))
@@ -182,13 +206,12 @@ fn limit_th_activity(candidates: &[Candidate], limit: usize) -> Option<Option<i6
 /// pass ranked by it), the kept threads are every matching thread that can rank among the
 /// first `limit`, each with its activity: none of the above is read.
 pub(super) fn select_newest(
-    searcher: &Searcher,
-    fields: &Fields,
-    query: &dyn Query,
+    r: &Reading,
     mut found: Firsts,
     limit: usize,
     table: Option<&Activity>,
 ) -> Result<Selected, IndexError> {
+    let (searcher, fields) = (r.searcher, r.fields);
     let kept: Vec<Hit> = std::mem::take(&mut found.firsts).into_values().collect();
     let dated = kept.iter().filter(|h| h.date.is_some()).count();
     let mut recent = ThreadMap::default();
@@ -230,15 +253,7 @@ pub(super) fn select_newest(
         })
         .collect();
     if found.pruned && table.is_none() {
-        join_outsiders(
-            searcher,
-            fields,
-            query,
-            &mut candidates,
-            limit,
-            recent,
-            &found.matched,
-        )?;
+        join_outsiders(r, &mut candidates, limit, recent, &found.matched)?;
     }
 
     // The first `limit` by (activity, newest match, its address): exactly the threads returned,
@@ -246,9 +261,7 @@ pub(super) fn select_newest(
     candidates.sort_by(by_activity);
     candidates.truncate(limit);
     let ReadBack { mut groups, stats } = read_back(
-        searcher,
-        fields,
-        query,
+        r,
         candidates.iter().map(|c| c.first.thread),
         &found.matched,
         true,
@@ -276,9 +289,7 @@ pub(super) fn select_newest(
 /// among the first `limit` (see [`select_newest`]); `recent`: every thread with a message dated
 /// θ or later, with its newest date.
 fn join_outsiders(
-    searcher: &Searcher,
-    fields: &Fields,
-    query: &dyn Query,
+    r: &Reading,
     candidates: &mut Vec<Candidate>,
     limit: usize,
     recent: ThreadMap<i64>,
@@ -296,13 +307,13 @@ fn join_outsiders(
     // A chunk's query looks each of its threads up in every segment (about a microsecond
     // each); one pass over the matches' bits reads each match's thread (a few nanoseconds).
     let matches: u64 = matched.iter().map(|(_, bits)| bits.len() as u64).sum();
-    let lookups = outsiders.len().min(OUTSIDER_CHUNK) * searcher.segment_readers().len();
+    let lookups = outsiders.len().min(OUTSIDER_CHUNK) * r.searcher.segment_readers().len();
     if outsiders.len() > 2 * OUTSIDER_CHUNK || matches < lookups as u64 * 250 {
         // Many (a query on old mail, with much mail since), or few matches for them: one pass
         // over the matches' bits, looking each one's thread up, costs less than a query per
         // chunk.
         let only: ThreadMap<i64> = outsiders.iter().map(|&(d, t)| (t, d)).collect();
-        let firsts = newest_matches_of(searcher, matched, &only)?;
+        let firsts = newest_matches_of(r.searcher, matched, &only)?;
         candidates.extend(firsts.into_values().map(|first| Candidate {
             activity: only.get(&first.thread).copied(),
             first,
@@ -316,14 +327,7 @@ fn join_outsiders(
             break;
         }
         let activity: ThreadMap<i64> = chunk.iter().map(|&(d, t)| (t, d)).collect();
-        let back = read_back(
-            searcher,
-            fields,
-            query,
-            chunk.iter().map(|&(_, t)| t),
-            matched,
-            false,
-        )?;
+        let back = read_back(r, chunk.iter().map(|&(_, t)| t), matched, false)?;
         for (thread, group) in back.groups {
             candidates.push(Candidate {
                 activity: activity.get(&thread).copied(),

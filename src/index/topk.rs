@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::fastfield::AliveBitSet;
-use tantivy::query::Weight;
+use tantivy::query::{EnableScoring, Weight};
 use tantivy::{
     BitSet, COLLECT_BLOCK_BUFFER_LEN, DateTime, DocAddress, DocId, DocSet, Score, SegmentOrdinal,
     SegmentReader,
@@ -200,6 +200,15 @@ pub(super) struct FirstsCollector {
 }
 
 impl FirstsCollector {
+    /// How the query's weight is built for this collector (scores only for relevance).
+    pub(super) fn scoring<'a>(&self, searcher: &'a tantivy::Searcher) -> EnableScoring<'a> {
+        if self.requires_scoring() {
+            EnableScoring::enabled_from_searcher(searcher)
+        } else {
+            EnableScoring::disabled_from_searcher(searcher)
+        }
+    }
+
     pub(super) fn new(k: usize, sort: SortOrder, activity: Option<Arc<Activity>>) -> Self {
         FirstsCollector {
             k,
