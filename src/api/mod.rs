@@ -423,6 +423,7 @@ async fn search(State(state): State<Arc<ApiState>>, Query(p): Query<SearchParams
             Some("relevance") => SortOrder::Relevance,
             _ => SortOrder::Newest,
         },
+        message_ids: true,
     };
     match state.index.search(&p.q, &opts) {
         Ok(r) => axum::Json(r).into_response(),

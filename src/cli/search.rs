@@ -34,6 +34,8 @@ pub fn search(args: SearchArgs) -> Result<ExitCode> {
             Sort::Newest => SortOrder::Newest,
             Sort::Relevance => SortOrder::Relevance,
         },
+        // The text lists no message ids (a search through the daemon has them anyway).
+        message_ids: args.json,
     };
     let results = match find(&args.data.data, &q, opts)? {
         SearchAnswer::Results(r) => r,

@@ -315,6 +315,7 @@ pub fn render(
             let opts = SearchOptions {
                 limit: *limit,
                 sort: *sort,
+                message_ids: true,
             };
             Ok(serde_json::to_string(&search.answer(query, &opts)?)?)
         }

@@ -178,6 +178,7 @@ mod tests {
         let opts = SearchOptions {
             limit: 100,
             sort: SortOrder::Newest,
+            message_ids: true,
         };
         index
             .search(q, &opts)

@@ -168,6 +168,9 @@ pub struct SearchOptions {
     /// Maximum number of threads returned (0 returns only `total_threads`).
     pub limit: usize,
     pub sort: SortOrder,
+    /// Each thread lists its newest matching messages' ids (`ThreadHit::message_ids`); a
+    /// reader that shows none (the CLI's text) leaves them out, and their reads with them.
+    pub message_ids: bool,
 }
 
 impl Default for SearchOptions {
@@ -175,6 +178,7 @@ impl Default for SearchOptions {
         SearchOptions {
             limit: 20,
             sort: SortOrder::Newest,
+            message_ids: true,
         }
     }
 }
@@ -418,6 +422,7 @@ impl MailIndex {
         compiled: &query::Compiled,
         executor: &tantivy::Executor,
         selected: select::Selected,
+        message_ids: bool,
     ) -> Result<Vec<ThreadHit>, IndexError> {
         let ways = match executor {
             tantivy::Executor::ThreadPool(pool) => pool.current_num_threads(),
@@ -438,7 +443,7 @@ impl MailIndex {
                     .into_iter()
                     .map(|(thread, group)| {
                         let stats = stats.get(&thread).copied().unwrap_or_default();
-                        ctx.thread_hit(thread, group, stats)
+                        ctx.thread_hit(thread, group, stats, message_ids)
                     })
                     .collect::<Result<Vec<_>, IndexError>>())
             },
@@ -499,7 +504,8 @@ impl MailIndex {
             SortOrder::Relevance => select::select_relevance(&reading, found, opts.limit)?,
         };
         let selection = started.elapsed();
-        results.threads = self.thread_hits(&searcher, &compiled, executor, selected)?;
+        results.threads =
+            self.thread_hits(&searcher, &compiled, executor, selected, opts.message_ids)?;
         tracing::debug!(
             matches,
             read,
@@ -878,6 +884,7 @@ impl HitBuilder<'_> {
         thread: u64,
         mut group: Vec<Hit>,
         stats: ThreadStats,
+        message_ids: bool,
     ) -> Result<ThreadHit, IndexError> {
         let best = *group
             .iter()
@@ -908,7 +915,7 @@ impl HitBuilder<'_> {
         let category = self.category(group[0].addr)?;
         let message_ids = group
             .iter()
-            .take(MAX_MESSAGE_IDS)
+            .take(if message_ids { MAX_MESSAGE_IDS } else { 0 })
             .map(|h| self.message_id(h.addr))
             .collect::<Result<Vec<_>, _>>()?;
 

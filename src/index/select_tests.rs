@@ -222,7 +222,16 @@ fn top_k_first_returns_what_the_exhaustive_search_returns() {
             ] {
                 for sort in [SortOrder::Newest, SortOrder::Relevance] {
                     for limit in [1, 2, 3, 7, 20, 100, 1_000] {
-                        let got = index.search(q, &SearchOptions { limit, sort }).unwrap();
+                        let got = index
+                            .search(
+                                q,
+                                &SearchOptions {
+                                    limit,
+                                    sort,
+                                    ..SearchOptions::default()
+                                },
+                            )
+                            .unwrap();
                         let (threads_total, messages, want) = reference(&index, q, sort, limit);
                         let what = format!("corpus {seed}, {table}, {q:?}, {sort}, limit {limit}");
                         assert_eq!(got.total_threads, threads_total, "{what}");
@@ -328,7 +337,7 @@ fn threads_matching_only_in_old_mail_rank_by_their_recent_activity() {
                     "ancient",
                     &SearchOptions {
                         limit,
-                        sort: SortOrder::Newest,
+                        ..SearchOptions::default()
                     },
                 )
                 .unwrap();
@@ -441,7 +450,7 @@ fn assert_like_reference_now(index: &MailIndex, q: &str, table: &str) {
     for limit in [1, 20, 100] {
         let opts = SearchOptions {
             limit,
-            sort: SortOrder::Newest,
+            ..SearchOptions::default()
         };
         let got = index.search(q, &opts).unwrap();
         let (_, messages, want) = reference(index, q, SortOrder::Newest, limit);

@@ -302,7 +302,14 @@ pub(super) fn search(f: &Fixture, q: &str) -> SearchResults {
 
 fn search_opts(f: &Fixture, q: &str, sort: SortOrder, limit: usize) -> SearchResults {
     f.index
-        .search(q, &SearchOptions { limit, sort })
+        .search(
+            q,
+            &SearchOptions {
+                limit,
+                sort,
+                ..SearchOptions::default()
+            },
+        )
         .unwrap_or_else(|e| panic!("search {q:?}: {e}"))
 }
 
@@ -528,6 +535,49 @@ fn grouping_by_thread() {
     let r = search(&f, "undated");
     assert_eq!(r.threads[0].last_date, None);
     assert_eq!(r.threads[0].message_count, 1);
+}
+
+/// The CLI's text shows no message ids and asks for none: everything else is the same.
+#[test]
+fn a_search_without_message_ids_differs_only_in_them() {
+    let f = fixture();
+    for q in [
+        "",
+        "invoice",
+        "\"payment reminder\"",
+        "category:ap*",
+        "undated",
+    ] {
+        let with = search(&f, q);
+        let without = f
+            .index
+            .search(
+                q,
+                &SearchOptions {
+                    limit: 100,
+                    message_ids: false,
+                    ..SearchOptions::default()
+                },
+            )
+            .unwrap();
+        assert!(
+            with.threads.iter().any(|t| !t.message_ids.is_empty()),
+            "{q}"
+        );
+        assert!(
+            without.threads.iter().all(|t| t.message_ids.is_empty()),
+            "{q}"
+        );
+        let mut cleared = with.clone();
+        for t in &mut cleared.threads {
+            t.message_ids.clear();
+        }
+        assert_eq!(
+            serde_json::to_value(&cleared).unwrap(),
+            serde_json::to_value(&without).unwrap(),
+            "{q}"
+        );
+    }
 }
 
 #[test]
@@ -926,7 +976,7 @@ fn newest_first_ranks_by_whole_thread_activity_at_any_limit() {
                 "alpha",
                 &SearchOptions {
                     limit,
-                    sort: SortOrder::Newest,
+                    ..SearchOptions::default()
                 },
             )
             .unwrap();
