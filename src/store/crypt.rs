@@ -151,22 +151,45 @@ pub fn master_key(store_dir: &Path) -> Result<(Vec<u8>, KeySource), CryptError> 
     }
     let path = store_dir.join("master.key");
     if !path.exists() {
-        let mut key = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut key)
-            .expect("the system's random source");
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io(&path))?;
-        f.write_all(format!("{}\n", hex::encode(key)).as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(io(&path))?;
+        make_master_key(&path)?;
     }
     let m = crate::secret::from_file("store master key", &path)?;
     Ok((m, KeySource::InDirectory(path)))
+}
+
+/// Makes `path` a new random key, whole or not at all: written and synced under a name of its
+/// own, then linked to `path` (which fails when another opener made one first: that one is
+/// kept) and the directory synced. A crash leaves at most the temporary file, never an empty
+/// or partial key that every later open would refuse.
+fn make_master_key(path: &Path) -> Result<(), CryptError> {
+    let rng = SystemRandom::new();
+    let mut key = [0u8; 32];
+    let mut tag = [0u8; 4];
+    rng.fill(&mut key)
+        .and_then(|()| rng.fill(&mut tag))
+        .expect("the system's random source");
+    let tmp = path.with_extension(format!(
+        "key.tmp-{}-{}",
+        std::process::id(),
+        hex::encode(tag)
+    ));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| {
+            f.write_all(format!("{}\n", hex::encode(key)).as_bytes())?;
+            f.sync_all()
+        });
+    let linked = written.and_then(|()| match std::fs::hard_link(&tmp, path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    });
+    let _ = std::fs::remove_file(&tmp);
+    linked.map_err(io(path))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 impl Crypt {
@@ -526,6 +549,34 @@ pub fn sealed_slot(value: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many openers of a new directory at once (the link that loses keeps the winner's key):
+    /// one key for all, whole, private, and no temporary file left beside it.
+    #[test]
+    fn a_new_master_key_is_made_whole_once_for_every_opener() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let openers: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| master_key(dir.path()).unwrap().0))
+                .collect();
+            openers.into_iter().map(|o| o.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| k == &keys[0] && k.len() == 32));
+        let path = dir.path().join("master.key");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.trim_end().len(), 64, "{text:?}");
+        assert_eq!(hex::decode(text.trim_end()).unwrap(), keys[0]);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["master.key"]);
+        // And the next open reads the same key.
+        assert_eq!(master_key(dir.path()).unwrap().0, keys[0]);
+    }
 
     fn crypt(dir: &Path, master: u8) -> Result<Crypt, CryptError> {
         Crypt::open_with(dir, &[master; 32], KeySource::External)
