@@ -7,7 +7,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::collect::{ThreadMap, newest_dates};
+use super::collect::{Hit, ThreadMap, newest_dates};
 use super::topk::hit_order;
 use super::*;
 use crate::model::{Decision, Message, MessageId, ThreadId};

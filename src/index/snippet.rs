@@ -242,7 +242,7 @@ impl Highlighter {
         let end = end.max(last);
         let ranges: Vec<std::ops::Range<usize>> =
             hits.iter().map(|h| h.from - start..h.to - start).collect();
-        super::fold_whitespace(&text[start..end], &ranges)
+        super::hits::fold_whitespace(&text[start..end], &ranges)
     }
 }
 
