@@ -7,6 +7,14 @@ use super::hits::fold_whitespace;
 use super::tests::{fixture, search};
 use super::*;
 
+/// The highlighted words of a hit's snippet, in order.
+fn highlighted_words(hit: &ThreadHit) -> Vec<&str> {
+    hit.highlights
+        .iter()
+        .map(|&(s, e)| &hit.snippet[s..e])
+        .collect()
+}
+
 #[test]
 fn snippets_highlight_matches() {
     let f = fixture();
@@ -15,31 +23,19 @@ fn snippets_highlight_matches() {
     assert!(hit.snippet.contains("overdue"), "{}", hit.snippet);
     assert!(!hit.snippet.contains('\n'));
     assert!(hit.snippet.len() <= SNIPPET_MAX_BYTES);
-    let marked: Vec<&str> = hit
-        .highlights
-        .iter()
-        .map(|&(s, e)| &hit.snippet[s..e])
-        .collect();
+    let marked = highlighted_words(hit);
     assert_eq!(marked, vec!["overdue"]);
 
     // accent-folded match highlights the original spelling
     let r = search(&f, "fallig");
     let hit = &r.threads[0];
-    let marked: Vec<&str> = hit
-        .highlights
-        .iter()
-        .map(|&(s, e)| &hit.snippet[s..e])
-        .collect();
+    let marked = highlighted_words(hit);
     assert_eq!(marked, vec!["Fällig"]);
 
     // the best-scoring message gives the snippet; whitespace is folded
     let r = search(&f, "\"payment reminder\"");
     let hit = &r.threads[0];
-    let marked: BTreeSet<&str> = hit
-        .highlights
-        .iter()
-        .map(|&(s, e)| &hit.snippet[s..e])
-        .collect();
+    let marked: BTreeSet<&str> = highlighted_words(hit).into_iter().collect();
     assert!(
         marked.contains("payment") || marked.contains("Payment"),
         "{hit:?}"
@@ -49,11 +45,7 @@ fn snippets_highlight_matches() {
     // invoice numbers are highlighted in the text
     let r = search(&f, "invoice:INV-4411");
     let hit = &r.threads[0];
-    let marked: BTreeSet<&str> = hit
-        .highlights
-        .iter()
-        .map(|&(s, e)| &hit.snippet[s..e])
-        .collect();
+    let marked: BTreeSet<&str> = highlighted_words(hit).into_iter().collect();
     assert!(marked.contains("4411") && marked.contains("INV"), "{hit:?}");
 
     // no body hit: the subject
@@ -80,11 +72,7 @@ fn long_body_snippet_is_bounded() {
         hit.snippet.len()
     );
     assert!(hit.snippet.contains("long and uneventful"));
-    let marked: BTreeSet<&str> = hit
-        .highlights
-        .iter()
-        .map(|&(s, e)| &hit.snippet[s..e])
-        .collect();
+    let marked: BTreeSet<&str> = highlighted_words(hit).into_iter().collect();
     assert_eq!(marked, BTreeSet::from(["long", "and", "uneventful"]));
 }
 
