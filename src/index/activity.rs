@@ -1,6 +1,7 @@
 //! Each thread's latest activity beside every document: built by a process that keeps the
-//! index open (the daemon's control socket, `deskmail serve`) and at the end of a bulk ingest,
-//! and left beside the segments ([`FILE`]) for the next process that searches them.
+//! index open (the daemon's control socket, `deskmail serve`), and by a writer that finishes
+//! (the end of a bulk ingest, a daemon that stops), which leaves it beside the segments
+//! ([`FILE`]) for the next process that searches them.
 //!
 //! Newest first ranks a thread by the date of its newest message, matching or not. Without
 //! this table a search learns that from the messages dated after its first page's matches
@@ -39,8 +40,8 @@ fn segments_of(searcher: &Searcher) -> Segments {
         .collect()
 }
 
-/// The table's file in the index directory: written by whoever builds a table (the end of a
-/// bulk ingest, a long-running reader), read by a search that finds none in memory, above all
+/// The table's file in the index directory: written when a writer finishes (the end of a bulk
+/// ingest, a daemon that stops), read by a search that finds none in memory, above all
 /// a CLI search without a daemon, which cannot spend the 0.2 s a build takes at a million
 /// messages. Reading it maps it (through tantivy's directory): a search touches only the pages
 /// it looks at.
@@ -476,14 +477,11 @@ impl ActivityCache {
     /// tests). One build runs at a time, so the table it stores is the newest.
     pub(super) fn build(&self, searcher: &Searcher) {
         let started = Instant::now();
+        // Kept in memory only: the daemon's writer leaves the table of its last segments on
+        // disk when it stops (`MailIndexWriter::finish`), so writing each one built here (9 MB
+        // at a million messages, after every commit's rebuild) would serve nobody in between:
+        // while the daemon runs, CLI searches ask it.
         let built = Activity::of(searcher);
-        // Written before the lock is taken: searches wait for no disk. The next process to
-        // open the index (a CLI search above all) finds it.
-        if let Ok(table) = &built
-            && let Err(e) = table.write(&self.dir)
-        {
-            tracing::warn!(error = %e, "Cannot write the thread activity table");
-        }
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.building = false;
         state.rest_until = Some(Instant::now() + started.elapsed() * REST_FACTOR);

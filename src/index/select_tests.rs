@@ -542,7 +542,7 @@ fn the_cut_agrees_with_every_match_on_random_corpora() {
 /// cache rests after a build.
 #[test]
 fn a_long_running_reader_builds_the_table_in_the_background_and_rests_between_builds() {
-    let (_dir, index) = corpus(600, 60, 9);
+    let (dir, index) = corpus(600, 60, 9);
     let wait_for_table = |index: &MailIndex| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !has_thread_activity(index) {
@@ -553,6 +553,8 @@ fn a_long_running_reader_builds_the_table_in_the_background_and_rests_between_bu
     index.keep_thread_activity();
     wait_for_table(&index);
     assert!(!index.activity.is_building());
+    // Kept in memory: only a writer that finishes leaves it on disk.
+    assert!(!dir.path().join(super::activity::FILE).exists());
     index.keep_thread_activity();
     assert!(
         !index.activity.is_building(),
