@@ -266,21 +266,11 @@ pub(super) fn select_newest(
         &found.matched,
         true,
     )?;
-    let mut ranked: Vec<(Option<i64>, Hit)> = candidates
+    // Already in result order: each candidate's first hit is its thread's newest match, the
+    // one its read-back group starts with (both exact, from the same matches).
+    let threads = candidates
         .iter()
-        .filter_map(|c| {
-            let group = groups.get(&c.first.thread)?;
-            Some((c.activity, first_of(SortOrder::Newest, group)))
-        })
-        .collect();
-    ranked.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| hit_order(SortOrder::Newest, &a.1, &b.1))
-    });
-    ranked.truncate(limit);
-    let threads = ranked
-        .into_iter()
-        .map(|(_, h)| (h.thread, groups.remove(&h.thread).unwrap_or_default()))
+        .filter_map(|c| groups.remove_entry(&c.first.thread))
         .collect();
     Ok(Selected { threads, stats })
 }
