@@ -156,6 +156,19 @@ launch() {
   return 1
 }
 
+# launch, once more when clamd's parent exits non-zero without a word (seen under a loaded
+# machine right after binding): the status of the last try, 2 for a port that was taken.
+launch_retrying() {
+  local dir=$1 port=$2 attempt rc
+  for attempt in 1 2; do
+    rc=0
+    launch "$dir" "$port" || rc=$?
+    [ "$rc" = 1 ] && [ "$attempt" = 1 ] || return "$rc"
+    echo "clamd.sh: clamd did not come up (attempt $attempt): $(tail -c 300 "$dir/clamd.out" 2>/dev/null)" >&2
+    do_stop "$dir"
+  done
+}
+
 fail_with_log() {
   echo "clamd.sh: clamd did not come up in $1; its output and the end of its log:" >&2
   cat "$1/clamd.out" >&2 2>/dev/null || true
@@ -173,20 +186,13 @@ do_start() {
     read -r port < <(pick_ports 1)
     write_config "$dir" "$port"
     rc=0
-    launch "$dir" "$port" || rc=$?
+    launch_retrying "$dir" "$port" || rc=$?
     if [ "$rc" = 0 ]; then
       write_env "$dir" "$port"
       cat "$dir/env"
       return 0
     fi
-    if [ "$rc" != 2 ]; then
-      # Seen once under a loaded test run: clamd's parent exited non-zero right after binding,
-      # with nothing in its output. One more try before giving up, saying so.
-      [ "$attempt" -lt 2 ] || break
-      echo "clamd.sh: clamd did not start (attempt $attempt): $(tail -c 300 "$dir/clamd.out" 2>/dev/null)" >&2
-      do_stop "$dir"
-      continue
-    fi
+    [ "$rc" = 2 ] || break
     echo "clamd.sh: the port was taken (attempt $attempt), picking another" >&2
   done
   fail_with_log "$dir"
@@ -199,18 +205,9 @@ do_restart() {
   fi
   do_stop "$dir"
   port=$(sed -n 's/^CLAMD_PORT=//p' "$dir/env")
-  # The same port again. Under a loaded machine clamd's parent has exited non-zero right after
-  # binding, with nothing in its output (as on start): one more try, saying so.
-  local attempt
-  for attempt in 1 2; do
-    if launch "$dir" "$port"; then
-      cat "$dir/env"
-      return 0
-    fi
-    echo "clamd.sh: clamd did not restart (attempt $attempt): $(tail -c 300 "$dir/clamd.out" 2>/dev/null)" >&2
-    do_stop "$dir"
-  done
-  fail_with_log "$dir"
+  # The same port again.
+  launch_retrying "$dir" "$port" || fail_with_log "$dir"
+  cat "$dir/env"
 }
 
 [ $# -eq 2 ] || usage

@@ -71,7 +71,7 @@ pub const DEFAULT_WRITER_HEAP: usize = 40 * 1024 * 1024;
 pub const MIN_WRITER_HEAP: usize = 15_000_000;
 /// Documents in a segment beyond which the merge policy leaves it alone.
 const MAX_MERGED_DOCS: usize = 100_000;
-/// Threads at most that one search's pass over the matches runs on (one segment each at a time).
+/// Threads at most that one search runs its segments on (one segment each at a time).
 const SEARCH_THREADS: usize = 4;
 /// Maximum length of a snippet, in bytes.
 pub const SNIPPET_MAX_BYTES: usize = 200;
@@ -229,8 +229,8 @@ pub struct MailIndex {
     dir: std::path::PathBuf,
     /// Each thread's activity beside every document, kept by long-running readers.
     activity: Arc<activity::ActivityCache>,
-    /// The threads a search's pass over the matches runs on, one segment at a time each
-    /// (started by the first search of an index with several segments; see `search_executor`).
+    /// The threads a search runs its segments on, one at a time each (started by the first
+    /// search of an index with several segments; see `search_executor`).
     executor: std::sync::OnceLock<Option<tantivy::Executor>>,
 }
 
@@ -372,8 +372,8 @@ impl MailIndex {
         self.reader.searcher().num_docs()
     }
 
-    /// The pool a search's pass over the matches runs its segments on: one thread per core
-    /// (at most [`SEARCH_THREADS`]), for an index of more than one segment on a machine of more
+    /// The pool a search runs its segments on (the pass over the matches, the read-back, the
+    /// hits): one thread per core (at most [`SEARCH_THREADS`]), for an index of more than one segment on a machine of more
     /// than one core; `None` (the calling thread) otherwise or when the threads cannot start.
     fn search_executor(&self, searcher: &Searcher) -> Option<&tantivy::Executor> {
         if searcher.segment_readers().len() < 2 {
