@@ -22,6 +22,9 @@ use crate::model::{MessageId, ThreadId};
 
 /// The first byte of a binary value.
 pub(super) const BINARY: u8 = 0x01;
+/// The first byte of a binary `t/` value of a thread named after its subject
+/// ([`ThreadRecord::by_subject`]); the rest is laid out as after [`BINARY`].
+const BINARY_BY_SUBJECT: u8 = 0x02;
 
 fn bad(what: &str) -> StoreError {
     StoreError::Io {
@@ -140,10 +143,15 @@ fn take_date(v: &[u8]) -> Option<(Option<DateTime<Utc>>, &[u8])> {
     Some((date, &v[12..]))
 }
 
-/// A `t/` value (before sealing): thread id, first and last date, count, then the subject.
+/// A `t/` value (before sealing): thread id, first and last date, count, then the subject;
+/// the first byte says whether the thread is named after its subject.
 pub(super) fn thread_value(t: &ThreadRecord) -> Result<Vec<u8>, StoreError> {
     let mut out = Vec::with_capacity(40 + t.subject.len());
-    out.push(BINARY);
+    out.push(if t.by_subject {
+        BINARY_BY_SUBJECT
+    } else {
+        BINARY
+    });
     if put_id(&mut out, &t.thread_id.0).is_none() {
         return super::enc(t);
     }
@@ -155,9 +163,11 @@ pub(super) fn thread_value(t: &ThreadRecord) -> Result<Vec<u8>, StoreError> {
 }
 
 pub(super) fn thread_of(v: &[u8]) -> Result<ThreadRecord, StoreError> {
-    if v.first() != Some(&BINARY) {
-        return super::dec(v);
-    }
+    let by_subject = match v.first() {
+        Some(&BINARY) => false,
+        Some(&BINARY_BY_SUBJECT) => true,
+        _ => return super::dec(v),
+    };
     let parse = || {
         let (thread_id, rest) = take_id(&v[1..])?;
         let (first_date, rest) = take_date(rest)?;
@@ -170,6 +180,7 @@ pub(super) fn thread_of(v: &[u8]) -> Result<ThreadRecord, StoreError> {
             first_date,
             last_date,
             count,
+            by_subject,
             messages: Vec::new(),
         })
     };
@@ -274,13 +285,15 @@ mod tests {
         assert_eq!(message_id_value(&hex_message).len(), 18);
 
         let date = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap().to_utc());
-        for (first_date, last_date) in [
+        for (first_date, last_date, by_subject) in [
             (
                 date("2002-08-21T10:11:12.123456789Z"),
                 date("2002-09-01T00:00:00Z"),
+                false,
             ),
-            (None, None),
-            (date("1969-12-31T23:59:59Z"), None),
+            (None, None, true),
+            (date("1969-12-31T23:59:59Z"), None, false),
+            (date("2026-12-06T16:00:00Z"), None, true),
         ] {
             let t = ThreadRecord {
                 thread_id: hex_thread.clone(),
@@ -288,6 +301,7 @@ mod tests {
                 first_date,
                 last_date,
                 count: 165,
+                by_subject,
                 messages: Vec::new(),
             };
             let back = thread_of(&thread_value(&t).unwrap()).unwrap();
@@ -297,23 +311,30 @@ mod tests {
                     back.subject,
                     back.first_date,
                     back.last_date,
-                    back.count
+                    back.count,
+                    back.by_subject
                 ),
                 (
                     t.thread_id.clone(),
                     t.subject.clone(),
                     first_date,
                     last_date,
-                    165
+                    165,
+                    by_subject
                 )
             );
             let json = super::super::enc(&t).unwrap();
-            assert_eq!(thread_of(&json).unwrap().last_date, last_date);
+            let from_json = thread_of(&json).unwrap();
+            assert_eq!(
+                (from_json.last_date, from_json.by_subject),
+                (last_date, by_subject)
+            );
             let compacted = compact_value(super::super::S_THREADS, &json)
                 .unwrap()
                 .unwrap();
             assert!(compacted.len() < json.len());
-            assert_eq!(thread_of(&compacted).unwrap().first_date, first_date);
+            let back = thread_of(&compacted).unwrap();
+            assert_eq!((back.first_date, back.by_subject), (first_date, by_subject));
         }
     }
 

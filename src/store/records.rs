@@ -31,6 +31,11 @@ pub struct ThreadRecord {
     /// in it a thread of n messages cost n² bytes of writes (issue 14).
     #[serde(default)]
     pub count: u64,
+    /// The thread holds a subject's reference-less replies and is named after that subject
+    /// (`threads::subject_thread_id`): such a name comes before any Message-ID's when threads
+    /// merge, so the originals that keep joining it never rename it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_subject: bool,
     /// Message ids in the order they were stored: filled by [`Store::thread`] from the `j/`
     /// records, never stored in this one.
     #[serde(skip)]

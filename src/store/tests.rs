@@ -322,6 +322,50 @@ fn a_reference_less_reply_joins_only_the_most_recent_originals() {
     assert_eq!(s.stats().unwrap().threads, 3);
 }
 
+/// A subject's reference-less replies name their thread after the subject; the originals
+/// that keep joining it (a statement every month) neither rename it nor move its members.
+/// With the smallest Message-ID key as the name, each of them renamed the thread with a chance
+/// of one in its size and queued every member for re-indexing.
+#[test]
+fn originals_joining_a_subjects_thread_leave_its_name_and_members_in_place() {
+    let (_d, s) = open();
+    let subject = "Payment received for your account";
+    let first = originals(&s, subject, 3);
+    let reply = processed(&format!(
+        "Message-ID: <r@x>\nSubject: Re: {subject}\n\nno refs\n"
+    ));
+    let named = thread_of(&s.commit_batch(&[reply]).unwrap()[0]);
+    let record = s.thread(&named).unwrap().unwrap();
+    assert!(record.by_subject);
+    assert_eq!(record.messages.len(), 4);
+    for old in &first {
+        assert_eq!(s.thread(old).unwrap().unwrap().thread_id, named);
+    }
+    s.reindex_done(&s.reindex_queue().unwrap()).unwrap();
+
+    let later: Vec<ThreadId> = (0..40)
+        .map(|i| {
+            let m = processed(&format!(
+                "Message-ID: <later{i}@x>\nSubject: {subject}\n\npayment {i}\n"
+            ));
+            thread_of(&s.commit_batch(&[m]).unwrap()[0])
+        })
+        .collect();
+    assert!(
+        later.iter().all(|t| *t == named),
+        "{later:?} not all {named}"
+    );
+    assert_eq!(s.reindex_queue().unwrap(), Vec::<MessageId>::new());
+    let record = s.thread(&named).unwrap().unwrap();
+    assert_eq!((record.messages.len(), record.by_subject), (44, true));
+    // A second reference-less reply joins the same thread under the same name.
+    let again = processed(&format!(
+        "Message-ID: <r2@x>\nSubject: RE: {subject}\n\nagain\n"
+    ));
+    assert_eq!(thread_of(&s.commit_batch(&[again]).unwrap()[0]), named);
+    assert_eq!(s.stats().unwrap().threads, 1);
+}
+
 /// An entry written under the earlier bound (64) keeps only the most recent originals once
 /// the next one with its subject arrives.
 #[test]

@@ -13,8 +13,14 @@
 //!   reply; two originals with one subject stay apart unless a reference-less reply joins them;
 //! - two AP messages carrying the same invoice (vendor + number): a resend joins the first.
 //!
-//! The thread's id is the smallest root-key hash over its members (`ThreadId::of_key` of the
-//! first reference, else In-Reply-To, else the Message-ID), so it is a function of the set too.
+//! The thread's id is the smallest of its members' keys, so it is a function of the set too.
+//! A member's key is `ThreadId::of_key` of its first reference, else In-Reply-To, else its
+//! Message-ID; a reference-less reply's is its subject's ([`subject_thread_id`]), and keys of
+//! subjects come before keys of Message-IDs. A subject's reference-less replies are all in one
+//! thread, so that thread is named after the subject, and an original that joins it later
+//! (the rule above) cannot rename it: with the smallest Message-ID key, each original joining a
+//! thread of `n` members renamed it with a chance of one in `n`, moving all `n` (issue 14: at a
+//! million messages of the benchmark corpus a fifth of the messages indexed were such moves).
 //! Adding a message only ever merges threads; a merge moves the members of the thread that goes
 //! into the one that stays (their records, holds and reply links), leaves a link `l/<old id>`
 //! so an old id still finds its thread, and queues the moved messages for re-indexing (`z/`),
@@ -225,8 +231,32 @@ fn reference_less_reply(msg: &Message) -> bool {
     msg.subject_is_reply && msg.in_reply_to.is_empty() && msg.references.is_empty()
 }
 
-/// The thread id this message would give a thread of its own.
-fn root_key_id(msg: &Message) -> ThreadId {
+/// The id of the thread that holds the reference-less replies with this normalised subject.
+/// A NUL cannot occur in a Message-ID, so this key is never one.
+pub(super) fn subject_thread_id(normalized_subject: &str) -> ThreadId {
+    ThreadId::of_key(&format!("\0subject\0{normalized_subject}"))
+}
+
+/// A thread's possible name: an id, and whether it is a subject's (those come first).
+#[derive(Debug, Clone, Copy)]
+struct Name<'a> {
+    id: &'a ThreadId,
+    by_subject: bool,
+}
+
+impl Name<'_> {
+    /// The order in which threads' names win a merge: subjects' first, then the smaller id.
+    fn rank(&self) -> (bool, &str) {
+        (!self.by_subject, self.id.0.as_str())
+    }
+}
+
+/// The key this message brings to its thread's name (see the module's documentation), and
+/// whether it is a subject's.
+fn own_key(msg: &Message, subject_usable: bool) -> (ThreadId, bool) {
+    if subject_usable && reference_less_reply(msg) {
+        return (subject_thread_id(&msg.normalized_subject), true);
+    }
     let root = msg
         .references
         .first()
@@ -234,7 +264,7 @@ fn root_key_id(msg: &Message) -> ThreadId {
         .or(msg.message_id.as_ref())
         .cloned()
         .unwrap_or_else(|| msg.id.0.clone());
-    ThreadId::of_key(&root)
+    (ThreadId::of_key(&root), false)
 }
 
 /// Place a message: every thread its edges reach (`known`: threads the caller found, the same
@@ -280,14 +310,26 @@ pub(super) fn assign_thread(
             link(t, r.clone())?;
         }
     }
-    let own = root_key_id(msg);
-    let target = linked
-        .iter()
-        .chain(std::iter::once(&own))
-        .min_by(|a, b| a.0.cmp(&b.0))
-        .cloned()
-        .unwrap_or(own);
-    let thread = merge_into(t, &target, &linked, msg)?;
+    let (own, own_by_subject) = own_key(msg, usable);
+    let mut records = Vec::with_capacity(linked.len());
+    for id in &linked {
+        records.push((id.clone(), t.get_thread(id)?));
+    }
+    let mut winner = Name {
+        id: &own,
+        by_subject: own_by_subject,
+    };
+    for (id, record) in &records {
+        let name = Name {
+            id,
+            by_subject: record.as_ref().is_some_and(|r| r.by_subject),
+        };
+        if name.rank() < winner.rank() {
+            winner = name;
+        }
+    }
+    let (target, by_subject) = (winner.id.clone(), winner.by_subject);
+    let thread = merge_into(t, &target, by_subject, records, msg)?;
 
     register_ids(t, msg, &target)?;
     if usable {
@@ -329,26 +371,32 @@ pub(super) fn assign_thread(
     Ok((target, thread))
 }
 
-/// The record of `target` with every thread of `linked` merged into it (a thread whose id is
-/// `target` may be among them, or none: a new thread).
+/// The record of `target` with every linked thread (and its record, when it has one) merged
+/// into it (a thread whose id is `target` may be among them, or none: a new thread).
 fn merge_into(
     t: &mut Tx<'_>,
     target: &ThreadId,
-    linked: &[ThreadId],
+    by_subject: bool,
+    mut linked: Vec<(ThreadId, Option<ThreadRecord>)>,
     msg: &Message,
 ) -> Result<ThreadRecord, StoreError> {
-    let mut thread = t.get_thread(target)?.unwrap_or_else(|| ThreadRecord {
+    let own = match linked.iter().position(|(id, _)| id == target) {
+        Some(i) => linked.remove(i).1,
+        None => t.get_thread(target)?,
+    };
+    let mut thread = own.unwrap_or_else(|| ThreadRecord {
         thread_id: target.clone(),
         subject: msg.subject.clone(),
         ..ThreadRecord::default()
     });
+    thread.by_subject = by_subject;
     let existed = thread.count > 0;
     let mut absorbed = 0u64;
-    for from in linked.iter().filter(|l| *l != target) {
-        let Some(gone) = t.get_thread(from)? else {
+    for (from, record) in linked {
+        let Some(gone) = record else {
             continue;
         };
-        move_thread(t, from, target)?;
+        move_thread(t, &from, target)?;
         join_records(&mut thread, gone);
         absorbed += 1;
     }
