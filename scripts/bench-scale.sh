@@ -9,7 +9,7 @@
 # --keep also keeps the data directory). Then:
 #   - ingest in ten slices of N/10 messages, one `deskmail ingest` process each, one after the
 #     other into the same data directory: msg/s of each slice (does it decay as the store
-#     grows?) and each process's peak RSS (/usr/bin/time), with the largest anonymous and
+#     grows?), its CPU seconds and peak RSS (/usr/bin/time), with the largest anonymous and
 #     file-backed (mapped index files) parts sampled from /proc;
 #   - the size of each part of the data directory, against the mbox bytes; then
 #     `deskmail compact` (its time, and the data directory after it) and sled's records per key
@@ -97,17 +97,17 @@ anon_file_peaks() { # PID: prints "max RssAnon kB, max RssFile kB" once PID is g
 peak=0 peak_anon=0 total_s=0 stored=0
 for ((i = 0; i < ${#parts[@]}; i += per)); do
   slice=("${parts[@]:i:per}")
-  /usr/bin/time -o "$data.time" -f "%e %M" "$bin" ingest --data "$data" "${slice[@]}" > /dev/null 2>&1 &
+  /usr/bin/time -o "$data.time" -f "%e %M %U %S" "$bin" ingest --data "$data" "${slice[@]}" > /dev/null 2>&1 &
   timer=$!
   child=""
   while [ -z "$child" ] && kill -0 "$timer" 2>/dev/null; do child=$(pgrep -P "$timer" | head -1 || true); done
   read -r anon_kb file_kb < <(anon_file_peaks "$child")
   wait "$timer"
-  read -r secs rss_kb < "$data.time"
+  read -r secs rss_kb user_s sys_s < "$data.time"
   before=$stored
   stored=$("$bin" stats --json --data "$data" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])')
   rate=$(python3 -c "print(round(($stored - $before) / max($secs, 0.01)))")
-  echo "  slice $((i / per + 1)): $before → $stored messages, $secs s, $rate msg/s, peak RSS $((rss_kb / 1024)) MiB (largest anonymous $((anon_kb / 1024)), file-backed $((file_kb / 1024)))"
+  echo "  slice $((i / per + 1)): $before → $stored messages, $secs s (CPU $(python3 -c "print(round($user_s + $sys_s, 1))") s), $rate msg/s, peak RSS $((rss_kb / 1024)) MiB (largest anonymous $((anon_kb / 1024)), file-backed $((file_kb / 1024)))"
   (( rss_kb > peak )) && peak=$rss_kb
   if (( anon_kb > peak_anon )); then peak_anon=$anon_kb; fi
   total_s=$(python3 -c "print($total_s + $secs)")
