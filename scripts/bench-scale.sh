@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --messages) n="$2"; shift ;;
     --quick) n=10000 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) corpus="$1" ;;
   esac
   shift
