@@ -31,14 +31,15 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for round in $(seq "$rounds"); do
   for q in "${queries[@]}"; do
-    for bin in "$a" "$b"; do
-      dir=$data
-      [ "$bin" = "$b" ] && dir=$data_b
+    # By side, not by binary: one build on two data directories (--data-b) is a comparison too.
+    for side in A B; do
+      bin=$a dir=$data
+      [ "$side" = B ] && bin=$b dir=$data_b
       line=$("$bin" bench search --data "$dir" --runs "$runs" "$q" 2>&1 | tail -1)
       p50=$(sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p' <<<"$line")
       p99=$(sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' <<<"$line")
       [ -n "$p50" ] || { echo "no timing from $bin for $q: $line" >&2; exit 1; }
-      printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$bin" "$q" "$p50" "$p99" >>"$out"
+      printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$side" "$q" "$p50" "$p99" >>"$out"
     done
   done
 done
@@ -51,6 +52,6 @@ for q in "${queries[@]}"; do
         if (n == 0 || $5 < l99) l99 = $5; if (n == 0 || $5 > h99) h99 = $5; n++ }
       END { printf "%.1f–%.1f / %.1f–%.1f", l50, h50, l99, h99 }' "$out"
   }
-  echo "| \`$q\` | $(cell "$a") | $(cell "$b") |"
+  echo "| \`$q\` | $(cell A) | $(cell B) |"
 done
 echo "A = $a on $data, B = $b on $data_b; $rounds rounds of $runs runs per query and build"
