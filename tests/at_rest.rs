@@ -214,7 +214,7 @@ fn migrates_keeping_everything(format: u32, data: &Path) {
     assert!(hits(data, "invoice") > 0);
     assert_eq!(
         std::fs::read_to_string(data.join("store/format")).unwrap(),
-        "4\n"
+        "5\n"
     );
     // The records are in the key-value engine now; sled's files went with the old directory.
     assert!(data.join("store/kv").is_dir());
@@ -325,11 +325,11 @@ fn a_store_from_a_newer_release_is_refused_with_the_formats_named() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ok(run(&data, &["ingest", fixtures().to_str().unwrap()]));
-    std::fs::write(data.join("store/format"), "5\n").unwrap();
+    std::fs::write(data.join("store/format"), "6\n").unwrap();
     let refused = run(&data, &["stats"]);
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("format 5") && err.contains("up to 4"), "{err}");
+    assert!(err.contains("format 6") && err.contains("up to 5"), "{err}");
 }
 
 #[test]

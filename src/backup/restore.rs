@@ -16,7 +16,7 @@ use super::{
 };
 use crate::parse::ParseLimits;
 use crate::pipeline::{DataDir, STORE_CACHE_BYTES};
-use crate::store::{Stats, Store};
+use crate::store::{Stats, Store, StoreError};
 
 /// The largest manifest read (a store has a handful of trees and segments).
 const MANIFEST_LIMIT: u64 = 16 << 20;
@@ -275,6 +275,14 @@ fn load_store(
     let format = manifest
         .store_format
         .unwrap_or(if has_keyring { 2 } else { 1 });
+    if format > crate::store::STORE_FORMAT {
+        return Err(StoreError::NewerFormat {
+            path: archive.display().to_string(),
+            found: format,
+            supported: crate::store::STORE_FORMAT,
+        }
+        .into());
+    }
     for t in &manifest.trees {
         let name = hex::decode(&t.name_hex).map_err(|e| damaged(format!("tree name: {e}")))?;
         let path = member_path(dir, &t.member)

@@ -44,7 +44,12 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 }
 
 /// The format this release writes. 4: the records of format 3 in fjall (`kv`) instead of sled.
-pub const CURRENT_FORMAT: u32 = 4;
+/// 5: a thread's record may say the thread is named after its subject (`codec::thread_value`),
+/// which a release of format 4 would read as damaged; format 4's records are format 5's, so a
+/// store of format 4 is only named 5, by the first open that holds its engine ([`name_current`]).
+pub const CURRENT_FORMAT: u32 = 5;
+/// The format whose stores are the current one's but for their name.
+const RENAMED_FORMAT: u32 = 4;
 /// The file in the store directory that names its format (formats 1 and 2 had none).
 const FORMAT_FILE: &str = "format";
 
@@ -76,6 +81,21 @@ pub(super) fn write_format(dir: &Path) -> Result<(), StoreError> {
     std::fs::write(&path, format!("{CURRENT_FORMAT}\n")).map_err(io(&path))
 }
 
+/// Name a store of format 4 as the current format. Called with the store's engine held, so no
+/// process of an earlier release has it open; from here on such a release refuses it instead
+/// of reading a thread record it does not know as damaged.
+pub(super) fn name_current(dir: &Path) -> Result<(), StoreError> {
+    if format_of(dir)? == Some(RENAMED_FORMAT) {
+        write_format(dir)?;
+        tracing::info!(
+            from = RENAMED_FORMAT,
+            to = CURRENT_FORMAT,
+            "Store format renamed (the records are unchanged)"
+        );
+    }
+    Ok(())
+}
+
 /// Bring the store in `dir` (closed; `wait`: for sled's lock, see `Store::reopen`) to the
 /// current format; a newer one is refused. True when it migrated.
 pub(super) fn upgrade(
@@ -97,7 +117,7 @@ pub(super) fn upgrade(
         Some(1) => migrate(dir, cache_bytes, wait).map(|_| true),
         Some(2) => move_records(dir, cache_bytes, wait).map(|_| true),
         Some(3) => out_of_sled(dir, cache_bytes, wait).map(|_| true),
-        Some(CURRENT_FORMAT) => Ok(false),
+        Some(RENAMED_FORMAT | CURRENT_FORMAT) => Ok(false),
         Some(found) => Err(StoreError::NewerFormat {
             path: dir.display().to_string(),
             found,

@@ -92,6 +92,7 @@ impl Store {
             false => wait,
         };
         let tree = Kv::open(dir, cache_bytes, wait)?;
+        migrate::name_current(dir)?;
         let blobs = BlobLog::open(&dir.join("blobs"))?;
         let crypt = crypt::Crypt::open(dir)?;
         // Data keys a crash kept from being shredded after their batch landed.

@@ -173,8 +173,8 @@ impl Store {
             for (k, v) in out.drain(..) {
                 // Records of formats 2 and 3 (sealed, with the archive's keyring in place) are
                 // kept in this format's encoding; format 1's are migrated as a whole at the next
-                // open; format 4's are in it already.
-                if (2..super::STORE_FORMAT).contains(&format) && k.len() >= 2 {
+                // open; formats 4 and 5 keep them in it already.
+                if (2..=3).contains(&format) && k.len() >= 2 {
                     super::migrate::compact_record(
                         &self.crypt,
                         &self.blobs,

@@ -504,6 +504,39 @@ fn rejections_count_once_and_pending_index_tracks_commits() {
     assert_eq!(s.raw(&p.message.id).unwrap().unwrap(), p.raw);
 }
 
+/// A store of format 4 (the previous release's) opens as it is and is named as the current
+/// format: its records are this format's, but a thread named after its subject would read as
+/// damaged to a release of format 4, which refuses a newer format instead. A format newer than
+/// this release's is refused the same way.
+#[test]
+fn a_format_4_store_is_named_current_when_opened_and_a_newer_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let reply = processed("Message-ID: <r@x>\nSubject: Re: Remittance for October\n\nx\n");
+    {
+        let s = Store::open(dir.path(), 8 << 20).unwrap();
+        s.commit_batch(std::slice::from_ref(&reply)).unwrap();
+        s.flush().unwrap();
+    }
+    let format = dir.path().join("format");
+    std::fs::write(&format, "4\n").unwrap();
+    {
+        let s = Store::open(dir.path(), 8 << 20).unwrap();
+        let thread = s.message(&reply.message.id).unwrap().unwrap().thread_id;
+        assert!(s.thread(&thread).unwrap().unwrap().by_subject);
+        assert_eq!(
+            migrate::format_of(dir.path()).unwrap(),
+            Some(migrate::CURRENT_FORMAT)
+        );
+    }
+    let newer = migrate::CURRENT_FORMAT + 1;
+    std::fs::write(&format, format!("{newer}\n")).unwrap();
+    match Store::open(dir.path(), 8 << 20) {
+        Err(StoreError::NewerFormat { found, .. }) => assert_eq!(found, newer),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a store of format {newer} opened"),
+    }
+}
+
 #[test]
 fn data_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
