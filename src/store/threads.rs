@@ -251,6 +251,21 @@ impl Name<'_> {
     }
 }
 
+/// The name the merged thread takes: the first of the message's own and the linked threads'.
+fn winning_name<'a>(own: Name<'a>, linked: &'a [(ThreadId, Option<ThreadRecord>)]) -> Name<'a> {
+    let mut winner = own;
+    for (id, record) in linked {
+        let name = Name {
+            id,
+            by_subject: record.as_ref().is_some_and(|r| r.by_subject),
+        };
+        if name.rank() < winner.rank() {
+            winner = name;
+        }
+    }
+    winner
+}
+
 /// The key this message brings to its thread's name (see the module's documentation), and
 /// whether it is a subject's.
 fn own_key(msg: &Message, subject_usable: bool) -> (ThreadId, bool) {
@@ -315,19 +330,13 @@ pub(super) fn assign_thread(
     for id in &linked {
         records.push((id.clone(), t.get_thread(id)?));
     }
-    let mut winner = Name {
-        id: &own,
-        by_subject: own_by_subject,
-    };
-    for (id, record) in &records {
-        let name = Name {
-            id,
-            by_subject: record.as_ref().is_some_and(|r| r.by_subject),
-        };
-        if name.rank() < winner.rank() {
-            winner = name;
-        }
-    }
+    let winner = winning_name(
+        Name {
+            id: &own,
+            by_subject: own_by_subject,
+        },
+        &records,
+    );
     let (target, by_subject) = (winner.id.clone(), winner.by_subject);
     let thread = merge_into(t, &target, by_subject, records, msg)?;
 
