@@ -228,13 +228,19 @@ fn a_restored_desk_answers_like_the_original_and_its_audit_chain_verifies_with_t
     assert_eq!(mode & 0o077, 0, "archive mode {mode:o}");
 }
 
+/// The fixtures ingested into `DIR/data` and backed up to `DIR/good.tar.zst` (returned).
+fn fixtures_backed_up(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    stdout_of(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
+    let archive = dir.join("good.tar.zst");
+    backup(None, &data, &archive);
+    archive
+}
+
 #[test]
 fn a_damaged_or_cut_archive_is_refused_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    stdout_of(&run(None, &["ingest", "--data", s(&data), s(&fixtures())]));
-    let archive = dir.path().join("good.tar.zst");
-    backup(None, &data, &archive);
+    let archive = fixtures_backed_up(dir.path());
     let bytes = std::fs::read(&archive).unwrap();
 
     let mut flipped = bytes.clone();
@@ -253,6 +259,53 @@ fn a_damaged_or_cut_archive_is_refused_and_leaves_nothing_behind() {
         assert_nothing_left(&target);
     }
     // The good one still restores.
+    stdout_of(&restore(&archive, &dir.path().join("restored-good")));
+}
+
+/// An archive whose store is of a newer format than this release reads is refused with both
+/// numbers, like such a data directory, and the target is left empty.
+#[test]
+fn an_archive_of_a_newer_store_format_is_refused_with_the_formats_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = fixtures_backed_up(dir.path());
+
+    // The same members; the manifest names the next store format.
+    let newer = dir.path().join("newer.tar.zst");
+    let input = zstd::Decoder::new(std::fs::File::open(&archive).unwrap()).unwrap();
+    let mut reader = tar::Archive::new(input);
+    let output = zstd::Encoder::new(std::fs::File::create(&newer).unwrap(), 3).unwrap();
+    let mut writer = tar::Builder::new(output);
+    let mut format = None;
+    for entry in reader.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+        if name.as_os_str() == "manifest.json" {
+            let mut manifest: Value = serde_json::from_slice(&bytes).unwrap();
+            let next = manifest["store_format"].as_u64().unwrap() + 1;
+            manifest["store_format"] = next.into();
+            format = Some(next);
+            bytes = serde_json::to_vec(&manifest).unwrap();
+        }
+        let mut header = entry.header().clone();
+        header.set_size(bytes.len() as u64);
+        header.set_cksum();
+        writer.append_data(&mut header, &name, &bytes[..]).unwrap();
+    }
+    writer.into_inner().unwrap().finish().unwrap();
+    let format = format.expect("the archive has a manifest");
+
+    let target = dir.path().join("restored");
+    let out = restore(&newer, &target);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("format {format}")) && err.contains(&format!("up to {}", format - 1)),
+        "{err}"
+    );
+    assert_nothing_left(&target);
+    // The archive as it was still restores.
     stdout_of(&restore(&archive, &dir.path().join("restored-good")));
 }
 
