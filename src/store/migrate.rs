@@ -81,28 +81,37 @@ pub(super) fn write_format(dir: &Path) -> Result<(), StoreError> {
     std::fs::write(&path, format!("{CURRENT_FORMAT}\n")).map_err(io(&path))
 }
 
-/// Name a store of format 4 as the current format. Called with the store's engine held, so no
-/// process of an earlier release has it open; from here on such a release refuses it instead
-/// of reading a thread record it does not know as damaged.
+/// Name a store of format 4 as the current format ([`Upgraded::Renamable`]). Called with the
+/// store's engine held, so no process of an earlier release has it open; from here on such a
+/// release refuses it instead of reading a thread record it does not know as damaged.
 pub(super) fn name_current(dir: &Path) -> Result<(), StoreError> {
-    if format_of(dir)? == Some(RENAMED_FORMAT) {
-        write_format(dir)?;
-        tracing::info!(
-            from = RENAMED_FORMAT,
-            to = CURRENT_FORMAT,
-            "Store format renamed (the records are unchanged)"
-        );
-    }
+    write_format(dir)?;
+    tracing::info!(
+        from = RENAMED_FORMAT,
+        to = CURRENT_FORMAT,
+        "Store format renamed (the records are unchanged)"
+    );
     Ok(())
 }
 
+/// What [`upgrade`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Upgraded {
+    /// The store is (or was just created) of the current format.
+    Current,
+    /// An older store was migrated, and closed just now.
+    Migrated,
+    /// A store of format 4, to be named current once its engine is held ([`name_current`]).
+    Renamable,
+}
+
 /// Bring the store in `dir` (closed; `wait`: for sled's lock, see `Store::reopen`) to the
-/// current format; a newer one is refused. True when it migrated.
+/// current format, or say it only needs its new name; a newer one is refused.
 pub(super) fn upgrade(
     dir: &Path,
     cache_bytes: u64,
     wait: std::time::Duration,
-) -> Result<bool, StoreError> {
+) -> Result<Upgraded, StoreError> {
     recover(dir)?;
     create_private(dir)?;
     let _only_one = upgrade_lock(dir, wait.max(UPGRADE_LOCK_WAIT))?;
@@ -112,12 +121,13 @@ pub(super) fn upgrade(
             // format 1, and another process opening it then would migrate it (found when a
             // daemon and a `deskmail stats` opened a new data directory at the same moment).
             drop(Crypt::open(dir)?);
-            write_format(dir).map(|()| false)
+            write_format(dir).map(|()| Upgraded::Current)
         }
-        Some(1) => migrate(dir, cache_bytes, wait).map(|_| true),
-        Some(2) => move_records(dir, cache_bytes, wait).map(|_| true),
-        Some(3) => out_of_sled(dir, cache_bytes, wait).map(|_| true),
-        Some(RENAMED_FORMAT | CURRENT_FORMAT) => Ok(false),
+        Some(1) => migrate(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
+        Some(2) => move_records(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
+        Some(3) => out_of_sled(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
+        Some(RENAMED_FORMAT) => Ok(Upgraded::Renamable),
+        Some(CURRENT_FORMAT) => Ok(Upgraded::Current),
         Some(found) => Err(StoreError::NewerFormat {
             path: dir.display().to_string(),
             found,

@@ -71,9 +71,10 @@ impl Store {
         }
         // A migration closes the store just before the copy opens it: wait for the lock then
         // (a daemon holding it is refused after the wait).
+        // (A store of format 4 comes out of the copy named current.)
         let wait = match migrate::upgrade(dir, cache_bytes, std::time::Duration::ZERO)? {
-            true => REOPEN_WAIT,
-            false => std::time::Duration::ZERO,
+            migrate::Upgraded::Migrated => REOPEN_WAIT,
+            migrate::Upgraded::Current | migrate::Upgraded::Renamable => std::time::Duration::ZERO,
         };
         migrate::compact(dir, cache_bytes, wait)
     }
@@ -87,12 +88,15 @@ impl Store {
     ) -> Result<Store, StoreError> {
         // A new store is created private and named as the current format; an older one is
         // migrated first (`migrate`), and closed by it just before the open below.
-        let wait = match migrate::upgrade(dir, cache_bytes, wait)? {
-            true => REOPEN_WAIT,
-            false => wait,
+        let upgraded = migrate::upgrade(dir, cache_bytes, wait)?;
+        let wait = match upgraded {
+            migrate::Upgraded::Migrated => REOPEN_WAIT,
+            migrate::Upgraded::Current | migrate::Upgraded::Renamable => wait,
         };
         let tree = Kv::open(dir, cache_bytes, wait)?;
-        migrate::name_current(dir)?;
+        if upgraded == migrate::Upgraded::Renamable {
+            migrate::name_current(dir)?;
+        }
         let blobs = BlobLog::open(&dir.join("blobs"))?;
         let crypt = crypt::Crypt::open(dir)?;
         // Data keys a crash kept from being shredded after their batch landed.
