@@ -47,6 +47,21 @@ fn segments_of(searcher: &Searcher) -> Segments {
 /// it looks at.
 pub(super) const FILE: &str = "thread-activity";
 
+/// Removes the temporary copies a crashed writer left (`thread-activity.tmp-PID`): one index
+/// writer at a time writes the table (tantivy's writer lock), so any such copy is stale, and
+/// tantivy's own clean-up does not know the file. Best effort: a copy left costs disk only.
+fn remove_stale_copies(dir: &Path) {
+    let prefix = format!("{FILE}.tmp-");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Layout (little-endian): this magic; the segment count; per segment its id (32 hex digits),
 /// delete stamp (`u64::MAX`: none), document count and dated-document count; the count of
 /// distinct activities and the activities (`i64`, ascending); then per segment its ranks (one
@@ -199,6 +214,7 @@ impl Activity {
     /// Writes the table into the index directory `dir`, replacing the one there at once (a
     /// reader maps either the old file or the new one, never half of one).
     pub(super) fn write(&self, dir: &Path) -> std::io::Result<()> {
+        remove_stale_copies(dir);
         let tmp = dir.join(format!("{FILE}.tmp-{}", std::process::id()));
         let written = std::fs::File::create(&tmp)
             .and_then(|mut f| f.write_all(self.bytes.as_slice()))

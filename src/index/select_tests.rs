@@ -615,8 +615,14 @@ fn the_table_holds_each_documents_thread_activity() {
 #[test]
 fn a_table_left_by_a_bulk_ingest_serves_new_readers_until_the_index_changes() {
     let (dir, index) = corpus(900, 40, 13);
+    // A copy a crashed writer left behind goes when the next one writes the table.
+    let stale = dir
+        .path()
+        .join(format!("{}.tmp-4000000", super::activity::FILE));
+    std::fs::write(&stale, b"cut short").unwrap();
     index.writer(MIN_WRITER_HEAP).unwrap().finish().unwrap();
     assert!(dir.path().join(super::activity::FILE).is_file());
+    assert!(!stale.exists(), "the stale copy is removed");
     let reader = MailIndex::open_read_only(dir.path()).unwrap();
     assert!(has_thread_activity(&reader), "a new reader maps the table");
     for q in ["alpha", "beta -gamma", "delta OR omega", "nothing"] {
