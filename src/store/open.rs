@@ -70,8 +70,8 @@ impl Store {
             });
         }
         // A migration closes the store just before the copy opens it: wait for the lock then
-        // (a daemon holding it is refused after the wait).
-        // (A store of format 4 comes out of the copy named current.)
+        // (a daemon holding it is refused after the wait). A store of format 4 needs no rename
+        // here: the copy is named as the current format when it is swapped in.
         let wait = match migrate::upgrade(dir, cache_bytes, std::time::Duration::ZERO)? {
             migrate::Upgraded::Migrated => REOPEN_WAIT,
             migrate::Upgraded::Current | migrate::Upgraded::Renamable => std::time::Duration::ZERO,
