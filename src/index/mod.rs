@@ -351,6 +351,7 @@ impl MailIndex {
             reader: self.reader.clone(),
             fields: self.fields.clone(),
             dir: self.dir.clone(),
+            merges: merged::MergeWatch::new(),
         })
     }
 
@@ -464,6 +465,8 @@ pub struct MailIndexWriter {
     fields: Fields,
     /// The index directory, where [`Self::finish`] leaves each thread's activity.
     dir: PathBuf,
+    /// When the reader last looked for merges that finished (`merged`).
+    merges: merged::MergeWatch,
 }
 
 /// Adds the non-empty values, or the [`EMPTY_SENTINEL`] token when there is none.
@@ -680,6 +683,13 @@ impl MailIndexWriter {
         Ok(())
     }
 
+    /// Lets go of the segments merges replaced since the last look, at most every 250 ms:
+    /// until then the reader keeps every page those merges read resident (`merged`). Cheap to
+    /// call after every batch.
+    pub fn let_go_of_merged(&mut self) {
+        self.merges.look(&self.reader, self.writer.index());
+    }
+
     /// Commits pending changes and makes them visible to this index's searches.
     pub fn commit(&mut self) -> Result<(), IndexError> {
         self.writer.commit()?;
@@ -741,7 +751,22 @@ impl MailIndexWriter {
     pub fn finish(mut self) -> Result<(), IndexError> {
         self.writer.commit()?;
         let reader = self.reader.clone();
-        self.writer.wait_merging_threads()?;
+        let index = self.writer.index().clone();
+        // The last merges run one after another (a merge's result can complete a level): the
+        // reader lets go of each one's sources as it finishes, not after the last (`merged`).
+        let merging = std::sync::atomic::AtomicBool::new(true);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut watch = merged::MergeWatch::new();
+                while merging.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(merged::LOOK_EVERY / 5);
+                    watch.look(&reader, &index);
+                }
+            });
+            let waited = self.writer.wait_merging_threads();
+            merging.store(false, std::sync::atomic::Ordering::Relaxed);
+            waited
+        })?;
         reader.reload()?;
         // The table is an aid, not the index: a failure to write it costs speed, not results.
         if let Err(e) = activity::Activity::write_for(&reader.searcher(), &self.dir) {
@@ -763,6 +788,7 @@ mod hits;
 #[cfg(test)]
 mod hits_tests;
 mod live;
+mod merged;
 mod retention;
 mod select;
 #[cfg(test)]

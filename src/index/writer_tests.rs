@@ -312,3 +312,57 @@ fn an_erasure_rewrites_only_the_segments_that_held_what_it_erased() {
     let all = index.search("ledger", &SearchOptions::default()).unwrap();
     assert_eq!(all.total_messages, 29);
 }
+
+/// A merge that finished between commits: the writer's reader held its sources (and every page
+/// the merge read of them) until the next commit. A look lets go of them: the reader moves to
+/// the merged segment, no file of a source is mapped any longer, the results are the same, and
+/// a second look with nothing new merged reloads nothing.
+#[test]
+fn the_writer_lets_go_of_the_segments_a_merge_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    w.writer
+        .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+    for spec in &SPECS[..3] {
+        let (m, d, t) = build(spec);
+        w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
+        w.commit().unwrap();
+    }
+    let sources = index.index.searchable_segment_ids().unwrap();
+    assert_eq!(sources.len(), 3);
+    w.writer.merge(&sources).wait().unwrap();
+    let held = |index: &MailIndex| -> Vec<tantivy::index::SegmentId> {
+        let mut ids: Vec<_> = index
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mapped_sources = || {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        sources
+            .iter()
+            .filter(|s| maps.contains(&s.uuid_string()))
+            .count()
+    };
+    let mut expected = sources.clone();
+    expected.sort();
+    assert_eq!(held(&index), expected, "the merge alone moves no reader");
+    assert_eq!(mapped_sources(), 3);
+
+    assert!(merged::let_go_of_merged(&w.reader, w.writer.index()).unwrap());
+    let now = held(&index);
+    assert_eq!(now.len(), 1);
+    assert!(!sources.contains(&now[0]));
+    assert_eq!(mapped_sources(), 0, "a source's files are still mapped");
+    assert_eq!(index.num_docs(), 3);
+    let all = index.search("", &SearchOptions::default()).unwrap();
+    assert_eq!(all.total_messages, 3);
+
+    assert!(!merged::let_go_of_merged(&w.reader, w.writer.index()).unwrap());
+}

@@ -140,6 +140,9 @@ impl Committer {
             {
                 error!(error = %e, "Index commit failed; will retry");
             }
+            if let Some(w) = self.writer.as_mut() {
+                w.let_go_of_merged();
+            }
         }
         if let Err(e) = self.commit_index() {
             error!(error = %e, "Final index commit failed; the next start re-indexes");
