@@ -33,6 +33,7 @@
 
 mod activity;
 pub mod address;
+mod directory;
 mod ids;
 pub mod query;
 pub mod schema;
@@ -45,7 +46,6 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::merge_policy::LogMergePolicy;
@@ -257,11 +257,12 @@ impl MailIndex {
                 .map_err(io_err(dir))?;
         }
         let (schema, _) = schema::build_schema();
-        let mmap = MmapDirectory::open(dir)?;
-        let index = if Index::exists(&mmap).map_err(tantivy::TantivyError::from)? {
-            Index::open(mmap)?
+        // Doc stores read by calls: a merge's reads do not stay resident (`directory`).
+        let files = directory::WriterDirectory::open(dir)?;
+        let index = if Index::exists(&files).map_err(tantivy::TantivyError::from)? {
+            Index::open(files)?
         } else {
-            Index::create(mmap, schema, IndexSettings::default())?
+            Index::create(files, schema, IndexSettings::default())?
         };
         Self::from_index(index, dir, false)
     }
