@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Scale benchmark (issue 14): N distinct real messages, ingested into a fresh data directory.
 #
-#   scripts/bench-scale.sh [--messages N] [--quick] [--keep] [CORPUS]
+#   scripts/bench-scale.sh [--messages N] [--slices K] [--quick] [--keep] [CORPUS]
 #
 # The corpus (default: the benchmark maildir beside the checkout) is cycled the way its README
 # says: each message's Message-ID is replaced by a fresh `<scale-K@example.test>`, written into
 # mbox files of 10,000 messages (N/10 for smaller N; kept under /var/tmp/deskmail-scale-N and reused by later runs;
 # --keep also keeps the data directory). Then:
-#   - ingest in ten slices of N/10 messages, one `deskmail ingest` process each, one after the
+#   - ingest in ten slices of N/10 messages (--slices K: K slices; --slices 1: the whole corpus
+#     in one process, as a desk backfills), one `deskmail ingest` process each, one after the
 #     other into the same data directory: msg/s of each slice (does it decay as the store
-#     grows?), its CPU seconds and peak RSS (/usr/bin/time), with the largest anonymous and
-#     file-backed (mapped index files) parts sampled from /proc;
+#     grows?) and of its 10-second windows (from the blob log's growth), its CPU seconds and
+#     peak RSS (/usr/bin/time), with the largest anonymous and file-backed (mapped index
+#     files) parts sampled from /proc;
 #   - the size of each part of the data directory, against the mbox bytes; then
 #     `deskmail compact` (its time, and the data directory after it) and sled's records per key
 #     space (`deskmail bench store`);
@@ -23,13 +25,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
-n=100000 keep=0 corpus=""
+n=100000 slices=10 keep=0 corpus=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --messages) n="$2"; shift ;;
     --quick) n=10000 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --slices) slices="$2"; shift ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) corpus="$1" ;;
   esac
   shift
@@ -78,21 +81,28 @@ cleanup() { rm -f "$data.time"; [ "$keep" = 1 ] && echo "data directory kept: $d
 trap cleanup EXIT
 
 mapfile -t parts < <(ls "$mail"/*.mbox)
-slices=10; per=$(( (${#parts[@]} + slices - 1) / slices ))
+per=$(( (${#parts[@]} + slices - 1) / slices ))
 echo "== ingest: $n messages ($(( mbox_bytes / 1048576 )) MiB of mbox) in slices of $per file(s), $(uptime | sed 's/.*load/load/')"
 # RSS counts the pages of files the process maps (tantivy reads its segments, merges included,
 # through mmap) beside its own memory: sample both every 0.2 s (/proc/PID/status) and report
 # the largest anonymous part (what the process allocated) and file-backed part (page cache
 # the kernel may take back) seen.
-anon_file_peaks() { # PID: prints "max RssAnon kB, max RssFile kB" once PID is gone
-  local pid=$1 anon=0 file=0 a f
+# Every 10 s the blob log's growth too: the messages of a window, at the slice's bytes per
+# message (the ingest holds the store, so nothing else can count them meanwhile).
+anon_file_peaks() { # PID: prints "max RssAnon kB, max RssFile kB, blob bytes per 10 s,..." once PID is gone
+  local pid=$1 anon=0 file=0 a f tick=0 last windows=""
+  last=$(du -sb "$data/store/blobs" 2>/dev/null | cut -f1 || echo 0)
   while [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; do
     read -r a f < <(awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} END{print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
     if (( a > anon )); then anon=$a; fi
     if (( f > file )); then file=$f; fi
     sleep 0.2
+    if (( ++tick % 50 == 0 )); then
+      b=$(du -sb "$data/store/blobs" 2>/dev/null | cut -f1 || echo "$last")
+      windows+="$((b - last)),"; last=$b
+    fi
   done
-  echo "$anon $file"
+  echo "$anon $file ${windows:-0,}"
 }
 peak=0 peak_anon=0 total_s=0 stored=0
 for ((i = 0; i < ${#parts[@]}; i += per)); do
@@ -101,13 +111,26 @@ for ((i = 0; i < ${#parts[@]}; i += per)); do
   timer=$!
   child=""
   while [ -z "$child" ] && kill -0 "$timer" 2>/dev/null; do child=$(pgrep -P "$timer" | head -1 || true); done
-  read -r anon_kb file_kb < <(anon_file_peaks "$child")
+  blobs_before=$(du -sb "$data/store/blobs" 2>/dev/null | cut -f1 || echo 0)
+  read -r anon_kb file_kb windows < <(anon_file_peaks "$child")
   wait "$timer"
   read -r secs rss_kb user_s sys_s < "$data.time"
   before=$stored
   stored=$("$bin" stats --json --data "$data" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])')
   rate=$(python3 -c "print(round(($stored - $before) / max($secs, 0.01)))")
   echo "  slice $((i / per + 1)): $before → $stored messages, $secs s (CPU $(python3 -c "print(round($user_s + $sys_s, 1))") s), $rate msg/s, peak RSS $((rss_kb / 1024)) MiB (largest anonymous $((anon_kb / 1024)), file-backed $((file_kb / 1024)))"
+  python3 - "$windows" "$blobs_before" "$(du -sb "$data/store/blobs" | cut -f1)" "$((stored - before))" <<'PY'
+import statistics, sys
+grown = [int(w) for w in sys.argv[1].split(",") if w]
+per_msg = (int(sys.argv[3]) - int(sys.argv[2])) / max(int(sys.argv[4]), 1)
+rates = sorted(round(g / per_msg / 10) for g in grown if per_msg > 0) if len(grown) > 1 else []
+if rates:
+    # The last window is cut short by the end of the ingest; the last fifth is of the others.
+    full = [round(g / per_msg / 10) for g in grown[:-1]]
+    last = full[-max(1, len(full) // 5):]
+    print(f"    10-second windows ({len(grown) - 1} whole): msg/s {min(full):,}–{max(full):,}, "
+          f"median {round(statistics.median(full)):,}, the last fifth {round(sum(last) / len(last)):,}")
+PY
   (( rss_kb > peak )) && peak=$rss_kb
   if (( anon_kb > peak_anon )); then peak_anon=$anon_kb; fi
   total_s=$(python3 -c "print($total_s + $secs)")
