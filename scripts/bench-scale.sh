@@ -87,11 +87,12 @@ echo "== ingest: $n messages ($(( mbox_bytes / 1048576 )) MiB of mbox) in slices
 # through mmap) beside its own memory: sample both every 0.2 s (/proc/PID/status) and report
 # the largest anonymous part (what the process allocated) and file-backed part (page cache
 # the kernel may take back) seen.
-# Every 10 s the blob log's growth too: the messages of a window, at the slice's bytes per
+# About every 10 s the blob log's growth too: the messages of a window, at the slice's bytes per
 # message (the ingest holds the store, so nothing else can count them meanwhile).
-anon_file_peaks() { # PID: prints "max RssAnon kB, max RssFile kB, blob bytes per 10 s,..." once PID is gone
-  local pid=$1 anon=0 file=0 a f tick=0 last windows=""
+anon_file_peaks() { # PID: prints "max RssAnon kB, max RssFile kB, bytes:ms,..." (blob growth per window) once PID is gone
+  local pid=$1 anon=0 file=0 a f tick=0 last windows="" now since
   last=$(du -sb "$data/store/blobs" 2>/dev/null | cut -f1 || echo 0)
+  since=$(date +%s%N)
   while [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; do
     read -r a f < <(awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} END{print a+0, f+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
     if (( a > anon )); then anon=$a; fi
@@ -99,7 +100,8 @@ anon_file_peaks() { # PID: prints "max RssAnon kB, max RssFile kB, blob bytes pe
     sleep 0.2
     if (( ++tick % 50 == 0 )); then
       b=$(du -sb "$data/store/blobs" 2>/dev/null | cut -f1 || echo "$last")
-      windows+="$((b - last)),"; last=$b
+      now=$(date +%s%N)
+      windows+="$((b - last)):$(( (now - since) / 1000000 )),"; last=$b since=$now
     fi
   done
   echo "$anon $file ${windows:-0,}"
@@ -121,14 +123,13 @@ for ((i = 0; i < ${#parts[@]}; i += per)); do
   echo "  slice $((i / per + 1)): $before → $stored messages, $secs s (CPU $(python3 -c "print(round($user_s + $sys_s, 1))") s), $rate msg/s, peak RSS $((rss_kb / 1024)) MiB (largest anonymous $((anon_kb / 1024)), file-backed $((file_kb / 1024)))"
   python3 - "$windows" "$blobs_before" "$(du -sb "$data/store/blobs" | cut -f1)" "$((stored - before))" <<'PY'
 import statistics, sys
-grown = [int(w) for w in sys.argv[1].split(",") if w]
+windows = [tuple(map(int, w.split(":"))) for w in sys.argv[1].split(",") if ":" in w]
 per_msg = (int(sys.argv[3]) - int(sys.argv[2])) / max(int(sys.argv[4]), 1)
-rates = sorted(round(g / per_msg / 10) for g in grown if per_msg > 0) if len(grown) > 1 else []
-if rates:
+if per_msg > 0 and len(windows) > 3:  # a slice of two or three windows says nothing more than its rate
     # The last window is cut short by the end of the ingest; the last fifth is of the others.
-    full = [round(g / per_msg / 10) for g in grown[:-1]]
+    full = [round(b / per_msg / (ms / 1000)) for b, ms in windows[:-1] if ms > 0]
     last = full[-max(1, len(full) // 5):]
-    print(f"    10-second windows ({len(grown) - 1} whole): msg/s {min(full):,}–{max(full):,}, "
+    print(f"    10-second windows ({len(full)} whole): msg/s {min(full):,}–{max(full):,}, "
           f"median {round(statistics.median(full)):,}, the last fifth {round(sum(last) / len(last)):,}")
 PY
   (( rss_kb > peak )) && peak=$rss_kb
