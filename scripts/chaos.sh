@@ -108,6 +108,16 @@ check() { # NAME VALUE EXPECTED
 
 same_or_differ() { cmp -s "$1" "$2" && echo same || echo differ; }
 
+# An ingest that must succeed (a clean run, the run after the kills): on failure it says why
+# (its log's last lines) before the script stops, instead of stopping silently.
+ingest_all() { # DATA
+  if ! xargs -a "$work/files" -d '\n' "$bin" ingest --data "$1" >/dev/null 2>"$work/ingest.err"; then
+    echo "chaos.sh: deskmail ingest --data $1 failed:" >&2
+    tail -n 20 "$work/ingest.err" >&2
+    exit 1
+  fi
+}
+
 # Every stored message with its thread, as the index groups them (thread id + sorted members).
 threads_dump() { # DATA MAILBOX
   "$bin" search --json --limit 1000000 --data "$1" "mailbox:$2" | python3 -c '
@@ -149,7 +159,7 @@ campaign_ingest() {
   echo "== ingest: $total messages, $kills kills"
   local clean="$work/ingest-clean" data="$work/ingest-chaos" started injected=0
   started=$(date +%s.%N)
-  xargs -a "$work/files" -d '\n' "$bin" ingest --data "$clean" >/dev/null 2>&1
+  ingest_all "$clean"
   # Kill points within the first 60 % of a clean run's time: each resumed run has less left
   # to do (what was committed is recognised), so later points would mostly miss.
   local clean_secs
@@ -162,7 +172,7 @@ campaign_ingest() {
     if pkill -9 -f "ingest --data $data" 2>/dev/null; then injected=$((injected + 1)); fi
     { wait "$pid"; } 2>/dev/null || true
   done
-  xargs -a "$work/files" -d '\n' "$bin" ingest --data "$data" >/dev/null 2>&1
+  ingest_all "$data"
   local secs=$(( $(date +%s) - started ))
   local want have
   want=$(stat "$clean" messages); have=$(stat "$data" messages)
@@ -943,11 +953,11 @@ for m in json.load(open(sys.argv[1]))["message_ids"]: print(m)' "$dir/ref.json" 
 
 [ -z "$only" ] || [ "$only" = ingest ] && campaign_ingest
 if [ -z "$only" ] || [ "$only" = imap ]; then
-  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  [ -d "$work/ingest-clean" ] || ingest_all "$work/ingest-clean"
   campaign_imap
 fi
 if [ -z "$only" ] || [ "$only" = outage ]; then
-  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  [ -d "$work/ingest-clean" ] || ingest_all "$work/ingest-clean"
   [ -f "$work/imap.toml" ] || { echo "chaos.sh: the outage campaign follows the imap one" >&2; exit 2; }
   campaign_outage
 fi
@@ -961,17 +971,17 @@ if [ -z "$only" ] || [ "$only" = postfix ]; then
   campaign_postfix
 fi
 if [ -z "$only" ] || [ "$only" = purge ]; then
-  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  [ -d "$work/ingest-clean" ] || ingest_all "$work/ingest-clean"
   campaign_purge
 fi
 # Not in --quick (CI): kill -9 during an erasure has once left sled's file unreadable
 # (docs/RELIABILITY.md, open); the full campaign and `--only erase` still run it.
 if { [ -z "$only" ] && [ "$quick" = 0 ]; } || [ "$only" = erase ]; then
-  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  [ -d "$work/ingest-clean" ] || ingest_all "$work/ingest-clean"
   campaign_erase
 fi
 if [ -z "$only" ] || [ "$only" = diskfull ]; then
-  [ -d "$work/ingest-clean" ] || xargs -a "$work/files" -d '\n' "$bin" ingest --data "$work/ingest-clean" >/dev/null 2>&1
+  [ -d "$work/ingest-clean" ] || ingest_all "$work/ingest-clean"
   campaign_diskfull
 fi
 
