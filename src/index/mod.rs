@@ -757,13 +757,20 @@ impl MailIndexWriter {
         // reader lets go of each one's sources as it finishes, not after the last (`merged`).
         let merging = std::sync::atomic::AtomicBool::new(true);
         std::thread::scope(|s| {
-            s.spawn(|| {
-                let mut watch = merged::MergeWatch::new();
-                while merging.load(std::sync::atomic::Ordering::Relaxed) {
-                    std::thread::sleep(merged::LOOK_EVERY / 5);
-                    watch.look(&reader, &index);
-                }
-            });
+            // A watcher that cannot start costs memory, not the ingest: the merges are waited
+            // for all the same.
+            let watcher = std::thread::Builder::new()
+                .name("merge-watch".into())
+                .spawn_scoped(s, || {
+                    let mut watch = merged::MergeWatch::new();
+                    while merging.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::thread::sleep(merged::LOOK_EVERY / 5);
+                        watch.look(&reader, &index);
+                    }
+                });
+            if let Err(e) = watcher {
+                tracing::warn!(error = %e, "No watcher for the last merges");
+            }
             let waited = self.writer.wait_merging_threads();
             merging.store(false, std::sync::atomic::Ordering::Relaxed);
             waited
