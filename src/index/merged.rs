@@ -58,6 +58,11 @@ impl MergeWatch {
         if self.looked.elapsed() < LOOK_EVERY {
             return;
         }
+        self.look_now(reader, index);
+    }
+
+    /// Looks now (a caller that paces itself).
+    pub(super) fn look_now(&mut self, reader: &IndexReader, index: &Index) {
         self.looked = Instant::now();
         if let Err(e) = let_go_of_merged(reader, index) {
             tracing::warn!(error = %e, "Cannot reload the writer's reader after a merge");

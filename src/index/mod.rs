@@ -755,24 +755,27 @@ impl MailIndexWriter {
         let index = self.writer.index().clone();
         // The last merges run one after another (a merge's result can complete a level): the
         // reader lets go of each one's sources as it finishes, not after the last (`merged`).
-        let merging = std::sync::atomic::AtomicBool::new(true);
+        // Dropping `done` ends the watcher at once (a sleep would hold every ingest's end).
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let (reader_ref, index_ref) = (&reader, &index);
         std::thread::scope(|s| {
             // A watcher that cannot start costs memory, not the ingest: the merges are waited
             // for all the same.
             let watcher = std::thread::Builder::new()
                 .name("merge-watch".into())
-                .spawn_scoped(s, || {
+                .spawn_scoped(s, move || {
                     let mut watch = merged::MergeWatch::new();
-                    while merging.load(std::sync::atomic::Ordering::Relaxed) {
-                        std::thread::sleep(merged::LOOK_EVERY / 5);
-                        watch.look(&reader, &index);
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                        finished.recv_timeout(merged::LOOK_EVERY)
+                    {
+                        watch.look_now(reader_ref, index_ref);
                     }
                 });
             if let Err(e) = watcher {
                 tracing::warn!(error = %e, "No watcher for the last merges");
             }
             let waited = self.writer.wait_merging_threads();
-            merging.store(false, std::sync::atomic::Ordering::Relaxed);
+            drop(done);
             waited
         })?;
         reader.reload()?;
