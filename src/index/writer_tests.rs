@@ -216,18 +216,24 @@ fn a_foreign_schema_is_reported_and_recreate_fixes_it() {
     assert!(MailIndex::open_read_only(&path).is_ok());
 }
 
+/// A fresh index and a writer whose segments no policy merges (the test merges them itself).
+fn index_without_merges() -> (tempfile::TempDir, MailIndex, MailIndexWriter) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = MailIndex::open_or_create(dir.path()).unwrap();
+    let w = index.writer(MIN_WRITER_HEAP).unwrap();
+    w.writer
+        .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+    (dir, index, w)
+}
+
 /// An erasure rewrites the segments that held what it erased, and no other: the one with the
 /// live copy, the one with an older copy already deleted (a re-index when threads merged); a
 /// segment with other deleted documents is left as it is. The erased id is then in no
 /// segment's terms.
 #[test]
 fn an_erasure_rewrites_only_the_segments_that_held_what_it_erased() {
-    let dir = tempfile::tempdir().unwrap();
-    let index = MailIndex::open_or_create(dir.path()).unwrap();
-    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
     // Three segments, none merged by the policy meanwhile.
-    w.writer
-        .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+    let (_dir, index, mut w) = index_without_merges();
     let add = |w: &mut MailIndexWriter, id: &str| {
         let msg = Message {
             id: MessageId(id.into()),
@@ -319,11 +325,7 @@ fn an_erasure_rewrites_only_the_segments_that_held_what_it_erased() {
 /// a second look with nothing new merged reloads nothing.
 #[test]
 fn the_writer_lets_go_of_the_segments_a_merge_replaced() {
-    let dir = tempfile::tempdir().unwrap();
-    let index = MailIndex::open_or_create(dir.path()).unwrap();
-    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
-    w.writer
-        .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+    let (_dir, index, mut w) = index_without_merges();
     for spec in &SPECS[..3] {
         let (m, d, t) = build(spec);
         w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
