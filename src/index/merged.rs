@@ -7,7 +7,7 @@
 //! process, also after the merge has deleted their files. The writer's reader used to move on
 //! only at the next index commit (every 20,000 documents in a bulk ingest) and, at the end of
 //! an ingest, only after its last merges: a 100,000-message slice into a million-message
-//! directory peaked with 80–159 MiB of such pages (docs/PERFORMANCE.md).
+//! directory ended with 80–159 MiB of such pages (docs/PERFORMANCE.md).
 
 use std::time::{Duration, Instant};
 

@@ -686,7 +686,7 @@ impl MailIndexWriter {
 
     /// Lets go of the segments merges replaced since the last look, at most every 250 ms:
     /// until then the reader keeps every page those merges read resident (`merged`). Cheap to
-    /// call after every batch.
+    /// call after every batch and every idle wait (a look reads `meta.json`).
     pub fn let_go_of_merged(&mut self) {
         self.merges.look(&self.reader, self.writer.index());
     }
