@@ -84,6 +84,8 @@ fn run_engine(argv: Vec<OsString>) -> ExitCode {
     if let Some(name) = argv.first() {
         command.arg0(name);
     }
+    // Set here, so that the engine need not run itself again to get them.
+    deskmail::exe::set_malloc_tunables(&mut command);
     let error = command.exec();
     eprintln!("error: cannot run {}: {error}", engine.display());
     ExitCode::from(2)

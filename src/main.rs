@@ -14,6 +14,9 @@ use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.runs_long() {
+        deskmail::exe::rerun_with_malloc_tunables();
+    }
     cli::output::init_logging(cli.log_format);
     cli::output::exit_code(run(cli.command))
 }

@@ -729,6 +729,90 @@ fn assert_the_same_threads(own: &Value, hits: &Value) {
 }
 
 /// Kills a spawned daemon if the test fails before stopping it.
+/// The engine's long-running commands run with glibc's malloc thresholds fixed: the engine
+/// started on its own runs itself again with them (same process id), the front gives them to
+/// the engine it runs, added to tunables already set and never replacing thresholds chosen.
+#[test]
+fn long_running_commands_get_fixed_malloc_thresholds() {
+    use deskmail::exe::{MALLOC_TUNABLES, TUNABLES_VAR};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let drop = dir.path().join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    // The daemon's environment once it is up, read from /proc under the id it was started as.
+    let tunables_of_daemon = |exe: &str, set: Option<&str>| {
+        let mut command = Command::new(exe);
+        command
+            .args(["run", "--interval", "1", "--data", data.to_str().unwrap()])
+            .args(["--drop", drop.to_str().unwrap()])
+            .env_remove(TUNABLES_VAR)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if let Some(set) = set {
+            command.env(TUNABLES_VAR, set);
+        }
+        // The socket appears once the daemon is up, and so after any second start.
+        let socket = data.join("control.sock");
+        let _ = std::fs::remove_file(&socket);
+        let mut child = command.spawn().unwrap();
+        let guard = KillOnDrop(child.id());
+        let environ = format!("/proc/{}/environ", child.id());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !socket.exists() {
+            assert!(Instant::now() < deadline, "the daemon did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // glibc, parsing the variable at start, ends each tunable in the process's copy with a
+        // NUL: in /proc the value reads as entries of their own.
+        let env = std::fs::read(&environ).unwrap();
+        let entries: Vec<String> = env
+            .split(|&b| b == 0)
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect();
+        let prefix = format!("{TUNABLES_VAR}=");
+        let found = entries
+            .iter()
+            .position(|e| e.starts_with(&prefix))
+            .map(|at| {
+                let rest = entries[at + 1..]
+                    .iter()
+                    .take_while(|e| e.starts_with("glibc.") && !e.contains(&prefix));
+                std::iter::once(&entries[at][prefix.len()..])
+                    .chain(rest.map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            });
+        let stopped = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(stopped.success());
+        assert!(child.wait().unwrap().success());
+        std::mem::forget(guard);
+        found
+    };
+    let engine = env!("CARGO_BIN_EXE_deskmail-engine");
+    let front = env!("CARGO_BIN_EXE_deskmail");
+    assert_eq!(
+        tunables_of_daemon(engine, None).as_deref(),
+        Some(MALLOC_TUNABLES)
+    );
+    assert_eq!(
+        tunables_of_daemon(front, None).as_deref(),
+        Some(MALLOC_TUNABLES)
+    );
+    let other = "glibc.malloc.arena_max=2";
+    assert_eq!(
+        tunables_of_daemon(front, Some(other)),
+        Some(format!("{other}:{MALLOC_TUNABLES}"))
+    );
+    let chosen = "glibc.malloc.trim_threshold=0";
+    assert_eq!(
+        tunables_of_daemon(engine, Some(chosen)).as_deref(),
+        Some(chosen)
+    );
+}
+
 struct KillOnDrop(u32);
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -214,6 +214,23 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// A command that runs for long and allocates much (an ingest, the daemon, a restore): the
+    /// engine runs it with glibc's malloc thresholds fixed (`deskmail::exe::MALLOC_TUNABLES`).
+    pub fn runs_long(&self) -> bool {
+        matches!(
+            self,
+            Command::Ingest(_)
+                | Command::Reindex { .. }
+                | Command::Compact { .. }
+                | Command::Restore { .. }
+                | Command::Bench { .. }
+                | Command::Run(_)
+                | Command::Serve(_)
+        )
+    }
+}
+
 #[derive(Subcommand)]
 pub enum RulesCommand {
     /// Validate every rule file and run every example; errors as path:line: message. Reply
