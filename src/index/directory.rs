@@ -12,8 +12,9 @@
 //! Postings and positions the same, for the same reason: the postings and positions of the
 //! merge in progress were the rest of an ingest's mapped pages (57–126 MiB at a million). A
 //! merge reads them a term at a time, in the order of the file, so they are read through a
-//! window ([`ReadThroughWindow`]): a read inside the window last filled is a slice of it, and
-//! a call fills a new one, [`WINDOW`] bytes at least, from where the read starts.
+//! window ([`ReadThroughWindow`]): a read inside the window last filled is a slice of it, any
+//! other read shorter than [`WINDOW`] fills a new one from where it starts, and a longer one (a
+//! common word's postings) is read alone.
 //!
 //! A CLI search without a writer keeps the plain memory-mapped directory
 //! (`MailIndex::open_read_only`): it reads a few blocks, and a map of the store's index of
