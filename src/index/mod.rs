@@ -76,6 +76,10 @@ const MAX_MERGED_DOCS: usize = 100_000;
 /// 10,000). About 0.4 s of indexing: enough to keep the committer going while a segment is
 /// written, 20 MB less memory than tantivy's bound (`queued`).
 const QUEUED_DOCS: usize = 2_048;
+/// How long a document waits for a place among [`QUEUED_DOCS`] before it goes on without one: a
+/// dead indexing thread frees no place, and a slow one that keeps a document waiting this long
+/// only lets more in.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Threads at most that one search runs its segments on (one segment each at a time).
 const SEARCH_THREADS: usize = 4;
 /// Maximum length of a snippet, in bytes.
@@ -358,7 +362,7 @@ impl MailIndex {
             fields: self.fields.clone(),
             dir: self.dir.clone(),
             merges: merged::MergeWatch::new(),
-            queue: queued::Queue::new(QUEUED_DOCS),
+            queue: queued::Queue::new(QUEUED_DOCS, QUEUE_WAIT),
         })
     }
 

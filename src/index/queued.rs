@@ -4,8 +4,16 @@
 //! flushes a segment the queue fills, and at 2 KB and more a document that is 20 MB or more of
 //! an ingest's memory. A [`Queue`] admits a document only while fewer than its bound are
 //! waiting; a document gives its place back when the indexing thread drops it.
+//!
+//! The wait for a place is bounded: if the indexing thread died, the documents it left in
+//! tantivy's queue keep their places until the writer is dropped, and the next document would
+//! wait for ever. After [`Queue::new`]'s `wait` a document goes on without a place, to the
+//! writer, which then says that its thread is gone (or takes it, over this bound, if the thread
+//! was only slow).
 
-use crossbeam_channel::{Receiver, Sender};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, SendTimeoutError, Sender};
 use tantivy::TantivyDocument;
 use tantivy::schema::document::Document;
 
@@ -13,29 +21,44 @@ use tantivy::schema::document::Document;
 pub(super) struct Queue {
     places: Sender<()>,
     given_back: Receiver<()>,
+    wait: Duration,
 }
 
 impl Queue {
-    pub(super) fn new(bound: usize) -> Queue {
+    /// At most `bound` documents hold places; one waits at most `wait` for a place.
+    pub(super) fn new(bound: usize, wait: Duration) -> Queue {
         let (places, given_back) = crossbeam_channel::bounded(bound.max(1));
-        Queue { places, given_back }
+        Queue {
+            places,
+            given_back,
+            wait,
+        }
     }
 
-    /// `doc`, once a place is free (waits while `bound` documents are queued).
+    /// `doc`, once a place is free (waits while `bound` documents are queued), or without a
+    /// place after the queue's `wait`.
     pub(super) fn admit(&self, doc: TantivyDocument) -> QueuedDoc {
-        // Cannot fail: this queue holds a receiver.
-        let _ = self.places.send(());
-        QueuedDoc {
-            doc,
-            _place: Place(self.given_back.clone()),
-        }
+        let place = match self.places.send_timeout((), self.wait) {
+            Ok(()) => Some(Place(self.given_back.clone())),
+            Err(SendTimeoutError::Timeout(())) => {
+                tracing::warn!(
+                    waited_s = self.wait.as_secs_f64(),
+                    "The index's indexing thread took no document meanwhile"
+                );
+                None
+            }
+            // Cannot happen: this queue holds a receiver.
+            Err(SendTimeoutError::Disconnected(())) => None,
+        };
+        QueuedDoc { doc, _place: place }
     }
 }
 
-/// A document holding a place in its [`Queue`] until it is dropped (indexed or discarded).
+/// A document holding a place in its [`Queue`] until it is dropped (indexed or discarded), or
+/// none if it waited too long for one.
 pub struct QueuedDoc {
     doc: TantivyDocument,
-    _place: Place,
+    _place: Option<Place>,
 }
 
 struct Place(Receiver<()>);
@@ -59,13 +82,12 @@ impl Document for QueuedDoc {
 mod tests {
     use super::*;
     use std::sync::mpsc;
-    use std::time::Duration;
     use tantivy::schema::{STORED, Schema, TEXT, Value};
     use tantivy::{Index, IndexWriter, doc};
 
     #[test]
     fn a_document_waits_for_a_place_and_gets_the_one_a_dropped_document_gives_back() {
-        let queue = std::sync::Arc::new(Queue::new(2));
+        let queue = std::sync::Arc::new(Queue::new(2, Duration::from_secs(60)));
         let first = queue.admit(TantivyDocument::new());
         let _second = queue.admit(TantivyDocument::new());
         let (done, admitted) = mpsc::channel();
@@ -95,7 +117,7 @@ mod tests {
         let mut schema = Schema::builder();
         let text = schema.add_text_field("text", TEXT | STORED);
         let index = Index::create_in_ram(schema.build());
-        let queue = Queue::new(4);
+        let queue = Queue::new(4, Duration::from_secs(60));
         let (done, finished) = mpsc::channel();
         let adder = std::thread::spawn(move || {
             let mut writer: IndexWriter<QueuedDoc> = index.writer(15_000_000).unwrap();
@@ -127,5 +149,22 @@ mod tests {
             stored.get_first(text).and_then(|v| v.as_str()),
             Some("message number137")
         );
+    }
+
+    /// A document that found no place within the wait goes on without one, and gives back no
+    /// place when it is dropped (the places taken stay those of the documents holding them).
+    #[test]
+    fn a_document_that_waited_too_long_goes_on_without_a_place() {
+        let queue = Queue::new(1, Duration::from_millis(50));
+        let holder = queue.admit(TantivyDocument::new());
+        assert_eq!(queue.places.len(), 1);
+        let started = std::time::Instant::now();
+        let late = queue.admit(TantivyDocument::new());
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(late._place.is_none());
+        drop(late);
+        assert_eq!(queue.places.len(), 1, "the holder's place was given back");
+        drop(holder);
+        assert_eq!(queue.places.len(), 0);
     }
 }
