@@ -579,7 +579,7 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     let drop = dir.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
     let log = dir.path().join("daemon.log");
-    let mut child = bin()
+    let child = bin()
         .args([
             "run",
             "--interval",
@@ -642,14 +642,7 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     assert_eq!(status["name"], "drop");
     assert_eq!(status["connected"], true);
     assert_eq!(status["messages_stored"], 1);
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    std::mem::forget(guard);
-    assert!(exit.success(), "daemon exit: {exit:?}");
+    stop_with_sigterm(child, guard);
     assert_eq!(stats(&data)["messages"], 1);
     // Stopped: the CLI searches the index itself and finds what the daemon answered.
     assert_the_same_threads(&search(&data, "invoice:INV-20417"), &hits);
@@ -728,10 +721,9 @@ fn assert_the_same_threads(own: &Value, hits: &Value) {
     }
 }
 
-/// Kills a spawned daemon if the test fails before stopping it.
-/// The engine's long-running commands run with glibc's malloc thresholds fixed: the engine
-/// started on its own runs itself again with them (same process id), the front gives them to
-/// the engine it runs, added to tunables already set and never replacing thresholds chosen.
+/// The engine's long-running commands run with glibc's malloc thresholds fixed, started on their
+/// own (the engine runs itself again with them, same process id) or by the front, added to
+/// tunables already set and never replacing thresholds chosen.
 #[test]
 fn long_running_commands_get_fixed_malloc_thresholds() {
     use deskmail::exe::{MALLOC_TUNABLES, TUNABLES_VAR};
@@ -754,7 +746,7 @@ fn long_running_commands_get_fixed_malloc_thresholds() {
         // The socket appears once the daemon is up, and so after any second start.
         let socket = data.join("control.sock");
         let _ = std::fs::remove_file(&socket);
-        let mut child = command.spawn().unwrap();
+        let child = command.spawn().unwrap();
         let guard = KillOnDrop(child.id());
         let environ = format!("/proc/{}/environ", child.id());
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -782,13 +774,7 @@ fn long_running_commands_get_fixed_malloc_thresholds() {
                     .collect::<Vec<_>>()
                     .join(":")
             });
-        let stopped = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(stopped.success());
-        assert!(child.wait().unwrap().success());
-        std::mem::forget(guard);
+        stop_with_sigterm(child, guard);
         found
     };
     let engine = env!("CARGO_BIN_EXE_deskmail-engine");
@@ -813,6 +799,19 @@ fn long_running_commands_get_fixed_malloc_thresholds() {
     );
 }
 
+/// Stops a daemon with SIGTERM (its guard is no longer needed): it must exit cleanly.
+fn stop_with_sigterm(mut child: std::process::Child, guard: KillOnDrop) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let exit = child.wait().unwrap();
+    std::mem::forget(guard);
+    assert!(exit.success(), "daemon exit: {exit:?}");
+}
+
+/// Kills a spawned daemon if the test fails before stopping it.
 struct KillOnDrop(u32);
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
