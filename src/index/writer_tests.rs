@@ -368,3 +368,60 @@ fn the_writer_lets_go_of_the_segments_a_merge_replaced() {
 
     assert!(!merged::let_go_of_merged(&w.reader, w.writer.index()).unwrap());
 }
+
+/// Adds every spec in its own commit, merges, and searches a phrase: its snippet comes from the
+/// doc store, so the store must read back whatever compressed it.
+fn index_specs_and_read_a_snippet(index: &MailIndex) -> String {
+    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+    for spec in SPECS {
+        let (m, d, t) = build(spec);
+        w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
+        w.commit().unwrap();
+    }
+    w.finish().unwrap();
+    assert_eq!(index.num_docs(), SPECS.len() as u64);
+    let r = index
+        .search("\"payment reminder\"", &SearchOptions::default())
+        .unwrap();
+    r.threads[0].snippet.to_lowercase()
+}
+
+fn doc_store_compressor(dir: &std::path::Path) -> tantivy::store::Compressor {
+    tantivy::Index::open_in_dir(dir)
+        .unwrap()
+        .settings()
+        .docstore_compression
+}
+
+/// A new index compresses its doc store with zstd; an index an older release created (tantivy's
+/// default, lz4) opens, takes new documents, merges and answers with snippets, and keeps lz4.
+#[test]
+fn a_new_doc_store_is_zstd_and_an_older_lz4_one_goes_on_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh");
+    let snippet = index_specs_and_read_a_snippet(&MailIndex::open_or_create(&fresh).unwrap());
+    assert!(snippet.contains("payment reminder"), "{snippet}");
+    assert_eq!(
+        doc_store_compressor(&fresh),
+        tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
+            compression_level: Some(DOC_STORE_ZSTD_LEVEL)
+        })
+    );
+
+    let older = dir.path().join("older");
+    std::fs::create_dir_all(&older).unwrap();
+    tantivy::Index::create_in_dir(&older, schema::build_schema().0).unwrap();
+    let snippet = index_specs_and_read_a_snippet(&MailIndex::open_or_create(&older).unwrap());
+    assert!(snippet.contains("payment reminder"), "{snippet}");
+    assert_eq!(
+        doc_store_compressor(&older),
+        tantivy::store::Compressor::Lz4
+    );
+
+    // `deskmail reindex` recreates the index, with the new settings.
+    drop(MailIndex::recreate(&older).unwrap());
+    assert!(matches!(
+        doc_store_compressor(&older),
+        tantivy::store::Compressor::Zstd(_)
+    ));
+}
