@@ -65,8 +65,9 @@ use schema::{EMPTY_SENTINEL, Fields, MAX_ATTACHMENT_TEXT_BYTES, MAX_BODY_BYTES};
 use topk::FirstsCollector;
 pub use topk::THREAD_COUNT_BOUND;
 
-/// Default writer heap: one indexing thread with this budget keeps a bulk ingest well inside the
-/// process's 150 MiB RSS budget.
+/// Default writer heap: one indexing thread's arena (its pages and hash table: 41 MB of a bulk
+/// ingest's 252 MB heap at a million messages, issue 14). 32 MiB, beside a smaller memtable,
+/// ran the million 9 % slower (smaller segments, more merges; docs/PERFORMANCE.md).
 pub const DEFAULT_WRITER_HEAP: usize = 40 * 1024 * 1024;
 /// tantivy refuses a writer heap below 15 MB; smaller requests are raised to this.
 pub const MIN_WRITER_HEAP: usize = 15_000_000;
@@ -251,8 +252,9 @@ pub struct MailIndex {
 
 /// The settings a new index is created with: its doc store compressed with zstd
 /// ([`DOC_STORE_ZSTD_LEVEL`]). tantivy keeps them in `meta.json`, so an index an older release
-/// created keeps lz4 for every segment it adds (a merge copies a source's store block by block
-/// only when the compressors agree) until `deskmail reindex` rebuilds it.
+/// created keeps lz4 for every segment it adds (a merge copies a source's compressed blocks as
+/// they are only when the compressors agree; otherwise it compresses every document again)
+/// until `deskmail reindex` rebuilds it.
 pub(super) fn new_index_settings() -> IndexSettings {
     IndexSettings {
         docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
