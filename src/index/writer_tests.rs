@@ -178,20 +178,10 @@ fn empty_fields_are_searchable_neighbours() {
 fn finish_merges_segments() {
     let dir = tempfile::tempdir().unwrap();
     let index = MailIndex::open_or_create(dir.path()).unwrap();
-    let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
-    for spec in SPECS {
-        let (m, d, t) = build(spec);
-        w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
-        w.commit().unwrap();
-    }
-    w.finish().unwrap();
+    let hit = index_specs_one_commit_each(&index);
     let segments = index.index.searchable_segment_ids().unwrap();
     assert!(segments.len() <= 3, "{} segments", segments.len());
-    assert_eq!(index.num_docs(), SPECS.len() as u64);
-    let r = index
-        .search("\"payment reminder\"", &SearchOptions::default())
-        .unwrap();
-    assert_eq!(r.threads[0].message_ids, vec!["m03", "m01"]);
+    assert_eq!(hit.message_ids, vec!["m03", "m01"]);
 }
 
 #[test]
@@ -369,9 +359,10 @@ fn the_writer_lets_go_of_the_segments_a_merge_replaced() {
     assert!(!merged::let_go_of_merged(&w.reader, w.writer.index()).unwrap());
 }
 
-/// Adds every spec in its own commit, merges, and searches a phrase: its snippet comes from the
-/// doc store, so the store must read back whatever compressed it.
-fn index_specs_and_read_a_snippet(index: &MailIndex) -> String {
+/// Adds every spec in its own commit (a segment each), finishes the writer (its last merges)
+/// and searches a phrase two specs share: the first thread found. Its snippet comes from the doc
+/// store, so the store must read back whatever compressed it.
+fn index_specs_one_commit_each(index: &MailIndex) -> ThreadHit {
     let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
     for spec in SPECS {
         let (m, d, t) = build(spec);
@@ -380,10 +371,11 @@ fn index_specs_and_read_a_snippet(index: &MailIndex) -> String {
     }
     w.finish().unwrap();
     assert_eq!(index.num_docs(), SPECS.len() as u64);
-    let r = index
+    index
         .search("\"payment reminder\"", &SearchOptions::default())
-        .unwrap();
-    r.threads[0].snippet.to_lowercase()
+        .unwrap()
+        .threads
+        .remove(0)
 }
 
 fn doc_store_compressor(dir: &std::path::Path) -> tantivy::store::Compressor {
@@ -399,7 +391,9 @@ fn doc_store_compressor(dir: &std::path::Path) -> tantivy::store::Compressor {
 fn a_new_doc_store_is_zstd_and_an_older_lz4_one_goes_on_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh");
-    let snippet = index_specs_and_read_a_snippet(&MailIndex::open_or_create(&fresh).unwrap());
+    let snippet = index_specs_one_commit_each(&MailIndex::open_or_create(&fresh).unwrap())
+        .snippet
+        .to_lowercase();
     assert!(snippet.contains("payment reminder"), "{snippet}");
     assert_eq!(
         doc_store_compressor(&fresh),
@@ -411,7 +405,9 @@ fn a_new_doc_store_is_zstd_and_an_older_lz4_one_goes_on_as_it_is() {
     let older = dir.path().join("older");
     std::fs::create_dir_all(&older).unwrap();
     tantivy::Index::create_in_dir(&older, schema::build_schema().0).unwrap();
-    let snippet = index_specs_and_read_a_snippet(&MailIndex::open_or_create(&older).unwrap());
+    let snippet = index_specs_one_commit_each(&MailIndex::open_or_create(&older).unwrap())
+        .snippet
+        .to_lowercase();
     assert!(snippet.contains("payment reminder"), "{snippet}");
     assert_eq!(
         doc_store_compressor(&older),
