@@ -26,15 +26,17 @@ pub fn beside_this(name: &str) -> Option<PathBuf> {
 /// The environment variable glibc reads its tunables from, once, when a process starts.
 pub const TUNABLES_VAR: &str = "GLIBC_TUNABLES";
 
-/// glibc's malloc with fixed thresholds for the engine's long-running commands: blocks of 1 MiB
-/// and more are mapped on their own and handed back when freed, and the free top of a heap is
-/// handed back past 4 MiB. By default glibc raises both thresholds after each large block it
-/// frees (up to 32 and 64 MiB), and from then on keeps what a merge's buffers, a table's
-/// filter or a finished segment's pages freed. A 100,000-message slice into a million-message
-/// store: largest anonymous memory 317–369 → 273–290 MiB, no slower (docs/PERFORMANCE.md,
-/// "glibc's thresholds; fewer messages and documents waiting").
+/// glibc's malloc with fixed thresholds for the engine's long-running commands: blocks of
+/// 256 KiB and more are mapped on their own and handed back when freed, and the free top of a
+/// heap is handed back past 1 MiB. By default glibc raises both thresholds after each large
+/// block it frees (up to 32 and 64 MiB), and from then on keeps what a merge's buffers, a
+/// table's filter or a finished segment's pages freed. A 100,000-message slice into a
+/// million-message store: largest anonymous memory 317–369 → 273–290 MiB with 1 MiB / 4 MiB
+/// (docs/PERFORMANCE.md, "glibc's thresholds; fewer messages and documents waiting"); a million
+/// in one ingest, with the index's merges in two tiers, 256 KiB / 1 MiB took its peak under
+/// 300 MiB at the same rate ("Two merge tiers and lower malloc thresholds").
 pub const MALLOC_TUNABLES: &str =
-    "glibc.malloc.mmap_threshold=1048576:glibc.malloc.trim_threshold=4194304";
+    "glibc.malloc.mmap_threshold=262144:glibc.malloc.trim_threshold=1048576";
 
 /// What [`TUNABLES_VAR`] must become for [`MALLOC_TUNABLES`] to apply, given its value now;
 /// `None` when it needs no change: the settings are there, or whoever started the process chose

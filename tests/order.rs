@@ -1,5 +1,6 @@
 //! Order independence (issue 15): one corpus ingested in order, reversed, shuffled and in
-//! crash-cut pieces gives the same threads (ids and members), categories and fields.
+//! crash-cut pieces gives the same threads (ids and members), categories and fields; and
+//! ingested in pieces, it is one index segment at the end (issue 14).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -132,4 +133,29 @@ fn threads_categories_and_fields_do_not_depend_on_arrival_order() {
     let out = bin().args(["reindex", "--data", d]).output().unwrap();
     assert!(out.status.success());
     assert_eq!(outcome(&cut), expected, "reindex changes nothing");
+}
+
+/// Each bulk ingest merges what it leaves below the largest segments' size into one when it
+/// ends (`index::tiers`): two ingests into one directory leave one segment, not one each, and
+/// every message is in it.
+#[test]
+fn an_ingest_in_two_pieces_leaves_one_index_segment() {
+    let files = corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = files.split_at(files.len() / 2);
+    ingest(dir.path(), first);
+    ingest(dir.path(), second);
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("index/meta.json")).unwrap())
+            .unwrap();
+    let segments = meta["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 1, "{segments:?}");
+    let stats = json_of(
+        &bin()
+            .args(["stats", "--json", "--data", dir.path().to_str().unwrap()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(segments[0]["max_doc"], stats["messages"]);
+    assert!(segments[0]["deletes"].is_null());
 }

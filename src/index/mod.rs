@@ -39,6 +39,7 @@ pub mod query;
 mod queued;
 pub mod schema;
 mod snippet;
+mod tiers;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -49,7 +50,6 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tantivy::index::SegmentId;
 use tantivy::indexer::IndexWriterOptions;
-use tantivy::merge_policy::LogMergePolicy;
 use tantivy::schema::Field;
 use tantivy::tokenizer::{PreTokenizedString, TextAnalyzer, Token};
 use tantivy::{
@@ -77,8 +77,6 @@ pub const MIN_WRITER_HEAP: usize = 15_000_000;
 /// was 4 % smaller again on 10,000 messages; larger blocks than tantivy's 16 KB would make every
 /// snippet decompress more.
 const DOC_STORE_ZSTD_LEVEL: i32 = 1;
-/// Documents in a segment beyond which the merge policy leaves it alone.
-const MAX_MERGED_DOCS: usize = 100_000;
 /// Documents added and not yet taken by the indexing thread, at most (tantivy's own bound is
 /// 10,000). About 0.4 s of indexing: enough to keep the committer going while a segment is
 /// written, 20 MB less memory than tantivy's bound (`queued`).
@@ -360,15 +358,8 @@ impl MailIndex {
             .num_merge_threads(1)
             .build();
         let writer = self.index.writer_with_options(options)?;
-        let mut policy = LogMergePolicy::default();
-        // Merge as soon as 3 segments of a similar size exist (tantivy's default waits for 8):
-        // every segment costs each CLI search six file opens and its own per-field lookups.
-        policy.set_min_num_segments(3);
-        // Segments past this size are not merged again: a merge of the whole archive costs
-        // memory and minutes at a million messages, and a search pays little for a few more
-        // large segments (issue 14).
-        policy.set_max_docs_before_merge(MAX_MERGED_DOCS);
-        writer.set_merge_policy(Box::new(policy));
+        let tiers = tiers::TierPolicy::default();
+        writer.set_merge_policy(Box::new(tiers.clone()));
         // A writer killed mid-commit (kill -9 during an erasure) can leave files no meta.json
         // names, e.g. a segment's `.del`; the next writer picks the same name and tantivy
         // refuses it as "already exists". Clearing the unreferenced files first lets it go on
@@ -384,6 +375,7 @@ impl MailIndex {
             dir: self.dir.clone(),
             merges: merged::MergeWatch::new(),
             queue: queued::Queue::new(QUEUED_DOCS, QUEUE_WAIT),
+            tiers,
         })
     }
 
@@ -501,6 +493,8 @@ pub struct MailIndexWriter {
     dir: PathBuf,
     /// When the reader last looked for merges that finished (`merged`).
     merges: merged::MergeWatch,
+    /// The merge policy this writer set, kept to ask it for the tail ([`Self::merge_tail`]).
+    tiers: tiers::TierPolicy,
 }
 
 /// Adds the non-empty values, or the [`EMPTY_SENTINEL`] token when there is none.
@@ -777,6 +771,14 @@ impl MailIndexWriter {
         self.writer.garbage_collect_files().wait()?;
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// From the next commit on ([`Self::finish`] makes one), every segment below the frozen
+    /// size is merged into one (`tiers`): the end of a bulk ingest or a reindex, which would
+    /// otherwise leave a tail of small and middle segments for every search to open. A live
+    /// writer does not ask: its tail would be merged at every stop.
+    pub fn merge_tail(&self) {
+        self.tiers.merge_tail();
     }
 
     /// Commits pending changes, then waits for merge threads so the on-disk index has few

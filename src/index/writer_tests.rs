@@ -184,6 +184,37 @@ fn finish_merges_segments() {
     assert_eq!(hit.message_ids, vec!["m03", "m01"]);
 }
 
+/// Two segments are too few for the policy to merge; a writer asked for its tail
+/// (`merge_tail`, a bulk ingest's end) leaves one, and every document in it.
+#[test]
+fn a_writer_asked_for_its_tail_merges_what_is_left_into_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    for ask in [false, true] {
+        let index = MailIndex::open_or_create(&dir.path().join(ask.to_string())).unwrap();
+        let mut w = index.writer(MIN_WRITER_HEAP).unwrap();
+        for half in SPECS.chunks(SPECS.len().div_ceil(2)) {
+            for spec in half {
+                let (m, d, t) = build(spec);
+                w.add(&m, &d, &t, chrono::Utc::now()).unwrap();
+            }
+            w.commit().unwrap();
+        }
+        if ask {
+            w.merge_tail();
+        }
+        w.finish().unwrap();
+        let segments = index.index.searchable_segment_ids().unwrap();
+        assert_eq!(segments.len(), if ask { 1 } else { 2 }, "asked: {ask}");
+        assert_eq!(index.num_docs(), SPECS.len() as u64);
+        let hit = index
+            .search("\"payment reminder\"", &SearchOptions::default())
+            .unwrap()
+            .threads
+            .remove(0);
+        assert_eq!(hit.message_ids, vec!["m03", "m01"]);
+    }
+}
+
 #[test]
 fn a_foreign_schema_is_reported_and_recreate_fixes_it() {
     let dir = tempfile::tempdir().unwrap();

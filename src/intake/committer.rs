@@ -151,10 +151,15 @@ impl Committer {
             error!(error = %e, "Final store flush failed");
         }
         let t = Instant::now();
-        if let Some(w) = self.writer.take()
-            && let Err(e) = w.finish()
-        {
-            error!(error = %e, "Index writer did not finish cleanly");
+        if let Some(w) = self.writer.take() {
+            // A bulk ingest's last segments merged into one while nothing else runs; a live
+            // writer's would be merged at every stop of the daemon.
+            if matches!(self.policy, IndexCommits::Bulk) {
+                w.merge_tail();
+            }
+            if let Err(e) = w.finish() {
+                error!(error = %e, "Index writer did not finish cleanly");
+            }
         }
         self.time(|s| s.index_finish += t.elapsed().as_secs_f64());
         info!("Pipeline stopped");
