@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tantivy::SegmentMeta;
+use tantivy::index::SegmentId;
 use tantivy::merge_policy::{MergeCandidate, MergePolicy};
 
 /// Segments with fewer documents are the small tier.
@@ -60,9 +61,8 @@ impl MergePolicy for TierPolicy {
                 .filter(move |s| s.num_docs() < bound)
                 .map(|s| (s.id(), s.num_docs()))
         };
-        let ids = |tier: &[(tantivy::index::SegmentId, u32)]| {
-            MergeCandidate(tier.iter().map(|(id, _)| *id).collect())
-        };
+        let ids =
+            |tier: &[(SegmentId, u32)]| MergeCandidate(tier.iter().map(|(id, _)| *id).collect());
         if self.tail.load(Ordering::Acquire) {
             let tail: Vec<_> = below(FROZEN).collect();
             return if tail.len() >= 2 {
@@ -90,7 +90,6 @@ impl MergePolicy for TierPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tantivy::index::SegmentId;
 
     /// Segment metas of these sizes (documents), as the writer would hand them over.
     fn segments(sizes: &[u32]) -> Vec<SegmentMeta> {
