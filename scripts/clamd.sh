@@ -136,11 +136,16 @@ pong() {
 
 # Start clamd from an existing config and wait for PONG. 2: the port was taken; 1: other.
 launch() {
-  local dir=$1 port=$2 i
+  local dir=$1 port=$2 i rc=0
   mkdir -p "$dir/tmp"
   rm -f "$dir/clamd.sock" "$dir/clamd.pid"
-  # clamd must not keep the caller's stdout/stderr open (a piping caller would hang).
-  if ! "$(clamd_bin)" --config-file="$dir/clamd.conf" </dev/null >"$dir/clamd.out" 2>&1; then
+  # clamd must not keep the caller's stdout/stderr open (a piping caller would hang). Its
+  # parent waits until the daemon it forked says it is ready; once in a while (seen in a CI
+  # run: the daemon listening, the parent still waiting for its child 10 minutes later) that
+  # word never comes, so the parent gets 30 s and then the PONG below decides.
+  timeout 30 "$(clamd_bin)" --config-file="$dir/clamd.conf" </dev/null >"$dir/clamd.out" 2>&1 ||
+    rc=$?
+  if [ "$rc" != 0 ] && [ "$rc" != 124 ]; then
     grep -qi 'address already in use' "$dir/clamd.out" "$dir/clamd.log" 2>/dev/null && return 2
     return 1
   fi
