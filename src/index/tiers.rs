@@ -23,22 +23,22 @@ use tantivy::index::SegmentId;
 use tantivy::merge_policy::{MergeCandidate, MergePolicy};
 
 /// Segments with fewer documents are the small tier.
-pub(super) const SMALL: u32 = 10_000;
+const SMALL: u32 = 10_000;
 /// Small segments are merged, all of them into one, once there are this many.
-pub(super) const SMALL_MERGED_AT: usize = 3;
+const SMALL_MERGED_AT: usize = 3;
 /// Segments with this many documents or more are never merged again: a merge of the whole
 /// archive costs memory and minutes at a million messages, and a search pays little for a few
 /// more large segments.
-pub(super) const FROZEN: u32 = 100_000;
+const FROZEN: u32 = 100_000;
 /// The middle tier is merged, all of it into one, once it holds this many documents: eight or
 /// nine of a bulk ingest's (13,000–15,000 documents each), about the size of the largest
 /// segments the log policy made. Merged at 100,000, a million messages was ten segments
 /// instead of nine, and a search with 100,000 matches 2–4 ms slower; each source's term
 /// dictionary is read whole during the merge, so more sources cost memory.
-pub(super) const MIDDLE_MERGED_DOCS: u64 = 120_000;
+const MIDDLE_MERGED_DOCS: u64 = 120_000;
 /// ... or once it has this many segments: a live writer's middle segments, a day's mail or less
 /// each, do not wait for that many documents while searches open each of them.
-pub(super) const MIDDLE_MERGED_AT: usize = 9;
+const MIDDLE_MERGED_AT: usize = 9;
 
 /// See the module doc. Cloned into the writer; the clones share whether the tail is merged.
 #[derive(Debug, Clone, Default)]

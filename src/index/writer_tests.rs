@@ -409,6 +409,15 @@ fn index_specs_one_commit_each(index: &MailIndex) -> ThreadHit {
         .remove(0)
 }
 
+/// Indexes the specs a commit each into the index in `dir` and checks that the phrase's first
+/// thread comes with its snippet (read back from the doc store).
+fn index_and_read_a_snippet(dir: &std::path::Path) {
+    let snippet = index_specs_one_commit_each(&MailIndex::open_or_create(dir).unwrap())
+        .snippet
+        .to_lowercase();
+    assert!(snippet.contains("payment reminder"), "{snippet}");
+}
+
 fn doc_store_compressor(dir: &std::path::Path) -> tantivy::store::Compressor {
     tantivy::Index::open_in_dir(dir)
         .unwrap()
@@ -422,10 +431,7 @@ fn doc_store_compressor(dir: &std::path::Path) -> tantivy::store::Compressor {
 fn a_new_doc_store_is_zstd_and_an_older_lz4_one_goes_on_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh");
-    let snippet = index_specs_one_commit_each(&MailIndex::open_or_create(&fresh).unwrap())
-        .snippet
-        .to_lowercase();
-    assert!(snippet.contains("payment reminder"), "{snippet}");
+    index_and_read_a_snippet(&fresh);
     assert_eq!(
         doc_store_compressor(&fresh),
         tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
@@ -436,10 +442,7 @@ fn a_new_doc_store_is_zstd_and_an_older_lz4_one_goes_on_as_it_is() {
     let older = dir.path().join("older");
     std::fs::create_dir_all(&older).unwrap();
     tantivy::Index::create_in_dir(&older, schema::build_schema().0).unwrap();
-    let snippet = index_specs_one_commit_each(&MailIndex::open_or_create(&older).unwrap())
-        .snippet
-        .to_lowercase();
-    assert!(snippet.contains("payment reminder"), "{snippet}");
+    index_and_read_a_snippet(&older);
     assert_eq!(
         doc_store_compressor(&older),
         tantivy::store::Compressor::Lz4
