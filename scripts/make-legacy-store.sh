@@ -2,17 +2,21 @@
 # Make fixtures/legacy: a data directory written by an earlier deskmail release, and what that
 # release printed about it, for tests/at_rest.rs's migration tests.
 #
-#   scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT
+#   scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT [EXPECTED]
 #
-# Writes store-formatFORMAT.tar.zst and backup-formatFORMAT.tar.zst, and expected.json (what
-# the release printed; the releases below printed the same for this mail, byte for byte).
+# Writes store-formatFORMAT.tar.zst and backup-formatFORMAT.tar.zst, and EXPECTED (what the
+# release printed; expected.json by default: the releases of formats 1 to 3 printed the same
+# for this mail, byte for byte; format 5's, expected-format5.json, names some threads after
+# their subject).
 # The committed fixtures were made with the release builds of
 #   format 1 (records and raw messages in clear, no keyring): commit 2394fdd (2026-12-04), the
 #     last before encryption at rest;
 #   format 2 (sealed; message records sealed in sled, the master key in the directory):
 #     commit 0ee99b9 (2026-12-04), the last before message records moved to the blob log;
 #   format 3 (sled, records sealed, message records in the blob log): commit 22ecf03
-#     (2026-12-05), the last before the store moved to fjall.
+#     (2026-12-05), the last before the store moved to fjall;
+#   format 5 (fjall, ids in hex in the keys): commit b736a7c (2026-12-07), the last before ids
+#     were kept in bytes (format 6).
 # The directory holds fixtures/mail ingested, one contact erased (a tombstone, a pseudonymised
 # invoice record, an audit record), a thread on legal hold and a second audit record; and
 # that release's backup archive of it.
@@ -20,6 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 old="${1:?usage: scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT}"
 format="${2:?usage: scripts/make-legacy-store.sh OLD_DESKMAIL_BINARY FORMAT}"
+expected_file="${3:-expected.json}"
 out=fixtures/legacy
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -40,7 +45,7 @@ thread=$("$old" show --data "$data" --json "$first" | python3 -c 'import json,sy
 "$old" hold --data "$data" "$thread" > /dev/null
 
 mkdir -p "$out"
-python3 - "$old" "$data" "$out/expected.json" <<'PY'
+python3 - "$old" "$data" "$out/$expected_file" <<'PY'
 import hashlib, json, pathlib, subprocess, sys
 old, data, dest = sys.argv[1:]
 def run(*args):
@@ -69,7 +74,7 @@ expected = {
 }
 pathlib.Path(dest).write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 PY
-python3 - "$out/expected.json" "$thread" <<'PY'
+python3 - "$out/$expected_file" "$thread" <<'PY'
 import json, sys
 p, t = sys.argv[1:]
 e = json.load(open(p)); e["held_thread"] = t

@@ -31,6 +31,7 @@ pub mod blobs;
 mod codec;
 pub mod crypt;
 mod erase;
+mod keys;
 mod kv;
 mod migrate;
 mod open;

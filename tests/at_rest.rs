@@ -2,8 +2,9 @@
 //! records and raw messages sealed under per-record data keys, erasure shredding them; the master
 //! key from a file; and data directories written by earlier releases (fixtures/legacy, made by
 //! scripts/make-legacy-store.sh: format 1 before encryption, format 2 before message records moved
-//! to the blob log, format 3 the last in sled, issue 14) migrated keeping every message, decision,
-//! thread and audit record; a newer format refused.
+//! to the blob log, format 3 the last in sled, format 5 the last with ids in hex in the engine's
+//! keys, issue 14) migrated keeping every message, decision, thread and audit record; a newer
+//! format refused.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -141,8 +142,7 @@ fn the_master_key_comes_from_a_key_file_and_another_key_is_refused_by_name() {
 /// printed them; nothing in clear; the store in the current format. The migrated directory.
 fn migrates_keeping_everything(format: u32, data: &Path) {
     let legacy = root().join("fixtures/legacy");
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(legacy.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_of(format);
     std::fs::create_dir_all(data).unwrap();
     let untar = std::process::Command::new("tar")
         .arg("--zstd")
@@ -214,7 +214,7 @@ fn migrates_keeping_everything(format: u32, data: &Path) {
     assert!(hits(data, "invoice") > 0);
     assert_eq!(
         std::fs::read_to_string(data.join("store/format")).unwrap(),
-        "5\n"
+        "6\n"
     );
     // The records are in the key-value engine now; sled's files went with the old directory.
     assert!(data.join("store/kv").is_dir());
@@ -222,6 +222,17 @@ fn migrates_keeping_everything(format: u32, data: &Path) {
         assert!(!data.join("store").join(sled_file).exists(), "{sled_file}");
     }
     assert_records_in_blobs(data);
+}
+
+/// What the release of `format` printed about its data directory (format 5's release names
+/// some threads after their subject, so its thread ids differ from the earlier ones').
+fn expected_of(format: u32) -> Value {
+    let name = match format {
+        1..=3 => "expected.json".to_string(),
+        _ => format!("expected-format{format}.json"),
+    };
+    let path = root().join("fixtures/legacy").join(name);
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// Bytes every file under `dir` takes on disk (a sparse file: its written blocks).
@@ -241,13 +252,13 @@ fn dir_bytes(dir: &Path) -> u64 {
 }
 
 /// Every message record lives in the blob log: the key-value engine holds only where it is
-/// (25 bytes).
+/// (15 bytes since format 6, 25 before: a migration or a restore writes the short form).
 /// And every thread's members are `j/` records.
 fn assert_records_in_blobs(data: &Path) {
     let usage: Value = serde_json::from_str(&ok(run(data, &["bench", "store", "--json"]))).unwrap();
     let m = &usage["spaces"]["m"];
     assert!(m["records"].as_u64().unwrap() > 90, "{usage}");
-    assert_eq!(m["max_value"], 25, "{usage}");
+    assert_eq!(m["max_value"], 15, "{usage}");
     // Message-ID entries, the ingest log and thread members in their binary form (format 4):
     // a thread id and a message id in 27 bytes, a message id in 18 (JSON and hex took 74, 32).
     assert_eq!(usage["spaces"]["i"]["max_value"], 27, "{usage}");
@@ -256,13 +267,23 @@ fn assert_records_in_blobs(data: &Path) {
     }
     // Named keys hold their HMAC name in 16 bytes (`i/` + 16), where formats 2 and 3 had 32
     // hex digits; a vendor's invoice records (`v/`, sealed and bound to their key) too.
-    for space in ["i", "s", "v"] {
+    // The ids that start the keys of messages, threads and members are kept in bytes too
+    // (format 6): `m/` + 16 (was 32 hex digits), `t/` + 8 (16), `j/` + 8 + the log number
+    // (16 hex digits, a separator and the log number).
+    for (space, key_bytes) in [
+        ("i", 18),
+        ("s", 18),
+        ("v", 18),
+        ("m", 18),
+        ("t", 10),
+        ("j", 18),
+    ] {
         let u = &usage["spaces"][space];
         let records = u["records"].as_u64().unwrap();
         assert!(records > 0, "{space}: {usage}");
         assert_eq!(
             u["key_bytes"].as_u64(),
-            Some(records * 18),
+            Some(records * key_bytes),
             "{space}: {usage}"
         );
     }
@@ -320,16 +341,54 @@ fn a_store_with_message_records_in_sled_moves_them_to_the_blob_log_keeping_every
     assert!(stats["messages"].as_u64() < before["messages"].as_u64());
 }
 
+/// The previous release's store (fjall, ids in hex in the keys) is copied into keys with the
+/// ids in bytes: everything the release printed reads the same, the keys are the short ones,
+/// and the store takes new mail, erases and reopens.
+#[test]
+fn a_store_of_format_5_keeps_everything_when_its_ids_move_into_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    migrates_keeping_everything(5, &data);
+    // New mail lands beside the migrated mail and an erasure finds both.
+    let before: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    let more = dir.path().join("more");
+    std::fs::create_dir_all(&more).unwrap();
+    std::fs::write(
+        more.join("new.eml"),
+        "From: billing@brightline-office.example\nTo: ap@desk.example\nMessage-ID: <after-6@x>\nSubject: Invoice after the migration\n\nInvoice 42.\n",
+    )
+    .unwrap();
+    ok(run(&data, &["ingest", more.to_str().unwrap()]));
+    let after: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    assert_eq!(
+        after["messages"].as_u64().unwrap(),
+        before["messages"].as_u64().unwrap() + 1
+    );
+    ok(run(&data, &["erase", "billing@brightline-office.example"]));
+    assert_eq!(hits(&data, "from:billing@brightline-office.example"), 0);
+    let stats: Value = serde_json::from_str(&ok(run(&data, &["stats", "--json"]))).unwrap();
+    assert!(
+        stats["messages"].as_u64() < before["messages"].as_u64(),
+        "{stats}"
+    );
+}
+
+#[test]
+fn a_backup_archive_of_format_5_restores_with_ids_in_bytes() {
+    let data = restores_into_the_current_format(5);
+    assert_records_in_blobs(&data.path().join("restored"));
+}
+
 #[test]
 fn a_store_from_a_newer_release_is_refused_with_the_formats_named() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ok(run(&data, &["ingest", fixtures().to_str().unwrap()]));
-    std::fs::write(data.join("store/format"), "6\n").unwrap();
+    std::fs::write(data.join("store/format"), "7\n").unwrap();
     let refused = run(&data, &["stats"]);
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("format 6") && err.contains("up to 5"), "{err}");
+    assert!(err.contains("format 7") && err.contains("up to 6"), "{err}");
 }
 
 #[test]
@@ -415,8 +474,7 @@ fn a_backup_archive_of_a_sled_store_restores_into_the_key_value_engine() {
 /// parent.
 fn restores_into_the_current_format(format: u32) -> tempfile::TempDir {
     let legacy = root().join("fixtures/legacy");
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(legacy.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_of(format);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("restored");
     ok(bin()

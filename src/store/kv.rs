@@ -22,6 +22,7 @@ use std::time::Duration;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
 use super::StoreError;
+use super::keys::{self, Scan};
 
 /// A key or value read from the engine (cheap to clone, derefs to bytes).
 pub(super) type Bytes = fjall::Slice;
@@ -60,11 +61,22 @@ impl KvBatch {
     }
 }
 
+/// How the engine keeps the keys of the per-message and per-thread key spaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyForm {
+    /// Their ids in bytes ([`keys`]; format 6 on).
+    IdsInBytes,
+    /// As they are written (formats 4 and 5: ids in hex), for a migration to read.
+    AsWritten,
+}
+
 /// The store's ordered map: fjall's database and its one keyspace, and the thread that syncs
-/// its journal once a second.
+/// its journal once a second. Keys go in and come out as the store writes them; with
+/// [`KeyForm::IdsInBytes`] the engine keeps some of them shorter ([`keys`]).
 pub(super) struct Kv {
     db: Database,
     ks: Keyspace,
+    form: KeyForm,
     /// Dropped (and the thread joined) before the database, so the lock is released on drop.
     syncer: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
@@ -113,10 +125,15 @@ fn lock_is_held(path: &Path) -> bool {
 }
 
 impl Kv {
-    /// Open (or create) the engine in `dir/kv`. `cache_bytes` bounds its block cache. A lock
-    /// held by another process is `StoreError::Locked` at once, or after `wait` (for a store
-    /// this process closed a moment ago).
-    pub(super) fn open(dir: &Path, cache_bytes: u64, wait: Duration) -> Result<Kv, StoreError> {
+    /// Open (or create) the engine in `dir/kv`, its keys kept in `form`. `cache_bytes` bounds
+    /// its block cache. A lock held by another process is `StoreError::Locked` at once, or
+    /// after `wait` (for a store this process closed a moment ago).
+    pub(super) fn open(
+        dir: &Path,
+        cache_bytes: u64,
+        wait: Duration,
+        form: KeyForm,
+    ) -> Result<Kv, StoreError> {
         let path = dir.join(KV_DIR);
         let started = std::time::Instant::now();
         let db = loop {
@@ -171,16 +188,31 @@ impl Kv {
         Ok(Kv {
             db,
             ks,
+            form,
             syncer: Some((stop, thread)),
         })
     }
 
+    /// The key the engine keeps for `k`; None: no record can have it ([`keys::stored`]).
+    fn stored<'k>(&self, k: &'k [u8]) -> Option<std::borrow::Cow<'k, [u8]>> {
+        match self.form {
+            KeyForm::IdsInBytes => keys::stored(k),
+            KeyForm::AsWritten => Some(std::borrow::Cow::Borrowed(k)),
+        }
+    }
+
     pub(super) fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Bytes>, StoreError> {
-        Ok(self.ks.get(k)?)
+        match self.stored(k.as_ref()) {
+            Some(k) => Ok(self.ks.get(k)?),
+            None => Ok(None),
+        }
     }
 
     pub(super) fn contains_key(&self, k: impl AsRef<[u8]>) -> Result<bool, StoreError> {
-        Ok(self.ks.contains_key(k)?)
+        match self.stored(k.as_ref()) {
+            Some(k) => Ok(self.ks.contains_key(k)?),
+            None => Ok(false),
+        }
     }
 
     /// One insert, applied at once (a batch of one).
@@ -207,9 +239,22 @@ impl Kv {
         // process loses nothing applied; fsync is `flush` and the syncer's.
         let mut out = self.db.batch().durability(Some(PersistMode::Buffer));
         for (k, v) in batch.ops {
+            let Some(kept) = self.stored(&k) else {
+                // No record has such a key: nothing to remove, and none may be written.
+                if v.is_none() {
+                    continue;
+                }
+                return Err(StoreError::Io {
+                    path: "store".into(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("not a record key: {}", String::from_utf8_lossy(&k)),
+                    ),
+                });
+            };
             match v {
-                Some(v) => out.insert(&self.ks, k, v),
-                None => out.remove(&self.ks, k),
+                Some(v) => out.insert(&self.ks, kept.as_ref(), v),
+                None => out.remove(&self.ks, kept.as_ref()),
             }
         }
         Ok(out.commit()?)
@@ -222,17 +267,50 @@ impl Kv {
 
     /// Every (key, value) whose key starts with `prefix`, in key order.
     pub(super) fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> KvIter {
-        KvIter(self.ks.prefix(prefix))
+        let prefix = prefix.as_ref();
+        if self.form == KeyForm::AsWritten {
+            return self.iter_of(self.ks.prefix(prefix), None);
+        }
+        match keys::scan(prefix) {
+            Scan::Prefix(p) => self.iter_of(self.ks.prefix(p), None),
+            Scan::Nibble(p, nibble) => {
+                let at = p.len();
+                self.iter_of(self.ks.prefix(p), Some((at, nibble)))
+            }
+            Scan::Nothing => KvIter::empty(),
+        }
     }
 
-    /// Every (key, value) in `range`, in key order.
+    /// Every (key, value) in `range`, in key order (for key spaces kept as they are written:
+    /// the ingest log, the audit log).
     pub(super) fn range<K: AsRef<[u8]>>(&self, range: std::ops::Range<K>) -> KvIter {
-        KvIter(self.ks.range(range))
+        let (start, end) = (range.start.as_ref(), range.end.as_ref());
+        match (self.stored(start), self.stored(end)) {
+            (Some(start), Some(end)) => self.iter_of(self.ks.range(start..end), None),
+            _ => KvIter::empty(),
+        }
     }
 
     /// Every (key, value), in key order.
     pub(super) fn iter(&self) -> KvIter {
-        KvIter(self.ks.iter())
+        self.iter_of(self.ks.iter(), None)
+    }
+
+    /// Every (key as the engine keeps it, value): what the files hold (`deskmail usage`).
+    pub(super) fn iter_kept(&self) -> KvIter {
+        KvIter {
+            inner: Some(self.ks.iter()),
+            restore: false,
+            nibble: None,
+        }
+    }
+
+    fn iter_of(&self, inner: fjall::Iter, nibble: Option<(usize, u8)>) -> KvIter {
+        KvIter {
+            inner: Some(inner),
+            restore: self.form == KeyForm::IdsInBytes,
+            nibble,
+        }
     }
 
     pub(super) fn is_empty(&self) -> Result<bool, StoreError> {
@@ -241,19 +319,50 @@ impl Kv {
 }
 
 /// An iterator of (key, value) pairs in key order.
-pub(super) struct KvIter(fjall::Iter);
+pub(super) struct KvIter {
+    /// None: nothing to scan.
+    inner: Option<fjall::Iter>,
+    /// Keys come out as the store wrote them ([`keys::logical`]).
+    restore: bool,
+    /// Only keys whose byte at this position has this high nibble.
+    nibble: Option<(usize, u8)>,
+}
 
 impl Iterator for KvIter {
     type Item = Result<(Bytes, Bytes), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.0
-            .next()
-            .map(|guard| guard.into_inner().map_err(StoreError::from))
+        loop {
+            let (k, v) = match self.inner.as_mut()?.next()?.into_inner() {
+                Ok(kv) => kv,
+                Err(e) => return Some(Err(e.into())),
+            };
+            if let Some((at, nibble)) = self.nibble
+                && k.get(at).is_none_or(|b| b >> 4 != nibble)
+            {
+                continue;
+            }
+            if !self.restore {
+                return Some(Ok((k, v)));
+            }
+            let k = match keys::logical(&k) {
+                std::borrow::Cow::Borrowed(_) => k,
+                std::borrow::Cow::Owned(restored) => Bytes::from(restored),
+            };
+            return Some(Ok((k, v)));
+        }
     }
 }
 
 impl KvIter {
+    fn empty() -> KvIter {
+        KvIter {
+            inner: None,
+            restore: false,
+            nibble: None,
+        }
+    }
+
     /// The keys alone.
     pub(super) fn keys(self) -> impl Iterator<Item = Result<Bytes, StoreError>> {
         self.map(|kv| kv.map(|(k, _)| k))
@@ -272,16 +381,21 @@ mod tests {
     #[test]
     fn a_batch_is_whole_after_reopen_and_a_second_opener_is_refused_while_it_is_open() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO).unwrap();
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
         let mut batch = KvBatch::default();
         for i in 0u32..1000 {
-            batch.insert(format!("m/{i:04}"), i.to_be_bytes().to_vec());
+            batch.insert(format!("z/{i:04}"), i.to_be_bytes().to_vec());
         }
-        batch.remove("m/0007");
+        batch.remove("z/0007");
         kv.apply_batch(batch).unwrap();
         kv.insert("q/x", "y").unwrap();
         // One process at a time: a second open waits for the lock, then says who holds it.
-        match Kv::open(dir.path(), 1 << 20, Duration::from_millis(50)) {
+        match Kv::open(
+            dir.path(),
+            1 << 20,
+            Duration::from_millis(50),
+            KeyForm::IdsInBytes,
+        ) {
             Err(StoreError::Locked { path }) => assert_eq!(path, dir.path().display().to_string()),
             other => panic!("expected Locked, got {:?}", other.err()),
         }
@@ -289,7 +403,7 @@ mod tests {
         // command run beside the daemon paid before asking it.
         let asked = std::time::Instant::now();
         assert!(matches!(
-            Kv::open(dir.path(), 1 << 20, Duration::ZERO),
+            Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes),
             Err(StoreError::Locked { .. })
         ));
         assert!(
@@ -299,14 +413,20 @@ mod tests {
         );
         drop(kv);
         assert!(exists(dir.path()));
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::from_secs(5)).unwrap();
-        let keys: Vec<Bytes> = kv.scan_prefix("m/").keys().map(Result::unwrap).collect();
+        let kv = Kv::open(
+            dir.path(),
+            1 << 20,
+            Duration::from_secs(5),
+            KeyForm::IdsInBytes,
+        )
+        .unwrap();
+        let keys: Vec<Bytes> = kv.scan_prefix("z/").keys().map(Result::unwrap).collect();
         assert_eq!(keys.len(), 999);
-        assert_eq!(&*keys[0], b"m/0000");
-        assert!(!kv.contains_key("m/0007").unwrap());
-        assert_eq!(&*kv.get("m/0999").unwrap().unwrap(), &999u32.to_be_bytes());
+        assert_eq!(&*keys[0], b"z/0000");
+        assert!(!kv.contains_key("z/0007").unwrap());
+        assert_eq!(&*kv.get("z/0999").unwrap().unwrap(), &999u32.to_be_bytes());
         let range: Vec<Bytes> = kv
-            .range(b"m/0010".as_slice()..b"m/0013".as_slice())
+            .range(b"z/0010".as_slice()..b"z/0013".as_slice())
             .values()
             .map(Result::unwrap)
             .collect();
@@ -315,13 +435,77 @@ mod tests {
         assert!(disk_bytes(dir.path()) > 0);
     }
 
+    #[test]
+    fn ids_are_kept_in_bytes_and_every_read_gives_the_keys_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let ids: Vec<String> = (0u64..64)
+            .map(|i| format!("{:032x}", u128::from(i) * 0x0123_4567_89ab_cdef_0011))
+            .collect();
+        let mut batch = KvBatch::default();
+        for id in &ids {
+            batch.insert(format!("m/{id}"), id.as_bytes().to_vec());
+        }
+        batch.insert("c/seq", vec![1]);
+        kv.apply_batch(batch).unwrap();
+        let first = format!("m/{}", ids[9]);
+        assert_eq!(&*kv.get(&first).unwrap().unwrap(), ids[9].as_bytes());
+        assert!(kv.contains_key(&first).unwrap());
+        // A name that is not an id is looked for nowhere and cannot be written.
+        assert!(kv.get("m/not-an-id").unwrap().is_none());
+        assert!(kv.scan_prefix("m/zz").next().is_none());
+        assert!(kv.insert("m/not-an-id", "x").is_err());
+        kv.remove("m/not-an-id").unwrap();
+        // Scans by a prefix of the hex id, odd or even, give the keys as they were written.
+        for digits in [1, 2, 3, 7, 32] {
+            let prefix = format!("m/{}", &ids[9][..digits]);
+            let found: Vec<String> = kv
+                .scan_prefix(&prefix)
+                .keys()
+                .map(|k| String::from_utf8(k.unwrap().to_vec()).unwrap())
+                .collect();
+            let expected: Vec<String> = ids
+                .iter()
+                .map(|id| format!("m/{id}"))
+                .filter(|k| k.starts_with(&prefix))
+                .collect();
+            assert_eq!(found, expected, "{prefix}");
+        }
+        let all: Vec<Bytes> = kv.iter().keys().map(Result::unwrap).collect();
+        assert_eq!(all.len(), 65);
+        assert_eq!(&*all[0], b"c/seq");
+        assert_eq!(&*all[1], format!("m/{}", ids[0]).as_bytes());
+        let kept: Vec<Bytes> = kv.iter_kept().keys().map(Result::unwrap).collect();
+        assert_eq!(kept[1].len(), 2 + 16);
+        drop(kv);
+        // What the files hold, read as written: the short keys.
+        let raw = Kv::open(
+            dir.path(),
+            1 << 20,
+            Duration::from_secs(5),
+            KeyForm::AsWritten,
+        )
+        .unwrap();
+        assert!(raw.get(&first).unwrap().is_none());
+        assert_eq!(
+            raw.scan_prefix("m/").keys().next().unwrap().unwrap().len(),
+            18
+        );
+    }
+
     /// Set in the child process of the test below: the store directory it writes to.
     const CHILD_DIR: &str = "DESKMAIL_KV_TEST_CHILD_DIR";
 
     #[test]
     fn a_batch_applied_is_there_after_the_process_dies_before_any_sync() {
         if let Some(dir) = std::env::var_os(CHILD_DIR) {
-            let kv = Kv::open(Path::new(&dir), 1 << 20, Duration::ZERO).unwrap();
+            let kv = Kv::open(
+                Path::new(&dir),
+                1 << 20,
+                Duration::ZERO,
+                KeyForm::IdsInBytes,
+            )
+            .unwrap();
             let mut batch = KvBatch::default();
             for i in 0u32..3 {
                 batch.insert(format!("k/{i:03}"), vec![7u8; 100]);
@@ -344,27 +528,39 @@ mod tests {
             .status()
             .unwrap();
         assert!(!status.success(), "the child aborts");
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::from_secs(5)).unwrap();
+        let kv = Kv::open(
+            dir.path(),
+            1 << 20,
+            Duration::from_secs(5),
+            KeyForm::IdsInBytes,
+        )
+        .unwrap();
         assert_eq!(kv.scan_prefix("k/").count(), 3);
     }
 
     #[test]
     fn a_memtable_written_out_on_close_leaves_little_to_replay() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO).unwrap();
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
         let mut batch = KvBatch::default();
         for i in 0u32..20_000 {
-            batch.insert(format!("t/{i:06}"), vec![7u8; 200]);
+            batch.insert(format!("z/{i:06}"), vec![7u8; 200]);
         }
         kv.apply_batch(batch).unwrap();
         assert!(kv.db.write_buffer_size() > REPLAY_BOUND);
         drop(kv);
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::from_secs(5)).unwrap();
+        let kv = Kv::open(
+            dir.path(),
+            1 << 20,
+            Duration::from_secs(5),
+            KeyForm::IdsInBytes,
+        )
+        .unwrap();
         assert!(
             kv.db.write_buffer_size() < REPLAY_BOUND,
             "{}",
             kv.db.write_buffer_size()
         );
-        assert_eq!(kv.scan_prefix("t/").count(), 20_000);
+        assert_eq!(kv.scan_prefix("z/").count(), 20_000);
     }
 }

@@ -16,12 +16,12 @@ use super::crypt::{Crypt, KeySource};
 use std::collections::HashMap;
 
 use super::codec;
-use super::kv::{self, Kv, KvBatch};
+use super::kv::{self, KeyForm, Kv, KvBatch};
 use super::open::open_sled;
 use super::threads::split_members;
 use super::tx::{
-    KeyValue, full_key, is_named, is_sealed, move_to_blobs, open_value, renamed_from_hex, slot_of,
-    store_value,
+    KeyValue, full_key, is_named, is_sealed, move_to_blobs, open_value, parse_pointer, pointer,
+    renamed_from_hex, slot_of, store_value,
 };
 use super::{
     S_IDS, S_LOG, S_MEMBERS, S_MESSAGES, S_THREADS, StoreError, StoredMessage, blob_aad, dec, enc,
@@ -45,11 +45,10 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 
 /// The format this release writes. 4: the records of format 3 in fjall (`kv`) instead of sled.
 /// 5: a thread's record may say the thread is named after its subject (`codec::thread_value`),
-/// which a release of format 4 would read as damaged; format 4's records are format 5's, so a
-/// store of format 4 is only named 5, by the first open that holds its engine ([`name_current`]).
-pub const CURRENT_FORMAT: u32 = 5;
-/// The format whose stores are the current one's but for their name.
-const RENAMED_FORMAT: u32 = 4;
+/// which a release of format 4 would read as damaged (format 4's records are format 5's).
+/// 6: the ids that start the keys of messages, threads and thread members kept in bytes
+/// ([`super::keys`]); a store of format 4 or 5 is copied into that form ([`ids_in_bytes`]).
+pub const CURRENT_FORMAT: u32 = 6;
 /// The file in the store directory that names its format (formats 1 and 2 had none).
 const FORMAT_FILE: &str = "format";
 
@@ -81,19 +80,6 @@ pub(super) fn write_format(dir: &Path) -> Result<(), StoreError> {
     std::fs::write(&path, format!("{CURRENT_FORMAT}\n")).map_err(io(&path))
 }
 
-/// Name a store of format 4 as the current format ([`Upgraded::Renamable`]). Called with the
-/// store's engine held, so no process of an earlier release has it open; from here on such a
-/// release refuses it instead of reading a thread record it does not know as damaged.
-pub(super) fn name_current(dir: &Path) -> Result<(), StoreError> {
-    write_format(dir)?;
-    tracing::info!(
-        from = RENAMED_FORMAT,
-        to = CURRENT_FORMAT,
-        "Store format renamed (the records are unchanged)"
-    );
-    Ok(())
-}
-
 /// What [`upgrade`] found and did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Upgraded {
@@ -101,12 +87,10 @@ pub(super) enum Upgraded {
     Current,
     /// An older store was migrated, and closed just now.
     Migrated,
-    /// A store of format 4, to be named current once its engine is held ([`name_current`]).
-    Renamable,
 }
 
-/// Bring the store in `dir` (closed; `wait`: for sled's lock, see `Store::reopen`) to the
-/// current format, or say it only needs its new name; a newer one is refused.
+/// Bring the store in `dir` (closed; `wait`: for the engine's lock, see `Store::reopen`) to
+/// the current format; a newer one is refused.
 pub(super) fn upgrade(
     dir: &Path,
     cache_bytes: u64,
@@ -126,7 +110,7 @@ pub(super) fn upgrade(
         Some(1) => migrate(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
         Some(2) => move_records(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
         Some(3) => out_of_sled(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
-        Some(RENAMED_FORMAT) => Ok(Upgraded::Renamable),
+        Some(4 | 5) => ids_in_bytes(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
         Some(CURRENT_FORMAT) => Ok(Upgraded::Current),
         Some(found) => Err(StoreError::NewerFormat {
             path: dir.display().to_string(),
@@ -231,7 +215,14 @@ enum Source {
 impl Source {
     fn open(dir: &Path, cache_bytes: u64, wait: std::time::Duration) -> Result<Self, StoreError> {
         if kv::exists(dir) {
-            return Ok(Source::Kv(Kv::open(dir, cache_bytes, wait)?));
+            // Formats 4 and 5 kept ids in hex. An engine under a store of format 1 to 3 was
+            // written by this release: a restored archive of such a store, whose records are
+            // migrated at the next open ([`crate::backup`]).
+            let form = match format_of(dir)? {
+                Some(4 | 5) => KeyForm::AsWritten,
+                _ => KeyForm::IdsInBytes,
+            };
+            return Ok(Source::Kv(Kv::open(dir, cache_bytes, wait, form)?));
         }
         let db = open_sled(dir, cache_bytes, wait)?;
         Ok(Source::Sled(db.open_tree("deskmail")?))
@@ -345,7 +336,12 @@ pub(super) fn migrate(
     let crypt = Crypt::open_with(&migrating, &master, source)?;
     let old_db = Source::open(dir, cache_bytes, wait)?;
     let old_blobs = BlobLog::open(&dir.join("blobs"))?;
-    let new_db = Kv::open(&migrating, cache_bytes, std::time::Duration::ZERO)?;
+    let new_db = Kv::open(
+        &migrating,
+        cache_bytes,
+        std::time::Duration::ZERO,
+        KeyForm::IdsInBytes,
+    )?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let mut done = Migrated::default();
     let mut seq_of = HashMap::new();
@@ -460,6 +456,26 @@ pub(super) fn out_of_sled(
     Ok(copied.records)
 }
 
+/// Migrate a store of format 4 or 5 in `dir` (closed): its records copied into a fresh engine
+/// that keeps the ids in their keys in bytes (the values as they are: a sealed value is bound
+/// to its key as the store writes it, which is unchanged).
+fn ids_in_bytes(
+    dir: &Path,
+    cache_bytes: u64,
+    wait: std::time::Duration,
+) -> Result<Compacted, StoreError> {
+    let started = std::time::Instant::now();
+    let copied = compact(dir, cache_bytes, wait)?;
+    tracing::info!(
+        records = copied.records,
+        kv_bytes_before = copied.kv_bytes_before,
+        kv_bytes_after = copied.kv_bytes_after,
+        secs = started.elapsed().as_secs(),
+        "Store migrated to format 6 (ids in the keys kept in bytes)"
+    );
+    Ok(copied)
+}
+
 /// What compacting did: the key-value files before and after, and the records copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Compacted {
@@ -479,7 +495,10 @@ pub(super) fn compact(
 ) -> Result<Compacted, StoreError> {
     let kv_bytes_before = engine_bytes(dir);
     let records = copy_beside(dir, cache_bytes, wait, |_, _, k, v, out| {
-        out.push((k.to_vec(), v.to_vec()));
+        out.push((
+            k.to_vec(),
+            shorter_pointer(k, v).unwrap_or_else(|| v.to_vec()),
+        ));
         Ok(())
     })?;
     Ok(Compacted {
@@ -487,6 +506,15 @@ pub(super) fn compact(
         kv_bytes_before,
         kv_bytes_after: engine_bytes(dir),
     })
+}
+
+/// A message record's pointer into the blob log written by an earlier release in its long form
+/// (25 bytes), in the short one where its parts fit ([`super::tx::pointer`]); None for any
+/// other value, or one already short.
+pub(super) fn shorter_pointer(k: &[u8], v: &[u8]) -> Option<Vec<u8>> {
+    let (slot, r) = parse_pointer(v).filter(|_| k.first() == Some(&S_MESSAGES))?;
+    let short = pointer(slot, r);
+    (short.len() < v.len()).then_some(short)
 }
 
 /// The store in `dir` (closed) copied into `store.migrating` beside it, every record of the
@@ -520,7 +548,12 @@ fn copy_beside(
         .join(format!("seg-{:06}.log", last + 1));
     std::fs::File::create(&next).map_err(io(&next))?;
     let old_db = Source::open(dir, cache_bytes, wait)?;
-    let new_db = Kv::open(&migrating, cache_bytes, std::time::Duration::ZERO)?;
+    let new_db = Kv::open(
+        &migrating,
+        cache_bytes,
+        std::time::Duration::ZERO,
+        KeyForm::IdsInBytes,
+    )?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let crypt = Crypt::open(&migrating)?;
     let records = copy_records(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {

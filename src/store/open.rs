@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::blobs::BlobLog;
-use super::kv::Kv;
+use super::kv::{KeyForm, Kv};
 use super::{Store, StoreError, crypt, migrate, tx};
 
 /// How long an open waits for the lock on a store this process has just closed.
@@ -70,11 +70,10 @@ impl Store {
             });
         }
         // A migration closes the store just before the copy opens it: wait for the lock then
-        // (a daemon holding it is refused after the wait). A store of format 4 needs no rename
-        // here: the copy is named as the current format when it is swapped in.
+        // (a daemon holding it is refused after the wait).
         let wait = match migrate::upgrade(dir, cache_bytes, std::time::Duration::ZERO)? {
             migrate::Upgraded::Migrated => REOPEN_WAIT,
-            migrate::Upgraded::Current | migrate::Upgraded::Renamable => std::time::Duration::ZERO,
+            migrate::Upgraded::Current => std::time::Duration::ZERO,
         };
         migrate::compact(dir, cache_bytes, wait)
     }
@@ -88,15 +87,11 @@ impl Store {
     ) -> Result<Store, StoreError> {
         // A new store is created private and named as the current format; an older one is
         // migrated first (`migrate`), and closed by it just before the open below.
-        let upgraded = migrate::upgrade(dir, cache_bytes, wait)?;
-        let wait = match upgraded {
+        let wait = match migrate::upgrade(dir, cache_bytes, wait)? {
             migrate::Upgraded::Migrated => REOPEN_WAIT,
-            migrate::Upgraded::Current | migrate::Upgraded::Renamable => wait,
+            migrate::Upgraded::Current => wait,
         };
-        let tree = Kv::open(dir, cache_bytes, wait)?;
-        if upgraded == migrate::Upgraded::Renamable {
-            migrate::name_current(dir)?;
-        }
+        let tree = Kv::open(dir, cache_bytes, wait, KeyForm::IdsInBytes)?;
         let blobs = BlobLog::open(&dir.join("blobs"))?;
         let crypt = crypt::Crypt::open(dir)?;
         // Data keys a crash kept from being shredded after their batch landed.

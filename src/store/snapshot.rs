@@ -173,7 +173,8 @@ impl Store {
             for (k, v) in out.drain(..) {
                 // Records of formats 2 and 3 (sealed, with the archive's keyring in place) are
                 // kept in this format's encoding; format 1's are migrated as a whole at the next
-                // open; formats 4 and 5 keep them in it already.
+                // open; formats 4 and 5 keep them in it already. Message records' pointers of
+                // formats 3 to 5 are made short below.
                 if (2..=3).contains(&format) && k.len() >= 2 {
                     super::migrate::compact_record(
                         &self.crypt,
@@ -187,6 +188,7 @@ impl Store {
                 }
             }
             for (k, v) in compacted.drain(..) {
+                let v = super::migrate::shorter_pointer(&k, &v).unwrap_or(v);
                 batch.insert(k, v);
                 in_batch += 1;
             }

@@ -504,30 +504,63 @@ fn rejections_count_once_and_pending_index_tracks_commits() {
     assert_eq!(s.raw(&p.message.id).unwrap().unwrap(), p.raw);
 }
 
-/// A store of format 4 (the previous release's) opens as it is and is named as the current
-/// format: its records are this format's, but a thread named after its subject would read as
-/// damaged to a release of format 4, which refuses a newer format instead. A format newer than
-/// this release's is refused the same way.
+/// The store in `dir` (closed) with its engine's keys as formats 4 and 5 kept them (ids in
+/// hex), named as `format`.
+fn with_ids_in_hex(dir: &std::path::Path, format: u32) {
+    use super::kv::{KeyForm, Kv, KvBatch};
+    let wait = std::time::Duration::from_secs(5);
+    let kv = Kv::open(dir, 1 << 20, wait, KeyForm::IdsInBytes).unwrap();
+    let records: Vec<_> = kv.iter().map(Result::unwrap).collect();
+    drop(kv);
+    std::fs::remove_dir_all(dir.join("kv")).unwrap();
+    let old = Kv::open(dir, 1 << 20, wait, KeyForm::AsWritten).unwrap();
+    let mut batch = KvBatch::default();
+    for (k, v) in records {
+        batch.insert(k.to_vec(), v.to_vec());
+    }
+    old.apply_batch(batch).unwrap();
+    old.flush().unwrap();
+    drop(old);
+    std::fs::write(dir.join("format"), format!("{format}\n")).unwrap();
+}
+
+/// A store of format 4 (records as format 5's, ids in hex in the keys) is copied into keys
+/// with the ids in bytes when it is opened: its messages, threads (one named after its
+/// subject) and members read as before. A format newer than this release's is refused.
 #[test]
-fn a_format_4_store_is_named_current_when_opened_and_a_newer_one_is_refused() {
+fn a_format_4_store_is_migrated_to_ids_in_bytes_and_a_newer_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
+    let original = processed("Message-ID: <o@x>\nSubject: Remittance for October\n\nx\n");
     let reply = processed("Message-ID: <r@x>\nSubject: Re: Remittance for October\n\nx\n");
     {
         let s = Store::open(dir.path(), 8 << 20).unwrap();
-        s.commit_batch(std::slice::from_ref(&reply)).unwrap();
+        s.commit_batch(&[original.clone(), reply.clone()]).unwrap();
         s.flush().unwrap();
     }
-    let format = dir.path().join("format");
-    std::fs::write(&format, "4\n").unwrap();
+    with_ids_in_hex(dir.path(), 4);
     {
         let s = Store::open(dir.path(), 8 << 20).unwrap();
         let thread = s.message(&reply.message.id).unwrap().unwrap().thread_id;
-        assert!(s.thread(&thread).unwrap().unwrap().by_subject);
+        let record = s.thread(&thread).unwrap().unwrap();
+        assert!(record.by_subject);
+        assert_eq!(
+            record.messages,
+            vec![original.message.id.clone(), reply.message.id.clone()]
+        );
+        assert_eq!(s.raw(&original.message.id).unwrap().unwrap(), original.raw);
+        assert_eq!(
+            s.resolve_message_id(&reply.message.id.0[..7]).unwrap(),
+            Some(reply.message.id.clone())
+        );
         assert_eq!(
             migrate::format_of(dir.path()).unwrap(),
             Some(migrate::CURRENT_FORMAT)
         );
+        let usage = s.usage().unwrap();
+        assert_eq!(usage.spaces["m"].key_bytes, 2 * 18);
+        assert_eq!(usage.spaces["j"].key_bytes, 2 * 18);
     }
+    let format = dir.path().join("format");
     let newer = migrate::CURRENT_FORMAT + 1;
     std::fs::write(&format, format!("{newer}\n")).unwrap();
     match Store::open(dir.path(), 8 << 20) {

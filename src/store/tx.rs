@@ -53,8 +53,27 @@ fn packs(full: &[u8]) -> bool {
 /// record's data key slot (u64 LE), segment (u32 LE), offset (u64 LE), length (u32 LE).
 const IN_BLOBS: u8 = 0xE3;
 const POINTER_BYTES: usize = 1 + 8 + 4 + 8 + 4;
+/// The same in 15 bytes (format 6), written whenever each part fits: slot (u32 LE), segment
+/// (u16 LE), offset (u32 LE), length (u32 LE). A segment holds up to 1 GiB, so every part fits
+/// but for a store of more than 4 billion data keys or 65,536 segments; then the long form.
+/// At a million messages the 10 bytes saved are 10 MB of the engine's files.
+const IN_BLOBS_SHORT: u8 = 0xE4;
+const SHORT_POINTER_BYTES: usize = 1 + 4 + 2 + 4 + 4;
 
-fn pointer(slot: u64, r: BlobRef) -> Vec<u8> {
+pub(super) fn pointer(slot: u64, r: BlobRef) -> Vec<u8> {
+    if let (Ok(slot), Ok(segment), Ok(offset)) = (
+        u32::try_from(slot),
+        u16::try_from(r.segment),
+        u32::try_from(r.offset),
+    ) {
+        let mut p = Vec::with_capacity(SHORT_POINTER_BYTES);
+        p.push(IN_BLOBS_SHORT);
+        p.extend_from_slice(&slot.to_le_bytes());
+        p.extend_from_slice(&segment.to_le_bytes());
+        p.extend_from_slice(&offset.to_le_bytes());
+        p.extend_from_slice(&r.len.to_le_bytes());
+        return p;
+    }
     let mut p = Vec::with_capacity(POINTER_BYTES);
     p.push(IN_BLOBS);
     p.extend_from_slice(&slot.to_le_bytes());
@@ -64,19 +83,24 @@ fn pointer(slot: u64, r: BlobRef) -> Vec<u8> {
     p
 }
 
-/// The data key slot and blob of a pointer value; None for any other value.
+/// The data key slot and blob of a pointer value (either form); None for any other value.
 pub(super) fn parse_pointer(stored: &[u8]) -> Option<(u64, BlobRef)> {
-    if stored.len() != POINTER_BYTES || stored[0] != IN_BLOBS {
-        return None;
-    }
-    let u64_at = |i: usize| u64::from_le_bytes(stored[i..i + 8].try_into().expect("8 bytes"));
-    let u32_at = |i: usize| u32::from_le_bytes(stored[i..i + 4].try_into().expect("4 bytes"));
+    let at = |i: usize, n: usize| -> u64 {
+        let mut le = [0u8; 8];
+        le[..n].copy_from_slice(&stored[i..i + n]);
+        u64::from_le_bytes(le)
+    };
+    let (slot, segment, offset, len) = match (stored.first()?, stored.len()) {
+        (&IN_BLOBS, POINTER_BYTES) => (at(1, 8), at(9, 4), at(13, 8), at(21, 4)),
+        (&IN_BLOBS_SHORT, SHORT_POINTER_BYTES) => (at(1, 4), at(5, 2), at(7, 4), at(11, 4)),
+        _ => return None,
+    };
     Some((
-        u64_at(1),
+        slot,
         BlobRef {
-            segment: u32_at(9),
-            offset: u64_at(13),
-            len: u32_at(21),
+            segment: segment as u32,
+            offset,
+            len: len as u32,
             sealed: true,
         },
     ))
@@ -422,7 +446,36 @@ pub(super) fn replay_shreds(tree: &Kv, crypt: &Crypt) -> Result<usize, StoreErro
 
 #[cfg(test)]
 mod tests {
-    use super::renamed_from_hex;
+    use super::{BlobRef, parse_pointer, pointer, renamed_from_hex};
+
+    #[test]
+    fn a_pointer_is_short_when_its_parts_fit_and_long_otherwise_and_both_read_back() {
+        let blob = |segment, offset| BlobRef {
+            segment,
+            offset,
+            len: 70_000,
+            sealed: true,
+        };
+        for (slot, r, len) in [
+            (1_000_001, blob(3, (1 << 30) + 5), 15),
+            (
+                u64::from(u32::MAX),
+                blob(u32::from(u16::MAX), u64::from(u32::MAX)),
+                15,
+            ),
+            (u64::from(u32::MAX) + 1, blob(1, 0), 25),
+            (7, blob(1 << 16, 0), 25),
+            (7, blob(1, 1 << 32), 25),
+        ] {
+            let p = pointer(slot, r);
+            assert_eq!(p.len(), len, "{slot} {r:?}");
+            assert_eq!(parse_pointer(&p), Some((slot, r)), "{slot} {r:?}");
+            // A value of another length with the same first byte is not a pointer.
+            assert_eq!(parse_pointer(&p[..len - 1]), None);
+        }
+        assert_eq!(parse_pointer(b""), None);
+        assert_eq!(parse_pointer(&[0xE1; 15]), None);
+    }
 
     #[test]
     fn a_hex_name_of_a_named_space_is_renamed_in_bytes_and_nothing_else_is() {

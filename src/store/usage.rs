@@ -30,10 +30,11 @@ pub struct StoreUsage {
 }
 
 impl Store {
-    /// A full scan of the tree (a diagnostic, not for request paths).
+    /// A full scan of the tree (a diagnostic, not for request paths): keys as the engine keeps
+    /// them (ids in bytes, [`super::keys`]).
     pub fn usage(&self) -> Result<StoreUsage, StoreError> {
         let mut usage = StoreUsage::default();
-        for kv in self.tree.iter() {
+        for kv in self.tree.iter_kept() {
             let (k, v) = kv?;
             let space = match k.first() {
                 Some(b) if b.is_ascii_graphic() => (*b as char).to_string(),
