@@ -19,7 +19,8 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use fjall::config::{BlockSizePolicy, CompressionPolicy};
+use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 
 use super::StoreError;
 use super::keys::{self, Scan};
@@ -36,6 +37,10 @@ const SYNC_EVERY: Duration = Duration::from_secs(1);
 /// Memtable size: what a batch lands in before a table is written. Small enough that memory
 /// stays flat; large enough that tables are few.
 const MEMTABLE_BYTES: u64 = 16 << 20;
+/// Table blocks: 16 KiB, compressed with LZ4 at every level (fjall's default is 4 KiB, and
+/// LZ4 from the third level down). A million messages' records take 217 MB of tables so, 235
+/// with the defaults (the same records copied both ways; docs/PERFORMANCE.md).
+const DATA_BLOCK_BYTES: u32 = 16 << 10;
 /// Journals kept at most (fjall's minimum): what an open after a crash may have to replay.
 const JOURNALS_BYTES: u64 = 64 << 20;
 /// Memtables larger than this are written out when the store is closed.
@@ -168,7 +173,10 @@ impl Kv {
             }
         };
         let ks = db.keyspace(KEYSPACE, || {
-            KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE_BYTES)
+            KeyspaceCreateOptions::default()
+                .max_memtable_size(MEMTABLE_BYTES)
+                .data_block_compression_policy(CompressionPolicy::all(CompressionType::Lz4))
+                .data_block_size_policy(BlockSizePolicy::all(DATA_BLOCK_BYTES))
         })?;
         let (stop, stopped) = mpsc::channel::<()>();
         let synced = db.clone();
