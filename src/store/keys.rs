@@ -115,11 +115,24 @@ pub(super) fn logical(stored: &[u8]) -> Cow<'_, [u8]> {
 pub(super) enum Scan<'a> {
     /// Every key starting with these bytes.
     Prefix(Cow<'a, [u8]>),
-    /// Every key starting with these bytes whose next byte's high half is the nibble (an odd
-    /// number of hex digits asked for).
-    Nibble(Vec<u8>, u8),
+    /// Every key from the first (included) to the second (excluded): an odd number of hex
+    /// digits asked for, whose last one is the high half of a byte.
+    Range(Vec<u8>, Vec<u8>),
     /// No key can start with the prefix.
     Nothing,
+}
+
+/// The first key after every key that starts with `prefix` (a key space's prefix and bytes:
+/// the space's letter and `/` are never 0xFF, so there is one).
+fn after(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while end.last() == Some(&0xff) {
+        end.pop();
+    }
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
 }
 
 /// What the engine scans for the keys starting with `prefix`.
@@ -134,10 +147,16 @@ pub(super) fn scan(prefix: &[u8]) -> Scan<'_> {
         return Scan::Nothing;
     }
     if odd {
-        return match nibble(hex[hex.len() - 1]) {
-            Some(d) => Scan::Nibble(out, d),
-            None => Scan::Nothing,
+        let Some(d) = nibble(hex[hex.len() - 1]) else {
+            return Scan::Nothing;
         };
+        let mut from = out.clone();
+        from.push(d << 4);
+        let to = match d {
+            0xf => after(&out),
+            _ => [out.as_slice(), &[(d + 1) << 4]].concat(),
+        };
+        return Scan::Range(from, to);
     }
     match (space, tail.split_first()) {
         (_, None) => Scan::Prefix(Cow::Owned(out)),
@@ -222,13 +241,25 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_of_hex_digits_scans_their_bytes_and_an_odd_one_the_half_byte() {
+    fn a_prefix_of_hex_digits_scans_their_bytes_and_an_odd_one_a_range() {
         assert_eq!(scan(b"m/"), Scan::Prefix(Cow::Owned(b"m/".to_vec())));
         assert_eq!(
             scan(b"m/04a9"),
             Scan::Prefix(Cow::Owned(vec![b'm', b'/', 0x04, 0xa9]))
         );
-        assert_eq!(scan(b"t/41d"), Scan::Nibble(vec![b't', b'/', 0x41], 0xd));
+        assert_eq!(
+            scan(b"t/41d"),
+            Scan::Range(vec![b't', b'/', 0x41, 0xd0], vec![b't', b'/', 0x41, 0xe0])
+        );
+        // The last half-byte: up to the next prefix, carried past bytes of 0xFF.
+        assert_eq!(
+            scan(b"t/f"),
+            Scan::Range(vec![b't', b'/', 0xf0], vec![b't', b'0'])
+        );
+        assert_eq!(
+            scan(b"t/4ffff"),
+            Scan::Range(vec![b't', b'/', 0x4f, 0xff, 0xf0], vec![b't', b'/', 0x50])
+        );
         // A thread's members: the thread's bytes, and a log number's leading bytes if asked.
         let mut members = vec![b'j', b'/'];
         members.extend_from_slice(&hex::decode(THREAD).unwrap());

@@ -277,14 +277,11 @@ impl Kv {
     pub(super) fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> KvIter {
         let prefix = prefix.as_ref();
         if self.form == KeyForm::AsWritten {
-            return self.iter_of(self.ks.prefix(prefix), None);
+            return self.iter_of(self.ks.prefix(prefix));
         }
         match keys::scan(prefix) {
-            Scan::Prefix(p) => self.iter_of(self.ks.prefix(p), None),
-            Scan::Nibble(p, nibble) => {
-                let at = p.len();
-                self.iter_of(self.ks.prefix(p), Some((at, nibble)))
-            }
+            Scan::Prefix(p) => self.iter_of(self.ks.prefix(p)),
+            Scan::Range(from, to) => self.iter_of(self.ks.range(from..to)),
             Scan::Nothing => KvIter::empty(),
         }
     }
@@ -294,14 +291,14 @@ impl Kv {
     pub(super) fn range<K: AsRef<[u8]>>(&self, range: std::ops::Range<K>) -> KvIter {
         let (start, end) = (range.start.as_ref(), range.end.as_ref());
         match (self.stored(start), self.stored(end)) {
-            (Some(start), Some(end)) => self.iter_of(self.ks.range(start..end), None),
+            (Some(start), Some(end)) => self.iter_of(self.ks.range(start..end)),
             _ => KvIter::empty(),
         }
     }
 
     /// Every (key, value), in key order.
     pub(super) fn iter(&self) -> KvIter {
-        self.iter_of(self.ks.iter(), None)
+        self.iter_of(self.ks.iter())
     }
 
     /// Every (key as the engine keeps it, value): what the files hold (`deskmail usage`).
@@ -309,15 +306,13 @@ impl Kv {
         KvIter {
             inner: Some(self.ks.iter()),
             restore: false,
-            nibble: None,
         }
     }
 
-    fn iter_of(&self, inner: fjall::Iter, nibble: Option<(usize, u8)>) -> KvIter {
+    fn iter_of(&self, inner: fjall::Iter) -> KvIter {
         KvIter {
             inner: Some(inner),
             restore: self.form == KeyForm::IdsInBytes,
-            nibble,
         }
     }
 
@@ -332,33 +327,24 @@ pub(super) struct KvIter {
     inner: Option<fjall::Iter>,
     /// Keys come out as the store wrote them ([`keys::logical`]).
     restore: bool,
-    /// Only keys whose byte at this position has this high nibble.
-    nibble: Option<(usize, u8)>,
 }
 
 impl Iterator for KvIter {
     type Item = Result<(Bytes, Bytes), StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let (k, v) = match self.inner.as_mut()?.next()?.into_inner() {
-                Ok(kv) => kv,
-                Err(e) => return Some(Err(e.into())),
-            };
-            if let Some((at, nibble)) = self.nibble
-                && k.get(at).is_none_or(|b| b >> 4 != nibble)
-            {
-                continue;
-            }
-            if !self.restore {
-                return Some(Ok((k, v)));
-            }
-            let k = match keys::logical(&k) {
-                std::borrow::Cow::Borrowed(_) => k,
-                std::borrow::Cow::Owned(restored) => Bytes::from(restored),
-            };
+        let (k, v) = match self.inner.as_mut()?.next()?.into_inner() {
+            Ok(kv) => kv,
+            Err(e) => return Some(Err(e.into())),
+        };
+        if !self.restore {
             return Some(Ok((k, v)));
         }
+        let k = match keys::logical(&k) {
+            std::borrow::Cow::Borrowed(_) => k,
+            std::borrow::Cow::Owned(restored) => Bytes::from(restored),
+        };
+        Some(Ok((k, v)))
     }
 }
 
@@ -367,7 +353,6 @@ impl KvIter {
         KvIter {
             inner: None,
             restore: false,
-            nibble: None,
         }
     }
 
@@ -447,14 +432,17 @@ mod tests {
     fn ids_are_kept_in_bytes_and_every_read_gives_the_keys_back_as_written() {
         let dir = tempfile::tempdir().unwrap();
         let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
-        let ids: Vec<String> = (0u64..64)
+        let mut ids: Vec<String> = (0u64..64)
             .map(|i| format!("{:032x}", u128::from(i) * 0x0123_4567_89ab_cdef_0011))
             .collect();
+        // Ids at the top of the range: a scan by `f` or `fff` ends at the next key space.
+        ids.extend(["f".repeat(32), format!("{}0", "f".repeat(31))]);
         let mut batch = KvBatch::default();
         for id in &ids {
             batch.insert(format!("m/{id}"), id.as_bytes().to_vec());
         }
         batch.insert("c/seq", vec![1]);
+        batch.insert("n/after", vec![2]);
         kv.apply_batch(batch).unwrap();
         let first = format!("m/{}", ids[9]);
         assert_eq!(&*kv.get(&first).unwrap().unwrap(), ids[9].as_bytes());
@@ -465,22 +453,28 @@ mod tests {
         assert!(kv.insert("m/not-an-id", "x").is_err());
         kv.remove("m/not-an-id").unwrap();
         // Scans by a prefix of the hex id, odd or even, give the keys as they were written.
-        for digits in [1, 2, 3, 7, 32] {
-            let prefix = format!("m/{}", &ids[9][..digits]);
+        let prefixes = [1, 2, 3, 7, 32]
+            .map(|digits| ids[9][..digits].to_string())
+            .into_iter()
+            .chain(["f", "fff", "ffffffffffffffffffffffffffffffff"].map(String::from));
+        for prefix in prefixes {
+            let prefix = format!("m/{prefix}");
             let found: Vec<String> = kv
                 .scan_prefix(&prefix)
                 .keys()
                 .map(|k| String::from_utf8(k.unwrap().to_vec()).unwrap())
                 .collect();
-            let expected: Vec<String> = ids
+            let mut expected: Vec<String> = ids
                 .iter()
                 .map(|id| format!("m/{id}"))
                 .filter(|k| k.starts_with(&prefix))
                 .collect();
+            expected.sort();
+            assert!(!expected.is_empty());
             assert_eq!(found, expected, "{prefix}");
         }
         let all: Vec<Bytes> = kv.iter().keys().map(Result::unwrap).collect();
-        assert_eq!(all.len(), 65);
+        assert_eq!(all.len(), 68);
         assert_eq!(&*all[0], b"c/seq");
         assert_eq!(&*all[1], format!("m/{}", ids[0]).as_bytes());
         let kept: Vec<Bytes> = kv.iter_kept().keys().map(Result::unwrap).collect();
