@@ -4,9 +4,9 @@
 //! sealed values, bound to those keys, are not sealed again, and backup archives keep them.
 //!
 //! Why: at a million messages these keys were 71 MB of the 255 MB of records in the engine
-//! (`m/` 34 bytes, `j/` 27, `t/` 18), and hex does not compress; in bytes they are 43 MB
-//! smaller, which keeps the engine's files under 300 MB with a full journal beside its tables
-//! (issue 14; docs/PERFORMANCE.md).
+//! (`m/` 34 bytes, `j/` 27, `t/` 18); in bytes they are 29.5 MB smaller. With the tables'
+//! settings (`kv`) that keeps the engine's files under 300 MB however full its journal is when
+//! a million-message ingest ends (issue 14; docs/PERFORMANCE.md).
 //!
 //! Ids in these key spaces are hashes ([`crate::model::MessageId::of_bytes`],
 //! [`crate::model::ThreadId::of_key`]): a key whose id is not one (a name someone typed) names

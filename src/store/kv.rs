@@ -301,7 +301,7 @@ impl Kv {
         self.iter_of(self.ks.iter())
     }
 
-    /// Every (key as the engine keeps it, value): what the files hold (`deskmail usage`).
+    /// Every (key as the engine keeps it, value): what the files hold (`deskmail bench store`).
     pub(super) fn iter_kept(&self) -> KvIter {
         KvIter {
             inner: Some(self.ks.iter()),

@@ -60,6 +60,8 @@ const POINTER_BYTES: usize = 1 + 8 + 4 + 8 + 4;
 const IN_BLOBS_SHORT: u8 = 0xE4;
 const SHORT_POINTER_BYTES: usize = 1 + 4 + 2 + 4 + 4;
 
+/// What the tree keeps for a record sealed under `slot` in the blob log at `r`: the short form
+/// when its parts fit, else the long one.
 pub(super) fn pointer(slot: u64, r: BlobRef) -> Vec<u8> {
     if let (Ok(slot), Ok(segment), Ok(offset)) = (
         u32::try_from(slot),
