@@ -358,7 +358,7 @@ impl MailIndex {
             .num_merge_threads(1)
             .build();
         let writer = self.index.writer_with_options(options)?;
-        let tiers = tiers::TierPolicy::default();
+        let tiers = tiers::TierPolicy::new(self.index.searchable_segment_ids()?);
         writer.set_merge_policy(Box::new(tiers.clone()));
         // A writer killed mid-commit (kill -9 during an erasure) can leave files no meta.json
         // names, e.g. a segment's `.del`; the next writer picks the same name and tantivy
@@ -773,8 +773,9 @@ impl MailIndexWriter {
         Ok(())
     }
 
-    /// From the next commit on ([`Self::finish`] makes one), every segment below the frozen
-    /// size is merged into one (`tiers`): the end of a bulk ingest or a reindex, which would
+    /// From the next commit on ([`Self::finish`] makes one), the tail is merged into one
+    /// (`tiers`: what this writer made below the frozen size, and older segments of a size
+    /// with it): the end of a bulk ingest or a reindex, which would
     /// otherwise leave a tail of small and middle segments for every search to open. A live
     /// writer does not ask: its tail would be merged at every stop.
     pub fn merge_tail(&self) {
