@@ -252,13 +252,7 @@ impl Kv {
                 if v.is_none() {
                     continue;
                 }
-                return Err(StoreError::Io {
-                    path: "store".into(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        format!("not a record key: {}", String::from_utf8_lossy(&k)),
-                    ),
-                });
+                return Err(bad_key("not a record key", &k));
             };
             match v {
                 Some(v) => out.insert(&self.ks, kept.as_ref(), v),
@@ -318,6 +312,46 @@ impl Kv {
 
     pub(super) fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.ks.is_empty()?)
+    }
+}
+
+impl Kv {
+    /// Load records in ascending key order straight into the tables of this empty engine
+    /// (fjall's ingestion: no journal, no memtable): `fill` is handed the writer and gives
+    /// every record to it, then the tables are written and made the engine's. For a copy
+    /// (`compact`, a migration): fjall reads its whole journal at every open, 0.25–0.9 s at a
+    /// million messages after a copy through batches; a copy loaded this way leaves none. A key
+    /// out of order is an error.
+    pub(super) fn load(
+        &self,
+        fill: impl FnOnce(
+            &mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
+        ) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut ingestion = self.ks.start_ingestion()?;
+        let mut last: Option<Vec<u8>> = None;
+        fill(&mut |k, v| {
+            let kept = self
+                .stored(k)
+                .ok_or_else(|| bad_key("not a record key", k))?;
+            if last.as_deref().is_some_and(|last| last >= kept.as_ref()) {
+                return Err(bad_key("a record out of key order", k));
+            }
+            ingestion.write(kept.as_ref(), v)?;
+            last = Some(kept.into_owned());
+            Ok(())
+        })?;
+        Ok(ingestion.finish()?)
+    }
+}
+
+fn bad_key(what: &str, k: &[u8]) -> StoreError {
+    StoreError::Io {
+        path: "store".into(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{what}: {}", String::from_utf8_lossy(k)),
+        ),
     }
 }
 
@@ -493,6 +527,59 @@ mod tests {
             raw.scan_prefix("m/").keys().next().unwrap().unwrap().len(),
             18
         );
+    }
+
+    #[test]
+    fn records_loaded_in_key_order_are_in_tables_with_no_journal_and_disorder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let ids: Vec<String> = (0u64..20_000).map(|i| format!("{i:032x}")).collect();
+        kv.load(|write| {
+            write(b"c/seq", &[1])?;
+            for id in &ids {
+                write(format!("m/{id}").as_bytes(), &[7u8; 60])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            &*kv.get(format!("m/{}", ids[4_321])).unwrap().unwrap(),
+            &[7u8; 60]
+        );
+        assert_eq!(kv.scan_prefix("m/").count(), 20_000);
+        drop(kv);
+        let journals: u64 = std::fs::read_dir(dir.path().join(KV_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jnl"))
+            .map(|p| {
+                use std::os::unix::fs::MetadataExt;
+                let m = std::fs::metadata(p).unwrap();
+                m.len().min(m.blocks() * 512)
+            })
+            .sum();
+        assert!(journals < 64 << 10, "{journals} bytes of journal");
+        let kv = Kv::open(
+            dir.path(),
+            1 << 20,
+            Duration::from_secs(5),
+            KeyForm::IdsInBytes,
+        )
+        .unwrap();
+        assert_eq!(kv.scan_prefix("m/").count(), 20_000);
+        // Out of order (as the engine keeps the keys), or not a record key: refused.
+        let other = tempfile::tempdir().unwrap();
+        let kv = Kv::open(other.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let err = kv
+            .load(|write| {
+                write(format!("m/{}", ids[2]).as_bytes(), b"x")?;
+                write(format!("m/{}", ids[1]).as_bytes(), b"x")
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("out of key order"), "{err}");
+        let other = tempfile::tempdir().unwrap();
+        let kv = Kv::open(other.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        assert!(kv.load(|write| write(b"m/not-an-id", b"x")).is_err());
     }
 
     /// Set in the child process of the test below: the store directory it writes to.

@@ -253,49 +253,68 @@ fn engine_bytes(dir: &Path) -> u64 {
 }
 
 /// Every record of `old` into `new`, each through `convert` and then (with a keyring: every
-/// format from 2 on) [`compact_record`], in batches; the blob log and the keyring are synced
-/// before each batch that refers to them.
+/// format from 2 on) [`compact_record`]; the blob log and the keyring are synced before what
+/// refers to them is written. `in_key_order`: the conversions keep every key and its order (a
+/// copy of the engine of format 4 on), so the records are loaded straight into tables
+/// ([`Kv::load`]: the copy has no journal to read at every open); otherwise in batches.
 fn copy_records(
     old: &Source,
     new: &Kv,
     new_blobs: &BlobLog,
     crypt: Option<&Crypt>,
+    in_key_order: bool,
     mut convert: impl FnMut(&[u8], &[u8], &mut Vec<KeyValue>) -> Result<(), StoreError>,
 ) -> Result<u64, StoreError> {
-    let mut records = 0;
-    let mut batch = KvBatch::default();
-    let apply = |batch: KvBatch| -> Result<(), StoreError> {
+    let sync = || -> Result<(), StoreError> {
         new_blobs.sync()?;
         if let Some(crypt) = crypt {
             crypt.sync()?;
         }
-        new.apply_batch(batch)
+        Ok(())
     };
-    let (mut out, mut compacted) = (Vec::new(), Vec::new());
-    for kv in old.records() {
-        let (k, v) = kv?;
-        if k.len() >= 2 {
-            convert(&k, &v, &mut out)?;
-        } else {
-            out.push((k, v));
-        }
-        for (k, v) in out.drain(..) {
-            match crypt {
-                Some(crypt) if k.len() >= 2 => {
-                    compact_record(crypt, new_blobs, &k, &v, &mut compacted)?
-                }
-                _ => compacted.push((k, v)),
+    let mut records = 0;
+    let mut copy_all = |put: &mut dyn FnMut(Vec<u8>, Vec<u8>) -> Result<(), StoreError>| {
+        let (mut out, mut compacted) = (Vec::new(), Vec::new());
+        for kv in old.records() {
+            let (k, v) = kv?;
+            if k.len() >= 2 {
+                convert(&k, &v, &mut out)?;
+            } else {
+                out.push((k, v));
             }
+            for (k, v) in out.drain(..) {
+                match crypt {
+                    Some(crypt) if k.len() >= 2 => {
+                        compact_record(crypt, new_blobs, &k, &v, &mut compacted)?
+                    }
+                    _ => compacted.push((k, v)),
+                }
+            }
+            for (k, v) in compacted.drain(..) {
+                put(k, v)?;
+            }
+            records += 1;
         }
-        for (k, v) in compacted.drain(..) {
+        Ok::<(), StoreError>(())
+    };
+    if in_key_order && matches!(old, Source::Kv(_)) {
+        new.load(|write| {
+            copy_all(&mut |k, v| write(&k, &v))?;
+            sync()
+        })?;
+    } else {
+        let mut batch = KvBatch::default();
+        copy_all(&mut |k, v| {
             batch.insert(k, v);
-        }
-        records += 1;
-        if batch.len() >= BATCH {
-            apply(std::mem::take(&mut batch))?;
-        }
+            if batch.len() >= BATCH {
+                sync()?;
+                new.apply_batch(std::mem::take(&mut batch))?;
+            }
+            Ok(())
+        })?;
+        sync()?;
+        new.apply_batch(batch)?;
     }
-    apply(batch)?;
     new.flush()?;
     Ok(records)
 }
@@ -345,16 +364,23 @@ pub(super) fn migrate(
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let mut done = Migrated::default();
     let mut seq_of = HashMap::new();
-    done.records = copy_records(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
-        note_seq(k, v, &mut seq_of);
-        let copy = Copy {
-            crypt: &crypt,
-            old_blobs: &old_blobs,
-            new_blobs: &new_blobs,
-            seq_of: &seq_of,
-        };
-        copy.record(k, v, &mut done, out)
-    })?;
+    done.records = copy_records(
+        &old_db,
+        &new_db,
+        &new_blobs,
+        Some(&crypt),
+        false,
+        |k, v, out| {
+            note_seq(k, v, &mut seq_of);
+            let copy = Copy {
+                crypt: &crypt,
+                old_blobs: &old_blobs,
+                new_blobs: &new_blobs,
+                seq_of: &seq_of,
+            };
+            copy.record(k, v, &mut done, out)
+        },
+    )?;
     drop((new_db, old_db, new_blobs, old_blobs, crypt));
     swap_in(dir, &migrating)?;
     tracing::info!(
@@ -380,7 +406,7 @@ pub(super) fn move_records(
     let started = std::time::Instant::now();
     let mut done = Migrated::default();
     let mut seq_of = HashMap::new();
-    done.records = copy_beside(dir, cache_bytes, wait, |crypt, blobs, k, v, out| {
+    done.records = copy_beside(dir, cache_bytes, wait, false, |crypt, blobs, k, v, out| {
         done.messages += u64::from(from_format_2(crypt, blobs, &mut seq_of, k, v, out)?);
         Ok(())
     })?;
@@ -494,7 +520,9 @@ pub(super) fn compact(
     wait: std::time::Duration,
 ) -> Result<Compacted, StoreError> {
     let kv_bytes_before = engine_bytes(dir);
-    let records = copy_beside(dir, cache_bytes, wait, |_, _, k, v, out| {
+    // Keys and their order are kept (values only are re-encoded), but sled's (format 3, its
+    // names still in hex) are renamed on the way: loaded in key order only from the engine.
+    let records = copy_beside(dir, cache_bytes, wait, true, |_, _, k, v, out| {
         out.push((
             k.to_vec(),
             shorter_pointer(k, v).unwrap_or_else(|| v.to_vec()),
@@ -526,6 +554,7 @@ fn copy_beside(
     dir: &Path,
     cache_bytes: u64,
     wait: std::time::Duration,
+    in_key_order: bool,
     mut convert: impl FnMut(
         &Crypt,
         &BlobLog,
@@ -556,9 +585,14 @@ fn copy_beside(
     )?;
     let new_blobs = BlobLog::open(&migrating.join("blobs"))?;
     let crypt = Crypt::open(&migrating)?;
-    let records = copy_records(&old_db, &new_db, &new_blobs, Some(&crypt), |k, v, out| {
-        convert(&crypt, &new_blobs, k, v, out)
-    })?;
+    let records = copy_records(
+        &old_db,
+        &new_db,
+        &new_blobs,
+        Some(&crypt),
+        in_key_order,
+        |k, v, out| convert(&crypt, &new_blobs, k, v, out),
+    )?;
     drop((new_db, old_db, new_blobs, crypt));
     swap_in(dir, &migrating)?;
     Ok(records)
