@@ -405,10 +405,15 @@ impl KvIter {
 mod tests {
     use super::*;
 
+    /// The engine in `dir`, waiting for a lock this process let go of a moment ago.
+    fn opened(dir: &Path, form: KeyForm) -> Kv {
+        Kv::open(dir, 1 << 20, Duration::from_secs(5), form).unwrap()
+    }
+
     #[test]
     fn a_batch_is_whole_after_reopen_and_a_second_opener_is_refused_while_it_is_open() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         let mut batch = KvBatch::default();
         for i in 0u32..1000 {
             batch.insert(format!("z/{i:04}"), i.to_be_bytes().to_vec());
@@ -440,13 +445,7 @@ mod tests {
         );
         drop(kv);
         assert!(exists(dir.path()));
-        let kv = Kv::open(
-            dir.path(),
-            1 << 20,
-            Duration::from_secs(5),
-            KeyForm::IdsInBytes,
-        )
-        .unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         let keys: Vec<Bytes> = kv.scan_prefix("z/").keys().map(Result::unwrap).collect();
         assert_eq!(keys.len(), 999);
         assert_eq!(&*keys[0], b"z/0000");
@@ -465,7 +464,7 @@ mod tests {
     #[test]
     fn ids_are_kept_in_bytes_and_every_read_gives_the_keys_back_as_written() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         let mut ids: Vec<String> = (0u64..64)
             .map(|i| format!("{:032x}", u128::from(i) * 0x0123_4567_89ab_cdef_0011))
             .collect();
@@ -515,13 +514,7 @@ mod tests {
         assert_eq!(kept[1].len(), 2 + 16);
         drop(kv);
         // What the files hold, read as written: the short keys.
-        let raw = Kv::open(
-            dir.path(),
-            1 << 20,
-            Duration::from_secs(5),
-            KeyForm::AsWritten,
-        )
-        .unwrap();
+        let raw = opened(dir.path(), KeyForm::AsWritten);
         assert!(raw.get(&first).unwrap().is_none());
         assert_eq!(
             raw.scan_prefix("m/").keys().next().unwrap().unwrap().len(),
@@ -532,7 +525,7 @@ mod tests {
     #[test]
     fn records_loaded_in_key_order_are_in_tables_with_no_journal_and_disorder_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         let ids: Vec<String> = (0u64..20_000).map(|i| format!("{i:032x}")).collect();
         kv.load(|write| {
             write(b"c/seq", &[1])?;
@@ -559,17 +552,11 @@ mod tests {
             })
             .sum();
         assert!(journals < 64 << 10, "{journals} bytes of journal");
-        let kv = Kv::open(
-            dir.path(),
-            1 << 20,
-            Duration::from_secs(5),
-            KeyForm::IdsInBytes,
-        )
-        .unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         assert_eq!(kv.scan_prefix("m/").count(), 20_000);
         // Out of order (as the engine keeps the keys), or not a record key: refused.
         let other = tempfile::tempdir().unwrap();
-        let kv = Kv::open(other.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let kv = opened(other.path(), KeyForm::IdsInBytes);
         let err = kv
             .load(|write| {
                 write(format!("m/{}", ids[2]).as_bytes(), b"x")?;
@@ -578,7 +565,7 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("out of key order"), "{err}");
         let other = tempfile::tempdir().unwrap();
-        let kv = Kv::open(other.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let kv = opened(other.path(), KeyForm::IdsInBytes);
         assert!(kv.load(|write| write(b"m/not-an-id", b"x")).is_err());
     }
 
@@ -588,13 +575,7 @@ mod tests {
     #[test]
     fn a_batch_applied_is_there_after_the_process_dies_before_any_sync() {
         if let Some(dir) = std::env::var_os(CHILD_DIR) {
-            let kv = Kv::open(
-                Path::new(&dir),
-                1 << 20,
-                Duration::ZERO,
-                KeyForm::IdsInBytes,
-            )
-            .unwrap();
+            let kv = opened(Path::new(&dir), KeyForm::IdsInBytes);
             let mut batch = KvBatch::default();
             for i in 0u32..3 {
                 batch.insert(format!("k/{i:03}"), vec![7u8; 100]);
@@ -617,20 +598,14 @@ mod tests {
             .status()
             .unwrap();
         assert!(!status.success(), "the child aborts");
-        let kv = Kv::open(
-            dir.path(),
-            1 << 20,
-            Duration::from_secs(5),
-            KeyForm::IdsInBytes,
-        )
-        .unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         assert_eq!(kv.scan_prefix("k/").count(), 3);
     }
 
     #[test]
     fn a_memtable_written_out_on_close_leaves_little_to_replay() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = Kv::open(dir.path(), 1 << 20, Duration::ZERO, KeyForm::IdsInBytes).unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         let mut batch = KvBatch::default();
         for i in 0u32..20_000 {
             batch.insert(format!("z/{i:06}"), vec![7u8; 200]);
@@ -638,13 +613,7 @@ mod tests {
         kv.apply_batch(batch).unwrap();
         assert!(kv.db.write_buffer_size() > REPLAY_BOUND);
         drop(kv);
-        let kv = Kv::open(
-            dir.path(),
-            1 << 20,
-            Duration::from_secs(5),
-            KeyForm::IdsInBytes,
-        )
-        .unwrap();
+        let kv = opened(dir.path(), KeyForm::IdsInBytes);
         assert!(
             kv.db.write_buffer_size() < REPLAY_BOUND,
             "{}",

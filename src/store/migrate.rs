@@ -47,7 +47,7 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
 /// 5: a thread's record may say the thread is named after its subject (`codec::thread_value`),
 /// which a release of format 4 would read as damaged (format 4's records are format 5's).
 /// 6: the ids that start the keys of messages, threads and thread members kept in bytes
-/// ([`super::keys`]); a store of format 4 or 5 is copied into that form ([`ids_in_bytes`]).
+/// ([`super::keys`]); a store of format 4 or 5 is copied into that form ([`migrate_by_copy`]).
 pub const CURRENT_FORMAT: u32 = 6;
 /// The file in the store directory that names its format (formats 1 and 2 had none).
 const FORMAT_FILE: &str = "format";
@@ -109,8 +109,10 @@ pub(super) fn upgrade(
         }
         Some(1) => migrate(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
         Some(2) => move_records(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
-        Some(3) => out_of_sled(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
-        Some(4 | 5) => ids_in_bytes(dir, cache_bytes, wait).map(|_| Upgraded::Migrated),
+        Some(3) => migrate_by_copy(dir, cache_bytes, wait, "records moved from sled to fjall")
+            .map(|_| Upgraded::Migrated),
+        Some(4 | 5) => migrate_by_copy(dir, cache_bytes, wait, "ids in the keys kept in bytes")
+            .map(|_| Upgraded::Migrated),
         Some(CURRENT_FORMAT) => Ok(Upgraded::Current),
         Some(found) => Err(StoreError::NewerFormat {
             path: dir.display().to_string(),
@@ -461,34 +463,16 @@ pub(super) fn compact_record(
     Ok(())
 }
 
-/// Migrate a format-3 store in `dir` (closed): its records copied out of sled into the engine
-/// (`kv`), the small per-message ones in their binary form ([`compact_record`]).
-pub(super) fn out_of_sled(
+/// Migrate a store of format 3 to 5 in `dir` (closed) into the current format by the copy
+/// `compact` makes (`change` says what it changes, for the log): from format 3, sled's records copied into the engine, the small
+/// per-message ones in their binary form ([`compact_record`]); from formats 4 and 5, the
+/// engine's records copied into one that keeps the ids in their keys in bytes (the values as
+/// they are: a sealed value is bound to its key as the store writes it, which is unchanged).
+fn migrate_by_copy(
     dir: &Path,
     cache_bytes: u64,
     wait: std::time::Duration,
-) -> Result<u64, StoreError> {
-    let started = std::time::Instant::now();
-    // The same copy as compacting: `Source` reads sled, every record goes through
-    // `compact_record` on its way into the engine.
-    let copied = compact(dir, cache_bytes, wait)?;
-    tracing::info!(
-        records = copied.records,
-        sled_bytes = copied.kv_bytes_before,
-        kv_bytes = copied.kv_bytes_after,
-        secs = started.elapsed().as_secs(),
-        "Store migrated to format 4 (records moved from sled to fjall)"
-    );
-    Ok(copied.records)
-}
-
-/// Migrate a store of format 4 or 5 in `dir` (closed): its records copied into a fresh engine
-/// that keeps the ids in their keys in bytes (the values as they are: a sealed value is bound
-/// to its key as the store writes it, which is unchanged).
-fn ids_in_bytes(
-    dir: &Path,
-    cache_bytes: u64,
-    wait: std::time::Duration,
+    change: &str,
 ) -> Result<Compacted, StoreError> {
     let started = std::time::Instant::now();
     let copied = compact(dir, cache_bytes, wait)?;
@@ -497,7 +481,7 @@ fn ids_in_bytes(
         kv_bytes_before = copied.kv_bytes_before,
         kv_bytes_after = copied.kv_bytes_after,
         secs = started.elapsed().as_secs(),
-        "Store migrated to format 6 (ids in the keys kept in bytes)"
+        "Store migrated to format {CURRENT_FORMAT} ({change})"
     );
     Ok(copied)
 }
