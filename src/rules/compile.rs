@@ -29,13 +29,9 @@ impl RuleSet {
             errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
             return Err(RulesError { errors });
         }
-        let sets = builder.build().map_err(|message| RulesError {
-            errors: vec![RuleError {
-                path: dir.display().to_string(),
-                line: 0,
-                message,
-            }],
-        })?;
+        let sets = builder
+            .build(dir)
+            .map_err(|e| RulesError { errors: vec![e] })?;
         // Highest priority first; file order breaks ties (stable sort).
         rules.sort_by_key(|r| std::cmp::Reverse(r.spec.priority));
         // Our own company names: the generic extractor never takes the buyer for the vendor.
@@ -145,7 +141,7 @@ fn check_defines(files: &[RuleFile], errors: &mut Vec<RuleError>) {
     for f in files {
         for (name, spec) in &f.defines {
             if let Err(e) = expand(&spec.text, &BTreeMap::new(), Mode::Condition)
-                .and_then(|p| compile_regex(&p).map_err(|e| regex_message(&e)))
+                .and_then(|p| check_syntax(&p).map_err(|e| regex_message(&e)))
             {
                 errors.push(RuleError {
                     path: f.path.clone(),
@@ -167,6 +163,7 @@ fn compile_rules(
 ) -> Vec<CompiledRule> {
     let mut rules = Vec::new();
     let mut names: HashMap<String, (String, usize)> = HashMap::new();
+    let mut compiled = HashMap::new();
     for spec in files.into_iter().flat_map(|f| f.rules) {
         if let Some((p, l)) = names.get(&spec.name) {
             errors.push(RuleError {
@@ -184,6 +181,7 @@ fn compile_rules(
             case_sensitive: spec.case_sensitive,
             errors: &mut *errors,
             builder: &mut *builder,
+            compiled: &mut compiled,
         };
         let check = ctx.cond(&spec.when);
         let fields = spec
@@ -307,6 +305,17 @@ fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
+/// A pattern's syntax checked as [`compile_regex`] checks it (the same parser, the same error
+/// text), without compiling it: for condition patterns and placeholders, which their sets
+/// compile; a set that is too large once compiled names its pattern ([`SetBuilder::build`]).
+fn check_syntax(pattern: &str) -> Result<(), regex::Error> {
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .map(|_| ())
+        .map_err(|e| regex::Error::Syntax(e.to_string()))
+}
+
 /// Unicode word boundaries stop regex's fast lazy DFA on any non-ASCII text and fall back to an
 /// engine ~100× slower; mail is full of non-ASCII, so `\b` means an ASCII word boundary here.
 pub(super) fn ascii_word_boundaries(pattern: &str) -> String {
@@ -370,10 +379,17 @@ fn regex_message(e: &regex::Error) -> String {
 struct SetBuilder {
     keys: Vec<Source>,
     patterns: Vec<Vec<String>>,
+    /// Where each pattern was written first: (path, line, the pattern as written).
+    origins: Vec<Vec<(String, usize, String)>>,
 }
 
 impl SetBuilder {
-    fn add(&mut self, key: Source, pattern: String) -> (usize, usize) {
+    fn add(
+        &mut self,
+        key: Source,
+        pattern: String,
+        origin: (&str, &PatternSpec),
+    ) -> (usize, usize) {
         // Same pattern, same place: share the slot.
         for (set, k) in self.keys.iter().enumerate() {
             if *k == key
@@ -392,27 +408,48 @@ impl SetBuilder {
             None => {
                 self.keys.push(key);
                 self.patterns.push(Vec::new());
+                self.origins.push(Vec::new());
                 self.keys.len() - 1
             }
         };
+        let (path, spec) = origin;
+        self.origins[set].push((path.to_string(), spec.line, spec.text.clone()));
         let list = &mut self.patterns[set];
         list.push(pattern);
         (set, list.len() - 1)
     }
 
-    fn build(self) -> Result<Vec<PatternSet>, String> {
-        self.keys
-            .into_iter()
-            .zip(self.patterns)
-            .map(|(key, pats)| {
-                RegexSetBuilder::new(&pats)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .dfa_size_limit(DFA_CACHE_BYTES)
-                    .build()
-                    .map(|set| PatternSet { key, set })
-                    .map_err(|e| regex_message(&e))
-            })
-            .collect()
+    /// Every set compiled. A set that cannot be is reported at the first of its patterns that
+    /// cannot be compiled alone (the one too large once compiled), or at `dir` if each can.
+    fn build(self, dir: &Path) -> Result<Vec<PatternSet>, RuleError> {
+        let mut sets = Vec::with_capacity(self.keys.len());
+        for ((key, pats), origins) in self.keys.into_iter().zip(self.patterns).zip(self.origins) {
+            let built = RegexSetBuilder::new(&pats)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(DFA_CACHE_BYTES)
+                .build();
+            match built {
+                Ok(set) => sets.push(PatternSet { key, set }),
+                Err(set_error) => {
+                    let culprit = pats.iter().zip(&origins).find_map(|(pattern, origin)| {
+                        compile_regex(pattern).err().map(|e| (e, origin))
+                    });
+                    return Err(match culprit {
+                        Some((e, (path, line, text))) => RuleError {
+                            path: path.clone(),
+                            line: *line,
+                            message: format!("{} in {text:?}", regex_message(&e)),
+                        },
+                        None => RuleError {
+                            path: dir.display().to_string(),
+                            line: 0,
+                            message: regex_message(&set_error),
+                        },
+                    });
+                }
+            }
+        }
+        Ok(sets)
     }
 }
 
@@ -422,41 +459,73 @@ struct CompileCtx<'a> {
     case_sensitive: bool,
     errors: &'a mut Vec<RuleError>,
     builder: &'a mut SetBuilder,
+    /// Patterns compiled so far, by their full text (flags and placeholders expanded): rules
+    /// share extraction patterns (`{invoice_no}{sep}{ref}` in five AR rules), each of them a
+    /// large regex once its placeholders are in, and compiling them was most of the time the
+    /// rules took to load, before any message is read.
+    compiled: &'a mut HashMap<String, Regex>,
 }
 
 impl CompileCtx<'_> {
     /// Expand and compile a pattern; errors are recorded with the pattern's line.
-    fn compile(&mut self, p: &PatternSpec, mode: Mode) -> Option<(String, Regex)> {
-        let full = match expand(&p.text, self.defines, mode) {
-            Ok(s) => format!(
+    fn compile(&mut self, p: &PatternSpec, mode: Mode) -> Option<Regex> {
+        let full = self.expanded(p, mode)?;
+        if let Some(re) = self.compiled.get(&full) {
+            return Some(re.clone());
+        }
+        match compile_regex(&full) {
+            Ok(re) => {
+                self.compiled.insert(full, re.clone());
+                Some(re)
+            }
+            Err(e) => {
+                self.invalid(p, &e);
+                None
+            }
+        }
+    }
+
+    /// A condition pattern expanded and its syntax checked; its set compiles it.
+    fn checked(&mut self, p: &PatternSpec) -> Option<String> {
+        let full = self.expanded(p, Mode::Condition)?;
+        match check_syntax(&full) {
+            Ok(()) => Some(full),
+            Err(e) => {
+                self.invalid(p, &e);
+                None
+            }
+        }
+    }
+
+    /// Placeholders expanded, the rule's flags and ASCII word boundaries in.
+    fn expanded(&mut self, p: &PatternSpec, mode: Mode) -> Option<String> {
+        match expand(&p.text, self.defines, mode) {
+            Ok(s) => Some(format!(
                 "{}{}",
                 flags(self.case_sensitive),
                 ascii_word_boundaries(&s)
-            ),
+            )),
             Err(message) => {
                 self.errors.push(RuleError {
                     path: self.path.to_string(),
                     line: p.line,
                     message,
                 });
-                return None;
-            }
-        };
-        match compile_regex(&full) {
-            Ok(re) => Some((full, re)),
-            Err(e) => {
-                self.errors.push(RuleError {
-                    path: self.path.to_string(),
-                    line: p.line,
-                    message: format!("{} in {:?}", regex_message(&e), p.text),
-                });
                 None
             }
         }
     }
 
+    fn invalid(&mut self, p: &PatternSpec, e: &regex::Error) {
+        self.errors.push(RuleError {
+            path: self.path.to_string(),
+            line: p.line,
+            message: format!("{} in {:?}", regex_message(e), p.text),
+        });
+    }
+
     fn extract_regex(&mut self, p: &PatternSpec) -> Option<Regex> {
-        self.compile(p, Mode::Extract).map(|(_, re)| re)
+        self.compile(p, Mode::Extract)
     }
 
     fn cond(&mut self, c: &Cond) -> Check {
@@ -474,7 +543,7 @@ impl CompileCtx<'_> {
                         CompiledFieldTest::Patterns(
                             patterns
                                 .iter()
-                                .filter_map(|p| self.compile(p, Mode::Condition).map(|(_, r)| r))
+                                .filter_map(|p| self.compile(p, Mode::Condition))
                                 .collect(),
                         ),
                         format!(
@@ -510,9 +579,9 @@ impl CompileCtx<'_> {
             Cond::Match { source, patterns } => {
                 let mut slots = Vec::new();
                 for p in patterns {
-                    if let Some((full, _)) = self.compile(p, Mode::Condition) {
+                    if let Some(full) = self.checked(p) {
                         for key in set_keys(source) {
-                            slots.push(self.builder.add(key, full.clone()));
+                            slots.push(self.builder.add(key, full.clone(), (self.path, p)));
                         }
                     }
                 }

@@ -207,6 +207,28 @@ extract.x = { pattern = "[z-a]" }
 }
 
 #[test]
+fn a_condition_too_large_once_compiled_is_reported_at_its_line() {
+    // Condition patterns are only parsed on their own; their set compiles them. A set that
+    // cannot be compiled still names the pattern at fault, not just the rules directory.
+    let errs = errors(
+        r#"[[rule]]
+name = "fine"
+category = "a"
+when = { subject = "invoice" }
+
+[[rule]]
+name = "huge"
+category = "b"
+when = { body = '\w{40000}' }
+"#,
+    );
+    assert_eq!(
+        errs,
+        vec!["rules/t.toml:9: pattern is too large once compiled in \"\\\\w{40000}\""]
+    );
+}
+
+#[test]
 fn expand_leaves_regex_repetitions_alone() {
     let d = BTreeMap::new();
     assert_eq!(
