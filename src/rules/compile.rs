@@ -5,12 +5,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use regex::{Regex, RegexBuilder, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
 use super::file::{
     self, Cond, DateOrderSetting, FieldTest, PatternSpec, RuleError, RuleFile, Source,
 };
+use super::shared_set::SharedSet;
 use super::{
     Check, CompiledField, CompiledFieldTest, CompiledRule, DEFAULT_REVIEW_BELOW, OWN_NAMES_DEFINE,
     PatternSet, RuleSet, RulesError, normalize,
@@ -296,7 +297,8 @@ const REGEX_SIZE_LIMIT: usize = 256 << 20;
 /// SpamAssassin corpus; 2 or 4 per set were slower again).
 const PATTERNS_PER_SET: usize = 8;
 
-/// Lazy-DFA cache per RegexSet (and per thread using it): large sets thrash the 2 MB default.
+/// Lazy-DFA cache per set (the one the workers share, and one more for a worker that finds it
+/// taken; `shared_set`): large sets thrash the 2 MB default.
 const DFA_CACHE_BYTES: usize = 16 << 20;
 
 fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
@@ -424,10 +426,7 @@ impl SetBuilder {
     fn build(self, dir: &Path) -> Result<Vec<PatternSet>, RuleError> {
         let mut sets = Vec::with_capacity(self.keys.len());
         for ((key, pats), origins) in self.keys.into_iter().zip(self.patterns).zip(self.origins) {
-            let built = RegexSetBuilder::new(&pats)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .dfa_size_limit(DFA_CACHE_BYTES)
-                .build();
+            let built = SharedSet::new(&pats, REGEX_SIZE_LIMIT, DFA_CACHE_BYTES);
             match built {
                 Ok(set) => sets.push(PatternSet { key, set }),
                 Err(set_error) => {

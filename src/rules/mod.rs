@@ -11,13 +11,14 @@ mod compile;
 pub mod context;
 pub mod einvoice;
 pub mod file;
+mod shared_set;
 /// Amounts, currencies, dates and payment terms (its own module; re-exported for rule code).
 pub use crate::normalize;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 use crate::model::{
     Action, Decision, ExtractedField, FieldValue, Message, Provenance, RawMail, RuleMatch,
@@ -117,7 +118,7 @@ struct CompiledRule {
 #[derive(Debug)]
 struct PatternSet {
     key: Source,
-    set: RegexSet,
+    set: shared_set::SharedSet,
 }
 
 /// The define naming our own companies (`own_names = 'Ourcompany'`), read by the generic
@@ -441,11 +442,7 @@ impl RuleSet {
         let mut hits = Vec::with_capacity(self.sets.len());
         for ps in &self.sets {
             let mut found = vec![false; ps.set.len()];
-            let mut feed = |hay: &str| {
-                for i in ps.set.matches(hay).iter() {
-                    found[i] = true;
-                }
-            };
+            let mut feed = |hay: &str| ps.set.mark_matches(hay, &mut found);
             match &ps.key {
                 Source::Subject => feed(&msg.subject),
                 Source::Body => feed(msg.own_text()),
