@@ -307,15 +307,11 @@ fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
-/// A pattern's syntax checked as [`compile_regex`] checks it (the same parser, the same error
-/// text), without compiling it: for condition patterns and placeholders, which their sets
-/// compile; a set that is too large once compiled names its pattern ([`SetBuilder::build`]).
+/// A pattern's syntax checked without compiling it: for condition patterns and placeholders,
+/// which their sets compile; a set that is too large once compiled names its pattern
+/// ([`SetBuilder::build`]).
 fn check_syntax(pattern: &str) -> Result<(), regex::Error> {
-    regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(pattern)
-        .map(|_| ())
-        .map_err(|e| regex::Error::Syntax(e.to_string()))
+    SharedSet::check_syntax(pattern)
 }
 
 /// Unicode word boundaries stop regex's fast lazy DFA on any non-ASCII text and fall back to an

@@ -33,7 +33,7 @@ impl SharedSet {
             .which_captures(regex_automata::nfa::thompson::WhichCaptures::None);
         let regex = meta::Builder::new()
             .configure(config)
-            .syntax(syntax::Config::new().utf8(true))
+            .syntax(syntax_config())
             .build_many(patterns)
             .map_err(|e| match (e.size_limit(), e.syntax_error()) {
                 (Some(limit), _) => regex::Error::CompiledTooBig(limit),
@@ -42,6 +42,14 @@ impl SharedSet {
             })?;
         let shared = Mutex::new(regex.create_cache());
         Ok(SharedSet { regex, shared })
+    }
+
+    /// `pattern`'s syntax checked as compiling it in a set would check it (the same parser
+    /// and settings, the regex crate's error text), without compiling it.
+    pub(super) fn check_syntax(pattern: &str) -> Result<(), regex::Error> {
+        syntax::parse_with(pattern, &syntax_config())
+            .map(|_| ())
+            .map_err(|e| regex::Error::Syntax(e.to_string()))
     }
 
     pub(super) fn len(&self) -> usize {
@@ -64,6 +72,11 @@ impl SharedSet {
             found[id.as_usize()] = true;
         }
     }
+}
+
+/// How a set's patterns are parsed: as `regex::RegexSetBuilder` parses them (matches are UTF-8).
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().utf8(true)
 }
 
 impl std::fmt::Debug for SharedSet {

@@ -143,9 +143,9 @@ pub fn read_file(
     read_file_mails(path, mailbox, role)?.collect()
 }
 
-/// The raw messages of one file as they are read: an mbox is read message by message (memory:
-/// one message, not the file; a 50 MB mbox read whole and split took twice its size, issue 14),
-/// anything else is one message.
+/// The raw messages of one file as they are read: an mbox past [`READ_WHOLE_BYTES`] is read
+/// message by message (memory: one message, not the file; a 50 MB mbox read whole and split
+/// took twice its size, issue 14), a smaller one from one buffer; anything else is one message.
 pub fn read_file_mails(
     path: &Path,
     mailbox: &str,
@@ -165,12 +165,7 @@ pub fn read_file_mails(
         if is_mbox(&bytes) {
             return Ok(mbox_mails(io::Cursor::new(bytes), origin, mailbox, role));
         }
-        return Ok(Box::new(std::iter::once(Ok(RawMail {
-            role,
-            mailbox,
-            origin,
-            bytes,
-        }))));
+        return Ok(one_mail(bytes, origin, mailbox, role));
     }
     let mut reader = io::BufReader::with_capacity(1 << 18, file);
     if is_mbox(reader.fill_buf().map_err(failed)?) {
@@ -178,12 +173,19 @@ pub fn read_file_mails(
     }
     let mut bytes = Vec::with_capacity(len as usize + 1);
     reader.read_to_end(&mut bytes).map_err(failed)?;
-    Ok(Box::new(std::iter::once(Ok(RawMail {
+    Ok(one_mail(bytes, origin, mailbox, role))
+}
+
+type Mails = Box<dyn Iterator<Item = Result<RawMail, InputError>> + Send>;
+
+/// A file that is one message.
+fn one_mail(bytes: Vec<u8>, origin: String, mailbox: String, role: Option<MailboxRole>) -> Mails {
+    Box::new(std::iter::once(Ok(RawMail {
         role,
         mailbox,
         origin,
         bytes,
-    }))))
+    })))
 }
 
 /// Files up to this size are read whole into one buffer of their size: nearly every message
@@ -197,7 +199,7 @@ fn mbox_mails<R: BufRead + Send + 'static>(
     origin: String,
     mailbox: String,
     role: Option<MailboxRole>,
-) -> Box<dyn Iterator<Item = Result<RawMail, InputError>> + Send> {
+) -> Mails {
     let path = origin.clone();
     Box::new(
         MboxMessages::new(reader)
@@ -378,6 +380,7 @@ mod tests {
         assert_eq!(mails.len(), 1);
         assert_eq!(mails[0].bytes, single.as_bytes());
     }
+
     #[test]
     fn a_from_line_inside_a_paragraph_is_not_a_separator() {
         let mbox = b"From a@x Mon Jan  1 00:00:00 2026\nSubject: one\n\nline\nFrom here on\n";

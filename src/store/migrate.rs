@@ -464,10 +464,11 @@ pub(super) fn compact_record(
 }
 
 /// Migrate a store of format 3 to 5 in `dir` (closed) into the current format by the copy
-/// `compact` makes (`change` says what it changes, for the log): from format 3, sled's records copied into the engine, the small
-/// per-message ones in their binary form ([`compact_record`]); from formats 4 and 5, the
-/// engine's records copied into one that keeps the ids in their keys in bytes (the values as
-/// they are: a sealed value is bound to its key as the store writes it, which is unchanged).
+/// `compact` makes (`change` says what it changes, for the log): from format 3, sled's records
+/// copied into the engine, the small per-message ones in their binary form
+/// ([`compact_record`]); from formats 4 and 5, the engine's records copied into one that keeps
+/// the ids in their keys in bytes (the values as they are: a sealed value is bound to its key
+/// as the store writes it, which is unchanged).
 fn migrate_by_copy(
     dir: &Path,
     cache_bytes: u64,
