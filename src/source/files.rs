@@ -85,22 +85,27 @@ fn walk(
         ));
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+    // Each entry's type as the directory gives it (no call per file; a maildir of 6,000
+    // messages cost 6,000 `stat`s, a quarter of an ingest's start).
+    let mut entries: Vec<(PathBuf, Option<fs::FileType>)> = fs::read_dir(dir)
         .map_err(|source| InputError {
             path: dir.display().to_string(),
             source,
         })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|e| e.ok().map(|e| (e.path(), e.file_type().ok())))
         .collect();
-    entries.sort();
-    for path in entries {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, listed) in entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with('.') {
             continue;
         }
         // Through symbolic links: what the link points at decides.
-        let ft = match fs::metadata(&path) {
-            Ok(m) => m,
+        let ft = match listed
+            .filter(|t| !t.is_symlink())
+            .map_or_else(|| fs::metadata(&path).map(|m| m.file_type()), Ok)
+        {
+            Ok(t) => t,
             Err(e) if fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) => {
                 found
                     .skipped
