@@ -296,6 +296,13 @@ impl Store {
         Ok(out)
     }
 
+    /// Begins writing what is in memory out to the store's tables on its own thread (no
+    /// waiting; durability is the journal's either way), so that closing the store later has
+    /// little left to do: the end of an ingest, before it waits for the index.
+    pub fn write_out_soon(&self) {
+        self.tree.write_out_soon();
+    }
+
     /// Make everything committed so far durable on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.tree.flush()?;

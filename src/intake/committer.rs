@@ -144,6 +144,9 @@ impl Committer {
                 w.let_go_of_merged();
             }
         }
+        // Every message is in the store now: its memtable is written out while the final
+        // commit waits for the index's last segment (one thread), not after it.
+        self.pipeline.store.write_out_soon();
         if let Err(e) = self.commit_index() {
             error!(error = %e, "Final index commit failed; the next start re-indexes");
         }
