@@ -46,8 +46,11 @@ const MIDDLE_MERGED_DOCS: u64 = 120_000;
 /// each, do not wait for that many documents while searches open each of them.
 const MIDDLE_MERGED_AT: usize = 9;
 /// A tail segment the index had before the writer opened joins the tail merge when it holds
-/// no more than this many times the documents already in it.
-const TAIL_OLD_RATIO: u64 = 2;
+/// no more than this many times the documents already in it. At 2, ten runs of 10,000 merged
+/// 160,000 older documents again; at 1, 130,000, and the ten runs took 2,933 -> 3,248 msg/s
+/// (four alternating pairs of `deskmail ingest` ten times into a fresh directory; the tail
+/// is at most three segments instead of two).
+const TAIL_OLD_RATIO: u64 = 1;
 
 /// See the module doc. Cloned into the writer; the clones share whether the tail is merged.
 #[derive(Debug, Clone, Default)]
@@ -197,16 +200,18 @@ mod tests {
     }
 
     #[test]
-    fn the_tail_takes_older_segments_only_up_to_twice_what_it_merges_so_far() {
-        // Segments of an earlier ingest (30,000 and 10,000 from two runs before) and this
+    fn the_tail_takes_older_segments_only_up_to_what_it_merges_so_far() {
+        // Segments of earlier ingests (20,000, 10,000 and 45,000 from runs before) and this
         // run's 10,000 in two segments.
-        let metas = segments(&[30_000, 10_000, 6_000, 4_000, 150_000]);
-        let policy = TierPolicy::new([metas[0].id(), metas[1].id(), metas[4].id()]);
+        let metas = segments(&[20_000, 10_000, 6_000, 4_000, 150_000, 45_000]);
+        let ids = [metas[0].id(), metas[1].id(), metas[4].id(), metas[5].id()];
+        let policy = TierPolicy::new(ids);
         policy.merge_tail();
-        // 10,000 new: the older 10,000 joins (20,000 merged), then 30,000 (up to 40,000).
+        // 10,000 new: the older 10,000 joins (20,000 merged), then 20,000 (40,000 merged);
+        // 45,000 is more than that (twice would have taken it), and 150,000 is frozen.
         assert_eq!(
             proposed(&policy, &metas),
-            vec![vec![4_000, 6_000, 10_000, 30_000]]
+            vec![vec![4_000, 6_000, 10_000, 20_000]]
         );
         // 1,000 new: only this run's segments; the older ones are far larger.
         let metas = segments(&[30_000, 10_000, 600, 400]);
@@ -246,7 +251,8 @@ mod tests {
         }
         assert_eq!(sizes.iter().map(|&n| u64::from(n)).sum::<u64>(), 100_000);
         assert!(sizes.len() <= 3, "{sizes:?}");
-        assert!(merged_older <= 200_000, "{merged_older}");
+        // Up to twice what is merged so far, 160,000.
+        assert!(merged_older <= 130_000, "{merged_older}");
     }
 
     #[test]
