@@ -614,15 +614,22 @@ mod tests {
         assert_eq!(kv.scan_prefix("k/").count(), 3);
     }
 
-    #[test]
-    fn a_memtable_written_out_early_is_a_table_by_close_and_every_record_stays() {
-        let dir = tempfile::tempdir().unwrap();
-        let kv = opened(dir.path(), KeyForm::IdsInBytes);
+    /// A store whose memtable holds 20,000 records `z/…` (about 4 MB), more than a close
+    /// leaves to replay.
+    fn with_a_large_memtable(dir: &Path) -> Kv {
+        let kv = opened(dir, KeyForm::IdsInBytes);
         let mut batch = KvBatch::default();
         for i in 0u32..20_000 {
             batch.insert(format!("z/{i:06}"), vec![7u8; 200]);
         }
         kv.apply_batch(batch).unwrap();
+        kv
+    }
+
+    #[test]
+    fn a_memtable_written_out_early_is_a_table_by_close_and_every_record_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = with_a_large_memtable(dir.path());
         kv.write_out_soon();
         // Written after the rotation: in the new memtable, not lost with the old one.
         kv.insert(b"z/after".to_vec(), b"1".to_vec()).unwrap();
@@ -643,12 +650,7 @@ mod tests {
     #[test]
     fn a_memtable_written_out_on_close_leaves_little_to_replay() {
         let dir = tempfile::tempdir().unwrap();
-        let kv = opened(dir.path(), KeyForm::IdsInBytes);
-        let mut batch = KvBatch::default();
-        for i in 0u32..20_000 {
-            batch.insert(format!("z/{i:06}"), vec![7u8; 200]);
-        }
-        kv.apply_batch(batch).unwrap();
+        let kv = with_a_large_memtable(dir.path());
         assert!(kv.db.write_buffer_size() > REPLAY_BOUND);
         drop(kv);
         let kv = opened(dir.path(), KeyForm::IdsInBytes);
