@@ -253,7 +253,7 @@ mod tests {
         }
         assert_eq!(sizes.iter().map(|&n| u64::from(n)).sum::<u64>(), 100_000);
         assert!(sizes.len() <= 3, "{sizes:?}");
-        // Up to twice what is merged so far, 160,000.
+        // With the old bound (up to twice what is merged so far) it was 160,000.
         assert!(merged_older <= 130_000, "{merged_older}");
     }
 
