@@ -1,6 +1,7 @@
 //! The long-running commands: `run` (the daemon), its start-up check `config check`, and
 //! `serve` (the JSON API).
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -45,11 +46,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         workers: workers(),
         clock: args.now,
     };
-    let summary = block_on(deskmail::daemon::run(
-        Arc::new(pipeline),
-        opts,
-        shutdown_signal(),
-    ))??;
+    let summary = block_on(|shutdown| deskmail::daemon::run(Arc::new(pipeline), opts, shutdown))??;
     if args.once {
         report_once(&summary, args.json)
     } else {
@@ -182,7 +179,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             key,
             client_ca: args.client_ca,
         });
-    block_on(async move {
+    block_on(|shutdown| async move {
         let socket = control.0.clone();
         let control = tokio::spawn(control::serve(
             control.0,
@@ -190,7 +187,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             control.2,
             Some(control.3),
         ));
-        let served = deskmail::api::server::serve(app, args.listen, tls, shutdown_signal()).await;
+        let served = deskmail::api::server::serve(app, args.listen, tls, shutdown).await;
         control.abort();
         let _ = std::fs::remove_file(socket);
         served
@@ -198,26 +195,69 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Run a future to completion on a multi-threaded tokio runtime.
-fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+/// Runs the future `start` makes on a multi-threaded tokio runtime, handing it the shutdown
+/// signal. The signals are listened for before the future starts: polled lazily, a SIGTERM that
+/// came while the daemon was still starting (its control socket already up) killed it instead of
+/// stopping it.
+fn block_on<F: Future>(start: impl FnOnce(Shutdown) -> F) -> Result<F::Output> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    Ok(rt.block_on(future))
+    let shutdown = {
+        let _runtime = rt.enter();
+        shutdown_signal()
+    };
+    Ok(rt.block_on(start(shutdown)))
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM, listened for from when it is made.
+type Shutdown = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Listens for SIGINT and SIGTERM now (inside a runtime) and resolves on the first to come.
+fn shutdown_signal() -> Shutdown {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    Box::pin(async move {
+        match (term, int) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            (Ok(mut one), Err(_)) | (Err(_), Ok(mut one)) => {
+                one.recv().await;
+            }
+            (Err(_), Err(_)) => std::future::pending().await,
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A SIGTERM that comes after the shutdown signal is made and before anything awaits it
+    /// resolves it. Listened for lazily, the signal's default action ended this test process.
+    #[test]
+    fn a_sigterm_before_the_shutdown_is_awaited_resolves_it() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let shutdown = {
+            let _runtime = rt.enter();
+            shutdown_signal()
+        };
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &std::process::id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let resolved =
+            rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), shutdown).await });
+        assert!(resolved.is_ok(), "the shutdown did not see the SIGTERM");
     }
 }

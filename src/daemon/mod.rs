@@ -690,16 +690,28 @@ async fn purge_periodically(state: Arc<crate::api::ApiState>, mut stop: watch::R
 }
 
 /// Reload the rules when a file changes or on SIGHUP. A broken edit is reported with
-/// `path:line` and the last good rule set stays active.
-async fn watch_rules(
+/// `path:line` and the last good rule set stays active. SIGHUP is listened for from the call, not
+/// from the task's first poll: until then its default action would end the daemon.
+fn watch_rules(
+    source: RuleSource,
+    rules: SharedRules,
+    health: Arc<Health>,
+    every_secs: u64,
+    stop: watch::Receiver<bool>,
+) -> impl Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let hup = signal(SignalKind::hangup()).ok();
+    reload_rules(source, rules, health, every_secs, stop, hup)
+}
+
+async fn reload_rules(
     source: RuleSource,
     rules: SharedRules,
     health: Arc<Health>,
     every_secs: u64,
     mut stop: watch::Receiver<bool>,
+    mut hup: Option<tokio::signal::unix::Signal>,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = signal(SignalKind::hangup()).ok();
     let mut seen = source.fingerprint();
     loop {
         let hangup = async {
