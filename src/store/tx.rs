@@ -334,6 +334,13 @@ impl<'a> Tx<'a> {
         self.pending.insert(full, None);
     }
 
+    /// Drops this batch's write of `k` (an insert or a removal not applied yet); whether there
+    /// was one. What the tree holds stays as it is.
+    pub(super) fn discard_pending(&mut self, space: u8, k: &[u8]) -> bool {
+        let full = full_key(self.crypt, space, k);
+        self.pending.remove(&full).is_some()
+    }
+
     /// A new data key for a sealed record written in this batch; returned so bytes kept
     /// elsewhere (a message's raw bytes in the blob log) can be sealed under the same key.
     pub(super) fn new_data_key(&mut self, space: u8, k: &[u8]) -> Result<u64, StoreError> {
