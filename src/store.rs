@@ -847,7 +847,7 @@ fn commit_one(
 /// A message of this batch that a later one moved to another thread (threads merged): its
 /// thread becomes the one the batch leaves it in, and its re-index entry is dropped. The
 /// committer then indexes it once, under that thread, instead of under the first and again at
-/// the next index commit: 82 % of a 6k ingest's moves are of a message in the same batch.
+/// the next index commit: about 82 % of a 6k ingest's moves are of a message in the same batch.
 /// (Should the index commit not happen, the catch-up indexes it from the store's record, which
 /// names the same thread.)
 fn settle_moved(t: &mut Tx<'_>, id: &MessageId, thread: &mut ThreadId) -> Result<(), StoreError> {

@@ -704,6 +704,7 @@ fn watch_rules(
     reload_rules(source, rules, health, every_secs, stop, hup)
 }
 
+/// [`watch_rules`]'s loop, with SIGHUP already listened for (`hup`: None if it could not be).
 async fn reload_rules(
     source: RuleSource,
     rules: SharedRules,
