@@ -366,6 +366,9 @@ async fn serve_until(
     }
     spawn_api(&mut tasks, r, config, data, &stop_rx)?;
     spawn_metrics(&mut tasks, r, config, &stop_rx);
+    // SIGHUP is listened for now, not at the task's first poll: until then its default action
+    // would end the daemon.
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     tasks.spawn(
         watch_rules(
             rules_source.clone(),
@@ -373,6 +376,7 @@ async fn serve_until(
             Arc::clone(&r.health),
             r.settings.rules_reload_secs,
             stop_rx.clone(),
+            hup,
         )
         .map_ok(),
     );
@@ -689,23 +693,10 @@ async fn purge_periodically(state: Arc<crate::api::ApiState>, mut stop: watch::R
     }
 }
 
-/// Reload the rules when a file changes or on SIGHUP. A broken edit is reported with
-/// `path:line` and the last good rule set stays active. SIGHUP is listened for from the call, not
-/// from the task's first poll: until then its default action would end the daemon.
-fn watch_rules(
-    source: RuleSource,
-    rules: SharedRules,
-    health: Arc<Health>,
-    every_secs: u64,
-    stop: watch::Receiver<bool>,
-) -> impl Future<Output = ()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let hup = signal(SignalKind::hangup()).ok();
-    reload_rules(source, rules, health, every_secs, stop, hup)
-}
-
-/// [`watch_rules`]'s loop, with SIGHUP already listened for (`hup`: None if it could not be).
-async fn reload_rules(
+/// Reload the rules when a file changes or on SIGHUP (`hup`, listened for by the caller; None
+/// if it could not be). A broken edit is reported with `path:line` and the last good rule set
+/// stays active.
+async fn watch_rules(
     source: RuleSource,
     rules: SharedRules,
     health: Arc<Health>,
