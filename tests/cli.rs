@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{bin, deskmail as run, fixtures, json_of};
+use common::{KillOnDrop, bin, deskmail as run, fixtures, json_of, stop_with_sigterm};
 
 fn ingest(data: &Path, paths: &[&Path]) -> Value {
     let mut args = vec![
@@ -800,27 +800,6 @@ fn long_running_commands_get_fixed_malloc_thresholds() {
 }
 
 /// Stops a daemon with SIGTERM (its guard is no longer needed): it must exit cleanly.
-fn stop_with_sigterm(mut child: std::process::Child, guard: KillOnDrop) {
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let exit = child.wait().unwrap();
-    std::mem::forget(guard);
-    assert!(exit.success(), "daemon exit: {exit:?}");
-}
-
-/// Kills a spawned daemon if the test fails before stopping it.
-struct KillOnDrop(u32);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &self.0.to_string()])
-            .status();
-    }
-}
-
 #[test]
 fn reindex_rebuilds_a_damaged_index_from_the_store() {
     let dir = tempfile::tempdir().unwrap();

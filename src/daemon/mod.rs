@@ -107,6 +107,14 @@ pub async fn run(
         transport,
         ..
     } = opts.prepared;
+    // SIGHUP (reload the rules) is listened for before anything can signal the daemon, as
+    // SIGTERM is by its caller: the control socket appears below, and a SIGHUP sent once it is
+    // there must not meet the signal's default action, which ends the process.
+    let hup = if opts.once {
+        None
+    } else {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+    };
     let r = start(pipeline, &config, &data, replies, opts.workers).await?;
     let control = tokio::spawn(control::serve(
         control::socket_path(&data),
@@ -132,6 +140,7 @@ pub async fn run(
             rules_source,
             dunning,
             transport,
+            hup,
         };
         serve_until(&r, services, shutdown).await?;
         (Vec::new(), None, None)
@@ -321,6 +330,8 @@ struct Services<'a> {
     rules_source: RuleSource,
     dunning: Option<Arc<crate::outbound::dunning::Dunning>>,
     transport: Option<crate::outbound::send::Transport>,
+    /// SIGHUP, listened for since the daemon started (`None`: it could not be).
+    hup: Option<tokio::signal::unix::Signal>,
 }
 
 /// The long-running daemon: every source, the sender, the dunning tick, the API and metrics
@@ -336,6 +347,7 @@ async fn serve_until(
         rules_source,
         dunning,
         transport,
+        hup,
     } = services;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
@@ -366,9 +378,6 @@ async fn serve_until(
     }
     spawn_api(&mut tasks, r, config, data, &stop_rx)?;
     spawn_metrics(&mut tasks, r, config, &stop_rx);
-    // SIGHUP is listened for now, not at the task's first poll: until then its default action
-    // would end the daemon.
-    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     tasks.spawn(
         watch_rules(
             rules_source.clone(),
@@ -716,7 +725,11 @@ async fn watch_rules(
         };
         tokio::select! {
             _ = stop.changed() => return,
-            _ = hangup => info!("SIGHUP: reloading the rules"),
+            _ = hangup => {
+                info!("SIGHUP: reloading the rules");
+                // What is loaded now is the files as they are: the next check compares with it.
+                seen = source.fingerprint();
+            }
             _ = tokio::time::sleep(Duration::from_secs(every_secs.max(1))) => {
                 let now = source.fingerprint();
                 if now == seen {

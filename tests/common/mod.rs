@@ -30,6 +30,28 @@ pub fn bin() -> Command {
     c
 }
 
+/// Ends a daemon started by a test with SIGTERM and checks that it stopped cleanly.
+pub fn stop_with_sigterm(mut child: std::process::Child, guard: KillOnDrop) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let exit = child.wait().unwrap();
+    std::mem::forget(guard);
+    assert!(exit.success(), "daemon exit: {exit:?}");
+}
+
+/// Kills a spawned daemon if the test fails before stopping it.
+pub struct KillOnDrop(pub u32);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
 pub fn deskmail(args: &[&str]) -> Output {
     bin().args(args).output().expect("deskmail runs")
 }
