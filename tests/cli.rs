@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{KillOnDrop, bin, deskmail as run, fixtures, json_of, stop_with_sigterm};
+use common::{
+    KillOnDrop, bin, deskmail as run, fixtures, json_of, spawn_logged, stop_with_sigterm,
+};
 
 fn ingest(data: &Path, paths: &[&Path]) -> Value {
     let mut args = vec![
@@ -579,8 +581,8 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
     let drop = dir.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
     let log = dir.path().join("daemon.log");
-    let child = bin()
-        .args([
+    let (child, guard) = spawn_logged(
+        &[
             "run",
             "--interval",
             "1",
@@ -588,13 +590,10 @@ fn run_watches_the_drop_folder_and_stops_cleanly_on_sigterm() {
             data.to_str().unwrap(),
             "--drop",
             drop.to_str().unwrap(),
-        ])
-        .env("DESKMAIL_LOG", "deskmail::daemon::control=debug")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let guard = KillOnDrop(child.id());
+        ],
+        "deskmail::daemon::control=debug",
+        &log,
+    );
     std::fs::copy(
         fixtures().join("ap/invoice-en-us-plain-text-net30.eml"),
         drop.join("a.eml"),

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{KillOnDrop, bin, deskmail as run, fixtures, json_of, stop_with_sigterm};
+use common::{deskmail as run, fixtures, json_of, spawn_logged, stop_with_sigterm};
 
 /// A rule that files every message whose subject says `hupcheck` under `category`.
 fn rule_file(category: &str) -> String {
@@ -55,14 +55,11 @@ fn sighup_reloads_the_rules_at_once_and_the_daemon_lives_on() {
     )
     .unwrap();
     let log = dir.path().join("daemon.log");
-    let mut child = bin()
-        .args(["run", "--config", config.to_str().unwrap()])
-        .env("DESKMAIL_LOG", "deskmail=info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let guard = KillOnDrop(child.id());
+    let (mut child, guard) = spawn_logged(
+        &["run", "--config", config.to_str().unwrap()],
+        "deskmail=info",
+        &log,
+    );
     let logged = |text: &str| std::fs::read_to_string(&log).unwrap().contains(text);
     // Signalled as soon as its control socket is there: the earliest an operator's script can
     // tell that it is up.

@@ -42,6 +42,20 @@ pub fn stop_with_sigterm(mut child: std::process::Child, guard: KillOnDrop) {
     assert!(exit.success(), "daemon exit: {exit:?}");
 }
 
+/// `deskmail ARGS` started in the background (a daemon), its log (`DESKMAIL_LOG=filter`) in the
+/// file `log`; killed when the guard drops unless stopped first ([`stop_with_sigterm`]).
+pub fn spawn_logged(args: &[&str], filter: &str, log: &Path) -> (std::process::Child, KillOnDrop) {
+    let child = bin()
+        .args(args)
+        .env("DESKMAIL_LOG", filter)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(child.id());
+    (child, guard)
+}
+
 /// Kills a spawned daemon if the test fails before stopping it.
 pub struct KillOnDrop(pub u32);
 impl Drop for KillOnDrop {
